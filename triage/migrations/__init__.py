@@ -1,0 +1,1 @@
+"""Alembic migrations for the Triage database (batch mode for SQLite)."""

@@ -1,0 +1,77 @@
+"""User settings: a typed, declared list with defaults, stored as JSON.
+
+Settings live in ``settings.json`` in the data directory (see ``paths``).
+Unknown keys in the file are ignored and bad values fall back to the default,
+so a hand-edited file can never stop the app from starting.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from triage import paths
+
+
+@dataclass
+class Settings:
+    # Who is recorded in the audit log; empty means the operating-system login.
+    user_name: str = ""
+    # Weight of the optional ML harm score in the ranking (0 = rules only).
+    model_weight: float = 0.0
+    # Hide the model's score in a meeting until the item is decided (no nudging).
+    hide_model_score_until_decided: bool = True
+    # Statistics exports suppress counts below this (0 = no suppression).
+    suppress_below: int = 0
+    recent_databases: list[str] = field(default_factory=list)
+    # Saved column-mapping profiles for extracts with non-canonical headers:
+    # {profile name: {source header: canonical column}}.
+    mapping_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def remember_database(self, path: str | os.PathLike[str], keep: int = 8) -> None:
+        text = str(Path(path).resolve())
+        self.recent_databases = [text] + [p for p in self.recent_databases if p != text]
+        del self.recent_databases[keep:]
+
+
+def settings_path() -> Path:
+    return paths.data_dir() / "settings.json"
+
+
+def load() -> Settings:
+    try:
+        stored = json.loads(settings_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    defaults = Settings()
+    values = {}
+    for spec in fields(Settings):
+        if spec.name in stored:
+            value = stored[spec.name]
+            expected = type(getattr(defaults, spec.name))
+            if expected is float and isinstance(value, int):
+                value = float(value)
+            if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+                values[spec.name] = value
+    return Settings(**values)
+
+
+def save(settings: Settings) -> None:
+    target = settings_path()
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    temporary.replace(target)  # atomic: a crash never leaves half a file
+
+
+def current_user() -> str:
+    """The name written to the audit log."""
+    configured = load().user_name.strip()
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"

@@ -1,0 +1,77 @@
+"""The controlled vocabularies of the interchange formats (shared/formats.md).
+
+One place for every enumerated value, used by the schema's CHECK constraints,
+the importer's validation and the UI's filters.
+"""
+
+from __future__ import annotations
+
+IMPORT_KINDS = ("intel", "em-cases", "em-events", "outcomes")
+
+SOURCE_TYPES = ("public", "police", "partner", "internal", "other")
+WHEREABOUTS = ("known", "last_known", "unknown")
+ALLEGATIONS = (
+    "illegal_working",
+    "overstayer",
+    "clandestine_entry",
+    "sham_marriage",
+    "document_fraud",
+    "fno",
+    "modern_slavery",
+    "other",
+)
+HARM_FLAGS = (
+    "weapon",
+    "fno",
+    "violence",
+    "exploitation",
+    "child_at_risk",
+    "vulnerable_adult",
+    "organised_crime",
+    "drugs",
+)
+ITEM_STATUSES = ("open", "accepted", "rejected")
+
+DECISIONS = ("accepted", "rejected", "not_discussed")
+RESULTS = ("no_trace", "encountered_no_action", "arrest", "removal", "referral", "other")
+
+HARM_LEVELS = ("very_high", "high", "medium", "low")
+DEPORTATION_CATEGORIES = ("standard", "dwa", "do_breach", "eea")
+BAIL_TYPES = ("ij", "sos")
+HELD_AT = ("prison", "irc", "community")
+DEVICES = ("fitted", "non_fitted", "none")
+EM_STATUSES = ("awaiting_fit", "active", "suspended", "ceased")
+VULNERABILITIES = ("medical", "mental_health", "trafficking_victim", "age", "disability", "other")
+
+# The 16 breach types of the EM report plus partial curfew, then case events.
+BREACH_TYPES = (
+    "battery",
+    "absence_15min",
+    "full_curfew_missed",
+    "partial_curfew_missed",
+    "interference_pid",
+    "not_available_for_installation",
+    "strap_tamper",
+    "inability_to_monitor",
+    "hmu_interference",
+    "ac_power_loss",
+    "monitor_movement",
+    "moved_without_variation",
+    "abusive_behaviour",
+    "negative_ram",
+    "unsuccessful_induction_visit",
+    "failed_enrolment",
+    "location_breach",
+)
+CASE_EVENT_TYPES = ("representation_received", "pap_received", "jr_lodged", "contact_made")
+EVENT_TYPES = BREACH_TYPES + CASE_EVENT_TYPES
+
+
+def join_list(values: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """Store a list as ';a;b;' (sorted, de-duplicated) or None when empty."""
+    unique = sorted(set(values))
+    return f";{';'.join(unique)};" if unique else None
+
+
+def split_list(stored: str | None) -> list[str]:
+    return [part for part in (stored or "").split(";") if part]
