@@ -1,0 +1,53 @@
+"""Helpers every command module uses: opening the database, printing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from triage.db import Database, open_database
+
+
+def database(args) -> Database:
+    return open_database(args.db)
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def print_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> None:
+    """Print dict rows as an aligned table, CSV or JSON."""
+    if fmt == "json":
+        print_json(list(rows))
+        return
+    columns = list(columns or (rows[0].keys() if rows else []))
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    print_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list | tuple):
+        return ";".join(map(str, value))
+    return str(value)
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    body = [list(map(str, r)) for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for r in body:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
