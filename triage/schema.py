@@ -7,6 +7,7 @@ registers them all on ``Base.metadata``.
 from __future__ import annotations
 
 from triage.models import Base
+from triage import ranking_models  # noqa: F401  (intel_rank)
 
 __all__ = ["Base", "metadata"]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 22:54:56.069838
+Create Date: 2026-11-24 22:59:21.973676
 """
 
 from __future__ import annotations
@@ -198,6 +198,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_event_case_time', ['case_id', 'started_at'], unique=False)
         batch_op.create_index('ix_event_type_time', ['event_type', 'started_at'], unique=False)
 
+    op.create_table('intel_rank',
+    sa.Column('item_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('bucket', sa.Integer(), nullable=False),
+    sa.Column('bucket_rule', sa.String(length=48), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('flags', sa.Text(), nullable=True),
+    sa.Column('stale', sa.Boolean(), nullable=False),
+    sa.Column('age_days', sa.Integer(), nullable=False),
+    sa.Column('harm_score', sa.Float(), nullable=True),
+    sa.Column('rules_version', sa.String(length=64), nullable=False),
+    sa.Column('as_of', sa.DateTime(), nullable=False),
+    sa.Column('ranked_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('bucket BETWEEN 1 AND 6', name='bucket_range'),
+    sa.ForeignKeyConstraint(['item_id'], ['intel_item.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id')
+    )
+    with op.batch_alter_table('intel_rank', schema=None) as batch_op:
+        batch_op.create_index('ix_rank_order', ['bucket', 'score'], unique=False)
+
     op.create_table('tasking_outcome',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -237,6 +256,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outcome_item')
 
     op.drop_table('tasking_outcome')
+    with op.batch_alter_table('intel_rank', schema=None) as batch_op:
+        batch_op.drop_index('ix_rank_order')
+
+    op.drop_table('intel_rank')
     with op.batch_alter_table('em_event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_type_time')
         batch_op.drop_index('ix_event_case_time')

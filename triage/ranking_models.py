@@ -1,0 +1,45 @@
+"""The stored ranking: one row per intelligence item, written by ``ranking.refresh``.
+
+Each row records which bucket rule matched, the points within the bucket and
+the rule-pack version and instant (``as_of``) it was computed for, so any
+rank shown to a meeting can be reproduced later from the same pack.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from triage.models import Base
+
+
+class IntelRank(Base):
+    """The computed rank of one intelligence item (contract: docs/rules.md)."""
+
+    __tablename__ = "intel_rank"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    bucket: Mapped[int] = mapped_column(Integer)
+    # Id of the first-matching bucket rule (rules/intel/buckets.toml).
+    bucket_rule: Mapped[str] = mapped_column(String(48))
+    # Points within the bucket: higher is worked first.
+    score: Mapped[float] = mapped_column(Float)
+    # ';a;b;' like IntelItem.harm_flags (police_coordination, safeguarding, ...).
+    flags: Mapped[str | None] = mapped_column(Text)
+    stale: Mapped[bool] = mapped_column(default=False)
+    age_days: Mapped[int] = mapped_column(Integer)
+    # The optional ML harm score; NULL unless a valid model is active.
+    harm_score: Mapped[float | None] = mapped_column(Float)
+    rules_version: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    ranked_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("bucket BETWEEN 1 AND 6", name="bucket_range"),
+        # Queue order without a sort of the whole table.
+        Index("ix_rank_order", "bucket", "score"),
+    )
