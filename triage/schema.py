@@ -7,7 +7,9 @@ registers them all on ``Base.metadata``.
 from __future__ import annotations
 
 from triage.models import Base
+from triage.harm import registry as _harm_registry  # noqa: F401  (harm_model)
 from triage import ranking_models  # noqa: F401  (intel_rank)
+from triage import meeting_models  # noqa: F401  (meeting agenda + steps)
 
 __all__ = ["Base", "metadata"]
 
