@@ -1,0 +1,798 @@
+"""Tasking outcome statistics: NAO Figure 9 and the tables beside it.
+
+One SQL pass reads every item received in the period with its latest
+decision (as of the as-of day) and groups it into a small "cube" (region x
+team x bucket x rule x month x outcome x reason x result, with sums for ages,
+carry-overs and the 48-hour target). Every table here and in
+``triage.stats.feedback`` is then summed from the cube in Python, so a
+million items cost one scan, not one per table.
+
+Definitions (docs/statistics.md, shared/domain.md §5): an item belongs to
+the period in which it was received; it counts once, by its latest decision
+(latest meeting date; the schema allows one decision per item per meeting
+day, so there is no tie); without an accepted or rejected latest decision it
+counts as not discussed. The bucket is the computed one (``intel_rank``)
+when the item has been ranked, else the bucket given upstream; buckets 1-4
+are the high group, 5-6 the low group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from triage import regions
+from triage.db import Database
+from triage.stats.period import Period, _sql_ts, local_date_sql
+from triage.stats.table import Chart, Column, StatTable, mean, percent
+
+HIGH = (1, 2, 3, 4)
+LOW = (5, 6)
+OUTCOMES = ("accepted", "rejected", "not_discussed")
+# Queue filters for a click on an outcome: the live queue's item status.
+STATUS_FILTERS = {
+    "accepted": {"statuses": ["accepted"], "include_decided": True},
+    "rejected": {"statuses": ["rejected"], "include_decided": True},
+    "not_discussed": {"statuses": ["open"]},
+}
+DECISION_AGE_BANDS = ((0, 2), (3, 7), (8, 30), (31, 90), (91, None))
+POOL_AGE_BANDS = ((0, 30), (31, 90), (91, 180), (181, None))
+RESULT_CODES = ("arrest", "removal", "referral", "no_trace", "encountered_no_action", "other")
+
+
+def group_of(bucket: int | None) -> str:
+    if bucket in HIGH:
+        return "high"
+    if bucket in LOW:
+        return "low"
+    return "unbucketed"
+
+
+def group_buckets(group: str) -> list[int] | None:
+    return {"high": list(HIGH), "low": list(LOW)}.get(group)
+
+
+def has_table(connection: Connection, name: str) -> bool:
+    return (
+        connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).first()
+        is not None
+    )
+
+
+@dataclass
+class CubeRow:
+    """One cell of the cube: a combination of dimensions and its sums."""
+
+    region: str
+    team: str | None
+    bucket: int | None
+    rule: str | None
+    month: str
+    outcome: str
+    reason: str | None
+    result: str | None
+    n: int
+    carry_sum: int
+    carried: int
+    met48: int
+    known48: int
+    age_sum: int
+    age_bands: tuple[int, ...]
+    pool_age_sum: int
+    pool_bands: tuple[int, ...]
+    pool_oldest: int | None
+    awaiting_result: int
+    awaiting_since: date | None
+
+
+@dataclass
+class TaskingStats:
+    """The cube for one period (and region, if asked) and what it was made from."""
+
+    period: Period
+    region: str | None
+    ranked: bool
+    cube: list[CubeRow]
+
+
+def _band_sql(expression: str, bands: tuple[tuple[int, int | None], ...]) -> str:
+    parts = []
+    for low, high in bands:
+        if high is None:
+            parts.append(f"sum({expression} >= {low})")
+        elif low == 0:
+            parts.append(f"sum({expression} <= {high})")
+        else:
+            parts.append(f"sum({expression} >= {low} AND {expression} <= {high})")
+    return ", ".join(parts)
+
+
+def _cube_sql(ranked: bool, day_sql: str, with_start: bool, with_region: bool) -> str:
+    bucket = "coalesce(r.bucket, i.upstream_bucket)" if ranked else "i.upstream_bucket"
+    rule = "r.bucket_rule" if ranked else "NULL"
+    rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
+    where = ["i.received_at < :end"]
+    if with_start:
+        where.append("i.received_at >= :start")
+    if with_region:
+        where.append("i.region = :region")
+    # 48-hour target, inclusive: whole seconds compared as integers, then the
+    # fractional part (always 6 digits as stored) breaks an exact-48-h tie.
+    met48 = """CASE
+        WHEN i.passed_at IS NULL THEN NULL
+        WHEN CAST(strftime('%s', i.passed_at) AS INTEGER)
+             - CAST(strftime('%s', i.received_at) AS INTEGER) < 172800 THEN 1
+        WHEN CAST(strftime('%s', i.passed_at) AS INTEGER)
+             - CAST(strftime('%s', i.received_at) AS INTEGER) = 172800
+             AND substr(i.passed_at, 20) <= substr(i.received_at, 20) THEN 1
+        ELSE 0 END"""
+    return f"""
+WITH latest AS (
+    -- SQLite returns the bare columns of the row holding the MAX().
+    SELECT item_id, decision, reason, result, result_at, MAX(meeting_date) AS meeting_date
+    FROM tasking_outcome WHERE meeting_date <= :as_of GROUP BY item_id
+), base AS (
+    SELECT i.region AS region, i.team AS team, {bucket} AS bucket, {rule} AS rule,
+           {day_sql} AS day, i.carry_over_count AS carry, {met48} AS met48,
+           CASE l.decision WHEN 'accepted' THEN 'accepted' WHEN 'rejected' THEN 'rejected'
+                ELSE 'not_discussed' END AS outcome,
+           l.decision AS decision, l.reason AS reason, l.result AS result,
+           l.result_at AS result_at, l.meeting_date AS meeting_date
+    FROM intel_item i
+    LEFT JOIN latest l ON l.item_id = i.id
+    {rank_join}
+    WHERE {" AND ".join(where)}
+), classified AS (
+    SELECT region, team, bucket, rule, substr(day, 1, 7) AS month, outcome, carry, met48,
+           CASE WHEN outcome = 'rejected' THEN reason END AS reason,
+           CASE WHEN outcome = 'accepted' AND result IS NOT NULL
+                     AND (result_at IS NULL OR result_at <= :as_of) THEN result END AS result,
+           CASE WHEN outcome != 'not_discussed' THEN meeting_date END AS meeting_date,
+           CASE WHEN outcome != 'not_discussed'
+                THEN CAST(julianday(meeting_date) - julianday(day) AS INTEGER) END AS decided_age,
+           CASE WHEN outcome = 'not_discussed'
+                THEN CAST(julianday(:as_of) - julianday(day) AS INTEGER) END AS pool_age
+    FROM base
+)
+SELECT region, team, bucket, rule, month, outcome, reason, result,
+       count(*), total(carry), sum(carry > 0), total(met48), count(met48),
+       total(decided_age), {_band_sql("decided_age", DECISION_AGE_BANDS)},
+       total(pool_age), {_band_sql("pool_age", POOL_AGE_BANDS)}, max(pool_age),
+       sum(outcome = 'accepted' AND result IS NULL),
+       min(CASE WHEN outcome = 'accepted' AND result IS NULL THEN meeting_date END)
+FROM classified
+GROUP BY region, team, bucket, rule, month, outcome, reason, result
+"""
+
+
+def compute(db: Database, period: Period, *, region: str | None = None) -> TaskingStats:
+    """Read the cube of one period (optionally one region) in one query."""
+    start, end = period.utc_bounds()
+    with db.engine.connect() as connection:
+        ranked = has_table(connection, "intel_rank")
+        low, high = connection.exec_driver_sql(
+            "SELECT min(received_at), max(received_at) FROM intel_item"
+        ).one()
+        day_sql = local_date_sql(
+            "i.received_at",
+            datetime.fromisoformat(low) if low else None,
+            datetime.fromisoformat(high) if high else None,
+        )
+        params: dict[str, Any] = {"end": _sql_ts(end), "as_of": period.as_of.isoformat()}
+        if start is not None:
+            params["start"] = _sql_ts(start)
+        if region:
+            params["region"] = region
+        sql = _cube_sql(ranked, day_sql, start is not None, region is not None)
+        records = connection.execute(text(sql), params).all()
+    nd = len(DECISION_AGE_BANDS)
+    np_ = len(POOL_AGE_BANDS)
+    cube = []
+    for rec in records:
+        values = list(rec)
+        dims, sums = values[:8], values[8:]
+        age_bands = tuple(int(v or 0) for v in sums[6 : 6 + nd])
+        rest = sums[6 + nd :]
+        cube.append(
+            CubeRow(
+                *dims,
+                n=int(sums[0]),
+                carry_sum=int(sums[1] or 0),
+                carried=int(sums[2] or 0),
+                met48=int(sums[3] or 0),
+                known48=int(sums[4] or 0),
+                age_sum=int(sums[5] or 0),
+                age_bands=age_bands,
+                pool_age_sum=int(rest[0] or 0),
+                pool_bands=tuple(int(v or 0) for v in rest[1 : 1 + np_]),
+                pool_oldest=rest[1 + np_],
+                awaiting_result=int(rest[2 + np_] or 0),
+                awaiting_since=date.fromisoformat(rest[3 + np_]) if rest[3 + np_] else None,
+            )
+        )
+    return TaskingStats(period=period, region=region, ranked=ranked, cube=cube)
+
+
+@dataclass
+class Tally:
+    """Sums over cube rows: the counts every table is made of."""
+
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    not_discussed: int = 0
+    results: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    carry_sum: int = 0
+    carried: int = 0
+    met48: int = 0
+    known48: int = 0
+    age_sum: int = 0
+    age_bands: list[int] = field(default_factory=lambda: [0] * len(DECISION_AGE_BANDS))
+    pool_age_sum: int = 0
+    pool_bands: list[int] = field(default_factory=lambda: [0] * len(POOL_AGE_BANDS))
+    pool_oldest: int | None = None
+    awaiting_result: int = 0
+    awaiting_since: date | None = None
+
+    def add(self, row: CubeRow) -> None:
+        self.received += row.n
+        if row.outcome == "accepted":
+            self.accepted += row.n
+            if row.result:
+                self.results[row.result] += row.n
+        elif row.outcome == "rejected":
+            self.rejected += row.n
+            self.reasons[row.reason or "unknown"] += row.n
+        else:
+            self.not_discussed += row.n
+        self.carry_sum += row.carry_sum
+        self.carried += row.carried
+        self.met48 += row.met48
+        self.known48 += row.known48
+        self.age_sum += row.age_sum
+        self.age_bands = [a + b for a, b in zip(self.age_bands, row.age_bands, strict=True)]
+        self.pool_age_sum += row.pool_age_sum
+        self.pool_bands = [a + b for a, b in zip(self.pool_bands, row.pool_bands, strict=True)]
+        if row.pool_oldest is not None:
+            self.pool_oldest = max(self.pool_oldest or 0, int(row.pool_oldest))
+        self.awaiting_result += row.awaiting_result
+        if row.awaiting_since and (
+            not self.awaiting_since or row.awaiting_since < self.awaiting_since
+        ):
+            self.awaiting_since = row.awaiting_since
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.rejected
+
+    @property
+    def arrest_or_removal(self) -> int:
+        return self.results.get("arrest", 0) + self.results.get("removal", 0)
+
+    def outcome_cells(self) -> dict[str, Any]:
+        """available/accepted/rejected/not_discussed with their percentages."""
+        n = self.received
+        return {
+            "available": n,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "not_discussed": self.not_discussed,
+            "accepted_pct": percent(self.accepted, n),
+            "rejected_pct": percent(self.rejected, n),
+            "not_discussed_pct": percent(self.not_discussed, n),
+        }
+
+
+def tally(rows: Iterable[CubeRow], key: Callable[[CubeRow], Hashable]) -> dict[Any, Tally]:
+    tallies: dict[Any, Tally] = defaultdict(Tally)
+    for row in rows:
+        tallies[key(row)].add(row)
+    return tallies
+
+
+def region_order(codes: Iterable[str]) -> list[str]:
+    """Configured regions first (in configuration order), then any others."""
+    configured = [r.code for r in regions.load_regions()]
+    present = set(codes)
+    return [c for c in configured if c in present] + sorted(present - set(configured))
+
+
+def region_name(code: str) -> str:
+    try:
+        return regions.region_by_code(code).name
+    except KeyError:
+        return code
+
+
+OUTCOME_COLUMNS = [
+    Column("available", "Available", filters={}),
+    Column("accepted", "Accepted", filters=STATUS_FILTERS["accepted"]),
+    Column("rejected", "Rejected", filters=STATUS_FILTERS["rejected"]),
+    Column("not_discussed", "Not discussed", filters=STATUS_FILTERS["not_discussed"]),
+    Column(
+        "accepted_pct",
+        "% accepted",
+        "pct",
+        of="accepted",
+        per="available",
+        filters=STATUS_FILTERS["accepted"],
+    ),
+    Column(
+        "rejected_pct",
+        "% rejected",
+        "pct",
+        of="rejected",
+        per="available",
+        filters=STATUS_FILTERS["rejected"],
+    ),
+    Column(
+        "not_discussed_pct",
+        "% not discussed",
+        "pct",
+        of="not_discussed",
+        per="available",
+        filters=STATUS_FILTERS["not_discussed"],
+    ),
+]
+
+
+def figure9(stats: TaskingStats) -> StatTable:
+    """NAO Figure 9 layout: per region, total received and each group's outcome shares."""
+    by_region = tally(stats.cube, lambda r: r.region)
+    by_group = tally(stats.cube, lambda r: (r.region, group_of(r.bucket)))
+    codes = region_order(by_region)
+    columns = [
+        Column("region", "Region", "text"),
+        Column("received", "Total intelligence received"),
+    ]
+    for group, label in (("high", "High (buckets 1-4)"), ("low", "Low (buckets 5-6)")):
+        buckets = {"buckets": group_buckets(group)}
+        columns += [
+            Column(f"{group}_available", f"{label}: pieces available for tasking", filters=buckets),
+            Column(
+                f"{group}_accepted_pct",
+                f"{label}: % accepted",
+                "pct",
+                of=f"{group}_accepted",
+                per=f"{group}_available",
+                filters={**buckets, **STATUS_FILTERS["accepted"]},
+            ),
+            Column(
+                f"{group}_rejected_pct",
+                f"{label}: % rejected",
+                "pct",
+                of=f"{group}_rejected",
+                per=f"{group}_available",
+                filters={**buckets, **STATUS_FILTERS["rejected"]},
+            ),
+            Column(
+                f"{group}_not_discussed_pct",
+                f"{label}: % not discussed",
+                "pct",
+                of=f"{group}_not_discussed",
+                per=f"{group}_available",
+                filters={**buckets, **STATUS_FILTERS["not_discussed"]},
+            ),
+        ]
+    if any(group_of(r.bucket) == "unbucketed" for r in stats.cube):
+        columns.append(Column("unbucketed", "No bucket (not ranked, none upstream)"))
+
+    def row_for(label: str, total: Tally, groups: dict[str, Tally]) -> dict[str, Any]:
+        row: dict[str, Any] = {"region": label, "received": total.received}
+        for group in ("high", "low"):
+            cells = groups.get(group, Tally()).outcome_cells()
+            for key, value in cells.items():
+                row[f"{group}_{key}"] = value
+        row["unbucketed"] = groups.get("unbucketed", Tally()).received
+        return row
+
+    rows, filters = [], []
+    for code in codes:
+        groups = {g: t for (c, g), t in by_group.items() if c == code}
+        rows.append(row_for(region_name(code), by_region[code], groups))
+        filters.append({"region": code})
+    if len(codes) > 1:
+        overall = tally(stats.cube, lambda r: group_of(r.bucket))
+        total = Tally()
+        for row in stats.cube:
+            total.add(row)
+        rows.append(row_for("All regions", total, overall))
+        filters.append({})
+    return StatTable(
+        name="figure9",
+        title="Intelligence by region and priority group (NAO Figure 9 layout)",
+        columns=columns,
+        rows=rows,
+        row_filters=filters,
+        definition=(
+            "Items received in the period, by region; each counted once by its latest decision "
+            "as of the as-of date. High = buckets 1-4, low = buckets 5-6 (computed bucket, else "
+            "the upstream bucket). Not discussed = no accepted or rejected latest decision. "
+            "Percentages of the group's available items, each rounded half-up on its own "
+            "(they need not sum to 100)."
+        ),
+        chart=Chart("region", ("high_available", "low_available"), "Items available by group"),
+    )
+
+
+def outcome_rows(stats: TaskingStats) -> StatTable:
+    """One row per region and group, then per region and bucket (the CLI JSON contract)."""
+    by_region = tally(stats.cube, lambda r: r.region)
+    by_group = tally(stats.cube, lambda r: (r.region, group_of(r.bucket)))
+    by_bucket = tally(stats.cube, lambda r: (r.region, r.bucket))
+    rows, filters = [], []
+    for code in region_order(by_region):
+        received = by_region[code].received
+        for group in ("high", "low", "unbucketed"):
+            if group == "unbucketed" and (code, group) not in by_group:
+                continue
+            cells = by_group.get((code, group), Tally()).outcome_cells()
+            rows.append(
+                {
+                    "region": code,
+                    "region_name": region_name(code),
+                    "group": group,
+                    "bucket": None,
+                    "received": received,
+                    **cells,
+                }
+            )
+            buckets = group_buckets(group)
+            filters.append({"region": code, **({"buckets": buckets} if buckets else {})})
+        for bucket in range(1, 7):
+            cells = by_bucket.get((code, bucket), Tally()).outcome_cells()
+            rows.append(
+                {
+                    "region": code,
+                    "region_name": region_name(code),
+                    "group": "bucket",
+                    "bucket": bucket,
+                    "received": received,
+                    **cells,
+                }
+            )
+            filters.append({"region": code, "buckets": [bucket]})
+    return StatTable(
+        name="outcomes",
+        title="Outcomes by region, priority group and bucket",
+        columns=[
+            Column("region", "Region", "text"),
+            Column("group", "Group", "text"),
+            Column("bucket", "Bucket", "number"),
+            Column("received", "Received in region"),
+            *OUTCOME_COLUMNS,
+        ],
+        rows=rows,
+        row_filters=filters,
+        definition=(
+            "Rows with group high/low: the region's items in buckets 1-4 / 5-6. Rows with group "
+            "'bucket' carry the bucket number in 'bucket'. 'received' is the region's total; "
+            "'available' the items in the row's group or bucket; percentages are of 'available'. "
+            "A group 'unbucketed' row appears only when some items have no bucket."
+        ),
+        chart=None,
+    )
+
+
+def _outcome_table(
+    name: str,
+    title: str,
+    keys: list[tuple[Any, ...]],
+    tallies: dict[Any, Tally],
+    dims: list[Column],
+    definition: str,
+    filters: Callable[[tuple[Any, ...]], dict[str, Any] | None],
+    chart: Chart | None = None,
+) -> StatTable:
+    rows = []
+    for key in keys:
+        row = {dim.key: value for dim, value in zip(dims, key, strict=True)}
+        rows.append({**row, **tallies[key if len(key) > 1 else key[0]].outcome_cells()})
+    return StatTable(
+        name, title, [*dims, *OUTCOME_COLUMNS], rows, definition, chart, [filters(k) for k in keys]
+    )
+
+
+def by_team(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: (r.region, r.team or ""))
+    order = region_order(c for c, _ in tallies)
+    keys = sorted(tallies, key=lambda k: (order.index(k[0]), k[1]))
+    return _outcome_table(
+        "by_team",
+        "Outcomes by team",
+        keys,
+        tallies,
+        [Column("region", "Region", "text"), Column("team", "Team", "text")],
+        "Items received in the period by region and team (all buckets), by latest decision.",
+        lambda k: {"region": k[0], **({"team": k[1]} if k[1] else {})},
+        Chart("team", ("accepted", "rejected", "not_discussed"), "Outcomes by team", stacked=True),
+    )
+
+
+def by_month(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: (r.month, group_of(r.bucket)))
+    keys = sorted(tallies)
+    return _outcome_table(
+        "by_month",
+        "Outcomes by month received and group",
+        keys,
+        tallies,
+        [Column("month", "Month received", "text"), Column("group", "Group", "text")],
+        "Items by the UK calendar month in which they were received, and priority group.",
+        lambda k: {
+            **({"region": stats.region} if stats.region else {}),
+            **({"buckets": group_buckets(k[1])} if group_buckets(k[1]) else {}),
+        },
+    )
+
+
+def rejection_reasons(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: r.region)
+    rows, filters = [], []
+    for code in region_order(tallies):
+        total = tallies[code]
+        for reason, count in sorted(total.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            rows.append(
+                {
+                    "region": code,
+                    "reason": reason,
+                    "rejected": count,
+                    "region_rejected": total.rejected,
+                    "share_pct": percent(count, total.rejected),
+                }
+            )
+            filters.append({"region": code, **STATUS_FILTERS["rejected"]})
+    return StatTable(
+        "rejection_reasons",
+        "Rejections by reason code",
+        [
+            Column("region", "Region", "text"),
+            Column("reason", "Reason", "text"),
+            Column("rejected", "Rejected"),
+            Column(
+                "share_pct", "% of region's rejections", "pct", of="rejected", per="region_rejected"
+            ),
+        ],
+        rows,
+        "Items whose latest decision is a rejection, by the reason code recorded with it; "
+        "share of all the region's rejected items.",
+        Chart("reason", ("rejected",), "Rejections by reason"),
+        filters,
+    )
+
+
+def conversion(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: (r.region, group_of(r.bucket)))
+    rows, filters = [], []
+    for code in region_order(c for c, _ in tallies):
+        for group in ("high", "low", "unbucketed"):
+            t = tallies.get((code, group))
+            if t is None:
+                continue
+            recorded = sum(t.results.values())
+            rows.append(
+                {
+                    "region": code,
+                    "group": group,
+                    "accepted": t.accepted,
+                    "results_recorded": recorded,
+                    "awaiting_result": t.awaiting_result,
+                    "arrest": t.results.get("arrest", 0),
+                    "removal": t.results.get("removal", 0),
+                    "arrest_or_removal": t.arrest_or_removal,
+                    "conversion_pct": percent(t.arrest_or_removal, t.accepted),
+                }
+            )
+            buckets = group_buckets(group)
+            filters.append(
+                {
+                    "region": code,
+                    **STATUS_FILTERS["accepted"],
+                    **({"buckets": buckets} if buckets else {}),
+                }
+            )
+    return StatTable(
+        "conversion",
+        "Conversion of accepted items into arrests and removals",
+        [
+            Column("region", "Region", "text"),
+            Column("group", "Group", "text"),
+            Column("accepted", "Accepted"),
+            Column("results_recorded", "Result recorded"),
+            Column("awaiting_result", "Awaiting result"),
+            Column("arrest", "Arrest"),
+            Column("removal", "Removal"),
+            Column("arrest_or_removal", "Arrest or removal"),
+            Column(
+                "conversion_pct",
+                "% of accepted ending in arrest or removal",
+                "pct",
+                of="arrest_or_removal",
+                per="accepted",
+            ),
+        ],
+        rows,
+        "Of the items accepted (latest decision), the share whose result recorded by the as-of "
+        "date is an arrest or a removal (the NAO's '10% to 7%' measure). Accepted items without "
+        "a result stay in the denominator: accepted is not actioned.",
+        Chart("region", ("arrest_or_removal", "accepted"), "Accepted and converted"),
+        filters,
+    )
+
+
+def age_at_decision(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: (r.region, r.outcome))
+    rows, filters = [], []
+    for code in region_order({r.region for r in stats.cube}):
+        for outcome in ("accepted", "rejected"):
+            t = tallies.get((code, outcome), Tally())
+            n = t.decided
+            row = {
+                "region": code,
+                "decision": outcome,
+                "decided": n,
+                "mean_days": mean(t.age_sum, n),
+            }
+            for (low, high), count in zip(DECISION_AGE_BANDS, t.age_bands, strict=True):
+                row[_band_key(low, high)] = count
+            rows.append(row)
+            filters.append({"region": code, **STATUS_FILTERS[outcome]})
+    return StatTable(
+        "age_at_decision",
+        "Age of items at decision (days from receipt to meeting)",
+        [
+            Column("region", "Region", "text"),
+            Column("decision", "Decision", "text"),
+            Column("decided", "Decided"),
+            Column("mean_days", "Mean days", "number"),
+            *[Column(_band_key(lo, hi), _band_title(lo, hi)) for lo, hi in DECISION_AGE_BANDS],
+        ],
+        rows,
+        "For items whose latest decision is accepted or rejected: UK days from the day received "
+        "to the meeting date of that decision.",
+        Chart(
+            "decision",
+            tuple(_band_key(lo, hi) for lo, hi in DECISION_AGE_BANDS),
+            "Age at decision",
+            stacked=True,
+        ),
+        filters,
+    )
+
+
+def _band_key(low: int, high: int | None) -> str:
+    return f"days_{low}_plus" if high is None else f"days_{low}_{high}"
+
+
+def _band_title(low: int, high: int | None) -> str:
+    return f"{low}+ days" if high is None else f"{low}-{high} days"
+
+
+def carry_overs(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: r.region)
+    rows = []
+    for code in region_order(tallies):
+        t = tallies[code]
+        rows.append(
+            {
+                "region": code,
+                "items": t.received,
+                "carried_over": t.carried,
+                "carried_over_pct": percent(t.carried, t.received),
+                "carry_overs": t.carry_sum,
+            }
+        )
+    return StatTable(
+        "carry_overs",
+        "Carry-overs (items left undecided at a closed meeting)",
+        [
+            Column("region", "Region", "text"),
+            Column("items", "Items"),
+            Column("carried_over", "Carried over at least once"),
+            Column("carried_over_pct", "% carried over", "pct", of="carried_over", per="items"),
+            Column("carry_overs", "Carry-overs in total"),
+        ],
+        rows,
+        "intel_item.carry_over_count as it stands now (not as of the as-of date): how many "
+        "times a meeting closed with the item on its agenda but undecided.",
+        Chart("region", ("carried_over",), "Items carried over"),
+        [{"region": c} for c in region_order(tallies)],
+    )
+
+
+def pass_on_48h(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: r.region)
+    rows = []
+    for code in region_order(tallies):
+        t = tallies[code]
+        rows.append(
+            {
+                "region": code,
+                "items": t.received,
+                "with_pass_time": t.known48,
+                "met": t.met48,
+                "missed": t.known48 - t.met48,
+                "met_pct": percent(t.met48, t.known48),
+                "no_pass_time": t.received - t.known48,
+            }
+        )
+    return StatTable(
+        "pass_on_48h",
+        "48-hour pass-on target",
+        [
+            Column("region", "Region", "text"),
+            Column("items", "Items"),
+            Column("with_pass_time", "With pass-on time"),
+            Column("met", "Met"),
+            Column("missed", "Missed"),
+            Column("met_pct", "% met", "pct", of="met", per="with_pass_time"),
+            Column("no_pass_time", "No pass-on time"),
+        ],
+        rows,
+        "Met when passed_at - received_at <= 48 hours (inclusive). Items without a pass-on "
+        "time are counted apart and left out of the percentage.",
+        Chart("region", ("met", "missed"), "48-hour target", stacked=True),
+        [None for _ in rows],
+    )
+
+
+def not_discussed_pool(stats: TaskingStats) -> StatTable:
+    tallies = tally(stats.cube, lambda r: r.region)
+    rows, filters = [], []
+    for code in region_order(tallies):
+        t = tallies[code]
+        row = {
+            "region": code,
+            "pool": t.not_discussed,
+            "mean_age_days": mean(t.pool_age_sum, t.not_discussed),
+            "oldest_days": t.pool_oldest,
+        }
+        for (low, high), count in zip(POOL_AGE_BANDS, t.pool_bands, strict=True):
+            row[_band_key(low, high)] = count
+        rows.append(row)
+        filters.append({"region": code, **STATUS_FILTERS["not_discussed"]})
+    return StatTable(
+        "not_discussed_pool",
+        "The not-discussed pool: size and age",
+        [
+            Column("region", "Region", "text"),
+            Column("pool", "Items not discussed"),
+            Column("mean_age_days", "Mean age (days)", "number"),
+            Column("oldest_days", "Oldest (days)", "number"),
+            *[Column(_band_key(lo, hi), _band_title(lo, hi)) for lo, hi in POOL_AGE_BANDS],
+        ],
+        rows,
+        "Items received in the period without an accepted or rejected latest decision as of "
+        "the as-of date; age = UK days from the day received to the as-of date.",
+        Chart(
+            "region",
+            tuple(_band_key(lo, hi) for lo, hi in POOL_AGE_BANDS),
+            "Not-discussed pool by age",
+            stacked=True,
+        ),
+        filters,
+    )
+
+
+def tables(stats: TaskingStats) -> list[StatTable]:
+    """Every tasking table, Figure 9 first."""
+    return [
+        figure9(stats),
+        outcome_rows(stats),
+        by_team(stats),
+        by_month(stats),
+        rejection_reasons(stats),
+        conversion(stats),
+        age_at_decision(stats),
+        carry_overs(stats),
+        pass_on_48h(stats),
+        not_discussed_pool(stats),
+    ]
