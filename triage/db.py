@@ -7,7 +7,6 @@ a failed migration can never cost the user their data.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,11 +33,16 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # guard); only a power cut can lose the last committed transaction.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # 128 MB page cache (allocated only as used): index B-trees of a million
+    # items must stay in memory during bulk imports, or inserts slow 3x.
+    cursor.execute("PRAGMA cache_size=-131072")
     cursor.close()
 
 
 def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
+    # check_same_thread off: the importer hands its open transaction to one
+    # writer thread while the caller validates the next chunk (never both at once).
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     return engine
 

@@ -33,6 +33,18 @@ HARM_FLAGS = (
 ITEM_STATUSES = ("open", "accepted", "rejected")
 
 DECISIONS = ("accepted", "rejected", "not_discussed")
+# Reason codes for decisions (formats.md §4); labels and meeting keys live in
+# the rule pack (rules/intel/reasons.toml).
+REASON_CODES = (
+    "insufficient_detail",
+    "stale",
+    "out_of_area",
+    "duplicate",
+    "no_capacity",
+    "not_workable",
+    "referred_elsewhere",
+    "other",
+)
 RESULTS = ("no_trace", "encountered_no_action", "arrest", "removal", "referral", "other")
 
 HARM_LEVELS = ("very_high", "high", "medium", "low")
