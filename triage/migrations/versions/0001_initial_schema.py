@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:00:14.989678
+Create Date: 2026-11-24 23:06:03.749825
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('imported_by', sa.String(length=128), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("kind IS NULL OR kind IN ('intel', 'em-cases', 'em-events', 'outcomes')", name='kind_known'),
+    sa.CheckConstraint("kind IS NULL OR (instr(kind, ',') = 0 AND instr(',intel,em-cases,em-events,outcomes,', ',' || kind || ',') > 0)", name='kind_known'),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('tasking_meeting',
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('opened_at', sa.DateTime(), nullable=False),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("status IS NULL OR status IN ('open', 'closed', 'imported')", name='status_known'),
+    sa.CheckConstraint("status IS NULL OR (instr(status, ',') = 0 AND instr(',open,closed,imported,', ',' || status || ',') > 0)", name='status_known'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('tasking_meeting', schema=None) as batch_op:
@@ -112,12 +112,12 @@ def upgrade() -> None:
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("bail_type IS NULL OR bail_type IN ('ij', 'sos')", name='bail_type_known'),
-    sa.CheckConstraint("deportation_category IS NULL OR deportation_category IN ('standard', 'dwa', 'do_breach', 'eea')", name='category_known'),
-    sa.CheckConstraint("device IS NULL OR device IN ('fitted', 'non_fitted', 'none')", name='device_known'),
-    sa.CheckConstraint("em_status IS NULL OR em_status IN ('awaiting_fit', 'active', 'suspended', 'ceased')", name='em_status_known'),
-    sa.CheckConstraint("harm_level IS NULL OR harm_level IN ('very_high', 'high', 'medium', 'low')", name='harm_level_known'),
-    sa.CheckConstraint("held_at IS NULL OR held_at IN ('prison', 'irc', 'community')", name='held_at_known'),
+    sa.CheckConstraint("bail_type IS NULL OR (instr(bail_type, ',') = 0 AND instr(',ij,sos,', ',' || bail_type || ',') > 0)", name='bail_type_known'),
+    sa.CheckConstraint("deportation_category IS NULL OR (instr(deportation_category, ',') = 0 AND instr(',standard,dwa,do_breach,eea,', ',' || deportation_category || ',') > 0)", name='category_known'),
+    sa.CheckConstraint("device IS NULL OR (instr(device, ',') = 0 AND instr(',fitted,non_fitted,none,', ',' || device || ',') > 0)", name='device_known'),
+    sa.CheckConstraint("em_status IS NULL OR (instr(em_status, ',') = 0 AND instr(',awaiting_fit,active,suspended,ceased,', ',' || em_status || ',') > 0)", name='em_status_known'),
+    sa.CheckConstraint("harm_level IS NULL OR (instr(harm_level, ',') = 0 AND instr(',very_high,high,medium,low,', ',' || harm_level || ',') > 0)", name='harm_level_known'),
+    sa.CheckConstraint("held_at IS NULL OR (instr(held_at, ',') = 0 AND instr(',prison,irc,community,', ',' || held_at || ',') > 0)", name='held_at_known'),
     sa.CheckConstraint('sentence_months IS NULL OR sentence_months >= 0', name='sentence_ok'),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batch.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -156,10 +156,10 @@ def upgrade() -> None:
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("allegation IS NULL OR allegation IN ('illegal_working', 'overstayer', 'clandestine_entry', 'sham_marriage', 'document_fraud', 'fno', 'modern_slavery', 'other')", name='allegation_known'),
-    sa.CheckConstraint("source_type IS NULL OR source_type IN ('public', 'police', 'partner', 'internal', 'other')", name='source_type_known'),
-    sa.CheckConstraint("status IS NULL OR status IN ('open', 'accepted', 'rejected')", name='status_known'),
-    sa.CheckConstraint("whereabouts IS NULL OR whereabouts IN ('known', 'last_known', 'unknown')", name='whereabouts_known'),
+    sa.CheckConstraint("allegation IS NULL OR (instr(allegation, ',') = 0 AND instr(',illegal_working,overstayer,clandestine_entry,sham_marriage,document_fraud,fno,modern_slavery,other,', ',' || allegation || ',') > 0)", name='allegation_known'),
+    sa.CheckConstraint("source_type IS NULL OR (instr(source_type, ',') = 0 AND instr(',public,police,partner,internal,other,', ',' || source_type || ',') > 0)", name='source_type_known'),
+    sa.CheckConstraint("status IS NULL OR (instr(status, ',') = 0 AND instr(',open,accepted,rejected,', ',' || status || ',') > 0)", name='status_known'),
+    sa.CheckConstraint("whereabouts IS NULL OR (instr(whereabouts, ',') = 0 AND instr(',known,last_known,unknown,', ',' || whereabouts || ',') > 0)", name='whereabouts_known'),
     sa.CheckConstraint('persons_estimated IS NULL OR persons_estimated >= 0', name='persons_ok'),
     sa.CheckConstraint('upstream_bucket IS NULL OR upstream_bucket BETWEEN 1 AND 6', name='bucket_range'),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batch.id'], ),
@@ -167,7 +167,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('intel_id')
     )
     with op.batch_alter_table('intel_item', schema=None) as batch_op:
-        batch_op.create_index('ix_intel_em_case', ['em_case_id'], unique=False)
+        batch_op.create_index('ix_intel_em_case', ['em_case_id'], unique=False, sqlite_where=sa.text('em_case_id IS NOT NULL'))
         batch_op.create_index('ix_intel_postcode', ['postcode'], unique=False)
         batch_op.create_index('ix_intel_received', ['received_at'], unique=False)
         batch_op.create_index('ix_intel_region_team', ['region', 'team'], unique=False)
@@ -185,12 +185,31 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.Column('resolved_by', sa.String(length=128), nullable=True),
-    sa.CheckConstraint("status IS NULL OR status IN ('open', 'resolved', 'discarded')", name='status_known'),
+    sa.CheckConstraint("status IS NULL OR (instr(status, ',') = 0 AND instr(',open,resolved,discarded,', ',' || status || ',') > 0)", name='status_known'),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batch.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('quarantined_row', schema=None) as batch_op:
         batch_op.create_index('ix_quarantine_status', ['status', 'kind'], unique=False)
+
+    op.create_table('em_escalation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=64), nullable=False),
+    sa.Column('step', sa.String(length=24), nullable=False),
+    sa.Column('breach_count', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('raised_at', sa.DateTime(), nullable=False),
+    sa.Column('rules_version', sa.String(length=64), nullable=False),
+    sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.Column('done_by', sa.String(length=128), nullable=True),
+    sa.CheckConstraint("status IS NULL OR status IN ('open', 'done', 'withdrawn')", name='status_known'),
+    sa.CheckConstraint("step IS NULL OR step IN ('warning_letter', 'prosecution_referral')", name='step_known'),
+    sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('case_id', 'step', 'breach_count', name='uq_escalation_step')
+    )
+    with op.batch_alter_table('em_escalation', schema=None) as batch_op:
+        batch_op.create_index('ix_em_escalation_open', ['status', 'step'], unique=False)
 
     op.create_table('em_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -205,7 +224,7 @@ def upgrade() -> None:
     sa.Column('responded_at', sa.DateTime(), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("event_type IS NULL OR event_type IN ('battery', 'absence_15min', 'full_curfew_missed', 'partial_curfew_missed', 'interference_pid', 'not_available_for_installation', 'strap_tamper', 'inability_to_monitor', 'hmu_interference', 'ac_power_loss', 'monitor_movement', 'moved_without_variation', 'abusive_behaviour', 'negative_ram', 'unsuccessful_induction_visit', 'failed_enrolment', 'location_breach', 'representation_received', 'pap_received', 'jr_lodged', 'contact_made')", name='event_type_known'),
+    sa.CheckConstraint("event_type IS NULL OR (instr(event_type, ',') = 0 AND instr(',battery,absence_15min,full_curfew_missed,partial_curfew_missed,interference_pid,not_available_for_installation,strap_tamper,inability_to_monitor,hmu_interference,ac_power_loss,monitor_movement,moved_without_variation,abusive_behaviour,negative_ram,unsuccessful_induction_visit,failed_enrolment,location_breach,representation_received,pap_received,jr_lodged,contact_made,', ',' || event_type || ',') > 0)", name='event_type_known'),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batch.id'], ),
     sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -214,6 +233,75 @@ def upgrade() -> None:
     with op.batch_alter_table('em_event', schema=None) as batch_op:
         batch_op.create_index('ix_event_case_time', ['case_id', 'started_at'], unique=False)
         batch_op.create_index('ix_event_type_time', ['event_type', 'started_at'], unique=False)
+
+    op.create_table('em_recommendation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=64), nullable=False),
+    sa.Column('made_at', sa.DateTime(), nullable=False),
+    sa.Column('rules_version', sa.String(length=64), nullable=False),
+    sa.Column('em', sa.Boolean(), nullable=False),
+    sa.Column('device', sa.String(length=12), nullable=False),
+    sa.Column('minimum_months', sa.Integer(), nullable=True),
+    sa.Column('flags', sa.Text(), nullable=True),
+    sa.Column('explanation', sa.JSON(), nullable=False),
+    sa.Column('decided_em', sa.Boolean(), nullable=True),
+    sa.Column('decided_device', sa.String(length=12), nullable=True),
+    sa.Column('decided_months', sa.Integer(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('decided_by', sa.String(length=128), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('overridden', sa.Boolean(), nullable=True),
+    sa.CheckConstraint("decided_at IS NULL OR length(trim(coalesce(decision_reason, ''))) > 0", name='decision_has_reason'),
+    sa.CheckConstraint("decided_device IS NULL OR decided_device IN ('fitted', 'non_fitted', 'none')", name='decided_device_known'),
+    sa.CheckConstraint("device IS NULL OR device IN ('fitted', 'non_fitted', 'none')", name='device_known'),
+    sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('em_recommendation', schema=None) as batch_op:
+        batch_op.create_index('ix_em_recommendation_case', ['case_id', 'made_at'], unique=False)
+
+    op.create_table('em_review',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=64), nullable=False),
+    sa.Column('completed_on', sa.Date(), nullable=False),
+    sa.Column('trigger', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('completed_by', sa.String(length=128), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("outcome IS NULL OR outcome IN ('continue', 'ceased', 'varied', 'curfew_removed', 'curfew_amended')", name='outcome_known'),
+    sa.CheckConstraint("trigger IS NULL OR trigger IN ('scheduled', 'representation', 'ad_hoc')", name='trigger_known'),
+    sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('em_review', schema=None) as batch_op:
+        batch_op.create_index('ix_em_review_case', ['case_id', 'completed_on'], unique=False)
+
+    op.create_table('em_trail_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.String(length=64), nullable=False),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('requester_org', sa.String(length=16), nullable=False),
+    sa.Column('requester', sa.String(length=128), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('ground', sa.String(length=40), nullable=False),
+    sa.Column('period_from', sa.DateTime(), nullable=False),
+    sa.Column('period_to', sa.DateTime(), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=True),
+    sa.Column('outcome', sa.String(length=40), nullable=True),
+    sa.Column('outcome_at', sa.DateTime(), nullable=True),
+    sa.Column('outcome_by', sa.String(length=128), nullable=True),
+    sa.Column('recorded_by', sa.String(length=128), nullable=False),
+    sa.CheckConstraint("ground IS NULL OR ground IN ('breach_of_bail_conditions', 'absconding', 'article8_representations', 'breach_allegation_intelligence', 'sar_or_legal_challenge')", name='ground_known'),
+    sa.CheckConstraint("kind IS NULL OR kind IN ('attendance', 'trail_monitoring')", name='kind_known'),
+    sa.CheckConstraint("outcome IS NULL OR outcome IN ('provided', 'partial', 'rejected_insufficient_justification', 'rejected_other', 'rejected_too_broad', 'withdrawn')", name='outcome_known'),
+    sa.CheckConstraint("requester_org IN ('home_office', 'police', 'probation', 'subject')", name='org_known'),
+    sa.CheckConstraint('period_from <= period_to', name='period_ordered'),
+    sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('em_trail_request', schema=None) as batch_op:
+        batch_op.create_index('ix_em_trail_case', ['case_id'], unique=False)
 
     op.create_table('intel_rank',
     sa.Column('item_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -282,8 +370,8 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON(), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("decision != 'rejected' OR reason IS NOT NULL", name='rejection_has_reason'),
-    sa.CheckConstraint("decision IS NULL OR decision IN ('accepted', 'rejected', 'not_discussed')", name='decision_known'),
-    sa.CheckConstraint("result IS NULL OR result IN ('no_trace', 'encountered_no_action', 'arrest', 'removal', 'referral', 'other')", name='result_known'),
+    sa.CheckConstraint("decision IS NULL OR (instr(decision, ',') = 0 AND instr(',accepted,rejected,not_discussed,', ',' || decision || ',') > 0)", name='decision_known'),
+    sa.CheckConstraint("result IS NULL OR (instr(result, ',') = 0 AND instr(',no_trace,encountered_no_action,arrest,removal,referral,other,', ',' || result || ',') > 0)", name='result_known'),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batch.id'], ),
     sa.ForeignKeyConstraint(['item_id'], ['intel_item.id'], ),
     sa.ForeignKeyConstraint(['meeting_id'], ['tasking_meeting.id'], ),
@@ -316,11 +404,27 @@ def downgrade() -> None:
         batch_op.drop_index('ix_rank_order')
 
     op.drop_table('intel_rank')
+    with op.batch_alter_table('em_trail_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_em_trail_case')
+
+    op.drop_table('em_trail_request')
+    with op.batch_alter_table('em_review', schema=None) as batch_op:
+        batch_op.drop_index('ix_em_review_case')
+
+    op.drop_table('em_review')
+    with op.batch_alter_table('em_recommendation', schema=None) as batch_op:
+        batch_op.drop_index('ix_em_recommendation_case')
+
+    op.drop_table('em_recommendation')
     with op.batch_alter_table('em_event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_type_time')
         batch_op.drop_index('ix_event_case_time')
 
     op.drop_table('em_event')
+    with op.batch_alter_table('em_escalation', schema=None) as batch_op:
+        batch_op.drop_index('ix_em_escalation_open')
+
+    op.drop_table('em_escalation')
     with op.batch_alter_table('quarantined_row', schema=None) as batch_op:
         batch_op.drop_index('ix_quarantine_status')
 
@@ -330,7 +434,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_intel_region_team')
         batch_op.drop_index('ix_intel_received')
         batch_op.drop_index('ix_intel_postcode')
-        batch_op.drop_index('ix_intel_em_case')
+        batch_op.drop_index('ix_intel_em_case', sqlite_where=sa.text('em_case_id IS NOT NULL'))
 
     op.drop_table('intel_item')
     op.drop_table('em_case')

@@ -1,0 +1,223 @@
+"""The EM queue: harm order, workstreams, explanations, escalation ladder."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from em_helpers import NOW, add_case, add_event
+from sqlalchemy import func, select
+
+from triage import cli
+from triage.em import escalation
+from triage.em.explain import explain_case
+from triage.em.models import EmEscalation
+from triage.em.pack import HARM_ORDER, default_pack
+from triage.em.queue import build_queue, queue_rows
+from triage.models import AuditEntry
+
+PACK = default_pack()
+
+
+def test_harm_order_within_one_kind(db):
+    tiers = [
+        ("A-eea", {"deportation_category": "eea"}),
+        ("B-low", {"harm_level": "low"}),
+        ("C-dobreach", {"deportation_category": "do_breach"}),
+        ("D-vhigh", {"harm_level": "very_high"}),
+        ("E-dwa", {"deportation_category": "dwa"}),
+        ("F-medium", {"harm_level": "medium"}),
+        ("G-high", {"harm_level": "high"}),
+    ]
+    with db.transaction() as s:
+        for case_id, fields in tiers:
+            # Same work for all: an SoS release awaiting a device.
+            add_case(
+                s,
+                case_id,
+                em_status="awaiting_fit",
+                bail_type="sos",
+                bail_granted_at=NOW - timedelta(days=1),
+                **fields,
+            )
+        queue = build_queue(s, as_of=NOW)
+    order = [item.harm_tier for item in queue.items]
+    assert order == list(HARM_ORDER)
+    assert all(item.workstream == "releases" for item in queue.items)
+    # Every position below the first is explained against the one above.
+    assert queue.items[1].above["why"].startswith("higher priority")
+
+
+def test_hub_priority_across_workstreams(db):
+    with db.transaction() as s:
+        add_case(
+            s,
+            "REL",
+            em_status="awaiting_fit",
+            bail_type="ij",
+            bail_granted_at=NOW - timedelta(hours=80),
+            harm_level="low",
+        )
+        add_case(
+            s,
+            "OOC",
+            harm_level="low",
+            fitted_at=NOW - timedelta(days=30),
+            last_contact_at=NOW - timedelta(days=7),
+        )
+        add_case(
+            s,
+            "BAT",
+            harm_level="very_high",
+            fitted_at=NOW - timedelta(days=30),
+            last_contact_at=NOW,
+        )
+        add_event(
+            s,
+            "E1",
+            "BAT",
+            "battery",
+            NOW - timedelta(days=2),
+            ended_at=NOW - timedelta(days=2, hours=-1),
+        )
+        add_case(
+            s, "REV", harm_level="high", fitted_at=datetime(2026, 8, 1, 12), last_contact_at=NOW
+        )
+        add_case(
+            s, "JR", harm_level="medium", fitted_at=NOW - timedelta(days=20), last_contact_at=NOW
+        )
+        add_event(
+            s, "E2", "JR", "jr_lodged", NOW - timedelta(days=3), due_at=NOW + timedelta(hours=24)
+        )
+        queue = build_queue(s, as_of=NOW)
+    rows = queue_rows(queue)
+    kinds = [(r["case_id"], r["kind"]) for r in rows]
+    assert kinds == [
+        ("REL", "release_ij"),  # overdue IJ release first: 900 + 30 + 150
+        ("OOC", "out_of_contact"),  # exactly 7 x 24 h counts: 850 + 30
+        ("JR", "jr_lodged"),  # reply due within 48 h: 760 + 40 + 75
+        ("REV", "review"),  # due 1 Nov, overdue
+        ("BAT", "battery"),  # low, but never dropped
+    ]
+    first = rows[0]
+    assert first["due_state"] == "overdue" and "overdue" in first["flags"]
+    assert first["due_at"] == (NOW - timedelta(hours=8)).isoformat()
+    assert set(first) >= {"rank", "case_id", "workstream", "priority", "due_at", "flags"}
+    assert [r["rank"] for r in queue_rows(queue, workstream="breaches")] == [1, 2]
+
+
+def test_out_of_contact_boundary(db):
+    with db.transaction() as s:
+        add_case(
+            s,
+            "IN",
+            fitted_at=NOW - timedelta(days=30),
+            last_contact_at=NOW - timedelta(days=7) + timedelta(seconds=1),
+        )
+        add_case(
+            s, "OUT", fitted_at=NOW - timedelta(days=30), last_contact_at=NOW - timedelta(days=7)
+        )
+        queue = build_queue(s, as_of=NOW)
+    assert [i.case_id for i in queue.items if i.kind == "out_of_contact"] == ["OUT"]
+
+
+def test_representation_triggers_review_at_once(db):
+    with db.transaction() as s:
+        add_case(s, "R1", harm_level="low", fitted_at=NOW - timedelta(days=20))
+        add_event(
+            s,
+            "REP",
+            "R1",
+            "representation_received",
+            NOW - timedelta(days=1),
+            due_at=NOW + timedelta(days=5),
+        )
+        queue = build_queue(s, as_of=NOW)
+    kinds = {i.kind for i in queue.items}
+    assert kinds == {"review_representation", "representation_received"}
+
+
+def test_escalation_ladder_applied_identically_and_recorded(db):
+    with db.transaction() as s:
+        add_case(s, "X", harm_level="medium")
+        add_case(s, "Y", harm_level="low")
+        for n in range(16):
+            add_event(s, f"X{n}", "X", "absence_15min", NOW - timedelta(days=40 - n))
+        for n in range(4):
+            add_event(s, f"Y{n}", "Y", "full_curfew_missed", NOW - timedelta(days=40 - n))
+        # 12 h of battery in 7 days counts as one breach for Y: 5 in all.
+        for n, hours in enumerate((5, 4, 3)):
+            start = NOW - timedelta(days=10 - n)
+            add_event(s, f"YB{n}", "Y", "battery", start, ended_at=start + timedelta(hours=hours))
+    first = escalation.apply_escalations(db, as_of=NOW)
+    again = escalation.apply_escalations(db, as_of=NOW)
+    assert (first.warning_letters, first.prosecution_referrals) == (4, 1)  # X: 5,10,15; Y: 5
+    assert again.raised == 0
+    with db.transaction() as s:
+        steps = sorted(
+            s.execute(select(EmEscalation.case_id, EmEscalation.step, EmEscalation.breach_count))
+        )
+        audited = s.execute(
+            select(func.count()).where(AuditEntry.action.like("em.escalation.%"))
+        ).scalar_one()
+        queue = build_queue(s, as_of=NOW)
+    assert steps == [
+        ("X", "prosecution_referral", 15),
+        ("X", "warning_letter", 5),
+        ("X", "warning_letter", 10),
+        ("X", "warning_letter", 15),
+        ("Y", "warning_letter", 5),
+    ]
+    assert audited == 5
+    assert [i.case_id for i in queue.items if i.workstream == "prosecutions"] == ["X"]
+
+
+def test_ladder_steps_follow_the_pack():
+    assert escalation.ladder_steps(4, PACK) == []
+    assert escalation.ladder_steps(9, PACK) == [("warning_letter", 5)]
+    assert escalation.ladder_steps(15, PACK)[-1] == ("prosecution_referral", 15)
+
+
+def test_explain_includes_consolidation_and_recommendation(db):
+    with db.transaction() as s:
+        add_case(
+            s,
+            "C9",
+            harm_level="high",
+            sentence_months=30,
+            fitted_at=datetime(2026, 9, 1, 10),
+            last_review_at=date(2026, 9, 1),
+            last_contact_at=NOW,
+        )
+        for n, hours in enumerate((5, 4, 3, 1)):
+            start = NOW - timedelta(days=6 - n)
+            add_event(s, f"B{n}", "C9", "battery", start, ended_at=start + timedelta(hours=hours))
+    trace = explain_case(db, "C9", as_of=NOW)
+    assert trace["battery_events_raw"] == 4
+    assert len(trace["consolidated_battery_breaches"]) == 1
+    assert trace["consolidated_battery_breaches"][0]["event_ids"] == ["B0", "B1", "B2"]
+    assert trace["recommendation"]["device"] == "fitted"
+    assert trace["deadlines"]["review_due"] == "2026-12-01"
+    kinds = [w["kind"] for w in trace["work"]]
+    assert kinds == ["review", "battery_report"]
+    assert trace["work"][0]["components"][0]["points"] == PACK.kinds["review"].points
+
+
+def test_cli_rank_and_explain_json(db, capsys):
+    with db.transaction() as s:
+        add_case(
+            s,
+            "K1",
+            harm_level="high",
+            em_status="awaiting_fit",
+            bail_type="ij",
+            bail_granted_at=NOW - timedelta(hours=10),
+        )
+    assert cli.main(["--db", str(db.path), "rank", "em", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["case_id"] == "K1" and rows[0]["workstream"] == "releases"
+    assert rows[0]["due_at"] == (NOW + timedelta(hours=62)).isoformat()
+    assert cli.main(["--db", str(db.path), "explain", "em", "K1", "--json"]) == 0
+    trace = json.loads(capsys.readouterr().out)
+    assert "consolidated_battery_breaches" in trace and "recommendation" in trace
+    assert cli.main(["--db", str(db.path), "explain", "em", "NOPE"]) == 2

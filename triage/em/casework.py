@@ -1,0 +1,122 @@
+"""Caseworker actions on EM cases: reviews done, breaches actioned, replies sent.
+
+Each is one transaction with its audit entries; the queue picks up the change
+the next time it is built.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+
+from triage import audit, clock, vocab
+from triage.db import Database
+from triage.em.models import REVIEW_OUTCOMES, REVIEW_TRIGGERS, EmReview
+from triage.models import EmCase, EmEvent
+
+LEGAL_EVENTS = ("representation_received", "pap_received", "jr_lodged")
+
+
+def complete_review(
+    db: Database,
+    case_id: str,
+    *,
+    outcome: str,
+    who: str,
+    trigger: str = "scheduled",
+    completed_on: date | None = None,
+    note: str | None = None,
+) -> None:
+    """Record a completed review; the case's last review date moves forward."""
+    if trigger not in REVIEW_TRIGGERS:
+        raise ValueError(f"trigger must be one of {', '.join(REVIEW_TRIGGERS)}")
+    if outcome not in REVIEW_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}")
+    day = completed_on or clock.to_local(clock.now()).date()
+    with db.transaction() as session:
+        case = session.execute(select(EmCase).where(EmCase.case_id == case_id)).scalar_one_or_none()
+        if case is None:
+            raise ValueError(f"no EM case {case_id!r}")
+        session.add(
+            EmReview(
+                case_id=case_id,
+                completed_on=day,
+                trigger=trigger,
+                outcome=outcome,
+                note=note,
+                completed_by=who,
+                recorded_at=clock.now(),
+            )
+        )
+        audit.record(
+            session, "em.review", "em_case", case_id, "review_outcome", None, outcome, who=who
+        )
+        if case.last_review_at is None or day > case.last_review_at:
+            audit.record(
+                session,
+                "em.review",
+                "em_case",
+                case_id,
+                "last_review_at",
+                case.last_review_at,
+                day,
+                who=who,
+            )
+            case.last_review_at = day
+            case.updated_at = clock.now()
+
+
+def mark_breaches_actioned(db: Database, case_id: str, *, who: str) -> int:
+    """Mark every open breach notification of a case actioned; returns how many."""
+    now = clock.now()
+    with db.transaction() as session:
+        ids = list(
+            session.execute(
+                select(EmEvent.event_id).where(
+                    EmEvent.case_id == case_id,
+                    EmEvent.event_type.in_(vocab.BREACH_TYPES),
+                    EmEvent.responded_at.is_(None),
+                )
+            ).scalars()
+        )
+        if ids:
+            session.execute(
+                update(EmEvent).where(EmEvent.event_id.in_(ids)).values(responded_at=now)
+            )
+            audit.record_many(
+                session,
+                [
+                    {
+                        "who": who,
+                        "action": "em.breach.actioned",
+                        "entity": "em_event",
+                        "entity_id": event_id,
+                        "field": "responded_at",
+                        "new": now,
+                    }
+                    for event_id in ids
+                ],
+            )
+    return len(ids)
+
+
+def record_reply(db: Database, event_id: str, *, who: str) -> None:
+    """A reply sent to a representation, PAP letter or judicial review."""
+    now = clock.now()
+    with db.transaction() as session:
+        event = session.execute(
+            select(EmEvent).where(EmEvent.event_id == event_id)
+        ).scalar_one_or_none()
+        if event is None:
+            raise ValueError(f"no EM event {event_id!r}")
+        if event.event_type not in LEGAL_EVENTS:
+            raise ValueError(f"event {event_id} is a {event.event_type}, not a legal challenge")
+        if event.responded_at is not None:
+            raise ValueError(
+                f"event {event_id} was already answered on {event.responded_at:%Y-%m-%d}"
+            )
+        event.responded_at = now
+        audit.record(
+            session, "em.legal.reply", "em_event", event_id, "responded_at", None, now, who=who
+        )
