@@ -75,6 +75,14 @@ def set_active(session: Session, model_id: str | None, who: str) -> str | None:
         row.active = True
         row.activated_at = clock.now()
         row.activated_by = who
-    audit.record(session, "model_activate" if model_id else "model_deactivate", "harm_model",
-                 model_id or previous_id or "", "active", previous_id, model_id, who=who)
+    audit.record(
+        session,
+        "model_activate" if model_id else "model_deactivate",
+        "harm_model",
+        model_id or previous_id or "",
+        "active",
+        previous_id,
+        model_id,
+        who=who,
+    )
     return previous_id

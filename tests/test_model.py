@@ -1,0 +1,250 @@
+"""The optional harm score: features, training, evaluation, safe storage, scoring."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import pickle
+
+import numpy as np
+import pytest
+from model_history import make_history
+from sqlalchemy import select, update
+
+from triage.harm import artefact, evaluation, features, registry, scoring, training
+
+
+def _train(db, **kwargs):
+    return training.train(db, n_boot=50, **kwargs)
+
+
+def test_protected_characteristics_are_refused_as_features():
+    for name in (
+        "nationality",
+        "gender",
+        "subject_gender",
+        "Nationality_Code",
+        "date-of-birth",
+        "ethnicity",
+        "age",
+        "person_age_years",
+    ):
+        assert features.is_protected(name), name
+        with pytest.raises(features.ProtectedFeatureError, match=name):
+            features.check_features(["flag_weapon", name])
+    with pytest.raises(features.ProtectedFeatureError):
+        features.FeatureSpec(("persons_estimated",), ("nationality",))
+    with pytest.raises(features.ProtectedFeatureError):
+        training.build_pipeline("logistic", features.FeatureSpec(("gender",), ()))
+    # The real feature list passes; "sham_marriage"-like values are not names.
+    assert features.check_features(features.default_spec(True).names)
+    assert not features.is_protected("days_to_decision")
+    assert not features.is_protected("passed_within_48h")
+
+
+def test_protected_columns_never_reach_the_fitted_model(db):
+    make_history(db, n=800)
+    with db.engine.connect() as connection:
+        frame = features.training_frame(connection)
+    assert "nationality" not in frame.columns and "gender" not in frame.columns
+    result = _train(db, classifier="logistic")
+    model = scoring.load_model(db, result.model_id)
+    seen = list(model.pipeline.named_steps["features"].feature_names_in_)
+    assert seen == model.spec.names
+    assert not [name for name in seen if features.is_protected(name)]
+
+
+def test_trained_model_beats_constant_and_rules_on_held_out_period(db):
+    make_history(db, n=1600)
+    result = _train(db)
+    ev = result.evaluation
+    held, train = result.manifest["held_out"], result.manifest["training"]
+    assert held["from"] > train["to"]  # time-based split: held-out period is later
+    assert held["rows"] / (held["rows"] + train["rows"]) == pytest.approx(0.25, abs=0.05)
+    assert ev["roc_auc"] > 0.7
+    assert ev["brier"] < ev["constant"]["brier"]
+    assert ev["constant"]["roc_auc"] == 0.5
+    assert ev["rules_baseline"]["roc_auc"] < ev["roc_auc"]
+    assert set(ev["candidates"]) == {"logistic", "hgb"}
+    assert result.classifier in ("logistic", "hgb")
+    assert any("Selection bias" in w for w in ev["warnings"])
+    assert sum(b["count"] for b in ev["reliability"]) == held["rows"]
+    nationality = {row["group"]: row for row in ev["fairness"]["nationality"]}
+    assert sum(row["count"] for row in nationality.values()) == held["rows"]
+    row = nationality["alb"]
+    assert row["roc_auc_ci"][0] <= row["roc_auc"] <= row["roc_auc_ci"][1]
+    gender = {r["group"]: r["count"] for r in ev["fairness"]["gender"]}
+    # Female rows (about 26) fall under the 30-row floor and are pooled as "other".
+    assert set(gender) == {"male", "other", "unknown"} and sum(gender.values()) == held["rows"]
+    card = (result.path.parent / "model_card.md").read_text()
+    for heading in (
+        "## Purpose",
+        "## Data window",
+        "## Features",
+        "## Metrics",
+        "## Fairness",
+        "## Limits",
+        "## Owner",
+        "Algorithmic Transparency",
+    ):
+        assert heading in card
+
+
+def test_bootstrap_interval_matches_sklearn_auc():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    p = np.clip(y * 0.2 + rng.random(400) * 0.8, 0, 1)
+    rows = evaluation.by_group(y, p, np.array(["a"] * 400), n_boot=200)
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score(y, p)
+    assert rows[0]["roc_auc"] == pytest.approx(auc, abs=1e-4)
+    low, high = rows[0]["roc_auc_ci"]
+    assert low < auc < high and high - low < 0.15
+
+
+def test_too_little_history_is_a_clear_error(db):
+    make_history(db, n=100)
+    with pytest.raises(training.TrainingError, match="at least 200"):
+        _train(db)
+
+
+def test_no_model_means_no_scores(db):
+    make_history(db, n=300)
+    assert scoring.active_scores(db) is None
+    assert scoring.status(db)["active"] is None
+
+
+def test_active_model_scores_every_item_with_reasons(db):
+    make_history(db, n=800)
+    result = _train(db, classifier="hgb", activate=True)
+    scores = scoring.active_scores(db)
+    assert len(scores) == 800 and all(0 <= s <= 1 for s in scores.values())
+    explained = scoring.explain_items(db, [1, 2, 3], top=3)
+    assert set(explained) == {1, 2, 3}
+    for item in explained.values():
+        assert item["model_id"] == result.model_id
+        assert len(item["reasons"]) == 3 and item["reasons"][0]["unit"] == "probability"
+        assert item["suggestion"] == scoring.suggestion(item["harm_score"])
+    with db.transaction() as session:
+        registry.set_active(session, None, "tester")
+    assert scoring.active_scores(db) is None
+
+
+def test_logistic_reasons_add_up_to_the_log_odds(db):
+    make_history(db, n=800)
+    _train(db, classifier="logistic", activate=True)
+    model = scoring.load_model(db)
+    with db.engine.connect() as connection:
+        frame = features.scoring_frame(connection, as_of=features.pd.Timestamp("2026-11-20"))
+    reasons = scoring.contributions(model, frame.head(5), top=len(model.spec.names))
+    p = scoring.predict(model, frame.head(5))
+    calibrated = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0]
+    a, b = calibrated.calibrators[0].a_, calibrated.calibrators[0].b_
+    intercept = -(a * calibrated.estimator.intercept_[0] + b)
+    for prob, why in zip(p, reasons, strict=True):
+        total = intercept + sum(r["contribution"] for r in why)
+        assert 1 / (1 + np.exp(-total)) == pytest.approx(prob, abs=0.01)
+
+
+def test_suggestion_threshold():
+    assert scoring.suggestion(0.5) == "accept"
+    assert scoring.suggestion(0.49) == "reject"
+    assert scoring.suggestion(0.3, threshold=0.25) == "accept"
+
+
+class _Marker:
+    """A pickle that, if ever loaded, writes a marker file (foreign code running)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (_write_marker, (self.path,))
+
+
+def _write_marker(path):  # pragma: no cover - must never run
+    with open(path, "w") as handle:
+        handle.write("foreign code ran")
+    return "pwned"
+
+
+def test_planted_malicious_pickle_is_never_loaded(db, tmp_path, caplog):
+    make_history(db, n=800)
+    result = _train(db, activate=True)
+    marker = tmp_path / "marker.txt"
+    result.path.write_bytes(pickle.dumps(_Marker(marker)))
+    # Sanity: the planted file really would run code if unpickled.
+    probe = tmp_path / "probe.txt"
+    pickle.loads(pickle.dumps(_Marker(probe)))
+    assert probe.exists()
+
+    with caplog.at_level(logging.WARNING, logger="triage.harm.scoring"):
+        assert scoring.active_scores(db) is None
+    assert not marker.exists()
+    assert "SHA-256" in caplog.text and "not loaded" in caplog.text
+    assert scoring.status(db)["usable"] is False
+    assert scoring.explain_items(db, [1]) == {}
+    assert not marker.exists()
+    _ranking_works_without_score(db)
+
+
+def _ranking_works_without_score(db):
+    if importlib.util.find_spec("triage.ranking") is None:
+        return  # the rules helper's ranking is not in this tree yet
+    from triage import ranking
+    from triage.ranking_models import IntelRank
+
+    try:
+        ranking.refresh(db)
+    except FileNotFoundError:
+        return  # no rule pack in this tree yet
+    with db.transaction() as session:
+        rows = session.execute(select(IntelRank.bucket, IntelRank.harm_score)).all()
+    assert rows and all(score is None for _, score in rows)
+
+
+def test_version_mismatch_or_foreign_location_is_refused(db, tmp_path):
+    make_history(db, n=800)
+    result = _train(db, activate=True)
+    with db.transaction() as session:
+        manifest = dict(session.get(registry.HarmModel, result.model_id).manifest)
+    manifest["versions"] = {**manifest["versions"], "scikit-learn": "0.0.1"}
+    with db.transaction() as session:
+        session.execute(update(registry.HarmModel).values(manifest=manifest))
+    with pytest.raises(artefact.ArtefactRefused, match="scikit-learn 0.0.1 registered"):
+        scoring.load_model(db)
+    assert scoring.active_scores(db) is None
+
+    # A registered row pointing outside this machine's model folder is refused.
+    outside = tmp_path / "elsewhere" / "model.joblib"
+    outside.parent.mkdir()
+    outside.write_bytes(result.path.read_bytes())
+    with db.transaction() as session:
+        session.execute(
+            update(registry.HarmModel).values(path=str(outside), manifest=result.manifest)
+        )
+    with pytest.raises(artefact.ArtefactRefused, match="outside"):
+        scoring.load_model(db)
+
+    # The manifest beside the file must equal the registered one.
+    with db.transaction() as session:
+        session.execute(update(registry.HarmModel).values(path=str(result.path)))
+    assert scoring.load_model(db) is not None
+    beside = result.path.parent / artefact.MANIFEST_FILE
+    edited = json.loads(beside.read_text())
+    edited["features"]["numeric"].append("extra")
+    beside.write_text(json.dumps(edited))
+    with pytest.raises(artefact.ArtefactRefused, match="differs"):
+        scoring.load_model(db)
+
+
+def test_only_one_model_active(db):
+    make_history(db, n=800)
+    first = _train(db, classifier="logistic", activate=True)
+    second = _train(db, classifier="logistic", activate=True)
+    assert first.model_id != second.model_id
+    with db.transaction() as session:
+        active = [m.id for m in registry.all_models(session) if m.active]
+    assert active == [second.model_id]

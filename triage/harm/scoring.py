@@ -1,0 +1,211 @@
+"""Serving the active harm-score model: scores, per-item reasons, suggestions.
+
+``active_scores(db)`` is what the ranking calls: a score per item, or None
+when no model is active or the active model's artefact is refused (the
+reason is logged and the ranking carries on with rules only). It never
+raises.
+
+Per-item reasons (``explain_items``) say which features moved the score most:
+- logistic regression: coefficient x (transformed) value, scaled by the
+  sigmoid calibration slope, i.e. the feature's share of the calibrated
+  log-odds relative to an average item (numeric features are standardised;
+  a category counts against having none of that feature's categories);
+- gradient boosting: for each feature, the score minus the score with that
+  feature set to its training median (numeric) or most common value
+  (categorical), in probability points. Cheap (one extra prediction per
+  feature) and local; it ignores interactions between features.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from triage import clock
+from triage.db import Database
+from triage.harm import artefact, features, registry
+from triage.harm.training import SUGGEST_THRESHOLD
+
+log = logging.getLogger(__name__)
+
+# Rows per prediction batch: bounds memory on a million items.
+CHUNK = 200_000
+
+
+@dataclass
+class LoadedModel:
+    id: str
+    pipeline: Pipeline
+    spec: features.FeatureSpec
+    manifest: dict[str, Any]
+
+    @property
+    def classifier(self) -> str:
+        return self.manifest["classifier"]
+
+
+def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
+    """The verified model ``model_id`` (default: the active one, None if none).
+
+    Raises ``artefact.ArtefactRefused`` (with the reason) when its file does not
+    match the registered manifest, and ``LookupError`` for an unknown id.
+    """
+    with db.transaction() as session:
+        row = registry.get(session, model_id) if model_id else registry.active_model(session)
+        if row is None:
+            return None
+        path, sha, manifest, rid = row.path, row.sha256, dict(row.manifest), row.id
+    spec = features.FeatureSpec.from_json(manifest["features"])  # refuses protected names
+    pipeline = artefact.load_verified(path, sha, manifest)
+    if not isinstance(pipeline, Pipeline):
+        raise artefact.ArtefactRefused(f"model file {path} does not hold a scikit-learn Pipeline")
+    return LoadedModel(rid, pipeline, spec, manifest)
+
+
+def predict(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
+    """Calibrated harm probabilities for feature rows, in batches."""
+    columns = model.spec.names
+    bounds = model.manifest.get("bounds", {})
+    parts = [
+        model.pipeline.predict_proba(
+            features.clip_to_bounds(frame.iloc[start : start + CHUNK][columns], bounds)
+        )[:, 1]
+        for start in range(0, len(frame), CHUNK)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def active_scores(db: Database, *, as_of: datetime | None = None) -> dict[int, float] | None:
+    """Harm score of every item from the active model; None without a usable one."""
+    try:
+        model = load_model(db)
+    except artefact.ArtefactRefused as refusal:
+        log.warning("harm score off: %s", refusal)
+        return None
+    except Exception:  # a broken model must never stop the ranking
+        log.exception("harm score off: the active model could not be loaded")
+        return None
+    if model is None:
+        return None
+    try:
+        with db.engine.connect() as connection:
+            frame = features.scoring_frame(connection, as_of=as_of or clock.now())
+        scores = predict(model, frame)
+    except Exception:
+        log.exception("harm score off: scoring with model %s failed", model.id)
+        return None
+    return dict(zip(frame["item_id"].tolist(), np.round(scores, 6).tolist(), strict=True))
+
+
+def status(db: Database) -> dict[str, Any]:
+    """Which model is active and whether its artefact would load (for CLI and UI)."""
+    with db.transaction() as session:
+        row = registry.active_model(session)
+        active = row.id if row else None
+    if active is None:
+        return {"active": None, "usable": False, "reason": "no model is active"}
+    try:
+        load_model(db, active)
+    except artefact.ArtefactRefused as refusal:
+        return {"active": active, "usable": False, "reason": str(refusal)}
+    return {"active": active, "usable": True, "reason": None}
+
+
+def suggestion(score: float, threshold: float = SUGGEST_THRESHOLD) -> str:
+    """The model's suggestion for a score: "accept" at or above the threshold."""
+    return "accept" if score >= threshold else "reject"
+
+
+def _source_feature(output_name: str, names: list[str]) -> str:
+    """Input feature behind a ColumnTransformer output column name."""
+    stripped = output_name.split("__", 1)[-1].removeprefix("missingindicator_")
+    matches = [n for n in names if stripped == n or stripped.startswith(n + "_")]
+    return max(matches, key=len)
+
+
+def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list[list[dict]]:
+    """For each row of ``frame``, the ``top`` features that moved its score most."""
+    names = model.spec.names
+    X = features.clip_to_bounds(frame[names], model.manifest.get("bounds", {}))
+    X = X.reset_index(drop=True)
+    if model.classifier == "logistic":
+        prep = model.pipeline.named_steps["features"]
+        calibrated = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0]
+        coef = calibrated.estimator.coef_[0]
+        slope = -float(calibrated.calibrators[0].a_)  # p = 1 / (1 + exp(a*f + b))
+        transformed = prep.transform(X)
+        dense = transformed.toarray() if hasattr(transformed, "toarray") else transformed
+        parts = dense * coef * slope
+        owners = [_source_feature(c, names) for c in prep.get_feature_names_out()]
+        per_feature = pd.DataFrame(parts, columns=range(len(owners))).T.groupby(owners).sum().T
+        per_feature = per_feature[names]
+        unit = "log-odds"
+    else:
+        reference = model.manifest["reference"]
+        base = predict(model, X)
+        moved = {}
+        for name in names:
+            changed = X.copy()
+            value = reference.get(name)
+            changed[name] = np.nan if value is None else value
+            moved[name] = base - predict(model, changed)
+        per_feature = pd.DataFrame(moved)
+        unit = "probability"
+    results = []
+    for i in range(len(X)):
+        row = per_feature.iloc[i]
+        order = row.abs().sort_values(ascending=False).index[:top]
+        results.append(
+            [
+                {
+                    "feature": name,
+                    "value": _plain(X.at[i, name]),
+                    "contribution": round(float(row[name]), 4),
+                    "unit": unit,
+                }
+                for name in order
+            ]
+        )
+    return results
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def explain_items(
+    db: Database, item_ids: list[int], *, top: int = 3, as_of: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Score and top reasons per item from the active model ({} without a usable one)."""
+    try:
+        model = load_model(db)
+    except artefact.ArtefactRefused as refusal:
+        log.warning("harm score off: %s", refusal)
+        return {}
+    if model is None or not item_ids:
+        return {}
+    with db.engine.connect() as connection:
+        frame = features.scoring_frame(connection, as_of=as_of or clock.now(), item_ids=item_ids)
+    scores = predict(model, frame)
+    reasons = contributions(model, frame, top=top)
+    return {
+        int(item): {
+            "harm_score": round(float(score), 6),
+            "model_id": model.id,
+            "suggestion": suggestion(
+                float(score), model.manifest.get("threshold", SUGGEST_THRESHOLD)
+            ),
+            "reasons": why,
+        }
+        for item, score, why in zip(frame["item_id"], scores, reasons, strict=True)
+    }

@@ -1,0 +1,367 @@
+"""Training a harm-score model from the database's own tasking history.
+
+Time-based split: outcomes are ordered by meeting date and the latest ~25% of
+the period is held out for evaluation; nothing from it is seen in training.
+Within the training period, the last 20% of dates choose the classifier by
+measurement (ROC AUC of logistic regression vs histogram gradient boosting;
+logistic regression wins ties within 0.005 because it is simpler to explain).
+The chosen pipeline, ``ColumnTransformer`` + ``CalibratedClassifierCV``
+(sigmoid, 3 folds, one final estimator), is then fitted on the whole training
+period, evaluated on the held-out period, written with its manifest and
+registered. Nothing is activated unless asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from triage import audit, clock, settings
+from triage.db import Database
+from triage.harm import artefact, card, evaluation, features, registry
+
+CLASSIFIERS = ("logistic", "hgb")
+TEST_SHARE = 0.25
+SELECTION_SHARE = 0.20
+MIN_ROWS = 200
+# Calibrated probability at or above which the model suggests "accept"
+# (an even chance that the accepted task finds harm).
+SUGGEST_THRESHOLD = 0.5
+TARGET_DEFINITION = (
+    "An accepted tasking item whose recorded result showed harm: arrest, removal or "
+    "safeguarding referral (result in arrest, removal, referral). Training rows are accepted "
+    "items with a recorded result; no_trace, encountered_no_action and other count as no harm."
+)
+
+Progress = Callable[[float, str], None]
+
+
+class TrainingError(Exception):
+    """Training could not be done on this database, and why."""
+
+
+class TrainingCancelled(Exception):
+    pass
+
+
+@dataclass
+class TrainResult:
+    model_id: str
+    path: Path
+    sha256: str
+    classifier: str
+    evaluation: dict[str, Any]
+    manifest: dict[str, Any]
+    seconds: float
+    active: bool
+
+
+def build_pipeline(kind: str, spec: features.FeatureSpec, random_state: int = 0) -> Pipeline:
+    """Unfitted pipeline for ``kind`` ('logistic' or 'hgb') over ``spec``'s columns."""
+    features.check_features(spec.names)
+    numeric, categorical = list(spec.numeric), list(spec.categorical)
+    if kind == "logistic":
+        prep = ColumnTransformer(
+            [
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+                    ),
+                    numeric,
+                ),
+                (
+                    "cat",
+                    OneHotEncoder(
+                        handle_unknown="infrequent_if_exist", min_frequency=20, max_categories=25
+                    ),
+                    categorical,
+                ),
+            ],
+            sparse_threshold=1.0,  # sparse one-hot: a million rows stay small
+        )
+        model = LogisticRegression(C=1.0, max_iter=1000)
+    elif kind == "hgb":
+        prep = ColumnTransformer(
+            [
+                ("num", "passthrough", numeric),
+                (
+                    "cat",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-1,
+                        encoded_missing_value=-1,
+                        min_frequency=20,
+                        max_categories=60,
+                    ),
+                    categorical,
+                ),
+            ]
+        )
+        # Negative codes (unknown, missing) are treated as missing by HGB.
+        cat_index = list(range(len(numeric), len(numeric) + len(categorical)))
+        model = HistGradientBoostingClassifier(
+            max_iter=150,
+            learning_rate=0.1,
+            categorical_features=cat_index,
+            early_stopping=True,
+            random_state=random_state,
+        )
+    else:
+        raise ValueError(f"unknown classifier {kind!r}: choose from {', '.join(CLASSIFIERS)}")
+    return Pipeline([("features", prep), ("classifier", model)])
+
+
+def calibrated(kind: str, spec: features.FeatureSpec) -> Pipeline:
+    """``build_pipeline`` with the classifier wrapped in sigmoid calibration."""
+    pipeline = build_pipeline(kind, spec)
+    classifier = pipeline.steps[-1][1]
+    pipeline.steps[-1] = (
+        "classifier",
+        CalibratedClassifierCV(classifier, method="sigmoid", cv=3, ensemble=False),
+    )
+    return pipeline
+
+
+def time_split(dates: pd.Series, share: float) -> np.ndarray:
+    """Boolean mask of the latest ``share`` of rows by date, never splitting a date."""
+    ordered = np.sort(dates.to_numpy())
+    cutoff = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - share)))]
+    late = (dates >= cutoff).to_numpy()
+    if late.all():  # one date holds the cut: hold out strictly later dates instead
+        late = (dates > cutoff).to_numpy()
+    return late
+
+
+def data_hash(frame: pd.DataFrame, columns: list[str]) -> str:
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    digest = hashlib.sha256(",".join(columns).encode())
+    digest.update(hashed.tobytes())
+    return digest.hexdigest()
+
+
+def reference_values(frame: pd.DataFrame, spec: features.FeatureSpec) -> dict[str, Any]:
+    """Training medians (numeric) and modes (categorical), for per-item explanations."""
+    values: dict[str, Any] = {}
+    for column in spec.numeric:
+        median = frame[column].median()
+        values[column] = None if pd.isna(median) else float(median)
+    for column in spec.categorical:
+        values[column] = str(frame[column].mode().iloc[0])
+    return values
+
+
+def _check(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise TrainingCancelled("training cancelled")
+
+
+def train(
+    db: Database,
+    *,
+    classifier: str = "auto",
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    created_by: str | None = None,
+    activate: bool = False,
+    n_boot: int = 200,
+) -> TrainResult:
+    """Train, evaluate, store and register a model. See the module docstring."""
+    started = time.perf_counter()
+    report = progress or (lambda _fraction, _message: None)
+    if classifier not in ("auto",) + CLASSIFIERS:
+        raise TrainingError(f"unknown classifier {classifier!r}: auto, logistic or hgb")
+    report(0.02, "Reading accepted outcomes with results")
+    with db.engine.connect() as connection:
+        frame = features.training_frame(connection)
+        ranked = features.has_ranking(connection)
+    spec = features.default_spec(with_bucket=ranked)
+    if len(frame) < MIN_ROWS:
+        raise TrainingError(
+            f"only {len(frame)} accepted outcomes have a result; at least {MIN_ROWS} are needed "
+            "(import outcomes.csv with the result column filled)"
+        )
+    test = time_split(frame["meeting_date"], TEST_SHARE)
+    train_rows, test_rows = frame.loc[~test].reset_index(drop=True), frame.loc[test]
+    test_rows = test_rows.reset_index(drop=True)
+    for name, rows in (("training", train_rows), ("held-out", test_rows)):
+        if rows["target"].nunique() < 2 or len(rows) < MIN_ROWS // 4:
+            raise TrainingError(
+                f"the {name} period ({len(rows)} outcomes) needs both harm and no-harm results; "
+                "more history with results is needed"
+            )
+    _check(cancel)
+
+    candidates: dict[str, float | None] = {}
+    kinds = CLASSIFIERS if classifier == "auto" else (classifier,)
+    if len(kinds) > 1:
+        inner = time_split(train_rows["meeting_date"], SELECTION_SHARE)
+        fit_rows, val_rows = train_rows.loc[~inner], train_rows.loc[inner]
+        for i, kind in enumerate(kinds):
+            report(0.10 + 0.25 * i, f"Measuring {kind} on the last part of the training period")
+            if fit_rows["target"].nunique() < 2 or val_rows["target"].nunique() < 2:
+                candidates[kind] = None
+                continue
+            pipeline = build_pipeline(kind, spec).fit(fit_rows[spec.names], fit_rows["target"])
+            probability = pipeline.predict_proba(val_rows[spec.names])[:, 1]
+            candidates[kind] = round(float(roc_auc_score(val_rows["target"], probability)), 4)
+            _check(cancel)
+        measured = {k: v for k, v in candidates.items() if v is not None}
+        chosen = "logistic"
+        if (
+            measured.get("hgb") is not None
+            and measured["hgb"] > measured.get("logistic", 0) + 0.005
+        ):
+            chosen = "hgb"
+    else:
+        chosen = kinds[0]
+
+    report(0.60, f"Fitting calibrated {chosen} on the training period")
+    bounds = features.numeric_bounds(train_rows, spec)
+    train_rows = features.clip_to_bounds(train_rows, bounds)
+    test_rows = features.clip_to_bounds(test_rows, bounds)
+    model = calibrated(chosen, spec).fit(train_rows[spec.names], train_rows["target"])
+    _check(cancel)
+
+    report(0.80, "Evaluating on the held-out period")
+    probability = model.predict_proba(test_rows[spec.names])[:, 1]
+    baseline, baseline_source = _rules_baseline(train_rows, test_rows, ranked)
+    with db.engine.connect() as connection:
+        groups = features.group_labels(connection, test_rows["item_id"].tolist())
+    train_rate = float(train_rows["target"].mean())
+    result = evaluation.report(
+        test_rows["target"].to_numpy(),
+        probability,
+        train_rate=train_rate,
+        baseline=baseline,
+        baseline_source=baseline_source,
+        groups=groups,
+        n_boot=n_boot,
+    )
+    result["candidates"] = candidates
+    result["classifier"] = chosen
+    _check(cancel)
+
+    report(0.92, "Writing the artefact and its manifest")
+    who = created_by or settings.current_user()
+    now = clock.now()
+    digest = data_hash(frame, spec.names + ["target", "outcome_id"])
+    manifest = {
+        "format": "joblib",
+        "classifier": chosen,
+        "features": spec.to_json(),
+        "reference": reference_values(train_rows, spec),
+        "bounds": bounds,
+        "target": TARGET_DEFINITION,
+        "threshold": SUGGEST_THRESHOLD,
+        "training": {
+            "rows": int(len(train_rows)),
+            "positives": int(train_rows["target"].sum()),
+            "from": _day(train_rows["meeting_date"].min()),
+            "to": _day(train_rows["meeting_date"].max()),
+            "data_sha256": digest,
+            "all_rows": int(len(frame)),
+        },
+        "held_out": {
+            "rows": int(len(test_rows)),
+            "from": _day(test_rows["meeting_date"].min()),
+            "to": _day(test_rows["meeting_date"].max()),
+        },
+        "created_by": who,
+        "created_at": now.isoformat(),
+    }
+    with db.transaction() as session:
+        model_id = _new_id(session, now, digest)
+        manifest["id"] = model_id
+        path, manifest = artefact.write(artefact.models_dir() / model_id, model, manifest)
+        session.add(
+            registry.HarmModel(
+                id=model_id,
+                path=str(path),
+                sha256=manifest["sha256"],
+                classifier=chosen,
+                manifest=manifest,
+                evaluation=result,
+                created_by=who,
+                created_at=now,
+                active=False,
+            )
+        )
+        session.flush()
+        audit.record(
+            session,
+            "model_train",
+            "harm_model",
+            model_id,
+            "sha256",
+            None,
+            manifest["sha256"],
+            who=who,
+        )
+        if activate:
+            registry.set_active(session, model_id, who)
+    (path.parent / "model_card.md").write_text(card.markdown(manifest, result), encoding="utf-8")
+    report(1.0, f"Trained {model_id}")
+    return TrainResult(
+        model_id,
+        path,
+        manifest["sha256"],
+        chosen,
+        result,
+        manifest,
+        time.perf_counter() - started,
+        activate,
+    )
+
+
+def _rules_baseline(
+    train_rows: pd.DataFrame, test_rows: pd.DataFrame, ranked: bool
+) -> tuple[np.ndarray | None, str | None]:
+    """Bucket harm rates from the ranking if computed, else the upstream bucket."""
+    for column, source in (
+        ("rules_bucket", "intel_rank.bucket"),
+        ("upstream_bucket", "intel_item.bucket (upstream)"),
+    ):
+        if column == "rules_bucket" and not ranked:
+            continue
+        known = train_rows[column].notna() & (train_rows[column] != features.MISSING)
+        if known.mean() >= 0.5:
+            baseline = evaluation.bucket_baseline(
+                train_rows[column].astype(str),
+                train_rows["target"].to_numpy(),
+                test_rows[column].astype(str),
+            )
+            return baseline, source
+    return None, None
+
+
+def _day(value: pd.Timestamp) -> str:
+    return value.date().isoformat()
+
+
+def _new_id(session, now: datetime, digest: str) -> str:
+    base = f"{now:%Y%m%d-%H%M%S}-{digest[:6]}"
+    candidate, n = base, 1
+    while (
+        session.get(registry.HarmModel, candidate) is not None
+        or (artefact.models_dir() / candidate).exists()
+    ):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
