@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from triage.models import Base
@@ -38,8 +38,7 @@ class IntelRank(Base):
     as_of: Mapped[datetime] = mapped_column(DateTime)
     ranked_at: Mapped[datetime] = mapped_column(DateTime)
 
-    __table_args__ = (
-        CheckConstraint("bucket BETWEEN 1 AND 6", name="bucket_range"),
-        # Queue order without a sort of the whole table.
-        Index("ix_rank_order", "bucket", "score"),
-    )
+    # No index beyond the key: a refresh rewrites every row, and an index on
+    # (bucket, score) made that 3x slower while queues filtered by region or
+    # team sort their (much smaller) share anyway (docs/benchmarks.md).
+    __table_args__ = (CheckConstraint("bucket BETWEEN 1 AND 6", name="bucket_range"),)

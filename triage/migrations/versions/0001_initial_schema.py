@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:06:03.749825
+Create Date: 2026-11-24 23:07:41.457809
 """
 
 from __future__ import annotations
@@ -319,9 +319,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['item_id'], ['intel_item.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('item_id')
     )
-    with op.batch_alter_table('intel_rank', schema=None) as batch_op:
-        batch_op.create_index('ix_rank_order', ['bucket', 'score'], unique=False)
-
     op.create_table('meeting_agenda_item',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -400,9 +397,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_agenda_position')
 
     op.drop_table('meeting_agenda_item')
-    with op.batch_alter_table('intel_rank', schema=None) as batch_op:
-        batch_op.drop_index('ix_rank_order')
-
     op.drop_table('intel_rank')
     with op.batch_alter_table('em_trail_request', schema=None) as batch_op:
         batch_op.drop_index('ix_em_trail_case')
