@@ -103,7 +103,9 @@ class Extract:
             raise UnreadableFile(f"{self.name}: the file has no header row") from None
         except (UnicodeDecodeError, csv.Error) as error:
             raw.close()
-            raise UnreadableFile(f"{self.name}: line 1: {_describe(error)}") from None
+            raise UnreadableFile(
+                f"{self.name}: line {self._bad_line(error, 1)}: {_describe(error)}"
+            ) from None
 
         def generate() -> Iterator[ExtractRow]:
             last_line = reader.line_num
@@ -115,19 +117,36 @@ class Extract:
                         yield ExtractRow(line_no, cells)
             except (UnicodeDecodeError, csv.Error) as error:
                 raise UnreadableFile(
-                    f"{self.name}: line {last_line + 1}: {_describe(error)}; nothing was imported"
+                    f"{self.name}: line {self._bad_line(error, last_line + 1)}: "
+                    f"{_describe(error)}; nothing was imported"
                 ) from None
             finally:
                 raw.close()
 
         return header, generate()
 
+    def _bad_line(self, error: Exception, parsed_line: int) -> int:
+        """The line holding the first byte that is not UTF-8 (decoding runs
+        ahead of parsing in blocks, so the parser's line is not it)."""
+        if not isinstance(error, UnicodeDecodeError):
+            return parsed_line
+        with open(self.path, "rb") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return line_no
+        return parsed_line
+
     def _open_xlsx(self) -> tuple[list[str], Iterator[ExtractRow]]:
         import openpyxl  # imported here: only XLSX imports pay its start-up cost
 
+        # A file object, so a workbook is recognised by content, not by name.
+        handle = open(self.path, "rb")  # noqa: SIM115 - closed by the row generator
         try:
-            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+            handle.close()
             raise UnreadableFile(f"{self.name}: not a readable XLSX workbook ({error})") from None
         sheet = workbook.worksheets[0]
         total = sheet.max_row or 1
@@ -136,6 +155,7 @@ class Extract:
             header = [cell_text(v) for v in next(values)]
         except StopIteration:
             workbook.close()
+            handle.close()
             raise UnreadableFile(f"{self.name}: the first sheet is empty") from None
         while header and header[-1] == "":
             header.pop()
@@ -153,6 +173,7 @@ class Extract:
                         yield ExtractRow(line_no, cells)
             finally:
                 workbook.close()
+                handle.close()
 
         return header, generate()
 

@@ -131,7 +131,7 @@ def import_file(
     if missing:
         raise UnreadableFile(
             f"{extract.name}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} for a {kind} extract "
+            f"{', '.join(missing)} for {kind} extracts "
             f"(the header has: {', '.join(h for h in extract.header if h.strip())})"
         )
     pipeline = _Pipeline(
@@ -272,6 +272,16 @@ class _Pipeline:
                 if pending is not None:
                     pending.result()
             store.finish(result)
+            if self.retry_of is not None and not result.quarantined:
+                session.execute(
+                    update(QuarantinedRow)
+                    .where(QuarantinedRow.id == self.retry_of)
+                    .values(status="resolved", resolved_at=clock.now(), resolved_by=self.who)
+                )
+                audit.record(
+                    session, "quarantine_resolved", "quarantined_row", self.retry_of,
+                    who=self.who, batch_id=batch_id,
+                )  # fmt: skip
             session.execute(
                 update(ImportBatch)
                 .where(ImportBatch.id == batch_id)

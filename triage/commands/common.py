@@ -20,7 +20,9 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def print_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> None:
+def print_rows(
+    rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None
+) -> None:
     """Print dict rows as an aligned table, CSV or JSON."""
     if fmt == "json":
         print_json(list(rows))

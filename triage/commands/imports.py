@@ -1,7 +1,143 @@
-"""CLI: imports commands (being built)."""
+"""CLI: ``triage import KIND FILE`` and ``triage quarantine list|export|fix``."""
 
 from __future__ import annotations
 
+import csv
+import sys
+
+from sqlalchemy import select
+
+from triage import settings
+from triage.cli import UsageError
+from triage.columns import KINDS
+from triage.commands.common import database, print_json, print_rows
+from triage.importer import ImportResult, UnreadableFile, import_file, reimport_quarantined
+from triage.models import QuarantinedRow
+
 
 def register(top, groups) -> None:
-    """Add this area's subcommands (none yet)."""
+    parser = top.add_parser("import", help="import an extract file (CSV or XLSX)")
+    parser.add_argument("kind", choices=list(KINDS))
+    parser.add_argument("file")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--mapping", metavar="PROFILE", help="a saved column-mapping profile")
+    parser.set_defaults(handler=run_import)
+
+    quarantine = top.add_parser("quarantine", help="rows that could not be imported")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="open quarantined rows")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--all", action="store_true", help="include resolved rows")
+    listing.set_defaults(handler=run_list)
+    export = actions.add_parser("export", help="write open quarantined rows as CSV")
+    export.add_argument("--out", help="file (default: standard output)")
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(handler=run_export)
+    fix = actions.add_parser("fix", help="correct cells of a row and re-import it")
+    fix.add_argument("row_id", type=int)
+    fix.add_argument("cells", nargs="*", metavar="COLUMN=VALUE")
+    fix.add_argument("--json", action="store_true")
+    fix.set_defaults(handler=run_fix)
+
+
+def run_import(args) -> int:
+    mapping = None
+    if args.mapping:
+        profiles = settings.load().mapping_profiles
+        if args.mapping not in profiles:
+            raise UsageError(f"no column-mapping profile {args.mapping!r}")
+        mapping = profiles[args.mapping]
+    db = database(args)
+    try:
+        result = import_file(db, args.kind, args.file, mapping=mapping)
+    except UnreadableFile as error:
+        if args.json:
+            print_json({"kind": args.kind, "file": args.file, "error": str(error)})
+        raise UsageError(str(error)) from None
+    finally:
+        db.close()
+    report(result, args.json)
+    return 1 if result.quarantined else 0
+
+
+def report(result: ImportResult, as_json: bool) -> None:
+    if as_json:
+        print_json(result.to_json())
+        return
+    print(
+        f"{result.file}: {result.rows_read} rows read, {result.inserted} inserted, "
+        f"{result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.quarantined} quarantined (batch {result.batch_id})"
+    )
+    for line, reason in result.problems:
+        print(f"  line {line}: {reason}")
+    if result.quarantined > len(result.problems):
+        print(f"  ... and {result.quarantined - len(result.problems)} more: triage quarantine list")
+
+
+def _rows(args, include_resolved: bool = False) -> list[dict]:
+    db = database(args)
+    try:
+        with db.transaction() as session:
+            query = select(QuarantinedRow).order_by(QuarantinedRow.id)
+            if not include_resolved:
+                query = query.where(QuarantinedRow.status == "open")
+            return [
+                {
+                    "id": row.id,
+                    "kind": row.kind,
+                    "file": row.file_name,
+                    "line": row.line_no,
+                    "reason": row.reason,
+                    "status": row.status,
+                    "raw": row.raw_text,
+                }
+                for row in session.scalars(query)
+            ]
+    finally:
+        db.close()
+
+
+def run_list(args) -> int:
+    rows = _rows(args, args.all)
+    if args.json:
+        print_json(rows)
+    elif rows:
+        print_rows(rows, "table", ["id", "kind", "file", "line", "status", "reason"])
+    else:
+        print("The quarantine is empty.")
+    return 0
+
+
+def run_export(args) -> int:
+    rows = _rows(args)
+    if args.json:
+        print_json(rows)
+        return 0
+    handle = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        writer = csv.DictWriter(handle, ["id", "kind", "file", "line", "reason", "status", "raw"])
+        writer.writeheader()
+        writer.writerows(rows)
+    finally:
+        if args.out:
+            handle.close()
+    return 0
+
+
+def run_fix(args) -> int:
+    fixed = {}
+    for cell in args.cells:
+        name, sep, value = cell.partition("=")
+        if not sep:
+            raise UsageError(f"{cell!r}: write cells as COLUMN=VALUE")
+        fixed[name] = value
+    db = database(args)
+    try:
+        result = reimport_quarantined(db, args.row_id, fixed)
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from None
+    finally:
+        db.close()
+    report(result, args.json)
+    return 1 if result.quarantined else 0

@@ -1,0 +1,479 @@
+"""Importing every extract kind: validation, quarantine, re-imports, atomicity."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select, text
+
+from triage.cli import main as cli
+from triage.db import open_database
+from triage.importer import (
+    ImportCancelled,
+    UnreadableFile,
+    detect_kind,
+    import_file,
+    reimport_quarantined,
+)
+from triage.models import (
+    AuditEntry,
+    EmCase,
+    EmEvent,
+    ImportBatch,
+    IntelItem,
+    QuarantinedRow,
+    TaskingMeeting,
+    TaskingOutcome,
+)
+
+INTEL_HEADER = (
+    "intel_id,received_at,region,team,source_type,grading,subject_named,subject_ref,"
+    "nationality,whereabouts,postcode,business_name,sector,persons_estimated,allegation,"
+    "harm_flags,campaign,bucket,summary"
+)
+
+
+def write(path: Path, text_: str, encoding: str = "utf-8") -> Path:
+    path.write_text(text_, encoding=encoding)
+    return path
+
+
+def intel_csv(tmp_path: Path, *rows: str, name: str = "intel.csv") -> Path:
+    return write(tmp_path / name, "\n".join((INTEL_HEADER, *rows)) + "\n")
+
+
+GOOD_INTEL = (
+    "I-1,2026-07-01T10:00:00,LSE,London North,public,2b p,Yes,S1,alb,known,sw1a1aa,"
+    "Joe's Cafe,Catering,3,illegal_working,weapon;FNO,,4,a summary",
+    "I-2,2026-01-10,North Midlands Wales and South West,,police,,,,,,,,,,,,,,",
+)
+
+
+def count(db, model) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def dump(path: Path) -> list[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+# --- intelligence items -----------------------------------------------------
+
+
+def test_intel_values_are_converted_as_the_contract_says(db, tmp_path):
+    result = import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    assert (result.rows_read, result.inserted, result.quarantined) == (2, 2, 0)
+    with db.transaction() as session:
+        item = session.scalar(select(IntelItem).where(IntelItem.intel_id == "I-1"))
+        # 10:00 UK summer time is 09:00 UTC.
+        assert item.received_at == datetime(2026, 7, 1, 9, 0)
+        assert item.region == "LSE"
+        assert (item.grading, item.grade_source, item.grade_intel, item.grade_handling) == (
+            "2B P",
+            2,
+            "B",
+            "P",
+        )
+        assert item.subject_named is True
+        assert item.nationality == "ALB"
+        assert item.postcode == "SW1A 1AA"
+        assert item.sector == "catering"
+        assert item.harm_flags == ";fno;weapon;"
+        assert item.upstream_bucket == 4
+        assert item.status == "open"
+        assert item.batch_id == result.batch_id
+        other = session.scalar(select(IntelItem).where(IntelItem.intel_id == "I-2"))
+        assert other.region == "NMWSW"
+        # Empty means unknown, never false or zero.
+        assert other.subject_named is None
+        assert other.persons_estimated is None
+        assert other.received_at == datetime(2026, 1, 10, 0, 0)  # GMT in winter
+
+
+def test_bad_intel_rows_are_quarantined_with_line_and_reason(db, tmp_path):
+    path = intel_csv(
+        tmp_path,
+        GOOD_INTEL[0],
+        "I-3,yesterday,LSE,,,,,,,,,,,,,,,,",
+        "I-4,2026-01-01,Atlantis,,,,,,,,,,,,,,,,",
+        "I-5,2026-01-01,LSE,,,,,,,,,,,,,,,9,",
+        ",2026-01-01,LSE,,,,,,,,,,,,,,,,",
+        "I-6,2026-01-01,LSE",
+        "I-1,2026-01-01,LSE,,,,,,,,,,,,,,,,",
+        "I-7,2026-01-01,LSE,,,,,,,,,,,,,unicorns,,,",
+    )
+    result = import_file(db, "intel", path)
+    assert (result.rows_read, result.inserted, result.quarantined) == (8, 1, 7)
+    reasons = dict(result.problems)
+    assert "received_at" in reasons[3] and "yesterday" in reasons[3]
+    assert "unknown region 'Atlantis'" in reasons[4]
+    assert "bucket" in reasons[5]
+    assert "intel_id: required but empty" in reasons[6]
+    assert "3 cells" in reasons[7]
+    assert "repeats line 2" in reasons[8]
+    assert "unicorns" in reasons[9]
+    with db.transaction() as session:
+        stored = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.line_no)).all()
+        assert [row.line_no for row in stored] == [3, 4, 5, 6, 7, 8, 9]
+        assert all(row.file_name == "intel.csv" and row.status == "open" for row in stored)
+        assert stored[0].raw["received_at"] == "yesterday"
+        assert stored[0].raw_text.startswith("I-3,yesterday,LSE")
+        batch = session.get(ImportBatch, result.batch_id)
+        assert (batch.rows_read, batch.inserted, batch.quarantined) == (8, 1, 7)
+        assert len(batch.sha256) == 64
+
+
+def test_unknown_columns_are_kept_and_headers_are_case_insensitive(db, tmp_path):
+    path = write(
+        tmp_path / "odd.csv",
+        "\ufeffIntel_ID,RECEIVED_AT,Region,Officer Note,Empty Extra\n"
+        "X-1,2026-02-02,sni,call back Tuesday,\n",
+    )
+    result = import_file(db, "intel", path)
+    assert result.inserted == 1
+    with db.transaction() as session:
+        item = session.scalar(select(IntelItem))
+        assert item.region == "SNI"
+        assert item.extra == {"Officer Note": "call back Tuesday"}
+
+
+def test_reimport_updates_changes_audits_them_and_never_duplicates(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    again = import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    changed = GOOD_INTEL[0].replace(",known,", ",unknown,")
+    third = import_file(db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"))
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 1)
+    assert count(db, IntelItem) == 2
+    with db.transaction() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_update"))
+        assert (entry.entity, entry.entity_id, entry.field) == ("intel_item", "I-1", "whereabouts")
+        assert (entry.old_value, entry.new_value) == ("known", "unknown")
+        assert entry.batch_id == third.batch_id
+        assert entry.who
+
+
+def test_xlsx_imports_like_csv(db, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(INTEL_HEADER.split(","))
+    sheet.append(
+        ["X-1", datetime(2026, 7, 1, 10, 0), "LSE", None, "public", "1A C", True, "S9", "IND"]
+        + [None] * 4
+        + [12, "illegal_working", "weapon", None, 3, "from Excel"]
+    )
+    sheet.append(["X-2", "not a date", "LSE"])
+    workbook.save(tmp_path / "intel.xlsx")
+    result = import_file(db, "intel", tmp_path / "intel.xlsx")
+    assert (result.inserted, result.quarantined) == (1, 1)
+    assert result.problems[0][0] == 3
+    with db.transaction() as session:
+        item = session.scalar(select(IntelItem))
+        assert item.received_at == datetime(2026, 7, 1, 9, 0)
+        assert (item.subject_named, item.persons_estimated, item.upstream_bucket) == (True, 12, 3)
+
+
+# --- unusable files change nothing -------------------------------------------
+
+
+def test_wrong_encoding_changes_nothing_and_names_the_line(db, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        (INTEL_HEADER + "\nI-1,2026-01-01,LSE,,,,,,,,,,,,,,,,\n").encode()
+        + "I-2,2026-01-01,LSE,,,,,,,,,Café Rouge,,,,,,,\n".encode("latin-1")
+    )
+    before = dump(db.path)
+    with pytest.raises(UnreadableFile, match=r"latin1.csv: line 3: not UTF-8"):
+        import_file(db, "intel", path)
+    assert dump(db.path) == before
+
+
+def test_missing_required_column_changes_nothing(db, tmp_path):
+    path = write(tmp_path / "short.csv", "intel_id,region\nI-1,LSE\n")
+    with pytest.raises(UnreadableFile, match="short.csv: missing required column received_at"):
+        import_file(db, "intel", path)
+    assert count(db, ImportBatch) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"\x00\x01binary\x00", "not a CSV or XLSX"), (b"PK\x03\x04junk", "XLSX")],
+)
+def test_unreadable_files_get_one_clear_message(db, tmp_path, content, message):
+    path = tmp_path / "weird.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile, match=message):
+        import_file(db, "intel", path)
+    assert count(db, ImportBatch) == 0
+
+
+def test_cancel_rolls_everything_back(db, tmp_path):
+    rows = [f"C-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(12000)]
+    with pytest.raises(ImportCancelled):
+        import_file(db, "intel", intel_csv(tmp_path, *rows), cancel=lambda: True)
+    assert count(db, IntelItem) == 0 and count(db, ImportBatch) == 0
+
+
+def test_progress_is_reported_up_to_the_whole_file(db, tmp_path):
+    rows = [f"P-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(12000)]
+    seen = []
+    import_file(db, "intel", intel_csv(tmp_path, *rows), progress=lambda f, n: seen.append((f, n)))
+    assert seen[-1] == (1.0, 12000)
+    assert [n for _, n in seen] == sorted(n for _, n in seen)
+
+
+KILL_CHILD = """
+import sys
+from triage.db import open_database
+from triage.importer import import_file
+
+def progress(fraction, rows):
+    print("writing", flush=True)
+
+import_file(open_database(sys.argv[1]), "intel", sys.argv[2], progress=progress)
+print("finished", flush=True)
+"""
+
+
+def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    db.close()
+    before = dump(db.path)
+    big = intel_csv(
+        tmp_path,
+        *(f"K-{n},2026-01-01,LSE,,public,2B P,yes,S{n},,known,,,,1,,,,6," for n in range(150000)),
+        name="big.csv",
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILL_CHILD, str(db.path), str(big)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    # The first progress report comes after the first chunk was written
+    # inside the open transaction: kill it there, part-way through the file.
+    assert child.stdout.readline().strip() == "writing"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    assert dump(db.path) == before
+    reopened = open_database(db.path)
+    assert count(reopened, IntelItem) == 2
+    reopened.close()
+
+
+# --- EM cases and events -----------------------------------------------------
+
+CASES = (
+    "case_id,person_ref,region,nationality,harm_level,deportation_category,sentence_months,"
+    "bail_type,bail_granted_at,held_at,device,em_status,fitted_at,last_review_at,"
+    "last_contact_at,vulnerabilities,gender\n"
+    "EM-1,P1,LSE,ALB,high,standard,24,ij,2026-11-18T09:00,prison,fitted,active,"
+    "2026-08-30T12:00,2026-08-30,2026-11-19T08:00,mental_health;medical,Male\n"
+    "EM-2,P2,,,,,,,,,,,,,,,\n"
+    "EM-3,P3,LSE,ALB,extreme,standard,-3,court,,,,,,,,aliens,\n"
+)
+
+
+def test_em_cases_import_and_validate(db, tmp_path):
+    result = import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES))
+    assert (result.inserted, result.quarantined) == (2, 1)
+    reason = result.problems[0][1]
+    for column in ("harm_level", "sentence_months", "bail_type", "vulnerabilities"):
+        assert column in reason
+    with db.transaction() as session:
+        case = session.scalar(select(EmCase).where(EmCase.case_id == "EM-1"))
+        assert case.vulnerabilities == ";medical;mental_health;"
+        assert case.last_review_at == date(2026, 8, 30)
+        assert case.bail_granted_at == datetime(2026, 11, 18, 9, 0)
+
+
+def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):
+    import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES))
+    events = write(
+        tmp_path / "events.csv",
+        "event_id,case_id,event_type,started_at,ended_at,due_at,notes\n"
+        "E-1,EM-1,battery,2026-11-01T01:00,2026-11-01T06:00,,\n"
+        "E-2,EM-404,strap_tamper,2026-11-02T01:00,,,\n"
+        "E-3,EM-1,teleported,2026-11-02T01:00,,,\n"
+        "E-4,EM-1,pap_received,2026-11-03T10:00,,2026-11-17T17:00,letter from solicitors\n",
+    )
+    result = import_file(db, "em-events", events)
+    assert (result.inserted, result.quarantined) == (2, 2)
+    reasons = dict(result.problems)
+    assert "no EM case 'EM-404'" in reasons[3]
+    assert "teleported" in reasons[4]
+    assert count(db, EmEvent) == 2
+    again = import_file(db, "em-events", events)
+    assert (again.inserted, again.unchanged) == (0, 2)
+
+
+# --- outcomes ----------------------------------------------------------------
+
+
+def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    outcomes = write(
+        tmp_path / "outcomes.csv",
+        "intel_id,meeting_date,decision,reason,decided_by,result,result_at\n"
+        "I-1,2026-07-06,not_discussed,,TL One,,\n"
+        "I-1,2026-07-13,accepted,,TL One,arrest,2026-07-20\n"
+        "I-2,2026-07-13,rejected,,TL Two,,\n"
+        "I-2,2026-07-14,rejected,stale,TL Two,,\n"
+        "I-9,2026-07-13,accepted,,,,\n"
+        "I-2,2026-07-15,not_discussed,,,removal,\n",
+    )
+    result = import_file(db, "outcomes", outcomes)
+    assert (result.inserted, result.quarantined) == (3, 3)
+    reasons = dict(result.problems)
+    assert "rejection needs a reason" in reasons[4]
+    assert "no intelligence item 'I-9'" in reasons[6]
+    assert "only an accepted task" in reasons[7]
+    with db.transaction() as session:
+        items = {i.intel_id: i for i in session.scalars(select(IntelItem))}
+        assert (items["I-1"].status, items["I-1"].carry_over_count) == ("accepted", 1)
+        assert items["I-2"].status == "rejected"
+        meetings = session.scalars(select(TaskingMeeting)).all()
+        assert {(m.region, m.team, m.held_on) for m in meetings} == {
+            ("LSE", "London North", date(2026, 7, 6)),
+            ("LSE", "London North", date(2026, 7, 13)),
+            ("NMWSW", None, date(2026, 7, 14)),
+        }
+        assert all(m.status == "imported" for m in meetings)
+        accepted = session.scalar(select(TaskingOutcome).where(TaskingOutcome.result.is_not(None)))
+        assert (accepted.result, accepted.result_at) == ("arrest", date(2026, 7, 20))
+    again = import_file(db, "outcomes", outcomes)
+    assert (again.inserted, again.unchanged) == (0, 3)
+    assert count(db, TaskingOutcome) == 3
+
+
+# --- quarantine fix and re-import ---------------------------------------------
+
+
+def test_a_fixed_quarantined_row_is_reimported_and_resolved(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,2026-13-45,LSE,,,,,,,,,,,,,,,,"))
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    still_bad = reimport_quarantined(db, row_id, {"received_at": "soon"})
+    assert still_bad.quarantined == 1 and count(db, IntelItem) == 0
+    with db.transaction() as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert "soon" in row.reason and row.status == "open"
+    fixed = reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    assert (fixed.inserted, fixed.quarantined) == (1, 0)
+    assert count(db, QuarantinedRow) == 1
+    with db.transaction() as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert row.status == "resolved" and row.resolved_by
+
+
+# --- CLI, detection, database -------------------------------------------------
+
+
+def test_cli_import_json_and_exit_codes(tmp_path, capsys):
+    database = str(tmp_path / "cli.sqlite")
+    good = intel_csv(tmp_path, *GOOD_INTEL)
+    assert cli(["--db", database, "import", "intel", str(good), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {k: report[k] for k in ("kind", "file", "rows_read", "inserted", "quarantined")} == {
+        "kind": "intel",
+        "file": "intel.csv",
+        "rows_read": 2,
+        "inserted": 0 + 2,
+        "quarantined": 0,
+    }
+    assert report["updated"] == 0 and report["batch_id"] == 1
+    bad = intel_csv(tmp_path, "B-1,never,LSE,,,,,,,,,,,,,,,,", name="bad.csv")
+    assert cli(["--db", database, "import", "intel", str(bad), "--json"]) == 1
+    capsys.readouterr()
+    missing = write(tmp_path / "missing.csv", "intel_id\nX\n")
+    assert cli(["--db", database, "import", "intel", str(missing)]) == 2
+    assert "missing required column" in capsys.readouterr().err
+    assert cli(["--db", database, "quarantine", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["file"], r["line"]) for r in listed] == [("bad.csv", 2)]
+    out = tmp_path / "q.csv"
+    assert cli(["--db", database, "quarantine", "export", "--out", str(out)]) == 0
+    with open(out, newline="") as handle:
+        exported = list(csv.DictReader(handle))
+    assert exported[0]["raw"].startswith("B-1,never")
+    assert cli(["--db", database, "db", "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["counts"]["intel_items"] == 2 and info["schema_revision"]
+
+
+def test_detect_kind_from_headers():
+    assert detect_kind(INTEL_HEADER.split(",")) == "intel"
+    assert detect_kind(["Intel_ID", "meeting_date", "decision"]) == "outcomes"
+    assert detect_kind(["event_id", "case_id", "event_type", "started_at"]) == "em-events"
+    assert detect_kind(["case_id", "harm_level"]) == "em-cases"
+    assert detect_kind(["name", "address"]) is None
+
+
+def test_database_path_precedence(tmp_path, monkeypatch, isolated_home):
+    from triage.paths import resolve_db_path
+
+    assert resolve_db_path(None) == isolated_home / "triage.sqlite"
+    monkeypatch.setenv("TRIAGE_DB", str(tmp_path / "env.sqlite"))
+    assert resolve_db_path(None) == tmp_path / "env.sqlite"
+    assert resolve_db_path(str(tmp_path / "flag.sqlite")) == tmp_path / "flag.sqlite"
+
+
+def test_older_database_is_backed_up_then_upgraded(tmp_path):
+    from alembic import command
+
+    from triage.db import alembic_config, head_revision, make_engine, schema_revision
+
+    path = tmp_path / "old.sqlite"
+    engine = make_engine(path)
+    command.upgrade(alembic_config(engine), "0001")
+    engine.dispose()
+    upgraded = open_database(path)
+    assert upgraded.migrated_from == "0001"
+    assert schema_revision(upgraded.engine) == head_revision(upgraded.engine)
+    assert upgraded.backup_path.exists()
+    backup = make_engine(upgraded.backup_path)
+    assert schema_revision(backup) == "0001"
+    backup.dispose()
+    upgraded.close()
+
+
+def test_wal_foreign_keys_and_append_only_audit(db):
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    from triage import audit
+
+    with db.transaction() as session:
+        audit.record(session, "test", "intel_item", "I-1", "status", "open", "accepted")
+    for statement in ("UPDATE audit_log SET who = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"):
+            with db.transaction() as session:
+                session.execute(text(statement))
+    assert count(db, AuditEntry) == 1
+
+
+def test_core_never_imports_qt():
+    code = (
+        "import sys, triage.cli, triage.importer, triage.db\n"
+        "triage.cli.build_parser()\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'ui'))]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
