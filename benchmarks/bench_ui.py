@@ -1,0 +1,227 @@
+"""Benchmark the desktop app at scale (offscreen): launch to a populated queue,
+applying a filter, a decision keystroke to the stored outcome, peak memory.
+
+    .venv/bin/python benchmarks/bench_ui.py [--items 1000000] [--keep PATH]
+
+Builds a database of synthetic items (Core inserts) and ranks it, then
+measures in a fresh process so start-up is real. Each figure is printed with
+a baseline measured in the same run on the same database: plain ``sqlite3``
+doing the least the operation needs (fetch the queue ids; run the filter
+query; insert and commit one row), and for memory the process after
+``QApplication`` before the database is opened. Targets: launch < 2 s,
+filter < 300 ms, decision < 50 ms, peak memory < 600 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+TARGETS = {"launch_s": 2.0, "filter_s": 0.3, "decision_s": 0.05, "peak_mb": 600}
+
+
+def build(path: Path, n: int) -> None:
+    from sqlalchemy import insert
+
+    from triage import clock, ranking, regions
+    from triage.db import open_database
+    from triage.models import IntelItem
+
+    db = open_database(path)
+    rng = random.Random(11)
+    now = clock.now()
+    teams = [(r.code, t.name) for r in regions.load_regions() for t in r.teams]
+    allegations = ["illegal_working", "overstayer", "sham_marriage", "other", "fno", None]
+    sectors = ["construction", "care", "catering", "car_wash", "nail_bar", "retail", None]
+    flags = [None, None, None, None, ";weapon;", ";exploitation;", ";organised_crime;"]
+    chunk = 50_000
+    started = time.perf_counter()
+    for start in range(0, n, chunk):
+        rows = []
+        for i in range(start, min(n, start + chunk)):
+            region, team = teams[rng.randrange(len(teams))]
+            received = now - timedelta(days=rng.randrange(300), hours=rng.randrange(24))
+            named = rng.random() < 0.3
+            rows.append(
+                {
+                    "intel_id": f"B{i:07d}",
+                    "received_at": received,
+                    "region": region,
+                    "team": team,
+                    "subject_named": named,
+                    "subject_ref": f"S{rng.randrange(n // 3 + 1)}" if named else None,
+                    "postcode": f"E{rng.randrange(99)} {rng.randrange(9)}AA",
+                    "business_name": f"Biz {rng.randrange(5000)}" if rng.random() < 0.2 else None,
+                    "sector": rng.choice(sectors),
+                    "persons_estimated": rng.randrange(12) if rng.random() < 0.5 else None,
+                    "allegation": rng.choice(allegations),
+                    "harm_flags": rng.choice(flags),
+                    "whereabouts": rng.choice(["known", "last_known", "unknown", None]),
+                    "summary": "synthetic benchmark item",
+                    "status": "open",
+                    "carry_over_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        with db.transaction() as session:
+            session.execute(insert(IntelItem), rows)
+    built = time.perf_counter() - started
+    run = ranking.refresh(db)
+    print(f"built {n:,} items in {built:.1f} s; ranked in {run.seconds:.1f} s", flush=True)
+    db.close()
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(path: Path) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    baseline_mb = rss_mb()
+    results: dict = {"baseline_peak_mb": baseline_mb}
+
+    raw = sqlite3.connect(path)
+    t = time.perf_counter()
+    ids = raw.execute(
+        "SELECT r.item_id FROM intel_rank r JOIN intel_item i ON i.id = r.item_id "
+        "WHERE i.status = 'open' ORDER BY r.bucket, r.score DESC, i.received_at, i.intel_id"
+    ).fetchall()
+    results["baseline_launch_s"] = time.perf_counter() - t
+    results["items_open"] = len(ids)
+    del ids
+
+    from triage.db import open_database
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    t = time.perf_counter()
+    theme.apply(app)
+    db = open_database(path)
+    window = MainWindow(db)
+    window.show()
+    view = window.page("intel")
+    view.model.data(view.model.index(0, 0))
+    app.processEvents()
+    results["launch_s"] = time.perf_counter() - t
+    results["queue_rows"] = view.model.rowCount()
+
+    # Filter: one region's low-priority items; baseline the same query in sqlite3.
+    t = time.perf_counter()
+    view.region.setCurrentIndex(view.region.findData("LSE"))
+    view.bucket.setCurrentIndex(view.bucket.findText("Low priority (5-6)"))
+    app.processEvents()
+    view.model.data(view.model.index(0, 0))
+    results["filter_s"] = (time.perf_counter() - t) / 2  # two filter changes were applied
+    results["filtered_rows"] = view.model.rowCount()
+    t = time.perf_counter()
+    raw.execute(
+        "SELECT r.item_id FROM intel_rank r JOIN intel_item i ON i.id = r.item_id "
+        "WHERE i.status = 'open' AND i.region = 'LSE' AND r.bucket IN (5, 6) "
+        "ORDER BY r.bucket, r.score DESC, i.received_at, i.intel_id"
+    ).fetchall()
+    results["baseline_filter_s"] = time.perf_counter() - t
+
+    # Decision keystroke -> stored outcome, on a real meeting of one team.
+    from datetime import date
+
+    meetings_view = window.show_page("meetings")
+    mode = meetings_view.mode
+    t = time.perf_counter()
+    meetings_view.start(region="LSE", team="London North", held_on=date(2026, 11, 20), capacity=17)
+    while mode.meeting_id is None:
+        app.processEvents()
+    results["start_meeting_s"] = time.perf_counter() - t
+    timings = []
+    for _ in range(15):
+        item_id = mode.current_row().item_id
+        t = time.perf_counter()
+        QTest.keyClick(mode, Qt.Key.Key_N)
+        while (
+            raw.execute("SELECT 1 FROM tasking_outcome WHERE item_id = ?", (item_id,)).fetchone()
+            is None
+        ):
+            app.processEvents()
+        timings.append(time.perf_counter() - t)
+        while mode.busy:
+            app.processEvents()
+    results["decision_s"] = statistics.median(timings)
+    results["decision_max_s"] = max(timings)
+    raw.execute("CREATE TABLE IF NOT EXISTS bench_probe (id INTEGER PRIMARY KEY, v TEXT)")
+    raw.commit()
+    probe = []
+    for n in range(15):
+        t = time.perf_counter()
+        raw.execute("INSERT INTO bench_probe (v) VALUES (?)", (str(n),))
+        raw.commit()
+        probe.append(time.perf_counter() - t)
+    results["baseline_decision_s"] = statistics.median(probe)
+    results["peak_mb"] = rss_mb()
+    window.tasks.wait()
+    window.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--keep", help="build (or reuse) the database at this path")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(Path(args.child))))
+        return
+    folder = tempfile.mkdtemp(prefix="bench-ui-")
+    os.environ["TRIAGE_HOME"] = folder
+    path = Path(args.keep) if args.keep else Path(folder) / "bench.sqlite"
+    if not path.exists():
+        build(path, args.items)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(path)],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    if out.returncode:
+        print(out.stderr, file=sys.stderr)
+        sys.exit(out.returncode)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"open items in queue: {r['items_open']:,}; filtered: {r['filtered_rows']:,}; "
+        f"meeting start (rank agenda): {r['start_meeting_s'] * 1000:.0f} ms"
+    )
+    print(f"{'measure':<34}{'app':>10}{'baseline':>10}{'ratio':>8}{'target':>9}  ok")
+    for key, label, unit, scale in (
+        ("launch_s", "launch to populated queue", "s", 1),
+        ("filter_s", "apply a filter", "ms", 1000),
+        ("decision_s", "decision key to stored outcome", "ms", 1000),
+        ("peak_mb", "peak memory (RSS)", "MB", 1),
+    ):
+        value, base = r[key], r["baseline_" + key]
+        target = TARGETS[key]
+        print(
+            f"{label:<34}{value * scale:>8.{0 if scale > 1 else 2}f}{unit:>2}"
+            f"{base * scale:>8.{0 if scale > 1 else 2}f}{unit:>2}{value / base:>8.1f}"
+            f"{target * scale:>7g}{unit:>2}  {'yes' if value < target else 'NO'}"
+        )
+    print(f"(decision worst of 15: {r['decision_max_s'] * 1000:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()

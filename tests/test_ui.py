@@ -1,0 +1,201 @@
+"""The desktop app driven through its real widgets (pytest-qt, offscreen):
+the queue and its filters, a whole meeting from the keyboard, an import with
+bad rows fixed in the quarantine view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from meeting_fixtures import REGION, TEAM, ranked, standard_items
+from PySide6.QtCore import Qt
+from sqlalchemy import func, select
+
+from triage import settings
+from triage.models import AuditEntry, IntelItem, QuarantinedRow, TaskingMeeting, TaskingOutcome
+from ui.main_window import MainWindow
+
+# The offscreen platform cannot resize native windows; harmless, and only there.
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@pytest.fixture
+def window(qtbot, db):
+    standard_items(db, 20)
+    ranked(db)
+    main = MainWindow(db)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.tasks.wait()
+    main.close()
+
+
+def stored(db, statement):
+    with db.sessions() as session:
+        return session.execute(statement).all()
+
+
+def test_queue_shows_ranked_items_and_filters_in_sql(window, qtbot):
+    view = window.page("intel")
+    model = view.model
+    assert model.rowCount() == 21  # every open item, bucket order
+    assert model.data(model.index(0, 0)) == "1"
+    assert model.data(model.index(0, 1)).startswith("1 · National campaign")
+    view.bucket.setCurrentIndex(view.bucket.findText("Low priority (5-6)"))
+    assert model.rowCount() == 8
+    assert all(model.row_data(r)["bucket"] in (5, 6) for r in range(model.rowCount()))
+    view.bucket.setCurrentIndex(0)
+    view.text.setText("INT-STALE")
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=3000)
+    assert "stale" in model.data(model.index(0, 4))  # flags say it in words
+    assert "Bucket 4" in view.trace_view.toPlainText()
+    assert "INT-STALE" in view.item_view.toPlainText()
+    assert "linked" in view.linked_view.toPlainText()  # same subject_ref P-77
+    assert view.count_label.text() == "1 items"
+
+
+def test_a_whole_meeting_from_the_keyboard(window, qtbot, db, monkeypatch):
+    meetings_view = window.show_page("meetings")
+    mode = meetings_view.mode
+    meetings_view.start(
+        region=REGION, team=TEAM, held_on=date(2026, 11, 20), attendees=["Ana"], capacity=4
+    )
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    assert mode.counter.text() == "Accepted 0 / 4"
+    rows = list(mode.rows)
+
+    def outcome_of(item_id):
+        found = stored(
+            db,
+            select(TaskingOutcome.decision, TaskingOutcome.reason).where(
+                TaskingOutcome.item_id == item_id
+            ),
+        )
+        return tuple(found[0]) if found else None
+
+    qtbot.keyClick(mode, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: outcome_of(rows[0].item_id) == ("accepted", None))
+    qtbot.waitUntil(lambda: mode.current == 1 and not mode.busy)
+    assert mode.counter.text() == "Accepted 1 / 4"
+    qtbot.keyClick(mode, Qt.Key.Key_R)
+    assert mode.reason_panel.isVisibleTo(mode)
+    qtbot.keyClick(mode, Qt.Key.Key_4)  # 4 = duplicate in reasons.toml
+    qtbot.waitUntil(lambda: outcome_of(rows[1].item_id) == ("rejected", "duplicate"))
+    qtbot.waitUntil(lambda: not mode.busy)
+    qtbot.keyClick(mode, Qt.Key.Key_U)  # undo the rejection
+    qtbot.waitUntil(lambda: outcome_of(rows[1].item_id) is None)
+    qtbot.waitUntil(lambda: not mode.busy and mode.current == 1)
+    qtbot.keyClick(mode, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: outcome_of(rows[1].item_id) == ("not_discussed", None))
+    qtbot.waitUntil(lambda: not mode.busy)
+    # J/K move; the stale item asks for its re-check before it can be accepted.
+    stale = next(n for n, r in enumerate(mode.rows) if r.intel_id == "INT-STALE")
+    while mode.current < stale:
+        qtbot.keyClick(mode, Qt.Key.Key_J)
+    qtbot.keyClick(mode, Qt.Key.Key_K)
+    assert mode.current == stale - 1
+    qtbot.keyClick(mode, Qt.Key.Key_J)
+    qtbot.keyClick(mode, Qt.Key.Key_A)
+    assert "stale" in mode.banner.text().lower() and not mode.busy
+    assert outcome_of(mode.rows[stale].item_id) is None
+    qtbot.keyClick(mode, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: not mode.busy and not mode.rows[stale].needs_recheck)
+    qtbot.keyClick(mode, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: outcome_of(mode.rows[stale].item_id) == ("accepted", None))
+    qtbot.waitUntil(lambda: not mode.busy)
+    # Presenter view hides the personal columns; ? toggles the help line.
+    qtbot.keyClick(mode, Qt.Key.Key_P)
+    assert mode.presenter and "Business" not in mode.card.text()
+    qtbot.keyClick(mode, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)
+    assert not mode.help.isVisibleTo(mode)
+    # Close: everything undecided becomes not discussed and carries over.
+    mode.close_meeting(confirm=False)
+    meeting_id = mode.meeting_id
+    qtbot.waitUntil(
+        lambda: (
+            stored(db, select(TaskingMeeting.status).where(TaskingMeeting.id == meeting_id))[0][0]
+            == "closed"
+        )
+    )
+    counts = dict(
+        stored(
+            db,
+            select(TaskingOutcome.decision, func.count())
+            .where(TaskingOutcome.meeting_id == meeting_id)
+            .group_by(TaskingOutcome.decision),
+        )
+    )
+    assert counts == {"accepted": 2, "not_discussed": len(rows) - 2}
+    carried = stored(
+        db, select(func.count()).select_from(IntelItem).where(IntelItem.carry_over_count == 1)
+    )[0][0]
+    assert carried == len(rows) - 2
+    actions = [a for (a,) in stored(db, select(AuditEntry.action))]
+    assert actions.count("meeting.decide") == 4 and "meeting.undo" in actions
+    assert actions.count("meeting.close.carry_over") == len(rows) - 2
+    qtbot.waitUntil(lambda: "Meeting closed" in mode.banner.text())
+    assert not mode.accept_button.isEnabled()
+
+
+BAD_CSV = """intel_id,received_at,region,team,allegation,summary
+IMP-1,2026-11-01T10:00:00,LSE,London North,overstayer,first
+IMP-2,not a date,LSE,London North,overstayer,second
+IMP-3,2026-11-02,Atlantis,London North,other,third
+IMP-4,2026-11-03,LSE,London North,illegal_working,fourth
+"""
+
+
+def test_import_with_bad_rows_fix_one_in_the_quarantine(window, qtbot, db, tmp_path):
+    path = tmp_path / "extract.csv"
+    path.write_text(BAD_CSV, encoding="utf-8")
+    view = window.show_page("imports")
+    with qtbot.waitSignal(view.import_finished, timeout=10000):
+        view.import_path(str(path))
+    assert "2 quarantined" in view.summary.text()
+    panel = view.quarantine
+    assert panel.list.rowCount() == 2
+    bad = next(n for n, r in enumerate(panel.rows) if r.line_no == 3)
+    panel.list.selectRow(bad)
+    cells = panel.cells
+    row = next(n for n in range(cells.rowCount()) if cells.item(n, 0).text() == "received_at")
+    cells.item(row, 1).setText("2026-11-05T09:30:00")
+    panel.reimport()
+    qtbot.waitUntil(lambda: "imported" in panel.message.text(), timeout=5000)
+    assert panel.list.rowCount() == 1
+    assert stored(db, select(IntelItem.intel_id).where(IntelItem.intel_id == "IMP-2"))
+    assert stored(db, select(QuarantinedRow.status).where(QuarantinedRow.line_no == 3)) == [
+        ("resolved",)
+    ]
+    # The import is followed by a re-rank on the writer thread.
+    qtbot.waitUntil(lambda: "Ranked" in window.job_label.text(), timeout=10000)
+
+
+def test_non_canonical_headers_use_a_saved_mapping_profile(window, qtbot, db, tmp_path):
+    stored_settings = settings.load()
+    stored_settings.mapping_profiles["Casework weekly"] = {
+        "Ref": "intel_id",
+        "Date Received": "received_at",
+        "Area": "region",
+    }
+    settings.save(stored_settings)
+    path = tmp_path / "casework.csv"
+    path.write_text("Ref,Date Received,Area\nCW-1,2026-11-10,LSE\n", encoding="utf-8")
+    view = window.show_page("imports")
+    with qtbot.waitSignal(view.import_finished, timeout=10000):
+        view.import_path(str(path))
+    assert "Casework weekly" in view.summary.text() or "1 new" in view.summary.text()
+    assert stored(db, select(IntelItem.region).where(IntelItem.intel_id == "CW-1")) == [("LSE",)]
+
+
+def test_rules_screen_shows_the_pack_in_force(window):
+    view = window.show_page("rules")
+    assert "Valid" in view.status.text()
+    assert "Bucket rules" in view.pack_view.toPlainText()
+
+
+def test_status_bar_and_placeholders(window):
+    assert "21 items" in window.counts_label.text()
+    assert str(window.db.path) in window.db_label.text()
+    for key in ("em", "stats", "model"):
+        assert window.show_page(key) is not None

@@ -1,0 +1,452 @@
+"""The Imports screen: pick or drop an extract, map its columns if needed,
+import it with progress and cancel, read the summary, and fix quarantined
+rows in place.
+
+The kind of extract is detected from its header
+(``triage.columns.detect_kind``). When the header is not canonical, a mapping
+step pairs each source column with a canonical one; the mapping is saved as a
+named profile in the settings and offered again for the next extract that
+has those headers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from triage import importer, settings
+from triage.columns import KINDS, detect_kind
+from triage.db import Database
+from triage.extracts import Extract, UnreadableFile
+from triage.models import QuarantinedRow
+from ui.tasks import Cancelled, Job, Tasks
+
+KIND_LABELS = {
+    "intel": "Intelligence items",
+    "em-cases": "EM cases",
+    "em-events": "EM events",
+    "outcomes": "Tasking outcomes",
+}
+IGNORE = "(keep as extra column)"
+
+
+def matching_profile(headers: list[str]) -> tuple[str, dict[str, str], str] | None:
+    """A saved profile whose source columns are all in ``headers`` and that
+    turns them into a recognised extract: (name, mapping, kind)."""
+    folded = {h.strip().casefold() for h in headers}
+    for name, mapping in settings.load().mapping_profiles.items():
+        if mapping and {k.strip().casefold() for k in mapping} <= folded:
+            kind = detect_kind(apply_mapping(headers, mapping))
+            if kind:
+                return name, mapping, kind
+    return None
+
+
+def apply_mapping(headers: list[str], mapping: dict[str, str]) -> list[str]:
+    folded = {k.strip().casefold(): v for k, v in mapping.items()}
+    return [folded.get(h.strip().casefold(), h) for h in headers]
+
+
+class MappingDialog(QDialog):
+    """Pair each source column with a canonical column; save as a profile."""
+
+    def __init__(self, file_name: str, headers: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Map the columns of {file_name}")
+        self.headers = headers
+        self.kind = QComboBox()
+        for kind, text in KIND_LABELS.items():
+            self.kind.addItem(text, kind)
+        self.table = QTableWidget(len(headers), 2)
+        self.table.setHorizontalHeaderLabels(["Column in the file", "Canonical column"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.combos: list[QComboBox] = []
+        for n, header in enumerate(headers):
+            item = QTableWidgetItem(header)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.table.setItem(n, 0, item)
+            combo = QComboBox()
+            self.combos.append(combo)
+            self.table.setCellWidget(n, 1, combo)
+        self.profile = QLineEdit(
+            placeholderText="Profile name, e.g. 'Casework system weekly extract'"
+        )
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #8e1b14; font-weight: 600")
+        self.kind.currentIndexChanged.connect(self._fill_choices)
+        self._fill_choices()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import with this mapping")
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Kind of extract", self.kind)
+        form.addRow(self.table)
+        form.addRow("Save as profile", self.profile)
+        form.addRow(self.problem)
+        form.addRow(buttons)
+        self.resize(640, 520)
+
+    def _fill_choices(self) -> None:
+        spec = KINDS[self.kind.currentData()]
+        names = [c.name for c in spec.columns]
+        for header, combo in zip(self.headers, self.combos, strict=True):
+            combo.clear()
+            combo.addItem(IGNORE, None)
+            for name in names:
+                combo.addItem(name + (" (required)" if name in spec.required else ""), name)
+            guess = header.strip().casefold().replace(" ", "_")
+            index = combo.findData(guess)
+            combo.setCurrentIndex(max(0, index))
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            header: combo.currentData()
+            for header, combo in zip(self.headers, self.combos, strict=True)
+            if combo.currentData() and combo.currentData() != header.strip().casefold()
+        }
+
+    def selected_kind(self) -> str:
+        return self.kind.currentData()
+
+    def _check(self) -> None:
+        spec = KINDS[self.selected_kind()]
+        chosen = [c.currentData() for c in self.combos if c.currentData()]
+        missing = [name for name in spec.required if name not in chosen]
+        repeated = sorted({name for name in chosen if chosen.count(name) > 1})
+        if missing:
+            self.problem.setText(f"Map the required column(s): {', '.join(missing)}")
+        elif repeated:
+            self.problem.setText(f"Each canonical column once only: {', '.join(repeated)}")
+        else:
+            self.accept()
+
+
+class QuarantinePanel(QWidget):
+    """Bad rows of every import: fix the cells in place and re-import."""
+
+    changed = Signal()
+
+    def __init__(self, db: Database, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.tasks = tasks
+        self.rows: list[QuarantinedRow] = []
+        self.list = QTableWidget(0, 4)
+        self.list.setHorizontalHeaderLabels(["File", "Line", "Kind", "Problem"])
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.verticalHeader().setVisible(False)
+        self.list.horizontalHeader().setStretchLastSection(True)
+        self.list.itemSelectionChanged.connect(self._show_row)
+        self.cells = QTableWidget(0, 2)
+        self.cells.setHorizontalHeaderLabels(["Column", "Value (double-click to fix)"])
+        self.cells.verticalHeader().setVisible(False)
+        self.cells.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setObjectName("banner")
+        self.retry = QPushButton("Re-import the fixed row")
+        self.retry.setObjectName("primary")
+        self.retry.clicked.connect(self.reimport)
+        self.message = QLabel()
+        right = QWidget()
+        rlayout = QVBoxLayout(right)
+        rlayout.addWidget(self.reason)
+        rlayout.addWidget(self.cells, 1)
+        bar = QHBoxLayout()
+        bar.addWidget(self.retry)
+        bar.addWidget(self.message, 1)
+        rlayout.addLayout(bar)
+        split = QSplitter()
+        split.addWidget(self.list)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+    def refresh(self) -> None:
+        with self.db.sessions() as session:
+            self.rows = list(
+                session.execute(
+                    select(QuarantinedRow)
+                    .where(QuarantinedRow.status == "open")
+                    .order_by(QuarantinedRow.batch_id.desc(), QuarantinedRow.line_no)
+                    .limit(5000)
+                ).scalars()
+            )
+        self.list.blockSignals(True)
+        self.list.setRowCount(len(self.rows))
+        for n, row in enumerate(self.rows):
+            for col, value in enumerate((row.file_name, row.line_no, row.kind, row.reason)):
+                self.list.setItem(n, col, QTableWidgetItem(str(value)))
+        self.list.blockSignals(False)
+        self.cells.setRowCount(0)
+        self.reason.setText(
+            "Select a quarantined row to fix it."
+            if self.rows
+            else "The quarantine is empty: every imported row was good."
+        )
+
+    def select(self, row_id: int) -> None:
+        for n, row in enumerate(self.rows):
+            if row.id == row_id:
+                self.list.selectRow(n)
+
+    def current(self) -> QuarantinedRow | None:
+        n = self.list.currentRow()
+        return self.rows[n] if 0 <= n < len(self.rows) else None
+
+    def _show_row(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        self.reason.setText(f"{row.file_name}, line {row.line_no}: {row.reason}")
+        self.cells.setRowCount(len(row.raw))
+        for n, (header, value) in enumerate(row.raw.items()):
+            name = QTableWidgetItem(header)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.cells.setItem(n, 0, name)
+            self.cells.setItem(n, 1, QTableWidgetItem(value))
+
+    def fixed_values(self) -> dict[str, str]:
+        row = self.current()
+        fixed = {}
+        for n in range(self.cells.rowCount()):
+            header = self.cells.item(n, 0).text()
+            value = self.cells.item(n, 1).text()
+            if row is not None and row.raw.get(header) != value:
+                fixed[header] = value
+        return fixed
+
+    def reimport(self) -> None:
+        row = self.current()
+        if row is None:
+            self.message.setText("Select a row first.")
+            return
+        row_id, fixed = row.id, self.fixed_values()
+
+        def done(result) -> None:
+            if result.quarantined:
+                reason = result.problems[0][1] if result.problems else "still not valid"
+                self.message.setText(f"⚠ Still not valid: {reason}")
+            else:
+                self.message.setText(f"✔ Line {row.line_no} imported.")
+            self.refresh()
+            self.changed.emit()
+
+        self.tasks.write(
+            lambda job: importer.reimport_quarantined(self.db, row_id, fixed),
+            on_done=done,
+            on_fail=lambda m: self.message.setText(f"⚠ {m}"),
+        )
+
+
+class ImportsView(QWidget):
+    """File dialog and drag-and-drop; progress with cancel; summary; quarantine."""
+
+    import_finished = Signal(object)  # ImportResult
+
+    def __init__(self, db: Database, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.tasks = tasks
+        self.job: Job | None = None
+        self.setAcceptDrops(True)
+        title = QLabel("Imports", objectName="title")
+        self.drop = QLabel(
+            "Drop a CSV or Excel extract here\n(intelligence items, EM cases, EM events or "
+            "tasking outcomes)"
+        )
+        self.drop.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop.setMinimumHeight(110)
+        self.drop.setStyleSheet(
+            "border: 2px dashed #8795a5; border-radius: 8px; background: white; font-size: 13pt;"
+        )
+        choose = QPushButton("Choose a file…")
+        choose.setObjectName("primary")
+        choose.clicked.connect(self.choose_file)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.summary = QLabel("No import yet in this session.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.quarantine = QuarantinePanel(db, tasks)
+        self.quarantine.changed.connect(lambda: self.import_finished.emit(None))
+
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addStretch(1)
+        head.addWidget(choose)
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.cancel_button)
+        top = QWidget()
+        tlayout = QVBoxLayout(top)
+        tlayout.addLayout(head)
+        tlayout.addWidget(self.drop)
+        tlayout.addLayout(bar)
+        tlayout.addWidget(self.summary)
+        tabs = QTabWidget()
+        tabs.addTab(self.quarantine, "Quarantine: rows to fix")
+        self.tabs = tabs
+        layout = QVBoxLayout(self)
+        layout.addWidget(top)
+        layout.addWidget(tabs, 1)
+
+    def refresh(self) -> None:
+        self.quarantine.refresh()
+
+    # -- choosing a file ------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.import_path(url.toLocalFile())
+                break
+
+    def choose_file(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Import an extract", "", "Extracts (*.csv *.xlsx);;All files (*)"
+        )
+        if path:
+            self.import_path(path)
+
+    def plan(self, path: str) -> tuple[str, dict[str, str] | None] | None:
+        """Kind and mapping for a file: detected, a saved profile, or asked for."""
+        try:
+            headers = Extract(Path(path)).header
+        except UnreadableFile as error:
+            self.summary.setText(f"⚠ {error}")
+            return None
+        kind = detect_kind(headers)
+        if kind:
+            return kind, None
+        profile = matching_profile(headers)
+        if profile:
+            name, mapping, kind = profile
+            self.summary.setText(f"Using saved column mapping “{name}”.")
+            return kind, mapping
+        dialog = MappingDialog(Path(path).name, headers, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            self.summary.setText("Import cancelled: no column mapping.")
+            return None
+        mapping = dialog.mapping()
+        name = dialog.profile.text().strip()
+        if name:
+            stored = settings.load()
+            stored.mapping_profiles[name] = mapping
+            settings.save(stored)
+        return dialog.selected_kind(), mapping
+
+    def import_path(self, path: str) -> None:
+        if self.job is not None:
+            self.summary.setText("An import is already running.")
+            return
+        planned = self.plan(path)
+        if planned is None:
+            return
+        kind, mapping = planned
+        self.start_import(path, kind, mapping)
+
+    # -- running ------------------------------------------------------------------
+
+    def start_import(self, path: str, kind: str, mapping: dict[str, str] | None) -> None:
+        name = Path(path).name
+        self.summary.setText(f"Importing {name} as {KIND_LABELS[kind].lower()}…")
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.cancel_button.setEnabled(True)
+
+        def run(job: Job):
+            try:
+                return importer.import_file(
+                    self.db,
+                    kind,
+                    path,
+                    progress=lambda fraction, rows: job.progress(
+                        int(fraction * 1000), 1000, f"{rows:,} rows read"
+                    ),
+                    cancel=job.cancelled,
+                    mapping=mapping,
+                )
+            except importer.ImportCancelled:
+                raise Cancelled() from None
+
+        self.job = self.tasks.write(
+            run, on_done=self._done, on_fail=self._failed, on_progress=self._progress
+        )
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setValue(done)
+        self.progress.setFormat(f"%p%  ·  {message}")
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def _finish(self) -> None:
+        self.job = None
+        self.cancel_button.setEnabled(False)
+
+    def _done(self, result) -> None:
+        self._finish()
+        self.progress.setValue(1000)
+        self.progress.setFormat("done")
+        problems = "".join(
+            f"<li>line {line}: {reason}</li>" for line, reason in result.problems[:5]
+        )
+        self.summary.setText(
+            f"<b>{result.file}</b> ({KIND_LABELS.get(result.kind, result.kind)}): "
+            f"{result.rows_read:,} rows read · {result.inserted:,} new · "
+            f"{result.updated:,} updated · "
+            f"{result.unchanged:,} unchanged · <b>{result.quarantined:,} quarantined</b>"
+            + (f"<ul>{problems}</ul>Fix them below and re-import." if problems else "")
+        )
+        self.quarantine.refresh()
+        self.import_finished.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self._finish()
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        if message == "Cancelled.":
+            self.summary.setText("Import cancelled: nothing was changed.")
+        else:
+            self.summary.setText(f"⚠ {message}")

@@ -1,0 +1,397 @@
+"""The Intelligence screen: filters, the ranked queue and the item's detail.
+
+The detail pane shows the item, the items linked to it (same subject or
+premises) and the rule trace from ``ranking.explain``: why it ranks where it
+does and why it is not one bucket higher.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from triage import meetings, ranking, regions
+from triage.db import Database
+from triage.models import IntelItem
+from ui import labels
+from ui.queue_model import COLUMN, IntelQueueModel
+
+BUCKET_CHOICES = (
+    ("All buckets", None),
+    ("High priority (1-4)", [1, 2, 3, 4]),
+    ("Low priority (5-6)", [5, 6]),
+    *((f"Bucket {labels.bucket_text(b)}", [b]) for b in range(1, 7)),
+)
+STATUS_CHOICES = (
+    ("Open (undecided)", {"statuses": ["open"]}),
+    ("Accepted", {"statuses": ["accepted"], "include_decided": True}),
+    ("Rejected", {"statuses": ["rejected"], "include_decided": True}),
+    ("All statuses", {"include_decided": True}),
+)
+ITEM_FIELDS = (
+    "intel_id",
+    "received_at",
+    "passed_at",
+    "region",
+    "team",
+    "source_type",
+    "grading",
+    "subject_named",
+    "subject_ref",
+    "nationality",
+    "whereabouts",
+    "postcode",
+    "business_name",
+    "sector",
+    "persons_estimated",
+    "allegation",
+    "harm_flags",
+    "campaign",
+    "upstream_bucket",
+    "status",
+    "carry_over_count",
+    "rechecked_at",
+    "em_case_id",
+    "summary",
+)
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def render_trace(trace: dict[str, Any]) -> str:
+    """The explain trace as readable HTML: verdict, why not higher, every rule."""
+    parts = []
+    bucket = trace.get("bucket")
+    parts.append(
+        f"<h2>Bucket {_esc(labels.bucket_text(bucket))}</h2>"
+        f"<p>Matched rule <b>{_esc(trace.get('bucket_rule'))}</b>; "
+        f"score <b>{_esc(_fmt(trace.get('score')))}</b>; "
+        f"rule pack <code>{_esc(str(trace.get('rules_version') or '')[:12])}</code></p>"
+    )
+    why_not = trace.get("why_not_higher") or trace.get("why_not_one_bucket_higher")
+    if why_not:
+        parts.append("<h3>Why not one bucket higher</h3>" + _render_value(why_not))
+    for key, title in (
+        ("buckets", "Bucket rules (first match wins)"),
+        ("bucket_rules", "Bucket rules (first match wins)"),
+        ("priority", "Points within the bucket"),
+        ("points", "Points within the bucket"),
+        ("priority_rules", "Points within the bucket"),
+        ("rules", "Rules"),
+    ):
+        if key in trace and isinstance(trace[key], list):
+            parts.append(f"<h3>{title}</h3>" + _render_rules(trace[key]))
+    shown = {
+        "bucket",
+        "bucket_rule",
+        "score",
+        "rules_version",
+        "why_not_higher",
+        "why_not_one_bucket_higher",
+        "buckets",
+        "bucket_rules",
+        "priority",
+        "points",
+        "priority_rules",
+        "rules",
+    }
+    rest = {k: v for k, v in trace.items() if k not in shown}
+    if rest:
+        parts.append("<h3>Other details</h3>" + _render_value(rest))
+    return "".join(parts)
+
+
+VERDICT_TEXT = {
+    "matched": "✔ matched",
+    "not_matched": "✘ not matched",
+    "not matched": "✘ not matched",
+    "not_evaluated": "? not evaluated (input missing)",
+    "not evaluated": "? not evaluated (input missing)",
+}
+
+
+def _render_rules(rules: list[Any]) -> str:
+    rows = []
+    for rule in rules:
+        if not isinstance(rule, dict):
+            rows.append(f"<tr><td colspan=4>{_esc(rule)}</td></tr>")
+            continue
+        verdict = rule.get("result") or rule.get("verdict") or rule.get("status")
+        if verdict is None and "matched" in rule:
+            verdict = "matched" if rule["matched"] else "not_matched"
+        text = VERDICT_TEXT.get(str(verdict), _esc(verdict))
+        weight = "bold" if str(verdict) == "matched" else "normal"
+        inputs = rule.get("inputs")
+        inputs_text = (
+            ", ".join(f"{k}={_esc(v)}" for k, v in inputs.items())
+            if isinstance(inputs, dict)
+            else _esc(inputs or "")
+        )
+        points = rule.get("points")
+        rows.append(
+            f"<tr><td style='font-weight:{weight}'>{_esc(rule.get('id') or rule.get('rule'))}"
+            f"<br><span style='color:#4a5563'>"
+            f"{_esc(rule.get('description') or rule.get('label') or '')}</span></td>"
+            f"<td style='font-weight:{weight}'>{text}</td>"
+            f"<td>{'' if points is None else _esc(_fmt(points))}</td>"
+            f"<td style='color:#333'>{inputs_text}</td></tr>"
+        )
+    return (
+        "<table cellspacing=0 cellpadding=4 border=1 style='border-collapse:collapse'>"
+        "<tr><th align=left>Rule</th><th align=left>Result</th><th>Points</th>"
+        "<th align=left>Inputs read</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _render_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return (
+            "<ul>"
+            + "".join(f"<li><b>{_esc(k)}</b>: {_render_value(v)}</li>" for k, v in value.items())
+            + "</ul>"
+        )
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) for v in value):
+            return _render_rules(value)
+        return "<ul>" + "".join(f"<li>{_render_value(v)}</li>" for v in value) + "</ul>"
+    return _esc(_fmt(value))
+
+
+def _fmt(value: Any) -> Any:
+    return f"{value:.2f}" if isinstance(value, float) else value
+
+
+class IntelligenceView(QWidget):
+    """Filters + queue table + detail tabs."""
+
+    item_selected = Signal(int)
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.model = IntelQueueModel(db, self)
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.apply_filters)
+
+        title = QLabel("Intelligence queue", objectName="title")
+        self.count_label = QLabel(objectName="subtitle")
+
+        self.region = QComboBox()
+        self.region.addItem("All regions", None)
+        for region in regions.load_regions():
+            self.region.addItem(f"{region.code} · {region.name}", region.code)
+        self.team = QComboBox()
+        self.bucket = QComboBox()
+        for text, value in BUCKET_CHOICES:
+            self.bucket.addItem(text, value)
+        self.status = QComboBox()
+        for text, value in STATUS_CHOICES:
+            self.status.addItem(text, value)
+        self.max_age = QSpinBox()
+        self.max_age.setRange(0, 9999)
+        self.max_age.setSpecialValueText("any age")
+        self.max_age.setSuffix(" days max")
+        self.text = QLineEdit(placeholderText="Search intel id, business, postcode, summary…")
+        self.text.setClearButtonEnabled(True)
+        self._fill_teams()
+
+        self.region.currentIndexChanged.connect(self._fill_teams)
+        for combo in (self.region, self.team, self.bucket, self.status):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        self.max_age.valueChanged.connect(self._debounce.start)
+        self.text.textChanged.connect(self._debounce.start)
+
+        filters = QHBoxLayout()
+        for label, widget in (
+            ("Region", self.region),
+            ("Team", self.team),
+            ("Bucket", self.bucket),
+            ("Status", self.status),
+            ("Age", self.max_age),
+        ):
+            filters.addWidget(QLabel(label))
+            filters.addWidget(widget)
+        filters.addWidget(self.text, 1)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for key, width in (
+            ("rank", 60),
+            ("bucket", 230),
+            ("score", 70),
+            ("age_days", 90),
+            ("flags", 250),
+            ("intel_id", 120),
+            ("region", 70),
+            ("team", 150),
+            ("status", 85),
+            ("carry_over_count", 70),
+            ("harm_score", 95),
+        ):
+            self.table.setColumnWidth(COLUMN[key], width)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+        self.detail_tabs = QTabWidget()
+        self.item_view = QTextBrowser()
+        self.trace_view = QTextBrowser()
+        self.linked_view = QTextBrowser()
+        self.detail_tabs.addTab(self.trace_view, "Why this rank")
+        self.detail_tabs.addTab(self.item_view, "Item")
+        self.detail_tabs.addTab(self.linked_view, "Linked items")
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.detail_tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(split, 1)
+
+    # -- filters -------------------------------------------------------------------
+
+    def _fill_teams(self) -> None:
+        code = self.region.currentData()
+        self.team.blockSignals(True)
+        self.team.clear()
+        self.team.addItem("All teams", None)
+        if code:
+            for team in regions.region_by_code(code).teams:
+                self.team.addItem(team.name, team.name)
+        self.team.blockSignals(False)
+
+    def current_filters(self) -> dict[str, Any]:
+        filters: dict[str, Any] = {
+            "region": self.region.currentData(),
+            "team": self.team.currentData(),
+            "buckets": self.bucket.currentData(),
+            "max_age_days": self.max_age.value() or None,
+            "text": self.text.text().strip() or None,
+        }
+        filters.update(self.status.currentData())
+        return filters
+
+    def set_filters(self, filters: dict[str, Any]) -> None:
+        """Set the filter widgets (drill-down from the dashboard) and apply."""
+        widgets = (self.region, self.team, self.bucket, self.status)
+        for widget in widgets:
+            widget.blockSignals(True)
+        if "region" in filters:
+            self.region.setCurrentIndex(max(0, self.region.findData(filters["region"])))
+            self._fill_teams()
+        if "team" in filters:
+            self.team.setCurrentIndex(max(0, self.team.findData(filters["team"])))
+        if "buckets" in filters:
+            wanted = sorted(filters["buckets"] or [])
+            for n in range(self.bucket.count()):
+                if sorted(self.bucket.itemData(n) or []) == wanted:
+                    self.bucket.setCurrentIndex(n)
+        if "statuses" in filters:
+            for n in range(self.status.count()):
+                if self.status.itemData(n).get("statuses") == filters["statuses"]:
+                    self.status.setCurrentIndex(n)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.apply_filters()
+
+    def apply_filters(self) -> None:
+        self.model.set_filters(**self.current_filters())
+        self.count_label.setText(f"{len(self.model.ids):,} items")
+        if self.model.rowCount():
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        else:
+            self._show_nothing()
+
+    def refresh(self) -> None:
+        self.apply_filters()
+
+    # -- detail --------------------------------------------------------------------
+
+    def _show_nothing(self) -> None:
+        for view in (self.item_view, self.trace_view, self.linked_view):
+            view.setHtml("<p style='color:#5b6673'>No item selected.</p>")
+
+    def _row_changed(self, current, _previous) -> None:
+        item_id = self.model.item_id(current.row()) if current.isValid() else None
+        if item_id is None:
+            self._show_nothing()
+            return
+        self.show_item(item_id)
+        self.item_selected.emit(item_id)
+
+    def show_item(self, item_id: int) -> None:
+        with self.db.sessions() as session:
+            item = session.get(IntelItem, item_id)
+            linked = meetings.linked_items(session, item_id)
+        rows = "".join(
+            f"<tr><td><b>{_esc(name.replace('_', ' '))}</b></td>"
+            f"<td>{_esc(getattr(item, name))}</td></tr>"
+            for name in ITEM_FIELDS
+            if getattr(item, name) not in (None, "")
+        )
+        extra = "".join(
+            f"<tr><td><i>{_esc(k)}</i></td><td>{_esc(v)}</td></tr>"
+            for k, v in (item.extra or {}).items()
+        )
+        self.item_view.setHtml(
+            f"<h2>{_esc(item.intel_id)}</h2><table cellpadding=3>{rows}{extra}</table>"
+        )
+        if linked:
+            lines = "".join(
+                f"<tr><td>{_esc(o['intel_id'])}</td><td>{_esc(o['why'])}</td>"
+                f"<td>{_esc(o['received_at'])}</td><td>{_esc(o['status'])}</td>"
+                f"<td>{_esc(o['allegation'])}</td><td>{_esc(o['business_name'])}</td></tr>"
+                for o in linked
+            )
+            self.linked_view.setHtml(
+                f"<h3>{len(linked)} linked item(s)</h3><table cellpadding=4 border=1 "
+                "style='border-collapse:collapse'><tr><th>Intel ID</th><th>Link</th>"
+                "<th>Received</th>"
+                f"<th>Status</th><th>Allegation</th><th>Business</th></tr>{lines}</table>"
+            )
+        else:
+            self.linked_view.setHtml("<p>No other item about the same subject or premises.</p>")
+        try:
+            trace = ranking.explain(self.db, item_id)
+        except Exception as error:  # an unranked item or a pack problem: say so, don't crash
+            self.trace_view.setHtml(f"<p><b>No rule trace:</b> {_esc(error)}</p>")
+        else:
+            self.trace_view.setHtml(render_trace(trace))

@@ -1,0 +1,61 @@
+"""Words shown for stored codes: buckets, flags, decisions, results.
+
+Meaning is always carried by text (and a symbol); colour only repeats it, so
+the app reads the same on a washed-out projector or to a colour-blind user.
+"""
+
+from __future__ import annotations
+
+BUCKETS = {
+    1: "National campaign",
+    2: "Local campaign",
+    3: "Business / multiple people",
+    4: "Harm (police coordination)",
+    5: "NTB priority, named subject",
+    6: "Other",
+}
+
+# Background tints: high-priority buckets warm, low cool. Text stays dark.
+BUCKET_TINTS = {
+    1: "#f8d4cf",
+    2: "#fbe3c8",
+    3: "#fdf0c2",
+    4: "#f3d0e6",
+    5: "#dbe7f5",
+    6: "#e8ebee",
+}
+
+FLAGS = {
+    "police_coordination": "⚑ police",
+    "safeguarding": "✚ safeguarding",
+    "stale": "⌛ stale",
+    "late_pass": "⏱ passed late",
+    "corroborated": "⧉ corroborated",
+    "em_bridge": "⌖ EM case",
+}
+
+DECISIONS = {
+    "accepted": "✔ Accepted",
+    "rejected": "✘ Rejected",
+    "not_discussed": "– Not discussed",
+    None: "· Undecided",
+}
+
+RESULTS = {
+    "no_trace": "No trace",
+    "encountered_no_action": "Encountered, no action",
+    "arrest": "Arrest",
+    "removal": "Removal",
+    "referral": "Referral",
+    "other": "Other",
+}
+
+
+def bucket_text(bucket: int | None) -> str:
+    if bucket is None:
+        return "unranked"
+    return f"{bucket} · {BUCKETS.get(bucket, '?')}"
+
+
+def flag_text(flags: list[str] | tuple[str, ...] | None) -> str:
+    return "  ".join(FLAGS.get(flag, flag.replace("_", " ")) for flag in flags or ())

@@ -1,0 +1,337 @@
+"""The main window: navigation, the screens, File menu and the status bar.
+
+Screens written by other parts of the project (EM caseload, Statistics,
+Model) are imported lazily when first shown; until a build has them, a
+placeholder says so. Every screen is built on first visit, so start-up only
+pays for the Intelligence queue.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+from sqlalchemy import func, select, text
+
+from triage import ranking, settings
+from triage.db import Database, open_database
+from triage.models import EmCase, IntelItem
+from triage.rules import PackError
+from ui.tasks import Tasks
+
+log = logging.getLogger(__name__)
+
+# (navigation text, page key)
+PAGES = (
+    ("Intelligence", "intel"),
+    ("EM caseload", "em"),
+    ("Meetings", "meetings"),
+    ("Statistics", "stats"),
+    ("Imports", "imports"),
+    ("Rules", "rules"),
+    ("Model", "model"),
+)
+# Views other helpers provide: module, class, what the placeholder says.
+EMBEDDED = {
+    "em": ("ui.em_view", "EmCaseloadView", "EM caseload"),
+    "stats": ("ui.dashboard_view", "DashboardView", "Statistics dashboard"),
+    "model": ("ui.model_view", "ModelView", "Harm model"),
+}
+
+
+def placeholder(title: str, reason: str) -> QLabel:
+    label = QLabel(f"<h2>{title}</h2><p>{reason}</p>", objectName="placeholder")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    return label
+
+
+def needs_ranking(db: Database) -> bool:
+    """True when some item has no rank, or the ranks came from another pack."""
+    try:
+        version = ranking.pack_in_force().version
+    except PackError:
+        return False  # the Rules screen explains; keep the ranks we have
+    with db.engine.connect() as connection:
+        unranked = connection.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM intel_item i WHERE NOT EXISTS "
+                "(SELECT 1 FROM intel_rank r WHERE r.item_id = i.id))"
+            )
+        ).scalar()
+        other = connection.execute(
+            text("SELECT EXISTS (SELECT 1 FROM intel_rank WHERE rules_version != :v)"),
+            {"v": version},
+        ).scalar()
+    return bool(unranked or other)
+
+
+class MainWindow(QMainWindow):
+    ranking_finished = Signal()
+
+    def __init__(self, db: Database, tasks: Tasks | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.tasks = tasks or Tasks(self)
+        self.pages: dict[str, QWidget] = {}
+        self.setWindowTitle(f"Triage — {db.path.name}")
+        self.resize(1440, 900)
+
+        self.nav = QListWidget(objectName="nav")
+        self.nav.setFixedWidth(200)
+        for text_, _key in PAGES:
+            self.nav.addItem(text_)
+        self.stack = QStackedWidget()
+        self._slots = {}
+        for _text, key in PAGES:
+            holder = QWidget()
+            self._slots[key] = holder
+            self.stack.addWidget(holder)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.db_label = QLabel()
+        self.pack_label = QLabel()
+        self.counts_label = QLabel()
+        self.job_label = QLabel()
+        bar = self.statusBar()
+        bar.addWidget(self.db_label, 1)
+        bar.addPermanentWidget(self.job_label)
+        bar.addPermanentWidget(self.counts_label)
+        bar.addPermanentWidget(self.pack_label)
+        self._menus()
+        self.nav.setCurrentRow(0)
+        self.update_status()
+        if needs_ranking(db):
+            self.rerank()
+
+    # -- pages ---------------------------------------------------------------------
+
+    def page(self, key: str) -> QWidget:
+        """The screen for ``key``, built on first use."""
+        if key not in self.pages:
+            widget = self._build(key)
+            holder = self._slots[key]
+            index = self.stack.indexOf(holder)
+            self.stack.removeWidget(holder)
+            holder.deleteLater()
+            self.stack.insertWidget(index, widget)
+            self._slots[key] = widget
+            self.pages[key] = widget
+        return self.pages[key]
+
+    def _build(self, key: str) -> QWidget:
+        if key == "intel":
+            from ui.intel_view import IntelligenceView
+
+            view = IntelligenceView(self.db)
+            view.refresh()
+            return view
+        if key == "meetings":
+            from ui.meeting_view import MeetingsView
+
+            view = MeetingsView(self.db, self.tasks)
+            view.changed.connect(self._data_changed)
+            view.refresh()
+            return view
+        if key == "imports":
+            from ui.imports_view import ImportsView
+
+            view = ImportsView(self.db, self.tasks)
+            view.import_finished.connect(lambda _result: self.rerank())
+            view.refresh()
+            return view
+        if key == "rules":
+            from ui.rules_view import RulesView
+
+            view = RulesView(self.db, self.tasks)
+            view.refresh()
+            return view
+        module_name, class_name, title = EMBEDDED[key]
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            return placeholder(title, "This screen is not part of this build yet.")
+        try:
+            view = cls(self.db, self)
+            if key == "stats" and hasattr(view, "drill_down_requested"):
+                view.drill_down_requested.connect(self.drill_down)
+            view.refresh()
+        except Exception as error:  # a broken screen must not take the app down
+            log.exception("could not open the %s screen", title)
+            return placeholder(title, f"Could not open this screen: {error}")
+        return view
+
+    def _nav_changed(self, row: int) -> None:
+        key = PAGES[row][1]
+        widget = self.page(key)
+        self.stack.setCurrentWidget(widget)
+        if key == "meetings":
+            widget.setFocus()
+
+    def show_page(self, key: str) -> QWidget:
+        self.nav.setCurrentRow([k for _t, k in PAGES].index(key))
+        return self.pages[key]
+
+    def drill_down(self, filters: dict) -> None:
+        """From a dashboard figure to the queue behind it."""
+        self.show_page("intel").set_filters(filters)
+
+    # -- menus and status ----------------------------------------------------------
+
+    def _action(self, menu, text_: str, slot: Callable, shortcut=None) -> QAction:
+        action = QAction(text_, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New database…", self.new_database, QKeySequence.StandardKey.New)
+        self._action(
+            file_menu, "&Open database…", self.open_database_dialog, QKeySequence.StandardKey.Open
+        )
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        data_menu = self.menuBar().addMenu("&Data")
+        self._action(data_menu, "&Re-rank now", self.rerank, "Ctrl+R")
+        go_menu = self.menuBar().addMenu("&Go")
+        for n, (text_, _key) in enumerate(PAGES, 1):
+            self._action(
+                go_menu, text_, lambda _=False, row=n - 1: self.nav.setCurrentRow(row), f"Ctrl+{n}"
+            )
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "Meeting &keys", self._show_keys, "F1")
+
+    def _show_keys(self) -> None:
+        from ui.meeting_view import HELP_TEXT
+
+        QMessageBox.information(self, "Meeting keys", HELP_TEXT.replace(" · ", "<br>"))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in settings.load().recent_databases:
+            self._action(self.recent_menu, path, lambda _=False, p=path: self.switch_database(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def update_status(self) -> None:
+        self.db_label.setText(f"Database: {self.db.path}")
+        try:
+            self.pack_label.setText(f"Rule pack {ranking.pack_in_force().version[:10]}")
+        except PackError:
+            self.pack_label.setText("⚠ Rule pack refused (see Rules)")
+        with self.db.sessions() as session:
+            items = session.execute(select(func.count()).select_from(IntelItem)).scalar_one()
+            open_items = session.execute(
+                select(func.count()).select_from(IntelItem).where(IntelItem.status == "open")
+            ).scalar_one()
+            cases = session.execute(select(func.count()).select_from(EmCase)).scalar_one()
+        self.counts_label.setText(f"{items:,} items ({open_items:,} open) · {cases:,} EM cases")
+
+    # -- background work -----------------------------------------------------------
+
+    def rerank(self) -> None:
+        self.job_label.setText("Ranking…")
+        self.tasks.write(
+            lambda job: ranking.refresh(self.db),
+            on_done=self._ranked,
+            on_fail=lambda m: self.job_label.setText(f"⚠ Ranking failed: {m}"),
+        )
+
+    def _ranked(self, run) -> None:
+        seconds = getattr(run, "seconds", None)
+        self.job_label.setText(
+            f"Ranked {getattr(run, 'items', 0):,} items"
+            + (f" in {seconds:.1f} s" if seconds else "")
+        )
+        self._data_changed()
+        self.ranking_finished.emit()
+
+    def _data_changed(self) -> None:
+        self.update_status()
+        for key, widget in self.pages.items():
+            if key == "meetings" and widget is self.stack.currentWidget():
+                continue  # the meeting re-reads its own agenda after each decision
+            if hasattr(widget, "refresh"):
+                try:
+                    widget.refresh()
+                except Exception:
+                    log.exception("refreshing the %s screen failed", key)
+
+    # -- databases -----------------------------------------------------------------
+
+    def new_database(self) -> None:
+        path, _f = QFileDialog.getSaveFileName(
+            self, "New database", "triage.sqlite", "Triage database (*.sqlite)"
+        )
+        if path:
+            if Path(path).exists():
+                Path(path).unlink()
+            self.switch_database(path)
+
+    def open_database_dialog(self) -> None:
+        path, _f = QFileDialog.getOpenFileName(
+            self, "Open database", "", "Triage database (*.sqlite *.db);;All files (*)"
+        )
+        if path:
+            self.switch_database(path)
+
+    def switch_database(self, path: str) -> None:
+        try:
+            db = open_database(path)
+        except Exception as error:
+            QMessageBox.warning(self, "Cannot open database", f"{path}: {error}")
+            return
+        self.tasks.wait()
+        stored = settings.load()
+        stored.remember_database(db.path)
+        settings.save(stored)
+        self.set_database(db)
+
+    def set_database(self, db: Database) -> None:
+        """Show another database: every screen is rebuilt on it."""
+        old, self.db = self.db, db
+        for key in list(self.pages):
+            widget = self.pages.pop(key)
+            holder = QWidget()
+            index = self.stack.indexOf(widget)
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+            self.stack.insertWidget(index, holder)
+            self._slots[key] = holder
+        old.close()
+        self.setWindowTitle(f"Triage — {db.path.name}")
+        self._nav_changed(self.nav.currentRow())
+        self.update_status()
+        if needs_ranking(db):
+            self.rerank()
+
+    def closeEvent(self, event) -> None:
+        self.tasks.wait()
+        super().closeEvent(event)

@@ -1,0 +1,199 @@
+"""The Rules screen: the rule pack in force, readable by a policy owner, with
+its version and validation status, and the replay preview of a changed pack
+(``triage.replay``) before anyone adopts it.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from triage import ranking
+from triage.db import Database
+from triage.rules import PackError
+from triage.rules.pack import default_folder
+from ui import labels
+from ui.tasks import Tasks
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def describe_condition(condition) -> str:
+    values = condition.values or ((condition.value,) if condition.value is not None else ())
+    shown = ", ".join(str(v) for v in values)
+    return f"{condition.input} {condition.test.replace('_', ' ')} {shown}".strip()
+
+
+def render_pack(pack) -> str:
+    buckets = "".join(
+        f"<tr><td>{_esc(rule.id)}</td><td>{_esc(labels.bucket_text(rule.bucket))}</td>"
+        f"<td>{_esc(rule.label)}</td>"
+        f"<td>{'<br>'.join(_esc(describe_condition(c)) for c in rule.when) or 'always'}</td></tr>"
+        for rule in pack.rules
+    )
+    campaigns = "".join(
+        f"<tr><td>{_esc(c.code)}</td><td>{_esc(c.kind)}</td><td>{_esc(c.name)}</td>"
+        f"<td>{_esc(', '.join(c.sectors))}</td><td>{_esc(', '.join(c.regions) or 'all')}</td>"
+        f"<td>{c.starts} – {c.ends}</td></tr>"
+        for c in pack.campaigns
+    )
+    factors = "".join(
+        f"<tr><td>{_esc(f.id)}</td><td>{_esc(f.label)}</td><td>{_esc(f.type)}</td>"
+        f"<td>{_esc(f.input or f.by or '')}</td>"
+        f"<td>{_esc(_factor_points(f))}</td></tr>"
+        for f in pack.factors
+    )
+    reasons = "".join(
+        f"<tr><td>{r.key}</td><td>{_esc(r.code)}</td><td>{_esc(r.label)}</td></tr>"
+        for r in pack.reasons
+    )
+    table = "<table cellpadding=5 border=1 style='border-collapse:collapse' width='100%'>"
+    return (
+        "<h2>Bucket rules</h2><p>Each item goes to the bucket of the <b>first</b> rule that "
+        "matches. A rule whose input is missing is <i>not evaluated</i> and does not match.</p>"
+        f"{table}<tr><th>Rule</th><th>Bucket</th><th>Meaning</th>"
+        "<th>Conditions (all must hold)</th>"
+        f"</tr>{buckets}</table>"
+        f"<h2>Campaigns</h2>{table}<tr><th>Code</th><th>Kind</th><th>Name</th><th>Sectors</th>"
+        f"<th>Regions</th><th>Active</th></tr>{campaigns}</table>"
+        f"<p>National priorities (bucket 5): {_esc(', '.join(pack.national_priorities))}</p>"
+        f"<h2>Priority within a bucket</h2>{table}<tr><th>Factor</th><th>Meaning</th><th>Type</th>"
+        f"<th>Reads</th><th>Points</th></tr>{factors}</table>"
+        f"<h2>Reject reasons (meeting keys)</h2>{table}<tr><th>Key</th><th>Code</th><th>Label</th>"
+        f"</tr>{reasons}</table>"
+    )
+
+
+def _factor_points(factor) -> str:
+    if factor.points:
+        return ", ".join(f"{k}: {v:g}" for k, v in factor.points.items())
+    return _factor_extra(factor)
+
+
+def _factor_extra(factor) -> str:
+    bits = []
+    if factor.points_each:
+        bits.append(f"{factor.points_each:g} each, at most {factor.max_points:g}")
+    if factor.half_life_days:
+        bits.append(f"half-life {factor.half_life_days:g} days")
+    if factor.stale_after_days:
+        bits.append(f"stale after {factor.stale_after_days} days")
+    if factor.hours:
+        bits.append(f"{factor.hours:g} hours")
+    if factor.max is not None:
+        bits.append(f"max {factor.max:g}")
+    return "; ".join(bits)
+
+
+def render_replay(report: Any) -> str:
+    """A replay report (dict) as HTML: the headline counts, then the detail."""
+    if not isinstance(report, dict):
+        return f"<pre>{_esc(report)}</pre>"
+    head = []
+    for key in (
+        "items",
+        "moved",
+        "moved_bucket",
+        "changed_bucket",
+        "crossed_capacity",
+        "crossing_capacity",
+        "old_version",
+        "new_version",
+    ):
+        if key in report and not isinstance(report[key], dict | list):
+            head.append(f"<li><b>{_esc(key.replace('_', ' '))}</b>: {_esc(report[key])}</li>")
+    from ui.intel_view import _render_value
+
+    return f"<h2>Replay preview</h2><ul>{''.join(head)}</ul>{_render_value(report)}"
+
+
+class RulesView(QWidget):
+    def __init__(self, db: Database, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.tasks = tasks
+        self.title = QLabel("Rules in force", objectName="title")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("card")
+        preview = QPushButton("Replay preview of a changed pack…")
+        preview.setObjectName("primary")
+        preview.clicked.connect(self.choose_pack)
+        self.pack_view = QTextBrowser()
+        self.files_view = QTextBrowser()
+        self.replay_view = QTextBrowser()
+        self.replay_view.setHtml(
+            "<p>Choose a folder holding a changed copy of the rule pack to see, before it is "
+            "adopted, how many items would move bucket and how many would cross a team's "
+            "capacity line.</p>"
+        )
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.pack_view, "Readable rules")
+        self.tabs.addTab(self.files_view, "Pack files")
+        self.tabs.addTab(self.replay_view, "Replay preview")
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(preview)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tabs, 1)
+
+    def refresh(self) -> None:
+        folder = default_folder()
+        try:
+            pack = ranking.pack_in_force()
+            folder = pack.folder
+        except PackError as error:
+            self.status.setText(
+                f"<b>⚠ The pack in {_esc(folder)} is refused</b>:<br>"
+                + "<br>".join(_esc(p) for p in error.problems)
+            )
+            self.pack_view.setHtml("")
+        else:
+            self.status.setText(
+                f"<b>✔ Valid</b> · version <code>{pack.version[:16]}</code> · "
+                f"{len(pack.rules)} bucket "
+                f"rules · {len(pack.factors)} priority factors · {len(pack.campaigns)} campaigns · "
+                f"folder {_esc(folder)}"
+            )
+            self.pack_view.setHtml(render_pack(pack))
+        files = "".join(
+            f"<h3>{_esc(path.name)}</h3><pre>{_esc(path.read_text(encoding='utf-8'))}</pre>"
+            for path in sorted(Path(folder).glob("*.toml"))
+        )
+        self.files_view.setHtml(files)
+
+    def choose_pack(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of the changed rule pack")
+        if folder:
+            self.preview(folder)
+
+    def preview(self, folder: str) -> None:
+        """Replay the current data under a changed pack, off the UI thread."""
+        from triage import replay
+
+        self.tabs.setCurrentWidget(self.replay_view)
+        self.replay_view.setHtml("<p>Replaying the current data under the changed pack…</p>")
+        self.tasks.read(
+            lambda job: replay.diff(self.db, default_folder(), Path(folder)),
+            on_done=lambda report: self.replay_view.setHtml(render_replay(report)),
+            on_fail=lambda m: self.replay_view.setHtml(
+                f"<p><b>⚠ Replay refused:</b> {_esc(m)}</p>"
+            ),
+        )

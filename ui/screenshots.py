@@ -1,0 +1,147 @@
+"""Make a PNG of each main screen into ``docs/screenshots/`` (for the README).
+
+    .venv/bin/python -m ui.screenshots [--out docs/screenshots]
+
+Runs the real app under Xvfb (re-launching itself through ``xvfb-run`` when
+there is no display) on a fresh demo database in a temporary folder, with
+the clock pinned so the pictures are reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+SIZE = (1600, 1000)
+
+
+def shoot(out: Path) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    from triage import meetings, ranking
+    from triage.db import open_database
+    from ui import app as desk
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    qt = QApplication.instance() or QApplication([])
+    theme.apply(qt)
+    path = Path(os.environ["TRIAGE_HOME"]) / "demo.sqlite"
+    desk.create_demo(path)
+    db = open_database(path)
+    ranking.refresh(db)
+    window = MainWindow(db)
+    window.resize(*SIZE)
+    window.show()
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+
+    def settle() -> None:
+        window.tasks.wait()
+        for _ in range(5):
+            qt.processEvents()
+
+    def grab(name: str) -> None:
+        settle()
+        target = out / f"{name}.png"
+        window.grab().save(str(target))
+        saved.append(target)
+
+    intel = window.show_page("intel")
+    intel.region.setCurrentIndex(intel.region.findData("LSE"))
+    intel.table.selectRow(2)
+    grab("01-intelligence-queue")
+    intel.detail_tabs.setCurrentIndex(2)
+    grab("02-linked-items")
+
+    view = window.show_page("meetings")
+    view.refresh()
+    grab("03-meetings")
+    held_on = date(2026, 11, 27)
+    meeting_id = meetings.start_meeting(
+        db,
+        region="LSE",
+        team="London North",
+        held_on=held_on,
+        attendees=["A. Patel", "J. Morris", "K. Owusu"],
+    )
+    mode = view.mode
+    view.open_meeting(meeting_id)
+    rows = mode.rows
+    for row in rows[:3]:
+        if not row.needs_recheck:
+            meetings.decide(db, meeting_id=meeting_id, item_id=row.item_id, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=rows[3].item_id, decision="rejected", reason="duplicate"
+    )
+    mode.reload()
+    mode.select(4)
+    grab("04-meeting-mode")
+    mode.start_reject()
+    grab("05-meeting-reject-reason")
+    mode.cancel_reject()
+    mode.set_presenter(True)
+    grab("06-meeting-presenter-view")
+    mode.set_presenter(False)
+    view.show_home()
+
+    bad = Path(os.environ["TRIAGE_HOME"]) / "weekly-extract.csv"
+    bad.write_text(
+        "intel_id,received_at,region,team,allegation,summary\n"
+        "SHOT-1,2026-11-18T10:00:00,LSE,London North,overstayer,fine\n"
+        "SHOT-2,18/11/2026,LSE,London North,overstayer,date in the wrong format\n"
+        "SHOT-3,2026-11-18,Atlantis,London North,other,unknown region\n",
+        encoding="utf-8",
+    )
+    imports = window.show_page("imports")
+    imports.import_path(str(bad))
+    settle()
+    imports.quarantine.list.selectRow(0)
+    grab("07-imports-quarantine")
+    window.show_page("rules")
+    grab("08-rules")
+    for key, name in (("em", "09-em-caseload"), ("stats", "10-statistics"), ("model", "11-model")):
+        window.show_page(key)
+        grab(name)
+    window.close()
+    db.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="docs/screenshots")
+    args = parser.parse_args(argv)
+    if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        runner = shutil.which("xvfb-run")
+        if runner is None:
+            print("screenshots: no display and no xvfb-run (apt-get install xvfb)", file=sys.stderr)
+            return 2
+        command = [
+            runner,
+            "-a",
+            "-s",
+            f"-screen 0 {SIZE[0]}x{SIZE[1]}x24",
+            sys.executable,
+            "-m",
+            "ui.screenshots",
+            "--out",
+            args.out,
+        ]
+        return subprocess.call(command)
+    with tempfile.TemporaryDirectory(prefix="triage-shots-") as home:
+        os.environ["TRIAGE_HOME"] = home
+        os.environ.setdefault("TRIAGE_NOW", "2026-11-27T09:00:00")
+        for target in shoot(Path(args.out)):
+            print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Running core operations off the UI thread, with one writer for the database.
+
+Every long or writing operation is a plain function from ``triage`` run in a
+``QRunnable``; a ``TaskSignals`` object carries ``progress_changed``,
+``finished`` and ``failed`` back to the UI thread. All database writes go
+through ``Tasks.write``, whose pool has exactly one thread, so two writes can
+never race for SQLite's lock (the pattern of Anki's single-thread taskman).
+Reads that may take long (``Tasks.read``) use a second, wider pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a job when the user pressed Cancel."""
+
+
+class TaskSignals(QObject):
+    """Signals of one background job (emitted from the worker thread)."""
+
+    progress_changed = Signal(int, int, str)  # done, total, message
+    finished = Signal(object)
+    failed = Signal(str)
+
+
+class Job:
+    """What a running function sees: report progress, check for cancel."""
+
+    def __init__(self, signals: TaskSignals) -> None:
+        self._signals = signals
+        self._cancel = threading.Event()
+
+    def progress(self, done: int, total: int = 0, message: str = "") -> None:
+        self._signals.progress_changed.emit(int(done), int(total), message)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[Job], Any], signals: TaskSignals, job: Job) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+        self.job = job
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.job)
+        except Cancelled:
+            self.signals.failed.emit("Cancelled.")
+        except Exception as error:  # reported to the user, never swallowed
+            log.error("background task failed:\n%s", traceback.format_exc())
+            self.signals.failed.emit(str(error) or error.__class__.__name__)
+        else:
+            self.signals.finished.emit(result)
+
+
+class Tasks(QObject):
+    """The app's two pools: one writer thread, and readers."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.writer = QThreadPool(self)
+        self.writer.setMaxThreadCount(1)
+        self.readers = QThreadPool(self)
+        self.readers.setMaxThreadCount(2)
+        # Keep signal objects alive until their job reports.
+        self._live: set[TaskSignals] = set()
+
+    def _start(
+        self,
+        pool: QThreadPool,
+        fn: Callable[[Job], Any],
+        on_done: Callable[[Any], None] | None,
+        on_fail: Callable[[str], None] | None,
+        on_progress: Callable[[int, int, str], None] | None,
+    ) -> Job:
+        signals = TaskSignals()
+        job = Job(signals)
+        self._live.add(signals)
+
+        def release(*_args: object) -> None:
+            self._live.discard(signals)
+
+        if on_progress:
+            signals.progress_changed.connect(on_progress)
+        if on_done:
+            signals.finished.connect(on_done)
+        if on_fail:
+            signals.failed.connect(on_fail)
+        signals.finished.connect(release)
+        signals.failed.connect(release)
+        job.signals = signals  # type: ignore[attr-defined]
+        pool.start(_Runnable(fn, signals, job))
+        return job
+
+    def write(self, fn, on_done=None, on_fail=None, on_progress=None) -> Job:
+        """Run ``fn(job)`` on the single writer thread."""
+        return self._start(self.writer, fn, on_done, on_fail, on_progress)
+
+    def read(self, fn, on_done=None, on_fail=None, on_progress=None) -> Job:
+        """Run a read-only ``fn(job)`` on a reader thread."""
+        return self._start(self.readers, fn, on_done, on_fail, on_progress)
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Block until every job is done (closing the app, tests)."""
+        return self.writer.waitForDone(msecs) and self.readers.waitForDone(msecs)
