@@ -37,6 +37,11 @@ NAMED_BREACH_KINDS = (
 )
 
 
+def _uk(moment: datetime) -> str:
+    """A stored (UTC) instant as UK local time, for the detail text."""
+    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M UK")
+
+
 @dataclass
 class WorkItem:
     case_id: str
@@ -177,8 +182,7 @@ def build_queue(
         kind = "release_ij" if case.bail_type == "ij" else "release_sos"
         state = deadlines.deadline_state(due, as_of, pack)
         detail = (
-            f"IJ bail granted {case.bail_granted_at:%Y-%m-%d %H:%M} UTC: "
-            f"device due by {due:%Y-%m-%d %H:%M} UTC"
+            f"IJ bail granted {_uk(case.bail_granted_at)}: device due by {_uk(due)}"
             if due
             else "SoS bail: no statutory deadline"
         )
@@ -396,8 +400,7 @@ def deadline_rows(
                 "state": "closed" if state == "overdue" else "open",
                 "workstream": "legal",
                 "claimed_by": None,
-                "detail": f"EM decision {decided_at:%Y-%m-%d %H:%M} UTC: "
-                f"representations until {end:%Y-%m-%d %H:%M} UTC",
+                "detail": f"EM decision {_uk(decided_at)}: representations until {_uk(end)}",
             }
         )
     if not include_later:

@@ -1,0 +1,473 @@
+"""The EM caseload screen: one ranked queue in workstream tabs, the
+due-soon / overdue deadlines, and for the selected case its breach timeline,
+its device recommendation with the reasons, and claim / release.
+
+Everything shown comes from ``triage.em`` (the same functions as ``triage
+rank em`` and ``triage explain em``); writes (claim, release, applying the
+escalation ladder and the ICE bridge) run on the app's single writer thread.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from triage import clock, settings
+from triage.db import Database
+from triage.em import bridge, claims, escalation
+from triage.em.explain import explain_case
+from triage.em.pack import WORKSTREAMS, default_pack
+from triage.em.queue import build_queue, deadline_rows, queue_rows
+from ui.tasks import Tasks
+
+RowRole = Qt.ItemDataRole.UserRole + 1
+
+# (key, header, tooltip)
+QUEUE_COLUMNS = (
+    ("rank", "Rank", "Position in this tab (1 = work first)"),
+    ("case_id", "Case", ""),
+    ("workstream", "Workstream", ""),
+    ("kind", "Work", "What needs doing"),
+    ("priority", "Priority", "Kind + harm + overdue / due-soon points (see Why)"),
+    ("due_at", "Due (UK time)", "Deadline, if the work has one"),
+    ("due_state", "Deadline", "overdue, due soon, later or none"),
+    ("harm", "Harm", "very high > high > medium > low > dwa > do_breach > eea"),
+    ("claimed_by", "Owner", "Who has claimed the case"),
+    ("detail", "Detail", ""),
+)
+DEADLINE_COLUMNS = (
+    ("due_at", "Due (UK time)", ""),
+    ("state", "State", "overdue, due soon; representation windows open"),
+    ("deadline", "Deadline", ""),
+    ("case_id", "Case", ""),
+    ("workstream", "Workstream", ""),
+    ("claimed_by", "Owner", ""),
+    ("detail", "Detail", ""),
+)
+STATE_TEXT = {"overdue": "⚠ overdue", "due_soon": "⏱ due soon", "later": "later", "none": "–"}
+TAB_TITLES = {
+    "releases": "Releases",
+    "legal": "Legal",
+    "breaches": "Breaches",
+    "reviews": "Reviews",
+    "prosecutions": "Prosecutions",
+}
+
+
+def _local(value: str | None) -> str:
+    if not value:
+        return ""
+    return clock.to_local(clock.parse_datetime(value + "Z")).strftime("%Y-%m-%d %H:%M")
+
+
+class RowsModel(QAbstractTableModel):
+    """A small read-only table of dict rows (a few thousand at most)."""
+
+    def __init__(self, columns: tuple[tuple[str, str, str], ...], parent=None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.rows: list[dict[str, Any]] = []
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section][1]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.columns[section][2] or None
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        key = self.columns[index.column()][0]
+        if role == RowRole:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            value = row.get(key)
+            if key == "due_at":
+                return _local(value)
+            if key in ("due_state", "state"):
+                return STATE_TEXT.get(value, value or "")
+            if key == "priority":
+                return f"{value:g}"
+            if key in ("kind", "deadline", "harm"):
+                return (value or "").replace("_", " ")
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.ToolTipRole and key == "priority":
+            return row.get("reason")
+        return None
+
+
+class EmCaseloadView(QWidget):
+    """The EM caseload screen (embedded by the main window)."""
+
+    claim_changed = Signal(str)  # case id
+    refresh_finished = Signal()
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.tasks: Tasks = getattr(parent, "tasks", None) or Tasks(self)
+        self.pack = default_pack()
+        self.case_id: str | None = None
+        self.models: dict[str, RowsModel] = {}
+        self.tables: dict[str, QTableView] = {}
+
+        self.summary = QLabel(objectName="emSummary")
+        self.summary.setWordWrap(True)
+        self.apply_button = QPushButton("Apply escalation ladder and ICE bridge")
+        self.apply_button.setToolTip(
+            "Raise due warning letters / prosecution referrals and link cases out of "
+            "contact 7 days or more to ICE (both idempotent)"
+        )
+        self.apply_button.clicked.connect(self.apply_rules)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.apply_button)
+
+        self.tabs = QTabWidget()
+        for key, title in [("all", "All work"), *TAB_TITLES.items(), ("deadlines", "Deadlines")]:
+            columns = DEADLINE_COLUMNS if key == "deadlines" else QUEUE_COLUMNS
+            model = RowsModel(columns, self)
+            table = QTableView()
+            table.setModel(model)
+            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            table.setAlternatingRowColors(True)
+            table.verticalHeader().setVisible(False)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            table.horizontalHeader().setStretchLastSection(True)
+            table.selectionModel().currentRowChanged.connect(
+                lambda current, _previous, m=model: self._row_selected(m, current)
+            )
+            self.models[key] = model
+            self.tables[key] = table
+            self.tabs.addTab(table, title)
+
+        # The selected case: owner and buttons, then its explanation and timeline.
+        self.case_label = QLabel("Select a case")
+        self.owner_label = QLabel()
+        self.claim_button = QPushButton("Claim")
+        self.release_button = QPushButton("Release")
+        self.claim_button.clicked.connect(self.claim)
+        self.release_button.clicked.connect(self.release)
+        self.message = QLabel(objectName="emMessage")
+        self.message.setWordWrap(True)
+        owner_row = QHBoxLayout()
+        owner_row.addWidget(self.case_label, 1)
+        owner_row.addWidget(self.owner_label)
+        owner_row.addWidget(self.claim_button)
+        owner_row.addWidget(self.release_button)
+
+        self.detail_tabs = QTabWidget()
+        self.why_view = QTextBrowser()
+        self.recommendation_view = QTextBrowser()
+        self.timeline = QTableWidget(0, 6)
+        self.timeline.setHorizontalHeaderLabels(
+            ["Started (UK)", "Event", "Ended (UK)", "Hours", "Battery report", "Actioned"]
+        )
+        self.timeline.verticalHeader().setVisible(False)
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.detail_tabs.addTab(self.why_view, "Why here")
+        self.detail_tabs.addTab(self.timeline, "Breach timeline")
+        self.detail_tabs.addTab(self.recommendation_view, "Recommendation")
+
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.addLayout(owner_row)
+        detail_layout.addWidget(self.message)
+        detail_layout.addWidget(self.detail_tabs, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(detail)
+        splitter.setSizes([520, 380])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self._show_case(None)
+
+    # -- reading -------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Rebuild the queue and deadlines, and re-read the selected case."""
+        as_of = clock.now()
+        with self.db.transaction() as session:
+            queue = build_queue(session, as_of=as_of, pack=self.pack)
+            deadlines = deadline_rows(session, queue, pack=self.pack)
+        self.models["all"].set_rows(queue_rows(queue))
+        counts = []
+        for workstream in WORKSTREAMS:
+            rows = queue_rows(queue, workstream=workstream)
+            self.models[workstream].set_rows(rows)
+            overdue = sum(1 for r in rows if r["due_state"] == "overdue")
+            index = list(self.models).index(workstream)
+            self.tabs.setTabText(index, f"{TAB_TITLES[workstream]} ({len(rows)})")
+            counts.append(
+                f"{TAB_TITLES[workstream].lower()} {len(rows)}"
+                + (f" ({overdue} overdue)" if overdue else "")
+            )
+        self.models["deadlines"].set_rows(deadlines)
+        overdue_deadlines = sum(1 for r in deadlines if r["state"] == "overdue")
+        self.tabs.setTabText(len(self.models) - 1, f"Deadlines ({overdue_deadlines} overdue)")
+        self.summary.setText(
+            f"<b>{len(queue.items)} pieces of EM work</b> as of "
+            f"{clock.to_local(as_of):%Y-%m-%d %H:%M}: {', '.join(counts)}. "
+            f"Rules {html.escape(queue.rules_version)}."
+        )
+        self._show_case(self.case_id)
+        self.refresh_finished.emit()
+
+    def select_case(self, case_id: str) -> None:
+        self._show_case(case_id)
+
+    def _row_selected(self, model: RowsModel, current: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        row = model.data(model.index(current.row(), 0), RowRole)
+        self._show_case(row["case_id"])
+
+    def _show_case(self, case_id: str | None) -> None:
+        self.case_id = case_id
+        self.message.clear()
+        if case_id is None:
+            self.case_label.setText(
+                "Select a case to see why it is here, its breaches and its recommendation."
+            )
+            self.owner_label.clear()
+            self.claim_button.setEnabled(False)
+            self.release_button.setEnabled(False)
+            self.why_view.clear()
+            self.recommendation_view.clear()
+            self.timeline.setRowCount(0)
+            return
+        try:
+            trace = explain_case(self.db, case_id, pack=self.pack)
+        except KeyError:
+            self._show_case(None)
+            return
+        harm = _words(trace["harm_tier"]) or "unknown"
+        self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b> — harm {harm}")
+        holder = trace["claimed_by"]
+        me = settings.current_user()
+        self.owner_label.setText(f"Owner: {holder}" if holder else "Unclaimed")
+        self.claim_button.setEnabled(holder is None)
+        self.release_button.setEnabled(holder == me)
+        self.why_view.setHtml(_why_html(trace))
+        self.recommendation_view.setHtml(_recommendation_html(trace))
+        self._fill_timeline(trace)
+
+    def _fill_timeline(self, trace: dict) -> None:
+        report_of: dict[str, int] = {}
+        for number, report in enumerate(trace["consolidated_battery_breaches"], start=1):
+            for event_id in report["event_ids"]:
+                report_of[event_id] = number
+        events = [e for e in trace["timeline"] if e["type"] != "contact_made"]
+        self.timeline.setRowCount(len(events))
+        for row, event in enumerate(events):
+            hours = ""
+            if event["started_at"] and event["ended_at"]:
+                span = clock.parse_datetime(event["ended_at"] + "Z") - clock.parse_datetime(
+                    event["started_at"] + "Z"
+                )
+                hours = f"{span.total_seconds() / 3600:.1f}"
+            report = report_of.get(event["event_id"])
+            battery = (
+                f"report {report}"
+                if report
+                else ("below threshold" if event["type"] == "battery" else "")
+            )
+            cells = [
+                _local(event["started_at"]),
+                event["type"].replace("_", " "),
+                _local(event["ended_at"]),
+                hours,
+                battery,
+                _local(event["actioned_at"]) or "open",
+            ]
+            for column, text in enumerate(cells):
+                self.timeline.setItem(row, column, QTableWidgetItem(text))
+
+    # -- writing (on the writer thread) ---------------------------------------------
+
+    def claim(self) -> None:
+        if self.case_id:
+            case_id, who = self.case_id, settings.current_user()
+            self._write(lambda _job: claims.claim(self.db, case_id, who=who), case_id, "Claimed.")
+
+    def release(self) -> None:
+        if self.case_id:
+            case_id, who = self.case_id, settings.current_user()
+            self._write(
+                lambda _job: claims.release(self.db, case_id, who=who), case_id, "Released."
+            )
+
+    def _write(self, fn, case_id: str, done_text: str) -> None:
+        self.claim_button.setEnabled(False)
+        self.release_button.setEnabled(False)
+
+        def done(_result: object) -> None:
+            self.refresh()
+            self.message.setText(done_text)
+            self.claim_changed.emit(case_id)
+
+        def failed(error: str) -> None:
+            self._show_case(self.case_id)
+            self.message.setText(f"⚠ {html.escape(error)}")
+            self.claim_changed.emit(case_id)
+
+        self.tasks.write(fn, done, failed)
+
+    def apply_rules(self) -> None:
+        self.apply_button.setEnabled(False)
+        pack = self.pack
+
+        def run(_job):
+            ladder = escalation.apply_escalations(self.db, pack=pack)
+            linked = bridge.sync_bridge(self.db, pack=pack)
+            return ladder, linked
+
+        def done(result) -> None:
+            ladder, linked = result
+            self.apply_button.setEnabled(True)
+            self.refresh()
+            self.message.setText(
+                f"Escalation ladder: {ladder.warning_letters} warning letter(s), "
+                f"{ladder.prosecution_referrals} prosecution referral(s) raised. ICE bridge: "
+                f"{linked.created} item(s) created, {linked.back_in_contact} back in contact."
+            )
+
+        def failed(error: str) -> None:
+            self.apply_button.setEnabled(True)
+            self.message.setText(f"⚠ {html.escape(error)}")
+
+        self.tasks.write(run, done, failed)
+
+
+def _words(code: str | None) -> str:
+    return html.escape((code or "").replace("_", " "))
+
+
+def _work_html(work: dict) -> str:
+    esc = html.escape
+    sums = " + ".join(f"{esc(c['part'])} {c['points']:g}" for c in work["components"])
+    due = ""
+    if work["due_at"]:
+        due = f"; due {esc(_local(work['due_at']))} ({_words(work['due_state'])})"
+    below = work["below"]
+    if below:
+        where = f"Below #{below['rank']} {esc(below['case_id'])} ({_words(below['kind'])})"
+        position = f"{where}: {esc(below['why'])}"
+    else:
+        position = "First in the queue."
+    return (
+        f"<li><b>#{work['rank']} {esc(work['workstream'])}: {_words(work['kind'])}</b> — "
+        f"{esc(work['detail'])}<br>Priority {sums} = <b>{work['priority']:g}</b>{due}"
+        f"<br>{position}</li>"
+    )
+
+
+def _why_html(trace: dict) -> str:
+    esc = html.escape
+    parts = []
+    if trace["work"]:
+        parts.append("<h3>Open work and why it is here</h3><ul>")
+        parts.extend(_work_html(work) for work in trace["work"])
+        parts.append("</ul>")
+    else:
+        parts.append("<p>No open work for this case.</p>")
+    for note in trace["not_evaluated"]:
+        parts.append(f"<p>Not evaluated: {esc(note)}</p>")
+    d = trace["deadlines"]
+    release = esc(_local(d["release_deadline"]) or "-")
+    overdue = " — overdue" if d["review_overdue"] else ""
+    parts.append("<h3>Deadlines</h3><ul>")
+    parts.append(f"<li>Release: {release} ({esc(str(d['release_state']))})</li>")
+    parts.append(f"<li>Review due: {esc(d['review_due'] or '-')}{overdue}</li>")
+    if d["representation_window_end"]:
+        window = esc(_local(d["representation_window_end"]))
+        parts.append(f"<li>Representation window until {window}</li>")
+    for legal in d["legal"]:
+        parts.append(
+            f"<li>{_words(legal['type'])} {esc(legal['event_id'])}: reply due "
+            f"{esc(_local(legal['due_at']) or '-')} ({_words(legal['state'])})</li>"
+        )
+    parts.append("</ul>")
+    c = trace["contact"]
+    out = " — <b>out of contact 7 days or more</b>" if c["out_of_contact"] else ""
+    reports = len(trace["consolidated_battery_breaches"])
+    parts.append(
+        f"<p>Last contact {esc(_local(c['last_contact_at']) or 'unknown')}{out}. "
+        f"Breach notifications {trace['breaches_raw']} (battery {trace['battery_events_raw']} "
+        f"raw → {reports} consolidated reports, {esc(trace['battery_rule'])}); "
+        f"counted breaches {trace['counted_breaches']} ({esc(trace['escalation']['rule'])}).</p>"
+    )
+    if trace["bridge"]:
+        item = trace["bridge"]
+        parts.append(f"<p>ICE item {esc(item['intel_id'])}: {_words(item['state'])}</p>")
+    return "".join(parts)
+
+
+def _recommendation_html(trace: dict) -> str:
+    esc = html.escape
+    rec = trace["recommendation"]
+    device = {"fitted": "fitted device", "non_fitted": "non-fitted device", "none": "no device"}[
+        rec["device"]
+    ]
+    outcome = "EM" if rec["em"] else "Exemption from EM"
+    months = f", minimum {rec['minimum_months']} months" if rec["minimum_months"] else ""
+    flags = ", ".join(f.replace("_", " ") for f in rec["flags"])
+    parts = [
+        f"<h3>Advice: {outcome} — {device}{months}</h3>",
+        "<p><i>Advice only: the caseworker decides and records the reason.</i></p>",
+    ]
+    if flags:
+        parts.append(f"<p><b>⚑ {esc(flags)}</b></p>")
+    parts.append("<ol>" + "".join(f"<li>{esc(r)}</li>" for r in rec["reasons"]) + "</ol>")
+    recorded = trace["recorded_recommendation"]
+    if recorded and recorded["decision"]:
+        decision = recorded["decision"]
+        parts.append(
+            f"<p>Decision by {esc(decision['by'])}: {'EM' if decision['em'] else 'exemption'}, "
+            f"{esc(decision['device'])}{' (override)' if decision['override'] else ''} — "
+            f"“{esc(decision['reason'])}”</p>"
+        )
+    return "".join(parts)
