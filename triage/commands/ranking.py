@@ -1,7 +1,208 @@
-"""CLI: ranking commands (being built)."""
+"""CLI: ``rank intel``, ``explain intel``, ``rules check`` and ``rules diff``."""
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
+from typing import Any
+
+from triage import clock, ranking, regions, replay
+from triage.cli import UsageError
+from triage.commands.common import database, print_json, print_rows
+from triage.rules.pack import Pack, PackError, load_pack
+
+TABLE_COLUMNS = (
+    "rank",
+    "intel_id",
+    "bucket",
+    "score",
+    "region",
+    "team",
+    "age_days",
+    "flags",
+    "harm_score",
+    "status",
+)
+
 
 def register(top, groups) -> None:
-    """Add this area's subcommands (none yet)."""
+    rank = groups["rank"].add_parser("intel", help="the ranked intelligence queue")
+    rank.add_argument("--region", help="region code or name")
+    rank.add_argument("--team")
+    rank.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    rank.add_argument("--as-of", help="rank as at this date or datetime (default now)")
+    rank.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    rank.set_defaults(handler=rank_intel)
+
+    explain = groups["explain"].add_parser(
+        "intel", help="why an intelligence item ranks where it does"
+    )
+    explain.add_argument("id", metavar="ID", help="intel_id (or the item's database id)")
+    explain.add_argument("--as-of", help="explain as at this date or datetime (default now)")
+    explain.add_argument("--json", action="store_true")
+    explain.set_defaults(handler=explain_intel)
+
+    rules = top.add_parser("rules", help="check or compare rule packs").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    check = rules.add_parser("check", help="validate a rule pack (default: the bundled one)")
+    check.add_argument("path", nargs="?", help="pack folder (default rules/intel)")
+    check.set_defaults(handler=rules_check)
+    diff = rules.add_parser("diff", help="replay two packs over the current data")
+    diff.add_argument("old", help="folder of the pack in force")
+    diff.add_argument("new", help="folder of the proposed pack")
+    diff.add_argument("--as-of", help="compare as at this date or datetime (default now)")
+    diff.add_argument("--json", action="store_true")
+    diff.add_argument("--show", type=int, default=10, help="intel_ids listed per crossing")
+    diff.set_defaults(handler=rules_diff)
+
+
+def _as_of(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return clock.parse_datetime(text)
+    except ValueError as error:
+        raise UsageError(f"--as-of: {error}") from None
+
+
+def _pack(path: str | None) -> Pack:
+    try:
+        return load_pack(path) if path else ranking.pack_in_force()
+    except PackError as error:
+        raise UsageError(str(error)) from None
+
+
+def rank_intel(args) -> int:
+    region = None
+    if args.region:
+        try:
+            region = regions.region_code(args.region)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    db = database(args)
+    run = ranking.refresh(db, as_of=_as_of(args.as_of), pack=_pack(None))
+    with db.transaction() as session:
+        ids = ranking.queue_ids(session, region=region, team=args.team, limit=max(args.limit, 0))
+        found = ranking.rows(session, ids)
+    if args.format != "json":
+        print(
+            f"# {run.items} items ranked as of {clock.to_local(run.as_of):%Y-%m-%d %H:%M}, "
+            f"rules {run.rules_version[:12]}",
+            file=sys.stderr,
+        )
+    print_rows(found, args.format, None if args.format == "json" else TABLE_COLUMNS)
+    return 0
+
+
+def explain_intel(args) -> int:
+    db = database(args)
+    with db.transaction() as session:
+        item_id = ranking.item_id_for(session, args.id)
+    if item_id is None:
+        raise UsageError(f"no intelligence item {args.id!r}")
+    found = ranking.explain(db, item_id, as_of=_as_of(args.as_of))
+    if args.json:
+        print_json(found)
+    else:
+        print("\n".join(explain_text(found)))
+    return 0
+
+
+_MARK = {"matched": "MATCHED", "not matched": "no", "not evaluated": "n/e"}
+
+
+def _read(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={'(missing)' if v is None else v}" for k, v in values.items())
+
+
+def _why(cond: dict[str, Any]) -> str:
+    return "missing" if cond["result"] == "not evaluated" else "read " + _read(cond["read"])
+
+
+def explain_text(found: dict[str, Any]) -> list[str]:
+    """The trace as lines a team leader can read."""
+    lines = [
+        f"{found['intel_id']}: bucket {found['bucket']} ({found['bucket_rule']}: "
+        f"{found['bucket_label']}), score {found['score']:.3f}",
+        f"as of {found['as_of']:%Y-%m-%d %H:%M} UTC, rules {found['rules_version'][:12]}, "
+        f"age {found['age_days']} day(s)"
+        + (f", upstream bucket {found['upstream_bucket']}" if found["upstream_bucket"] else ""),
+        f"flags: {', '.join(found['flags']) or 'none'}",
+        "",
+        "Bucket rules (first match wins; n/e = not evaluated, an input is missing):",
+    ]
+    for rule in found["bucket_rules"]:
+        marker = " <- first match" if rule["first_match"] else ""
+        lines.append(f"  [{_MARK[rule['result']]:>7}] {rule['id']}: {rule['label']}{marker}")
+        for cond in rule["conditions"]:
+            mark = _MARK[cond["result"]]
+            lines.append(
+                f"            {mark:>7}  needs {cond['needs']}; read {_read(cond['read'])}"
+            )
+    lines += ["", "Priority within the bucket:"]
+    for factor in found["priority"]:
+        flag = f" [{factor['flag']}]" if factor["flag"] else ""
+        detail = f" ({factor['detail']})" if factor["detail"] else ""
+        mark = _MARK[factor["result"]]
+        lines.append(f"  {factor['points']:7.3f}  {mark:>7}  {factor['label']}{detail}{flag}")
+    lines.append(f"  {found['score']:7.3f}  total")
+    higher = found["why_not_higher"]
+    if higher:
+        lines += ["", f"Why not bucket {higher['bucket']}:"]
+        for rule in higher["rules"]:
+            unmet = "; ".join(f"{c['needs']} ({_why(c)})" for c in rule["unmet"])
+            lines.append(f"  {rule['id']} would need: {unmet}")
+    stored = found.get("stored")
+    if stored and not stored["same_as_trace"]:
+        lines += [
+            "",
+            f"Stored rank (as of {stored['as_of']}, rules {stored['rules_version'][:12]}): "
+            f"bucket {stored['bucket']}, score {stored['score']:.3f}",
+        ]
+    return lines
+
+
+def rules_check(args) -> int:
+    try:
+        pack = load_pack(args.path)
+    except PackError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        return 1
+    today = clock.to_local(clock.now()).date()
+    active = [c.code for c in pack.campaigns if c.active_on(today)]
+    print(f"rule pack OK: {pack.folder}")
+    print(f"version {pack.version}")
+    print(
+        f"{len(pack.rules)} bucket rules, {len(pack.factors)} priority factors, "
+        f"{len(pack.campaigns)} campaigns ({len(active)} active today), "
+        f"{len(pack.countries)} countries, {len(pack.reasons)} reason codes, "
+        f"{len(pack.regions)} regions"
+    )
+    return 0
+
+
+def rules_diff(args) -> int:
+    old, new = _pack(args.old), _pack(args.new)
+    db = database(args)
+    result = replay.diff(db, old, new, as_of=_as_of(args.as_of))
+    if args.json:
+        print_json(result.as_dict())
+        return 0
+    print(f"old rules {result.old_version[:12]}  new rules {result.new_version[:12]}")
+    print(f"{result.items} items, {result.moved} change bucket")
+    print("from \\ to  " + "".join(f"{b:>8}" for b in range(1, 7)))
+    for a in range(1, 7):
+        print(f"bucket {a}   " + "".join(f"{result.matrix[a][b]:>8}" for b in range(1, 7)))
+    print("")
+    print("Capacity line (open items):")
+    for c in result.crossings:
+        print(
+            f"  {c.region} / {c.team}: capacity {c.capacity}, {c.open_items} open, "
+            f"{len(c.entered)} move above the line, {len(c.left)} fall below"
+        )
+        if c.entered:
+            print(f"      above: {', '.join(c.entered[: args.show])}")
+        if c.left:
+            print(f"      below: {', '.join(c.left[: args.show])}")
+    return 0

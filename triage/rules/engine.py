@@ -1,0 +1,235 @@
+"""The set-based evaluator: a rule pack compiled into one SQLite SELECT.
+
+``rank_select`` turns the bucket table and the priority factors into CASE
+expressions over ``intel_item``, so SQLite evaluates every item in C, in one
+pass, with no Python per item (docs/decisions.md, "Evaluator choice").
+``triage.rules.trace`` evaluates the same pack for one item in Python and the
+tests hold the two to the same answer.
+
+Missing inputs: every condition is written so that a NULL input makes it
+NULL or false, and CASE treats both as "not matched"; points default to 0.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from triage import clock
+from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
+
+
+def sql_timestamp(moment: datetime) -> str:
+    """A naive-UTC datetime in the text form SQLAlchemy stores (comparable as text)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def epoch(moment: datetime) -> int:
+    """Whole seconds since 1970 (fractions dropped, like SQLite ``unixepoch``)."""
+    return calendar.timegm(moment.timetuple())
+
+
+def whole_days(seconds: int) -> int:
+    """Whole days in a span of seconds, truncated toward zero (SQLite ``/``)."""
+    days = abs(seconds) // 86400
+    return days if seconds >= 0 else -days
+
+
+def _lit(value: Any) -> str:
+    """An SQL literal for a pack value (pack values are validated, never user SQL)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in(column: str, values: list[Any] | tuple[Any, ...]) -> str:
+    return f"{column} IN ({', '.join(_lit(v) for v in values)})"
+
+
+def _present(column: str) -> str:
+    if INPUTS.get(column.removeprefix("i.")) in ("text", "flags"):
+        return f"({column} IS NOT NULL AND trim({column}) != '')"
+    return f"({column} IS NOT NULL)"
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """The SQL of a pack at one instant, with the Python values it was built from."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+class _Compiler:
+    def __init__(self, pack: Pack, as_of: datetime) -> None:
+        self.pack = pack
+        self.as_of = as_of
+        self.day = clock.to_local(as_of).date()
+
+    # -- bucket conditions --------------------------------------------------
+    def condition(self, cond: Condition) -> str:
+        col = f"i.{cond.input}"
+        if cond.test == "present":
+            return _present(col)
+        if cond.test == "equals":
+            return f"{col} = {_lit(cond.value)}"
+        if cond.test == "one_of":
+            return _in(col, cond.values)
+        if cond.test == "at_least":
+            return f"{col} >= {_lit(cond.value)}"
+        if cond.test == "any_flag":
+            parts = [f"instr({col}, {_lit(';' + v + ';')}) > 0" for v in cond.values]
+            return "(" + " OR ".join(parts) + ")"
+        if cond.test == "national_priority":
+            return _in(col, self.pack.national_priorities)
+        campaigns = self.pack.active_campaigns(self.day, str(cond.kind))
+        if cond.test == "active_campaign":
+            if cond.kind == "national":
+                return _in(col, [c.code for c in campaigns])
+            parts = [
+                f"({col} = {_lit(c.code)} AND {_in('i.region', c.regions)})" for c in campaigns
+            ]
+        else:  # campaign_sector
+            if cond.kind == "national":
+                return _in(col, sorted({s for c in campaigns for s in c.sectors}))
+            parts = [f"({_in('i.region', c.regions)} AND {_in(col, c.sectors)})" for c in campaigns]
+        # A missing input must stay "not matched" (NULL) even with no campaign.
+        return f"({col} IS NOT NULL AND (" + (" OR ".join(parts) or "0") + "))"
+
+    def rule(self, rule: BucketRule) -> str:
+        return " AND ".join(f"({self.condition(c)})" for c in rule.when) or "1"
+
+    def rule_index(self) -> str:
+        rules = self.pack.rules
+        whens = " ".join(f"WHEN {self.rule(r)} THEN {n}" for n, r in enumerate(rules[:-1]))
+        return f"CASE {whens} ELSE {len(rules) - 1} END" if whens else "0"
+
+    # -- priority factors: (points SQL, flag condition SQL or None) ---------
+    def factor(self, f: Factor) -> tuple[str, str | None]:
+        if f.type == "flag_points":
+            col = f"i.{f.input}"
+            total = " + ".join(
+                f"(CASE WHEN instr({col}, {_lit(';' + k + ';')}) > 0 THEN {_lit(v)} ELSE 0.0 END)"
+                for k, v in f.points.items()
+            )
+            points = f"min({_lit(f.max)}, {total})" if f.max is not None else f"({total})"
+            watch = f.flag_on or tuple(f.points)
+            flag = " OR ".join(f"instr({col}, {_lit(';' + k + ';')}) > 0" for k in watch)
+            return points, f"({flag})"
+        if f.type == "value_points":
+            col = f"i.{f.input}"
+            typed = {
+                (int(k) if INPUTS[str(f.input)] == "int" else k): v for k, v in f.points.items()
+            }
+            cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in typed.items())
+            watch = [int(k) if INPUTS[str(f.input)] == "int" else k for k in f.flag_on] or list(
+                typed
+            )
+            return f"(CASE {col} {cases} ELSE 0.0 END)", _in(col, watch)
+        if f.type == "country_points":
+            listed = {code: f.points.get(arr, 0.0) for code, arr in self.pack.countries.items()}
+            cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in listed.items())
+            points = f"(CASE i.nationality {cases} ELSE 0.0 END)" if cases else "0.0"
+            flagged = [
+                code
+                for code, arr in self.pack.countries.items()
+                if not f.flag_on or arr in f.flag_on
+            ]
+            return points, _in("i.nationality", flagged)
+        if f.type == "corroboration":
+            others = f"coalesce(i.{f.by}_others, 0)"
+            return f"min({_lit(f.max)}, {_lit(f.points_each)} * {others})", f"{others} > 0"
+        if f.type == "freshness":
+            decay = f"pow(0.5, max(i.age_days, 0) / {_lit(f.half_life_days)})"
+            return f"({_lit(f.max_points)} * {decay})", self.stale()
+        if f.type == "pass_on":
+            late = (
+                "(i.passed_at IS NOT NULL AND "
+                f"unixepoch(i.passed_at) - unixepoch(i.received_at) > {int(f.hours * 3600)})"
+            )
+            return "0.0", late
+        # present
+        col = f"i.{f.input}"
+        return f"(CASE WHEN {_present(col)} THEN {_lit(f.points[''])} ELSE 0.0 END)", _present(col)
+
+    def stale(self) -> str:
+        fresh = [f for f in self.pack.factors if f.type == "freshness"]
+        if not fresh:
+            return "0"
+        limit = fresh[0].stale_after_days
+        # A re-check done by the ranking instant, within the stale age, clears it.
+        rechecked = (
+            "(i.rechecked_at IS NOT NULL AND unixepoch(i.rechecked_at) <= :as_of_epoch "
+            f"AND (:as_of_epoch - unixepoch(i.rechecked_at)) / 86400 <= {limit})"
+        )
+        return f"(i.age_days > {limit} AND NOT {rechecked})"
+
+
+# Same premises: same postcode (the importer writes it in one form, "E1 6AN")
+# and the same business name up to case and surrounding spaces.
+PREMISES_KEY = "{p} || '|' || lower(trim({b}))"
+
+
+def compile_pack(pack: Pack, as_of: datetime, where: str = "1") -> CompiledPack:
+    """One SELECT giving every matching item's bucket, rule, score, flags and age.
+
+    ``where`` filters items (e.g. ``i.region = :region``); corroboration still
+    counts every item in the database.
+    """
+    c = _Compiler(pack, as_of)
+    factors = [(f, *c.factor(f)) for f in pack.factors]
+    flag_names = sorted({f.flag for f, _, _ in factors if f.flag})
+    flag_sql = " || ".join(
+        "(CASE WHEN "
+        + " OR ".join(f"({cond})" for f, _, cond in factors if f.flag == name and cond)
+        + f" THEN {_lit(name + ';')} ELSE '' END)"
+        for name in flag_names
+    )
+    score = " + ".join(f"coalesce({points}, 0.0)" for _, points, _ in factors) or "0.0"
+    rules = pack.rules
+    bucket_of = " ".join(f"WHEN {n} THEN {r.bucket}" for n, r in enumerate(rules))
+    rule_of = " ".join(f"WHEN {n} THEN {_lit(r.id)}" for n, r in enumerate(rules))
+    uses = {f.by for f in pack.factors if f.type == "corroboration"}
+    joins, counts = [], []
+    premises = PREMISES_KEY.format(p="i.postcode", b="i.business_name")
+    if "subject" in uses:
+        joins.append(
+            "LEFT JOIN (SELECT subject_ref AS k, sum(received_at <= :as_of) AS n FROM intel_item "
+            "WHERE subject_ref IS NOT NULL AND trim(subject_ref) != '' GROUP BY subject_ref) s "
+            "ON s.k = i.subject_ref"
+        )
+        counts.append("s.n - (i.received_at <= :as_of) AS subject_others")
+    if "premises" in uses:
+        inner = PREMISES_KEY.format(p="postcode", b="business_name")
+        joins.append(
+            f"LEFT JOIN (SELECT {inner} AS k, sum(received_at <= :as_of) AS n FROM intel_item "
+            "WHERE postcode IS NOT NULL AND trim(postcode) != '' AND business_name IS NOT NULL "
+            f"AND trim(business_name) != '' GROUP BY k) p ON p.k = {premises}"
+        )
+        counts.append("p.n - (i.received_at <= :as_of) AS premises_others")
+    inner = ", ".join(
+        [
+            "i.*",
+            f"{c.rule_index()} AS rule_idx",
+            "(:as_of_epoch - unixepoch(i.received_at)) / 86400 AS age_days",
+            *counts,
+        ]
+    )
+    # The inner query adds the matched rule, the age and the corroboration
+    # counts to each item row; the outer one turns them into the stored columns.
+    sql = f"""
+SELECT i.id AS item_id,
+       CASE i.rule_idx {bucket_of} END AS bucket,
+       CASE i.rule_idx {rule_of} END AS bucket_rule,
+       {score} AS score,
+       nullif(';' || {flag_sql or "''"}, ';') AS flags,
+       {c.stale()} AS stale,
+       i.age_days AS age_days
+FROM (SELECT {inner} FROM intel_item i {" ".join(joins)} WHERE {where}) i
+"""
+    params = {"as_of": sql_timestamp(as_of), "as_of_epoch": epoch(as_of)}
+    return CompiledPack(sql=sql, params=params)
