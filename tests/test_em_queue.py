@@ -221,3 +221,65 @@ def test_cli_rank_and_explain_json(db, capsys):
     trace = json.loads(capsys.readouterr().out)
     assert "consolidated_battery_breaches" in trace and "recommendation" in trace
     assert cli.main(["--db", str(db.path), "explain", "em", "NOPE"]) == 2
+
+
+def test_bad_pack_names_file_key_and_problem(tmp_path, db, capsys):
+    from triage.em.pack import PackError, load_pack, pack_file
+
+    text = pack_file().read_text(encoding="utf-8")
+    broken = tmp_path / "em.toml"
+    broken.write_text(text.replace("medium = 40", "medium = 70"), encoding="utf-8")
+    try:
+        load_pack(broken)
+    except PackError as error:
+        message = str(error)
+    else:
+        raise AssertionError("a pack against the harm order was accepted")
+    assert str(broken) in message and "priority.harm_points" in message
+    missing = tmp_path / "missing.toml"
+    missing.write_text(text.replace("ij_release_hours = 72", ""), encoding="utf-8")
+    assert cli.main(["--db", str(db.path), "rank", "em", "--pack", str(missing)]) == 2
+    assert "deadlines.ij_release_hours" in capsys.readouterr().err
+
+
+def test_cli_casework_round_trip(db, capsys):
+    with db.transaction() as s:
+        add_case(s, "W1", harm_level="medium", fitted_at=datetime(2026, 8, 1, 12))
+    base = ["--db", str(db.path), "em"]
+    assert cli.main([*base, "recommend", "W1", "--record"]) == 0
+    out = capsys.readouterr().out
+    advice = json.loads(out[out.index("{") :])
+    assert advice["device"] == "fitted" and "non_fitted_unavailable" in advice["flags"]
+    assert (
+        cli.main([*base, "decide", "1", "--device", "fitted", "--reason", "agree", "--who", "amy"])
+        == 0
+    )
+    assert "overrides" not in capsys.readouterr().out
+    assert cli.main([*base, "review", "W1", "--outcome", "continue", "--on", "2026-11-19"]) == 0
+    with db.transaction() as s:
+        queue = build_queue(s, as_of=NOW)
+    assert not [i for i in queue.items if i.case_id == "W1" and i.workstream == "reviews"]
+    assert cli.main([*base, "deadlines", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["case_id"], r["deadline"], r["state"]) for r in rows] == [
+        ("W1", "representation_window", "open")
+    ]
+    args = [
+        "trail",
+        "add",
+        "W1",
+        "--org",
+        "police",
+        "--requester",
+        "DC Lee",
+        "--kind",
+        "attendance",
+        "--ground",
+        "absconding",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-08",
+    ]
+    assert cli.main([*base, *args]) == 0
+    assert cli.main([*base, *args[:-4], "--from", "2026-11-09", "--to", "2026-11-08"]) == 2

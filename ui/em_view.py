@@ -34,7 +34,7 @@ from triage.db import Database
 from triage.em import bridge, claims, escalation
 from triage.em.explain import explain_case
 from triage.em.pack import WORKSTREAMS, default_pack
-from triage.em.queue import build_queue, deadline_rows, queue_rows
+from triage.em.queue import Queue, build_queue, deadline_rows, queue_rows
 from ui.tasks import Tasks
 
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -144,6 +144,7 @@ class EmCaseloadView(QWidget):
         self.tasks: Tasks = getattr(parent, "tasks", None) or Tasks(self)
         self.pack = default_pack()
         self.case_id: str | None = None
+        self.queue: Queue | None = None  # the queue on show, reused by explanations
         self.models: dict[str, RowsModel] = {}
         self.tables: dict[str, QTableView] = {}
 
@@ -232,6 +233,7 @@ class EmCaseloadView(QWidget):
         as_of = clock.now()
         with self.db.transaction() as session:
             queue = build_queue(session, as_of=as_of, pack=self.pack)
+            self.queue = queue
             deadlines = deadline_rows(session, queue, pack=self.pack)
         self.models["all"].set_rows(queue_rows(queue))
         counts = []
@@ -280,7 +282,7 @@ class EmCaseloadView(QWidget):
             self.timeline.setRowCount(0)
             return
         try:
-            trace = explain_case(self.db, case_id, pack=self.pack)
+            trace = explain_case(self.db, case_id, pack=self.pack, queue=self.queue)
         except KeyError:
             self._show_case(None)
             return

@@ -19,7 +19,7 @@ from triage.em.battery import battery_with_pack
 from triage.em.escalation import counted_breaches, ladder_steps
 from triage.em.models import EmEscalation, EmRecommendation, EmReview
 from triage.em.pack import EmPack, default_pack, harm_tier
-from triage.em.queue import build_queue
+from triage.em.queue import Queue, build_queue
 from triage.em.recommend import recommend_case
 from triage.models import EmCase, EmEvent, IntelItem
 
@@ -29,15 +29,24 @@ def _iso(value) -> str | None:
 
 
 def explain_case(
-    db: Database, case_id: str, *, as_of: datetime | None = None, pack: EmPack | None = None
+    db: Database,
+    case_id: str,
+    *,
+    as_of: datetime | None = None,
+    pack: EmPack | None = None,
+    queue: Queue | None = None,
 ) -> dict:
+    """The trace of one case. ``queue``: a queue already built for the same
+    moment and pack (the app passes the one it shows, saving a rebuild)."""
     pack = pack or default_pack()
     as_of = as_of or clock.now()
     with db.transaction() as session:
         case = session.execute(select(EmCase).where(EmCase.case_id == case_id)).scalar_one_or_none()
         if case is None:
             raise KeyError(f"no EM case {case_id!r}")
-        queue = build_queue(session, as_of=as_of, pack=pack)
+        if queue is None:
+            queue = build_queue(session, as_of=as_of, pack=pack)
+        as_of = queue.as_of
         items = [i for i in queue.items if i.case_id == case_id]
         battery = battery_with_pack(session, pack, [case_id]).get(case_id)
         counts = counted_breaches(session, pack, [case_id]).get(case_id, 0)
