@@ -13,9 +13,8 @@ from sqlalchemy import select, update
 from triage import audit, clock, vocab
 from triage.db import Database
 from triage.em.models import REVIEW_OUTCOMES, REVIEW_TRIGGERS, EmReview
+from triage.em.queue import LEGAL_EVENTS
 from triage.models import EmCase, EmEvent
-
-LEGAL_EVENTS = ("representation_received", "pap_received", "jr_lodged")
 
 
 def complete_review(

@@ -19,7 +19,7 @@ from triage.em.battery import battery_with_pack
 from triage.em.escalation import counted_breaches, ladder_steps
 from triage.em.models import EmEscalation, EmRecommendation, EmReview
 from triage.em.pack import EmPack, default_pack, harm_tier
-from triage.em.queue import Queue, build_queue
+from triage.em.queue import LEGAL_EVENTS, Queue, build_queue
 from triage.em.recommend import recommend_case
 from triage.models import EmCase, EmEvent, IntelItem
 
@@ -144,7 +144,7 @@ def explain_case(
                     else deadlines.deadline_state(e.due_at, as_of, pack),
                 }
                 for e in events
-                if e.event_type in ("representation_received", "pap_received", "jr_lodged")
+                if e.event_type in LEGAL_EVENTS
             ],
         },
         "contact": {

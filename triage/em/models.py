@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from triage.models import Base
+from triage import vocab
+from triage.models import Base, _in
 
 REVIEW_TRIGGERS = ("scheduled", "representation", "ad_hoc")
 REVIEW_OUTCOMES = ("continue", "ceased", "varied", "curfew_removed", "curfew_amended")
@@ -47,12 +48,7 @@ TRAIL_OUTCOMES = (
     "rejected_too_broad",
     "withdrawn",
 )
-DEVICES = ("fitted", "non_fitted", "none")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IS NULL OR {column} IN ({quoted})"
+DEVICES = vocab.DEVICES
 
 
 class EmReview(Base):

@@ -141,7 +141,21 @@ def build_queue(
     as_of = as_of or clock.now()
     today = clock.to_local(as_of).date()
     cutoff = as_of - timedelta(hours=pack.out_of_contact_hours)
-    cases = {c.case_id: c for c in session.execute(select(EmCase)).scalars()}
+    # Only the columns the rules read: plain rows, not ORM objects.
+    case_columns = (
+        EmCase.case_id,
+        EmCase.region,
+        EmCase.harm_level,
+        EmCase.deportation_category,
+        EmCase.bail_type,
+        EmCase.bail_granted_at,
+        EmCase.fitted_at,
+        EmCase.em_status,
+        EmCase.last_review_at,
+        EmCase.last_contact_at,
+        EmCase.claimed_by,
+    )
+    cases = {c.case_id: c for c in session.execute(select(*case_columns))}
     events = session.execute(
         select(
             EmEvent.case_id,
