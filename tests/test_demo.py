@@ -357,6 +357,11 @@ def test_em_events_are_consistent_with_their_cases(default_files):
             assert datetime.fromisoformat(event["ended_at"]) > started
         if event["due_at"]:
             legal[(event["event_type"], bool(event["responded_at"]))] += 1
+            if event["responded_at"]:  # answered inside the six months
+                assert datetime(2026, 5, 1) <= started
+                assert (
+                    started < datetime.fromisoformat(event["responded_at"]) < datetime(2026, 11, 1)
+                )
         if case["last_contact_at"] and event["event_type"] != "contact_made":
             assert started <= datetime.fromisoformat(case["last_contact_at"])
     assert legal == {
@@ -474,3 +479,26 @@ def test_tiny_sizes_still_work(tmp_path):
     items, outcomes = read(files.paths["intel"]), read(files.paths["outcomes"])
     assert len(items) == 7
     assert all(date.fromisoformat(o["meeting_date"]) < END for o in outcomes)
+
+
+def test_the_rules_engine_puts_items_in_their_intended_buckets(tmp_path):
+    ranking = pytest.importorskip("triage.ranking")
+    from triage.db import open_database
+    from triage.ranking_models import IntelRank
+
+    demo.create_demo_database(tmp_path / "rank.sqlite", intel=3000, em=50, end=END)
+    db = open_database(tmp_path / "rank.sqlite")
+    try:
+        ranking.refresh(db)
+        with db.transaction() as session:
+            pairs = session.execute(
+                select(IntelRank.bucket, IntelItem.upstream_bucket).join(
+                    IntelItem, IntelItem.id == IntelRank.item_id
+                )
+            ).all()
+            answered = session.scalar(select(func.count()).where(EmEvent.responded_at.is_not(None)))
+    finally:
+        db.close()
+    assert len(pairs) == 3000
+    assert all(bucket == upstream for bucket, upstream in pairs if upstream is not None)
+    assert answered > 0  # the responded_at extension column is imported

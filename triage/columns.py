@@ -204,6 +204,8 @@ EM_EVENTS = ExtractKind(
         Column("ended_at", datetime_),
         Column("due_at", datetime_),
         Column("notes", text),
+        # Extension: when a representation, PAP letter or JR was answered.
+        Column("responded_at", datetime_),
     ),
 )
 

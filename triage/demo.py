@@ -1281,7 +1281,10 @@ class _EmWriter:
     def _legal(self, raw: list, months: list[date]) -> None:
         """Representations, PAP letters and JRs with reply deadlines (Figure 14)."""
         rng = self.rng
+        # Answered challenges are received and answered inside the six
+        # months; outstanding ones arrive in the last 20 days.
         window_start = datetime.combine(months[0], time())
+        window_end = datetime.combine(self.end.replace(day=1), time())
         recent_start = self.end_moment - timedelta(days=20)
         scale = self.n / DEFAULT_EM
         reviewed = [
@@ -1289,7 +1292,9 @@ class _EmWriter:
             for i, c in enumerate(self.cases)
             if c["last_review_at"]
             and c["em_status"] == "active"
-            and date.fromisoformat(c["last_review_at"]) > months[0] + timedelta(days=10)
+            and months[0] + timedelta(days=10)
+            < date.fromisoformat(c["last_review_at"])
+            < self.end.replace(day=1)
         ]
         in_touch = self.end_moment - timedelta(days=2)
         overdue_cases = [
@@ -1333,11 +1338,10 @@ class _EmWriter:
                         continue
                     case = rng.choice(active)
                     if finished:
-                        at = window_start + (recent_start - window_start) * rng.random()
-                        reply = min(
-                            at + timedelta(days=rng.uniform(1, LEGAL_REPLY_DAYS[kind])),
-                            self.end_moment - timedelta(hours=1),
-                        )
+                        days = LEGAL_REPLY_DAYS[kind]
+                        latest = window_end - timedelta(days=days)
+                        at = window_start + (latest - window_start) * rng.random()
+                        reply = at + timedelta(days=rng.uniform(1, days))
                     else:
                         at = recent_start + (self.end_moment - recent_start) * rng.random()
                         reply = None
