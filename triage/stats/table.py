@@ -34,12 +34,16 @@ class Column:
 
 @dataclass(frozen=True)
 class Chart:
-    """How to chart a table: bars of ``values`` for each ``category`` row."""
+    """How to chart a table: bars of the ``values`` columns for each ``category`` row."""
 
     category: str
     values: tuple[str, ...]
     title: str = ""
     stacked: bool = False
+    # Chart only the first ``rows`` rows (totals below them would dwarf the bars).
+    rows: int | None = None
+    # True: each row is a series over the ``values`` columns (months across).
+    by_row: bool = False
 
 
 @dataclass

@@ -102,6 +102,30 @@ class TaskingStats:
     cube: list[CubeRow]
 
 
+# Each item's latest decision on or before the as-of day. SQLite returns the
+# bare columns of the row holding the MAX(); (item_id, meeting_date) is
+# unique, so that row is the latest decision.
+LATEST_SQL = """latest AS (
+    SELECT item_id, decision, reason, result, result_at, model_score,
+           MAX(meeting_date) AS meeting_date
+    FROM tasking_outcome WHERE meeting_date <= :as_of GROUP BY item_id
+)"""
+
+
+def period_params(period: Period, region: str | None = None) -> tuple[dict[str, Any], str]:
+    """Bind parameters and the WHERE clause (on ``i``) selecting the period's items."""
+    start, end = period.utc_bounds()
+    params: dict[str, Any] = {"end": _sql_ts(end), "as_of": period.as_of.isoformat()}
+    where = ["i.received_at < :end"]
+    if start is not None:
+        params["start"] = _sql_ts(start)
+        where.append("i.received_at >= :start")
+    if region:
+        params["region"] = region
+        where.append("i.region = :region")
+    return params, " AND ".join(where)
+
+
 def _band_sql(expression: str, bands: tuple[tuple[int, int | None], ...]) -> str:
     parts = []
     for low, high in bands:
@@ -114,15 +138,10 @@ def _band_sql(expression: str, bands: tuple[tuple[int, int | None], ...]) -> str
     return ", ".join(parts)
 
 
-def _cube_sql(ranked: bool, day_sql: str, with_start: bool, with_region: bool) -> str:
+def _cube_sql(ranked: bool, day_sql: str, where: str) -> str:
     bucket = "coalesce(r.bucket, i.upstream_bucket)" if ranked else "i.upstream_bucket"
     rule = "r.bucket_rule" if ranked else "NULL"
     rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
-    where = ["i.received_at < :end"]
-    if with_start:
-        where.append("i.received_at >= :start")
-    if with_region:
-        where.append("i.region = :region")
     # 48-hour target, inclusive: whole seconds compared as integers, then the
     # fractional part (always 6 digits as stored) breaks an exact-48-h tie.
     met48 = """CASE
@@ -134,11 +153,7 @@ def _cube_sql(ranked: bool, day_sql: str, with_start: bool, with_region: bool) -
              AND substr(i.passed_at, 20) <= substr(i.received_at, 20) THEN 1
         ELSE 0 END"""
     return f"""
-WITH latest AS (
-    -- SQLite returns the bare columns of the row holding the MAX().
-    SELECT item_id, decision, reason, result, result_at, MAX(meeting_date) AS meeting_date
-    FROM tasking_outcome WHERE meeting_date <= :as_of GROUP BY item_id
-), base AS (
+WITH {LATEST_SQL}, base AS (
     SELECT i.region AS region, i.team AS team, {bucket} AS bucket, {rule} AS rule,
            {day_sql} AS day, i.carry_over_count AS carry, {met48} AS met48,
            CASE l.decision WHEN 'accepted' THEN 'accepted' WHEN 'rejected' THEN 'rejected'
@@ -148,7 +163,7 @@ WITH latest AS (
     FROM intel_item i
     LEFT JOIN latest l ON l.item_id = i.id
     {rank_join}
-    WHERE {" AND ".join(where)}
+    WHERE {where}
 ), classified AS (
     SELECT region, team, bucket, rule, substr(day, 1, 7) AS month, outcome, carry, met48,
            CASE WHEN outcome = 'rejected' THEN reason END AS reason,
@@ -174,7 +189,6 @@ GROUP BY region, team, bucket, rule, month, outcome, reason, result
 
 def compute(db: Database, period: Period, *, region: str | None = None) -> TaskingStats:
     """Read the cube of one period (optionally one region) in one query."""
-    start, end = period.utc_bounds()
     with db.engine.connect() as connection:
         ranked = has_table(connection, "intel_rank")
         low, high = connection.exec_driver_sql(
@@ -185,12 +199,8 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
             datetime.fromisoformat(low) if low else None,
             datetime.fromisoformat(high) if high else None,
         )
-        params: dict[str, Any] = {"end": _sql_ts(end), "as_of": period.as_of.isoformat()}
-        if start is not None:
-            params["start"] = _sql_ts(start)
-        if region:
-            params["region"] = region
-        sql = _cube_sql(ranked, day_sql, start is not None, region is not None)
+        params, where = period_params(period, region)
+        sql = _cube_sql(ranked, day_sql, where)
         records = connection.execute(text(sql), params).all()
     nd = len(DECISION_AGE_BANDS)
     np_ = len(POOL_AGE_BANDS)
@@ -419,7 +429,12 @@ def figure9(stats: TaskingStats) -> StatTable:
             "Percentages of the group's available items, each rounded half-up on its own "
             "(they need not sum to 100)."
         ),
-        chart=Chart("region", ("high_available", "low_available"), "Items available by group"),
+        chart=Chart(
+            "region",
+            ("high_not_discussed_pct", "low_not_discussed_pct"),
+            "% not discussed by priority group",
+            rows=len(codes),
+        ),
     )
 
 

@@ -1,0 +1,179 @@
+"""Benchmark: outcome statistics and the XLSX export over 1,000,000 items.
+
+Builds a temporary database (Core executemany) with N items spread over two
+years and three regions, their ranking rows and about 1.2 decisions each,
+then times:
+
+* the floor: one plain ``sqlite3`` GROUP BY over the items joined to their
+  decisions (no latest-decision logic, no local dates) - the least any
+  statistics query over these rows can cost on this machine;
+* ``triage.stats.tasking.compute`` + every tasking and feedback table;
+* the XLSX export of all of them.
+
+Targets (issue 5 §8): statistics < 2 s, XLSX < 10 s at 1,000,000 items.
+
+    .venv/bin/python benchmarks/bench_stats.py [--items 1000000] [--db PATH] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from triage.db import open_database
+from triage.models import IntelItem, TaskingOutcome
+from triage.ranking_models import IntelRank
+
+REGIONS = {
+    "LSE": ["London North", "London South", "Kent and Sussex", "Thames Valley"],
+    "NMWSW": ["North West", "North East and Yorkshire", "Midlands", "Wales and South West"],
+    "SNI": ["Scotland", "Northern Ireland"],
+}
+REASONS = ["insufficient_detail", "stale", "out_of_area", "no_capacity", "not_workable"]
+RESULTS = ["arrest", "removal", "no_trace", "encountered_no_action", "referral", None]
+START = datetime(2024, 11, 1)
+CHUNK = 50_000
+
+
+def build(path: Path, n: int, seed: int = 5) -> None:
+    rng = random.Random(seed)
+    db = open_database(path)
+    now = datetime(2026, 11, 20)
+    codes = list(REGIONS)
+    outcome_id = 0
+    for first in range(1, n + 1, CHUNK):
+        items, ranks, outcomes = [], [], []
+        for i in range(first, min(first + CHUNK, n + 1)):
+            region = rng.choices(codes, (75, 21, 4))[0]
+            received = START + timedelta(minutes=rng.randrange(0, 730 * 24 * 60))
+            bucket = rng.choices((1, 2, 3, 4, 5, 6), (1, 1, 1, 2, 30, 65))[0]
+            items.append(
+                {
+                    "id": i,
+                    "intel_id": f"B{i}",
+                    "received_at": received,
+                    "region": region,
+                    "team": rng.choice(REGIONS[region]),
+                    "upstream_bucket": bucket,
+                    "status": "open",
+                    "carry_over_count": rng.choice((0, 0, 0, 1, 2)),
+                    "passed_at": received + timedelta(hours=rng.randrange(1, 80)),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            ranks.append(
+                {
+                    "item_id": i,
+                    "bucket": bucket,
+                    "bucket_rule": f"rule_b{bucket}",
+                    "score": rng.random(),
+                    "age_days": 0,
+                    "stale": False,
+                    "rules_version": "bench",
+                    "as_of": now,
+                    "ranked_at": now,
+                }
+            )
+            meeting = received.date() + timedelta(days=rng.randrange(2, 60))
+            if rng.random() < 0.2:  # an earlier meeting that did not get to it
+                outcome_id += 1
+                outcomes.append(_outcome(outcome_id, i, meeting, "not_discussed", rng))
+                meeting += timedelta(days=7)
+            if rng.random() < 0.8:
+                outcome_id += 1
+                decision = rng.choices(("accepted", "rejected", "not_discussed"), (4, 2, 4))[0]
+                outcomes.append(_outcome(outcome_id, i, meeting, decision, rng))
+        with db.transaction() as session:
+            session.execute(insert(IntelItem), items)
+            session.execute(insert(IntelRank), ranks)
+            session.execute(insert(TaskingOutcome), outcomes)
+    db.close()
+
+
+def _outcome(oid: int, item: int, day: date, decision: str, rng: random.Random) -> dict:
+    accepted = decision == "accepted"
+    return {
+        "id": oid,
+        "item_id": item,
+        "meeting_date": day,
+        "decision": decision,
+        "reason": rng.choice(REASONS) if decision == "rejected" else None,
+        "decided_at": datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
+        "result": rng.choice(RESULTS) if accepted else None,
+        "result_at": day + timedelta(days=30) if accepted else None,
+    }
+
+
+def floor_seconds(path: Path) -> float:
+    """The plain sqlite3 floor: one GROUP BY over items and their decisions."""
+    connection = sqlite3.connect(path)
+    started = time.perf_counter()
+    connection.execute(
+        "SELECT i.region, o.decision, count(*) FROM intel_item i "
+        "LEFT JOIN tasking_outcome o ON o.item_id = i.id GROUP BY 1, 2"
+    ).fetchall()
+    seconds = time.perf_counter() - started
+    connection.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="reuse (or build once at) this database")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    os.environ.setdefault("TRIAGE_NOW", "2026-11-20T09:00:00")
+    os.environ.setdefault("TRIAGE_HOME", tempfile.mkdtemp(prefix="triage-bench-home-"))
+
+    from triage.stats import exports, feedback, tasking
+    from triage.stats.period import Period
+
+    folder = Path(tempfile.mkdtemp(prefix="triage-bench-stats-"))
+    path = args.db or folder / "bench.sqlite"
+    if not path.exists():
+        started = time.perf_counter()
+        build(path, args.items)
+        print(f"built {args.items:,} items in {time.perf_counter() - started:.1f} s at {path}")
+    db = open_database(path)
+    floor = min(floor_seconds(path) for _ in range(3))
+    period = Period.resolve(as_of=date(2026, 11, 20))
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        stats = tasking.compute(db, period)
+        tables = tasking.tables(stats) + feedback.tables(db, stats)
+        runs.append(time.perf_counter() - started)
+    statistics = min(runs)
+    out = folder / "stats.xlsx"
+    started = time.perf_counter()
+    exports.write_xlsx(tables, out, period=period)
+    xlsx = time.perf_counter() - started
+    print(
+        f"items: {args.items:,}; outcome rows: "
+        f"{db.engine.connect().exec_driver_sql('SELECT count(*) FROM tasking_outcome').scalar():,}"
+    )
+    print(f"floor (plain sqlite3 GROUP BY join): {floor:.3f} s")
+    print(
+        f"statistics (cube + {len(tables)} tables): {statistics:.3f} s "
+        f"(best of 3; {statistics / floor:.2f}x the floor; target < 2 s)"
+    )
+    print(f"XLSX export: {xlsx:.3f} s ({out.stat().st_size:,} bytes; target < 10 s)")
+    db.close()
+    if not args.keep and args.db is None:
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    main()

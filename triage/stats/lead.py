@@ -1,0 +1,146 @@
+"""Lead indicators: what is waiting, how old it is and what falls due soon.
+
+Performance packs were almost all lag measures (NAO Figure 15: 738 of 744);
+this table is the lead side, one row per workstream: the backlog on the
+as-of day, how much of it is overdue, how much falls due soon, and the age
+of the oldest item. It is the top of the one-page PDF and the dashboard.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from triage import clock
+from triage.db import Database
+from triage.em.pack import default_pack
+from triage.stats.em import LEGAL_ROWS, _in_region, review_backlog
+from triage.stats.period import Period, _sql_ts
+from triage.stats.table import Chart, Column, StatTable
+from triage.stats.tasking import STATUS_FILTERS, Tally, TaskingStats
+
+
+def reference_instant(period: Period) -> datetime:
+    """The instant "now" stands for: the end of the as-of day, or now if earlier."""
+    return min(clock.now(), period.as_of_end)
+
+
+def _days(since: datetime | date | None, as_of: date) -> int | None:
+    if since is None:
+        return None
+    day = clock.to_local(since).date() if isinstance(since, datetime) else since
+    return (as_of - day).days
+
+
+def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
+    period = stats.period
+    pack = default_pack()
+    moment = reference_instant(period)
+    soon = moment + timedelta(hours=pack.due_soon_hours)
+    total = Tally()
+    for row in stats.cube:
+        total.add(row)
+    rows: list[dict[str, Any]] = [
+        {
+            "workstream": "Intelligence not discussed",
+            "backlog": total.not_discussed,
+            "overdue": None,
+            "due_soon": None,
+            "oldest_days": total.pool_oldest,
+        },
+        {
+            "workstream": "Accepted, awaiting a result",
+            "backlog": total.awaiting_result,
+            "overdue": None,
+            "due_soon": None,
+            "oldest_days": _days(total.awaiting_since, period.as_of),
+        },
+    ]
+    filters: list[dict[str, Any] | None] = [
+        {**({"region": stats.region} if stats.region else {}), **STATUS_FILTERS["not_discussed"]},
+        {**({"region": stats.region} if stats.region else {}), **STATUS_FILTERS["accepted"]},
+    ]
+    region = stats.region
+    reviews = review_backlog(db, period.as_of, pack, region)
+    rows.append(
+        {
+            "workstream": "EM reviews",
+            "backlog": reviews["overdue"] + reviews["due_soon"],
+            "overdue": reviews["overdue"],
+            "due_soon": reviews["due_soon"],
+            "oldest_days": _days(reviews["oldest_due"], period.as_of),
+        }
+    )
+    params = {
+        "now": _sql_ts(moment),
+        "soon": _sql_ts(soon),
+        **({"region": region} if region else {}),
+    }
+    with db.engine.connect() as connection:
+        for kind, label in LEGAL_ROWS:
+            backlog, overdue, due_soon, oldest = connection.execute(
+                text(
+                    "SELECT count(*), sum(due_at < :now), sum(due_at >= :now AND due_at <= :soon),"
+                    " min(started_at) FROM em_event WHERE event_type = :kind"
+                    " AND started_at < :now AND (responded_at IS NULL OR responded_at >= :now)"
+                    + _in_region("case_id", region)
+                ),
+                {**params, "kind": kind},
+            ).one()
+            rows.append(
+                {
+                    "workstream": f"{label} awaiting a reply",
+                    "backlog": backlog,
+                    "overdue": int(overdue or 0),
+                    "due_soon": int(due_soon or 0),
+                    "oldest_days": _days(datetime.fromisoformat(oldest), period.as_of)
+                    if oldest
+                    else None,
+                }
+            )
+        awaiting, oldest_bail, overdue, due_soon = connection.execute(
+            text(
+                "SELECT count(*), min(bail_granted_at),"
+                " sum(bail_type = 'ij' AND datetime(bail_granted_at, :hours) < datetime(:now)),"
+                " sum(bail_type = 'ij' AND datetime(bail_granted_at, :hours) >= datetime(:now)"
+                "     AND datetime(bail_granted_at, :hours) <= datetime(:soon))"
+                " FROM em_case WHERE em_status = 'awaiting_fit'"
+                + (" AND region = :region" if region else "")
+            ),
+            {**params, "hours": f"+{pack.ij_release_hours} hours"},
+        ).one()
+    filters += [None] * (1 + len(LEGAL_ROWS))
+    rows.append(
+        {
+            "workstream": "Awaiting a device (IJ 72-hour deadline)",
+            "backlog": awaiting,
+            "overdue": int(overdue or 0),
+            "due_soon": int(due_soon or 0),
+            "oldest_days": _days(datetime.fromisoformat(oldest_bail), period.as_of)
+            if oldest_bail
+            else None,
+        }
+    )
+    filters.append(None)
+    return StatTable(
+        "lead_indicators",
+        "Lead indicators: backlog, overdue, due soon and the oldest item",
+        [
+            Column("workstream", "Workstream", "text"),
+            Column("backlog", "Waiting"),
+            Column("overdue", "Overdue"),
+            Column("due_soon", f"Due within {pack.due_soon_hours:g} h"),
+            Column("oldest_days", "Oldest (days)", "number"),
+        ],
+        rows,
+        "On the as-of day. Intelligence: items of the period not yet accepted or rejected; "
+        "accepted items without a result. EM reviews: active cases whose 3-monthly review is "
+        f"overdue or due within {pack.review_horizon_days:g} days. Legal: representations, PAP "
+        "letters and JRs received and not answered, against their reply date (due_at). Awaiting "
+        "a device: cases awaiting fitting; for immigration-judge bail the release deadline is "
+        "the grant + 72 hours. Oldest = days since received / decided / due / bail granted.",
+        Chart("workstream", ("overdue", "due_soon"), "Overdue and due soon"),
+        filters,
+    )
