@@ -283,3 +283,19 @@ def test_cli_casework_round_trip(db, capsys):
     ]
     assert cli.main([*base, *args]) == 0
     assert cli.main([*base, *args[:-4], "--from", "2026-11-09", "--to", "2026-11-08"]) == 2
+
+
+def test_representation_flagged_against_the_three_day_window(db):
+    from triage.em import recommend
+
+    with db.transaction() as s:
+        add_case(s, "RW", harm_level="high", fitted_at=NOW - timedelta(days=10))
+    rec_id = recommend.record_recommendation(db, "RW")
+    recommend.decide(db, rec_id, em=True, device="fitted", reason="agree", who="amy")
+    # decided at NOW; window closes NOW + 3 days
+    with db.transaction() as s:
+        add_event(s, "IN", "RW", "representation_received", NOW + timedelta(days=3))
+        add_event(s, "LATE", "RW", "representation_received", NOW + timedelta(days=3, seconds=1))
+        queue = build_queue(s, as_of=NOW + timedelta(days=4))
+    flags = {i.ref: i.flags for i in queue.items if i.kind == "representation_received"}
+    assert "within_window" in flags["IN"] and "after_window" in flags["LATE"]

@@ -234,7 +234,7 @@ class EmCaseloadView(QWidget):
         with self.db.transaction() as session:
             queue = build_queue(session, as_of=as_of, pack=self.pack)
             self.queue = queue
-            deadlines = deadline_rows(session, queue, pack=self.pack)
+            deadlines = deadline_rows(queue, pack=self.pack)
         self.models["all"].set_rows(queue_rows(queue))
         counts = []
         for workstream in WORKSTREAMS:

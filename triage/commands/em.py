@@ -146,7 +146,7 @@ def em_deadlines(args) -> int:
     db = database(args)
     with db.transaction() as session:
         queue = build_queue(session, as_of=as_of, pack=pack)
-        rows = deadline_rows(session, queue, pack=pack, include_later=args.all)
+        rows = deadline_rows(queue, pack=pack, include_later=args.all)
     print_rows(
         rows,
         args.format,

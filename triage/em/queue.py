@@ -98,6 +98,7 @@ class Queue:
     rules_version: str
     items: list[WorkItem]
     not_evaluated: dict[str, list[str]]  # case_id -> what could not be worked out
+    em_decided: dict[str, datetime]  # case_id -> latest decision imposing EM
 
 
 def _item(
@@ -174,6 +175,14 @@ def build_queue(
             .group_by(EmEvent.case_id)
         ).all()
     )
+    # The latest caseworker decision imposing EM opens the representation window.
+    em_decided = dict(
+        session.execute(
+            select(EmRecommendation.case_id, func.max(EmRecommendation.decided_at))
+            .where(EmRecommendation.decided_em.is_(True))
+            .group_by(EmRecommendation.case_id)
+        ).all()
+    )
     escalations = session.execute(
         select(
             EmEscalation.id, EmEscalation.case_id, EmEscalation.step, EmEscalation.breach_count
@@ -215,6 +224,9 @@ def build_queue(
         if event_type in LEGAL_EVENTS:
             state = deadlines.deadline_state(due_at, as_of, pack)
             flags = [state] if due_at else ["no_due_date"]
+            window_end = deadlines.representation_window_end(em_decided.get(case_id), pack)
+            if event_type == "representation_received" and window_end is not None:
+                flags.append("within_window" if started_at <= window_end else "after_window")
             if due_at is None:
                 not_evaluated[case_id].append(f"{event_type} {event_id}: no reply due date")
             items.append(
@@ -352,7 +364,11 @@ def build_queue(
             item.above = _why_below(previous, item)
         previous = item
     return Queue(
-        as_of=as_of, rules_version=pack.version, items=items, not_evaluated=dict(not_evaluated)
+        as_of=as_of,
+        rules_version=pack.version,
+        items=items,
+        not_evaluated=dict(not_evaluated),
+        em_decided=em_decided,
     )
 
 
@@ -380,7 +396,7 @@ def queue_rows(queue: Queue, *, workstream: str | None = None) -> list[dict]:
 
 
 def deadline_rows(
-    session: Session, queue: Queue, *, pack: EmPack | None = None, include_later: bool = False
+    queue: Queue, *, pack: EmPack | None = None, include_later: bool = False
 ) -> list[dict]:
     """Every dated deadline: releases, legal replies, reviews, representation windows."""
     pack = pack or default_pack()
@@ -398,12 +414,7 @@ def deadline_rows(
         if i.due_at is not None
     ]
     # Representation windows: 3 days after each decision imposing EM.
-    decided = session.execute(
-        select(EmRecommendation.case_id, func.max(EmRecommendation.decided_at))
-        .where(EmRecommendation.decided_em.is_(True))
-        .group_by(EmRecommendation.case_id)
-    )
-    for case_id, decided_at in decided:
+    for case_id, decided_at in sorted(queue.em_decided.items()):
         end = deadlines.representation_window_end(decided_at, pack)
         state = deadlines.deadline_state(end, queue.as_of, pack)
         rows.append(
