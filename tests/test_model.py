@@ -248,3 +248,58 @@ def test_only_one_model_active(db):
     with db.transaction() as session:
         active = [m.id for m in registry.all_models(session) if m.active]
     assert active == [second.model_id]
+
+
+def test_corroboration_counts_only_other_items_known_at_decision(db):
+    from datetime import date, datetime
+
+    from sqlalchemy import insert
+
+    from triage.models import IntelItem, TaskingOutcome
+
+    now = datetime(2026, 1, 1)
+    days = {1: datetime(2025, 3, 1), 2: datetime(2025, 3, 10), 3: datetime(2025, 3, 20)}
+    with db.transaction() as session:
+        session.execute(
+            insert(IntelItem),
+            [
+                {
+                    "id": i,
+                    "intel_id": f"C{i}",
+                    "received_at": at,
+                    "region": "LSE",
+                    "subject_ref": "S1",
+                    "postcode": "E1 1AA" if i < 3 else None,
+                    "harm_flags": ";drugs;weapon;" if i == 2 else None,
+                    "status": "accepted",
+                    "carry_over_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, at in days.items()
+            ],
+        )
+        session.execute(
+            insert(TaskingOutcome),
+            [
+                {
+                    "item_id": 2,
+                    "meeting_date": date(2025, 3, 15),
+                    "decision": "accepted",
+                    "decided_at": now,
+                    "result": "arrest",
+                }
+            ],
+        )
+    with db.engine.connect() as connection:
+        trained = features.training_frame(connection)
+        scored = features.scoring_frame(connection, as_of=datetime(2025, 3, 15))
+    # Item 2 decided on 15 March: item 1 was known, item 3 (20 March) was not.
+    assert trained.loc[0, "corroboration_subject"] == 1
+    assert trained.loc[0, "corroboration_postcode"] == 1
+    assert trained.loc[0, "days_to_decision"] == pytest.approx(5)
+    assert (trained.loc[0, "flag_weapon"], trained.loc[0, "flag_drugs"]) == (1, 1)
+    assert trained.loc[0, "flag_fno"] == 0 and trained.loc[0, "target"] == 1
+    by_item = scored.set_index("item_id")
+    assert by_item["corroboration_subject"].to_dict() == {1: 1, 2: 1, 3: 2}
+    assert by_item["corroboration_postcode"].to_dict() == {1: 1, 2: 1, 3: 0}

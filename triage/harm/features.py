@@ -137,122 +137,186 @@ def has_ranking(connection: Connection) -> bool:
     return connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM intel_rank)").scalar_one() == 1
 
 
-# Item columns read for features; nationality is read separately and only for
-# the fairness report (``groups``), never into this frame.
-_ITEM_COLUMNS = """
-    i.id AS item_id, i.received_at, i.passed_at, i.source_type, i.grade_source,
-    i.grade_intel, i.grade_handling, i.subject_named, i.subject_ref, i.whereabouts,
-    i.postcode, (i.business_name IS NOT NULL AND trim(i.business_name) != '') AS business_named,
-    i.sector, i.persons_estimated, i.allegation, i.harm_flags,
-    (i.campaign IS NOT NULL AND i.campaign != '') AS campaign_linked,
-    (i.em_case_id IS NOT NULL) AS em_linked
-"""
+def _flag_bits() -> str:
+    return " + ".join(
+        f"(instr(coalesce(i.harm_flags, ''), ';{flag};') > 0) * {1 << bit}"
+        for bit, flag in enumerate(vocab.HARM_FLAGS)
+    )
 
+
+# Item columns read for features, derived in SQL where that returns numbers
+# instead of text (a million rows cross into Python several times faster).
+# Nationality is read separately and only for the fairness report
+# (``group_labels``), never into this frame.
+_ITEM_COLUMNS = f"""
+    i.id AS item_id, julianday(i.received_at) AS received_jd,
+    CASE WHEN i.passed_at IS NULL THEN NULL
+         ELSE (julianday(i.passed_at) - julianday(i.received_at)) * 24 <= 48 END AS passed_48h,
+    i.source_type, i.grade_source, i.grade_intel, i.grade_handling, i.subject_named,
+    i.whereabouts, (i.business_name IS NOT NULL AND trim(i.business_name) != '') AS business_named,
+    i.sector, i.persons_estimated, i.allegation, {_flag_bits()} AS flag_bits,
+    (i.campaign IS NOT NULL AND i.campaign != '') AS campaign_linked,
+    (i.em_case_id IS NOT NULL) AS em_linked, i.upstream_bucket
+"""
 
 # How SQLAlchemy stores a DateTime in SQLite, so text comparison is exact.
 _STORED = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _query(connection: Connection, sql: str, params: Sequence | dict = ()) -> pd.DataFrame:
-    # The DB-API cursor straight into pandas: a million rows in a few seconds,
-    # where ORM objects would take minutes.
-    cursor = connection.exec_driver_sql(sql, params)
-    return pd.DataFrame.from_records(cursor.fetchall(), columns=list(cursor.keys()))
+    # The DB-API cursor straight into pandas, skipping SQLAlchemy's Row
+    # objects: a million rows in seconds.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _rank_sql(connection: Connection) -> tuple[bool, str, str]:
+    ranked = has_ranking(connection)
+    if not ranked:
+        return False, "", ""
+    return True, "LEFT JOIN intel_rank r ON r.item_id = i.id", ", r.bucket AS rules_bucket"
 
 
 def training_frame(connection: Connection) -> pd.DataFrame:
     """One row per accepted outcome with a result: features, target, dates.
 
     Columns: the features of ``default_spec``, ``target`` (0/1), ``result``,
-    ``meeting_date`` (datetime64), ``item_id``, ``outcome_id`` and, when ranked,
-    ``rules_bucket``/``rules_score`` (the rules-only baseline).
+    ``meeting_date`` (datetime64), ``item_id``, ``outcome_id``,
+    ``upstream_bucket`` and, when ranked, ``rules_bucket`` (for the rules-only
+    baseline).
     """
-    ranked = has_ranking(connection)
-    rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
-    rank_cols = ", r.bucket AS rules_bucket, r.score AS rules_score" if ranked else ""
+    ranked, rank_join, rank_cols = _rank_sql(connection)
+    accepted = "o.decision = 'accepted' AND o.result IS NOT NULL"
     frame = _query(
         connection,
         f"""
-        SELECT o.id AS outcome_id, o.meeting_date, o.result, i.upstream_bucket, {_ITEM_COLUMNS}
-               {rank_cols},
-               (SELECT count(*) FROM intel_item j
-                 WHERE j.subject_ref = i.subject_ref AND j.id != i.id
-                   AND j.received_at < o.meeting_date) AS corroboration_subject,
-               (SELECT count(*) FROM intel_item j
-                 WHERE j.postcode = i.postcode AND j.id != i.id
-                   AND j.received_at < o.meeting_date) AS corroboration_postcode
+        SELECT o.id AS outcome_id, o.meeting_date, julianday(o.meeting_date) AS decided_jd,
+               o.result, i.subject_ref, i.postcode, {_ITEM_COLUMNS} {rank_cols}
           FROM tasking_outcome o JOIN intel_item i ON i.id = o.item_id {rank_join}
-         WHERE o.decision = 'accepted' AND o.result IS NOT NULL
+         WHERE {accepted}
          ORDER BY o.meeting_date, o.id
         """,
     )
+    for kind, column in (("subject", "subject_ref"), ("postcode", "postcode")):
+        known = _query(
+            connection,
+            f"SELECT {column} AS key, julianday(received_at) AS jd FROM intel_item "
+            f"WHERE {column} IN (SELECT i.{column} FROM tasking_outcome o "
+            f"JOIN intel_item i ON i.id = o.item_id WHERE {accepted})",
+        )
+        frame[f"corroboration_{kind}"] = _count_before(
+            known["key"], known["jd"], frame[column], frame["decided_jd"], frame["received_jd"]
+        )
     frame["meeting_date"] = pd.to_datetime(frame["meeting_date"])
     frame["target"] = frame["result"].isin(HARM_RESULTS).astype(np.int8)
-    return _derive(frame, frame["meeting_date"], ranked)
+    return _derive(frame, ranked)
+
+
+def _count_before(
+    keys: pd.Series,
+    times: pd.Series,
+    query_keys: pd.Series,
+    cutoffs: pd.Series,
+    own_times: pd.Series,
+) -> np.ndarray:
+    """Per query row: items with the same key received before its cutoff, not itself.
+
+    Vectorised: each (key, time) becomes one int64 (key code in the high 32
+    bits, seconds in the low 32), sorted once; each query is then two binary
+    searches instead of a correlated subquery per row.
+    """
+    codes, uniques = pd.factorize(keys)
+    query_codes = pd.Index(uniques).get_indexer(query_keys)
+    every = np.concatenate([times.to_numpy(float), cutoffs.to_numpy(float)])
+    origin = float(np.nanmin(every)) if len(every) else 0.0
+
+    def seconds(jd: np.ndarray) -> np.ndarray:
+        return np.clip(np.round((jd - origin) * 86400), 0, 2**32 - 1).astype(np.int64)
+
+    ordered = np.sort((codes.astype(np.int64) << 32) + seconds(times.to_numpy(float)))
+    result = np.zeros(len(query_keys), dtype=np.int64)
+    present = query_codes >= 0
+    base = query_codes[present].astype(np.int64) << 32
+    cut = cutoffs.to_numpy(float)[present]
+    before = np.searchsorted(ordered, base + seconds(cut), side="left") - np.searchsorted(
+        ordered, base, side="left"
+    )
+    own = (own_times.to_numpy(float)[present] < cut).astype(np.int64)
+    result[present] = np.maximum(before - own, 0)
+    return result
 
 
 def scoring_frame(
     connection: Connection, *, as_of: datetime, item_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Feature rows for items (all, or ``item_ids``) as if decided at ``as_of``."""
-    ranked = has_ranking(connection)
-    rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
-    rank_cols = ", r.bucket AS rules_bucket, r.score AS rules_score" if ranked else ""
+    """Feature rows for items (all, or ``item_ids``) as if decided at ``as_of``.
+
+    Corroboration counts the items on the same subject or postcode received
+    before ``as_of`` (over the whole table, whichever items are scored), less
+    the item itself.
+    """
+    ranked, rank_join, rank_cols = _rank_sql(connection)
     where = ""
     if item_ids is not None:
         ids = ",".join(str(int(i)) for i in item_ids) or "NULL"
         where = f"WHERE i.id IN ({ids})"
+    cutoff = as_of.strftime(_STORED)
     frame = _query(
         connection,
-        f"SELECT i.upstream_bucket, {_ITEM_COLUMNS} {rank_cols} "
-        f"FROM intel_item i {rank_join} {where} ORDER BY i.id",
+        f"""
+        SELECT {_ITEM_COLUMNS} {rank_cols}, julianday(:cutoff) AS decided_jd,
+               coalesce(cs.n, 0) - (i.subject_ref IS NOT NULL AND i.received_at < :cutoff)
+                   AS corroboration_subject,
+               coalesce(cp.n, 0) - (i.postcode IS NOT NULL AND i.received_at < :cutoff)
+                   AS corroboration_postcode
+          FROM intel_item i {rank_join}
+          LEFT JOIN (SELECT subject_ref, count(*) AS n FROM intel_item
+                      WHERE subject_ref IS NOT NULL AND received_at < :cutoff
+                      GROUP BY subject_ref) cs ON cs.subject_ref = i.subject_ref
+          LEFT JOIN (SELECT postcode, count(*) AS n FROM intel_item
+                      WHERE postcode IS NOT NULL AND received_at < :cutoff
+                      GROUP BY postcode) cp ON cp.postcode = i.postcode
+          {where}
+         ORDER BY i.id
+        """,
+        {"cutoff": cutoff},
     )
-    cutoff = pd.Timestamp(as_of)
-    # Corroboration as known at as_of: items on the same subject/postcode
-    # received before it, other than the item itself. Counted over the whole
-    # table even when only some items are scored.
-    counts = _query(
-        connection,
-        "SELECT 'subject' AS kind, subject_ref AS key, count(*) AS n FROM intel_item "
-        "WHERE subject_ref IS NOT NULL AND received_at < ? GROUP BY subject_ref "
-        "UNION ALL SELECT 'postcode', postcode, count(*) FROM intel_item "
-        "WHERE postcode IS NOT NULL AND received_at < ? GROUP BY postcode",
-        (cutoff.strftime(_STORED), cutoff.strftime(_STORED)),
-    )
-    received = pd.to_datetime(frame["received_at"])
-    before = (received < cutoff).astype(int)
-    for kind, column in (("subject", "subject_ref"), ("postcode", "postcode")):
-        known = counts.loc[counts["kind"] == kind].set_index("key")["n"]
-        total = frame[column].map(known).fillna(0).astype(int)
-        frame[f"corroboration_{kind}"] = (total - before.where(frame[column].notna(), 0)).clip(
-            lower=0
-        )
-    return _derive(frame, pd.Series(cutoff, index=frame.index), ranked)
+    return _derive(frame, ranked)
 
 
-def _derive(frame: pd.DataFrame, decided: pd.Series, ranked: bool) -> pd.DataFrame:
-    """Turn stored columns into model inputs (vectorised, no per-row Python)."""
-    received = pd.to_datetime(frame["received_at"])
-    passed = pd.to_datetime(frame["passed_at"])
-    frame["days_to_decision"] = ((decided - received).dt.total_seconds() / 86400).clip(lower=0)
-    hours = (passed - received).dt.total_seconds() / 3600
-    frame["passed_within_48h"] = np.where(hours.isna(), MISSING, np.where(hours <= 48, "yes", "no"))
-    flags = frame["harm_flags"].fillna("")
-    for flag in vocab.HARM_FLAGS:
-        frame[f"flag_{flag}"] = flags.str.contains(f";{flag};", regex=False).astype(np.int8)
+def _derive(frame: pd.DataFrame, ranked: bool) -> pd.DataFrame:
+    """Turn queried columns into model inputs (vectorised, no per-row Python)."""
+    days = frame["decided_jd"].astype(float) - frame["received_jd"].astype(float)
+    frame["days_to_decision"] = days.clip(lower=0)
+    passed = frame["passed_48h"]
+    frame["passed_within_48h"] = np.where(
+        passed.isna(), MISSING, np.where(passed == 1, "yes", "no")
+    )
+    bits = frame["flag_bits"].fillna(0).astype(np.int64).to_numpy()
+    for bit, flag in enumerate(vocab.HARM_FLAGS):
+        frame[f"flag_{flag}"] = ((bits >> bit) & 1).astype(np.int8)
     named = frame["subject_named"]
     frame["subject_named"] = np.where(named.isna(), MISSING, np.where(named == 1, "yes", "no"))
     for column in ("grade_source", "persons_estimated"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     for column in ("business_named", "campaign_linked", "em_linked"):
         frame[column] = frame[column].fillna(0).astype(np.int8)
+    for column in ("corroboration_subject", "corroboration_postcode"):
+        frame[column] = frame[column].clip(lower=0).astype(float)
     for column in CATEGORICAL:
         if column in ("subject_named", "passed_within_48h"):
             continue
         frame[column] = frame[column].astype(object).where(frame[column].notna(), MISSING)
     if ranked:
-        frame[BUCKET_FEATURE] = frame["rules_bucket"].map(
-            lambda b: MISSING if pd.isna(b) else str(int(b))
+        buckets = frame["rules_bucket"]
+        frame[BUCKET_FEATURE] = np.where(
+            buckets.isna(), MISSING, buckets.fillna(0).astype(int).astype(str)
         )
     return frame
 
