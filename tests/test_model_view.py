@@ -1,0 +1,77 @@
+"""The Model screen: train off the UI thread, read the evaluation and card, activate."""
+
+from __future__ import annotations
+
+import pytest
+from model_history import make_history
+from PySide6.QtCore import Qt
+
+from triage import settings
+from triage.harm import registry, scoring
+from ui.model_view import ModelView
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@pytest.fixture
+def view(qtbot, db):
+    make_history(db, n=800)
+    widget = ModelView(db)
+    qtbot.addWidget(widget)
+    widget.refresh()
+    yield widget
+    widget.tasks.wait()
+
+
+def test_train_read_activate_and_deactivate(view, qtbot, db, tmp_path):
+    assert "off" in view.status.text()
+    assert view.table.rowCount() == 0
+    view.classifier.setCurrentText("logistic")
+    with qtbot.waitSignal(view.training_finished, timeout=60000) as trained:
+        qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
+        assert not view.train_button.isEnabled() and view.cancel_button.isEnabled()
+    model_id = trained.args[0]
+    assert view.progress.value() == 100
+    assert view.table.rowCount() == 1 and view.selected_id() == model_id
+    text = view.evaluation.toPlainText()
+    assert "ROC AUC" in text and "Rules only" in text and "By nationality" in text
+    assert "Selection bias" in text
+    assert "Algorithmic Transparency" in view.card.toPlainText()
+
+    qtbot.mouseClick(view.activate_button, Qt.MouseButton.LeftButton)
+    assert "on" in view.status.text() and model_id in view.status.text()
+    assert scoring.status(db)["usable"] is True
+    exported = view.export_card(str(tmp_path / "card.md"))
+    assert exported.read_text().startswith("# Model card")
+
+    # A tampered file is reported as refused, and not re-activated.
+    with db.transaction() as session:
+        path = registry.get(session, model_id).path
+    with open(path, "ab") as handle:
+        handle.write(b"x")
+    view.refresh()
+    assert "refused" in view.status.text()
+    qtbot.mouseClick(view.activate_button, Qt.MouseButton.LeftButton)
+    assert "Not activated" in view.progress_text.text()
+
+    qtbot.mouseClick(view.deactivate_button, Qt.MouseButton.LeftButton)
+    assert "off" in view.status.text()
+    assert scoring.status(db)["active"] is None
+
+
+def test_training_failure_is_reported(qtbot, db):
+    widget = ModelView(db)  # empty database: nothing to learn from
+    qtbot.addWidget(widget)
+    widget.refresh()
+    with qtbot.waitSignal(widget.training_failed, timeout=30000) as failed:
+        qtbot.mouseClick(widget.train_button, Qt.MouseButton.LeftButton)
+    assert "at least 200" in failed.args[0]
+    assert "Not trained" in widget.progress_text.text()
+    widget.tasks.wait()
+
+
+def test_weight_and_hiding_are_settings(view):
+    view.weight.setValue(1.5)
+    view.hide_score.setChecked(False)
+    stored = settings.load()
+    assert stored.model_weight == 1.5 and stored.hide_model_score_until_decided is False
