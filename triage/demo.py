@@ -389,7 +389,7 @@ def fig6_counts(n_cases: int) -> list[dict[str, int]]:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.isoformat(timespec="seconds")
 
 
 def _flag_set(cell: str) -> set[str]:
@@ -538,14 +538,24 @@ _LEADER_NAMES = (
 _NOT_HARM_RESULTS = (("no_trace", 0.55), ("encountered_no_action", 0.35), ("other", 0.10))
 
 
+# Cumulative weights per distribution, keyed by the id of its (value, weight)
+# pairs. The entry keeps the pairs object alive, so its id cannot be reused;
+# every distribution passed in is a constant or lives as long as a writer.
+_CUMULATIVE: dict[int, tuple[object, list[object], list[float]]] = {}
+
+
 def _weighted(rng: random.Random, pairs: Sequence[tuple[object, float]]):
-    """One value from (value, weight) pairs."""
-    x = rng.random() * sum(w for _, w in pairs)
-    for value, weight in pairs:
-        x -= weight
-        if x < 0:
-            return value
-    return pairs[-1][0]
+    """One value from (value, weight) pairs (one ``rng.random()`` draw)."""
+    entry = _CUMULATIVE.get(id(pairs))
+    if entry is None:
+        cumulative, total = [], 0.0
+        for _, weight in pairs:
+            total += weight
+            cumulative.append(total)
+        entry = _CUMULATIVE[id(pairs)] = (pairs, [value for value, _ in pairs], cumulative)
+    _, values, cumulative = entry
+    index = bisect_right(cumulative, rng.random() * cumulative[-1])
+    return values[min(index, len(values) - 1)]
 
 
 @dataclass(frozen=True)
@@ -572,15 +582,15 @@ class _IntelWriter:
         self.start_moment = datetime.combine(add_months(end, -10), time())
         self.last_meeting_day = end - timedelta(days=1)
         self.nationalities = [(c, float(w)) for c, w in _SUBJECT_NATIONALITIES]
-        self.teams: dict[str, list[tuple[str, float, int, tuple[str, str]]]] = {}
+        # region -> ((team, capacity, weekday, leaders), weight = capacity)
+        self.teams: dict[str, list[tuple[tuple[str, int, int, tuple[str, str]], float]]] = {}
         for region in regions.load_regions():
             self.teams[region.code] = []
             for index, team in enumerate(region.teams):
                 leaders = (rng.choice(_LEADER_NAMES), rng.choice(_LEADER_NAMES))
                 # Teams meet weekly on their own weekday (Monday-Thursday).
-                self.teams[region.code].append(
-                    (team.name, float(team.capacity), index % 4, leaders)
-                )
+                entry = (team.name, team.capacity, index % 4, leaders)
+                self.teams[region.code].append((entry, float(team.capacity)))
         self.region_names = {r.code: r.name for r in regions.load_regions()}
         # Recent subjects and premises per region (and bucket), to corroborate.
         self.recent_subjects: dict[str, list[str]] = {code: [] for code in self.teams}
@@ -654,9 +664,7 @@ class _IntelWriter:
     ) -> tuple[dict[str, str], _ItemPlan]:
         rng = self.rng
         bucket = _weighted(rng, BUCKET_SPLIT[group])
-        team_name, capacity, weekday, leaders = _weighted(
-            rng, [(t, t[1]) for t in self.teams[region]]
-        )
+        team_name, capacity, weekday, leaders = _weighted(rng, self.teams[region])
         row: dict[str, str] = {
             "intel_id": f"INT-{position + 1:07d}",
             "received_at": _stamp(received),
