@@ -392,8 +392,12 @@ def test_battery_accumulation_saves_about_three_quarters(default_files):
 
 
 def test_demo_database_loads_through_the_importer_without_quarantine(tmp_path):
-    summary = demo.create_demo_database(tmp_path / "demo.sqlite", intel=2000, em=150, end=END)
+    seen: list[float] = []
+    summary = demo.create_demo_database(
+        tmp_path / "demo.sqlite", intel=2000, em=150, end=END, progress=lambda f, _t: seen.append(f)
+    )
     assert all(r["quarantined"] == 0 for r in summary.imported.values())
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 5
     from triage.db import open_database
 
     db = open_database(tmp_path / "demo.sqlite")
