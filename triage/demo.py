@@ -539,8 +539,8 @@ _NOT_HARM_RESULTS = (("no_trace", 0.55), ("encountered_no_action", 0.35), ("othe
 
 
 # Cumulative weights per distribution, keyed by the id of its (value, weight)
-# pairs. The entry keeps the pairs object alive, so its id cannot be reused;
-# every distribution passed in is a constant or lives as long as a writer.
+# pairs. The entry keeps the pairs object alive, so its id cannot be reused.
+# The distributions are tuple constants, plus each writer's small team lists.
 _CUMULATIVE: dict[int, tuple[object, list[object], list[float]]] = {}
 
 
