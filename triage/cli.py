@@ -26,7 +26,12 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="triage", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="triage",
+        description="Triage: intelligence tasking and EM caseload prioritisation.",
+        epilog="Exit status: 0 done; 1 done, with rows quarantined or checks failed; "
+        "2 unusable input or command.",
+    )
     parser.add_argument("--version", action="version", version=f"triage {__version__}")
     parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
