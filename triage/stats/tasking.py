@@ -116,10 +116,9 @@ def period_params(period: Period, region: str | None = None) -> tuple[dict[str, 
     """Bind parameters and the WHERE clause (on ``i``) selecting the period's items."""
     start, end = period.utc_bounds()
     params: dict[str, Any] = {"end": _sql_ts(end), "as_of": period.as_of.isoformat()}
-    where = ["i.received_at < :end"]
-    if start is not None:
-        params["start"] = _sql_ts(start)
-        where.append("i.received_at >= :start")
+    # Always a lower bound too, so the planner scans ix_stats_item by range.
+    params["start"] = _sql_ts(start) if start is not None else "0001-01-01 00:00:00.000000"
+    where = ["i.received_at >= :start", "i.received_at < :end"]
     if region:
         params["region"] = region
         where.append("i.region = :region")
@@ -190,6 +189,8 @@ GROUP BY region, team, bucket, rule, month, outcome, reason, result
 def compute(db: Database, period: Period, *, region: str | None = None) -> TaskingStats:
     """Read the cube of one period (optionally one region) in one query."""
     with db.engine.connect() as connection:
+        # The GROUP BY sorts up to a row per item: keep its scratch in memory.
+        connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
         ranked = has_table(connection, "intel_rank")
         low, high = connection.exec_driver_sql(
             "SELECT min(received_at), max(received_at) FROM intel_item"

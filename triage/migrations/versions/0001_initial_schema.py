@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:07:41.457809
+Create Date: 2026-11-24 23:20:26.527287
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_intel_received', ['received_at'], unique=False)
         batch_op.create_index('ix_intel_region_team', ['region', 'team'], unique=False)
         batch_op.create_index('ix_intel_subject', ['subject_ref'], unique=False)
+        batch_op.create_index('ix_stats_item', ['received_at', 'region', 'team', 'upstream_bucket', 'carry_over_count', 'passed_at'], unique=False)
 
     op.create_table('quarantined_row',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -202,8 +203,8 @@ def upgrade() -> None:
     sa.Column('rules_version', sa.String(length=64), nullable=False),
     sa.Column('done_at', sa.DateTime(), nullable=True),
     sa.Column('done_by', sa.String(length=128), nullable=True),
-    sa.CheckConstraint("status IS NULL OR status IN ('open', 'done', 'withdrawn')", name='status_known'),
-    sa.CheckConstraint("step IS NULL OR step IN ('warning_letter', 'prosecution_referral')", name='step_known'),
+    sa.CheckConstraint("status IS NULL OR (instr(status, ',') = 0 AND instr(',open,done,withdrawn,', ',' || status || ',') > 0)", name='status_known'),
+    sa.CheckConstraint("step IS NULL OR (instr(step, ',') = 0 AND instr(',warning_letter,prosecution_referral,', ',' || step || ',') > 0)", name='step_known'),
     sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('case_id', 'step', 'breach_count', name='uq_escalation_step')
@@ -252,8 +253,8 @@ def upgrade() -> None:
     sa.Column('decided_at', sa.DateTime(), nullable=True),
     sa.Column('overridden', sa.Boolean(), nullable=True),
     sa.CheckConstraint("decided_at IS NULL OR length(trim(coalesce(decision_reason, ''))) > 0", name='decision_has_reason'),
-    sa.CheckConstraint("decided_device IS NULL OR decided_device IN ('fitted', 'non_fitted', 'none')", name='decided_device_known'),
-    sa.CheckConstraint("device IS NULL OR device IN ('fitted', 'non_fitted', 'none')", name='device_known'),
+    sa.CheckConstraint("decided_device IS NULL OR (instr(decided_device, ',') = 0 AND instr(',fitted,non_fitted,none,', ',' || decided_device || ',') > 0)", name='decided_device_known'),
+    sa.CheckConstraint("device IS NULL OR (instr(device, ',') = 0 AND instr(',fitted,non_fitted,none,', ',' || device || ',') > 0)", name='device_known'),
     sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -269,8 +270,8 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('completed_by', sa.String(length=128), nullable=False),
     sa.Column('recorded_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("outcome IS NULL OR outcome IN ('continue', 'ceased', 'varied', 'curfew_removed', 'curfew_amended')", name='outcome_known'),
-    sa.CheckConstraint("trigger IS NULL OR trigger IN ('scheduled', 'representation', 'ad_hoc')", name='trigger_known'),
+    sa.CheckConstraint("outcome IS NULL OR (instr(outcome, ',') = 0 AND instr(',continue,ceased,varied,curfew_removed,curfew_amended,', ',' || outcome || ',') > 0)", name='outcome_known'),
+    sa.CheckConstraint("trigger IS NULL OR (instr(trigger, ',') = 0 AND instr(',scheduled,representation,ad_hoc,', ',' || trigger || ',') > 0)", name='trigger_known'),
     sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -292,9 +293,9 @@ def upgrade() -> None:
     sa.Column('outcome_at', sa.DateTime(), nullable=True),
     sa.Column('outcome_by', sa.String(length=128), nullable=True),
     sa.Column('recorded_by', sa.String(length=128), nullable=False),
-    sa.CheckConstraint("ground IS NULL OR ground IN ('breach_of_bail_conditions', 'absconding', 'article8_representations', 'breach_allegation_intelligence', 'sar_or_legal_challenge')", name='ground_known'),
-    sa.CheckConstraint("kind IS NULL OR kind IN ('attendance', 'trail_monitoring')", name='kind_known'),
-    sa.CheckConstraint("outcome IS NULL OR outcome IN ('provided', 'partial', 'rejected_insufficient_justification', 'rejected_other', 'rejected_too_broad', 'withdrawn')", name='outcome_known'),
+    sa.CheckConstraint("ground IS NULL OR (instr(ground, ',') = 0 AND instr(',breach_of_bail_conditions,absconding,article8_representations,breach_allegation_intelligence,sar_or_legal_challenge,', ',' || ground || ',') > 0)", name='ground_known'),
+    sa.CheckConstraint("kind IS NULL OR (instr(kind, ',') = 0 AND instr(',attendance,trail_monitoring,', ',' || kind || ',') > 0)", name='kind_known'),
+    sa.CheckConstraint("outcome IS NULL OR (instr(outcome, ',') = 0 AND instr(',provided,partial,rejected_insufficient_justification,rejected_other,rejected_too_broad,withdrawn,', ',' || outcome || ',') > 0)", name='outcome_known'),
     sa.CheckConstraint("requester_org IN ('home_office', 'police', 'probation', 'subject')", name='org_known'),
     sa.CheckConstraint('period_from <= period_to', name='period_ordered'),
     sa.ForeignKeyConstraint(['case_id'], ['em_case.case_id'], ),
@@ -378,6 +379,7 @@ def upgrade() -> None:
     with op.batch_alter_table('tasking_outcome', schema=None) as batch_op:
         batch_op.create_index('ix_outcome_item', ['item_id', 'decided_at'], unique=False)
         batch_op.create_index('ix_outcome_meeting', ['meeting_id'], unique=False)
+        batch_op.create_index('ix_stats_outcome', ['item_id', 'meeting_date', 'decision', 'reason', 'result', 'result_at', 'model_score'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -385,6 +387,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('tasking_outcome', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_outcome')
         batch_op.drop_index('ix_outcome_meeting')
         batch_op.drop_index('ix_outcome_item')
 
@@ -424,6 +427,7 @@ def downgrade() -> None:
 
     op.drop_table('quarantined_row')
     with op.batch_alter_table('intel_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_item')
         batch_op.drop_index('ix_intel_subject')
         batch_op.drop_index('ix_intel_region_team')
         batch_op.drop_index('ix_intel_received')
