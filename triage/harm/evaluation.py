@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
-from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 SELECTION_BIAS_WARNING = (
@@ -69,20 +68,30 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, 
 
 
 def _bootstrap(y: np.ndarray, p: np.ndarray, n_boot: int, rng: np.random.Generator) -> dict:
-    """95% percentile intervals of ROC AUC, Brier and base rate, all resamples at once."""
+    """95% percentile intervals of ROC AUC, Brier and base rate.
+
+    A resample is a vector of multiplicities (how often each row was drawn),
+    so every resample reuses one sort of the scores: ROC AUC is the weighted
+    share of (harm, no-harm) pairs ordered correctly, ties counting half,
+    summed over groups of equal score. No per-resample sorting.
+    """
     n = len(y)
     if n == 0 or n_boot == 0:
         return {}
-    idx = rng.integers(0, n, size=(n_boot, n))
-    ys, ps = y[idx], p[idx]
-    brier = ((ps - ys) ** 2).mean(axis=1)
-    rate = ys.mean(axis=1)
-    positives = ys.sum(axis=1)
-    ranks = rankdata(ps, axis=1)  # ties share the average rank, as in ROC AUC
+    draws = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
+    weights = np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    brier = weights @ ((p - y) ** 2) / n
+    positives = weights @ y
+    rate = positives / n
+    order = np.argsort(p, kind="stable")
+    _, starts = np.unique(p[order], return_index=True)
+    w = weights[:, order]
+    pos = np.add.reduceat(w * y[order], starts, axis=1)
+    neg = np.add.reduceat(w * (1 - y[order]), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # no-harm weight with a strictly lower score
+    negatives = n - positives
     with np.errstate(invalid="ignore", divide="ignore"):
-        auc = ((ranks * ys).sum(axis=1) - positives * (positives + 1) / 2) / (
-            positives * (n - positives)
-        )
+        auc = (pos * (below + 0.5 * neg)).sum(axis=1) / (positives * negatives)
     auc = auc[np.isfinite(auc)]
 
     def interval(values: np.ndarray) -> list[float] | None:
@@ -101,16 +110,16 @@ def _bootstrap(y: np.ndarray, p: np.ndarray, n_boot: int, rng: np.random.Generat
 def by_group(
     y: np.ndarray, p: np.ndarray, groups: pd.Series, *, n_boot: int = 200, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """Metrics per group (fairlearn ``MetricFrame``) with bootstrap intervals."""
+    """Metrics per group (fairlearn ``MetricFrame``) with bootstrap intervals.
+
+    Counts and rates come from one pandas group-by; MetricFrame computes the
+    metrics that need both labels and scores.
+    """
     y = np.asarray(y, dtype=int)
     p = np.asarray(p, dtype=float)
     labels = np.asarray(groups, dtype=object)
     frame = MetricFrame(
         metrics={
-            "count": lambda t, _: len(t),
-            "positives": lambda t, _: int(np.sum(t)),
-            "positive_rate": lambda t, _: float(np.mean(t)),
-            "mean_score": lambda _, s: float(np.mean(s)),
             "roc_auc": lambda t, s: _auc(np.asarray(t), np.asarray(s)),
             "average_precision": lambda t, s: _ap(np.asarray(t), np.asarray(s)),
             "brier": lambda t, s: float(brier_score_loss(t, s, pos_label=1)),
@@ -119,12 +128,23 @@ def by_group(
         y_pred=p,
         sensitive_features=pd.Series(labels, name="group"),
     )
+    simple = (
+        pd.DataFrame({"group": labels, "y": y, "p": p})
+        .groupby("group")
+        .agg(
+            count=("y", "size"),
+            positives=("y", "sum"),
+            positive_rate=("y", "mean"),
+            mean_score=("p", "mean"),
+        )
+    )
+    metrics = simple.join(frame.by_group)
     rng = np.random.default_rng(seed)
     rows = []
-    for group, metrics in frame.by_group.iterrows():
+    for group, values in metrics.iterrows():
         mask = labels == group
         row: dict[str, Any] = {"group": str(group)}
-        for name, value in metrics.items():
+        for name, value in values.items():
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 row[name] = None
             elif name in ("count", "positives"):

@@ -332,12 +332,13 @@ def group_labels(
     """
     frame = _query(
         connection,
-        """
+        f"""
         SELECT i.id AS item_id, i.nationality,
                coalesce(c1.gender, (SELECT c2.gender FROM em_case c2
                                      WHERE c2.person_ref = i.subject_ref
                                        AND i.subject_ref IS NOT NULL LIMIT 1)) AS gender
           FROM intel_item i LEFT JOIN em_case c1 ON c1.case_id = i.em_case_id
+         WHERE i.id IN ({",".join(str(int(i)) for i in item_ids) or "NULL"})
         """,
     ).set_index("item_id")
     frame = frame.reindex(list(item_ids))
@@ -351,26 +352,48 @@ def group_labels(
     return out.reset_index(drop=True)
 
 
-def numeric_bounds(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[float]]:
-    """Training range of each numeric feature (1st to 99th percentile)."""
+OTHER = "other"
+MIN_LEVEL_ROWS = 20
+MAX_LEVELS = 30
+
+
+def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, list]]:
+    """What the model learned to expect, from the training rows only.
+
+    ``bounds``: each numeric feature's 1st to 99th percentile. ``levels``: each
+    categorical feature's values with at least ``MIN_LEVEL_ROWS`` rows (at
+    most ``MAX_LEVELS``); other values become ``other``. Stored in the
+    manifest and applied (``apply_limits``) before every fit and prediction.
+    """
     bounds = {}
     for column in spec.numeric:
         values = frame[column].dropna()
         if len(values):
             low, high = np.quantile(values, [0.01, 0.99])
             bounds[column] = [float(low), float(high)]
-    return bounds
+    levels = {}
+    for column in spec.categorical:
+        counts = frame[column].value_counts()
+        kept = counts[counts >= MIN_LEVEL_ROWS].index[:MAX_LEVELS]
+        levels[column] = sorted(str(v) for v in kept)
+    return {"bounds": bounds, "levels": levels}
 
 
-def clip_to_bounds(frame: pd.DataFrame, bounds: dict[str, list[float]]) -> pd.DataFrame:
-    """Hold numeric inputs inside the training range.
+def apply_limits(frame: pd.DataFrame, limits: dict[str, dict[str, list]]) -> pd.DataFrame:
+    """Hold inputs inside what training saw.
 
-    Scoring sees values training never did (an item waiting 700 days, where
-    training decisions came after 2 to 40); a linear model would extrapolate
-    them without limit, so they are clipped to the range it learned from.
+    Scoring meets values training never did (an item waiting 700 days, where
+    training decisions came 2 to 40 days after receipt; a new sector name).
+    A linear model would extrapolate the first without limit, so numbers are
+    clipped to the training range and unseen or rare categories pooled as
+    ``other``.
     """
     frame = frame.copy()
-    for column, (low, high) in bounds.items():
+    for column, (low, high) in limits.get("bounds", {}).items():
         if column in frame:
             frame[column] = frame[column].clip(low, high)
+    for column, kept in limits.get("levels", {}).items():
+        if column in frame:
+            values = frame[column].astype(object)
+            frame[column] = values.where(values.isin(kept), OTHER)
     return frame

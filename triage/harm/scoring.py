@@ -71,10 +71,10 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
 def predict(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
     """Calibrated harm probabilities for feature rows, in batches."""
     columns = model.spec.names
-    bounds = model.manifest.get("bounds", {})
+    limits = model.manifest["limits"]
     parts = [
         model.pipeline.predict_proba(
-            features.clip_to_bounds(frame.iloc[start : start + CHUNK][columns], bounds)
+            features.apply_limits(frame.iloc[start : start + CHUNK][columns], limits)
         )[:, 1]
         for start in range(0, len(frame), CHUNK)
     ]
@@ -132,7 +132,7 @@ def _source_feature(output_name: str, names: list[str]) -> str:
 def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list[list[dict]]:
     """For each row of ``frame``, the ``top`` features that moved its score most."""
     names = model.spec.names
-    X = features.clip_to_bounds(frame[names], model.manifest.get("bounds", {}))
+    X = features.apply_limits(frame[names], model.manifest["limits"])
     X = X.reset_index(drop=True)
     if model.classifier == "logistic":
         prep = model.pipeline.named_steps["features"]

@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from triage import audit, clock, settings
 from triage.db import Database
@@ -88,9 +89,7 @@ def build_pipeline(kind: str, spec: features.FeatureSpec, random_state: int = 0)
                 ),
                 (
                     "cat",
-                    OneHotEncoder(
-                        handle_unknown="infrequent_if_exist", min_frequency=20, max_categories=25
-                    ),
+                    OneHotEncoder(handle_unknown="ignore"),
                     categorical,
                 ),
             ],
@@ -107,8 +106,6 @@ def build_pipeline(kind: str, spec: features.FeatureSpec, random_state: int = 0)
                         handle_unknown="use_encoded_value",
                         unknown_value=-1,
                         encoded_missing_value=-1,
-                        min_frequency=20,
-                        max_categories=60,
                     ),
                     categorical,
                 ),
@@ -172,7 +169,18 @@ def _check(cancel: Callable[[], bool] | None) -> None:
         raise TrainingCancelled("training cancelled")
 
 
-def train(
+def train(db: Database, **options: Any) -> TrainResult:
+    """Train, evaluate, store and register a model (see ``_train`` for options).
+
+    Runs on one CPU thread: the app trains on its writer thread while the UI
+    stays responsive, and on a shared machine OpenMP threads contending for
+    busy cores made gradient boosting many times slower, not faster.
+    """
+    with threadpool_limits(limits=1):
+        return _train(db, **options)
+
+
+def _train(
     db: Database,
     *,
     classifier: str = "auto",
@@ -182,7 +190,7 @@ def train(
     activate: bool = False,
     n_boot: int = 200,
 ) -> TrainResult:
-    """Train, evaluate, store and register a model. See the module docstring."""
+    """The training steps of the module docstring."""
     started = time.perf_counter()
     report = progress or (lambda _fraction, _message: None)
     if classifier not in ("auto",) + CLASSIFIERS:
@@ -207,6 +215,10 @@ def train(
                 "more history with results is needed"
             )
     _check(cancel)
+    limits = features.fit_limits(train_rows, spec)
+    reference = reference_values(train_rows, spec)
+    train_rows = features.apply_limits(train_rows, limits)
+    test_rows = features.apply_limits(test_rows, limits)
 
     candidates: dict[str, float | None] = {}
     kinds = CLASSIFIERS if classifier == "auto" else (classifier,)
@@ -233,9 +245,6 @@ def train(
         chosen = kinds[0]
 
     report(0.60, f"Fitting calibrated {chosen} on the training period")
-    bounds = features.numeric_bounds(train_rows, spec)
-    train_rows = features.clip_to_bounds(train_rows, bounds)
-    test_rows = features.clip_to_bounds(test_rows, bounds)
     model = calibrated(chosen, spec).fit(train_rows[spec.names], train_rows["target"])
     _check(cancel)
 
@@ -266,8 +275,8 @@ def train(
         "format": "joblib",
         "classifier": chosen,
         "features": spec.to_json(),
-        "reference": reference_values(train_rows, spec),
-        "bounds": bounds,
+        "reference": reference,
+        "limits": limits,
         "target": TARGET_DEFINITION,
         "threshold": SUGGEST_THRESHOLD,
         "training": {
