@@ -4,7 +4,7 @@ exports and the CLI, checked against what is stored."""
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from meeting_fixtures import REGION, TEAM, add_items, ranked, standard_items
@@ -271,3 +271,39 @@ def test_cli_lists_shows_and_exports(meeting, tmp_path, capsys):
     assert cli(["--db", path, "meeting", "export", str(meeting_id), "agenda", str(target)]) == 0
     assert target.read_bytes().startswith(b"%PDF")
     assert cli(["--db", path, "meeting", "show", "999"]) == 2
+
+
+def test_an_imported_meeting_shows_its_decisions(db):
+    ids = add_items(db, [{"intel_id": "H-1"}, {"intel_id": "H-2"}])
+    ranked(db)
+    with db.transaction() as session:
+        meeting = TaskingMeeting(
+            region=REGION,
+            team=TEAM,
+            held_on=date(2026, 10, 1),
+            status="imported",
+            capacity=1,
+            opened_at=datetime(2026, 10, 1),
+        )
+        session.add(meeting)
+        session.flush()
+        for item_id, decision in zip(ids, ("accepted", "not_discussed"), strict=True):
+            session.add(
+                TaskingOutcome(
+                    item_id=item_id,
+                    meeting_id=meeting.id,
+                    meeting_date=date(2026, 10, 1),
+                    decision=decision,
+                    decided_at=datetime(2026, 10, 1),
+                )
+            )
+        meeting_id = meeting.id
+    rows = rows_of(db, meeting_id)
+    assert sorted((r.intel_id, r.decision) for r in rows) == [
+        ("H-1", "accepted"),
+        ("H-2", "not_discussed"),
+    ]
+    assert [r.fits for r in rows] == [True, False]
+    with db.sessions() as session:
+        listed = meetings.list_meetings(session)
+    assert (listed[0]["accepted"], listed[0]["not_discussed"]) == (1, 1)

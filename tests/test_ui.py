@@ -194,8 +194,37 @@ def test_rules_screen_shows_the_pack_in_force(window):
     assert "Bucket rules" in view.pack_view.toPlainText()
 
 
-def test_status_bar_and_placeholders(window):
-    assert "21 items" in window.counts_label.text()
+def test_status_bar_and_placeholders(window, qtbot):
+    qtbot.waitUntil(lambda: "21 items" in window.counts_label.text())
     assert str(window.db.path) in window.db_label.text()
     for key in ("em", "stats", "model"):
         assert window.show_page(key) is not None
+
+
+def test_smoke_self_test_passes(qtbot, capsys):
+    from ui.app import main
+
+    assert main(["--smoke"]) == 0
+    assert "smoke ok" in capsys.readouterr().out
+
+
+def test_a_long_queue_shows_its_first_page_then_appends_the_rest(qtbot, db):
+    from meeting_fixtures import add_items
+
+    from triage import ranking
+    from ui.queue_model import FIRST_PAGE, IntelQueueModel
+    from ui.tasks import Tasks
+
+    add_items(db, [{"intel_id": f"L-{n:04d}", "age_days": n % 50} for n in range(1200)])
+    ranked(db)
+    tasks = Tasks()
+    model = IntelQueueModel(db, tasks)
+    with qtbot.waitSignal(model.queue_complete, timeout=10000) as blocker:
+        model.set_filters()
+        assert model.rowCount() == FIRST_PAGE and not model.complete
+    assert blocker.args == [1200] and model.complete
+    with db.sessions() as session:
+        assert model.ids.tolist() == ranking.queue_ids(session)
+    assert model.data(model.index(1199, 5)).startswith("L-")  # rows load lazily, by page
+    assert len(model._cache) <= 2 * 200
+    tasks.wait()

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from triage import audit, clock, regions, settings, vocab
@@ -176,7 +176,11 @@ def start_meeting(
     agenda_length: int | None = None,
     as_of: datetime | None = None,
 ) -> int:
-    """Open a meeting and snapshot its ranked agenda. Returns the meeting id."""
+    """Open a meeting and snapshot its ranked agenda. Returns the meeting id.
+
+    Without ``as_of`` the agenda is the open queue now (a live meeting); with
+    it, the queue as it stood then (``ranking.agenda`` replays past decisions).
+    """
     from triage import ranking  # the rules engine; imported late to keep CLI start fast
 
     region = regions.region_code(region)
@@ -184,7 +188,6 @@ def start_meeting(
     if capacity < 0:
         raise MeetingError(f"capacity must be 0 or more, not {capacity}")
     length = default_agenda_length(capacity) if agenda_length is None else int(agenda_length)
-    as_of = as_of or clock.now()
     with db.transaction() as session:
         ranked = ranking.agenda(session, region=region, team=team, capacity=capacity, as_of=as_of)
         ranked = ranked[:length]
@@ -264,46 +267,75 @@ def agenda(session: Session, meeting_id: int, *, as_of: datetime | None = None) 
         .order_by(MeetingAgendaItem.position)
     ).all()
     valid_days = recheck_valid_days()
-    result = []
-    for row in rows:
-        slot: MeetingAgendaItem = row[0]
-        item: IntelItem = row[1]
-        m = row._mapping
-        result.append(
-            AgendaRow(
-                position=slot.position,
-                fits=slot.fits,
-                item_id=item.id,
-                intel_id=item.intel_id,
-                bucket=slot.bucket,
-                score=slot.score,
-                flags=vocab.split_list(slot.flags),
-                stale=slot.stale,
-                harm_score=slot.harm_score,
-                age_days=max(0, (as_of - item.received_at).days),
-                carry_over_count=item.carry_over_count,
-                region=item.region,
-                team=item.team,
-                received_at=item.received_at,
-                allegation=item.allegation,
-                sector=item.sector,
-                persons_estimated=item.persons_estimated,
-                subject_ref=item.subject_ref,
-                nationality=item.nationality,
-                postcode=item.postcode,
-                business_name=item.business_name,
-                summary=item.summary,
-                rechecked_at=item.rechecked_at,
-                needs_recheck=slot.stale and not _recheck_valid(item.rechecked_at, valid_days),
-                outcome_id=m["id"],
-                decision=m["decision"],
-                reason=m["reason"],
-                note=m["note"],
-                result=m["result"],
-                result_at=m["result_at"],
-            )
+    if not rows and meeting.status == "imported":
+        return _imported_agenda(session, meeting, as_of)
+    return [_agenda_row(row[0], row[1], row._mapping, as_of, valid_days) for row in rows]
+
+
+def _agenda_row(slot, item: IntelItem, outcome, as_of: datetime, valid_days: int) -> AgendaRow:
+    return AgendaRow(
+        position=slot.position,
+        fits=slot.fits,
+        item_id=item.id,
+        intel_id=item.intel_id,
+        bucket=slot.bucket,
+        score=slot.score,
+        flags=vocab.split_list(slot.flags),
+        stale=slot.stale,
+        harm_score=slot.harm_score,
+        age_days=max(0, (as_of - item.received_at).days),
+        carry_over_count=item.carry_over_count,
+        region=item.region,
+        team=item.team,
+        received_at=item.received_at,
+        allegation=item.allegation,
+        sector=item.sector,
+        persons_estimated=item.persons_estimated,
+        subject_ref=item.subject_ref,
+        nationality=item.nationality,
+        postcode=item.postcode,
+        business_name=item.business_name,
+        summary=item.summary,
+        rechecked_at=item.rechecked_at,
+        needs_recheck=bool(slot.stale) and not _recheck_valid(item.rechecked_at, valid_days),
+        outcome_id=outcome["id"],
+        decision=outcome["decision"],
+        reason=outcome["reason"],
+        note=outcome["note"],
+        result=outcome["result"],
+        result_at=outcome["result_at"],
+    )
+
+
+def _imported_agenda(session: Session, meeting: TaskingMeeting, as_of: datetime) -> list[AgendaRow]:
+    """A meeting made up from a history extract has no agenda snapshot: show its
+    decisions, in today's rank order, so past meetings can still be read."""
+    from triage.ranking_models import IntelRank
+
+    found = session.execute(
+        select(TaskingOutcome, IntelItem, IntelRank)
+        .join(IntelItem, IntelItem.id == TaskingOutcome.item_id)
+        .outerjoin(IntelRank, IntelRank.item_id == TaskingOutcome.item_id)
+        .where(TaskingOutcome.meeting_id == meeting.id)
+        .order_by(IntelRank.bucket, IntelRank.score.desc(), IntelItem.intel_id)
+    ).all()
+    rows = []
+    for position, (outcome, item, rank) in enumerate(found, 1):
+        slot = MeetingAgendaItem(
+            position=position,
+            fits=meeting.capacity is None or position <= meeting.capacity,
+            bucket=rank.bucket if rank else None,
+            score=rank.score if rank else None,
+            flags=rank.flags if rank else None,
+            stale=False,  # judged at the time; not re-judged today
+            harm_score=outcome.model_score,
         )
-    return result
+        values = {
+            c: getattr(outcome, c)
+            for c in ("id", "decision", "reason", "note", "result", "result_at")
+        }
+        rows.append(_agenda_row(slot, item, values, as_of, 0))
+    return rows
 
 
 def summary(session: Session, meeting_id: int) -> MeetingSummary:
@@ -337,11 +369,31 @@ def summary(session: Session, meeting_id: int) -> MeetingSummary:
     )
 
 
-def list_meetings(session: Session, *, region: str | None = None, limit: int = 200) -> list[dict]:
-    query = select(TaskingMeeting).order_by(TaskingMeeting.held_on.desc(), TaskingMeeting.id.desc())
+def list_meetings(session: Session, *, region: str | None = None, limit: int = 500) -> list[dict]:
+    """Meetings with their decision counts: open ones first, then newest first."""
+    counts = (
+        select(
+            TaskingOutcome.meeting_id,
+            func.sum(case((TaskingOutcome.decision == "accepted", 1), else_=0)).label("accepted"),
+            func.sum(case((TaskingOutcome.decision == "rejected", 1), else_=0)).label("rejected"),
+            func.sum(case((TaskingOutcome.decision == "not_discussed", 1), else_=0)).label(
+                "not_discussed"
+            ),
+        )
+        .group_by(TaskingOutcome.meeting_id)
+        .subquery()
+    )
+    query = (
+        select(TaskingMeeting, counts.c.accepted, counts.c.rejected, counts.c.not_discussed)
+        .outerjoin(counts, counts.c.meeting_id == TaskingMeeting.id)
+        .order_by(
+            (TaskingMeeting.status == "open").desc(),
+            TaskingMeeting.held_on.desc(),
+            TaskingMeeting.id.desc(),
+        )
+    )
     if region:
         query = query.where(TaskingMeeting.region == regions.region_code(region))
-    meetings = session.execute(query.limit(limit)).scalars().all()
     return [
         {
             "id": m.id,
@@ -351,8 +403,11 @@ def list_meetings(session: Session, *, region: str | None = None, limit: int = 2
             "status": m.status,
             "capacity": m.capacity,
             "chair": m.chair,
+            "accepted": accepted or 0,
+            "rejected": rejected or 0,
+            "not_discussed": not_discussed or 0,
         }
-        for m in meetings
+        for m, accepted, rejected, not_discussed in session.execute(query.limit(limit)).all()
     ]
 
 

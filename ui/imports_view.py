@@ -164,6 +164,8 @@ class QuarantinePanel(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.verticalHeader().setVisible(False)
         self.list.horizontalHeader().setStretchLastSection(True)
+        self.list.setColumnWidth(0, 220)
+        self.list.setColumnWidth(1, 60)
         self.list.itemSelectionChanged.connect(self._show_row)
         self.cells = QTableWidget(0, 2)
         self.cells.setHorizontalHeaderLabels(["Column", "Value (double-click to fix)"])
@@ -193,6 +195,9 @@ class QuarantinePanel(QWidget):
         layout.addWidget(split)
 
     def refresh(self) -> None:
+        """Re-read the open rows, keeping the row being fixed selected."""
+        kept = self.current()
+        kept_id = kept.id if kept is not None else None
         with self.db.sessions() as session:
             self.rows = list(
                 session.execute(
@@ -214,11 +219,14 @@ class QuarantinePanel(QWidget):
             if self.rows
             else "The quarantine is empty: every imported row was good."
         )
+        if kept_id is not None:
+            self.select(kept_id)
 
     def select(self, row_id: int) -> None:
         for n, row in enumerate(self.rows):
             if row.id == row_id:
                 self.list.selectRow(n)
+                self._show_row()  # selecting an already selected row emits nothing
 
     def current(self) -> QuarantinedRow | None:
         n = self.list.currentRow()

@@ -32,6 +32,7 @@ from triage.db import Database
 from triage.models import IntelItem
 from ui import labels
 from ui.queue_model import COLUMN, IntelQueueModel
+from ui.tasks import Tasks
 
 BUCKET_CHOICES = (
     ("All buckets", None),
@@ -77,89 +78,113 @@ def _esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def render_trace(trace: dict[str, Any]) -> str:
-    """The explain trace as readable HTML: verdict, why not higher, every rule."""
-    parts = []
-    bucket = trace.get("bucket")
-    parts.append(
-        f"<h2>Bucket {_esc(labels.bucket_text(bucket))}</h2>"
-        f"<p>Matched rule <b>{_esc(trace.get('bucket_rule'))}</b>; "
-        f"score <b>{_esc(_fmt(trace.get('score')))}</b>; "
-        f"rule pack <code>{_esc(str(trace.get('rules_version') or '')[:12])}</code></p>"
-    )
-    why_not = trace.get("why_not_higher") or trace.get("why_not_one_bucket_higher")
-    if why_not:
-        parts.append("<h3>Why not one bucket higher</h3>" + _render_value(why_not))
-    for key, title in (
-        ("buckets", "Bucket rules (first match wins)"),
-        ("bucket_rules", "Bucket rules (first match wins)"),
-        ("priority", "Points within the bucket"),
-        ("points", "Points within the bucket"),
-        ("priority_rules", "Points within the bucket"),
-        ("rules", "Rules"),
-    ):
-        if key in trace and isinstance(trace[key], list):
-            parts.append(f"<h3>{title}</h3>" + _render_rules(trace[key]))
-    shown = {
-        "bucket",
-        "bucket_rule",
-        "score",
-        "rules_version",
-        "why_not_higher",
-        "why_not_one_bucket_higher",
-        "buckets",
-        "bucket_rules",
-        "priority",
-        "points",
-        "priority_rules",
-        "rules",
-    }
-    rest = {k: v for k, v in trace.items() if k not in shown}
-    if rest:
-        parts.append("<h3>Other details</h3>" + _render_value(rest))
-    return "".join(parts)
-
-
 VERDICT_TEXT = {
     "matched": "✔ matched",
-    "not_matched": "✘ not matched",
     "not matched": "✘ not matched",
-    "not_evaluated": "? not evaluated (input missing)",
     "not evaluated": "? not evaluated (input missing)",
 }
+TABLE = "<table cellspacing=0 cellpadding=4 border=1 style='border-collapse:collapse'>"
 
 
-def _render_rules(rules: list[Any]) -> str:
-    rows = []
-    for rule in rules:
-        if not isinstance(rule, dict):
-            rows.append(f"<tr><td colspan=4>{_esc(rule)}</td></tr>")
-            continue
-        verdict = rule.get("result") or rule.get("verdict") or rule.get("status")
-        if verdict is None and "matched" in rule:
-            verdict = "matched" if rule["matched"] else "not_matched"
-        text = VERDICT_TEXT.get(str(verdict), _esc(verdict))
-        weight = "bold" if str(verdict) == "matched" else "normal"
-        inputs = rule.get("inputs")
-        inputs_text = (
-            ", ".join(f"{k}={_esc(v)}" for k, v in inputs.items())
-            if isinstance(inputs, dict)
-            else _esc(inputs or "")
-        )
-        points = rule.get("points")
-        rows.append(
-            f"<tr><td style='font-weight:{weight}'>{_esc(rule.get('id') or rule.get('rule'))}"
-            f"<br><span style='color:#4a5563'>"
-            f"{_esc(rule.get('description') or rule.get('label') or '')}</span></td>"
-            f"<td style='font-weight:{weight}'>{text}</td>"
-            f"<td>{'' if points is None else _esc(_fmt(points))}</td>"
-            f"<td style='color:#333'>{inputs_text}</td></tr>"
-        )
-    return (
-        "<table cellspacing=0 cellpadding=4 border=1 style='border-collapse:collapse'>"
-        "<tr><th align=left>Rule</th><th align=left>Result</th><th>Points</th>"
-        "<th align=left>Inputs read</th></tr>" + "".join(rows) + "</table>"
+def _verdict(result: Any) -> str:
+    return VERDICT_TEXT.get(str(result), _esc(result))
+
+
+def _read(values: Any) -> str:
+    if not isinstance(values, dict):
+        return _esc(values)
+    return ", ".join(
+        f"{_esc(k)} = <i>missing</i>" if v is None else f"{_esc(k)} = {_esc(v)}"
+        for k, v in values.items()
     )
+
+
+def render_trace(trace: dict[str, Any]) -> str:
+    """The explain trace as HTML: the verdict, why not one bucket higher, every
+    bucket rule in order (first match wins) and the points within the bucket."""
+    bucket = trace.get("bucket")
+    flags = labels.flag_text(trace.get("flags") or []) or "none"
+    parts = [
+        f"<h2>Bucket {_esc(labels.bucket_text(bucket))}</h2>"
+        f"<p><b>Why this rank:</b> rule <b>{_esc(trace.get('bucket_rule'))}</b> matched first — "
+        f"{_esc(trace.get('bucket_label'))}.<br>"
+        f"Score within the bucket <b>{_fmt(trace.get('score'))}</b> · age "
+        f"{_esc(trace.get('age_days'))} days · flags: {_esc(flags)}<br>"
+        f"<span style='color:#4a5563'>Rule pack {_esc(str(trace.get('rules_version'))[:12])}"
+        "</span></p>"
+    ]
+    why_not = trace.get("why_not_higher")
+    parts.append("<h3>Why not one bucket higher</h3>")
+    if not why_not:
+        parts.append("<p>It is already in the highest bucket.</p>")
+    else:
+        items = []
+        for rule in why_not.get("rules", []):
+            unmet = "".join(
+                f"<li>needs {_esc(c.get('needs'))}; read {_read(c.get('read'))} "
+                f"({_verdict(c.get('result'))})</li>"
+                for c in rule.get("unmet", [])
+            )
+            items.append(
+                f"<li><b>{_esc(rule.get('id'))}</b> {_esc(rule.get('label'))}<ul>{unmet}</ul></li>"
+            )
+        parts.append(
+            f"<p>Bucket {_esc(labels.bucket_text(why_not.get('bucket')))} would need one of:</p>"
+            f"<ul>{''.join(items)}</ul>"
+        )
+    rows = []
+    for rule in trace.get("bucket_rules", []):
+        note = ""
+        if rule.get("first_match"):
+            note = " <b>← first match: decides the bucket</b>"
+        elif rule.get("after_first_match") and rule.get("result") == "matched":
+            note = " (also matches, but a rule above matched first)"
+        conditions = (
+            "<br>".join(
+                f"{_verdict(c.get('result'))}: {_esc(c.get('needs'))} — read {_read(c.get('read'))}"
+                for c in rule.get("conditions", [])
+            )
+            or "always"
+        )
+        weight = "bold" if rule.get("first_match") else "normal"
+        rows.append(
+            f"<tr><td style='font-weight:{weight}'>{_esc(rule.get('id'))}<br>"
+            f"<span style='color:#4a5563'>{_esc(rule.get('label'))}</span></td>"
+            f"<td>{_esc(rule.get('bucket'))}</td>"
+            f"<td>{_verdict(rule.get('result'))}{note}</td><td>{conditions}</td></tr>"
+        )
+    parts.append(
+        "<h3>Bucket rules, in order (first match wins)</h3>"
+        + TABLE
+        + "<tr><th align=left>Rule</th><th>Bucket</th><th align=left>Result</th>"
+        "<th align=left>Conditions</th></tr>" + "".join(rows) + "</table>"
+    )
+    points = []
+    for factor in trace.get("priority", []):
+        flag = factor.get("flag")
+        points.append(
+            f"<tr><td>{_esc(factor.get('label'))}</td><td>{_verdict(factor.get('result'))}</td>"
+            f"<td align=right>{_fmt(factor.get('points'))}</td>"
+            f"<td>{_esc(factor.get('detail'))}"
+            + (f" · flag {_esc(labels.flag_text([flag]))}" if flag else "")
+            + f"</td><td style='color:#4a5563'>{_read(factor.get('read'))}</td></tr>"
+        )
+    parts.append(
+        "<h3>Points within the bucket</h3>"
+        + TABLE
+        + "<tr><th align=left>Factor</th><th align=left>Result</th><th>Points</th>"
+        "<th align=left>Detail</th><th align=left>Inputs read</th></tr>"
+        + "".join(points)
+        + f"<tr><td colspan=2><b>Score</b></td><td align=right><b>{_fmt(trace.get('score'))}"
+        "</b></td><td colspan=2></td></tr></table>"
+    )
+    stored = trace.get("stored") or {}
+    if stored.get("harm_score") is not None:
+        parts.append(
+            f"<p>Advisory harm model score: {_fmt(stored['harm_score'])} "
+            "(it never decides the bucket)</p>"
+        )
+    return "".join(parts)
 
 
 def _render_value(value: Any) -> str:
@@ -170,14 +195,12 @@ def _render_value(value: Any) -> str:
             + "</ul>"
         )
     if isinstance(value, list):
-        if value and all(isinstance(v, dict) for v in value):
-            return _render_rules(value)
         return "<ul>" + "".join(f"<li>{_render_value(v)}</li>" for v in value) + "</ul>"
-    return _esc(_fmt(value))
+    return _fmt(value)
 
 
-def _fmt(value: Any) -> Any:
-    return f"{value:.2f}" if isinstance(value, float) else value
+def _fmt(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else _esc(value)
 
 
 class IntelligenceView(QWidget):
@@ -185,10 +208,11 @@ class IntelligenceView(QWidget):
 
     item_selected = Signal(int)
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, tasks: Tasks | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.db = db
-        self.model = IntelQueueModel(db, self)
+        self.model = IntelQueueModel(db, tasks, self)
+        self.model.queue_complete.connect(self._show_count)
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.apply_filters)
 
@@ -230,7 +254,7 @@ class IntelligenceView(QWidget):
         ):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
-        filters.addWidget(self.text, 1)
+        filters.addStretch(1)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -244,14 +268,14 @@ class IntelligenceView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for key, width in (
-            ("rank", 60),
-            ("bucket", 230),
-            ("score", 70),
-            ("age_days", 90),
-            ("flags", 250),
-            ("intel_id", 120),
-            ("region", 70),
-            ("team", 150),
+            ("rank", 58),
+            ("bucket", 200),
+            ("score", 66),
+            ("age_days", 86),
+            ("flags", 270),
+            ("intel_id", 130),
+            ("region", 66),
+            ("team", 140),
             ("status", 85),
             ("carry_over_count", 70),
             ("harm_score", 95),
@@ -270,12 +294,14 @@ class IntelligenceView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.detail_tabs)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 3)
 
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
+        top.addWidget(self.text, 2)
+        top.addSpacing(16)
         top.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -330,7 +356,8 @@ class IntelligenceView(QWidget):
 
     def apply_filters(self) -> None:
         self.model.set_filters(**self.current_filters())
-        self.count_label.setText(f"{len(self.model.ids):,} items")
+        if not self.model.complete:
+            self.count_label.setText(f"{len(self.model.ids):,}+ items (counting…)")
         if self.model.rowCount():
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0),
@@ -342,6 +369,9 @@ class IntelligenceView(QWidget):
 
     def refresh(self) -> None:
         self.apply_filters()
+
+    def _show_count(self, count: int) -> None:
+        self.count_label.setText(f"{count:,} items")
 
     # -- detail --------------------------------------------------------------------
 

@@ -9,10 +9,20 @@ from __future__ import annotations
 BUCKETS = {
     1: "National campaign",
     2: "Local campaign",
-    3: "Business / multiple people",
-    4: "Harm (police coordination)",
-    5: "NTB priority, named subject",
+    3: "Business",
+    4: "Harm",
+    5: "Named, NTB priority",
     6: "Other",
+}
+
+# The NAO Figure 9 meaning of each bucket (tooltips, the rules screen).
+BUCKET_MEANINGS = {
+    1: "National campaign: a sector targeted nationally (construction, care, catering)",
+    2: "Local campaign: a regional priority",
+    3: "Upper/mid-tier threat: a business where numerous people may be encountered",
+    4: "Harm: a credible threat (FNO, weapon); usually needs police coordination",
+    5: "National Tasking Board priority with a named subject, limited harm",
+    6: "No known alignment with national priorities, no named subject",
 }
 
 # Background tints: high-priority buckets warm, low cool. Text stays dark.
@@ -25,13 +35,14 @@ BUCKET_TINTS = {
     6: "#e8ebee",
 }
 
+# Symbols chosen from those common fonts (DejaVu, Segoe UI Symbol) all have.
 FLAGS = {
     "police_coordination": "⚑ police",
     "safeguarding": "✚ safeguarding",
-    "stale": "⌛ stale",
-    "late_pass": "⏱ passed late",
-    "corroborated": "⧉ corroborated",
-    "em_bridge": "⌖ EM case",
+    "stale": "⚠ stale",
+    "late_pass": "» passed late",
+    "corroborated": "◆ corroborated",
+    "em_bridge": "● EM case",
 }
 
 DECISIONS = {

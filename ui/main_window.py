@@ -123,8 +123,7 @@ class MainWindow(QMainWindow):
         self._menus()
         self.nav.setCurrentRow(0)
         self.update_status()
-        if needs_ranking(db):
-            self.rerank()
+        self._check_ranking()
 
     # -- pages ---------------------------------------------------------------------
 
@@ -145,7 +144,7 @@ class MainWindow(QMainWindow):
         if key == "intel":
             from ui.intel_view import IntelligenceView
 
-            view = IntelligenceView(self.db)
+            view = IntelligenceView(self.db, self.tasks)
             view.refresh()
             return view
         if key == "meetings":
@@ -240,19 +239,33 @@ class MainWindow(QMainWindow):
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
+    def _check_ranking(self) -> None:
+        """Re-rank in the background when items lack a rank or the pack changed
+        (the check itself reads every item, so it runs off the UI thread)."""
+        db = self.db
+        self.tasks.read(
+            lambda job: needs_ranking(db),
+            on_done=lambda needed: needed and db is self.db and self.rerank(),
+        )
+
     def update_status(self) -> None:
         self.db_label.setText(f"Database: {self.db.path}")
         try:
             self.pack_label.setText(f"Rule pack {ranking.pack_in_force().version[:10]}")
         except PackError:
             self.pack_label.setText("⚠ Rule pack refused (see Rules)")
-        with self.db.sessions() as session:
-            items = session.execute(select(func.count()).select_from(IntelItem)).scalar_one()
-            open_items = session.execute(
-                select(func.count()).select_from(IntelItem).where(IntelItem.status == "open")
-            ).scalar_one()
-            cases = session.execute(select(func.count()).select_from(EmCase)).scalar_one()
-        self.counts_label.setText(f"{items:,} items ({open_items:,} open) · {cases:,} EM cases")
+        db = self.db
+
+        def count(_job) -> str:
+            with db.sessions() as session:
+                items = session.execute(select(func.count()).select_from(IntelItem)).scalar_one()
+                open_items = session.execute(
+                    select(func.count()).select_from(IntelItem).where(IntelItem.status == "open")
+                ).scalar_one()
+                cases = session.execute(select(func.count()).select_from(EmCase)).scalar_one()
+            return f"{items:,} items ({open_items:,} open) · {cases:,} EM cases"
+
+        self.tasks.read(count, on_done=self.counts_label.setText)
 
     # -- background work -----------------------------------------------------------
 
@@ -329,8 +342,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Triage — {db.path.name}")
         self._nav_changed(self.nav.currentRow())
         self.update_status()
-        if needs_ranking(db):
-            self.rerank()
+        self._check_ranking()
 
     def closeEvent(self, event) -> None:
         self.tasks.wait()

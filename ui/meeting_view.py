@@ -27,8 +27,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -54,19 +52,30 @@ HELP_TEXT = (
 
 AGENDA_COLUMNS = (
     ("position", "#"),
+    ("intel_id", "Intel ID"),
     ("decision", "Decision"),
     ("bucket", "Bucket"),
     ("score", "Score"),
-    ("age_days", "Age"),
+    ("age_days", "Days old"),
     ("carry_over_count", "Carried"),
     ("flags", "Flags"),
-    ("intel_id", "Intel ID"),
     ("allegation", "Allegation"),
     ("business_name", "Business"),
     ("postcode", "Postcode"),
     ("harm_score", "Harm model"),
 )
 PERSONAL_COLUMNS = {"business_name", "postcode"}
+MEETING_COLUMNS = [
+    "Date",
+    "Region",
+    "Team",
+    "Status",
+    "Capacity",
+    "Accepted",
+    "Rejected",
+    "Not discussed",
+]
+STATUS_TEXT = {"open": "● open", "closed": "✔ closed", "imported": "⇩ from history"}
 
 
 def _esc(value) -> str:
@@ -168,17 +177,22 @@ class MeetingMode(QWidget):
         self.close_button = self._button("Close meeting", self.close_meeting)
         self.close_button.setObjectName("primary")
 
-        head = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.addWidget(self.title)
-        titles.addWidget(self.subtitle)
-        head.addWidget(back)
-        head.addLayout(titles, 1)
-        head.addWidget(self.counter)
-        head.addWidget(self.presenter_box)
-        head.addWidget(self.export_agenda_button)
-        head.addWidget(self.export_minutes_button)
-        head.addWidget(self.close_button)
+        # Two rows so the window fits a 1280-pixel projector: what and how many
+        # on top, the less frequent actions underneath.
+        self.subtitle.setWordWrap(True)
+        top_row = QHBoxLayout()
+        top_row.addWidget(back)
+        top_row.addWidget(self.title, 1)
+        top_row.addWidget(self.counter)
+        second_row = QHBoxLayout()
+        second_row.addWidget(self.subtitle, 1)
+        second_row.addWidget(self.presenter_box)
+        second_row.addWidget(self.export_agenda_button)
+        second_row.addWidget(self.export_minutes_button)
+        second_row.addWidget(self.close_button)
+        head = QVBoxLayout()
+        head.addLayout(top_row)
+        head.addLayout(second_row)
 
         self.table = QTableWidget(0, len(AGENDA_COLUMNS))
         self.table.setHorizontalHeaderLabels([h for _k, h in AGENDA_COLUMNS])
@@ -242,8 +256,9 @@ class MeetingMode(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
+        split.setSizes([1000, 500])
 
         layout = QVBoxLayout(self)
         layout.addLayout(head)
@@ -388,7 +403,11 @@ class MeetingMode(QWidget):
         if row is None:
             self.card.setText("<p>The agenda is empty: no open items for this team.</p>")
             return
-        fits = "above the capacity line" if row.fits else "<b>below the capacity line</b>"
+        fits = (
+            "<span style='color:#1b5e20'>✔ fits this week (above the capacity line)</span>"
+            if row.fits
+            else "<span style='color:#8e1b14'>▼ below the capacity line</span>"
+        )
         fields = [
             ("Bucket", labels.bucket_text(row.bucket)),
             ("Score", "" if row.score is None else f"{row.score:.1f}"),
@@ -418,12 +437,13 @@ class MeetingMode(QWidget):
             if v not in (None, "")
         )
         self.card.setText(
-            f"<div style='font-size:15pt'><b>#{row.position} · {_esc(row.intel_id)}</b></div>"
-            f"<div>{fits}</div><table cellpadding=3>{body}</table>"
+            f"<div style='font-size:16pt'><b>#{row.position} · {_esc(row.intel_id)}</b></div>"
+            f"<div style='font-size:12pt'>{fits}</div>"
+            f"<table cellpadding=3 style='font-size:12pt'>{body}</table>"
         )
         if row.needs_recheck and row.decision is None and self._open():
             self.show_banner(
-                "⌛ Stale item: redo its basic checks first, then press C (or reject it with R)."
+                "⚠ Stale item: redo its basic checks first, then press C (or reject it with R)."
             )
 
     def show_banner(self, text: str) -> None:
@@ -497,7 +517,7 @@ class MeetingMode(QWidget):
             return
         if decision == "accepted" and row.needs_recheck:
             self.show_banner(
-                "⌛ This item is stale: its basic checks must be redone before it "
+                "⚠ This item is stale: its basic checks must be redone before it "
                 "can be accepted. Press C once they are, or reject it (R)."
             )
             return
@@ -547,7 +567,10 @@ class MeetingMode(QWidget):
         )
 
     def set_presenter(self, on: bool) -> None:
+        """Presenter view: no personal fields, larger type for the back of the room."""
         self.presenter = on
+        self.table.setStyleSheet("font-size: 14pt;" if on else "")
+        self.table.verticalHeader().setDefaultSectionSize(38 if on else 30)
         if self.rows:
             self._fill_table()
             self.select(self.current)
@@ -694,12 +717,21 @@ class MeetingsView(QWidget):
         self.start_button = QPushButton("Start a meeting…")
         self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(self.start_dialog)
-        self.list = QListWidget()
-        self.list.itemActivated.connect(self._open_item)
-        self.list.itemDoubleClicked.connect(self._open_item)
+        self.list = QTableWidget(0, len(MEETING_COLUMNS))
+        self.list.setHorizontalHeaderLabels(MEETING_COLUMNS)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setAlternatingRowColors(True)
+        self.list.verticalHeader().setVisible(False)
+        self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.list.horizontalHeader().setStretchLastSection(True)
+        self.list.cellActivated.connect(lambda row, _col: self._open_row(row))
+        self.list.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
         open_button = QPushButton("Open selected")
-        open_button.clicked.connect(lambda: self._open_item(self.list.currentItem()))
+        open_button.clicked.connect(lambda: self._open_row(self.list.currentRow()))
         self.message = QLabel()
+        self.meeting_ids: list[int] = []
         self.results = ResultsPanel(db, tasks)
         self.results.changed.connect(self.changed)
         tabs = QTabWidget()
@@ -739,23 +771,29 @@ class MeetingsView(QWidget):
     def refresh_list(self) -> None:
         with self.db.sessions() as session:
             rows = meetings.list_meetings(session)
-        self.list.clear()
-        for m in rows:
-            marker = {"open": "● open", "closed": "✔ closed", "imported": "⇩ imported"}[m["status"]]
-            item = QListWidgetItem(
-                f"{m['held_on']}   {m['region']} / {m['team'] or 'whole region'}   {marker}"
-                + (f"   capacity {m['capacity']}" if m["capacity"] is not None else "")
+        self.meeting_ids = [m["id"] for m in rows]
+        self.list.setRowCount(len(rows))
+        for n, m in enumerate(rows):
+            values = (
+                m["held_on"],
+                m["region"],
+                m["team"] or "whole region",
+                STATUS_TEXT[m["status"]],
+                "" if m["capacity"] is None else m["capacity"],
+                m["accepted"],
+                m["rejected"],
+                m["not_discussed"],
             )
-            item.setData(Qt.ItemDataRole.UserRole, m["id"])
-            self.list.addItem(item)
+            for col, value in enumerate(values):
+                self.list.setItem(n, col, QTableWidgetItem(str(value)))
 
     def show_home(self) -> None:
         self.refresh_list()
         self.stack.setCurrentIndex(0)
 
-    def _open_item(self, item: QListWidgetItem | None) -> None:
-        if item is not None:
-            self.open_meeting(int(item.data(Qt.ItemDataRole.UserRole)))
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < len(self.meeting_ids):
+            self.open_meeting(self.meeting_ids[row])
 
     def open_meeting(self, meeting_id: int) -> None:
         self.mode.open_meeting(meeting_id)

@@ -2,9 +2,12 @@
 
 The model holds only the ordered item ids of the current filter (an
 ``array('q')``, 8 bytes an item) from ``ranking.queue_ids``; the filtering and
-ordering happen in SQL. Display rows are fetched a page at a time with
-``ranking.rows`` when the view asks for them, into a small LRU cache (the
-approach of Anki's browser table model).
+ordering happen in SQL. The first ``FIRST_PAGE`` ids come at once (SQLite's
+top-N sort is far cheaper than sorting a million rows); the rest of the ids
+follow from a reader thread and are appended without resetting the view.
+Display rows are fetched a page at a time with ``ranking.rows`` when the view
+asks for them, into a small LRU cache (the approach of Anki's browser table
+model).
 """
 
 from __future__ import annotations
@@ -13,25 +16,27 @@ from array import array
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from triage import ranking
 from triage.db import Database
 from ui import labels
+from ui.tasks import Tasks
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1  # the intel_item.id of a row
 RowRole = Qt.ItemDataRole.UserRole + 2  # the whole display row (dict)
 
 PAGE = 200
 CACHE_ROWS = 4000
+FIRST_PAGE = 500
 
 # (key, header, tooltip)
 COLUMNS = (
     ("rank", "Rank", "Position in this filtered queue (1 = work first)"),
     ("bucket", "Bucket", "IPIC bucket 1-6 (1-4 high priority, 5-6 low)"),
     ("score", "Score", "Priority within the bucket: higher is worked first"),
-    ("age_days", "Age (days)", "Days since the Department received it"),
+    ("age_days", "Days old", "Days since the Department received it"),
     ("flags", "Flags", "Police coordination, safeguarding, stale, passed late, ..."),
     ("intel_id", "Intel ID", "Upstream reference"),
     ("region", "Region", ""),
@@ -52,25 +57,65 @@ def _row_item_id(row: dict[str, Any]) -> int | None:
 
 
 class IntelQueueModel(QAbstractTableModel):
-    def __init__(self, db: Database, parent=None) -> None:
+    # The whole filtered queue is known (not just its first page).
+    queue_complete = Signal(int)
+
+    def __init__(self, db: Database, tasks: Tasks | None = None, parent=None) -> None:
         super().__init__(parent)
         self.db = db
+        self.tasks = tasks
         self.ids = array("q")
+        self.complete = True
         self.filters: dict[str, Any] = {}
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._generation = 0
         self.show_harm = True
 
     # -- loading -----------------------------------------------------------------
 
     def set_filters(self, **filters: Any) -> None:
-        """Run the filtered, ordered id query in SQL and reset the view."""
+        """Run the filtered, ordered id query in SQL and reset the view.
+
+        With a task runner only the first page is read here; the full id list
+        is read on a reader thread and appended when it arrives.
+        """
         self.filters = {k: v for k, v in filters.items() if v not in (None, "", [], ())}
+        self._generation += 1
+        limit = FIRST_PAGE if self.tasks is not None else None
         with self.db.sessions() as session:
-            ids = ranking.queue_ids(session, **self.filters)
+            ids = ranking.queue_ids(session, limit=limit, **self.filters)
         self.beginResetModel()
         self.ids = array("q", ids)
         self._cache.clear()
         self.endResetModel()
+        self.complete = limit is None or len(ids) < limit
+        if self.complete:
+            self.queue_complete.emit(len(self.ids))
+            return
+        generation, filters = self._generation, dict(self.filters)
+
+        def read_all(_job) -> list[int]:
+            with self.db.sessions() as session:
+                return ranking.queue_ids(session, **filters)
+
+        self.tasks.read(read_all, on_done=lambda all_ids: self._append(generation, all_ids))
+
+    def _append(self, generation: int, all_ids: list[int]) -> None:
+        if generation != self._generation:
+            return  # the filter changed meanwhile; a newer read is on its way
+        shown = len(self.ids)
+        if list(all_ids[:shown]) != self.ids.tolist():
+            # The queue changed between the two reads: show the new one whole.
+            self.beginResetModel()
+            self.ids = array("q", all_ids)
+            self._cache.clear()
+            self.endResetModel()
+        elif len(all_ids) > shown:
+            self.beginInsertRows(QModelIndex(), shown, len(all_ids) - 1)
+            self.ids.extend(all_ids[shown:])
+            self.endInsertRows()
+        self.complete = True
+        self.queue_complete.emit(len(self.ids))
 
     def reload(self) -> None:
         self.set_filters(**self.filters)
@@ -155,7 +200,7 @@ class IntelQueueModel(QAbstractTableModel):
             return QBrush(QColor(labels.BUCKET_TINTS.get(bucket, "#ffffff")))
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "bucket":
-                return labels.bucket_text(values.get("bucket"))
+                return labels.BUCKET_MEANINGS.get(values.get("bucket"))
             if key == "summary":
                 return values.get("summary")
         if role == Qt.ItemDataRole.TextAlignmentRole and key in (

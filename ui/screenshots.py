@@ -86,9 +86,9 @@ def shoot(out: Path) -> list[Path]:
     mode.start_reject()
     grab("05-meeting-reject-reason")
     mode.cancel_reject()
-    mode.set_presenter(True)
+    mode.presenter_box.setChecked(True)
     grab("06-meeting-presenter-view")
-    mode.set_presenter(False)
+    mode.presenter_box.setChecked(False)
     view.show_home()
 
     bad = Path(os.environ["TRIAGE_HOME"]) / "weekly-extract.csv"
