@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import pickle
@@ -191,18 +190,34 @@ def test_planted_malicious_pickle_is_never_loaded(db, tmp_path, caplog):
 
 
 def _ranking_works_without_score(db):
-    if importlib.util.find_spec("triage.ranking") is None:
-        return  # the rules helper's ranking is not in this tree yet
     from triage import ranking
     from triage.ranking_models import IntelRank
 
-    try:
-        ranking.refresh(db)
-    except FileNotFoundError:
-        return  # no rule pack in this tree yet
+    run = ranking.refresh(db)
     with db.transaction() as session:
         rows = session.execute(select(IntelRank.bucket, IntelRank.harm_score)).all()
-    assert rows and all(score is None for _, score in rows)
+    assert run.items == len(rows) == 800 and all(score is None for _, score in rows)
+
+
+def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
+    from triage.cli import main
+
+    from triage.models import IntelItem
+
+    make_history(db, n=800)
+    with db.transaction() as session:  # some items still waiting for a decision
+        session.execute(update(IntelItem).where(IntelItem.id > 790).values(status="open"))
+    argv = ["--db", str(db.path), "rank", "intel", "--format", "json", "--limit", "5"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 5 and all(row["harm_score"] is None for row in rows)
+    result = _train(db, activate=True)  # trained with intel_rank present: rules_bucket used
+    assert "rules_bucket" in result.manifest["features"]["categorical"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 5 and all(0 <= row["harm_score"] <= 1 for row in rows)
+    explained = scoring.explain_items(db, [1])
+    assert rows and explained[1]["reasons"]
 
 
 def test_version_mismatch_or_foreign_location_is_refused(db, tmp_path):

@@ -74,7 +74,6 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
     compiled = compile_pack(pack, moment)
-    harm = _harm_scores(db, moment)
     params = dict(compiled.params, version=pack.version, ranked_at=sql_timestamp(clock.now()))
     with db.transaction() as session:
         connection = session.connection()
@@ -86,7 +85,13 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
             "ORDER BY item_id",
             params,
         )
-        if harm:
+        items = connection.exec_driver_sql("SELECT count(*) FROM intel_rank").scalar_one()
+    # Scored after the ranks are committed: the model reads this run's buckets
+    # (its rules_bucket feature), which an open write transaction would hide.
+    harm = _harm_scores(db, moment)
+    if harm:
+        with db.transaction() as session:
+            connection = session.connection()
             connection.exec_driver_sql(
                 "CREATE TEMP TABLE IF NOT EXISTS harm_in (item_id INTEGER PRIMARY KEY, s REAL)"
             )
@@ -98,7 +103,6 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
                 "UPDATE intel_rank SET harm_score = harm_in.s FROM harm_in "
                 "WHERE harm_in.item_id = intel_rank.item_id"
             )
-        items = connection.exec_driver_sql("SELECT count(*) FROM intel_rank").scalar_one()
     return RankRun(pack.version, int(items), time.perf_counter() - started, moment)
 
 
