@@ -1,0 +1,89 @@
+"""The statistics dashboard: shows the same cells as the core, and drills down into queues."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from test_stats_tasking import item, load, outcome
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+
+from ui.dashboard_view import DashboardView  # noqa: E402
+
+# The offscreen platform warns on show(); it says nothing about this widget.
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@pytest.fixture
+def view(db, qtbot):
+    rows = [item("SNI", bucket=2, received=datetime(2026, 10, 1, 9)) for _ in range(4)]
+    rows += [item("LSE", bucket=6, received=datetime(2026, 10, 2, 9)) for _ in range(3)]
+    load(
+        db,
+        rows,
+        [
+            outcome(rows[0]["id"], "accepted", date(2026, 10, 8)),
+            outcome(rows[1]["id"], "rejected", date(2026, 10, 8)),
+            outcome(rows[4]["id"], "accepted", date(2026, 10, 8)),
+        ],
+    )
+    widget = DashboardView(db)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 900)
+    widget.refresh()
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def cell_text(panel, row: int, title: str) -> str:
+    column = [panel.grid.horizontalHeaderItem(c).text() for c in range(panel.grid.columnCount())]
+    return panel.grid.item(row, column.index(title)).text()
+
+
+def test_figure9_cells_match_the_core(view):
+    panel = view.panels["figure9"]
+    regions = [panel.grid.item(r, 0).text() for r in range(panel.grid.rowCount())]
+    assert regions == ["London and South East", "Scotland and Northern Ireland", "All regions"]
+    assert cell_text(panel, 1, "Total intelligence received") == "4"
+    assert cell_text(panel, 1, "High (buckets 1-4): % accepted") == "25%"
+    assert cell_text(panel, 1, "High (buckets 1-4): % not discussed") == "50%"
+    assert cell_text(panel, 0, "Low (buckets 5-6): % accepted") == "33%"
+
+
+def test_clicking_a_cell_opens_the_matching_queue(view, qtbot):
+    panel = view.panels["figure9"]
+    titles = [panel.grid.horizontalHeaderItem(c).text() for c in range(panel.grid.columnCount())]
+    column = titles.index("Low (buckets 5-6): % not discussed")
+    panel.grid.scrollToItem(panel.grid.item(0, column))
+    rect = panel.grid.visualItemRect(panel.grid.item(0, column))
+    with qtbot.waitSignal(view.drill_down_requested) as signal:
+        qtbot.mouseClick(panel.grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert signal.args[0] == {"region": "LSE", "buckets": [5, 6], "statuses": ["open"]}
+
+
+def test_clicking_a_bar_opens_the_matching_queue(view, qtbot):
+    chart = view.panels["figure9"].chart
+    view.tabs.setCurrentIndex(0)
+    view.panels["figure9"].grid.scrollTo(view.panels["figure9"].grid.model().index(0, 0))
+    chart.repaint()
+    rect, row, key = next(b for b in chart.bars if b[1] == 1 and b[2] == "high_not_discussed_pct")
+    with qtbot.waitSignal(view.drill_down_requested) as signal:
+        point = rect.center().toPoint()
+        qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+    assert signal.args[0] == {"region": "SNI", "buckets": [1, 2, 3, 4], "statuses": ["open"]}
+
+
+def test_region_filter_and_refresh_after_new_data(view, db):
+    view.region_box.setCurrentIndex(view.region_box.findData("SNI"))
+    panel = view.panels["figure9"]
+    assert panel.grid.rowCount() == 1
+    load(db, [item("SNI", bucket=1, received=datetime(2026, 10, 3, 9))], [])
+    view.refresh()
+    assert cell_text(panel, 0, "Total intelligence received") == "5"
+    em_panel = view.panels["figure14"]
+    assert em_panel.grid.item(em_panel.grid.rowCount() - 1, 0).text() == "TOTAL"
