@@ -22,8 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from triage import clock, paths
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
@@ -49,7 +47,8 @@ def make_engine(path: Path) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    # Alembic reads env.py and versions/*.py from disk; frozen, they are bundled data.
+    config.set_main_option("script_location", str(paths.bundled("triage", "migrations")))
     config.attributes["engine"] = engine
     return config
 
