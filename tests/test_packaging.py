@@ -1,0 +1,204 @@
+"""Packaging checks that need no build (the real build runs in .ci/run).
+
+The spec is executed with PyInstaller's build steps replaced by recorders, so
+what it would bundle can be checked in a second; a bundle's layout is then
+rebuilt from that list in a temporary folder and used "frozen" (``sys._MEIPASS``
+set) to create a database and load the rules, as the packaged app does.
+"""
+
+from __future__ import annotations
+
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage import paths
+from triage.db import head_revision, open_database, schema_revision
+from triage.rules.pack import load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "packaging" / "triage-desk.spec"
+HOOK = ROOT / "packaging" / "hooks" / "hook-PySide6.QtGui.py"
+QT_TRANSLATION = "PySide6/Qt/translations/qt_de.qm"
+
+pytest.importorskip("PyInstaller", reason="packaging extra not installed")
+
+
+class Recorder:
+    """Stands in for one of PyInstaller's build targets, keeping its arguments."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.args, self.kwargs = args, kwargs
+        # Analysis results the spec reads: TOC entries are (name in bundle, source, type),
+        # with a Qt translation as PyInstaller's QtCore hook would add.
+        self.datas = [
+            (str(Path(folder) / name), str(file), "DATA")
+            for source, folder in kwargs.get("datas", [])
+            for name, file in files_in(Path(source))
+        ] + [(QT_TRANSLATION, "/qt/translations/qt_de.qm", "DATA")]
+        self.binaries, self.pure, self.scripts = [], [], []
+
+
+def files_in(source: Path) -> list[tuple[Path, Path]]:
+    """(name under the target folder, file) for a data entry; a folder is copied whole."""
+    if source.is_file():
+        return [(Path(source.name), source)]
+    return [(p.relative_to(source), p) for p in sorted(source.rglob("*")) if p.is_file()]
+
+
+def run_spec(root: Path) -> dict:
+    """Execute the spec as if it lived in ``root/packaging``; return its globals."""
+    built: dict[str, list[Recorder]] = {}
+
+    def target(kind: str):
+        def make(*args, **kwargs) -> Recorder:
+            built.setdefault(kind, []).append(Recorder(*args, **kwargs))
+            return built[kind][-1]
+
+        return make
+
+    names = {kind: target(kind) for kind in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
+    result = runpy.run_path(str(SPEC), init_globals={"SPECPATH": str(root / "packaging"), **names})
+    result["built"] = built
+    return result
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return run_spec(ROOT)
+
+
+def bundled_files(spec: dict) -> dict[str, Path]:
+    """Path in the bundle -> source file, for the data files the spec lists."""
+    analysis = spec["built"]["Analysis"][0]
+    return {Path(name).as_posix(): Path(source) for name, source, _kind in analysis.datas}
+
+
+def test_spec_bundles_rules_icons_and_migrations(spec):
+    files = bundled_files(spec)
+    for source in (ROOT / "rules").rglob("*"):
+        if source.is_file():
+            assert files[source.relative_to(ROOT).as_posix()] == source
+    assert "ui/icons/triage.png" in files
+    assert "triage/migrations/env.py" in files
+    assert "triage/migrations/script.py.mako" in files
+    for version in (ROOT / "triage" / "migrations" / "versions").glob("0*.py"):
+        assert f"triage/migrations/versions/{version.name}" in files
+    assert "triage/migrations/autogen.py" not in files  # a developer tool
+    # Package metadata, so triage.__version__ is the package's version when frozen.
+    assert [name for name in files if re.fullmatch(r"triage-[^/]+\.dist-info/METADATA", name)]
+
+
+def test_spec_takes_only_small_text_files_from_models(tmp_path):
+    for folder in ("rules/intel", "ui/icons", "triage/migrations/versions", "models/cards"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name in ("rules/intel/buckets.toml", "ui/icons/triage.png", "triage/migrations/env.py"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "triage/migrations/script.py.mako").write_text("x")
+    (tmp_path / "triage/migrations/versions/0001_initial.py").write_text("x")
+    (tmp_path / "models/README.md").write_text("what the models folder holds")
+    (tmp_path / "models/cards/harm-v1.json").write_text("{}")
+    (tmp_path / "models/harm-v1.joblib").write_bytes(b"\x80\x04 pickled model")
+    (tmp_path / "models/cards/huge.json").write_bytes(b"{" + b" " * 1_100_000 + b"}")
+
+    data = spec_data_files(tmp_path)
+
+    assert ("models/README.md", "models") in data
+    assert ("models/cards/harm-v1.json", "models/cards") in data
+    assert not [source for source, _folder in data if "joblib" in source or "huge" in source]
+    assert ("rules/intel/buckets.toml", "rules/intel") in data
+
+
+def spec_data_files(root: Path) -> list[tuple[str, str]]:
+    listed = run_spec(root)["data_files"]()
+    return [
+        (Path(source).relative_to(root).as_posix(), Path(folder).as_posix())
+        for source, folder in listed
+    ]
+
+
+def test_spec_names_one_app_and_leaves_out_unused_modules(spec):
+    (exe,) = spec["built"]["EXE"]
+    assert exe.kwargs["name"] == "triage-desk"
+    (analysis,) = spec["built"]["Analysis"]
+    assert analysis.args[0] == [str(ROOT / "packaging" / "triage_desk.py")]
+    assert str(ROOT / "packaging" / "hooks") in analysis.kwargs["hookspath"]
+    excludes = set(analysis.kwargs["excludes"])
+    assert {"PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "tkinter"} <= excludes
+    assert not excludes & {"PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "pandas"}
+    hidden = set(analysis.kwargs["hiddenimports"])
+    # Imported by name at run time, so PyInstaller's analysis cannot see them.
+    assert {"ui.em_view", "ui.main_window", "triage.commands.database"} <= hidden
+    assert not [name for name in hidden if name.startswith("triage.migrations")]
+
+
+def test_spec_drops_qt_translations(spec):
+    files = bundled_files(spec)
+    assert QT_TRANSLATION not in files  # the UI is English only
+    assert "rules/intel/buckets.toml" in files
+
+
+def test_frozen_layout_migrates_a_database_and_loads_the_rules(spec, tmp_path, monkeypatch):
+    bundle = tmp_path / "_internal"
+    for name, source in bundled_files(spec).items():
+        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, bundle / name)
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+
+    assert paths.bundled("rules", "intel") == bundle / "rules" / "intel"
+    assert paths.bundled("ui", "icons", "triage.png").is_file()
+    pack = load_pack()
+    assert pack.folder == bundle / "rules" / "intel"
+
+    db = open_database(tmp_path / "laptop.sqlite")
+    try:
+        assert schema_revision(db.engine) == head_revision(db.engine) is not None
+    finally:
+        db.close()
+
+
+def test_frozen_layout_without_migrations_fails_clearly(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "empty"), raising=False)
+    with pytest.raises(Exception, match="migrations"):
+        open_database(tmp_path / "laptop.sqlite")
+
+
+def test_qt_hook_keeps_platform_plugins_and_drops_unused_ones(monkeypatch):
+    import PyInstaller.utils.hooks.qt as qt_hooks
+
+    plugins = "PySide6/Qt/plugins"
+    collected = [
+        ("/qt/plugins/platforms/libqxcb.so", f"{plugins}/platforms"),
+        ("/qt/plugins/platforms/libqoffscreen.so", f"{plugins}/platforms"),
+        ("C:/qt/plugins/platforms/qwindows.dll", f"{plugins}/platforms"),
+        ("/qt/plugins/platforms/libqcocoa.dylib", f"{plugins}/platforms"),
+        ("/qt/plugins/platforms/libqeglfs.so", f"{plugins}/platforms"),
+        ("/qt/plugins/platformthemes/libqgtk3.so", f"{plugins}/platformthemes"),
+        ("/qt/plugins/imageformats/libqsvg.so", f"{plugins}/imageformats"),
+        ("/qt/plugins/imageformats/libqjpeg.so", f"{plugins}/imageformats"),
+        ("/qt/lib/libQt6Gui.so.6", "PySide6/Qt/lib"),
+    ]
+    monkeypatch.setattr(qt_hooks, "add_qt6_dependencies", lambda _hook: ([], collected, []))
+
+    kept = [Path(source).name for source, _folder in runpy.run_path(str(HOOK))["binaries"]]
+
+    assert kept == [
+        "libqxcb.so", "libqoffscreen.so", "qwindows.dll", "libqcocoa.dylib", "libqjpeg.so",
+        "libQt6Gui.so.6",
+    ]  # fmt: skip
+
+
+def test_entry_point_runs_the_cli_on_request():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "triage_desk.py"), "cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("triage ")
