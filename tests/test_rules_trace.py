@@ -82,18 +82,18 @@ def assert_batch_matches_trace(db, as_of: datetime) -> int:
     with db.transaction() as session:
         stored = session.scalars(select(IntelRank)).all()
         for rank in stored:
-            found = trace.Evaluator(pack, as_of).evaluate(
-                trace.load_item(session, rank.item_id, as_of)
-            )
-            assert (found["bucket"], found["bucket_rule"]) == (rank.bucket, rank.bucket_rule)
-            assert abs(found["score"] - rank.score) < 1e-9, (found["score"], rank.score)
+            item = trace.load_item(session, rank.item_id, as_of)
+            found = trace.Evaluator(pack, as_of).evaluate(item)
+            where = (item["intel_id"], item["received_at"], as_of)
+            assert (found["bucket"], found["bucket_rule"]) == (rank.bucket, rank.bucket_rule), where
+            assert abs(found["score"] - rank.score) < 1e-9, (found["score"], rank.score, where)
             assert found["flags"] == vocab.split_list(rank.flags)
             assert (found["stale"], found["age_days"]) == (rank.stale, rank.age_days)
     return len(stored)
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from triage.models import Base
+from triage.models import Base, IntelItem
 
 
 class IntelRank(Base):
@@ -42,3 +51,13 @@ class IntelRank(Base):
     # (bucket, score) made that 3x slower while queues filtered by region or
     # team sort their (much smaller) share anyway (docs/benchmarks.md).
     __table_args__ = (CheckConstraint("bucket BETWEEN 1 AND 6", name="bucket_range"),)
+
+
+# Corroboration counts ("other items about the same subject / premises,
+# received by the ranking instant") are range counts on these two indexes of
+# intel_item, for the whole-database ranking and the single-item trace alike
+# (triage.rules.engine.corroboration_count). Kept here, beside the ranking
+# that needs them.
+_item = IntelItem.__table__
+Index("ix_intel_subject_received", _item.c.subject_ref, _item.c.received_at)
+Index("ix_intel_premises_received", _item.c.postcode, _item.c.business_name, _item.c.received_at)

@@ -31,6 +31,13 @@ def epoch(moment: datetime) -> int:
     return calendar.timegm(moment.timetuple())
 
 
+def _secs(column: str) -> str:
+    """Whole seconds of a stored datetime. The text is cut to seconds first:
+    SQLite rounds fractions to milliseconds (.999999 becomes the next second),
+    Python's ``epoch`` truncates, and the two must agree."""
+    return f"unixepoch(substr({column}, 1, 19))"
+
+
 def whole_days(seconds: int) -> int:
     """Whole days in a span of seconds, truncated toward zero (SQLite ``/``)."""
     days = abs(seconds) // 86400
@@ -149,7 +156,7 @@ class _Compiler:
         if f.type == "pass_on":
             late = (
                 "(i.passed_at IS NOT NULL AND "
-                f"unixepoch(i.passed_at) - unixepoch(i.received_at) > {int(f.hours * 3600)})"
+                f"{_secs('i.passed_at')} - {_secs('i.received_at')} > {int(f.hours * 3600)})"
             )
             return "0.0", late
         # present
@@ -163,15 +170,29 @@ class _Compiler:
         limit = fresh[0].stale_after_days
         # A re-check done by the ranking instant, within the stale age, clears it.
         rechecked = (
-            "(i.rechecked_at IS NOT NULL AND unixepoch(i.rechecked_at) <= :as_of_epoch "
-            f"AND (:as_of_epoch - unixepoch(i.rechecked_at)) / 86400 <= {limit})"
+            f"(i.rechecked_at IS NOT NULL AND {_secs('i.rechecked_at')} <= :as_of_epoch "
+            f"AND (:as_of_epoch - {_secs('i.rechecked_at')}) / 86400 <= {limit})"
         )
         return f"(i.age_days > {limit} AND NOT {rechecked})"
 
 
-# Same premises: same postcode (the importer writes it in one form, "E1 6AN")
-# and the same business name up to case and surrounding spaces.
-PREMISES_KEY = "{p} || '|' || lower(trim({b}))"
+# Corroboration: other items about the same subject (subject_ref) or the same
+# premises (same postcode and business name: the importer writes postcodes in
+# one form and strips cells) received by the ranking instant.
+# Each is a range count on an index of ``triage.ranking_models``; the
+# single-item trace runs the same query.
+_KEYS = {"subject": ("subject_ref",), "premises": ("postcode", "business_name")}
+
+
+def corroboration_count(by: str, item: str) -> str:
+    """SQL for how many other items share ``item``'s key (NULL when it has none)."""
+    keys = _KEYS[by]
+    present = " AND ".join(_present(f"{item}.{col}") for col in keys)
+    same = " AND ".join(f"o.{col} = {item}.{col}" for col in keys)
+    return (
+        f"(CASE WHEN {present} THEN (SELECT count(*) FROM intel_item o WHERE {same} "
+        f"AND o.received_at <= :as_of) - ({item}.received_at <= :as_of) END)"
+    )
 
 
 def compile_pack(pack: Pack, as_of: datetime, where: str = "1") -> CompiledPack:
@@ -194,33 +215,19 @@ def compile_pack(pack: Pack, as_of: datetime, where: str = "1") -> CompiledPack:
     bucket_of = " ".join(f"WHEN {n} THEN {r.bucket}" for n, r in enumerate(rules))
     rule_of = " ".join(f"WHEN {n} THEN {_lit(r.id)}" for n, r in enumerate(rules))
     uses = {f.by for f in pack.factors if f.type == "corroboration"}
-    joins, counts = [], []
-    premises = PREMISES_KEY.format(p="i.postcode", b="i.business_name")
-    if "subject" in uses:
-        joins.append(
-            "LEFT JOIN (SELECT subject_ref AS k, sum(received_at <= :as_of) AS n FROM intel_item "
-            "WHERE subject_ref IS NOT NULL AND trim(subject_ref) != '' GROUP BY subject_ref) s "
-            "ON s.k = i.subject_ref"
-        )
-        counts.append("s.n - (i.received_at <= :as_of) AS subject_others")
-    if "premises" in uses:
-        inner = PREMISES_KEY.format(p="postcode", b="business_name")
-        joins.append(
-            f"LEFT JOIN (SELECT {inner} AS k, sum(received_at <= :as_of) AS n FROM intel_item "
-            "WHERE postcode IS NOT NULL AND trim(postcode) != '' AND business_name IS NOT NULL "
-            f"AND trim(business_name) != '' GROUP BY k) p ON p.k = {premises}"
-        )
-        counts.append("p.n - (i.received_at <= :as_of) AS premises_others")
+    counts = [f"{corroboration_count(by, 'i')} AS {by}_others" for by in sorted(uses)]
     inner = ", ".join(
         [
             "i.*",
             f"{c.rule_index()} AS rule_idx",
-            "(:as_of_epoch - unixepoch(i.received_at)) / 86400 AS age_days",
+            f"(:as_of_epoch - {_secs('i.received_at')}) / 86400 AS age_days",
             *counts,
         ]
     )
     # The inner query adds the matched rule, the age and the corroboration
     # counts to each item row; the outer one turns them into the stored columns.
+    # OFFSET stops SQLite flattening the two into one, which would evaluate
+    # the rule chain and the counts once per use instead of once per item.
     sql = f"""
 SELECT i.id AS item_id,
        CASE i.rule_idx {bucket_of} END AS bucket,
@@ -229,7 +236,7 @@ SELECT i.id AS item_id,
        nullif(';' || {flag_sql or "''"}, ';') AS flags,
        {c.stale()} AS stale,
        i.age_days AS age_days
-FROM (SELECT {inner} FROM intel_item i {" ".join(joins)} WHERE {where}) i
+FROM (SELECT {inner} FROM intel_item i WHERE {where} LIMIT -1 OFFSET 0) i
 """
     params = {"as_of": sql_timestamp(as_of), "as_of_epoch": epoch(as_of)}
     return CompiledPack(sql=sql, params=params)

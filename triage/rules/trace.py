@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from triage import clock, vocab
 from triage.models import IntelItem
-from triage.rules.engine import epoch, whole_days
+from triage.rules.engine import corroboration_count, epoch, sql_timestamp, whole_days
 from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
 
 MATCHED, NOT_MATCHED, NOT_EVALUATED = "matched", "not matched", "not evaluated"
@@ -278,23 +277,17 @@ def load_item(session: Session, item_id: int, as_of: datetime) -> dict[str, Any]
         return None
     item = {name: getattr(row, name) for name in ITEM_FIELDS}
     item.update(item_id=row.id, intel_id=row.intel_id, upstream_bucket=row.upstream_bucket)
-    cutoff = IntelItem.received_at <= as_of
-    others = select(func.count()).where(IntelItem.id != row.id, cutoff)
-    item["subject_others"] = (
-        None
-        if missing("subject_ref", row.subject_ref)
-        else session.scalar(others.where(IntelItem.subject_ref == row.subject_ref))
-    )
-    if missing("postcode", row.postcode) or missing("business_name", row.business_name):
-        item["premises_others"] = None
-    else:
-        item["premises_others"] = session.scalar(
-            others.where(
-                IntelItem.postcode == row.postcode,
-                func.lower(func.trim(IntelItem.business_name))
-                == func.lower(func.trim(row.business_name)),
-            )
+    # The same SQL as the batch evaluator, for this one row.
+    counts = ", ".join(f"{corroboration_count(by, 'i')} AS {by}" for by in ("subject", "premises"))
+    found = (
+        session.connection()
+        .exec_driver_sql(
+            f"SELECT {counts} FROM intel_item i WHERE i.id = :id",
+            {"id": row.id, "as_of": sql_timestamp(as_of)},
         )
+        .one()
+    )
+    item["subject_others"], item["premises_others"] = found
     return item
 
 
