@@ -201,7 +201,7 @@ def main() -> None:
     model = scoring.load_model(db)
     with db.engine.connect() as connection:
         began = time.perf_counter()
-        items = features.scoring_frame(connection, as_of=datetime(2026, 11, 20, 9))
+        items = scoring.rows_for(model, connection, as_of=datetime(2026, 11, 20, 9))
         frame_s = time.perf_counter() - began
     began = time.perf_counter()
     scoring.predict(model, items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def test_logistic_reasons_add_up_to_the_log_odds(db):
     _train(db, classifier="logistic", activate=True)
     model = scoring.load_model(db)
     with db.engine.connect() as connection:
-        frame = features.scoring_frame(connection, as_of=features.pd.Timestamp("2026-11-20"))
+        frame = scoring.rows_for(model, connection, as_of=datetime(2026, 11, 20))
     reasons = scoring.contributions(model, frame.head(5), top=len(model.spec.names))
     p = scoring.predict(model, frame.head(5))
     calibrated = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0]
@@ -201,7 +202,6 @@ def _ranking_works_without_score(db):
 
 def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
     from triage.cli import main
-
     from triage.models import IntelItem
 
     make_history(db, n=800)
@@ -308,13 +308,28 @@ def test_corroboration_counts_only_other_items_known_at_decision(db):
         )
     with db.engine.connect() as connection:
         trained = features.training_frame(connection)
-        scored = features.scoring_frame(connection, as_of=datetime(2025, 3, 15))
+        spec = features.default_spec(with_bucket=False)
+        scored = features.scoring_frame(
+            connection, spec, features.fit_limits(trained, spec), as_of=datetime(2025, 3, 15)
+        )
     # Item 2 decided on 15 March: item 1 was known, item 3 (20 March) was not.
     assert trained.loc[0, "corroboration_subject"] == 1
     assert trained.loc[0, "corroboration_postcode"] == 1
     assert trained.loc[0, "days_to_decision"] == pytest.approx(5)
     assert (trained.loc[0, "flag_weapon"], trained.loc[0, "flag_drugs"]) == (1, 1)
     assert trained.loc[0, "flag_fno"] == 0 and trained.loc[0, "target"] == 1
+    assert trained.loc[0, "whereabouts"] == "unknown"  # blank is unknown, not a value
     by_item = scored.set_index("item_id")
     assert by_item["corroboration_subject"].to_dict() == {1: 1, 2: 1, 3: 2}
     assert by_item["corroboration_postcode"].to_dict() == {1: 1, 2: 1, 3: 0}
+    # Scoring a few items counts over the whole table, as scoring them all does.
+    with db.engine.connect() as connection:
+        some = features.scoring_frame(
+            connection,
+            spec,
+            features.fit_limits(trained, spec),
+            as_of=datetime(2025, 3, 15),
+            item_ids=[1, 3],
+        ).set_index("item_id")
+    assert some["corroboration_subject"].to_dict() == {1: 1, 3: 2}
+    assert some["corroboration_postcode"].to_dict() == {1: 1, 3: 0}

@@ -137,68 +137,100 @@ def has_ranking(connection: Connection) -> bool:
     return connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM intel_rank)").scalar_one() == 1
 
 
-def _flag_bits() -> str:
-    return " + ".join(
-        f"(instr(coalesce(i.harm_flags, ''), ';{flag};') > 0) * {1 << bit}"
-        for bit, flag in enumerate(vocab.HARM_FLAGS)
-    )
-
-
-# Item columns read for features, derived in SQL where that returns numbers
-# instead of text (a million rows cross into Python several times faster).
-# Nationality is read separately and only for the fairness report
-# (``group_labels``), never into this frame.
-_ITEM_COLUMNS = f"""
-    i.id AS item_id, julianday(i.received_at) AS received_jd,
-    CASE WHEN i.passed_at IS NULL THEN NULL
-         ELSE (julianday(i.passed_at) - julianday(i.received_at)) * 24 <= 48 END AS passed_48h,
-    i.source_type, i.grade_source, i.grade_intel, i.grade_handling, i.subject_named,
-    i.whereabouts, (i.business_name IS NOT NULL AND trim(i.business_name) != '') AS business_named,
-    i.sector, i.persons_estimated, i.allegation, {_flag_bits()} AS flag_bits,
-    (i.campaign IS NOT NULL AND i.campaign != '') AS campaign_linked,
-    (i.em_case_id IS NOT NULL) AS em_linked, i.upstream_bucket
-"""
+# Each feature as one SQL expression over the item ``i`` (and the ranking ``r``),
+# shared by training and scoring so the two can never compute it differently.
+# ``{decided}`` is the julian day of the decision: the meeting date when
+# training, the ranking instant when scoring. Nationality and gender appear
+# nowhere here; they are read separately, only for the fairness report.
+NUMERIC_SQL = {
+    "grade_source": "i.grade_source",
+    "persons_estimated": "i.persons_estimated",
+    "days_to_decision": "max(0.0, {decided} - julianday(i.received_at))",
+    "business_named": "(i.business_name IS NOT NULL AND trim(i.business_name) != '')",
+    "campaign_linked": "(i.campaign IS NOT NULL AND i.campaign != '')",
+    "em_linked": "(i.em_case_id IS NOT NULL)",
+    **{
+        f"flag_{flag}": f"(instr(coalesce(i.harm_flags, ''), ';{flag};') > 0)"
+        for flag in vocab.HARM_FLAGS
+    },
+}
+CATEGORY_SQL = {
+    "source_type": f"coalesce(i.source_type, '{MISSING}')",
+    "grade_intel": f"coalesce(i.grade_intel, '{MISSING}')",
+    "grade_handling": f"coalesce(i.grade_handling, '{MISSING}')",
+    "subject_named": (
+        f"CASE WHEN i.subject_named IS NULL THEN '{MISSING}' "
+        "WHEN i.subject_named THEN 'yes' ELSE 'no' END"
+    ),
+    "whereabouts": f"coalesce(i.whereabouts, '{MISSING}')",
+    "sector": f"coalesce(lower(trim(i.sector)), '{MISSING}')",
+    "allegation": f"coalesce(i.allegation, '{MISSING}')",
+    "passed_within_48h": (
+        f"CASE WHEN i.passed_at IS NULL THEN '{MISSING}' "
+        "WHEN (julianday(i.passed_at) - julianday(i.received_at)) * 24 <= 48 THEN 'yes' "
+        "ELSE 'no' END"
+    ),
+    BUCKET_FEATURE: f"coalesce(CAST(r.bucket AS TEXT), '{MISSING}')",
+}
+# Corroboration keys: the smallest item id sharing the subject / postcode, an
+# integer found by index lookup (no text crosses into Python).
+KEY_SQL = {
+    "subject": "(SELECT min(k.id) FROM intel_item k WHERE k.subject_ref = i.subject_ref)",
+    "postcode": "(SELECT min(k.id) FROM intel_item k WHERE k.postcode = i.postcode)",
+}
+CORROBORATION = {"subject": "corroboration_subject", "postcode": "corroboration_postcode"}
+assert set(NUMERIC) == set(NUMERIC_SQL) | set(CORROBORATION.values())
+assert set(CATEGORICAL) | {BUCKET_FEATURE} == set(CATEGORY_SQL)
 
 # How SQLAlchemy stores a DateTime in SQLite, so text comparison is exact.
 _STORED = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def _query(connection: Connection, sql: str, params: Sequence | dict = ()) -> pd.DataFrame:
-    # The DB-API cursor straight into pandas, skipping SQLAlchemy's Row
-    # objects: a million rows in seconds.
+def _cursor(connection: Connection, sql: str, params: Sequence | dict = ()):
+    # The DB-API cursor, skipping SQLAlchemy's Row objects: a million rows
+    # cross into Python in seconds.
     cursor = connection.connection.cursor()
+    cursor.execute(sql, params)
+    return cursor
+
+
+def _query(connection: Connection, sql: str, params: Sequence | dict = ()) -> pd.DataFrame:
+    cursor = _cursor(connection, sql, params)
     try:
-        cursor.execute(sql, params)
         columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
     finally:
         cursor.close()
-    return pd.DataFrame(rows, columns=columns)
 
 
-def _rank_sql(connection: Connection) -> tuple[bool, str, str]:
-    ranked = has_ranking(connection)
-    if not ranked:
-        return False, "", ""
-    return True, "LEFT JOIN intel_rank r ON r.item_id = i.id", ", r.bucket AS rules_bucket"
+def _rank_join(ranked: bool) -> str:
+    return "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
 
 
 def training_frame(connection: Connection) -> pd.DataFrame:
-    """One row per accepted outcome with a result: features, target, dates.
+    """One row per accepted outcome with a result: raw features, target, dates.
 
-    Columns: the features of ``default_spec``, ``target`` (0/1), ``result``,
+    Categorical features are text here (``encode`` turns them into codes once
+    the training levels are known). Also: ``target`` (0/1), ``result``,
     ``meeting_date`` (datetime64), ``item_id``, ``outcome_id``,
-    ``upstream_bucket`` and, when ranked, ``rules_bucket`` (for the rules-only
-    baseline).
+    ``upstream_bucket`` and, when ranked, ``rules_bucket`` (the rules-only
+    baseline reads it).
     """
-    ranked, rank_join, rank_cols = _rank_sql(connection)
+    ranked = has_ranking(connection)
+    spec = default_spec(ranked)
     accepted = "o.decision = 'accepted' AND o.result IS NOT NULL"
+    decided = "julianday(o.meeting_date)"
+    numeric = ", ".join(
+        f"{NUMERIC_SQL[n].format(decided=decided)} AS {n}" for n in spec.numeric if n in NUMERIC_SQL
+    )
+    categorical = ", ".join(f"{CATEGORY_SQL[n]} AS {n}" for n in spec.categorical)
     frame = _query(
         connection,
         f"""
-        SELECT o.id AS outcome_id, o.meeting_date, julianday(o.meeting_date) AS decided_jd,
-               o.result, i.subject_ref, i.postcode, {_ITEM_COLUMNS} {rank_cols}
-          FROM tasking_outcome o JOIN intel_item i ON i.id = o.item_id {rank_join}
+        SELECT o.id AS outcome_id, i.id AS item_id, o.meeting_date, o.result, i.upstream_bucket,
+               {decided} AS decided_jd, julianday(i.received_at) AS received_jd,
+               i.subject_ref, i.postcode, {numeric}, {categorical}
+          FROM tasking_outcome o JOIN intel_item i ON i.id = o.item_id {_rank_join(ranked)}
          WHERE {accepted}
          ORDER BY o.meeting_date, o.id
         """,
@@ -210,12 +242,14 @@ def training_frame(connection: Connection) -> pd.DataFrame:
             f"WHERE {column} IN (SELECT i.{column} FROM tasking_outcome o "
             f"JOIN intel_item i ON i.id = o.item_id WHERE {accepted})",
         )
-        frame[f"corroboration_{kind}"] = _count_before(
+        frame[CORROBORATION[kind]] = _count_before(
             known["key"], known["jd"], frame[column], frame["decided_jd"], frame["received_jd"]
-        )
+        ).astype(float)
+    for name in spec.numeric:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame["meeting_date"] = pd.to_datetime(frame["meeting_date"])
     frame["target"] = frame["result"].isin(HARM_RESULTS).astype(np.int8)
-    return _derive(frame, ranked)
+    return frame
 
 
 def _count_before(
@@ -252,73 +286,87 @@ def _count_before(
     return result
 
 
-def scoring_frame(
-    connection: Connection, *, as_of: datetime, item_ids: Sequence[int] | None = None
-) -> pd.DataFrame:
-    """Feature rows for items (all, or ``item_ids``) as if decided at ``as_of``.
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
-    Corroboration counts the items on the same subject or postcode received
-    before ``as_of`` (over the whole table, whichever items are scored), less
-    the item itself.
+
+def _code_sql(name: str, levels: list[str]) -> str:
+    """SQL giving a categorical feature's code: its index in ``levels``, else len."""
+    if not levels:
+        return str(0)
+    whens = " ".join(f"WHEN {_quote(v)} THEN {i}" for i, v in enumerate(levels))
+    return f"CASE {CATEGORY_SQL[name]} {whens} ELSE {len(levels)} END"
+
+
+def scoring_frame(
+    connection: Connection,
+    spec: FeatureSpec,
+    limits: dict[str, dict[str, list]],
+    *,
+    as_of: datetime,
+    item_ids: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Encoded feature rows (``item_id`` + ``spec.names``) for items as if decided at ``as_of``.
+
+    Everything is computed in SQL as numbers (categories as their training
+    codes), fetched straight into one float array: a million items in a few
+    seconds. Corroboration counts the items on the same subject or postcode
+    received before ``as_of`` over the whole table, less the item itself.
     """
-    ranked, rank_join, rank_cols = _rank_sql(connection)
+    cutoff = as_of.strftime(_STORED)
+    decided = "julianday(:cutoff)"
+    numeric = [n for n in spec.numeric if n in NUMERIC_SQL]
+    columns = (
+        ["item_id", "received_jd", "decided_jd", "key_subject", "key_postcode"]
+        + numeric
+        + list(spec.categorical)
+    )
+    expressions = (
+        ["i.id", "julianday(i.received_at)", decided, KEY_SQL["subject"], KEY_SQL["postcode"]]
+        + [NUMERIC_SQL[n].format(decided=decided) for n in numeric]
+        + [_code_sql(n, limits["levels"].get(n, [])) for n in spec.categorical]
+    )
     where = ""
     if item_ids is not None:
-        ids = ",".join(str(int(i)) for i in item_ids) or "NULL"
-        where = f"WHERE i.id IN ({ids})"
-    cutoff = as_of.strftime(_STORED)
-    frame = _query(
+        where = "WHERE i.id IN (" + (",".join(str(int(i)) for i in item_ids) or "NULL") + ")"
+    cursor = _cursor(
         connection,
-        f"""
-        SELECT {_ITEM_COLUMNS} {rank_cols}, julianday(:cutoff) AS decided_jd,
-               coalesce(cs.n, 0) - (i.subject_ref IS NOT NULL AND i.received_at < :cutoff)
-                   AS corroboration_subject,
-               coalesce(cp.n, 0) - (i.postcode IS NOT NULL AND i.received_at < :cutoff)
-                   AS corroboration_postcode
-          FROM intel_item i {rank_join}
-          LEFT JOIN (SELECT subject_ref, count(*) AS n FROM intel_item
-                      WHERE subject_ref IS NOT NULL AND received_at < :cutoff
-                      GROUP BY subject_ref) cs ON cs.subject_ref = i.subject_ref
-          LEFT JOIN (SELECT postcode, count(*) AS n FROM intel_item
-                      WHERE postcode IS NOT NULL AND received_at < :cutoff
-                      GROUP BY postcode) cp ON cp.postcode = i.postcode
-          {where}
-         ORDER BY i.id
-        """,
+        f"SELECT {', '.join(expressions)} FROM intel_item i "
+        f"{_rank_join(BUCKET_FEATURE in spec.categorical)} {where} ORDER BY i.id",
         {"cutoff": cutoff},
     )
-    return _derive(frame, ranked)
-
-
-def _derive(frame: pd.DataFrame, ranked: bool) -> pd.DataFrame:
-    """Turn queried columns into model inputs (vectorised, no per-row Python)."""
-    days = frame["decided_jd"].astype(float) - frame["received_jd"].astype(float)
-    frame["days_to_decision"] = days.clip(lower=0)
-    passed = frame["passed_48h"]
-    frame["passed_within_48h"] = np.where(
-        passed.isna(), MISSING, np.where(passed == 1, "yes", "no")
-    )
-    bits = frame["flag_bits"].fillna(0).astype(np.int64).to_numpy()
-    for bit, flag in enumerate(vocab.HARM_FLAGS):
-        frame[f"flag_{flag}"] = ((bits >> bit) & 1).astype(np.int8)
-    named = frame["subject_named"]
-    frame["subject_named"] = np.where(named.isna(), MISSING, np.where(named == 1, "yes", "no"))
-    for column in ("grade_source", "persons_estimated"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in ("business_named", "campaign_linked", "em_linked"):
-        frame[column] = frame[column].fillna(0).astype(np.int8)
-    for column in ("corroboration_subject", "corroboration_postcode"):
-        frame[column] = frame[column].clip(lower=0).astype(float)
-    for column in CATEGORICAL:
-        if column in ("subject_named", "passed_within_48h"):
+    try:
+        values = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, len(columns))
+    finally:
+        cursor.close()
+    frame = pd.DataFrame(values, columns=columns)
+    known_before = frame["received_jd"] < frame["decided_jd"]
+    for kind, name in CORROBORATION.items():
+        if name not in spec.numeric:
             continue
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), MISSING)
-    if ranked:
-        buckets = frame["rules_bucket"]
-        frame[BUCKET_FEATURE] = np.where(
-            buckets.isna(), MISSING, buckets.fillna(0).astype(int).astype(str)
-        )
-    return frame
+        keys = frame[f"key_{kind}"]
+        if item_ids is None:
+            counts = keys[known_before].value_counts()
+        else:  # only some items: count their keys over the whole table
+            counts = _key_counts(connection, kind, keys.dropna().astype(int).tolist(), cutoff)
+        total = keys.map(counts).fillna(0.0)
+        frame[name] = (total - (known_before & keys.notna())).clip(lower=0).astype(float)
+    frame["item_id"] = frame["item_id"].astype(np.int64)
+    return frame[["item_id"] + spec.names]
+
+
+def _key_counts(connection: Connection, kind: str, keys: list[int], cutoff: str) -> pd.Series:
+    column = {"subject": "subject_ref", "postcode": "postcode"}[kind]
+    if not keys:
+        return pd.Series(dtype=float)
+    found = _query(
+        connection,
+        f"SELECT {KEY_SQL[kind]} AS key, count(*) AS n FROM intel_item i "
+        f"WHERE i.{column} IN (SELECT k.{column} FROM intel_item k WHERE k.id IN "
+        f"({','.join(str(k) for k in keys)})) AND i.received_at < ? GROUP BY i.{column}",
+        (cutoff,),
+    )
+    return pd.Series(found["n"].to_numpy(float), index=found["key"].astype(float))
 
 
 def group_labels(
@@ -362,8 +410,8 @@ def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, li
 
     ``bounds``: each numeric feature's 1st to 99th percentile. ``levels``: each
     categorical feature's values with at least ``MIN_LEVEL_ROWS`` rows (at
-    most ``MAX_LEVELS``); other values become ``other``. Stored in the
-    manifest and applied (``apply_limits``) before every fit and prediction.
+    most ``MAX_LEVELS``); any other value is coded as ``other``. Stored in the
+    manifest; ``encode`` applies them before every fit and prediction.
     """
     bounds = {}
     for column in spec.numeric:
@@ -373,27 +421,44 @@ def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, li
             bounds[column] = [float(low), float(high)]
     levels = {}
     for column in spec.categorical:
-        counts = frame[column].value_counts()
+        counts = frame[column].astype(str).value_counts()
         kept = counts[counts >= MIN_LEVEL_ROWS].index[:MAX_LEVELS]
         levels[column] = sorted(str(v) for v in kept)
     return {"bounds": bounds, "levels": levels}
 
 
-def apply_limits(frame: pd.DataFrame, limits: dict[str, dict[str, list]]) -> pd.DataFrame:
-    """Hold inputs inside what training saw.
+def encode(frame: pd.DataFrame, spec: FeatureSpec, limits: dict) -> pd.DataFrame:
+    """Text categories -> training codes (``len(levels)`` = other); numbers clipped.
 
     Scoring meets values training never did (an item waiting 700 days, where
     training decisions came 2 to 40 days after receipt; a new sector name).
     A linear model would extrapolate the first without limit, so numbers are
-    clipped to the training range and unseen or rare categories pooled as
-    ``other``.
+    clipped to the training range and unseen or rare categories share one
+    ``other`` code. ``scoring_frame`` produces the same codes in SQL.
     """
+    out = frame.copy()
+    for column in spec.categorical:
+        levels = limits["levels"].get(column, [])
+        codes = pd.Categorical(out[column].astype(str), categories=levels).codes
+        out[column] = np.where(codes < 0, len(levels), codes).astype(float)
+    return clip(out, limits)
+
+
+def clip(frame: pd.DataFrame, limits: dict) -> pd.DataFrame:
+    """Numeric features held inside the training range (see ``encode``)."""
     frame = frame.copy()
     for column, (low, high) in limits.get("bounds", {}).items():
         if column in frame:
             frame[column] = frame[column].clip(low, high)
-    for column, kept in limits.get("levels", {}).items():
-        if column in frame:
-            values = frame[column].astype(object)
-            frame[column] = values.where(values.isin(kept), OTHER)
     return frame
+
+
+def decode(name: str, value: float, limits: dict) -> object:
+    """A feature value for display: the category text of a code, or the number."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    levels = limits.get("levels", {}).get(name)
+    if levels is None:
+        return float(value)
+    code = int(value)
+    return levels[code] if 0 <= code < len(levels) else OTHER

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
+from sqlalchemy import Connection
 
 from triage import clock
 from triage.db import Database
@@ -69,16 +70,29 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
 
 
 def predict(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
-    """Calibrated harm probabilities for feature rows, in batches."""
+    """Calibrated harm probabilities for encoded feature rows, in batches."""
     columns = model.spec.names
     limits = model.manifest["limits"]
     parts = [
         model.pipeline.predict_proba(
-            features.apply_limits(frame.iloc[start : start + CHUNK][columns], limits)
+            features.clip(frame.iloc[start : start + CHUNK][columns], limits)
         )[:, 1]
         for start in range(0, len(frame), CHUNK)
     ]
     return np.concatenate(parts) if parts else np.empty(0)
+
+
+def rows_for(
+    model: LoadedModel,
+    connection: Connection,
+    *,
+    as_of: datetime,
+    item_ids: list[int] | None = None,
+) -> pd.DataFrame:
+    """The model's encoded feature rows for items (all, or ``item_ids``)."""
+    return features.scoring_frame(
+        connection, model.spec, model.manifest["limits"], as_of=as_of, item_ids=item_ids
+    )
 
 
 def active_scores(db: Database, *, as_of: datetime | None = None) -> dict[int, float] | None:
@@ -95,7 +109,7 @@ def active_scores(db: Database, *, as_of: datetime | None = None) -> dict[int, f
         return None
     try:
         with db.engine.connect() as connection:
-            frame = features.scoring_frame(connection, as_of=as_of or clock.now())
+            frame = rows_for(model, connection, as_of=as_of or clock.now())
         scores = predict(model, frame)
     except Exception:
         log.exception("harm score off: scoring with model %s failed", model.id)
@@ -132,8 +146,8 @@ def _source_feature(output_name: str, names: list[str]) -> str:
 def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list[list[dict]]:
     """For each row of ``frame``, the ``top`` features that moved its score most."""
     names = model.spec.names
-    X = features.apply_limits(frame[names], model.manifest["limits"])
-    X = X.reset_index(drop=True)
+    limits = model.manifest["limits"]
+    X = features.clip(frame[names], limits).reset_index(drop=True)
     if model.classifier == "logistic":
         prep = model.pipeline.named_steps["features"]
         calibrated = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0]
@@ -165,7 +179,7 @@ def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list
             [
                 {
                     "feature": name,
-                    "value": _plain(X.at[i, name]),
+                    "value": features.decode(name, float(X.at[i, name]), limits),
                     "contribution": round(float(row[name]), 4),
                     "unit": unit,
                 }
@@ -173,14 +187,6 @@ def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list
             ]
         )
     return results
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
 
 
 def explain_items(
@@ -195,7 +201,7 @@ def explain_items(
     if model is None or not item_ids:
         return {}
     with db.engine.connect() as connection:
-        frame = features.scoring_frame(connection, as_of=as_of or clock.now(), item_ids=item_ids)
+        frame = rows_for(model, connection, as_of=as_of or clock.now(), item_ids=item_ids)
     scores = predict(model, frame)
     reasons = contributions(model, frame, top=top)
     return {

@@ -30,7 +30,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from triage import audit, clock, settings
@@ -100,18 +100,10 @@ def build_pipeline(kind: str, spec: features.FeatureSpec, random_state: int = 0)
         prep = ColumnTransformer(
             [
                 ("num", "passthrough", numeric),
-                (
-                    "cat",
-                    OrdinalEncoder(
-                        handle_unknown="use_encoded_value",
-                        unknown_value=-1,
-                        encoded_missing_value=-1,
-                    ),
-                    categorical,
-                ),
+                ("cat", "passthrough", categorical),
             ]
         )
-        # Negative codes (unknown, missing) are treated as missing by HGB.
+        # Categories arrive as training codes 0..n (see features.encode).
         cat_index = list(range(len(numeric), len(numeric) + len(categorical)))
         model = HistGradientBoostingClassifier(
             max_iter=150,
@@ -154,13 +146,13 @@ def data_hash(frame: pd.DataFrame, columns: list[str]) -> str:
 
 
 def reference_values(frame: pd.DataFrame, spec: features.FeatureSpec) -> dict[str, Any]:
-    """Training medians (numeric) and modes (categorical), for per-item explanations."""
+    """Training medians (numeric) and most common codes (categorical), for explanations."""
     values: dict[str, Any] = {}
     for column in spec.numeric:
         median = frame[column].median()
         values[column] = None if pd.isna(median) else float(median)
     for column in spec.categorical:
-        values[column] = str(frame[column].mode().iloc[0])
+        values[column] = float(frame[column].mode().iloc[0])
     return values
 
 
@@ -216,9 +208,9 @@ def _train(
             )
     _check(cancel)
     limits = features.fit_limits(train_rows, spec)
+    train_rows = features.encode(train_rows, spec, limits)
+    test_rows = features.encode(test_rows, spec, limits)
     reference = reference_values(train_rows, spec)
-    train_rows = features.apply_limits(train_rows, limits)
-    test_rows = features.apply_limits(test_rows, limits)
 
     candidates: dict[str, float | None] = {}
     kinds = CLASSIFIERS if classifier == "auto" else (classifier,)
