@@ -8,10 +8,10 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from test_stats_tasking import item, load, outcome
 
 from triage import settings
 from triage.cli import main
-from test_stats_tasking import item, load, outcome
 
 ARGS = ["--from", "2019-02-01", "--to", "2019-11-30", "--as-of", "2020-01-01"]
 

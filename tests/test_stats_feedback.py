@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import insert
+from test_stats_tasking import NOW, item, load, outcome
 
 from triage.ranking_models import IntelRank
 from triage.stats import feedback, tasking
 from triage.stats.period import Period
-from test_stats_tasking import NOW, item, load, outcome
 
 PERIOD = Period.resolve(date(2026, 1, 1), date(2026, 3, 31), as_of=date(2026, 6, 30))
 

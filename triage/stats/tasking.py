@@ -141,6 +141,9 @@ def _cube_sql(ranked: bool, day_sql: str, where: str) -> str:
     bucket = "coalesce(r.bucket, i.upstream_bucket)" if ranked else "i.upstream_bucket"
     rule = "r.bucket_rule" if ranked else "NULL"
     rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
+    # The CTEs are MATERIALIZED: flattened, SQLite would re-evaluate the
+    # local-date and outcome expressions at every reference (1.4x slower at
+    # a million items, benchmarks/bench_stats.py).
     # 48-hour target, inclusive: whole seconds compared as integers, then the
     # fractional part (always 6 digits as stored) breaks an exact-48-h tie.
     met48 = """CASE
@@ -152,7 +155,7 @@ def _cube_sql(ranked: bool, day_sql: str, where: str) -> str:
              AND substr(i.passed_at, 20) <= substr(i.received_at, 20) THEN 1
         ELSE 0 END"""
     return f"""
-WITH {LATEST_SQL}, base AS (
+WITH {LATEST_SQL}, base AS MATERIALIZED (
     SELECT i.region AS region, i.team AS team, {bucket} AS bucket, {rule} AS rule,
            {day_sql} AS day, i.carry_over_count AS carry, {met48} AS met48,
            CASE l.decision WHEN 'accepted' THEN 'accepted' WHEN 'rejected' THEN 'rejected'
@@ -163,7 +166,7 @@ WITH {LATEST_SQL}, base AS (
     LEFT JOIN latest l ON l.item_id = i.id
     {rank_join}
     WHERE {where}
-), classified AS (
+), classified AS MATERIALIZED (
     SELECT region, team, bucket, rule, substr(day, 1, 7) AS month, outcome, carry, met48,
            CASE WHEN outcome = 'rejected' THEN reason END AS reason,
            CASE WHEN outcome = 'accepted' AND result IS NOT NULL
