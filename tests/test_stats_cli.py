@@ -1,4 +1,4 @@
-"""``triage stats``: the JSON contract, CSV, XLSX (sheets, charts, definitions), one-page PDF, errors."""
+"""``triage stats``: JSON contract, CSV, XLSX (sheets, charts, definitions), PDF, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""EM statistics: ICIBI Figure 6 reproduced exactly, consolidated battery beside it, Figs 14 and 5."""
+"""EM statistics: ICIBI Figure 6 exactly, consolidated battery beside it, Figures 14 and 5."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Feedback loop: rates per bucket rule (computed bucket wins over upstream), per month, model agreement."""
+"""Feedback loop: rates per bucket rule (computed bucket first), per month, model agreement."""
 
 from __future__ import annotations
 

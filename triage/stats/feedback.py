@@ -89,8 +89,9 @@ def rule_feedback(stats: TaskingStats) -> StatTable:
             *RATE_COLUMNS,
         ],
         rows,
-        "Items received in the period by the bucket rule that matched them (intel_rank.bucket_rule; "
-        "'(not ranked)' = no ranking row, upstream bucket used). Acceptance and rejection rates "
+        "Items received in the period by the bucket rule that matched them "
+        "(intel_rank.bucket_rule; '(not ranked)' = no ranking row, upstream bucket used). "
+        "Acceptance and rejection rates "
         "are of the items discussed (accepted + rejected); result rate = arrest or removal of "
         "the accepted. A rule whose items are mostly rejected fills agendas with unworkable work.",
         Chart("rule", ("accepted", "rejected", "not_discussed"), "Outcomes per rule", stacked=True),
