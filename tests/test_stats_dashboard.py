@@ -86,3 +86,21 @@ def test_region_filter_and_refresh_after_new_data(view, db):
     assert cell_text(panel, 0, "Total intelligence received") == "5"
     em_panel = view.panels["figure14"]
     assert em_panel.grid.item(em_panel.grid.rowCount() - 1, 0).text() == "TOTAL"
+
+
+def test_refresh_runs_on_the_apps_reader_thread(db, qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from ui.tasks import Tasks
+
+    load(db, [item("NMWSW", bucket=4, received=datetime(2026, 10, 1, 9))], [])
+    host = QWidget()
+    host.tasks = Tasks(host)
+    qtbot.addWidget(host)
+    widget = DashboardView(db, host)
+    with qtbot.waitSignal(widget.refreshed, timeout=20000):
+        widget.refresh()
+        # refresh() returned at once: the tables come later, from the reader thread.
+        assert widget.status.text() == "Computing statistics…"
+    assert cell_text(widget.panels["figure9"], 0, "Total intelligence received") == "1"
+    host.tasks.wait()

@@ -258,6 +258,17 @@ class TablePanel(QWidget):
             self.drill_down_requested.emit(filters)
 
 
+def compute_tables(db: Database, period: Period, region: str | None) -> list[StatTable]:
+    """Every table the dashboard shows (plain core calls: safe on a worker thread)."""
+    stats = tasking.compute(db, period, region=region)
+    return [
+        lead.lead_indicators(db, stats),
+        *tasking.tables(stats),
+        *feedback.tables(db, stats),
+        *em.tables(db, period, region=region),
+    ]
+
+
 class DashboardView(QWidget):
     """Lead indicators, Figure 9, conversion, feedback per rule and the EM figures."""
 
@@ -280,6 +291,7 @@ class DashboardView(QWidget):
         super().__init__(parent)
         self.db = db
         self.tables: dict[str, StatTable] = {}
+        self._generation = 0
         self.period_box = QComboBox()
         for label, days in PERIODS:
             self.period_box.addItem(label, days)
@@ -332,16 +344,31 @@ class DashboardView(QWidget):
         return Period.resolve(today - timedelta(days=days) if days else None, today, today)
 
     def refresh(self) -> None:
-        """Recompute every table from the database and redraw."""
+        """Recompute every table from the database and redraw.
+
+        In the app (a parent with ``tasks``) the work runs on a reader thread,
+        as it takes seconds on a million items; a result made obsolete by a
+        newer refresh is dropped. Standalone, it runs at once.
+        """
         period = self.period()
         region = self.region_box.currentData()
-        stats = tasking.compute(self.db, period, region=region)
-        computed = [
-            lead.lead_indicators(self.db, stats),
-            *tasking.tables(stats),
-            *feedback.tables(self.db, stats),
-            *em.tables(self.db, period, region=region),
-        ]
+        self._generation += 1
+        generation = self._generation
+        tasks = getattr(self.parent(), "tasks", None)
+        if tasks is None:
+            self._show(generation, period, compute_tables(self.db, period, region))
+            return
+        self.status.setText("Computing statistics…")
+        db = self.db
+        tasks.read(
+            lambda _job: compute_tables(db, period, region),
+            on_done=lambda tables: self._show(generation, period, tables),
+            on_fail=lambda message: self.status.setText(f"Statistics failed: {message}"),
+        )
+
+    def _show(self, generation: int, period: Period, computed: list[StatTable]) -> None:
+        if generation != self._generation:
+            return
         self.tables = {t.name: t for t in computed}
         for name, panel in self.panels.items():
             table = self.tables.get(name)
