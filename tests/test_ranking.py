@@ -251,6 +251,7 @@ def test_agenda_capacity_line_and_past_instant(db):
     with db.transaction() as session:
         now = ranking.agenda(session, region="LSE", team="London North", capacity=2)
         past = ranking.agenda(session, region="LSE", capacity=2, as_of=NOW - timedelta(days=3))
+        top = ranking.agenda(session, region="LSE", capacity=2, limit=1)
     assert [(r["item_id"], r["fits"]) for r in now] == [
         (later, True),
         (items[1], True),
@@ -261,6 +262,7 @@ def test_agenda_capacity_line_and_past_instant(db):
     assert [r["age_days"] for r in past] == [2, 3, 4]
     assert [r["fits"] for r in past] == [True, True, False]
     assert past[0]["rules_version"] == ranking.pack_in_force().version
+    assert [(r["item_id"], r["fits"]) for r in top] == [(later, True)]
 
 
 def test_refresh_records_version_and_instant(db):

@@ -282,9 +282,11 @@ def agenda(
     capacity: int,
     as_of: datetime | None = None,
     pack: Pack | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """The open items of a region (or team) ranked as of ``as_of``; ``fits`` marks
-    the first ``capacity`` (the "fits this week" line).
+    the first ``capacity`` (the "fits this week" line). ``limit`` keeps only the
+    first rows (SQLite's top-N sort, for big regions).
 
     Ranked afresh at ``as_of`` with ``pack`` (default: the pack in force), so
     a past meeting's agenda is reproduced: with ``as_of`` given, an item is
@@ -315,6 +317,8 @@ def agenda(
         "ORDER BY c.bucket, c.score + :weight * coalesce(r.harm_score, 0.0) DESC, "
         "i.received_at, i.intel_id"
     )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     result = session.connection().exec_driver_sql(sql, params)
     out = []
     for n, row in enumerate(result.mappings(), 1):
