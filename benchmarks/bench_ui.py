@@ -6,8 +6,8 @@ applying a filter, a decision keystroke to the stored outcome, peak memory.
 Builds a database of synthetic items (Core inserts) and ranks it, then
 measures in a fresh process so start-up is real. Each figure is printed with
 a baseline measured in the same run on the same database: plain ``sqlite3``
-doing the least the operation needs (fetch the queue ids; run the filter
-query; insert and commit one row), and for memory the process after
+doing the least the operation needs (the same ordered id query, first 500
+or whole; insert and commit one row), and for memory the process after
 ``QApplication`` before the database is opened. Targets: launch < 2 s,
 filter < 300 ms, decision < 50 ms, peak memory < 600 MB.
 """
@@ -28,7 +28,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-TARGETS = {"launch_s": 2.0, "filter_s": 0.3, "decision_s": 0.05, "peak_mb": 600}
+TARGETS = {
+    "launch_s": 2.0,
+    "complete_s": None,
+    "filter_s": 0.3,
+    "filter_complete_s": None,
+    "decision_s": 0.05,
+    "peak_mb": 600,
+}
 
 
 def build(path: Path, n: int) -> None:
@@ -83,8 +90,55 @@ def build(path: Path, n: int) -> None:
     db.close()
 
 
+def rank_today(path: Path) -> None:
+    """A kept database is re-ranked on the pack in force, as the app would on start."""
+    from triage import ranking
+    from triage.db import open_database
+
+    db = open_database(path)
+    run = ranking.refresh(db)
+    print(f"re-ranked {run.items:,} items in {run.seconds:.1f} s", flush=True)
+    db.close()
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def baselines(path: Path) -> dict:
+    """Plain sqlite3 on the same database, in its own process (its memory
+    must not count against the app's peak)."""
+    results: dict = {}
+    raw = sqlite3.connect(path)
+    order = "ORDER BY r.bucket, r.score DESC, i.received_at, i.intel_id"
+    base = "SELECT r.item_id FROM intel_rank r JOIN intel_item i ON i.id = r.item_id "
+    everything = base + f"WHERE i.status = 'open' {order}"
+    filtered = base + f"WHERE i.status = 'open' AND i.region = 'LSE' AND r.bucket IN (5, 6) {order}"
+    for key, sql in (
+        ("baseline_launch_s", everything + " LIMIT 500"),
+        ("baseline_complete_s", everything),
+        ("baseline_filter_s", filtered + " LIMIT 500"),
+        ("baseline_filter_complete_s", filtered),
+    ):
+        t = time.perf_counter()
+        raw.execute(sql).fetchall()
+        results[key] = time.perf_counter() - t
+    results["items_open"] = raw.execute(
+        "SELECT count(*) FROM intel_item WHERE status = 'open'"
+    ).fetchone()[0]
+
+    raw.execute("CREATE TABLE IF NOT EXISTS bench_probe (id INTEGER PRIMARY KEY, v TEXT)")
+    raw.commit()
+    probe = []
+    for n in range(15):
+        t = time.perf_counter()
+        raw.execute("INSERT INTO bench_probe (v) VALUES (?)", (str(n),))
+        raw.commit()
+        probe.append(time.perf_counter() - t)
+    results["baseline_decision_s"] = statistics.median(probe)
+    raw.execute("DROP TABLE bench_probe")
+    raw.commit()
+    return results
 
 
 def child(path: Path) -> dict:
@@ -98,14 +152,6 @@ def child(path: Path) -> dict:
     results: dict = {"baseline_peak_mb": baseline_mb}
 
     raw = sqlite3.connect(path)
-    t = time.perf_counter()
-    ids = raw.execute(
-        "SELECT r.item_id FROM intel_rank r JOIN intel_item i ON i.id = r.item_id "
-        "WHERE i.status = 'open' ORDER BY r.bucket, r.score DESC, i.received_at, i.intel_id"
-    ).fetchall()
-    results["baseline_launch_s"] = time.perf_counter() - t
-    results["items_open"] = len(ids)
-    del ids
 
     from triage.db import open_database
     from ui import theme
@@ -120,23 +166,22 @@ def child(path: Path) -> dict:
     view.model.data(view.model.index(0, 0))
     app.processEvents()
     results["launch_s"] = time.perf_counter() - t
+    while not view.model.complete:
+        app.processEvents()
+    results["complete_s"] = time.perf_counter() - t
     results["queue_rows"] = view.model.rowCount()
+    window.tasks.wait()  # the ranking check and counts, as a user waits for the screen
 
-    # Filter: one region's low-priority items; baseline the same query in sqlite3.
+    # One filter change (region + low buckets, as a dashboard drill-down sets it).
     t = time.perf_counter()
-    view.region.setCurrentIndex(view.region.findData("LSE"))
-    view.bucket.setCurrentIndex(view.bucket.findText("Low priority (5-6)"))
-    app.processEvents()
+    view.set_filters({"region": "LSE", "buckets": [5, 6]})
     view.model.data(view.model.index(0, 0))
-    results["filter_s"] = (time.perf_counter() - t) / 2  # two filter changes were applied
+    app.processEvents()
+    results["filter_s"] = time.perf_counter() - t
+    while not view.model.complete:
+        app.processEvents()
+    results["filter_complete_s"] = time.perf_counter() - t
     results["filtered_rows"] = view.model.rowCount()
-    t = time.perf_counter()
-    raw.execute(
-        "SELECT r.item_id FROM intel_rank r JOIN intel_item i ON i.id = r.item_id "
-        "WHERE i.status = 'open' AND i.region = 'LSE' AND r.bucket IN (5, 6) "
-        "ORDER BY r.bucket, r.score DESC, i.received_at, i.intel_id"
-    ).fetchall()
-    results["baseline_filter_s"] = time.perf_counter() - t
 
     # Decision keystroke -> stored outcome, on a real meeting of one team.
     from datetime import date
@@ -163,15 +208,6 @@ def child(path: Path) -> dict:
             app.processEvents()
     results["decision_s"] = statistics.median(timings)
     results["decision_max_s"] = max(timings)
-    raw.execute("CREATE TABLE IF NOT EXISTS bench_probe (id INTEGER PRIMARY KEY, v TEXT)")
-    raw.commit()
-    probe = []
-    for n in range(15):
-        t = time.perf_counter()
-        raw.execute("INSERT INTO bench_probe (v) VALUES (?)", (str(n),))
-        raw.commit()
-        probe.append(time.perf_counter() - t)
-    results["baseline_decision_s"] = statistics.median(probe)
     results["peak_mb"] = rss_mb()
     window.tasks.wait()
     window.close()
@@ -183,42 +219,54 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--keep", help="build (or reuse) the database at this path")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--baselines", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(Path(args.child))))
+        return
+    if args.baselines:
+        print(json.dumps(baselines(Path(args.baselines))))
         return
     folder = tempfile.mkdtemp(prefix="bench-ui-")
     os.environ["TRIAGE_HOME"] = folder
     path = Path(args.keep) if args.keep else Path(folder) / "bench.sqlite"
     if not path.exists():
         build(path, args.items)
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-    )
-    if out.returncode:
-        print(out.stderr, file=sys.stderr)
-        sys.exit(out.returncode)
-    r = json.loads(out.stdout.strip().splitlines()[-1])
+    else:
+        rank_today(path)
+    r = {}
+    for flag in ("--baselines", "--child"):
+        out = subprocess.run(
+            [sys.executable, __file__, flag, str(path)],
+            capture_output=True,
+            text=True,
+            env=os.environ,
+        )
+        if out.returncode:
+            print(out.stderr, file=sys.stderr)
+            sys.exit(out.returncode)
+        r.update(json.loads(out.stdout.strip().splitlines()[-1]))
     print(
         f"open items in queue: {r['items_open']:,}; filtered: {r['filtered_rows']:,}; "
-        f"meeting start (rank agenda): {r['start_meeting_s'] * 1000:.0f} ms"
+        f"meeting start (top of the stored ranking): {r['start_meeting_s'] * 1000:.0f} ms"
     )
     print(f"{'measure':<34}{'app':>10}{'baseline':>10}{'ratio':>8}{'target':>9}  ok")
     for key, label, unit, scale in (
         ("launch_s", "launch to populated queue", "s", 1),
-        ("filter_s", "apply a filter", "ms", 1000),
+        ("complete_s", "  ... whole queue's ids known", "s", 1),
+        ("filter_s", "apply a filter (first page)", "ms", 1000),
+        ("filter_complete_s", "  ... whole filtered queue known", "ms", 1000),
         ("decision_s", "decision key to stored outcome", "ms", 1000),
         ("peak_mb", "peak memory (RSS)", "MB", 1),
     ):
         value, base = r[key], r["baseline_" + key]
         target = TARGETS[key]
+        verdict = "" if target is None else ("yes" if value < target else "NO")
+        goal = "" if target is None else f"{target * scale:g}{unit}"
         print(
             f"{label:<34}{value * scale:>8.{0 if scale > 1 else 2}f}{unit:>2}"
             f"{base * scale:>8.{0 if scale > 1 else 2}f}{unit:>2}{value / base:>8.1f}"
-            f"{target * scale:>7g}{unit:>2}  {'yes' if value < target else 'NO'}"
+            f"{goal:>9}  {verdict}"
         )
     print(f"(decision worst of 15: {r['decision_max_s'] * 1000:.0f} ms)")
 

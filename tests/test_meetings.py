@@ -307,3 +307,24 @@ def test_an_imported_meeting_shows_its_decisions(db):
     with db.sessions() as session:
         listed = meetings.list_meetings(session)
     assert (listed[0]["accepted"], listed[0]["not_discussed"]) == (1, 1)
+
+
+def test_a_past_agenda_is_replayed_as_it_stood(meeting):
+    db, meeting_id = meeting
+    first = rows_of(db, meeting_id)[0]
+    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
+    meetings.close_meeting(db, meeting_id=meeting_id)
+    live = meetings.start_meeting(
+        db, region=REGION, team=TEAM, held_on=date(2026, 11, 27), capacity=5
+    )
+    assert first.item_id not in {r.item_id for r in rows_of(db, live)}
+    # As of the first meeting's morning the item was still open: it is back on top.
+    replay = meetings.start_meeting(
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=date(2026, 11, 20),
+        capacity=5,
+        as_of=datetime(2026, 11, 20, 8, 0),
+    )
+    assert rows_of(db, replay)[0].item_id == first.item_id

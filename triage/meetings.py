@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from triage import audit, clock, regions, settings, vocab
@@ -188,9 +188,20 @@ def start_meeting(
     if capacity < 0:
         raise MeetingError(f"capacity must be 0 or more, not {capacity}")
     length = default_agenda_length(capacity) if agenda_length is None else int(agenda_length)
+    if as_of is None:
+        _rank_if_not_today(db)
     with db.transaction() as session:
-        ranked = ranking.agenda(session, region=region, team=team, capacity=capacity, as_of=as_of)
-        ranked = ranked[:length]
+        if as_of is None:
+            # Live meeting: the stored ranking (what the queue screen shows), top-N
+            # in SQL; evaluating the pack afresh for a whole team is far slower.
+            ids = ranking.queue_ids(session, region=region, team=team, limit=length)
+            ranked = ranking.rows(session, ids)
+            for position, row in enumerate(ranked, 1):
+                row["fits"] = position <= capacity
+        else:
+            ranked = ranking.agenda(
+                session, region=region, team=team, capacity=capacity, as_of=as_of
+            )[:length]
         rules_version = next(
             (r.get("rules_version") for r in ranked if r.get("rules_version")), None
         )
@@ -238,9 +249,25 @@ def start_meeting(
         return meeting.id
 
 
-def _latest_rules_version():
-    from sqlalchemy import text
+def _rank_if_not_today(db: Database) -> None:
+    """Re-rank before a live meeting unless the ranking was made today (UK time)
+    with the pack in force: ages, freshness and stale flags must be current."""
+    from triage import ranking
 
+    with db.sessions() as session:
+        latest = session.execute(
+            text("SELECT max(as_of), min(rules_version), max(rules_version) FROM intel_rank")
+        ).one()
+    as_of, low, high = latest
+    if isinstance(as_of, str):
+        as_of = datetime.fromisoformat(as_of)
+    version = ranking.pack_in_force().version
+    today = clock.start_of_local_day(clock.to_local(clock.now()).date())
+    if as_of is None or as_of < today or low != version or high != version:
+        ranking.refresh(db)
+
+
+def _latest_rules_version():
     return text("SELECT rules_version FROM intel_rank ORDER BY ranked_at DESC LIMIT 1")
 
 

@@ -94,14 +94,16 @@ class IntelQueueModel(QAbstractTableModel):
             return
         generation, filters = self._generation, dict(self.filters)
 
-        def read_all(_job) -> list[int]:
+        def read_all(_job) -> list[int] | None:
+            if generation != self._generation:
+                return None  # the filter changed while this read waited its turn
             with self.db.sessions() as session:
                 return ranking.queue_ids(session, **filters)
 
-        self.tasks.read(read_all, on_done=lambda all_ids: self._append(generation, all_ids))
+        self.tasks.read_queue(read_all, on_done=lambda ids: self._append(generation, ids))
 
-    def _append(self, generation: int, all_ids: list[int]) -> None:
-        if generation != self._generation:
+    def _append(self, generation: int, all_ids: list[int] | None) -> None:
+        if all_ids is None or generation != self._generation:
             return  # the filter changed meanwhile; a newer read is on its way
         shown = len(self.ids)
         if list(all_ids[:shown]) != self.ids.tolist():

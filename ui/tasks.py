@@ -5,7 +5,8 @@ Every long or writing operation is a plain function from ``triage`` run in a
 ``finished`` and ``failed`` back to the UI thread. All database writes go
 through ``Tasks.write``, whose pool has exactly one thread, so two writes can
 never race for SQLite's lock (the pattern of Anki's single-thread taskman).
-Reads that may take long (``Tasks.read``) use a second, wider pool.
+Reads that may take long (``Tasks.read``) use a second, wider pool; whole-queue
+id reads (``Tasks.read_queue``) a third pool of one thread.
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ class Tasks(QObject):
         self.writer.setMaxThreadCount(1)
         self.readers = QThreadPool(self)
         self.readers.setMaxThreadCount(2)
+        # Whole-queue id reads: one at a time, as each can hold ~300 MB while a
+        # million ids are sorted; a read made obsolete while queued is skipped.
+        self.queue_reads = QThreadPool(self)
+        self.queue_reads.setMaxThreadCount(1)
         # Keep signal objects alive until their job reports.
         self._live: set[TaskSignals] = set()
 
@@ -117,6 +122,12 @@ class Tasks(QObject):
         """Run a read-only ``fn(job)`` on a reader thread."""
         return self._start(self.readers, fn, on_done, on_fail, on_progress)
 
+    def read_queue(self, fn, on_done=None, on_fail=None) -> Job:
+        """Run a whole-queue read on the one-thread queue pool."""
+        return self._start(self.queue_reads, fn, on_done, on_fail, None)
+
     def wait(self, msecs: int = 30000) -> bool:
         """Block until every job is done (closing the app, tests)."""
-        return self.writer.waitForDone(msecs) and self.readers.waitForDone(msecs)
+        return all(
+            pool.waitForDone(msecs) for pool in (self.writer, self.readers, self.queue_reads)
+        )
