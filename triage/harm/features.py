@@ -309,6 +309,9 @@ def _code_sql(name: str, levels: list[str]) -> str:
     return f"CASE {CATEGORY_SQL[name]} {whens} ELSE {len(levels)} END"
 
 
+CODE_BITS = 5  # per category code in the packed column: MAX_LEVELS + 1 codes fit
+
+
 def scoring_frame(
     connection: Connection,
     spec: FeatureSpec,
@@ -319,67 +322,83 @@ def scoring_frame(
 ) -> pd.DataFrame:
     """Encoded feature rows (``item_id`` + ``spec.names``) for items as if decided at ``as_of``.
 
-    Everything is computed in SQL as numbers (categories as their training
-    codes), fetched straight into one float array: a million items in a few
-    seconds. Corroboration counts the items on the same subject or postcode
-    received before ``as_of`` over the whole table, less the item itself.
+    Built for a million items: one query returns only numbers (the eight
+    flags as one bit set, every category code packed into one integer), read
+    straight into a float array; a second returns the corroboration keys,
+    counted in pandas. Corroboration counts the items on the same subject or
+    postcode received before ``as_of`` over the whole table, less the item.
     """
     cutoff = as_of.strftime(_STORED)
     decided = ":decided"  # a number bound once, not julianday() per row
     numeric = [n for n in spec.numeric if n in NUMERIC_SQL]
-    columns = ["item_id", "known_before", "key_subject", "key_postcode", "flag_bits"]
-    columns += numeric + list(spec.categorical)
+    packed = (
+        " + ".join(
+            f"(({_code_sql(n, limits['levels'].get(n, []))}) << {CODE_BITS * j})"
+            for j, n in enumerate(spec.categorical)
+        )
+        or "0"
+    )
+    columns = ["item_id", "known_before", "flag_bits", "category_codes", *numeric]
     expressions = [
         "i.id",
         "i.received_at < :cutoff",
-        "i.subject_ref",
-        "i.postcode",
         FLAG_BITS_SQL,
+        packed,
         *[NUMERIC_SQL[n].format(decided=decided) for n in numeric],
-        *[_code_sql(n, limits["levels"].get(n, [])) for n in spec.categorical],
     ]
     where = ""
     if item_ids is not None:
         where = "WHERE i.id IN (" + (",".join(str(int(i)) for i in item_ids) or "NULL") + ")"
     epoch = datetime(1970, 1, 1)
-    cursor = _cursor(
+    params = {"cutoff": cutoff, "decided": (as_of - epoch).total_seconds() / 86400 + 2440587.5}
+    join = _rank_join(BUCKET_FEATURE in spec.categorical)
+    values = _fetch_array(
         connection,
-        f"SELECT {', '.join(expressions)} FROM intel_item i "
-        f"{_rank_join(BUCKET_FEATURE in spec.categorical)} {where}",
-        {"cutoff": cutoff, "decided": (as_of - epoch).total_seconds() / 86400 + 2440587.5},
+        f"SELECT {', '.join(expressions)} FROM intel_item i {join} {where} ORDER BY i.id",
+        params,
+        len(columns),
+        np.float64,
     )
+    frame = pd.DataFrame(values, columns=columns)
+    _unpack_flags(frame)
+    codes_packed = frame.pop("category_codes").to_numpy().astype(np.int64)
+    for j, name in enumerate(spec.categorical):
+        frame[name] = ((codes_packed >> (CODE_BITS * j)) & ((1 << CODE_BITS) - 1)).astype(float)
+    corroborated = [kind for kind, name in CORROBORATION.items() if name in spec.numeric]
+    if corroborated:
+        keys = _fetch_array(
+            connection,
+            f"SELECT {', '.join('i.' + KEY_COLUMNS[k] for k in corroborated)} "
+            f"FROM intel_item i {where} ORDER BY i.id",
+            {},
+            len(corroborated),
+            object,
+        )
+        known_before = frame["known_before"].to_numpy() == 1
+        for j, kind in enumerate(corroborated):
+            codes, uniques = pd.factorize(keys[:, j])
+            if item_ids is None:
+                counts = np.bincount(codes[known_before & (codes >= 0)], minlength=len(uniques))
+            else:  # only some items: count their keys over the whole table
+                found = _key_counts(connection, kind, list(uniques), cutoff)
+                counts = found.reindex(uniques).fillna(0).to_numpy()
+            has_key = codes >= 0
+            total = np.zeros(len(codes)) if not len(counts) else counts[np.maximum(codes, 0)]
+            total = np.where(has_key, total, 0)
+            frame[CORROBORATION[kind]] = np.maximum(total - (known_before & has_key), 0) * 1.0
+    frame["item_id"] = frame["item_id"].astype(np.int64)
+    return frame[["item_id"] + spec.names]
+
+
+def _fetch_array(
+    connection: Connection, sql: str, params: dict, width: int, dtype: object
+) -> np.ndarray:
+    """Rows of a query as one 2-D array (None becomes NaN in a float array)."""
+    cursor = _cursor(connection, sql, params)
     try:
-        rows = cursor.fetchall()
+        return np.array(cursor.fetchall(), dtype=dtype).reshape(-1, width)
     finally:
         cursor.close()
-    # Column by column: numbers straight into float arrays (None -> NaN).
-    data = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    frame = pd.DataFrame(
-        {
-            name: (
-                np.array(data[j], dtype=object)
-                if name.startswith("key_")
-                else np.array(data[j], dtype=np.float64)
-            )
-            for j, name in enumerate(columns)
-        }
-    )
-    _unpack_flags(frame)
-    known_before = frame["known_before"].to_numpy() == 1
-    for kind, name in CORROBORATION.items():
-        if name not in spec.numeric:
-            continue
-        keys = frame[f"key_{kind}"]
-        codes, uniques = pd.factorize(keys)
-        if item_ids is None:
-            counts = np.bincount(codes[known_before & (codes >= 0)], minlength=len(uniques))
-        else:  # only some items: count their keys over the whole table
-            found = _key_counts(connection, kind, list(uniques), cutoff)
-            counts = found.reindex(uniques).fillna(0).to_numpy()
-        total = np.where(codes >= 0, counts[np.maximum(codes, 0)] if len(counts) else 0, 0)
-        frame[name] = np.maximum(total - (known_before & (codes >= 0)), 0).astype(float)
-    frame["item_id"] = frame["item_id"].astype(np.int64)
-    return frame[["item_id"] + spec.names].sort_values("item_id", ignore_index=True)
 
 
 def _key_counts(connection: Connection, kind: str, keys: list[str], cutoff: str) -> pd.Series:
