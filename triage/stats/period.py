@@ -112,7 +112,14 @@ def local_date_sql(column: str, first: datetime | None, last: datetime | None) -
     )
     if not whens:
         return f"date({column})"
-    return f"date({column}, CASE {whens} ELSE '+0 minutes' END)"
+    full = f"date({column}, CASE {whens} ELSE '+0 minutes' END)"
+    if all(0 < minutes <= 60 for _, _, minutes in offset_intervals(first, last)):
+        # At most an hour ahead (London): only an instant from 23:00 UTC on
+        # can fall on the next UK day, so the CASE runs for 1 row in 24.
+        return (
+            f"CASE WHEN substr({column}, 12, 2) < '23' THEN substr({column}, 1, 10) ELSE {full} END"
+        )
+    return full
 
 
 def _sql_ts(moment: datetime) -> str:
