@@ -265,6 +265,8 @@ def bench_zen(path: Path, items: int) -> None:
     assert [r["rule"] for r in results[: len(one_by_one)]] == [r["rule"] for r in one_by_one]
     # Same answers as the SQL evaluator?
     compiled = compile_pack(pack, as_of)
+    for statement in compiled.setup:
+        connection.execute(statement, compiled.params)
     sql_rules = dict(
         connection.execute(
             f"SELECT item_id, bucket_rule FROM ({compiled.sql}) WHERE item_id IN "

@@ -23,7 +23,7 @@ from triage.db import Database
 from triage.models import IntelItem
 from triage.ranking_models import IntelRank
 from triage.rules import trace
-from triage.rules.engine import compile_pack, sql_timestamp
+from triage.rules.engine import compile_pack, prepare, sql_timestamp
 from triage.rules.pack import Pack, PackError, load_pack
 
 __all__ = [
@@ -92,6 +92,7 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
     params = dict(compiled.params, version=pack.version, ranked_at=sql_timestamp(clock.now()))
     with db.transaction() as session:
         connection = session.connection()
+        prepare(connection, compiled)
         # Updating rows in place, in key order, is ~3x faster than deleting
         # and re-inserting a million of them (docs/benchmarks.md).
         connection.exec_driver_sql(
@@ -319,6 +320,7 @@ def agenda(
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
+    prepare(session.connection(), compiled)
     result = session.connection().exec_driver_sql(sql, params)
     out = []
     for n, row in enumerate(result.mappings(), 1):

@@ -14,7 +14,7 @@ from typing import Any
 
 from triage import clock, settings
 from triage.db import Database
-from triage.rules.engine import compile_pack
+from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack
 
 UNASSIGNED = "(no team)"
@@ -66,6 +66,7 @@ def _ranked(db: Database, pack: Pack, as_of: datetime) -> dict[int, tuple[Any, .
     )
     params = dict(compiled.params, weight=float(settings.load().model_weight))
     with db.engine.connect() as connection:
+        prepare(connection, compiled)
         return {row[0]: row[1:] for row in connection.exec_driver_sql(sql, params)}
 
 
