@@ -126,10 +126,13 @@ def test_active_model_scores_every_item_with_reasons(db):
     for item in explained.values():
         assert item["model_id"] == result.model_id
         assert len(item["reasons"]) == 3 and item["reasons"][0]["unit"] == "probability"
-        assert item["suggestion"] == scoring.suggestion(item["harm_score"])
+        assert item["suggestion"] == scoring.suggestion(item["harm_score"], scoring.threshold(db))
+    rate = result.manifest["training"]["positives"] / result.manifest["training"]["rows"]
+    assert scoring.threshold(db) == result.manifest["threshold"] == pytest.approx(rate, abs=1e-4)
     with db.transaction() as session:
         registry.set_active(session, None, "tester")
     assert scoring.active_scores(db) is None
+    assert scoring.threshold(db) == training.SUGGEST_THRESHOLD
 
 
 def test_logistic_reasons_add_up_to_the_log_odds(db):

@@ -100,7 +100,8 @@ def markdown(manifest: dict[str, Any], evaluation: dict[str, Any]) -> str:
         "- Chosen by measurement on the last 20% of the training period (validation ROC AUC): "
         + (", ".join(f"{k} {_fmt(v)}" for k, v in candidates.items()) or "fixed by the user")
         + ".",
-        f"- Suggestion threshold: accept when the score is at least {manifest.get('threshold')}.",
+        f"- Suggestion: accept when the score is at least {manifest.get('threshold')}, the "
+        "training harm rate (at least as likely to find harm as the average accepted task).",
         f"- Artefact SHA-256: `{manifest.get('sha256')}`; library versions: "
         + ", ".join(f"{k} {v}" for k, v in (manifest.get("versions") or {}).items())
         + ".",

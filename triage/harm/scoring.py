@@ -132,8 +132,19 @@ def status(db: Database) -> dict[str, Any]:
 
 
 def suggestion(score: float, threshold: float = SUGGEST_THRESHOLD) -> str:
-    """The model's suggestion for a score: "accept" at or above the threshold."""
+    """The model's suggestion for a score: "accept" at or above the threshold.
+
+    Pass the model's own threshold (``threshold(db)``: its training harm rate,
+    i.e. "at least as likely to find harm as the average accepted task").
+    """
     return "accept" if score >= threshold else "reject"
+
+
+def threshold(db: Database) -> float:
+    """The active model's suggestion threshold (``SUGGEST_THRESHOLD`` without one)."""
+    with db.transaction() as session:
+        row = registry.active_model(session)
+        return float(row.manifest.get("threshold", SUGGEST_THRESHOLD)) if row else SUGGEST_THRESHOLD
 
 
 def _source_feature(output_name: str, names: list[str]) -> str:

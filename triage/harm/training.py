@@ -41,8 +41,8 @@ CLASSIFIERS = ("logistic", "hgb")
 TEST_SHARE = 0.25
 SELECTION_SHARE = 0.20
 MIN_ROWS = 200
-# Calibrated probability at or above which the model suggests "accept"
-# (an even chance that the accepted task finds harm).
+# Without a model's own threshold: suggest "accept" at an even chance of harm.
+# Each model stores its own (the training harm rate, see _train).
 SUGGEST_THRESHOLD = 0.5
 TARGET_DEFINITION = (
     "An accepted tasking item whose recorded result showed harm: arrest, removal or "
@@ -270,7 +270,9 @@ def _train(
         "reference": reference,
         "limits": limits,
         "target": TARGET_DEFINITION,
-        "threshold": SUGGEST_THRESHOLD,
+        # Suggest "accept" when an item is at least as likely to find harm as
+        # the average accepted task was (harm is rare: 0.5 would mean never).
+        "threshold": round(train_rate, 4),
         "training": {
             "rows": int(len(train_rows)),
             "positives": int(train_rows["target"].sum()),

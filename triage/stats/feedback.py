@@ -131,13 +131,21 @@ def bucket_trend(stats: TaskingStats) -> StatTable:
     )
 
 
-def _suggestion(score: float) -> str:
+def _suggestion(score: float, threshold: float) -> str:
     """The model's suggestion for a score: its own threshold when installed."""
     try:
         from triage.harm.scoring import suggestion
     except ImportError:
         return "accept" if score >= FALLBACK_THRESHOLD else "reject"
-    return suggestion(score)
+    return suggestion(score, threshold)
+
+
+def _threshold(db: Database) -> float:
+    try:
+        from triage.harm.scoring import threshold
+    except ImportError:
+        return FALLBACK_THRESHOLD
+    return threshold(db)
 
 
 def model_agreement(db: Database, period: Period, *, region: str | None = None) -> StatTable:
@@ -157,6 +165,7 @@ GROUP BY 1, 2
 """
     with db.engine.connect() as connection:
         records = connection.execute(text(sql), params).all()
+    cut = _threshold(db)
     bands = [{"accepted": 0, "rejected": 0, "agree": 0} for _ in SCORE_BANDS]
     for score, decision, count in records:
         index = next(
@@ -164,7 +173,7 @@ GROUP BY 1, 2
             len(SCORE_BANDS) - 1,
         )
         bands[index][decision] += count
-        if (_suggestion(score) == "accept") == (decision == "accepted"):
+        if (_suggestion(score, cut) == "accept") == (decision == "accepted"):
             bands[index]["agree"] += count
     rows = []
     for (lo, hi), band in zip(SCORE_BANDS, bands, strict=True):
