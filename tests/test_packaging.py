@@ -51,8 +51,8 @@ def files_in(source: Path) -> list[tuple[Path, Path]]:
     return [(p.relative_to(source), p) for p in sorted(source.rglob("*")) if p.is_file()]
 
 
-def run_spec(root: Path) -> dict:
-    """Execute the spec as if it lived in ``root/packaging``; return its globals."""
+def run_spec(root: Path, dist: Path) -> dict:
+    """Execute the spec as if it lived in ``root/packaging``, building into ``dist``."""
     built: dict[str, list[Recorder]] = {}
 
     def target(kind: str):
@@ -63,14 +63,15 @@ def run_spec(root: Path) -> dict:
         return make
 
     names = {kind: target(kind) for kind in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
-    result = runpy.run_path(str(SPEC), init_globals={"SPECPATH": str(root / "packaging"), **names})
+    where = {"SPECPATH": str(root / "packaging"), "DISTPATH": str(dist)}
+    result = runpy.run_path(str(SPEC), init_globals={**where, **names})
     result["built"] = built
     return result
 
 
 @pytest.fixture(scope="module")
-def spec() -> dict:
-    return run_spec(ROOT)
+def spec(tmp_path_factory) -> dict:
+    return run_spec(ROOT, tmp_path_factory.mktemp("dist"))
 
 
 def bundled_files(spec: dict) -> dict[str, Path]:
@@ -115,7 +116,7 @@ def test_spec_takes_only_small_text_files_from_models(tmp_path):
 
 
 def spec_data_files(root: Path) -> list[tuple[str, str]]:
-    listed = run_spec(root)["data_files"]()
+    listed = run_spec(root, root / "dist")["data_files"]()
     return [
         (Path(source).relative_to(root).as_posix(), Path(folder).as_posix())
         for source, folder in listed
@@ -141,6 +142,36 @@ def test_spec_drops_qt_translations(spec):
     files = bundled_files(spec)
     assert QT_TRANSLATION not in files  # the UI is English only
     assert "rules/intel/buckets.toml" in files
+
+
+def test_strip_leaves_wheels_vendored_libraries_alone(spec, tmp_path, monkeypatch):
+    bundle = tmp_path / "triage-desk"
+    for name in (
+        "_internal/libpython3.11.so.1.0",
+        "_internal/PySide6/Qt/lib/libQt6Core.so.6",
+        "_internal/numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+        "_internal/numpy.libs/libscipy_openblas64_-32a4b2a6.so",
+        "_internal/pillow.libs/libjpeg-6dc8d115.so.62.4.0",
+        "_internal/rules/intel/buckets.toml",
+    ):
+        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / name).write_bytes(b"\x7fELF")
+    (bundle / "_internal/libQt6Core.so.6").symlink_to("PySide6/Qt/lib/libQt6Core.so.6")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check: calls.append(command))
+    monkeypatch.setattr(shutil, "which", lambda _name: "/usr/bin/strip")
+
+    spec["strip_collected"](bundle)
+
+    (command,) = calls
+    assert command[:2] == ["strip", "--strip-unneeded"]
+    inside = bundle / "_internal"
+    stripped = sorted(Path(path).relative_to(inside).as_posix() for path in command[2:])
+    assert stripped == [
+        "PySide6/Qt/lib/libQt6Core.so.6",
+        "libpython3.11.so.1.0",
+        "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+    ]
 
 
 def test_frozen_layout_migrates_a_database_and_loads_the_rules(spec, tmp_path, monkeypatch):
