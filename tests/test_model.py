@@ -219,8 +219,11 @@ def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5 and all(0 <= row["harm_score"] <= 1 for row in rows)
-    explained = scoring.explain_items(db, [1])
-    assert rows and explained[1]["reasons"]
+    assert main(["--db", str(db.path), "explain", "intel", "I000795", "--json"]) == 0
+    harm = json.loads(capsys.readouterr().out)["harm_model"]
+    assert harm["model_id"] == result.model_id and len(harm["reasons"]) == 3
+    assert main(["--db", str(db.path), "explain", "intel", "I000795"]) == 0
+    assert "moved most by" in capsys.readouterr().out
 
 
 def test_version_mismatch_or_foreign_location_is_refused(db, tmp_path):

@@ -160,6 +160,18 @@ def explain_text(found: dict[str, Any]) -> list[str]:
             f"Stored rank (as of {stored['as_of']}, rules {stored['rules_version'][:12]}): "
             f"bucket {stored['bucket']}, score {stored['score']:.3f}",
         ]
+    harm = found.get("harm_model")
+    if harm:
+        lines += [
+            "",
+            f"Harm model {harm['model_id']} (advice, never the bucket): score "
+            f"{harm['harm_score']:.3f}, suggests {harm['suggestion']}; moved most by:",
+        ]
+        for reason in harm["reasons"]:
+            lines.append(
+                f"  {reason['contribution']:+.3f} {reason['unit']}  {reason['feature']} = "
+                f"{reason['value']}"
+            )
     return lines
 
 
