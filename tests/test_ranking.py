@@ -306,11 +306,16 @@ def test_rank_intel_cli_json(db, capsys):
         [],
     )
     assert row["harm_score"] is None and row["rules_version"] == load_pack().version
-    assert main(["--db", str(db.path), "rank", "intel", "--region", "Scotland and Northern Ireland",
-                 "--as-of", "2026-11-01", "--format", "json"]) == 0  # fmt: skip
+    stored = ranking.refresh(db).as_of
+    argv = ["--db", str(db.path), "rank", "intel", "--region", "Scotland and Northern Ireland"]
+    assert main([*argv, "--as-of", "2026-11-15", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    # As of midnight (UK) on 1 November the item was 9.4 days in the future.
-    assert [(r["intel_id"], r["age_days"]) for r in out] == [("X-2", -9)]
+    # Midnight (UK) on 15 November: X-2 (received 10 Nov 09:00 UTC) was 4.6 days old.
+    assert [(r["intel_id"], r["age_days"]) for r in out] == [("X-2", 4)]
+    assert main([*argv, "--as-of", "2026-11-01", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # not received yet
+    with db.transaction() as session:  # a past ranking is never stored
+        assert {r.as_of for r in session.scalars(select(IntelRank))} == {stored}
     assert first
 
 

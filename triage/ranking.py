@@ -278,7 +278,7 @@ def rows(session: Session, ids: Sequence[int], *, first_rank: int = 1) -> list[d
 def agenda(
     session: Session,
     *,
-    region: str,
+    region: str | None,
     team: str | None = None,
     capacity: int,
     as_of: datetime | None = None,
@@ -296,8 +296,11 @@ def agenda(
     """
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
-    where = ["i.region = :region", "i.received_at <= :as_of"]
-    params: dict[str, Any] = {"region": region}
+    where = ["i.received_at <= :as_of"]
+    params: dict[str, Any] = {}
+    if region:  # None: every region (the CLI's past rankings)
+        where.append("i.region = :region")
+        params["region"] = region
     if team:
         where.append("i.team = :team")
         params["team"] = team

@@ -30,7 +30,10 @@ def register(top, groups) -> None:
     rank.add_argument("--region", help="region code or name")
     rank.add_argument("--team")
     rank.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
-    rank.add_argument("--as-of", help="rank as at this date or datetime (default now)")
+    rank.add_argument(
+        "--as-of",
+        help="rank the items open at this date or datetime, without storing it (default now)",
+    )
     rank.add_argument("--format", choices=("table", "csv", "json"), default="table")
     rank.set_defaults(handler=rank_intel)
 
@@ -81,14 +84,26 @@ def rank_intel(args) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from None
     db = database(args)
-    run = ranking.refresh(db, as_of=_as_of(args.as_of), pack=_pack(None))
-    with db.transaction() as session:
-        ids = ranking.queue_ids(session, region=region, team=args.team, limit=max(args.limit, 0))
-        found = ranking.rows(session, ids)
+    pack, limit, as_of = _pack(None), max(args.limit, 0), _as_of(args.as_of)
+    if as_of is None:
+        # Now: the stored ranking is brought up to date and read, as the app does.
+        run = ranking.refresh(db, pack=pack)
+        with db.transaction() as session:
+            ids = ranking.queue_ids(session, region=region, team=args.team, limit=limit)
+            found = ranking.rows(session, ids)
+        moment, note = run.as_of, f"{run.items} items ranked"
+    else:
+        # A past instant is ranked without storing it: the stored ranking the
+        # app shows stays current. Open then = received by then, not yet decided.
+        with db.transaction() as session:
+            found = ranking.agenda(
+                session, region=region, team=args.team, capacity=limit, as_of=as_of,
+                pack=pack, limit=limit,
+            )  # fmt: skip
+        moment, note = as_of, "open items ranked"
     if args.format != "json":
         print(
-            f"# {run.items} items ranked as of {clock.to_local(run.as_of):%Y-%m-%d %H:%M}, "
-            f"rules {run.rules_version[:12]}",
+            f"# {note} as of {clock.to_local(moment):%Y-%m-%d %H:%M}, rules {pack.version[:12]}",
             file=sys.stderr,
         )
     print_rows(found, args.format, None if args.format == "json" else TABLE_COLUMNS)
