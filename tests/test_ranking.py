@@ -306,6 +306,11 @@ def test_rank_intel_cli_json(db, capsys):
         [],
     )
     assert row["harm_score"] is None and row["rules_version"] == load_pack().version
+    team = ["--db", str(db.path), "rank", "intel", "--region", "LSE", "--team", "London North"]
+    assert main([*team, "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert (row["intel_id"], row["fits"], row["upstream_bucket"]) == ("X-1", True, None)
+    assert main([*team[:-1], "Nope"]) == 2
     stored = ranking.refresh(db).as_of
     argv = ["--db", str(db.path), "rank", "intel", "--region", "Scotland and Northern Ireland"]
     assert main([*argv, "--as-of", "2026-11-15", "--format", "json"]) == 0

@@ -100,6 +100,12 @@ def test_version_follows_content_not_layout(pack_copy):
             "campaigns.toml: campaign LOC-SNI-AGRI: unknown region 'SCO'",
         ),
         (
+            "campaigns.toml",
+            'sectors = ["care"]\nregions = []',
+            'sectors = ["care"]\nregions = ["LSE"]',
+            "campaigns.toml: campaign NAT-CARE: a national campaign covers every region",
+        ),
+        (
             "countries.toml",
             'ALB = { name = "Albania", arrangement = "agreement" }',
             'ALB = { name = "Albania", arrangement = "yes" }',

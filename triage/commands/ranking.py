@@ -15,6 +15,7 @@ TABLE_COLUMNS = (
     "rank",
     "intel_id",
     "bucket",
+    "upstream_bucket",
     "score",
     "region",
     "team",
@@ -85,6 +86,10 @@ def rank_intel(args) -> int:
             raise UsageError(str(error)) from None
     db = database(args)
     pack, limit, as_of = _pack(None), max(args.limit, 0), _as_of(args.as_of)
+    try:  # the weekly capacity line of the team (or region) asked for
+        capacity = pack.capacity(region, args.team) if region else None
+    except KeyError as error:
+        raise UsageError(str(error).strip("'\"")) from None
     if as_of is None:
         # Now: the stored ranking is brought up to date and read, as the app does.
         run = ranking.refresh(db, pack=pack)
@@ -97,16 +102,24 @@ def rank_intel(args) -> int:
         # app shows stays current. Open then = received by then, not yet decided.
         with db.transaction() as session:
             found = ranking.agenda(
-                session, region=region, team=args.team, capacity=limit, as_of=as_of,
+                session, region=region, team=args.team, capacity=capacity or 0, as_of=as_of,
                 pack=pack, limit=limit,
             )  # fmt: skip
         moment, note = as_of, "open items ranked"
+    columns = list(TABLE_COLUMNS)
+    for row in found:
+        row.pop("fits", None)
+        if capacity is not None:
+            row["fits"] = row["rank"] <= capacity
+    if capacity is not None:
+        columns.insert(1, "fits")
+        note += f"; capacity {capacity} a week"
     if args.format != "json":
         print(
             f"# {note} as of {clock.to_local(moment):%Y-%m-%d %H:%M}, rules {pack.version[:12]}",
             file=sys.stderr,
         )
-    print_rows(found, args.format, None if args.format == "json" else TABLE_COLUMNS)
+    print_rows(found, args.format, None if args.format == "json" else columns)
     return 0
 
 

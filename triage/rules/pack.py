@@ -117,15 +117,12 @@ class Campaign:
     kind: str
     name: str
     sectors: tuple[str, ...]
-    regions: tuple[str, ...]  # empty: every region
+    regions: tuple[str, ...]  # empty for national campaigns: every region
     starts: date
     ends: date
 
     def active_on(self, day: date) -> bool:
         return self.starts <= day <= self.ends
-
-    def covers(self, region: str) -> bool:
-        return not self.regions or region in self.regions
 
 
 @dataclass(frozen=True)
@@ -330,6 +327,8 @@ class _Loader:
                     self.problem(file, where, f"unknown region {region!r} (organisation.toml)")
             if kind == "local" and not covered:
                 self.problem(file, where, "a local campaign must list its regions")
+            if kind == "national" and covered:
+                self.problem(file, where, "a national campaign covers every region: regions = []")
             out.append(
                 Campaign(
                     code=code,
