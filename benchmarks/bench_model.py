@@ -150,6 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--outcomes", type=int, default=200_000)
+    parser.add_argument("--classifier", default="auto", choices=("auto", "logistic", "hgb"))
     parser.add_argument("--home", help="reuse this folder's bench.sqlite if present (else build)")
     args = parser.parse_args()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="bench-model-"))
@@ -172,7 +173,7 @@ def main() -> None:
     db = open_database(path)
 
     began = time.perf_counter()
-    result = training.train(db)
+    result = training.train(db, classifier=args.classifier)
     train_s = time.perf_counter() - began
     with db.engine.connect() as connection:
         frame = features.training_frame(connection)
