@@ -129,5 +129,10 @@ def test_explain_agrees_with_stored_rank_and_is_marked_so(db):
         first = ranking.queue_ids(session, limit=1)[0]
     found = ranking.explain(db, first)
     assert found["stored"]["same_as_trace"]
+    # Ranked a week ago: explained as of then, unless asked otherwise.
+    ranking.refresh(db, as_of=NOW - timedelta(days=7))
+    assert ranking.explain(db, first)["as_of"] == NOW - timedelta(days=7)
+    later = ranking.explain(db, first, as_of=NOW)
+    assert later["as_of"] == NOW and not later["stored"]["same_as_trace"]
     assert sum(f["points"] for f in found["priority"]) == found["score"]
     assert [r["id"] for r in found["bucket_rules"] if r["first_match"]] == [found["bucket_rule"]]

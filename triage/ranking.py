@@ -354,12 +354,17 @@ def explain(
     db: Database, item_id: int, *, as_of: datetime | None = None, pack: Pack | None = None
 ) -> dict[str, Any]:
     """Why one item is where it is: every rule, its inputs and result, the
-    points, the bucket and "why not one bucket higher" (``triage.rules.trace``)."""
+    points, the bucket and "why not one bucket higher" (``triage.rules.trace``).
+
+    Without ``as_of`` it explains the stored rank (at the instant it was
+    ranked), so the explanation matches the queue; ``stored.same_as_trace``
+    says whether it does (False when the pack has changed since).
+    """
     pack = pack or pack_in_force()
-    moment = as_of or clock.now()
     with db.transaction() as session:
-        found = trace.explain_item(session, pack, item_id, moment)
         stored = session.get(IntelRank, item_id)
+        moment = as_of or (stored.as_of if stored is not None else clock.now())
+        found = trace.explain_item(session, pack, item_id, moment)
         if stored is not None:
             found["stored"] = {
                 "bucket": stored.bucket,
@@ -372,20 +377,7 @@ def explain(
                 and stored.bucket == found["bucket"]
                 and abs(stored.score - found["score"]) < 1e-9,
             }
-    found["harm_model"] = _harm_explanation(db, item_id, moment)
     return found
-
-
-def _harm_explanation(db: Database, item_id: int, as_of: datetime) -> dict[str, Any] | None:
-    """The active model's score, suggestion and top reasons for one item, or None."""
-    from triage.harm import registry
-
-    with db.transaction() as session:
-        if registry.active_model(session) is None:
-            return None
-    from triage.harm.scoring import explain_items
-
-    return explain_items(db, [item_id], as_of=as_of).get(item_id)
 
 
 def item_id_for(session: Session, reference: str) -> int | None:

@@ -42,7 +42,9 @@ def register(top, groups) -> None:
         "intel", help="why an intelligence item ranks where it does"
     )
     explain.add_argument("id", metavar="ID", help="intel_id (or the item's database id)")
-    explain.add_argument("--as-of", help="explain as at this date or datetime (default now)")
+    explain.add_argument(
+        "--as-of", help="explain as at this date or datetime (default: when it was last ranked)"
+    )
     explain.add_argument("--json", action="store_true")
     explain.set_defaults(handler=explain_intel)
 
