@@ -39,11 +39,11 @@ def stored(db, statement):
 def test_queue_shows_ranked_items_and_filters_in_sql(window, qtbot):
     view = window.page("intel")
     model = view.model
-    assert model.rowCount() == 21  # every open item, bucket order
+    qtbot.waitUntil(lambda: model.rowCount() == 21)  # every open item, bucket order
     assert model.data(model.index(0, 0)) == "1"
     assert model.data(model.index(0, 1)).startswith("1 · National campaign")
     view.bucket.setCurrentIndex(view.bucket.findText("Low priority (5-6)"))
-    assert model.rowCount() == 8
+    qtbot.waitUntil(lambda: model.rowCount() == 8)
     assert all(model.row_data(r)["bucket"] in (5, 6) for r in range(model.rowCount()))
     view.bucket.setCurrentIndex(0)
     view.text.setText("INT-STALE")
@@ -219,12 +219,61 @@ def test_a_long_queue_shows_its_first_page_then_appends_the_rest(qtbot, db):
     ranked(db)
     tasks = Tasks()
     model = IntelQueueModel(db, tasks)
-    with qtbot.waitSignal(model.queue_complete, timeout=10000) as blocker:
+    with qtbot.waitSignal(model.first_page_ready, timeout=10000):
         model.set_filters()
-        assert model.rowCount() == FIRST_PAGE and not model.complete
+        assert model.rowCount() == 0  # nothing blocks the UI thread
+    assert model.rowCount() == FIRST_PAGE and not model.complete
+    with qtbot.waitSignal(model.queue_complete, timeout=10000) as blocker:
+        pass
     assert blocker.args == [1200] and model.complete
     with db.sessions() as session:
         assert model.ids.tolist() == ranking.queue_ids(session)
     assert model.data(model.index(1199, 5)).startswith("L-")  # rows load lazily, by page
     assert len(model._cache) <= 2 * 200
     tasks.wait()
+
+
+def test_replay_preview_of_a_changed_pack(window, qtbot, tmp_path):
+    import shutil
+
+    from triage.paths import bundled
+
+    changed = tmp_path / "pack"
+    shutil.copytree(bundled("rules", "intel"), changed)
+    buckets = changed / "buckets.toml"
+    text = buckets.read_text(encoding="utf-8")
+    # Business items need 10 people instead of 5: the fixture's 8-person items leave bucket 3.
+    buckets.write_text(
+        text.replace('test = "at_least", value = 5', 'test = "at_least", value = 10'),
+        encoding="utf-8",
+    )
+    view = window.show_page("rules")
+    view.preview(str(changed))
+    qtbot.waitUntil(lambda: "would move bucket" in view.replay_view.toPlainText(), timeout=10000)
+    assert "4 would move bucket" in view.replay_view.toPlainText()
+    buckets.write_text("this is [not toml", encoding="utf-8")
+    view.preview(str(changed))
+    qtbot.waitUntil(lambda: "refused" in view.replay_view.toPlainText(), timeout=10000)
+    assert "buckets.toml" in view.replay_view.toPlainText()
+
+
+def test_mapping_dialog_needs_the_required_columns(qtbot):
+    from ui.imports_view import MappingDialog
+
+    dialog = MappingDialog("casework.csv", ["Ref", "Date Received", "Area", "Notes"])
+    qtbot.addWidget(dialog)
+    assert dialog.selected_kind() == "intel"
+    dialog._check()
+    assert "intel_id" in dialog.problem.text() and not dialog.result()
+    for combo, target in zip(
+        dialog.combos, ("intel_id", "received_at", "region", "summary"), strict=True
+    ):
+        combo.setCurrentIndex(combo.findData(target))
+    dialog._check()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.mapping() == {
+        "Ref": "intel_id",
+        "Date Received": "received_at",
+        "Area": "region",
+        "Notes": "summary",
+    }

@@ -212,6 +212,7 @@ class IntelligenceView(QWidget):
         super().__init__(parent)
         self.db = db
         self.model = IntelQueueModel(db, tasks, self)
+        self.model.first_page_ready.connect(self._first_page)
         self.model.queue_complete.connect(self._show_count)
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.apply_filters)
@@ -355,9 +356,12 @@ class IntelligenceView(QWidget):
         self.apply_filters()
 
     def apply_filters(self) -> None:
+        self.count_label.setText("Filtering…")
         self.model.set_filters(**self.current_filters())
+
+    def _first_page(self, count: int) -> None:
         if not self.model.complete:
-            self.count_label.setText(f"{len(self.model.ids):,}+ items (counting…)")
+            self.count_label.setText(f"{count:,}+ items (counting…)")
         if self.model.rowCount():
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0),

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from triage import ranking, settings
 from triage.db import Database, open_database
@@ -60,6 +60,24 @@ def placeholder(title: str, reason: str) -> QLabel:
     return label
 
 
+# SQLite page cache per connection in the app (KiB, negative as PRAGMA wants).
+# The core opens connections with 128 MB for bulk imports and ranking; the app
+# may hold five at once (UI thread, writer, two readers, the queue reader), which
+# would put a million-item database well past its 600 MB budget. The operating
+# system's file cache keeps re-reads fast whatever this is.
+APP_PAGE_CACHE_KIB = 32768
+
+
+def limit_page_cache(db: Database) -> None:
+    """Give every connection the app opens on ``db`` a smaller page cache."""
+
+    def on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.execute(f"PRAGMA cache_size=-{APP_PAGE_CACHE_KIB}")
+
+    event.listen(db.engine, "connect", on_connect)
+    db.engine.dispose()  # connections opened before (migrations) get it on reopening
+
+
 def needs_ranking(db: Database) -> bool:
     """True when some item has no rank, or the ranks came from another pack."""
     try:
@@ -86,8 +104,11 @@ class MainWindow(QMainWindow):
     def __init__(self, db: Database, tasks: Tasks | None = None) -> None:
         super().__init__()
         self.db = db
+        limit_page_cache(db)
         self.tasks = tasks or Tasks(self)
         self.pages: dict[str, QWidget] = {}
+        # Built screens whose data changed since they were last shown.
+        self._stale: set[str] = set()
         self.setWindowTitle(f"Triage — {db.path.name}")
         self.resize(1440, 900)
 
@@ -151,7 +172,9 @@ class MainWindow(QMainWindow):
             from ui.meeting_view import MeetingsView
 
             view = MeetingsView(self.db, self.tasks)
-            view.changed.connect(self._data_changed)
+            # A meeting decision only marks the other screens out of date: they
+            # re-read when shown, so keystrokes never wait for a million-row queue.
+            view.changed.connect(self._mark_stale)
             view.refresh()
             return view
         if key == "imports":
@@ -186,6 +209,9 @@ class MainWindow(QMainWindow):
         key = PAGES[row][1]
         widget = self.page(key)
         self.stack.setCurrentWidget(widget)
+        if key in self._stale:
+            self._stale.discard(key)
+            self._refresh(key, widget)
         if key == "meetings":
             widget.setFocus()
 
@@ -287,15 +313,24 @@ class MainWindow(QMainWindow):
         self.ranking_finished.emit()
 
     def _data_changed(self) -> None:
+        """After an import or a re-rank: refresh the screen on show, mark the rest."""
         self.update_status()
+        self._mark_stale()
+        current = self.stack.currentWidget()
         for key, widget in self.pages.items():
-            if key == "meetings" and widget is self.stack.currentWidget():
-                continue  # the meeting re-reads its own agenda after each decision
-            if hasattr(widget, "refresh"):
-                try:
-                    widget.refresh()
-                except Exception:
-                    log.exception("refreshing the %s screen failed", key)
+            if widget is current and not (key == "meetings" and widget.in_meeting()):
+                self._stale.discard(key)
+                self._refresh(key, widget)
+
+    def _mark_stale(self) -> None:
+        self._stale.update(self.pages)
+
+    def _refresh(self, key: str, widget: QWidget) -> None:
+        if hasattr(widget, "refresh"):
+            try:
+                widget.refresh()
+            except Exception:
+                log.exception("refreshing the %s screen failed", key)
 
     # -- databases -----------------------------------------------------------------
 
@@ -329,6 +364,7 @@ class MainWindow(QMainWindow):
 
     def set_database(self, db: Database) -> None:
         """Show another database: every screen is rebuilt on it."""
+        limit_page_cache(db)
         old, self.db = self.db, db
         for key in list(self.pages):
             widget = self.pages.pop(key)
@@ -338,6 +374,7 @@ class MainWindow(QMainWindow):
             widget.deleteLater()
             self.stack.insertWidget(index, holder)
             self._slots[key] = holder
+        self._stale.clear()
         old.close()
         self.setWindowTitle(f"Triage — {db.path.name}")
         self._nav_changed(self.nav.currentRow())

@@ -762,6 +762,9 @@ class MeetingsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
 
+    def in_meeting(self) -> bool:
+        return self.stack.currentWidget() is self.mode and self.mode.meeting_id is not None
+
     def refresh(self) -> None:
         self.refresh_list()
         self.results.refresh()

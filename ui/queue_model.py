@@ -57,6 +57,8 @@ def _row_item_id(row: dict[str, Any]) -> int | None:
 
 
 class IntelQueueModel(QAbstractTableModel):
+    # The first rows of a new filter are shown (how many).
+    first_page_ready = Signal(int)
     # The whole filtered queue is known (not just its first page).
     queue_complete = Signal(int)
 
@@ -74,25 +76,46 @@ class IntelQueueModel(QAbstractTableModel):
     # -- loading -----------------------------------------------------------------
 
     def set_filters(self, **filters: Any) -> None:
-        """Run the filtered, ordered id query in SQL and reset the view.
+        """Run the filtered, ordered id query in SQL and show its result.
 
-        With a task runner only the first page is read here; the full id list
-        is read on a reader thread and appended when it arrives.
+        With a task runner nothing blocks the UI: the first page is read on a
+        reader thread (``first_page_ready``), then the whole id list on the
+        one-thread queue pool, appended when it arrives (``queue_complete``).
+        Without one (model tests) the whole list is read here.
         """
         self.filters = {k: v for k, v in filters.items() if v not in (None, "", [], ())}
         self._generation += 1
-        limit = FIRST_PAGE if self.tasks is not None else None
-        with self.db.sessions() as session:
-            ids = ranking.queue_ids(session, limit=limit, **self.filters)
+        generation, filters = self._generation, dict(self.filters)
+        if self.tasks is None:
+            with self.db.sessions() as session:
+                self._show_first(generation, filters, ranking.queue_ids(session, **filters), False)
+            return
+        self.complete = False
+
+        def read_first(_job) -> list[int] | None:
+            if generation != self._generation:
+                return None  # typed on: a newer filter is queued
+            with self.db.sessions() as session:
+                return ranking.queue_ids(session, limit=FIRST_PAGE, **filters)
+
+        self.tasks.read(
+            read_first, on_done=lambda ids: self._show_first(generation, filters, ids, True)
+        )
+
+    def _show_first(
+        self, generation: int, filters: dict[str, Any], ids: list[int] | None, paged: bool
+    ) -> None:
+        if ids is None or generation != self._generation:
+            return
         self.beginResetModel()
         self.ids = array("q", ids)
         self._cache.clear()
         self.endResetModel()
-        self.complete = limit is None or len(ids) < limit
+        self.complete = not paged or len(ids) < FIRST_PAGE
+        self.first_page_ready.emit(len(self.ids))
         if self.complete:
             self.queue_complete.emit(len(self.ids))
             return
-        generation, filters = self._generation, dict(self.filters)
 
         def read_all(_job) -> list[int] | None:
             if generation != self._generation:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from triage import ranking
 from triage.db import Database
-from triage.rules import PackError
+from triage.rules import PackError, load_pack
 from triage.rules.pack import default_folder
 from ui import labels
 from ui.tasks import Tasks
@@ -99,26 +99,47 @@ def _factor_extra(factor) -> str:
     return "; ".join(bits)
 
 
-def render_replay(report: Any) -> str:
-    """A replay report (dict) as HTML: the headline counts, then the detail."""
-    if not isinstance(report, dict):
-        return f"<pre>{_esc(report)}</pre>"
-    head = []
-    for key in (
-        "items",
-        "moved",
-        "moved_bucket",
-        "changed_bucket",
-        "crossed_capacity",
-        "crossing_capacity",
-        "old_version",
-        "new_version",
-    ):
-        if key in report and not isinstance(report[key], dict | list):
-            head.append(f"<li><b>{_esc(key.replace('_', ' '))}</b>: {_esc(report[key])}</li>")
-    from ui.intel_view import _render_value
+def render_replay(diff) -> str:
+    """A replay ``Diff`` as HTML: the headline, the from-to bucket matrix and
+    which items would cross each team's capacity line."""
+    head = (
+        f"<h2>Replay preview</h2><p>Over <b>{diff.items:,}</b> items as of "
+        f"{diff.as_of:%Y-%m-%d %H:%M}: <b>{diff.moved:,}</b> would move bucket. "
+        f"Pack {_esc(diff.old_version[:12])} → {_esc(diff.new_version[:12])}.</p>"
+    )
+    cells = "".join(
+        "<tr><th>from "
+        + str(a)
+        + "</th>"
+        + "".join(
+            f"<td align=right style='{'font-weight:bold' if a != b and n else 'color:#6b7480'}'>"
+            f"{n:,}</td>"
+            for b, n in sorted(row.items())
+        )
+        + "</tr>"
+        for a, row in sorted(diff.matrix.items())
+    )
+    matrix = (
+        f"<h3>Bucket moves (rows: now; columns: with the changed pack)</h3>{TABLE}<tr><th></th>"
+        + "".join(f"<th>to {b}</th>" for b in range(1, 7))
+        + f"</tr>{cells}</table>"
+    )
+    rows = "".join(
+        f"<tr><td>{_esc(c.region)}</td><td>{_esc(c.team)}</td><td align=right>{c.capacity}</td>"
+        f"<td align=right>{c.open_items:,}</td><td align=right><b>{len(c.entered)}</b></td>"
+        f"<td align=right><b>{len(c.left)}</b></td>"
+        f"<td>{_esc(', '.join(c.entered[:8]))}{' …' if len(c.entered) > 8 else ''}</td></tr>"
+        for c in diff.crossings
+    )
+    crossings = (
+        f"<h3>Capacity line, per team</h3>{TABLE}<tr><th>Region</th><th>Team</th>"
+        "<th>Capacity</th><th>Open items</th><th>Would rise above the line</th>"
+        f"<th>Would fall below</th><th>Rising items</th></tr>{rows}</table>"
+    )
+    return head + matrix + crossings
 
-    return f"<h2>Replay preview</h2><ul>{''.join(head)}</ul>{_render_value(report)}"
+
+TABLE = "<table cellpadding=5 border=1 style='border-collapse:collapse'>"
 
 
 class RulesView(QWidget):
@@ -191,9 +212,9 @@ class RulesView(QWidget):
         self.tabs.setCurrentWidget(self.replay_view)
         self.replay_view.setHtml("<p>Replaying the current data under the changed pack…</p>")
         self.tasks.read(
-            lambda job: replay.diff(self.db, default_folder(), Path(folder)),
+            lambda job: replay.diff(self.db, ranking.pack_in_force(), load_pack(Path(folder))),
             on_done=lambda report: self.replay_view.setHtml(render_replay(report)),
             on_fail=lambda m: self.replay_view.setHtml(
-                f"<p><b>⚠ Replay refused:</b> {_esc(m)}</p>"
+                f"<p><b>⚠ Replay refused:</b></p><pre>{_esc(m)}</pre>"
             ),
         )

@@ -22,7 +22,7 @@ SIZE = (1600, 1000)
 
 
 def shoot(out: Path) -> list[Path]:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QTableView
 
     from triage import meetings, ranking
     from triage.db import open_database
@@ -107,7 +107,12 @@ def shoot(out: Path) -> list[Path]:
     window.show_page("rules")
     grab("08-rules")
     for key, name in (("em", "09-em-caseload"), ("stats", "10-statistics"), ("model", "11-model")):
-        window.show_page(key)
+        page = window.show_page(key)
+        settle()
+        # Show a selected row's detail where the screen has a table.
+        tables = [t for t in page.findChildren(QTableView) if t.model() and t.model().rowCount()]
+        if tables:
+            tables[0].selectRow(0)
         grab(name)
     window.close()
     db.close()
