@@ -377,7 +377,20 @@ def explain(
                 and stored.bucket == found["bucket"]
                 and abs(stored.score - found["score"]) < 1e-9,
             }
+    found["harm_model"] = _harm_explanation(db, item_id, moment)
     return found
+
+
+def _harm_explanation(db: Database, item_id: int, as_of: datetime) -> dict[str, Any] | None:
+    """The active harm model's score, suggestion and top reasons for one item, or None."""
+    from triage.harm import registry
+
+    with db.transaction() as session:
+        if registry.active_model(session) is None:
+            return None
+    from triage.harm.scoring import explain_items
+
+    return explain_items(db, [item_id], as_of=as_of).get(item_id)
 
 
 def item_id_for(session: Session, reference: str) -> int | None:
