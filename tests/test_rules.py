@@ -118,6 +118,12 @@ def test_version_follows_content_not_layout(pack_copy):
             "reasons.toml: reason stale: key 1 used twice",
         ),
         ("buckets.toml", "[[rule]]", "[[rule]", "buckets.toml: not valid TOML"),
+        (
+            "buckets.toml",
+            'test = "any_flag", values = ["weapon"',
+            'test = "one_of", values = ["weapon"',
+            "buckets.toml: rule B4-threat-flags: harm_flags is a list: test it with any_flag",
+        ),
     ],
 )
 def test_malformed_pack_is_refused_naming_file_rule_and_problem(pack_copy, name, old, new, message):
@@ -131,6 +137,15 @@ def test_last_rule_must_catch_everything(pack_copy):
     )
     edit(pack_copy, "buckets.toml", "when = []", 'when = [{ input = "region", test = "present" }]')
     assert "rule B6-rest: the last rule must have `when = []`" in refused(pack_copy)
+
+
+def test_one_freshness_factor_only(pack_copy):
+    with open(pack_copy / "priority.toml", "a", encoding="utf-8") as handle:
+        handle.write(
+            '\n[[factor]]\nid = "fresh-2"\ntype = "freshness"\nmax_points = 1\n'
+            "half_life_days = 2\nstale_after_days = 3\n"
+        )
+    assert "factor fresh-2: only one freshness factor" in refused(pack_copy)
 
 
 def test_every_problem_is_listed_at_once(pack_copy):

@@ -394,6 +394,8 @@ class _Loader:
             return None
         kind = INPUTS[name]
         value, values = raw.get("value"), raw.get("values", [])
+        if kind == "flags" and test in ("equals", "one_of"):
+            self.problem(file, where, f"{name} is a list: test it with any_flag")
         if test == "equals":
             if not self.value_ok(name, value):
                 self.problem(file, where, f"{name}: bad `value` {value!r} for a {kind} input")
@@ -481,8 +483,13 @@ class _Loader:
                 continue
             flag_on = raw.get("flag_on", [])
             for value in flag_on:
-                if factor.input and not self.value_ok(factor.input, value, element=True):
+                if kind == "country_points":
+                    if value not in ARRANGEMENTS:
+                        self.problem(file, where, f"flag_on: unknown arrangement {value!r}")
+                elif factor.input and not self.value_ok(factor.input, value, element=True):
                     self.problem(file, where, f"flag_on: bad value {value!r}")
+            if kind == "freshness" and any(f.type == "freshness" for f in out):
+                self.problem(file, where, "only one freshness factor (it decides what is stale)")
             out.append(
                 Factor(
                     id=str(factor_id),
@@ -517,6 +524,8 @@ class _Loader:
                 return None
             if kind == "flag_points" and INPUTS[name] != "flags":
                 self.problem(file, where, f"flag_points needs a list input, {name} is not")
+            if kind == "value_points" and INPUTS[name] == "flags":
+                self.problem(file, where, f"{name} is a list: give it points with flag_points")
             body.input = name
             if kind == "present":
                 body.points = {"": number("points")}
