@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Build the packaged desktop app: dist/triage-desk/ with the executables
-# triage-desk (the app) and triage (the CLI). Needs the project venv
-# (./run setup). PyInstaller builds for the OS it runs on: run this on the
-# kind of machine you ship to (docs/install.md).
+# Build the packaged desktop app: dist/triage-desk/ with the executable
+# triage-desk (`triage-desk cli ...` is the command line), from
+# packaging/triage-desk.spec. Needs the project venv (./run setup).
+# PyInstaller builds for the OS it runs on: run this on the kind of machine
+# you ship to (docs/install.md); check the result with packaging/check.sh.
 #   packaging/build.sh           build (incremental: reuses build/pyinstaller)
 #   packaging/build.sh --clean   build from scratch
 set -euo pipefail
@@ -23,12 +24,11 @@ then
   "$VENV/bin/python" -m pip install -q "pyinstaller>=6.5,<7"
 fi
 
-clean=()
-[ "${1:-}" = "--clean" ] && clean=(--clean)
+options=(--noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller)
+if [ "${1:-}" = "--clean" ]; then options+=(--clean); fi
 version=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("triage"))')
 start=$(date +%s)
-"$VENV/bin/python" -m PyInstaller "${clean[@]}" --noconfirm --log-level WARN \
-  --distpath dist --workpath build/pyinstaller packaging/triage-desk.spec
+"$VENV/bin/python" -m PyInstaller "${options[@]}" packaging/triage-desk.spec
 seconds=$(( $(date +%s) - start ))
 
 app=dist/triage-desk/triage-desk
