@@ -75,3 +75,15 @@ def test_weight_and_hiding_are_settings(view):
     view.hide_score.setChecked(False)
     stored = settings.load()
     assert stored.model_weight == 1.5 and stored.hide_model_score_until_decided is False
+
+
+def test_queue_trace_shows_the_model_reasons(db):
+    from triage import ranking
+    from triage.harm import training
+    from ui.intel_view import render_trace
+
+    make_history(db, n=800)
+    training.train(db, classifier="logistic", activate=True, n_boot=0)
+    ranking.refresh(db)
+    page = render_trace(ranking.explain(db, 1))
+    assert "Advisory harm model score" in page and "moved most by" in page

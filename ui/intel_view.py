@@ -184,6 +184,17 @@ def render_trace(trace: dict[str, Any]) -> str:
             f"<p>Advisory harm model score: {_fmt(stored['harm_score'])} "
             "(it never decides the bucket)</p>"
         )
+    harm = trace.get("harm_model") or {}
+    if harm.get("reasons"):
+        moved = "; ".join(
+            f"{_esc(r['feature'])} = {_esc(str(r['value']))} "
+            f"({r['contribution']:+.2f} {_esc(r['unit'])})"
+            for r in harm["reasons"]
+        )
+        parts.append(
+            f"<p>Harm model {_esc(harm['model_id'])} suggests {_esc(harm['suggestion'])}; "
+            f"moved most by: {moved}</p>"
+        )
     return "".join(parts)
 
 
