@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.smoke:
         return smoke()
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from triage import paths, settings
@@ -143,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Triage")
+    app.setWindowIcon(QIcon(str(paths.bundled("ui", "icons", "triage.png"))))
     theme.apply(app, presenter=args.presenter)
     path = paths.resolve_db_path(args.db)
     if not path.exists():
