@@ -163,10 +163,10 @@ class IntelItem(Base):
             "upstream_bucket IS NULL OR upstream_bucket BETWEEN 1 AND 6", name="bucket_range"
         ),
         CheckConstraint("persons_estimated IS NULL OR persons_estimated >= 0", name="persons_ok"),
+        # received_at, subject_ref and postcode lookups use the wider indexes
+        # that start with them (triage.stats.indexes, triage.ranking_models):
+        # every extra index costs each imported row.
         Index("ix_intel_region_team", "region", "team"),
-        Index("ix_intel_received", "received_at"),
-        Index("ix_intel_subject", "subject_ref"),
-        Index("ix_intel_postcode", "postcode"),
         # Partial: only bridge items have a case, so ordinary inserts skip it.
         Index("ix_intel_em_case", "em_case_id", sqlite_where=text("em_case_id IS NOT NULL")),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:24:01.454185
+Create Date: 2026-11-24 23:48:07.792299
 """
 
 from __future__ import annotations
@@ -168,11 +168,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('intel_item', schema=None) as batch_op:
         batch_op.create_index('ix_intel_em_case', ['em_case_id'], unique=False, sqlite_where=sa.text('em_case_id IS NOT NULL'))
-        batch_op.create_index('ix_intel_postcode', ['postcode'], unique=False)
         batch_op.create_index('ix_intel_premises_received', ['postcode', 'business_name', 'received_at'], unique=False)
-        batch_op.create_index('ix_intel_received', ['received_at'], unique=False)
         batch_op.create_index('ix_intel_region_team', ['region', 'team'], unique=False)
-        batch_op.create_index('ix_intel_subject', ['subject_ref'], unique=False)
         batch_op.create_index('ix_intel_subject_received', ['subject_ref', 'received_at'], unique=False)
         batch_op.create_index('ix_stats_item', ['received_at', 'region', 'team', 'upstream_bucket', 'carry_over_count', 'passed_at'], unique=False)
 
@@ -431,11 +428,8 @@ def downgrade() -> None:
     with op.batch_alter_table('intel_item', schema=None) as batch_op:
         batch_op.drop_index('ix_stats_item')
         batch_op.drop_index('ix_intel_subject_received')
-        batch_op.drop_index('ix_intel_subject')
         batch_op.drop_index('ix_intel_region_team')
-        batch_op.drop_index('ix_intel_received')
         batch_op.drop_index('ix_intel_premises_received')
-        batch_op.drop_index('ix_intel_postcode')
         batch_op.drop_index('ix_intel_em_case', sqlite_where=sa.text('em_case_id IS NOT NULL'))
 
     op.drop_table('intel_item')
