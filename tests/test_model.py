@@ -216,6 +216,7 @@ def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
     assert len(rows) == 5 and all(row["harm_score"] is None for row in rows)
     result = _train(db, activate=True)  # trained with intel_rank present: rules_bucket used
     assert "rules_bucket" in result.manifest["features"]["categorical"]
+    assert result.evaluation["rules_baseline"]["source"] == "intel_rank bucket and score"
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5 and all(0 <= row["harm_score"] <= 1 for row in rows)

@@ -217,8 +217,8 @@ def training_frame(connection: Connection) -> pd.DataFrame:
     Categorical features are text here (``encode`` turns them into codes once
     the training levels are known). Also: ``target`` (0/1), ``result``,
     ``meeting_date`` (datetime64), ``item_id``, ``outcome_id``,
-    ``upstream_bucket`` and, when ranked, ``rules_bucket`` (the rules-only
-    baseline reads it).
+    ``upstream_bucket`` and, when ranked, ``rank_bucket`` and ``rank_score``
+    (the rules-only baseline reads them).
     """
     ranked = has_ranking(connection)
     spec = default_spec(ranked)
@@ -234,6 +234,7 @@ def training_frame(connection: Connection) -> pd.DataFrame:
         SELECT o.id AS outcome_id, i.id AS item_id, o.meeting_date, o.result, i.upstream_bucket,
                {decided} AS decided_jd, julianday(i.received_at) AS received_jd,
                i.subject_ref, i.postcode, {FLAG_BITS_SQL} AS flag_bits, {numeric}, {categorical}
+               {", r.bucket AS rank_bucket, r.score AS rank_score" if ranked else ""}
           FROM tasking_outcome o JOIN intel_item i ON i.id = o.item_id {_rank_join(ranked)}
          WHERE {accepted}
          ORDER BY o.meeting_date, o.id

@@ -336,21 +336,27 @@ def _train(
 def _rules_baseline(
     train_rows: pd.DataFrame, test_rows: pd.DataFrame, ranked: bool
 ) -> tuple[np.ndarray | None, str | None]:
-    """Bucket harm rates from the ranking if computed, else the upstream bucket."""
+    """The rules-only predictor: bucket harm rates from the ranking if computed
+    (ties within a bucket broken by the rules score), else the upstream bucket."""
     for column, source in (
-        ("rules_bucket", "intel_rank.bucket"),
+        ("rank_bucket", "intel_rank bucket and score"),
         ("upstream_bucket", "intel_item.bucket (upstream)"),
     ):
-        if column == "rules_bucket" and not ranked:
+        if column == "rank_bucket" and not ranked:
             continue
-        known = train_rows[column].notna() & (train_rows[column] != features.MISSING)
-        if known.mean() >= 0.5:
-            baseline = evaluation.bucket_baseline(
-                train_rows[column].astype(str),
-                train_rows["target"].to_numpy(),
-                test_rows[column].astype(str),
-            )
-            return baseline, source
+        if train_rows[column].notna().mean() < 0.5:
+            continue
+        baseline = evaluation.bucket_baseline(
+            train_rows[column].astype(str),
+            train_rows["target"].to_numpy(),
+            test_rows[column].astype(str),
+        )
+        if column == "rank_bucket":
+            # Order within a bucket as the queue does (higher score first),
+            # moving no probability by more than 0.0001.
+            score = test_rows["rank_score"].rank(pct=True).fillna(0).to_numpy()
+            baseline = baseline + 1e-4 * score
+        return baseline, source
     return None, None
 
 
