@@ -55,6 +55,27 @@ def test_protected_columns_never_reach_the_fitted_model(db):
     assert not [name for name in seen if features.is_protected(name)]
 
 
+def test_changing_nationality_or_gender_changes_nothing_the_model_sees(db):
+    from triage.models import EmCase, IntelItem
+
+    make_history(db, n=800)
+    first = _train(db, classifier="logistic")
+    with db.transaction() as session:
+        session.execute(update(IntelItem).values(nationality="ZZZ"))
+        session.execute(update(EmCase).values(gender="x"))
+    second = _train(db, classifier="logistic")
+    assert second.manifest["training"]["data_sha256"] == first.manifest["training"]["data_sha256"]
+    assert second.evaluation["roc_auc"] == first.evaluation["roc_auc"]
+
+
+def test_training_can_be_cancelled(db):
+    make_history(db, n=800)
+    with pytest.raises(training.TrainingCancelled):
+        _train(db, cancel=lambda: True)
+    with db.transaction() as session:
+        assert registry.all_models(session) == []
+
+
 def test_trained_model_beats_constant_and_rules_on_held_out_period(db):
     make_history(db, n=1600)
     result = _train(db)
