@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -221,15 +222,13 @@ class MeetingMode(QWidget):
         self.nd_button = self._button("Not discussed (N)", lambda: self.decide("not_discussed"))
         self.recheck_button = self._button("Re-check done (C)", self.recheck)
         self.undo_button = self._button("Undo (U)", self.undo)
-        actions = QHBoxLayout()
-        for button in (
-            self.accept_button,
-            self.reject_button,
-            self.nd_button,
-            self.recheck_button,
-            self.undo_button,
-        ):
-            actions.addWidget(button)
+        # Two rows, so the item card can stay narrow beside a wide agenda.
+        actions = QGridLayout()
+        actions.addWidget(self.accept_button, 0, 0)
+        actions.addWidget(self.reject_button, 0, 1)
+        actions.addWidget(self.nd_button, 0, 2)
+        actions.addWidget(self.recheck_button, 1, 0)
+        actions.addWidget(self.undo_button, 1, 1)
 
         self.reason_panel = QWidget()
         reason_layout = QVBoxLayout(self.reason_panel)
@@ -253,16 +252,16 @@ class MeetingMode(QWidget):
         side_layout.addLayout(actions)
         side_layout.addWidget(self.reason_panel)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(side)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 1)
-        split.setSizes([1000, 500])
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.table)
+        self.split.addWidget(side)
+        self.split.setStretchFactor(0, 2)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([1000, 500])
 
         layout = QVBoxLayout(self)
         layout.addLayout(head)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.help)
 
     def _button(self, text: str, slot) -> QPushButton:
@@ -275,6 +274,8 @@ class MeetingMode(QWidget):
 
     def open_meeting(self, meeting_id: int) -> None:
         self.meeting_id = meeting_id
+        width = max(self.split.width(), 1200)
+        self.split.setSizes([width * 62 // 100, width * 38 // 100])
         self.current = 0
         self.reload()
         first = next((n for n, r in enumerate(self.rows) if r.decision is None), 0)

@@ -43,9 +43,11 @@ def shoot(out: Path) -> list[Path]:
     saved: list[Path] = []
 
     def settle() -> None:
-        window.tasks.wait()
-        for _ in range(5):
-            qt.processEvents()
+        # A finished job may start another (the queue's first page, then the rest).
+        for _ in range(4):
+            window.tasks.wait()
+            for _ in range(5):
+                qt.processEvents()
 
     def grab(name: str) -> None:
         settle()
