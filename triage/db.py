@@ -38,9 +38,7 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
 
 
 def make_engine(path: Path) -> Engine:
-    # check_same_thread off: the importer hands its open transaction to one
-    # writer thread while the caller validates the next chunk (never both at once).
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _on_connect)
     return engine
 

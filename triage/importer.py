@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -250,27 +249,17 @@ class _Pipeline:
             ).scalar_one()
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
-            # Validation (Python) of the next chunk overlaps with the database
-            # work (SQLite, which releases the GIL) of the previous one. All
-            # database work stays on the one writer thread, one chunk at a time.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
-                pending: Future[None] | None = None
-                for chunk in _chunks(rows, CHUNK):
-                    if cancel is not None and cancel():
-                        raise ImportCancelled(
-                            f"{self.file_name}: import cancelled; nothing was changed"
-                        )
-                    result.rows_read += len(chunk)
-                    valid, rejected = self._validate(chunk)
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(
-                        self._store, session, store, batch_id, valid, rejected, result
+            for chunk in _chunks(rows, CHUNK):
+                if cancel is not None and cancel():
+                    raise ImportCancelled(
+                        f"{self.file_name}: import cancelled; nothing was changed"
                     )
-                    if progress is not None:
-                        progress(fraction_read(), result.rows_read)
-                if pending is not None:
-                    pending.result()
+                result.rows_read += len(chunk)
+                valid, rejected = self._validate(chunk)
+                rejected += store.load(valid, result)
+                self._quarantine(session, batch_id, rejected, result)
+                if progress is not None:
+                    progress(fraction_read(), result.rows_read)
             store.finish(result)
             if self.retry_of is not None and not result.quarantined:
                 session.execute(
@@ -306,18 +295,6 @@ class _Pipeline:
                 batch_id=batch_id,
             )
         return result
-
-    def _store(
-        self,
-        session: Session,
-        store: Any,
-        batch_id: int,
-        valid: list[_Row],
-        rejected: list[_Rejected],
-        result: ImportResult,
-    ) -> None:
-        rejected = rejected + store.load(valid, result)
-        self._quarantine(session, batch_id, rejected, result)
 
     def _validate(self, chunk: list[ExtractRow]) -> tuple[list[_Row], list[_Rejected]]:
         valid: list[_Row] = []
