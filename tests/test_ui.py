@@ -277,3 +277,21 @@ def test_mapping_dialog_needs_the_required_columns(qtbot):
         "Area": "region",
         "Notes": "summary",
     }
+
+
+def test_first_run_fills_a_demo_database_behind_a_progress_dialog(qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.app import first_run
+
+    path = tmp_path / "first.sqlite"
+    first_run(QApplication.instance(), path)
+    assert stored_count(path, "intel_item") == 29443
+    assert stored_count(path, "em_case") == 1732
+
+
+def stored_count(path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
