@@ -295,3 +295,23 @@ def stored_count(path, table: str) -> int:
 
     with sqlite3.connect(path) as connection:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
+    from triage import meetings
+
+    meeting_id = meetings.start_meeting(db, region=REGION, team=TEAM, held_on=date(2026, 11, 20))
+    with db.sessions() as session:
+        first = meetings.agenda(session, meeting_id)[0]
+    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
+    panel = window.show_page("meetings").results
+    panel.refresh()
+    assert panel.table.item(0, 3).text() == "· awaiting result"
+    panel.table.selectRow(0)
+    panel.result.setCurrentIndex(panel.result.findData("arrest"))
+    panel.record()
+    qtbot.waitUntil(lambda: panel.message.text() == "Recorded.")
+    assert stored(
+        db, select(TaskingOutcome.result).where(TaskingOutcome.item_id == first.item_id)
+    ) == [("arrest",)]
+    assert panel.table.item(0, 3).text() == "Arrest"
