@@ -315,3 +315,18 @@ def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
         db, select(TaskingOutcome.result).where(TaskingOutcome.item_id == first.item_id)
     ) == [("arrest",)]
     assert panel.table.item(0, 3).text() == "Arrest"
+
+
+def test_meeting_exports_agenda_and_minutes_off_the_ui_thread(window, qtbot, tmp_path):
+    view = window.show_page("meetings")
+    view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3)
+    mode = view.mode
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    qtbot.keyClick(mode, Qt.Key.Key_P)  # presenter: the export leaves personal fields out
+    mode.export("agenda", str(tmp_path / "agenda.csv"))
+    qtbot.waitUntil(lambda: "Exported agenda" in mode.banner.text())
+    header = (tmp_path / "agenda.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "intel_id" in header and "postcode" not in header
+    mode.export("minutes", str(tmp_path / "minutes.pdf"))
+    qtbot.waitUntil(lambda: "Exported minutes" in mode.banner.text())
+    assert (tmp_path / "minutes.pdf").read_bytes().startswith(b"%PDF")
