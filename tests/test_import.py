@@ -363,6 +363,29 @@ def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
     assert count(db, TaskingOutcome) == 3
 
 
+
+def test_outcomes_with_only_the_required_columns(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    full = write(
+        tmp_path / "full.csv",
+        "intel_id,meeting_date,decision,reason,decided_by\nI-2,2026-07-14,rejected,stale,TL\n",
+    )
+    import_file(db, "outcomes", full)
+    minimal = write(
+        tmp_path / "minimal.csv",
+        "intel_id,meeting_date,decision\n"
+        "I-1,2026-07-13,accepted\n"
+        "I-2,2026-07-15,rejected\n"
+        "I-2,2026-07-14,rejected\n",
+    )
+    result = import_file(db, "outcomes", minimal)
+    assert (result.inserted, result.unchanged, result.quarantined) == (1, 0, 2)
+    assert "rejection needs a reason" in dict(result.problems)[3]
+    with db.transaction() as session:
+        kept = session.scalar(select(TaskingOutcome).where(TaskingOutcome.reason.is_not(None)))
+        # Columns the file does not carry are left as they were.
+        assert (kept.reason, kept.decided_by) == ("stale", "TL")
+
 # --- quarantine fix and re-import ---------------------------------------------
 
 

@@ -559,9 +559,10 @@ class _OutcomeStore:
             values = row.values
             if values["intel_id"] not in items:
                 problem = f"intel_id: no intelligence item {values['intel_id']!r}"
-            elif values["decision"] == "rejected" and not values["reason"]:
+            # Only the three required columns are sure to be in the header.
+            elif values["decision"] == "rejected" and not values.get("reason"):
                 problem = "reason: a rejection needs a reason code"
-            elif values["result"] and values["decision"] != "accepted":
+            elif values.get("result") and values["decision"] != "accepted":
                 problem = "result: only an accepted task can have a result"
             else:
                 good.append(row)
@@ -586,11 +587,16 @@ class _OutcomeStore:
                 ).where(TaskingOutcome.item_id.in_(item_ids))
             )
         }
-        compared = ("decision", "reason", "decided_by", "result", "result_at", "extra")
+        # A column the file does not have is left as it is, as for the other kinds.
+        compared = tuple(
+            c
+            for c in ("decision", "reason", "decided_by", "result", "result_at")
+            if c in good[0].values
+        ) + ("extra",)
         inserts, changes = [], []
         for row in good:
             item = items[row.values["intel_id"]]
-            values = {c: row.values.get(c) for c in compared if c != "extra"}
+            values = {c: row.values[c] for c in compared if c != "extra"}
             values["extra"] = row.extra
             old = existing.get((item.id, row.values["meeting_date"]))
             self.touched_items.add(item.id)
