@@ -363,7 +363,6 @@ def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
     assert count(db, TaskingOutcome) == 3
 
 
-
 def test_outcomes_with_only_the_required_columns(db, tmp_path):
     import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
     full = write(
@@ -385,6 +384,7 @@ def test_outcomes_with_only_the_required_columns(db, tmp_path):
         kept = session.scalar(select(TaskingOutcome).where(TaskingOutcome.reason.is_not(None)))
         # Columns the file does not carry are left as they were.
         assert (kept.reason, kept.decided_by) == ("stale", "TL")
+
 
 # --- quarantine fix and re-import ---------------------------------------------
 
