@@ -168,6 +168,35 @@ def test_bridge_creates_exactly_one_item_and_reports_contact(db):
     assert sorted(linked) == [("IN1", 1), ("OUT1", 1)]
 
 
+def test_bridge_run_for_an_earlier_instant_changes_nothing_later(db):
+    with db.transaction() as s:
+        add_case(s, "OUT1", region="LSE", last_contact_at=NOW - timedelta(days=8))
+    bridge.sync_bridge(db, as_of=NOW)
+    # A view as of a month ago (rank em --as-of) saw the case in contact then:
+    # it must not mark today's item "back in contact", nor flip it again later.
+    past = bridge.sync_bridge(db, as_of=NOW - timedelta(days=30))
+    assert (past.back_in_contact, past.lost_again) == (0, 0)
+    assert bridge.sync_bridge(db, as_of=NOW).lost_again == 0
+    with db.transaction() as s:
+        item = s.execute(select(IntelItem)).scalar_one()
+        assert item.extra["em_contact"] == "out_of_contact"
+        assert "back in contact" not in item.summary
+
+
+def test_bridge_does_not_audit_an_item_it_cannot_create(db, tmp_path):
+    from triage.importer import import_file
+
+    extract = tmp_path / "intel.csv"
+    extract.write_text("intel_id,received_at,region\nEM-OUT1,2026-11-01,LSE\n")
+    import_file(db, "intel", extract)
+    with db.transaction() as s:
+        add_case(s, "OUT1", region="LSE", last_contact_at=NOW - timedelta(days=8))
+    assert [bridge.sync_bridge(db, as_of=NOW).created for _ in range(2)] == [0, 0]
+    with db.transaction() as s:
+        created = s.scalar(select(func.count()).where(AuditEntry.action == "em.bridge.create"))
+    assert created == 0
+
+
 def test_trail_register_requires_ground_and_period(db):
     with db.transaction() as s:
         add_case(s, "T1")

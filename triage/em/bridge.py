@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 
 from triage import audit, clock
 from triage.db import Database
@@ -47,7 +47,14 @@ def sync_bridge(
         EmCase.last_contact_at <= cutoff,
         func.coalesce(EmCase.em_status, "active") != "ceased",
     )
-    linked = exists().where(IntelItem.em_case_id == EmCase.case_id)
+    # An item already holding the bridge's intel_id counts as linked too, so
+    # the insert below (OR IGNORE) and its audit entries always agree.
+    linked = exists().where(
+        or_(
+            IntelItem.em_case_id == EmCase.case_id,
+            IntelItem.intel_id == literal(PREFIX) + EmCase.case_id,
+        )
+    )
     with db.transaction() as session:
         without_region = session.execute(
             select(func.count())
@@ -148,6 +155,8 @@ def sync_bridge(
                 select(IntelItem.intel_id, case_contact).where(
                     IntelItem.em_case_id.is_not(None),
                     contact_state == "out_of_contact",
+                    # An earlier as_of never rewrites a later state.
+                    IntelItem.updated_at <= as_of,
                     case_contact > cutoff,
                 )
             )
@@ -194,6 +203,8 @@ def sync_bridge(
                 select(IntelItem.intel_id, case_contact).where(
                     IntelItem.em_case_id.is_not(None),
                     contact_state == "back_in_contact",
+                    # An earlier as_of never rewrites a later state.
+                    IntelItem.updated_at <= as_of,
                     case_contact <= cutoff,
                 )
             )
