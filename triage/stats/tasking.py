@@ -382,30 +382,17 @@ def figure9(stats: TaskingStats) -> StatTable:
         buckets = {"buckets": group_buckets(group)}
         columns += [
             Column(f"{group}_available", f"{label}: pieces available for tasking", filters=buckets),
+        ]
+        columns += [
             Column(
-                f"{group}_accepted_pct",
-                f"{label}: % accepted",
+                f"{group}_{outcome}_pct",
+                f"{label}: % {outcome.replace('_', ' ')}",
                 "pct",
-                of=f"{group}_accepted",
+                of=f"{group}_{outcome}",
                 per=f"{group}_available",
-                filters={**buckets, **STATUS_FILTERS["accepted"]},
-            ),
-            Column(
-                f"{group}_rejected_pct",
-                f"{label}: % rejected",
-                "pct",
-                of=f"{group}_rejected",
-                per=f"{group}_available",
-                filters={**buckets, **STATUS_FILTERS["rejected"]},
-            ),
-            Column(
-                f"{group}_not_discussed_pct",
-                f"{label}: % not discussed",
-                "pct",
-                of=f"{group}_not_discussed",
-                per=f"{group}_available",
-                filters={**buckets, **STATUS_FILTERS["not_discussed"]},
-            ),
+                filters={**buckets, **STATUS_FILTERS[outcome]},
+            )
+            for outcome in OUTCOMES
         ]
     if any(group_of(r.bucket) == "unbucketed" for r in stats.cube):
         columns.append(Column("unbucketed", "No bucket (not ranked, none upstream)"))
