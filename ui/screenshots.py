@@ -108,6 +108,10 @@ def shoot(out: Path) -> list[Path]:
     grab("07-imports-quarantine")
     window.show_page("rules")
     grab("08-rules")
+    # A trained (not activated) model, so the Model screen shows an evaluation.
+    from triage.harm import training
+
+    training.train(db)
     for key, name in (("em", "09-em-caseload"), ("stats", "10-statistics"), ("model", "11-model")):
         page = window.show_page(key)
         settle()
