@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
 
 from triage import audit, clock
 from triage.db import Database
@@ -144,105 +145,103 @@ def sync_bridge(
                 ],
             )
 
-        contact_state = func.json_extract(IntelItem.extra, "$.em_contact")
-        case_contact = (
-            select(EmCase.last_contact_at)
-            .where(EmCase.case_id == IntelItem.em_case_id)
-            .scalar_subquery()
-        )
-        back = list(
-            session.execute(
-                select(IntelItem.intel_id, case_contact).where(
-                    IntelItem.em_case_id.is_not(None),
-                    contact_state == "out_of_contact",
-                    # An earlier as_of never rewrites a later state.
-                    IntelItem.updated_at <= as_of,
-                    case_contact > cutoff,
-                )
-            )
-        )
-        if back:
-            session.execute(
-                update(IntelItem)
-                .where(IntelItem.intel_id.in_([i for i, _ in back]))
-                .values(
-                    summary=literal("EM case ")
-                    + IntelItem.em_case_id
-                    + literal(" back in contact (last contact ")
-                    + func.strftime("%Y-%m-%d %H:%M UTC", case_contact)
-                    + literal("). ")
-                    + func.coalesce(IntelItem.summary, ""),
-                    extra=func.json_set(
-                        func.coalesce(IntelItem.extra, "{}"),
-                        "$.em_contact",
-                        "back_in_contact",
-                        "$.back_in_contact_at",
-                        func.strftime("%Y-%m-%dT%H:%M:%S", case_contact),
-                    ),
-                    updated_at=as_of,
-                )
-            )
-            audit.record_many(
-                session,
-                [
-                    {
-                        "who": WHO,
-                        "action": "em.bridge.back_in_contact",
-                        "entity": "intel_item",
-                        "entity_id": intel_id,
-                        "field": "em_contact",
-                        "old": "out_of_contact",
-                        "new": f"back_in_contact (last contact {contact.isoformat()})",
-                    }
-                    for intel_id, contact in back
-                ],
-            )
+        back = _change_contact(session, as_of, cutoff, BACK_IN_CONTACT)
+        lost = _change_contact(session, as_of, cutoff, OUT_AGAIN)
+    return BridgeRun(len(new_cases), back, lost, without_region)
 
-        lost = list(
-            session.execute(
-                select(IntelItem.intel_id, case_contact).where(
-                    IntelItem.em_case_id.is_not(None),
-                    contact_state == "back_in_contact",
-                    # An earlier as_of never rewrites a later state.
-                    IntelItem.updated_at <= as_of,
-                    case_contact <= cutoff,
-                )
+
+@dataclass(frozen=True)
+class _ContactChange:
+    """One move between contact states of a bridge item."""
+
+    old: str
+    new: str
+    back: bool  # True: the case's last contact is now after the cutoff
+    summary: tuple[str, str]  # the text around the last-contact time
+    stamp_key: str
+    action: str
+
+
+BACK_IN_CONTACT = _ContactChange(
+    "out_of_contact",
+    "back_in_contact",
+    True,
+    (" back in contact (last contact ", "). "),
+    "$.back_in_contact_at",
+    "em.bridge.back_in_contact",
+)
+OUT_AGAIN = _ContactChange(
+    "back_in_contact",
+    "out_of_contact",
+    False,
+    (" out of contact again since ", " (7 days or more). "),
+    "$.out_of_contact_since",
+    "em.bridge.out_of_contact_again",
+)
+
+
+def _change_contact(
+    session: Session, as_of: datetime, cutoff: datetime, change: _ContactChange
+) -> int:
+    """Move linked items between contact states where the case's last contact
+    says so: the summary says it first, ``extra`` records the state and when,
+    each move is audited. Returns how many items moved."""
+    case_contact = (
+        select(EmCase.last_contact_at)
+        .where(EmCase.case_id == IntelItem.em_case_id)
+        .scalar_subquery()
+    )
+    moving = list(
+        session.execute(
+            select(IntelItem.intel_id, case_contact).where(
+                IntelItem.em_case_id.is_not(None),
+                func.json_extract(IntelItem.extra, "$.em_contact") == change.old,
+                # An earlier as_of never rewrites a later state.
+                IntelItem.updated_at <= as_of,
+                case_contact > cutoff if change.back else case_contact <= cutoff,
             )
         )
-        if lost:
-            session.execute(
-                update(IntelItem)
-                .where(IntelItem.intel_id.in_([i for i, _ in lost]))
-                .values(
-                    summary=literal("EM case ")
-                    + IntelItem.em_case_id
-                    + literal(" out of contact again since ")
-                    + func.strftime("%Y-%m-%d %H:%M UTC", case_contact)
-                    + literal(" (7 days or more). ")
-                    + func.coalesce(IntelItem.summary, ""),
-                    extra=func.json_set(
-                        func.coalesce(IntelItem.extra, "{}"),
-                        "$.em_contact",
-                        "out_of_contact",
-                        "$.out_of_contact_since",
-                        func.strftime("%Y-%m-%dT%H:%M:%S", case_contact),
-                    ),
-                    updated_at=as_of,
-                )
-            )
-            audit.record_many(
-                session,
-                [
-                    {
-                        "who": WHO,
-                        "action": "em.bridge.out_of_contact_again",
-                        "entity": "intel_item",
-                        "entity_id": intel_id,
-                        "field": "em_contact",
-                        "old": "back_in_contact",
-                        "new": "out_of_contact",
-                    }
-                    for intel_id, _ in lost
-                ],
-            )
-    return BridgeRun(len(new_cases), len(back), len(lost), without_region)
+    )
+    if not moving:
+        return 0
+    before, after = change.summary
+    session.execute(
+        update(IntelItem)
+        .where(IntelItem.intel_id.in_([intel_id for intel_id, _ in moving]))
+        .values(
+            summary=literal("EM case ")
+            + IntelItem.em_case_id
+            + literal(before)
+            + func.strftime("%Y-%m-%d %H:%M UTC", case_contact)
+            + literal(after)
+            + func.coalesce(IntelItem.summary, ""),
+            extra=func.json_set(
+                func.coalesce(IntelItem.extra, "{}"),
+                "$.em_contact",
+                change.new,
+                change.stamp_key,
+                func.strftime("%Y-%m-%dT%H:%M:%S", case_contact),
+            ),
+            updated_at=as_of,
+        )
+    )
+    audit.record_many(
+        session,
+        [
+            {
+                "who": WHO,
+                "action": change.action,
+                "entity": "intel_item",
+                "entity_id": intel_id,
+                "field": "em_contact",
+                "old": change.old,
+                "new": (
+                    f"back_in_contact (last contact {contact.isoformat()})"
+                    if change.back
+                    else change.new
+                ),
+            }
+            for intel_id, contact in moving
+        ],
+    )
+    return len(moving)
