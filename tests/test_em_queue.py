@@ -223,6 +223,20 @@ def test_cli_rank_and_explain_json(db, capsys):
     assert cli.main(["--db", str(db.path), "explain", "em", "NOPE"]) == 2
 
 
+def test_cli_rank_em_as_of_writes_nothing(db, capsys):
+    from triage.models import IntelItem
+
+    with db.transaction() as s:
+        add_case(s, "L1", region="LSE", harm_level="high", last_contact_at=NOW - timedelta(days=2))
+    later = (NOW + timedelta(days=30)).isoformat()
+    for command in (["rank", "em", "--as-of", later], ["explain", "em", "L1", "--as-of", later]):
+        assert cli.main(["--db", str(db.path), *command]) == 0
+    capsys.readouterr()
+    with db.transaction() as s:
+        # Out of contact by the later date, but no bridge item received in the future.
+        assert s.scalar(select(func.count()).select_from(IntelItem)) == 0
+
+
 def test_bad_pack_names_file_key_and_problem(tmp_path, db, capsys):
     from triage.em.pack import PackError, load_pack, pack_file
 

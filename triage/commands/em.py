@@ -62,11 +62,18 @@ def _refresh(db, as_of, pack) -> None:
     bridge.sync_bridge(db, as_of=as_of, pack=pack)
 
 
+def _refresh_now(args, db, pack) -> None:
+    """Refresh before a view of now only: a view --as-of another instant writes
+    nothing (as ``rank intel --as-of``), or a later date would raise bridge items
+    received in the future for every case out of contact by then."""
+    if not args.no_refresh and not args.as_of:
+        _refresh(db, clock.now(), pack)
+
+
 def rank_em(args) -> int:
     as_of, pack = _as_of(args), _pack(args)
     db = database(args)
-    if not args.no_refresh:
-        _refresh(db, as_of, pack)
+    _refresh_now(args, db, pack)
     with db.transaction() as session:
         queue = build_queue(session, as_of=as_of, pack=pack)
     rows = queue_rows(queue, workstream=args.workstream)
@@ -77,8 +84,7 @@ def rank_em(args) -> int:
 def explain_em(args) -> int:
     as_of, pack = _as_of(args), _pack(args)
     db = database(args)
-    if not args.no_refresh:
-        _refresh(db, as_of, pack)
+    _refresh_now(args, db, pack)
     try:
         trace = explain_case(db, args.case_id, as_of=as_of, pack=pack)
     except KeyError as error:
@@ -341,7 +347,7 @@ def register(top, groups) -> None:
     rank.add_argument(
         "--no-refresh",
         action="store_true",
-        help="do not apply the escalation ladder and ICE bridge first",
+        help="do not apply the escalation ladder and ICE bridge first (--as-of never does)",
     )
     _common(rank)
     rank.set_defaults(handler=rank_em)
@@ -349,7 +355,11 @@ def register(top, groups) -> None:
     explain = groups["explain"].add_parser("em", help="why an EM case ranks where it does")
     explain.add_argument("case_id")
     explain.add_argument("--json", action="store_true")
-    explain.add_argument("--no-refresh", action="store_true")
+    explain.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="do not apply the escalation ladder and ICE bridge first (--as-of never does)",
+    )
     _common(explain)
     explain.set_defaults(handler=explain_em)
 
