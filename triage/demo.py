@@ -26,7 +26,6 @@ state each), EM rows are small enough to build in memory.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import math
 import random
@@ -39,6 +38,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from triage import clock, regions
+from triage.em.deadlines import add_months
 
 # --- Calibration tables (shared/domain.md §2) --------------------------------
 
@@ -349,13 +349,6 @@ def largest_remainder(weights: Sequence[float], total: int) -> list[int]:
     for i in order[: total - sum(counts)]:
         counts[i] += 1
     return counts
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus calendar months, the day clamped to the month's end."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def review_due(fitted: date | None, last_review: date | None) -> date | None:
