@@ -312,13 +312,15 @@ def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):
         "E-1,EM-1,battery,2026-11-01T01:00,2026-11-01T06:00,,\n"
         "E-2,EM-404,strap_tamper,2026-11-02T01:00,,,\n"
         "E-3,EM-1,teleported,2026-11-02T01:00,,,\n"
-        "E-4,EM-1,pap_received,2026-11-03T10:00,,2026-11-17T17:00,letter from solicitors\n",
+        "E-4,EM-1,pap_received,2026-11-03T10:00,,2026-11-17T17:00,letter from solicitors\n"
+        "E-5,EM-1,battery,2026-11-04T06:00,2026-11-04T01:00,,\n",
     )
     result = import_file(db, "em-events", events)
-    assert (result.inserted, result.quarantined) == (2, 2)
+    assert (result.inserted, result.quarantined) == (2, 3)
     reasons = dict(result.problems)
     assert "no EM case 'EM-404'" in reasons[3]
     assert "teleported" in reasons[4]
+    assert "ended_at: before started_at" in reasons[6]
     assert count(db, EmEvent) == 2
     again = import_file(db, "em-events", events)
     assert (again.inserted, again.unchanged) == (0, 2)

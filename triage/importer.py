@@ -514,14 +514,19 @@ class _EmEventStore(_KeyedStore):
     def check(self, rows: list[_Row]) -> tuple[list[_Rejected], list[_Row]]:
         wanted = {r.values["case_id"] for r in rows}
         known = set(self.session.scalars(select(EmCase.case_id).where(EmCase.case_id.in_(wanted))))
-        good = [r for r in rows if r.values["case_id"] in known]
-        bad = [
-            _Rejected(
-                ExtractRow(r.line_no, r.cells), f"case_id: no EM case {r.values['case_id']!r}"
-            )
-            for r in rows
-            if r.values["case_id"] not in known
-        ]
+        good, bad = [], []
+        for r in rows:
+            ended = r.values.get("ended_at")
+            if r.values["case_id"] not in known:
+                problem = f"case_id: no EM case {r.values['case_id']!r}"
+            elif ended is not None and ended < r.values["started_at"]:
+                # A period that ends before it starts would silently drop out
+                # of the battery consolidation.
+                problem = "ended_at: before started_at"
+            else:
+                good.append(r)
+                continue
+            bad.append(_Rejected(ExtractRow(r.line_no, r.cells), problem))
         return bad, good
 
     def new_record_constants(self) -> dict[str, Any]:
