@@ -95,13 +95,7 @@ def rule_feedback(stats: TaskingStats) -> StatTable:
         "are of the items discussed (accepted + rejected); result rate = arrest or removal of "
         "the accepted. A rule whose items are mostly rejected fills agendas with unworkable work.",
         Chart("rule", ("accepted", "rejected", "not_discussed"), "Outcomes per rule", stacked=True),
-        [
-            {
-                **({"region": stats.region} if stats.region else {}),
-                **({"buckets": [b]} if b else {}),
-            }
-            for _, b in keys
-        ],
+        [_filters(stats, b) for _, b in keys],
     )
 
 
@@ -121,13 +115,7 @@ def bucket_trend(stats: TaskingStats) -> StatTable:
         rows,
         "As the rule table, per bucket and UK calendar month in which the items were received.",
         None,
-        [
-            {
-                **({"region": stats.region} if stats.region else {}),
-                **({"buckets": [b]} if b else {}),
-            }
-            for _, b in keys
-        ],
+        [_filters(stats, b) for _, b in keys],
     )
 
 
