@@ -214,20 +214,11 @@ NATIONAL_CAMPAIGNS = (
     ("NAT-CARE", "care"),
     ("NAT-CATERING", "catering"),
 )
-NATIONAL_SECTORS = frozenset(sector for _, sector in NATIONAL_CAMPAIGNS)
 LOCAL_CAMPAIGNS = {
     "LSE": ("LOC-LSE-CARWASH", "car_wash"),
     "NMWSW": ("LOC-NMWSW-NAILBAR", "nail_bar"),
     "SNI": ("LOC-SNI-AGRI", "agriculture"),
 }
-NATIONAL_PRIORITIES = (
-    "illegal_working",
-    "overstayer",
-    "sham_marriage",
-    "document_fraud",
-    "modern_slavery",
-    "clandestine_entry",
-)
 THREAT_FLAGS = ("weapon", "fno", "violence", "organised_crime")
 SAFEGUARDING_FLAGS = ("exploitation", "child_at_risk", "vulnerable_adult")
 #: Sectors that match no campaign anywhere.

@@ -32,13 +32,6 @@ OUTCOME_LABELS = {
     "rejected_too_broad": "Rejected – too broad in scope",
     "withdrawn": "Request withdrawn",
 }
-GROUND_LABELS = {
-    "breach_of_bail_conditions": "breach of bail conditions",
-    "absconding": "absconding",
-    "article8_representations": "Article 8 representations / further submissions",
-    "breach_allegation_intelligence": "allegations or intelligence of EM breaches",
-    "sar_or_legal_challenge": "subject access request or legal challenge",
-}
 
 
 class TrailRequestError(ValueError):

@@ -42,7 +42,6 @@ STATUS_FILTERS = {
 }
 DECISION_AGE_BANDS = ((0, 2), (3, 7), (8, 30), (31, 90), (91, None))
 POOL_AGE_BANDS = ((0, 30), (31, 90), (91, 180), (181, None))
-RESULT_CODES = ("arrest", "removal", "referral", "no_trace", "encountered_no_action", "other")
 
 
 def group_of(bucket: int | None) -> str:
