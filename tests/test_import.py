@@ -188,6 +188,18 @@ def test_xlsx_imports_like_csv(db, tmp_path):
         assert (item.subject_named, item.persons_estimated, item.upstream_bucket) == (True, 12, 3)
 
 
+def test_xlsx_rows_without_trailing_empty_cells_import(db, tmp_path):
+    # Writers need not store empty cells at the end of a row, nor the sheet's size.
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["intel_id", "received_at", "region", "team", "summary"])
+    sheet.append(["X-1", datetime(2026, 7, 1, 10, 0), "LSE"])
+    sheet.append(["X-2", "2026-07-02", "SNI", None, "a summary"])
+    workbook.save(tmp_path / "short.xlsx")
+    result = import_file(db, "intel", tmp_path / "short.xlsx")
+    assert (result.inserted, result.quarantined) == (2, 0)
+
+
 # --- unusable files change nothing -------------------------------------------
 
 

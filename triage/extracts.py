@@ -169,6 +169,9 @@ class Extract:
                     cells = [cell_text(v) for v in row]
                     while len(cells) > len(header) and cells[-1] == "":
                         cells.pop()
+                    # A sheet need not store trailing empty cells: in XLSX they
+                    # are empty values, not a short row as in a CSV.
+                    cells += [""] * (len(header) - len(cells))
                     if any(cells):
                         yield ExtractRow(line_no, cells)
             finally:
