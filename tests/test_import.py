@@ -394,6 +394,13 @@ def test_outcomes_with_only_the_required_columns(db, tmp_path):
     result = import_file(db, "outcomes", minimal)
     assert (result.inserted, result.unchanged, result.quarantined) == (1, 0, 2)
     assert "rejection needs a reason" in dict(result.problems)[3]
+    # I-1 was received on 1 July 2026: a decision dated before that is refused.
+    early = write(
+        tmp_path / "early.csv", "intel_id,meeting_date,decision\nI-1,2026-06-30,accepted\n"
+    )
+    result = import_file(db, "outcomes", early)
+    assert result.quarantined == 1
+    assert "before the item was received (2026-07-01)" in result.problems[0][1]
     with db.transaction() as session:
         kept = session.scalar(select(TaskingOutcome).where(TaskingOutcome.reason.is_not(None)))
         # Columns the file does not carry are left as they were.

@@ -554,21 +554,30 @@ class _OutcomeStore:
         items = {
             r.intel_id: r
             for r in self.session.execute(
-                select(IntelItem.id, IntelItem.intel_id, IntelItem.region, IntelItem.team).where(
-                    IntelItem.intel_id.in_({row.values["intel_id"] for row in rows})
-                )
+                select(
+                    IntelItem.id,
+                    IntelItem.intel_id,
+                    IntelItem.region,
+                    IntelItem.team,
+                    IntelItem.received_at,
+                ).where(IntelItem.intel_id.in_({row.values["intel_id"] for row in rows}))
             )
         }
         rejected, good = [], []
         for row in rows:
             values = row.values
-            if values["intel_id"] not in items:
+            item = items.get(values["intel_id"])
+            received = clock.to_local(item.received_at).date() if item else None
+            if item is None:
                 problem = f"intel_id: no intelligence item {values['intel_id']!r}"
             # Only the three required columns are sure to be in the header.
             elif values["decision"] == "rejected" and not values.get("reason"):
                 problem = "reason: a rejection needs a reason code"
             elif values.get("result") and values["decision"] != "accepted":
                 problem = "result: only an accepted task can have a result"
+            elif values["meeting_date"] < received:
+                # It would count as decided before it was received (age at decision < 0).
+                problem = f"meeting_date: before the item was received ({received})"
             else:
                 good.append(row)
                 continue
