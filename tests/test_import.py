@@ -136,6 +136,14 @@ def test_bad_intel_rows_are_quarantined_with_line_and_reason(db, tmp_path):
         batch = session.get(ImportBatch, result.batch_id)
         assert (batch.rows_read, batch.inserted, batch.quarantined) == (8, 1, 7)
         assert len(batch.sha256) == 64
+    # The same file again: its bad rows are still reported, but listed once.
+    again = import_file(db, "intel", path)
+    assert again.quarantined == 7
+    assert count(db, QuarantinedRow) == 7
+    # A changed bad row is a new entry beside the old one.
+    edited = path.read_text().replace("I-3,yesterday", "I-3,last week")
+    import_file(db, "intel", write(path, edited))
+    assert count(db, QuarantinedRow) == 8
 
 
 def test_unknown_columns_are_kept_and_headers_are_case_insensitive(db, tmp_path):

@@ -369,22 +369,36 @@ class _Pipeline:
                 )
             )
             return
-        session.execute(
-            insert(QuarantinedRow),
-            [
-                {
-                    "batch_id": batch_id,
-                    "kind": self.spec.name,
-                    "file_name": self.file_name,
-                    "line_no": item.row.line_no,
-                    "raw": self._raw(item.row.cells),
-                    "raw_text": _raw_text(item.row.cells),
-                    "reason": item.reason,
-                    "status": "open",
-                }
-                for item in rejected
-            ],
+        # Importing the same file again does not list its bad rows twice: a
+        # row already open in the quarantine (same file, line and text) stays
+        # the one entry to fix.
+        already = set(
+            session.execute(
+                select(QuarantinedRow.line_no, QuarantinedRow.raw_text).where(
+                    QuarantinedRow.status == "open",
+                    QuarantinedRow.kind == self.spec.name,
+                    QuarantinedRow.file_name == self.file_name,
+                    QuarantinedRow.line_no.in_({item.row.line_no for item in rejected}),
+                )
+            ).tuples()
         )
+        texts = [(item, _raw_text(item.row.cells)) for item in rejected]
+        records = [
+            {
+                "batch_id": batch_id,
+                "kind": self.spec.name,
+                "file_name": self.file_name,
+                "line_no": item.row.line_no,
+                "raw": self._raw(item.row.cells),
+                "raw_text": raw_text,
+                "reason": item.reason,
+                "status": "open",
+            }
+            for item, raw_text in texts
+            if (item.row.line_no, raw_text) not in already
+        ]
+        if records:
+            session.execute(insert(QuarantinedRow), records)
 
     def _raw(self, cells: list[str]) -> dict[str, str]:
         names = list(self.raw_header)
