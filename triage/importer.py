@@ -372,16 +372,17 @@ class _Pipeline:
         # Importing the same file again does not list its bad rows twice: a
         # row already open in the quarantine (same file, line and text) stays
         # the one entry to fix.
-        already = set(
-            session.execute(
+        already = {
+            (line_no, raw_text)
+            for line_no, raw_text in session.execute(
                 select(QuarantinedRow.line_no, QuarantinedRow.raw_text).where(
                     QuarantinedRow.status == "open",
                     QuarantinedRow.kind == self.spec.name,
                     QuarantinedRow.file_name == self.file_name,
                     QuarantinedRow.line_no.in_({item.row.line_no for item in rejected}),
                 )
-            ).tuples()
-        )
+            )
+        }
         texts = [(item, _raw_text(item.row.cells)) for item in rejected]
         records = [
             {
