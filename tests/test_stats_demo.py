@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from test_stats_em import FIG6, OTHER, TOTALS
-from test_stats_tasking import FIG9_PCT
+from test_stats_tasking import assert_figure9_regions
 
 from triage import ranking
 from triage.db import open_database
@@ -28,23 +28,7 @@ def demo(tmp_path_factory):
 
 def test_figure9_from_ranked_demo_data(demo):
     table = tasking.figure9(tasking.compute(demo, Period.resolve()))
-    for row in table.rows[:3]:
-        received, high, high_pct, low, low_pct = FIG9_PCT[row["region"]]
-        assert (row["received"], row["high_available"], row["low_available"]) == (
-            received,
-            high,
-            low,
-        )
-        assert (
-            row["high_accepted_pct"],
-            row["high_rejected_pct"],
-            row["high_not_discussed_pct"],
-        ) == high_pct
-        assert (
-            row["low_accepted_pct"],
-            row["low_rejected_pct"],
-            row["low_not_discussed_pct"],
-        ) == low_pct
+    assert_figure9_regions(table.rows[:3])
 
 
 def test_em_figures_from_demo_data(demo):

@@ -30,6 +30,27 @@ FIG9_PCT = {
 }
 
 
+def assert_figure9_regions(rows) -> None:
+    """Every published cell of NAO Figure 9's three region rows."""
+    for row in rows:
+        received, high, high_pct, low, low_pct = FIG9_PCT[row["region"]]
+        assert (row["received"], row["high_available"], row["low_available"]) == (
+            received,
+            high,
+            low,
+        )
+        assert (
+            row["high_accepted_pct"],
+            row["high_rejected_pct"],
+            row["high_not_discussed_pct"],
+        ) == high_pct
+        assert (
+            row["low_accepted_pct"],
+            row["low_rejected_pct"],
+            row["low_not_discussed_pct"],
+        ) == low_pct
+
+
 def item(region="LSE", *, received=datetime(2019, 6, 1, 12), bucket=6, **extra) -> dict:
     n = next(_ids)
     return {
@@ -96,21 +117,7 @@ def test_figure9_reproduced_exactly(db):
     )
     table = tasking.figure9(stats)
     assert [r["region"] for r in table.rows] == [*FIG9_PCT, "All regions"]
-    for row in table.rows[:3]:
-        received, high, high_pct, low, low_pct = FIG9_PCT[row["region"]]
-        assert row["received"] == received
-        assert row["high_available"] == high
-        assert row["low_available"] == low
-        assert (
-            row["high_accepted_pct"],
-            row["high_rejected_pct"],
-            row["high_not_discussed_pct"],
-        ) == high_pct
-        assert (
-            row["low_accepted_pct"],
-            row["low_rejected_pct"],
-            row["low_not_discussed_pct"],
-        ) == low_pct
+    assert_figure9_regions(table.rows[:3])
     sni = table.rows[2]
     assert (
         sni["high_accepted_pct"] + sni["high_rejected_pct"] + sni["high_not_discussed_pct"] == 101
