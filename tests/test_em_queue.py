@@ -313,3 +313,10 @@ def test_representation_flagged_against_the_three_day_window(db):
         queue = build_queue(s, as_of=NOW + timedelta(days=4))
     flags = {i.ref: i.flags for i in queue.items if i.kind == "representation_received"}
     assert "within_window" in flags["IN"] and "after_window" in flags["LATE"]
+
+
+def test_csv_rows_write_lists_semicolon_separated(capsys):
+    from triage.commands.common import print_rows
+
+    print_rows([{"case_id": "K1", "flags": ["overdue", "strap_tamper"]}], "csv")
+    assert capsys.readouterr().out.splitlines() == ["case_id,flags", "K1,overdue;strap_tamper"]

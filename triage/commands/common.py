@@ -31,7 +31,12 @@ def print_rows(
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # Lists as the extracts write them (formats.md: semicolon separated),
+        # not as Python's repr.
+        writer.writerows(
+            {k: ";".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in row.items()}
+            for row in rows
+        )
         return
     print_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
 
