@@ -107,6 +107,8 @@ def rank_intel(args) -> int:
                 session, region=region, team=args.team, capacity=capacity or 0, as_of=as_of,
                 pack=pack, limit=limit,
             )  # fmt: skip
+        for row in found:  # as it stood then: open, whatever was decided since
+            row["status"] = "open"
         moment, note = as_of, "open items ranked"
     columns = list(TABLE_COLUMNS)
     for row in found:

@@ -1,0 +1,25 @@
+"""``rank intel --as-of``: a past queue as it stood then."""
+
+from __future__ import annotations
+
+import json
+
+from triage.cli import main
+from triage.importer import import_file
+
+
+def test_past_queue_shows_items_open_then(db, tmp_path, capsys):
+    items = tmp_path / "intel.csv"
+    items.write_text("intel_id,received_at,region\nA-1,2026-10-01,LSE\nA-2,2026-10-02,LSE\n")
+    import_file(db, "intel", items)
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("intel_id,meeting_date,decision\nA-1,2026-11-02,accepted\n")
+    import_file(db, "outcomes", outcomes)
+    argv = ["--db", str(db.path), "rank", "intel", "--format", "json"]
+    assert main([*argv, "--as-of", "2026-10-20"]) == 0
+    past = json.loads(capsys.readouterr().out)
+    # A-1 was accepted on 2 November; on 20 October it was still open.
+    assert sorted((r["intel_id"], r["status"]) for r in past) == [("A-1", "open"), ("A-2", "open")]
+    assert main(argv) == 0
+    now = json.loads(capsys.readouterr().out)
+    assert [r["intel_id"] for r in now] == ["A-2"]
