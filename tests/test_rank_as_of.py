@@ -23,3 +23,18 @@ def test_past_queue_shows_items_open_then(db, tmp_path, capsys):
     assert main(argv) == 0
     now = json.loads(capsys.readouterr().out)
     assert [r["intel_id"] for r in now] == ["A-2"]
+
+
+def test_explain_and_replay_as_of_see_only_items_received_by_then(db, tmp_path, capsys):
+    from triage import replay
+    from triage.clock import parse_datetime
+    from triage.rules.pack import load_pack
+
+    items = tmp_path / "intel.csv"
+    items.write_text("intel_id,received_at,region\nA-1,2026-10-01,LSE\nA-2,2026-11-02,LSE\n")
+    import_file(db, "intel", items)
+    pack = load_pack()
+    assert replay.diff(db, pack, pack, as_of=parse_datetime("2026-10-20")).items == 1
+    assert replay.diff(db, pack, pack).items == 2
+    assert main(["--db", str(db.path), "explain", "intel", "A-2", "--as-of", "2026-10-20"]) == 2
+    assert "after --as-of" in capsys.readouterr().err

@@ -57,7 +57,8 @@ class Diff:
 
 
 def _ranked(db: Database, pack: Pack, as_of: datetime) -> dict[int, tuple[Any, ...]]:
-    compiled = compile_pack(pack, as_of)
+    # Items received by the instant only: a replay --as-of a past day sees the data of then.
+    compiled = compile_pack(pack, as_of, where="i.received_at <= :as_of")
     sql = (
         f"SELECT c.item_id, c.bucket, c.score + :weight * coalesce(r.harm_score, 0.0), "
         "i.received_at, i.intel_id, i.region, i.team, i.status "
@@ -71,7 +72,7 @@ def _ranked(db: Database, pack: Pack, as_of: datetime) -> dict[int, tuple[Any, .
 
 
 def diff(db: Database, old: Pack, new: Pack, *, as_of: datetime | None = None) -> Diff:
-    """Compare two packs over every item in the database as of ``as_of`` (default now)."""
+    """Compare two packs over every item received by ``as_of`` (default now)."""
     moment = as_of or clock.now()
     before, after = _ranked(db, old, moment), _ranked(db, new, moment)
     matrix: dict[int, dict[int, int]] = {a: {b: 0 for b in range(1, 7)} for a in range(1, 7)}

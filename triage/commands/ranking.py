@@ -133,7 +133,14 @@ def explain_intel(args) -> int:
         item_id = ranking.item_id_for(session, args.id)
     if item_id is None:
         raise UsageError(f"no intelligence item {args.id!r}")
-    found = ranking.explain(db, item_id, as_of=_as_of(args.as_of))
+    as_of = _as_of(args.as_of)
+    found = ranking.explain(db, item_id, as_of=as_of)
+    received = found["inputs"]["received_at"]
+    if as_of is not None and received is not None and received > as_of:
+        raise UsageError(
+            f"{found['intel_id']} was received {clock.to_local(received):%Y-%m-%d %H:%M}, "
+            "after --as-of: there is nothing to explain then"
+        )
     if args.json:
         print_json(found)
     else:
