@@ -369,3 +369,32 @@ def test_replay_diff(db, tmp_path, capsys):
     )
     out = json.loads(capsys.readouterr().out)
     assert out["matrix"]["1"]["6"] == 4 and out["moved"] == 4
+
+
+def test_stored_positions_give_the_queue_order(tmp_path):
+    from triage.db import open_database
+    from triage.demo import create_demo_database
+
+    create_demo_database(tmp_path / "demo.sqlite", intel=400, em=20)
+    demo = open_database(tmp_path / "demo.sqlite")
+    ranking.refresh(demo)
+
+    def live_order(*conditions):
+        return list(
+            session.scalars(
+                select(IntelRank.item_id)
+                .join(IntelItem, IntelItem.id == IntelRank.item_id)
+                .where(*conditions)
+                .order_by(*ranking._order(0.0))
+            )
+        )
+
+    with demo.transaction() as session:
+        assert ranking.queue_ids(session, include_decided=True) == live_order()
+        positions = session.scalars(select(IntelRank.queue_position)).all()
+        assert sorted(positions) == list(range(1, len(positions) + 1))
+        filtered = live_order(
+            IntelItem.region == "LSE", IntelRank.bucket.in_([5, 6]), IntelItem.status == "open"
+        )
+        assert ranking.queue_ids(session, region="LSE", buckets=[5, 6], limit=50) == filtered[:50]
+    demo.close()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:48:07.792299
+Create Date: 2026-11-25 00:06:48.386336
 """
 
 from __future__ import annotations
@@ -315,10 +315,15 @@ def upgrade() -> None:
     sa.Column('rules_version', sa.String(length=64), nullable=False),
     sa.Column('as_of', sa.DateTime(), nullable=False),
     sa.Column('ranked_at', sa.DateTime(), nullable=False),
+    sa.Column('queue_position', sa.Integer(), nullable=True),
+    sa.Column('position_weight', sa.Float(), nullable=True),
     sa.CheckConstraint('bucket BETWEEN 1 AND 6', name='bucket_range'),
     sa.ForeignKeyConstraint(['item_id'], ['intel_item.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('item_id')
     )
+    with op.batch_alter_table('intel_rank', schema=None) as batch_op:
+        batch_op.create_index('ix_rank_queue_position', ['bucket', 'queue_position'], unique=False)
+
     op.create_table('meeting_agenda_item',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -399,6 +404,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_agenda_position')
 
     op.drop_table('meeting_agenda_item')
+    with op.batch_alter_table('intel_rank', schema=None) as batch_op:
+        batch_op.drop_index('ix_rank_queue_position')
+
     op.drop_table('intel_rank')
     with op.batch_alter_table('em_trail_request', schema=None) as batch_op:
         batch_op.drop_index('ix_em_trail_case')
