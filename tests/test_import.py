@@ -435,6 +435,18 @@ def test_a_fixed_quarantined_row_is_reimported_and_resolved(db, tmp_path):
         assert row.status == "resolved" and row.resolved_by
 
 
+def test_a_fix_names_its_column_in_any_case(db, tmp_path):
+    extract = write(tmp_path / "q.csv", "Intel_ID,Received_At,Region\nQ-1,bad,LSE\n")
+    import_file(db, "intel", extract)
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    fixed = reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    assert (fixed.inserted, fixed.quarantined) == (1, 0)
+    with db.transaction() as session:
+        item = session.scalar(select(IntelItem))
+        assert (item.intel_id, item.extra) == ("Q-1", None)
+
+
 # --- CLI, detection, database -------------------------------------------------
 
 

@@ -154,7 +154,10 @@ def reimport_quarantined(
         if stored is None:
             raise KeyError(f"no quarantined row {row_id}")
         raw = dict(stored.raw)
-        raw.update(fixed or {})
+        # Column names are case-insensitive: a fix replaces the cell it names.
+        names = {name.strip().casefold(): name for name in raw}
+        for name, value in (fixed or {}).items():
+            raw[names.get(name.strip().casefold(), name)] = value
         kind, file_name, line_no = stored.kind, stored.file_name, stored.line_no
     header_names = list(raw)
     spec = KINDS[kind]
