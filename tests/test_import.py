@@ -447,6 +447,18 @@ def test_a_fix_names_its_column_in_any_case(db, tmp_path):
         assert (item.intel_id, item.extra) == ("Q-1", None)
 
 
+def test_a_row_imported_with_a_mapping_is_fixed_with_it(db, tmp_path):
+    mapping = {"Ref": "intel_id", "When": "received_at", "Area": "region"}
+    extract = write(tmp_path / "m.csv", "Ref,When,Area\nM-1,bad,LSE\n")
+    import_file(db, "intel", extract, mapping=mapping)
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    with pytest.raises(UnreadableFile, match="m.csv line 2: no column intel_id"):
+        reimport_quarantined(db, row_id, {"When": "2026-03-14"})
+    fixed = reimport_quarantined(db, row_id, {"When": "2026-03-14"}, mapping=mapping)
+    assert (fixed.inserted, fixed.quarantined) == (1, 0)
+
+
 # --- CLI, detection, database -------------------------------------------------
 
 

@@ -140,11 +140,16 @@ def import_file(
 
 
 def reimport_quarantined(
-    db: Database, row_id: int, fixed: dict[str, str] | None = None, who: str | None = None
+    db: Database,
+    row_id: int,
+    fixed: dict[str, str] | None = None,
+    who: str | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportResult:
     """Re-import a quarantined row after fixing cells in place.
 
-    ``fixed`` maps header names to corrected cell text. On success the row is
+    ``fixed`` maps header names to corrected cell text; ``mapping`` is the
+    column mapping its file was imported with, if any. On success the row is
     marked resolved; if it is still bad, its cells and reason are updated and
     it stays in the quarantine (``result.quarantined == 1``).
     """
@@ -161,7 +166,13 @@ def reimport_quarantined(
         kind, file_name, line_no = stored.kind, stored.file_name, stored.line_no
     header_names = list(raw)
     spec = KINDS[kind]
-    header = _canonical_header(header_names, None)
+    header = _canonical_header(header_names, mapping)
+    missing = [name for name in spec.required if name not in header]
+    if missing:
+        raise UnreadableFile(
+            f"{file_name} line {line_no}: no column {', '.join(missing)}; re-import it with "
+            "the column mapping its file was imported with"
+        )
     row = ExtractRow(line_no, [raw[h] for h in header_names])
     pipeline = _Pipeline(db, spec, header, file_name, who, raw_header=header_names)
     pipeline.retry_of = row_id

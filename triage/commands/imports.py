@@ -37,16 +37,21 @@ def register(top, groups) -> None:
     fix.add_argument("row_id", type=int)
     fix.add_argument("cells", nargs="*", metavar="COLUMN=VALUE")
     fix.add_argument("--json", action="store_true")
+    fix.add_argument("--mapping", metavar="PROFILE", help="the profile the file was imported with")
     fix.set_defaults(handler=run_fix)
 
 
+def _mapping(name: str | None) -> dict[str, str] | None:
+    if not name:
+        return None
+    profiles = settings.load().mapping_profiles
+    if name not in profiles:
+        raise UsageError(f"no column-mapping profile {name!r}")
+    return profiles[name]
+
+
 def run_import(args) -> int:
-    mapping = None
-    if args.mapping:
-        profiles = settings.load().mapping_profiles
-        if args.mapping not in profiles:
-            raise UsageError(f"no column-mapping profile {args.mapping!r}")
-        mapping = profiles[args.mapping]
+    mapping = _mapping(args.mapping)
     db = database(args)
     try:
         result = import_file(db, args.kind, args.file, mapping=mapping)
@@ -132,11 +137,14 @@ def run_fix(args) -> int:
         if not sep:
             raise UsageError(f"{cell!r}: write cells as COLUMN=VALUE")
         fixed[name] = value
+    mapping = _mapping(args.mapping)
     db = database(args)
     try:
-        result = reimport_quarantined(db, args.row_id, fixed)
+        result = reimport_quarantined(db, args.row_id, fixed, mapping=mapping)
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
+    except UnreadableFile as error:
+        raise UsageError(str(error)) from None
     finally:
         db.close()
     report(result, args.json)
