@@ -457,6 +457,9 @@ def test_a_row_imported_with_a_mapping_is_fixed_with_it(db, tmp_path):
         reimport_quarantined(db, row_id, {"When": "2026-03-14"})
     fixed = reimport_quarantined(db, row_id, {"When": "2026-03-14"}, mapping=mapping)
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
+    both = write(tmp_path / "both.csv", "Ref,intel_id,When,Area\nM-2,M-3,2026-03-14,LSE\n")
+    with pytest.raises(UnreadableFile, match="two columns the name intel_id"):
+        import_file(db, "intel", both, mapping=mapping)
 
 
 # --- CLI, detection, database -------------------------------------------------

@@ -126,6 +126,11 @@ def import_file(
     extract = Extract(path)
     spec = KINDS[kind]
     header = _canonical_header(extract.header, mapping)
+    doubled = sorted({name for name in header if name and header.count(name) > 1})
+    if doubled:
+        raise UnreadableFile(
+            f"{extract.name}: the column mapping gives two columns the name {', '.join(doubled)}"
+        )
     missing = [name for name in spec.required if name not in header]
     if missing:
         raise UnreadableFile(
