@@ -204,8 +204,10 @@ def test_xlsx_rows_without_trailing_empty_cells_import(db, tmp_path):
     sheet.append(["X-1", datetime(2026, 7, 1, 10, 0), "LSE"])
     sheet.append(["X-2", "2026-07-02", "SNI", None, "a summary"])
     workbook.save(tmp_path / "short.xlsx")
-    result = import_file(db, "intel", tmp_path / "short.xlsx")
+    seen = []
+    result = import_file(db, "intel", tmp_path / "short.xlsx", progress=lambda f, n: seen.append(f))
     assert (result.inserted, result.quarantined) == (2, 0)
+    assert seen and all(0.0 <= f <= 1.0 for f in seen)
 
 
 # --- unusable files change nothing -------------------------------------------

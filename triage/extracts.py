@@ -149,6 +149,8 @@ class Extract:
             handle.close()
             raise UnreadableFile(f"{self.name}: not a readable XLSX workbook ({error})") from None
         sheet = workbook.worksheets[0]
+        # Writers need not store the sheet's size: then the row count is unknown
+        # (None) and progress stays at or under 1.
         total = sheet.max_row or 1
         values = sheet.iter_rows(values_only=True)
         try:
@@ -160,7 +162,7 @@ class Extract:
         while header and header[-1] == "":
             header.pop()
         done = [1]
-        self._progress = lambda: done[0] / total
+        self._progress = lambda: min(1.0, done[0] / total)
 
         def generate() -> Iterator[ExtractRow]:
             try:
