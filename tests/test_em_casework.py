@@ -270,3 +270,12 @@ def test_figure9_reproduces_the_published_table(db):
         (4, 32, 36),
     ]
     assert trail.figure9(db)["rejected_in_full"] == 9  # "25% ... rejected in their entirety"
+
+
+def test_bridge_summary_names_the_packs_out_of_contact_limit(db):
+    ten_days = dataclasses.replace(PACK, out_of_contact_hours=240)
+    with db.transaction() as s:
+        add_case(s, "OUT1", region="LSE", last_contact_at=NOW - timedelta(days=11))
+    assert bridge.sync_bridge(db, as_of=NOW, pack=ten_days).created == 1
+    with db.transaction() as s:
+        assert "(10 days or more)" in s.execute(select(IntelItem.summary)).scalar_one()

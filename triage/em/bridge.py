@@ -43,6 +43,7 @@ def sync_bridge(
     pack = pack or default_pack()
     as_of = as_of or clock.now()
     cutoff = as_of - timedelta(hours=pack.out_of_contact_hours)
+    limit = f"{pack.out_of_contact_hours / 24:g} days"  # the pack's, 7 by default
     out_of_contact = and_(
         EmCase.last_contact_at.is_not(None),
         EmCase.last_contact_at <= cutoff,
@@ -88,7 +89,7 @@ def sync_bridge(
                     + literal(" out of contact since ")
                     + func.strftime("%Y-%m-%d %H:%M UTC", EmCase.last_contact_at)
                     + literal(
-                        " (7 days or more): locate and re-establish contact;"
+                        f" ({limit} or more): locate and re-establish contact;"
                         " FNO, coordinate with police."
                     )
                 ).label("summary"),
@@ -145,8 +146,8 @@ def sync_bridge(
                 ],
             )
 
-        back = _change_contact(session, as_of, cutoff, BACK_IN_CONTACT)
-        lost = _change_contact(session, as_of, cutoff, OUT_AGAIN)
+        back = _change_contact(session, as_of, cutoff, BACK_IN_CONTACT, limit)
+        lost = _change_contact(session, as_of, cutoff, OUT_AGAIN, limit)
     return BridgeRun(len(new_cases), back, lost, without_region)
 
 
@@ -174,14 +175,14 @@ OUT_AGAIN = _ContactChange(
     "back_in_contact",
     "out_of_contact",
     False,
-    (" out of contact again since ", " (7 days or more). "),
+    (" out of contact again since ", " ({limit} or more). "),
     "$.out_of_contact_since",
     "em.bridge.out_of_contact_again",
 )
 
 
 def _change_contact(
-    session: Session, as_of: datetime, cutoff: datetime, change: _ContactChange
+    session: Session, as_of: datetime, cutoff: datetime, change: _ContactChange, limit: str
 ) -> int:
     """Move linked items between contact states where the case's last contact
     says so: the summary says it first, ``extra`` records the state and when,
@@ -213,7 +214,7 @@ def _change_contact(
             + IntelItem.em_case_id
             + literal(before)
             + func.strftime("%Y-%m-%d %H:%M UTC", case_contact)
-            + literal(after)
+            + literal(after.format(limit=limit))
             + func.coalesce(IntelItem.summary, ""),
             extra=func.json_set(
                 func.coalesce(IntelItem.extra, "{}"),
