@@ -174,6 +174,17 @@ def test_reimport_updates_changes_audits_them_and_never_duplicates(db, tmp_path)
         assert (entry.old_value, entry.new_value) == ("known", "unknown")
         assert entry.batch_id == third.batch_id
         assert entry.who
+    # A file without the grading column leaves the grading and its parts alone.
+    without = write(tmp_path / "v4.csv", "intel_id,received_at,region\nI-1,2026-07-01T10:00,LSE\n")
+    import_file(db, "intel", without)
+    with db.transaction() as session:
+        item = session.scalar(select(IntelItem).where(IntelItem.intel_id == "I-1"))
+        assert (item.grading, item.grade_source, item.grade_intel, item.grade_handling) == (
+            "2B P",
+            2,
+            "B",
+            "P",
+        )
 
 
 def test_xlsx_imports_like_csv(db, tmp_path):

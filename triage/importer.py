@@ -521,15 +521,15 @@ class _IntelStore(_KeyedStore):
     table = IntelItem.__table__
     key = "intel_id"
 
-    def columns(self, rows: list[_Row]) -> list[str]:
-        return super().columns(rows) + ["grade_source", "grade_intel", "grade_handling"]
-
     def load(self, rows: list[_Row], result: ImportResult) -> list[_Rejected]:
-        for row in rows:
-            grading = row.values.get("grading")
-            row.values["grade_source"] = int(grading[0]) if grading else None
-            row.values["grade_intel"] = grading[1] if grading else None
-            row.values["grade_handling"] = grading[3] if grading else None
+        # The grading's three parts are stored beside it, and only from a file
+        # that has the column: one without it leaves grading and parts as they are.
+        if rows and "grading" in rows[0].values:
+            for row in rows:
+                grading = row.values["grading"]
+                row.values["grade_source"] = int(grading[0]) if grading else None
+                row.values["grade_intel"] = grading[1] if grading else None
+                row.values["grade_handling"] = grading[3] if grading else None
         return super().load(rows, result)
 
     def new_record_constants(self) -> dict[str, Any]:
