@@ -320,3 +320,20 @@ def test_csv_rows_write_lists_semicolon_separated(capsys):
 
     print_rows([{"case_id": "K1", "flags": ["overdue", "strap_tamper"]}], "csv")
     assert capsys.readouterr().out.splitlines() == ["case_id,flags", "K1,overdue;strap_tamper"]
+
+
+def test_cli_rank_em_ranks_a_new_bridge_item_at_once(db, capsys):
+    from triage.models import IntelItem
+    from triage.ranking_models import IntelRank
+
+    with db.transaction() as s:
+        add_case(s, "B1", region="SNI", harm_level="high", last_contact_at=NOW - timedelta(days=8))
+    assert cli.main(["--db", str(db.path), "rank", "em", "--format", "json"]) == 0
+    capsys.readouterr()
+    with db.transaction() as s:
+        ranked = s.execute(
+            select(IntelItem.intel_id, IntelRank.bucket).join(
+                IntelRank, IntelRank.item_id == IntelItem.id
+            )
+        ).all()
+    assert ranked == [("EM-B1", 4)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from triage import clock, settings
+from triage import clock, ranking, settings
 from triage.cli import UsageError
 from triage.commands.common import database, print_json, print_rows
 from triage.em import bridge, casework, claims, escalation, recommend, trail
@@ -56,10 +56,15 @@ def _pack(args):
         raise UsageError(str(error)) from None
 
 
-def _refresh(db, as_of, pack) -> None:
+def _refresh(db, as_of, pack) -> tuple[escalation.EscalationRun, bridge.BridgeRun]:
     """Apply the escalation ladder and the ICE bridge before ranking (both idempotent)."""
-    escalation.apply_escalations(db, pack=pack, as_of=as_of)
-    bridge.sync_bridge(db, as_of=as_of, pack=pack)
+    run = escalation.apply_escalations(db, pack=pack, as_of=as_of)
+    linked = bridge.sync_bridge(db, as_of=as_of, pack=pack)
+    if linked.created:
+        # New bridge items join the ranked intelligence queue (and the
+        # statistics' computed buckets) at once, not at the next rank intel.
+        ranking.refresh(db)
+    return run, linked
 
 
 def _refresh_now(args, db, pack) -> None:
@@ -184,9 +189,7 @@ def em_battery(args) -> int:
 
 def em_refresh(args) -> int:
     as_of, pack = _as_of(args), _pack(args)
-    db = database(args)
-    run = escalation.apply_escalations(db, pack=pack, as_of=as_of)
-    linked = bridge.sync_bridge(db, as_of=as_of, pack=pack)
+    run, linked = _refresh(database(args), as_of, pack)
     print_json({"escalation": run.__dict__, "bridge": linked.__dict__})
     return 0
 
