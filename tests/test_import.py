@@ -460,19 +460,22 @@ def test_a_fix_names_its_column_in_any_case(db, tmp_path):
         assert (item.intel_id, item.extra) == ("Q-1", None)
 
 
-def test_a_row_imported_with_a_mapping_is_fixed_with_it(db, tmp_path):
+def test_a_row_imported_with_a_mapping_is_fixed_under_canonical_names(db, tmp_path):
     mapping = {"Ref": "intel_id", "When": "received_at", "Area": "region"}
-    extract = write(tmp_path / "m.csv", "Ref,When,Area\nM-1,bad,LSE\n")
+    extract = write(tmp_path / "m.csv", "Ref,When,Area,Note\nM-1,bad,LSE,keep me\n")
     import_file(db, "intel", extract, mapping=mapping)
     with db.transaction() as session:
-        row_id = session.scalar(select(QuarantinedRow.id))
-    with pytest.raises(UnreadableFile, match="m.csv line 2: no column intel_id"):
-        reimport_quarantined(db, row_id, {"When": "2026-03-14"})
-    fixed = reimport_quarantined(db, row_id, {"When": "2026-03-14"}, mapping=mapping)
+        row = session.scalar(select(QuarantinedRow))
+        assert row.raw == {
+            "intel_id": "M-1",
+            "received_at": "bad",
+            "region": "LSE",
+            "Note": "keep me",
+        }
+    fixed = reimport_quarantined(db, row.id, {"received_at": "2026-03-14"})
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
-    both = write(tmp_path / "both.csv", "Ref,intel_id,When,Area\nM-2,M-3,2026-03-14,LSE\n")
-    with pytest.raises(UnreadableFile, match="two columns the name intel_id"):
-        import_file(db, "intel", both, mapping=mapping)
+    with db.transaction() as session:
+        assert session.scalar(select(IntelItem.extra)) == {"Note": "keep me"}
 
 
 # --- CLI, detection, database -------------------------------------------------

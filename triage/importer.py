@@ -139,22 +139,25 @@ def import_file(
             f"(the header has: {', '.join(h for h in extract.header if h.strip())})"
         )
     pipeline = _Pipeline(
-        db, spec, header, extract.name, who or settings.current_user(), raw_header=extract.header
-    )
+        db, spec, header, extract.name, who or settings.current_user(),
+        # Quarantined cells are kept under the names they were mapped to, so a
+        # fixed row re-imports without its file's mapping profile.
+        raw_header=[
+            canonical if mapped else original
+            for original, canonical, mapped in zip(
+                extract.header, header, _mapped(extract.header, mapping), strict=True
+            )
+        ],
+    )  # fmt: skip
     return pipeline.run(extract.rows(), file_sha256(path), progress, cancel, extract.fraction_read)
 
 
 def reimport_quarantined(
-    db: Database,
-    row_id: int,
-    fixed: dict[str, str] | None = None,
-    who: str | None = None,
-    mapping: dict[str, str] | None = None,
+    db: Database, row_id: int, fixed: dict[str, str] | None = None, who: str | None = None
 ) -> ImportResult:
     """Re-import a quarantined row after fixing cells in place.
 
-    ``fixed`` maps header names to corrected cell text; ``mapping`` is the
-    column mapping its file was imported with, if any. On success the row is
+    ``fixed`` maps header names to corrected cell text. On success the row is
     marked resolved; if it is still bad, its cells and reason are updated and
     it stays in the quarantine (``result.quarantined == 1``).
     """
@@ -171,18 +174,23 @@ def reimport_quarantined(
         kind, file_name, line_no = stored.kind, stored.file_name, stored.line_no
     header_names = list(raw)
     spec = KINDS[kind]
-    header = _canonical_header(header_names, mapping)
+    header = _canonical_header(header_names, None)
     missing = [name for name in spec.required if name not in header]
     if missing:
         raise UnreadableFile(
-            f"{file_name} line {line_no}: no column {', '.join(missing)}; re-import it with "
-            "the column mapping its file was imported with"
+            f"{file_name} line {line_no}: no column {', '.join(missing)}; "
+            "import the corrected file again instead"
         )
     row = ExtractRow(line_no, [raw[h] for h in header_names])
     pipeline = _Pipeline(db, spec, header, file_name, who, raw_header=header_names)
     pipeline.retry_of = row_id
     digest = hashlib.sha256(_raw_text(row.cells).encode()).hexdigest()
     return pipeline.run(iter([row]), digest, None, None, lambda: 1.0)
+
+
+def _mapped(header: list[str], mapping: dict[str, str] | None) -> list[bool]:
+    folded = {k.strip().casefold() for k in (mapping or {})}
+    return [name.strip().casefold() in folded for name in header]
 
 
 def _canonical_header(header: list[str], mapping: dict[str, str] | None) -> list[str]:

@@ -37,7 +37,6 @@ def register(top, groups) -> None:
     fix.add_argument("row_id", type=int)
     fix.add_argument("cells", nargs="*", metavar="COLUMN=VALUE")
     fix.add_argument("--json", action="store_true")
-    fix.add_argument("--mapping", metavar="PROFILE", help="the profile the file was imported with")
     fix.set_defaults(handler=run_fix)
 
 
@@ -137,10 +136,9 @@ def run_fix(args) -> int:
         if not sep:
             raise UsageError(f"{cell!r}: write cells as COLUMN=VALUE")
         fixed[name] = value
-    mapping = _mapping(args.mapping)
     db = database(args)
     try:
-        result = reimport_quarantined(db, args.row_id, fixed, mapping=mapping)
+        result = reimport_quarantined(db, args.row_id, fixed)
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
     except UnreadableFile as error:
