@@ -38,6 +38,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from triage import clock, regions
+from triage.columns import KINDS
 from triage.em.deadlines import add_months
 
 # --- Calibration tables (shared/domain.md §2) --------------------------------
@@ -251,69 +252,17 @@ HARM_RESULTS = ("arrest", "removal", "referral")
 
 # --- Column lists -------------------------------------------------------------
 
-INTEL_COLUMNS = (
-    "intel_id",
-    "received_at",
-    "region",
-    "team",
-    "source_type",
-    "grading",
-    "subject_named",
-    "subject_ref",
-    "nationality",
-    "whereabouts",
-    "postcode",
-    "business_name",
-    "sector",
-    "persons_estimated",
-    "allegation",
-    "harm_flags",
-    "campaign",
-    "bucket",
-    "summary",
-    "passed_at",
-    "source_system",
-    "legacy_ref",
-)
-OUTCOME_COLUMNS = (
-    "intel_id",
-    "meeting_date",
-    "decision",
-    "reason",
-    "decided_by",
-    "result",
-    "result_at",
-)
-EM_CASE_COLUMNS = (
-    "case_id",
-    "person_ref",
-    "region",
-    "nationality",
-    "harm_level",
-    "deportation_category",
-    "sentence_months",
-    "bail_type",
-    "bail_granted_at",
-    "held_at",
-    "device",
-    "em_status",
-    "fitted_at",
-    "last_review_at",
-    "last_contact_at",
-    "vulnerabilities",
-    "gender",
-    "induction_status",
-)
-EM_EVENT_COLUMNS = (
-    "event_id",
-    "case_id",
-    "event_type",
-    "started_at",
-    "ended_at",
-    "due_at",
-    "notes",
-    "responded_at",
-)
+
+def _canonical(kind: str) -> tuple[str, ...]:
+    return tuple(column.name for column in KINDS[kind].columns)
+
+
+# The canonical columns (triage.columns, i.e. formats.md) plus the extra
+# columns real extracts carry, which the importer keeps in each row's raw record.
+INTEL_COLUMNS = (*_canonical("intel"), "source_system", "legacy_ref")
+OUTCOME_COLUMNS = _canonical("outcomes")
+EM_CASE_COLUMNS = (*_canonical("em-cases"), "induction_status")
+EM_EVENT_COLUMNS = _canonical("em-events")
 FILE_NAMES = {
     "em-cases": "em_cases.csv",
     "em-events": "em_events.csv",
