@@ -38,8 +38,9 @@ def test_train_read_activate_and_deactivate(view, qtbot, db, tmp_path):
     assert "Selection bias" in text
     assert "Algorithmic Transparency" in view.card.toPlainText()
 
-    qtbot.mouseClick(view.activate_button, Qt.MouseButton.LeftButton)
-    assert "on" in view.status.text() and model_id in view.status.text()
+    with qtbot.waitSignal(view.active_changed, timeout=10000):
+        qtbot.mouseClick(view.activate_button, Qt.MouseButton.LeftButton)
+    assert "<b>on</b>" in view.status.text() and model_id in view.status.text()
     assert scoring.status(db)["usable"] is True
     exported = view.export_card(str(tmp_path / "card.md"))
     assert exported.read_text().startswith("# Model card")
@@ -52,10 +53,12 @@ def test_train_read_activate_and_deactivate(view, qtbot, db, tmp_path):
     view.refresh()
     assert "refused" in view.status.text()
     qtbot.mouseClick(view.activate_button, Qt.MouseButton.LeftButton)
-    assert "Not activated" in view.progress_text.text()
+    qtbot.waitUntil(lambda: "Not activated" in view.progress_text.text(), timeout=10000)
+    assert "SHA-256" in view.progress_text.text()
 
-    qtbot.mouseClick(view.deactivate_button, Qt.MouseButton.LeftButton)
-    assert "off" in view.status.text()
+    with qtbot.waitSignal(view.active_changed, timeout=10000):
+        qtbot.mouseClick(view.deactivate_button, Qt.MouseButton.LeftButton)
+    assert "<b>off</b>" in view.status.text()
     assert scoring.status(db)["active"] is None
 
 

@@ -1,8 +1,8 @@
 """The Model screen: train the optional harm score, read its evaluation and
 model card, and switch it on or off.
 
-Training runs ``triage.harm.training.train`` on the app's single writer
-thread with progress and cancel; activation verifies the artefact first
+Training (with progress and cancel), activation and deactivation run on the
+app's single writer thread; activation verifies the artefact first
 (``triage.harm.scoring.load_model``) and refuses a tampered one with the
 reason. The screen never decides anything: it says what the model measured,
 including where it is no better than the rules.
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from triage import settings
 from triage.db import Database
-from triage.harm import artefact, card, registry, scoring, training
+from triage.harm import card, registry, scoring, training
 from ui.tasks import Cancelled, Job, Tasks
 
 COLUMNS = (
@@ -341,25 +341,38 @@ class ModelView(QWidget):
         model_id = self.selected_id()
         if model_id is None:
             return
-        try:
-            scoring.load_model(self.db, model_id)
-        except artefact.ArtefactRefused as refusal:
-            self.progress_text.setText(f"Not activated: {refusal}")
-            return
-        with self.db.transaction() as session:
-            registry.set_active(session, model_id, settings.current_user())
-        self.progress_text.setText(f"Model {model_id} activated; the queue is re-ranked.")
-        self.refresh()
-        self.active_changed.emit(model_id)
-        self._rerank()
+        db, who = self.db, settings.current_user()
+
+        def run(_job: Job) -> str:
+            # Verify before activating: a refused artefact never becomes active.
+            scoring.load_model(db, model_id)
+            with db.transaction() as session:
+                registry.set_active(session, model_id, who)
+            return model_id
+
+        self._switch(run, f"Model {model_id} activated; the queue is re-ranked.", "Not activated")
 
     def deactivate(self) -> None:
-        with self.db.transaction() as session:
-            registry.set_active(session, None, settings.current_user())
-        self.progress_text.setText("Harm score off.")
-        self.refresh()
-        self.active_changed.emit(None)
-        self._rerank()
+        db, who = self.db, settings.current_user()
+
+        def run(_job: Job) -> None:
+            with db.transaction() as session:
+                registry.set_active(session, None, who)
+
+        self._switch(run, "Harm score off.", "Not deactivated")
+
+    def _switch(self, run, done_text: str, fail_text: str) -> None:
+        """Activate or deactivate on the single writer thread, then re-rank."""
+
+        def done(model_id: str | None) -> None:
+            self.progress_text.setText(done_text)
+            self.refresh()
+            self.active_changed.emit(model_id)
+            self._rerank()
+
+        self.tasks.write(
+            run, on_done=done, on_fail=lambda m: self.progress_text.setText(f"{fail_text}: {m}")
+        )
 
     def _rerank(self) -> None:
         # The main window owns re-ranking (it fills intel_rank.harm_score).
