@@ -81,12 +81,35 @@ def test_weight_and_hiding_are_settings(view):
 
 
 def test_queue_trace_shows_the_model_reasons(db):
+    from meeting_fixtures import add_items
+
     from triage import ranking
     from triage.harm import training
     from ui.intel_view import render_trace
+    from ui.queue_model import COLUMN, IntelQueueModel
 
     make_history(db, n=800)
+    (open_item,) = add_items(db, [{"intel_id": "OPEN-1", "harm_flags": ";weapon;"}])
     training.train(db, classifier="logistic", activate=True, n_boot=0)
     ranking.refresh(db)
     page = render_trace(ranking.explain(db, 1))
     assert "Advisory harm model score" in page and "moved most by" in page
+
+    # No nudging: by default an undecided item's score stays hidden, in the
+    # queue and in its trace, while a decided item's shows.
+    hidden = render_trace(ranking.explain(db, open_item), show_harm=False)
+    assert "moved most by" not in hidden and "hidden until this item is decided" in hidden
+    assert settings.load().hide_model_score_until_decided is True
+    model = IntelQueueModel(db)
+    model.set_filters(include_decided=True)
+    shown = {
+        model.row_data(r)["status"]: model.data(model.index(r, COLUMN["harm_score"]))
+        for r in range(model.rowCount())
+    }
+    assert shown["open"] == "" and shown["accepted"] != ""
+    stored = settings.load()
+    stored.hide_model_score_until_decided = False
+    settings.save(stored)
+    model.set_filters(include_decided=True)
+    row = next(r for r in range(model.rowCount()) if model.row_data(r)["status"] == "open")
+    assert model.data(model.index(row, COLUMN["harm_score"])) != ""

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import meetings, ranking, regions
+from triage import meetings, ranking, regions, settings
 from triage.db import Database
 from triage.models import IntelItem
 from ui import labels
@@ -99,9 +99,10 @@ def _read(values: Any) -> str:
     )
 
 
-def render_trace(trace: dict[str, Any]) -> str:
+def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
     """The explain trace as HTML: the verdict, why not one bucket higher, every
-    bucket rule in order (first match wins) and the points within the bucket."""
+    bucket rule in order (first match wins) and the points within the bucket.
+    ``show_harm=False`` leaves the harm model's score and suggestion out."""
     bucket = trace.get("bucket")
     flags = labels.flag_text(trace.get("flags") or []) or "none"
     parts = [
@@ -178,6 +179,13 @@ def render_trace(trace: dict[str, Any]) -> str:
         + f"<tr><td colspan=2><b>Score</b></td><td align=right><b>{_fmt(trace.get('score'))}"
         "</b></td><td colspan=2></td></tr></table>"
     )
+    if not show_harm:
+        if trace.get("harm_model") or (trace.get("stored") or {}).get("harm_score") is not None:
+            parts.append(
+                "<p style='color:#4a5563'>The harm model's score is hidden until this item "
+                "is decided (a setting on the Model screen).</p>"
+            )
+        return "".join(parts)
     stored = trace.get("stored") or {}
     if stored.get("harm_score") is not None:
         parts.append(
@@ -439,4 +447,5 @@ class IntelligenceView(QWidget):
         except Exception as error:  # an unranked item or a pack problem: say so, don't crash
             self.trace_view.setHtml(f"<p><b>No rule trace:</b> {_esc(error)}</p>")
         else:
-            self.trace_view.setHtml(render_trace(trace))
+            hide = settings.load().hide_model_score_until_decided and item.status == "open"
+            self.trace_view.setHtml(render_trace(trace, show_harm=not hide))

@@ -168,7 +168,7 @@ class ModelView(QWidget):
             "re-order items within a rules bucket"
         )
         self.weight.valueChanged.connect(self._save_settings)
-        self.hide_score = QCheckBox("Hide the score in meetings until decided")
+        self.hide_score = QCheckBox("Hide the score until the item is decided")
         self.hide_score.setChecked(current.hide_model_score_until_decided)
         self.hide_score.toggled.connect(self._save_settings)
 

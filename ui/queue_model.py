@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from triage import ranking
+from triage import ranking, settings
 from triage.db import Database
 from ui import labels
 from ui.tasks import Tasks
@@ -71,7 +71,9 @@ class IntelQueueModel(QAbstractTableModel):
         self.filters: dict[str, Any] = {}
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._generation = 0
-        self.show_harm = True
+        # No nudging: the model's score of an undecided item stays hidden when
+        # the setting says so (read again with every filter).
+        self.hide_undecided_harm = settings.load().hide_model_score_until_decided
 
     # -- loading -----------------------------------------------------------------
 
@@ -84,6 +86,7 @@ class IntelQueueModel(QAbstractTableModel):
         Without one (model tests) the whole list is read here.
         """
         self.filters = {k: v for k, v in filters.items() if v not in (None, "", [], ())}
+        self.hide_undecided_harm = settings.load().hide_model_score_until_decided
         self._generation += 1
         generation, filters = self._generation, dict(self.filters)
         if self.tasks is None:
@@ -247,7 +250,8 @@ class IntelQueueModel(QAbstractTableModel):
         if key == "flags":
             return labels.flag_text(value if isinstance(value, list) else [])
         if key == "harm_score":
-            return "" if value is None or not self.show_harm else f"{value:.2f}"
+            hidden = self.hide_undecided_harm and values.get("status") == "open"
+            return "" if value is None or hidden else f"{value:.2f}"
         if key == "score":
             return "" if value is None else f"{value:.1f}"
         if key == "carry_over_count":
