@@ -136,6 +136,12 @@ def test_a_whole_meeting_from_the_keyboard(window, qtbot, db, monkeypatch):
     assert actions.count("meeting.close.carry_over") == len(rows) - 2
     qtbot.waitUntil(lambda: "Meeting closed" in mode.banner.text())
     assert not mode.accept_button.isEnabled()
+    # Reopened later, a closed meeting says why its keys do nothing, and stays as it was.
+    mode.open_meeting(meeting_id)
+    for key in (Qt.Key.Key_A, Qt.Key.Key_U):
+        qtbot.keyClick(mode, key)
+        assert "not open (closed)" in mode.banner.text() and not mode.busy
+    assert [a for (a,) in stored(db, select(AuditEntry.action))] == actions
 
 
 BAD_CSV = """intel_id,received_at,region,team,allegation,summary

@@ -454,6 +454,16 @@ class MeetingMode(QWidget):
     def _open(self) -> bool:
         return self.info is not None and self.info.status == "open"
 
+    def _still_open(self) -> bool:
+        """True for an open meeting; on a closed one, say why a key did nothing."""
+        if self.info is not None and self.info.status != "open":
+            self.show_banner(
+                f"This meeting is not open ({self.info.status}): its decisions can no longer "
+                "change."
+            )
+            return False
+        return self.info is not None
+
     # -- keys ----------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -491,7 +501,7 @@ class MeetingMode(QWidget):
     # -- decisions (through the single writer) ------------------------------------------
 
     def _write(self, fn, after=None) -> None:
-        if self.busy or self.meeting_id is None or not self._open():
+        if self.busy or self.meeting_id is None or not self._still_open():
             return
         self.busy = True
 
@@ -514,7 +524,7 @@ class MeetingMode(QWidget):
 
     def decide(self, decision: str, reason: str | None = None) -> None:
         row = self.current_row()
-        if row is None or not self._open():
+        if row is None or not self._still_open():
             return
         if decision == "accepted" and row.needs_recheck:
             self.show_banner(
@@ -534,7 +544,7 @@ class MeetingMode(QWidget):
         )
 
     def start_reject(self) -> None:
-        if self.current_row() is None or not self._open():
+        if self.current_row() is None or not self._still_open():
             return
         self.rejecting = True
         self.reason_panel.show()
