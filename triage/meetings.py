@@ -716,26 +716,20 @@ def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
         )
         meeting.status = "closed"
         meeting.closed_at = now
-        counts = dict(
-            session.execute(
-                select(TaskingOutcome.decision, func.count())
-                .where(TaskingOutcome.meeting_id == meeting_id)
-                .group_by(TaskingOutcome.decision)
-            ).all()
-        )
+        info = summary(session, meeting_id)
         audit.record(
             session,
             "meeting.close",
             "tasking_meeting",
             meeting_id,
-            new=f"accepted={counts.get('accepted', 0)} rejected={counts.get('rejected', 0)} "
-            f"not_discussed={counts.get('not_discussed', 0)}",
+            new=f"accepted={info.accepted} rejected={info.rejected} "
+            f"not_discussed={info.not_discussed}",
         )
         return CloseResult(
             meeting_id=meeting_id,
-            not_discussed=counts.get("not_discussed", 0),
-            accepted=counts.get("accepted", 0),
-            rejected=counts.get("rejected", 0),
+            not_discussed=info.not_discussed,
+            accepted=info.accepted,
+            rejected=info.rejected,
         )
 
 

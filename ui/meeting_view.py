@@ -65,7 +65,7 @@ AGENDA_COLUMNS = (
     ("postcode", "Postcode"),
     ("harm_score", "Harm model"),
 )
-PERSONAL_COLUMNS = {"business_name", "postcode"}
+PERSONAL_COLUMNS = {key for key, _header in AGENDA_COLUMNS if key in meetings.PERSONAL_FIELDS}
 MEETING_COLUMNS = [
     "Date",
     "Region",

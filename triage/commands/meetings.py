@@ -58,19 +58,8 @@ def show_command(args) -> int:
             from triage.cli import UsageError
 
             raise UsageError(str(error)) from None
-    columns = [
-        "position",
-        "fits",
-        "intel_id",
-        "bucket",
-        "score",
-        "age_days",
-        "flags",
-        "carry_over_count",
-        "decision",
-        "reason",
-        "result",
-    ]
+    # The agenda's ranking columns, then what was decided.
+    columns = [*meetings.AGENDA_COLUMNS[:8], "decision", "reason", "result"]
     table = [{c: getattr(r, c) for c in columns} for r in rows]
     if args.format == "json":
         print_json({"meeting": info.__dict__, "agenda": table})
