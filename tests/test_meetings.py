@@ -106,6 +106,18 @@ def test_a_rejection_needs_a_known_reason(meeting):
     assert outcome(db, item) is None
 
 
+def test_a_second_meeting_the_same_day_cannot_take_over_a_decision(meeting):
+    db, meeting_id = meeting
+    region_wide = meetings.start_meeting(db, region=REGION, team=None, held_on=DAY, capacity=5)
+    item = rows_of(db, meeting_id)[0].item_id
+    assert item in {r.item_id for r in rows_of(db, region_wide)}
+    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="accepted")
+    with pytest.raises(meetings.MeetingError, match=f"at meeting {meeting_id}"):
+        meetings.decide(db, meeting_id=region_wide, item_id=item, decision="not_discussed")
+    assert (outcome(db, item).meeting_id, outcome(db, item).decision) == (meeting_id, "accepted")
+    assert meetings.undo(db, meeting_id=region_wide) is None
+
+
 def test_undo_restores_the_previous_decision_exactly(meeting):
     db, meeting_id = meeting
     item = rows_of(db, meeting_id)[0].item_id

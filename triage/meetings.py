@@ -555,7 +555,15 @@ def decide(
             raise StaleItemError(
                 f"{item.intel_id} is stale: redo its basic checks (re-check) before accepting it"
             )
-        before = _state(_outcome_for(session, meeting, item_id), item)
+        existing = _outcome_for(session, meeting, item_id)
+        if existing is not None and existing.meeting_id != meeting_id:
+            # One decision per item and day (the outcome's unique key): taking it
+            # over would move another meeting's decision into this one.
+            raise MeetingError(
+                f"{item.intel_id} was already decided on {meeting.held_on} at meeting "
+                f"{existing.meeting_id}: change it there"
+            )
+        before = _state(existing, item)
         after = {
             "outcome": {
                 "decision": decision,
