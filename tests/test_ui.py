@@ -207,6 +207,22 @@ def test_status_bar_and_placeholders(window, qtbot):
         assert window.show_page(key) is not None
 
 
+def test_a_recent_database_that_was_deleted_is_not_recreated(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    gone = tmp_path / "moved-away.sqlite"
+    stored_settings = settings.load()
+    stored_settings.recent_databases = [str(gone)]
+    settings.save(stored_settings)
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[2]))
+    before = window.db
+    window.open_recent(str(gone))
+    assert not gone.exists() and window.db is before
+    assert "no longer exists" in warned[0]
+    assert settings.load().recent_databases == []
+
+
 def test_smoke_self_test_passes(qtbot, capsys):
     from ui.app import main
 

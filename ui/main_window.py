@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in settings.load().recent_databases:
-            self._action(self.recent_menu, path, lambda _=False, p=path: self.switch_database(p))
+            self._action(self.recent_menu, path, lambda _=False, p=path: self.open_recent(p))
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
@@ -349,6 +349,19 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.switch_database(path)
+
+    def open_recent(self, path: str) -> None:
+        """A recent database, unless it was moved or deleted since (opening a
+        missing path would silently create an empty database there)."""
+        if not Path(path).exists():
+            stored = settings.load()
+            stored.recent_databases = [p for p in stored.recent_databases if p != path]
+            settings.save(stored)
+            QMessageBox.warning(
+                self, "Cannot open database", f"{path} no longer exists (moved or deleted)."
+            )
+            return
+        self.switch_database(path)
 
     def switch_database(self, path: str) -> None:
         try:
