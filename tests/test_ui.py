@@ -144,6 +144,23 @@ def test_a_whole_meeting_from_the_keyboard(window, qtbot, db, monkeypatch):
     assert [a for (a,) in stored(db, select(AuditEntry.action))] == actions
 
 
+def test_meeting_keys_still_work_after_visiting_another_screen(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    view = window.show_page("meetings")
+    view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3)
+    mode = view.mode
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    window.nav.setFocus()
+    window.show_page("intel")
+    window.show_page("meetings")
+    assert QApplication.focusWidget() is mode
+    view.show_home()
+    window.show_page("intel")
+    window.show_page("meetings")
+    assert QApplication.focusWidget() is not mode
+
+
 BAD_CSV = """intel_id,received_at,region,team,allegation,summary
 IMP-1,2026-11-01T10:00:00,LSE,London North,overstayer,first
 IMP-2,not a date,LSE,London North,overstayer,second

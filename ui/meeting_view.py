@@ -804,6 +804,7 @@ class MeetingsView(QWidget):
     def show_home(self) -> None:
         self.refresh_list()
         self.stack.setCurrentIndex(0)
+        self.setFocusProxy(None)
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < len(self.meeting_ids):
@@ -812,6 +813,8 @@ class MeetingsView(QWidget):
     def open_meeting(self, meeting_id: int) -> None:
         self.mode.open_meeting(meeting_id)
         self.stack.setCurrentWidget(self.mode)
+        # Coming back to this screen (its setFocus) must put the keys on the meeting.
+        self.setFocusProxy(self.mode)
         self.mode.setFocus()
 
     def start_dialog(self) -> None:
