@@ -161,6 +161,27 @@ def test_meeting_keys_still_work_after_visiting_another_screen(window, qtbot):
     assert QApplication.focusWidget() is not mode
 
 
+def test_the_agenda_hides_the_model_score_until_an_item_is_decided(window, qtbot, db):
+    from sqlalchemy import update
+
+    from triage.meeting_models import MeetingAgendaItem
+    from ui.meeting_view import AGENDA_COLUMNS
+
+    view = window.show_page("meetings")
+    view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3)
+    mode = view.mode
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    with db.transaction() as session:  # as if a model had scored the agenda
+        session.execute(update(MeetingAgendaItem).values(harm_score=0.42))
+    mode.reload()
+    column = [key for key, _header in AGENDA_COLUMNS].index("harm_score")
+    assert mode.table.item(0, column).text() == ""
+    qtbot.keyClick(mode, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: mode.rows[0].decision == "accepted" and not mode.busy)
+    assert mode.table.item(0, column).text() == "0.42"
+    assert mode.table.item(1, column).text() == ""
+
+
 BAD_CSV = """intel_id,received_at,region,team,allegation,summary
 IMP-1,2026-11-01T10:00:00,LSE,London North,overstayer,first
 IMP-2,not a date,LSE,London North,overstayer,second
@@ -192,6 +213,25 @@ def test_import_with_bad_rows_fix_one_in_the_quarantine(window, qtbot, db, tmp_p
     ]
     # The import is followed by a re-rank on the writer thread.
     qtbot.waitUntil(lambda: "Ranked" in window.job_label.text(), timeout=10000)
+
+
+def test_an_import_cancelled_from_the_app_changes_nothing(window, qtbot, db, tmp_path):
+    import threading
+
+    path = tmp_path / "extract.csv"
+    path.write_text(BAD_CSV, encoding="utf-8")
+    view = window.show_page("imports")
+    # Hold the single writer so that Cancel is pressed before the import starts.
+    release = threading.Event()
+    window.tasks.write(lambda job: release.wait(10))
+    view.import_path(str(path))
+    assert view.cancel_button.isEnabled()
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    release.set()
+    qtbot.waitUntil(lambda: "cancelled" in view.summary.text(), timeout=10000)
+    assert "nothing was changed" in view.summary.text() and view.job is None
+    assert stored(db, select(IntelItem.id).where(IntelItem.intel_id.like("IMP-%"))) == []
+    assert stored(db, select(QuarantinedRow.id)) == []
 
 
 def test_non_canonical_headers_use_a_saved_mapping_profile(window, qtbot, db, tmp_path):
