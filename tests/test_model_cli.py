@@ -45,8 +45,21 @@ def test_model_commands_round_trip(tmp_path, capsys):
     assert activated["active"] == trained["id"]
     assert _json(capsys, *db, "model", "list", "--json")[0]["active"] is True
 
+    # A deactivated model's stored scores go with it: nothing shows or orders by them.
+    assert main([*db, "rank", "intel", "--format", "json"]) == 0
+    assert _stored_harm_scores(path) > 0
     deactivated = _json(capsys, *db, "model", "deactivate", "--json")
     assert deactivated == {"active": None, "previous": trained["id"]}
+    assert _stored_harm_scores(path) == 0
+
+
+def _stored_harm_scores(path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM intel_rank WHERE harm_score IS NOT NULL"
+        ).fetchone()[0]
 
 
 def test_activate_refuses_unknown_or_tampered_models(tmp_path, capsys):

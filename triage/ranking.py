@@ -128,6 +128,18 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
     return RankRun(pack.version, int(items), time.perf_counter() - started, moment)
 
 
+def clear_harm_scores(db: Database) -> None:
+    """Forget the stored harm scores (the active model changed or was switched
+    off without a re-rank): the queue must not show or order by, nor a new
+    meeting's agenda copy, the scores of a model no longer in force."""
+    with db.transaction() as session:
+        changed = session.execute(
+            update(IntelRank).where(IntelRank.harm_score.is_not(None)).values(harm_score=None)
+        ).rowcount
+    if changed and _weight():
+        _store_positions(db, _weight())  # the stored order counted those scores
+
+
 def _store_positions(db: Database, weight: float) -> None:
     """Number the whole queue once, in queue order, for fast filtered pages.
 

@@ -223,6 +223,7 @@ def _list(args) -> int:
 
 
 def _activate(args) -> int:
+    from triage import ranking
     from triage.harm import artefact, registry, scoring
 
     db = database(args)
@@ -234,6 +235,8 @@ def _activate(args) -> int:
         raise UsageError(f"not activated: {refusal}") from None
     with db.transaction() as session:
         previous = registry.set_active(session, args.id, settings.current_user())
+    if previous != args.id:
+        ranking.clear_harm_scores(db)  # the previous model's, until the next re-rank
     weight = settings.load().model_weight
     if args.json:
         print_json({"active": args.id, "previous": previous, "model_weight": weight})
@@ -243,11 +246,13 @@ def _activate(args) -> int:
 
 
 def _deactivate(args) -> int:
+    from triage import ranking
     from triage.harm import registry
 
     db = database(args)
     with db.transaction() as session:
         previous = registry.set_active(session, None, settings.current_user())
+    ranking.clear_harm_scores(db)
     if args.json:
         print_json({"active": None, "previous": previous})
     else:
