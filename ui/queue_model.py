@@ -145,15 +145,6 @@ class IntelQueueModel(QAbstractTableModel):
         self.complete = True
         self.queue_complete.emit(len(self.ids))
 
-    def reload(self) -> None:
-        self.set_filters(**self.filters)
-
-    def invalidate_rows(self) -> None:
-        """Forget cached rows (after a decision) without re-running the query."""
-        self._cache.clear()
-        if self.ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.ids) - 1, len(COLUMNS) - 1))
-
     def _load_page(self, row: int) -> None:
         start = (row // PAGE) * PAGE
         page = list(self.ids[start : start + PAGE])
@@ -182,12 +173,6 @@ class IntelQueueModel(QAbstractTableModel):
 
     def item_id(self, row: int) -> int | None:
         return int(self.ids[row]) if 0 <= row < len(self.ids) else None
-
-    def row_of(self, item_id: int) -> int | None:
-        try:
-            return self.ids.index(item_id)
-        except ValueError:
-            return None
 
     # -- Qt model ----------------------------------------------------------------
 
