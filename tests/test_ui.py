@@ -80,6 +80,8 @@ def test_a_whole_meeting_from_the_keyboard(window, qtbot, db, monkeypatch):
     assert mode.counter.text() == "Accepted 1 / 4"
     qtbot.keyClick(mode, Qt.Key.Key_R)
     assert mode.reason_panel.isVisibleTo(mode)
+    qtbot.keyClicks(mode, "²")  # a digit to Python, not a reason key
+    assert mode.rejecting and outcome_of(rows[1].item_id) is None
     qtbot.keyClick(mode, Qt.Key.Key_4)  # 4 = duplicate in reasons.toml
     qtbot.waitUntil(lambda: outcome_of(rows[1].item_id) == ("rejected", "duplicate"))
     qtbot.waitUntil(lambda: not mode.busy)

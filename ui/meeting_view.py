@@ -472,7 +472,7 @@ class MeetingMode(QWidget):
         if self.rejecting:
             if key == Qt.Key.Key_Escape:
                 self.cancel_reject()
-            elif text.isdigit():
+            elif len(text) == 1 and text in "123456789":  # not isdigit(): '²' is one too
                 reason = next((r for r in self.reasons if r.key == int(text)), None)
                 if reason:
                     self.reject(reason.code)
