@@ -64,6 +64,8 @@ def test_a_whole_meeting_from_the_keyboard(window, qtbot, db, monkeypatch):
     qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
     assert mode.counter.text() == "Accepted 0 / 4"
     rows = list(mode.rows)
+    qtbot.keyClick(mode, Qt.Key.Key_U)  # nothing decided yet
+    qtbot.waitUntil(lambda: "Nothing to undo" in mode.banner.text() and not mode.busy)
 
     def outcome_of(item_id):
         found = stored(
