@@ -186,6 +186,20 @@ def test_close_records_undecided_as_not_discussed_and_carries_them_over(meeting)
     assert any(r.carry_over_count == 1 for r in following)
 
 
+def test_closing_a_meeting_left_open_keeps_a_later_meetings_decision(meeting):
+    db, meeting_id = meeting
+    later = meetings.start_meeting(
+        db, region=REGION, team=TEAM, held_on=date(2026, 11, 27), capacity=5
+    )
+    item = rows_of(db, later)[0].item_id
+    assert item in {r.item_id for r in rows_of(db, meeting_id)}
+    meetings.decide(db, meeting_id=later, item_id=item, decision="accepted")
+    meetings.close_meeting(db, meeting_id=meeting_id)
+    with db.sessions() as session:
+        stored = session.get(IntelItem, item)
+        assert (stored.status, stored.carry_over_count) == ("accepted", 1)
+
+
 def test_results_close_the_loop_for_accepted_tasks_only(meeting):
     db, meeting_id = meeting
     rows = rows_of(db, meeting_id)

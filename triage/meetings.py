@@ -695,7 +695,9 @@ def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
                 ],
             )
         # Every not-discussed agenda item carries over, including those the room
-        # explicitly marked N: the count says how often it was passed by.
+        # explicitly marked N: the count says how often it was passed by. Their
+        # status is left alone: still open, unless a later meeting (started while
+        # this one stayed open) has decided them since.
         carried = select(TaskingOutcome.item_id).where(
             TaskingOutcome.meeting_id == meeting_id, TaskingOutcome.decision == "not_discussed"
         )
@@ -705,7 +707,7 @@ def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
         session.execute(
             update(IntelItem)
             .where(IntelItem.id.in_(carried))
-            .values(carry_over_count=IntelItem.carry_over_count + 1, status="open", updated_at=now)
+            .values(carry_over_count=IntelItem.carry_over_count + 1, updated_at=now)
         )
         audit.record_many(
             session,
