@@ -563,6 +563,12 @@ def decide(
                 f"{item.intel_id} was already decided on {meeting.held_on} at meeting "
                 f"{existing.meeting_id}: change it there"
             )
+        if existing is None and item.status != "open":
+            # Open when the agenda was made; another meeting has decided it since.
+            raise MeetingError(
+                f"{item.intel_id} is already {item.status}: another meeting decided it "
+                "after this agenda was made"
+            )
         before = _state(existing, item)
         after = {
             "outcome": {
