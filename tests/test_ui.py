@@ -284,6 +284,18 @@ def test_a_recent_database_that_was_deleted_is_not_recreated(window, tmp_path, m
     assert settings.load().recent_databases == []
 
 
+def test_new_database_refuses_to_overwrite_the_open_one(window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[2]))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(window.db.path), ""))
+    before = window.db
+    window.new_database()
+    assert "open now" in warned[0] and window.db is before
+    assert stored(before, select(func.count()).select_from(IntelItem))[0][0] == 21
+
+
 def test_smoke_self_test_passes(qtbot, capsys):
     from ui.app import main
 

@@ -338,10 +338,19 @@ class MainWindow(QMainWindow):
         path, _f = QFileDialog.getSaveFileName(
             self, "New database", "triage.sqlite", "Triage database (*.sqlite)"
         )
-        if path:
-            if Path(path).exists():
-                Path(path).unlink()
-            self.switch_database(path)
+        if not path:
+            return
+        target = Path(path)
+        if target.resolve() == self.db.path.resolve():
+            QMessageBox.warning(
+                self, "New database", f"{path} is the database open now: choose another name."
+            )
+            return
+        # The dialog asked before overwriting; a stale -wal file would be replayed
+        # into the new database, so it goes too.
+        for old in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            old.unlink(missing_ok=True)
+        self.switch_database(path)
 
     def open_database_dialog(self) -> None:
         path, _f = QFileDialog.getOpenFileName(
