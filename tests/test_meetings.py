@@ -193,6 +193,12 @@ def test_closing_a_meeting_left_open_keeps_a_later_meetings_decision(meeting):
     )
     item = rows_of(db, later)[0].item_id
     assert item in {r.item_id for r in rows_of(db, meeting_id)}
+    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="not_discussed")
+    meetings.decide(db, meeting_id=later, item_id=item, decision="accepted")
+    with pytest.raises(meetings.MeetingError, match="cannot be undone here"):
+        meetings.undo(db, meeting_id=meeting_id)
+    meetings.undo(db, meeting_id=later)
+    meetings.undo(db, meeting_id=meeting_id)  # fine again once the later decision is gone
     meetings.decide(db, meeting_id=later, item_id=item, decision="accepted")
     with pytest.raises(meetings.MeetingError, match="already accepted"):
         meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="not_discussed")

@@ -615,6 +615,11 @@ def undo(db: Database, *, meeting_id: int) -> int | None:
             return None
         slot = _agenda_slot(session, meeting_id, step.item_id)
         item = session.get(IntelItem, step.item_id)
+        if item.status != step.after["status"]:
+            raise MeetingError(
+                f"{item.intel_id} is {item.status} now: another meeting decided it since, "
+                "so this meeting's decision cannot be undone here"
+            )
         _apply(session, meeting, slot, item, step.before)
         step.undone = True
         restored = step.before["outcome"]
