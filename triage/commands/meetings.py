@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 from triage import meetings
+from triage.cli import UsageError
 from triage.commands.common import database, print_json, print_rows
 
 
@@ -43,7 +44,10 @@ def register(top, groups) -> None:
 def list_command(args) -> int:
     db = database(args)
     with db.sessions() as session:
-        rows = meetings.list_meetings(session, region=args.region)
+        try:
+            rows = meetings.list_meetings(session, region=args.region)
+        except ValueError as error:  # an unknown --region
+            raise UsageError(str(error)) from None
     print_rows(rows, args.format)
     return 0
 
@@ -55,8 +59,6 @@ def show_command(args) -> int:
             info = meetings.summary(session, args.meeting_id)
             rows = meetings.agenda(session, args.meeting_id)
         except meetings.MeetingError as error:
-            from triage.cli import UsageError
-
             raise UsageError(str(error)) from None
     # The agenda's ranking columns, then what was decided.
     columns = [*meetings.AGENDA_COLUMNS[:8], "decision", "reason", "result"]
@@ -81,8 +83,6 @@ def export_command(args) -> int:
             db, meeting_id=args.meeting_id, path=args.path, kind=args.kind, presenter=args.presenter
         )
     except meetings.MeetingError as error:
-        from triage.cli import UsageError
-
         raise UsageError(str(error)) from None
     print(target)
     return 0
