@@ -307,6 +307,9 @@ def test_cli_lists_shows_and_exports(meeting, tmp_path, capsys):
     assert cli(["--db", path, "meeting", "show", "999"]) == 2
     assert cli(["--db", path, "meeting", "list", "--region", "Atlantis"]) == 2
     assert "unknown region 'Atlantis'" in capsys.readouterr().err
+    missing = tmp_path / "no-such-folder" / "agenda.csv"
+    assert cli(["--db", path, "meeting", "export", str(meeting_id), "agenda", str(missing)]) == 2
+    assert "cannot write it" in capsys.readouterr().err
 
 
 def test_an_imported_meeting_shows_its_decisions(db):

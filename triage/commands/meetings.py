@@ -84,6 +84,8 @@ def export_command(args) -> int:
         )
     except meetings.MeetingError as error:
         raise UsageError(str(error)) from None
+    except OSError as error:  # a folder that does not exist, no permission, ...
+        raise UsageError(f"{args.path}: cannot write it ({error.strerror})") from None
     print(target)
     return 0
 
