@@ -40,6 +40,8 @@ def test_model_commands_round_trip(tmp_path, capsys):
     carded = _json(capsys, *db, "model", "card", "--out", str(out), "--json")
     assert out.read_text().startswith(f"# Model card: Triage harm score `{trained['id']}`")
     assert carded["markdown"] == out.read_text()
+    assert main([*db, "model", "card", "--out", str(tmp_path / "missing" / "card.md")]) == 2
+    assert "cannot write it" in capsys.readouterr().err
 
     activated = _json(capsys, *db, "model", "activate", trained["id"], "--json")
     assert activated["active"] == trained["id"]

@@ -44,6 +44,8 @@ def test_train_read_activate_and_deactivate(view, qtbot, db, tmp_path):
     assert scoring.status(db)["usable"] is True
     exported = view.export_card(str(tmp_path / "card.md"))
     assert exported.read_text().startswith("# Model card")
+    assert view.export_card(str(tmp_path / "missing" / "card.md")) is None
+    assert "not written" in view.progress_text.text()
 
     # A tampered file is reported as refused, and not re-activated.
     with db.transaction() as session:

@@ -394,7 +394,11 @@ class ModelView(QWidget):
             row = registry.get(session, model_id)
             text = card.markdown(dict(row.manifest), dict(row.evaluation))
         target = Path(path)
-        target.write_text(text, encoding="utf-8")
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.progress_text.setText(f"Model card not written: {target}: {error.strerror}")
+            return None
         self.progress_text.setText(f"Model card written to {target}")
         return target
 

@@ -183,7 +183,10 @@ def _card(args) -> int:
         text = card.markdown(dict(row.manifest), dict(row.evaluation))
         model_id = row.id
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"{args.out}: cannot write it ({error.strerror})") from None
     if args.json:
         print_json({"id": model_id, "out": args.out, "markdown": text})
     elif not args.out:
