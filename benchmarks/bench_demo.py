@@ -48,7 +48,8 @@ def main() -> None:
         cpu = time.process_time() - cpu
         size = files.paths["intel"].stat().st_size + files.paths["outcomes"].stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"items: {args.intel:,}  outcome rows: {files.counts['outcomes']:,}  ({size / 1e6:.0f} MB)")
+    outcomes = files.counts["outcomes"]
+    print(f"items: {args.intel:,}  outcome rows: {outcomes:,}  ({size / 1e6:.0f} MB)")
     print(f"floor (csv.writer, constant rows): {args.intel / base:,.0f} rows/s ({base:.1f} s)")
     print(f"demo generator: {args.intel / wall:,.0f} items/s ({wall:.1f} s wall, {cpu:.1f} s CPU)")
     print(f"ratio generator/floor: {base / wall:.3f}")

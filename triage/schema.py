@@ -6,12 +6,15 @@ registers them all on ``Base.metadata``.
 
 from __future__ import annotations
 
-from triage.models import Base
+# Imported for their side effect: each registers its tables (or indexes).
+from triage import (
+    meeting_models,  # noqa: F401  (meeting agenda + steps)
+    ranking_models,  # noqa: F401  (intel_rank)
+)
+from triage.em import models as _em_models  # noqa: F401  (EM reviews, escalations, ...)
 from triage.harm import registry as _harm_registry  # noqa: F401  (harm_model)
-from triage import ranking_models  # noqa: F401  (intel_rank)
-from triage import meeting_models  # noqa: F401  (meeting agenda + steps)
-from triage.em import models as _em_models  # noqa: F401  (EM reviews, escalations, recommendations, trail requests)
-from triage.stats import indexes as _stats_indexes  # noqa: F401  (covering indexes for statistics)
+from triage.models import Base
+from triage.stats import indexes as _stats_indexes  # noqa: F401  (statistics indexes)
 
 __all__ = ["Base", "metadata"]
 
