@@ -49,7 +49,7 @@ def test_queue_shows_ranked_items_and_filters_in_sql(window, qtbot):
     view.text.setText("INT-STALE")
     qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=3000)
     assert "stale" in model.data(model.index(0, 4))  # flags say it in words
-    assert "Bucket 4" in view.trace_view.toPlainText()
+    qtbot.waitUntil(lambda: "Bucket 4" in view.trace_view.toPlainText())  # off the UI thread
     assert "INT-STALE" in view.item_view.toPlainText()
     assert "linked" in view.linked_view.toPlainText()  # same subject_ref P-77
     assert view.count_label.text() == "1 items"

@@ -230,6 +230,8 @@ class IntelligenceView(QWidget):
     def __init__(self, db: Database, tasks: Tasks | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.db = db
+        self.tasks = tasks
+        self._trace_for: int | None = None
         self.model = IntelQueueModel(db, tasks, self)
         self.model.first_page_ready.connect(self._first_page)
         self.model.queue_complete.connect(self._show_count)
@@ -442,10 +444,25 @@ class IntelligenceView(QWidget):
             )
         else:
             self.linked_view.setHtml("<p>No other item about the same subject or premises.</p>")
-        try:
-            trace = ranking.explain(self.db, item_id)
-        except Exception as error:  # an unranked item or a pack problem: say so, don't crash
-            self.trace_view.setHtml(f"<p><b>No rule trace:</b> {_esc(error)}</p>")
-        else:
-            hide = settings.load().hide_model_score_until_decided and item.status == "open"
-            self.trace_view.setHtml(render_trace(trace, show_harm=not hide))
+        hide = settings.load().hide_model_score_until_decided and item.status == "open"
+        self._trace_for = item_id
+
+        def shown(trace: dict) -> None:
+            if self._trace_for == item_id:  # the user may have moved on meanwhile
+                self.trace_view.setHtml(render_trace(trace, show_harm=not hide))
+
+        def failed(message: object) -> None:  # an unranked item or a pack problem
+            if self._trace_for == item_id:
+                self.trace_view.setHtml(f"<p><b>No rule trace:</b> {_esc(message)}</p>")
+
+        if self.tasks is None:
+            try:
+                shown(ranking.explain(self.db, item_id))
+            except Exception as error:  # shown to the user, never a crash
+                failed(error)
+            return
+        # Off the UI thread: with a model active, explaining loads and verifies it.
+        self.trace_view.setHtml("<p style='color:#5b6673'>Working out why…</p>")
+        self.tasks.read(
+            lambda _job: ranking.explain(self.db, item_id), on_done=shown, on_fail=failed
+        )
