@@ -103,6 +103,15 @@ def test_intel_values_are_converted_as_the_contract_says(db, tmp_path):
         assert other.subject_named is None
         assert other.persons_estimated is None
         assert other.received_at == datetime(2026, 1, 10, 0, 0)  # GMT in winter
+        # Stored as SQL NULL (the bulk path binds NULL as a NaN, which SQLite
+        # must turn into NULL, never a number).
+        stored = session.execute(
+            text(
+                "SELECT typeof(team), typeof(subject_named), typeof(persons_estimated), "
+                "typeof(extra) FROM intel_item WHERE intel_id = 'I-2'"
+            )
+        ).one()
+        assert tuple(stored) == ("null",) * 4
 
 
 def test_bad_intel_rows_are_quarantined_with_line_and_reason(db, tmp_path):
@@ -283,8 +292,12 @@ print("finished", flush=True)
 """
 
 
-def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+@pytest.mark.parametrize("first_load", [False, True], ids=["update", "first-load"])
+def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path, first_load):
+    # A first load into an empty table drops its indexes and rebuilds them
+    # at the end: killed in between, the indexes must still be there.
+    if not first_load:
+        import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
     db.close()
     before = dump(db.path)
     big = intel_csv(
@@ -307,8 +320,29 @@ def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path):
     assert child.returncode == -signal.SIGKILL
     assert dump(db.path) == before
     reopened = open_database(db.path)
-    assert count(reopened, IntelItem) == 2
+    assert count(reopened, IntelItem) == (0 if first_load else 2)
     reopened.close()
+
+
+def test_a_first_load_leaves_every_index_in_place(db, tmp_path):
+    def indexes() -> list[tuple[str, str]]:
+        with db.transaction() as session:
+            return session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+            ).all()
+
+    before = indexes()
+    assert any(name == "ix_intel_subject_received" for name, _sql in before)
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    assert indexes() == before
+
+
+def test_a_key_repeated_in_a_later_chunk_names_its_first_line(db, tmp_path):
+    rows = [f"R-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(5002)]
+    rows.append(rows[1])
+    result = import_file(db, "intel", intel_csv(tmp_path, *rows))
+    assert (result.inserted, result.quarantined) == (5002, 1)
+    assert result.problems == [(5004, "intel_id 'R-1' repeats line 3")]
 
 
 # --- EM cases and events -----------------------------------------------------

@@ -132,6 +132,9 @@ class ExtractKind:
     name: str
     key: str  # the column that identifies a row for re-imports
     columns: tuple[Column, ...]
+    # Columns that identify a row together with the key (an item decides
+    # once per meeting date).
+    also_key: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -221,6 +224,7 @@ OUTCOMES = ExtractKind(
         Column("result", one_of(vocab.RESULTS), repetitive=True),
         Column("result_at", date_),
     ),
+    also_key=("meeting_date",),
 )
 
 KINDS: dict[str, ExtractKind] = {k.name: k for k in (INTEL, EM_CASES, EM_EVENTS, OUTCOMES)}

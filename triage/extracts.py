@@ -13,7 +13,6 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -24,10 +23,9 @@ class UnreadableFile(Exception):
     """The file as a whole cannot be imported; nothing was changed."""
 
 
-@dataclass
-class ExtractRow:
-    line_no: int
-    cells: list[str]
+# One row: its line number in the file and its cells. A plain tuple, as
+# a million of them are made per million-row file.
+ExtractRow = tuple[int, list[str]]
 
 
 class _CountingReader(io.RawIOBase):
@@ -114,7 +112,7 @@ class Extract:
                     line_no = last_line + 1
                     last_line = reader.line_num
                     if cells:  # a blank line is not a row
-                        yield ExtractRow(line_no, cells)
+                        yield line_no, cells
             except (UnicodeDecodeError, csv.Error) as error:
                 raise UnreadableFile(
                     f"{self.name}: line {self._bad_line(error, last_line + 1)}: "
@@ -175,7 +173,7 @@ class Extract:
                     # are empty values, not a short row as in a CSV.
                     cells += [""] * (len(header) - len(cells))
                     if any(cells):
-                        yield ExtractRow(line_no, cells)
+                        yield line_no, cells
             finally:
                 workbook.close()
                 handle.close()
