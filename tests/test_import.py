@@ -22,6 +22,7 @@ from triage.importer import (
     ImportCancelled,
     UnreadableFile,
     detect_kind,
+    discard_quarantined,
     import_file,
     reimport_quarantined,
 )
@@ -510,6 +511,78 @@ def test_a_row_imported_with_a_mapping_is_fixed_under_canonical_names(db, tmp_pa
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
     with db.transaction() as session:
         assert session.scalar(select(IntelItem.extra)) == {"Note": "keep me"}
+
+
+def test_a_junk_row_is_discarded_with_its_reason_kept_and_audited(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, "TEST-1,never,LSE,,,,,,,,,,,,,,,,"))
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    discard_quarantined(db, row_id, "  a test row  ", who="TL Smith")
+    with db.transaction() as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert (row.status, row.resolved_by) == ("discarded", "TL Smith")
+        assert row.resolved_at is not None
+        # Nothing is lost: the cells stay, and the listing says why it was dropped.
+        assert row.raw["intel_id"] == "TEST-1" and row.raw_text.startswith("TEST-1,never")
+        assert "received_at" in row.reason and row.reason.endswith("discarded: a test row")
+        entry = session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "quarantine_discarded")
+        )
+        assert (entry.entity, entry.entity_id, entry.new_value, entry.who) == (
+            "quarantined_row",
+            str(row_id),
+            "a test row",
+            "TL Smith",
+        )
+    assert count(db, IntelItem) == 0 and count(db, QuarantinedRow) == 1
+
+
+def test_discarding_refuses_unknown_rows_rows_not_open_and_no_reason(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    with pytest.raises(KeyError, match="no quarantined row 999"):
+        discard_quarantined(db, 999, "duplicate")
+    with pytest.raises(ValueError, match="why"):
+        discard_quarantined(db, row_id, "   ")
+    with db.transaction() as session:
+        assert session.get(QuarantinedRow, row_id).status == "open"
+    reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    with pytest.raises(ValueError, match="already resolved"):
+        discard_quarantined(db, row_id, "duplicate")
+    with db.transaction() as session:
+        assert session.get(QuarantinedRow, row_id).status == "resolved"
+        assert not session.scalar(
+            select(func.count()).where(AuditEntry.action == "quarantine_discarded")
+        )
+
+
+def test_cli_quarantine_discard_exit_codes_and_json(tmp_path, capsys):
+    database = str(tmp_path / "cli.sqlite")
+    bad = intel_csv(tmp_path, "B-1,never,LSE,,,,,,,,,,,,,,,,", "B-2,never,LSE,,,,,,,,,,,,,,,,")
+    assert cli(["--db", database, "import", "intel", str(bad)]) == 1
+    capsys.readouterr()
+    assert cli(["--db", database, "quarantine", "discard", "1", "--reason", ""]) == 2
+    assert "why" in capsys.readouterr().err
+    assert cli(["--db", database, "quarantine", "discard", "9", "--reason", "dup"]) == 2
+    assert "no quarantined row 9" in capsys.readouterr().err
+    command = ["--db", database, "quarantine", "discard", "1", "--reason", "known duplicate"]
+    assert cli([*command, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "id": 1,
+        "status": "discarded",
+        "discard_reason": "known duplicate",
+    }
+    assert cli(command) == 2
+    assert "already discarded" in capsys.readouterr().err
+    assert cli(["--db", database, "quarantine", "list", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [2]
+    assert cli(["--db", database, "quarantine", "list", "--all", "--json"]) == 0
+    listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert listed[1]["status"] == "discarded"
+    assert listed[1]["reason"].endswith("discarded: known duplicate")
+    assert cli(["--db", database, "quarantine", "discard", "2", "--reason", "test row"]) == 0
+    assert "discarded" in capsys.readouterr().out
 
 
 # --- CLI, detection, database -------------------------------------------------

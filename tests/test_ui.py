@@ -219,6 +219,39 @@ def test_import_with_bad_rows_fix_one_in_the_quarantine(window, qtbot, db, tmp_p
     qtbot.waitUntil(lambda: "Ranked" in window.job_label.text(), timeout=10000)
 
 
+def test_discard_a_junk_row_from_the_quarantine(window, qtbot, db, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    path = tmp_path / "extract.csv"
+    path.write_text(BAD_CSV, encoding="utf-8")
+    view = window.show_page("imports")
+    with qtbot.waitSignal(view.import_finished, timeout=10000):
+        view.import_path(str(path))
+    panel = view.quarantine
+    assert panel.list.rowCount() == 2
+    junk = next(n for n, r in enumerate(panel.rows) if r.line_no == 4)
+    panel.list.selectRow(junk)
+    panel.discard("  ")
+    assert "Say why" in panel.message.text() and panel.list.rowCount() == 2
+    # The button asks for the reason; a cancelled dialog discards nothing.
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
+    qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
+    assert panel.list.rowCount() == 2
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("a test row", True))
+    with qtbot.waitSignal(panel.changed, timeout=5000):
+        qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
+    assert "Line 4 discarded" in panel.message.text()
+    assert [r.line_no for r in panel.rows] == [3] and panel.list.rowCount() == 1
+    assert stored(db, select(QuarantinedRow.status).where(QuarantinedRow.line_no == 4)) == [
+        ("discarded",)
+    ]
+    assert stored(
+        db,
+        select(AuditEntry.new_value).where(AuditEntry.action == "quarantine_discarded"),
+    ) == [("a test row",)]
+    assert not stored(db, select(IntelItem.id).where(IntelItem.intel_id == "IMP-3"))
+
+
 def test_an_import_cancelled_from_the_app_changes_nothing(window, qtbot, db, tmp_path):
     import threading
 

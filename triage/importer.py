@@ -47,6 +47,7 @@ __all__ = [
     "ImportResult",
     "UnreadableFile",
     "detect_kind",
+    "discard_quarantined",
     "import_file",
     "reimport_quarantined",
 ]
@@ -174,6 +175,32 @@ def reimport_quarantined(
     pipeline.retry_of = row_id
     digest = hashlib.sha256(_raw_text(cells).encode()).hexdigest()
     return pipeline.run(iter([(line_no, cells)]), digest, None, None, lambda: 1.0)
+
+
+def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None = None) -> None:
+    """Mark an open quarantined row as junk (a test row, a known duplicate).
+
+    Nothing is deleted: the row keeps its cells and stays listed by
+    ``quarantine list --all``. The reason goes to the audit log and is also
+    appended to the row's own reason, so the listing says why it was dropped.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("say why the row is discarded")
+    who = who or settings.current_user()
+    with db.transaction() as session:
+        stored = session.get(QuarantinedRow, row_id)
+        if stored is None:
+            raise KeyError(f"no quarantined row {row_id}")
+        if stored.status != "open":
+            raise ValueError(f"quarantined row {row_id} is already {stored.status}")
+        stored.status = "discarded"
+        stored.resolved_at = clock.now()
+        stored.resolved_by = who
+        stored.reason = f"{stored.reason} · discarded: {reason}"
+        audit.record(
+            session, "quarantine_discarded", "quarantined_row", row_id, new=reason, who=who
+        )
 
 
 def _mapped(header: list[str], mapping: dict[str, str] | None) -> list[bool]:

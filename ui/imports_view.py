@@ -1,6 +1,6 @@
 """The Imports screen: pick or drop an extract, map its columns if needed,
 import it with progress and cancel, read the summary, and fix quarantined
-rows in place.
+rows in place (or discard a junk row, with a reason).
 
 The kind of extract is detected from its header
 (``triage.columns.detect_kind``). When the header is not canonical, a mapping
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -148,7 +149,8 @@ class MappingDialog(QDialog):
 
 
 class QuarantinePanel(QWidget):
-    """Bad rows of every import: fix the cells in place and re-import."""
+    """Bad rows of every import: fix the cells in place and re-import, or
+    discard a row that is junk (it is kept, marked discarded, with the reason)."""
 
     changed = Signal()
 
@@ -177,6 +179,8 @@ class QuarantinePanel(QWidget):
         self.retry = QPushButton("Re-import the fixed row")
         self.retry.setObjectName("primary")
         self.retry.clicked.connect(self.reimport)
+        self.discard_button = QPushButton("Discard row…")
+        self.discard_button.clicked.connect(self.ask_discard)
         self.message = QLabel()
         right = QWidget()
         rlayout = QVBoxLayout(right)
@@ -184,6 +188,7 @@ class QuarantinePanel(QWidget):
         rlayout.addWidget(self.cells, 1)
         bar = QHBoxLayout()
         bar.addWidget(self.retry)
+        bar.addWidget(self.discard_button)
         bar.addWidget(self.message, 1)
         rlayout.addLayout(bar)
         split = QSplitter()
@@ -274,6 +279,46 @@ class QuarantinePanel(QWidget):
             lambda job: importer.reimport_quarantined(self.db, row_id, fixed),
             on_done=done,
             on_fail=lambda m: self.message.setText(f"⚠ {m}"),
+        )
+
+    def ask_discard(self) -> None:
+        row = self.current()
+        if row is None:
+            self.message.setText("Select a row first.")
+            return
+        reason, ok = QInputDialog.getText(
+            self,
+            "Discard quarantined row",
+            f"{row.file_name}, line {row.line_no} will not be imported.\n"
+            "Why is it discarded (e.g. a test row, a known duplicate)?",
+        )
+        if ok:
+            self.discard(reason)
+
+    def discard(self, reason: str) -> None:
+        """Mark the selected row discarded; the reason is required and audited."""
+        row = self.current()
+        if row is None:
+            self.message.setText("Select a row first.")
+            return
+        if not reason.strip():
+            self.message.setText("⚠ Say why the row is discarded.")
+            return
+        row_id, line_no = row.id, row.line_no
+
+        def done(_result) -> None:
+            self.message.setText(f"✔ Line {line_no} discarded.")
+            self.refresh()
+            self.changed.emit()
+
+        def failed(message: str) -> None:
+            self.message.setText(f"⚠ {message}")
+            self.refresh()  # e.g. discarded meanwhile from the command line
+
+        self.tasks.write(
+            lambda job: importer.discard_quarantined(self.db, row_id, reason),
+            on_done=done,
+            on_fail=failed,
         )
 
 

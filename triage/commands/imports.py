@@ -1,4 +1,4 @@
-"""CLI: ``triage import KIND FILE`` and ``triage quarantine list|export|fix``."""
+"""CLI: ``triage import KIND FILE`` and ``triage quarantine list|export|fix|discard``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from triage import settings
 from triage.cli import UsageError
 from triage.columns import KINDS
 from triage.commands.common import database, print_json, print_rows
-from triage.importer import ImportResult, UnreadableFile, import_file, reimport_quarantined
+from triage.importer import (
+    ImportResult,
+    UnreadableFile,
+    discard_quarantined,
+    import_file,
+    reimport_quarantined,
+)
 from triage.models import QuarantinedRow
 
 
@@ -27,7 +33,7 @@ def register(top, groups) -> None:
     actions = quarantine.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="open quarantined rows")
     listing.add_argument("--json", action="store_true")
-    listing.add_argument("--all", action="store_true", help="include resolved rows")
+    listing.add_argument("--all", action="store_true", help="include resolved and discarded rows")
     listing.set_defaults(handler=run_list)
     export = actions.add_parser("export", help="write open quarantined rows as CSV")
     export.add_argument("--out", help="file (default: standard output)")
@@ -38,6 +44,11 @@ def register(top, groups) -> None:
     fix.add_argument("cells", nargs="*", metavar="COLUMN=VALUE")
     fix.add_argument("--json", action="store_true")
     fix.set_defaults(handler=run_fix)
+    discard = actions.add_parser("discard", help="set aside a junk row (kept, not imported)")
+    discard.add_argument("row_id", type=int)
+    discard.add_argument("--reason", required=True, help="why (goes to the audit log)")
+    discard.add_argument("--json", action="store_true")
+    discard.set_defaults(handler=run_discard)
 
 
 def _mapping(name: str | None) -> dict[str, str] | None:
@@ -147,3 +158,22 @@ def run_fix(args) -> int:
         db.close()
     report(result, args.json)
     return 1 if result.quarantined else 0
+
+
+def run_discard(args) -> int:
+    db = database(args)
+    try:
+        discard_quarantined(db, args.row_id, args.reason)
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        db.close()
+    if args.json:
+        print_json(
+            {"id": args.row_id, "status": "discarded", "discard_reason": args.reason.strip()}
+        )
+    else:
+        print(f"Quarantined row {args.row_id} discarded.")
+    return 0
