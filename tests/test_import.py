@@ -178,6 +178,14 @@ def test_reimport_updates_changes_audits_them_and_never_duplicates(db, tmp_path)
     third = import_file(db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"))
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 1)
     assert count(db, IntelItem) == 2
+    # A value stored in another form (no microseconds, as another writer
+    # might store it) is the same value: unchanged, nothing audited.
+    with db.transaction() as session:
+        session.execute(
+            text("UPDATE intel_item SET received_at = '2026-01-10 00:00:00' WHERE intel_id = 'I-2'")
+        )
+    fourth = import_file(db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"))
+    assert (fourth.inserted, fourth.updated, fourth.unchanged) == (0, 0, 2)
     with db.transaction() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_update"))
         assert (entry.entity, entry.entity_id, entry.field) == ("intel_item", "I-1", "whereabouts")
@@ -481,6 +489,9 @@ def test_a_fixed_quarantined_row_is_reimported_and_resolved(db, tmp_path):
     with db.transaction() as session:
         row = session.get(QuarantinedRow, row_id)
         assert row.status == "resolved" and row.resolved_by
+    # Once resolved (or discarded) a row is no longer there to fix.
+    with pytest.raises(ValueError, match="already resolved"):
+        reimport_quarantined(db, row_id, {"received_at": "2026-03-15"})
 
 
 def test_a_fix_names_its_column_in_any_case(db, tmp_path):

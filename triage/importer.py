@@ -155,6 +155,9 @@ def reimport_quarantined(
         stored = session.get(QuarantinedRow, row_id)
         if stored is None:
             raise KeyError(f"no quarantined row {row_id}")
+        if stored.status != "open":
+            # Resolved rows are in the database already; discarded ones were judged junk.
+            raise ValueError(f"quarantined row {row_id} is already {stored.status}")
         raw = dict(stored.raw)
         # Column names are case-insensitive: a fix replaces the cell it names.
         names = {name.strip().casefold(): name for name in raw}
@@ -419,25 +422,57 @@ class _KeyedStore:
             _bulk_insert(self.session, self.table, chunk, self.new_record_constants())
             result.inserted += len(chunk)
             return rejected
+        # Most rows of a re-import are unchanged: find them by comparing
+        # stored forms as plain tuples, and only look at the others field
+        # by field.
         compared = [*chunk.names, "extra"]
-        key_column = self.table.c[self.key]
+        stored = _stored_columns(self.table, chunk, null=None)
+        key_at = chunk.names.index(self.key)
         existing = {
-            record._mapping[self.key]: record._mapping
-            for record in self.session.execute(
-                select(self.table.c.id, *(self.table.c[c] for c in compared)).where(
-                    key_column.in_(chunk.column(self.key))
-                )
+            row[1 + key_at]: row
+            for row in self.session.connection().exec_driver_sql(
+                f"SELECT id, {', '.join(compared)} FROM {self.table.name} "
+                f"WHERE {self.key} IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk.column(self.key)),
             )
         }
-        is_new, updates, changes = [], [], []
-        for values, extra in zip(chunk.rows(), chunk.extras, strict=True):
-            values["extra"] = extra
-            old = existing.get(values[self.key])
+        is_new, maybe_changed = [], {}
+        for k, new in enumerate(zip(*stored, strict=True)):
+            old = existing.get(new[key_at])
             is_new.append(old is None)
             if old is None:
                 continue
+            if old[1:] == new:
+                result.unchanged += 1
+            else:
+                maybe_changed[k] = old[0]
+        inserts = chunk.take(is_new)
+        if len(inserts):
+            _bulk_insert(self.session, self.table, inserts, self.new_record_constants())
+            result.inserted += len(inserts)
+        if maybe_changed:
+            self._update(chunk, maybe_changed, compared, result)
+        return rejected
+
+    def _update(
+        self, chunk: Chunk, record_ids: dict[int, int], compared: list[str], result: ImportResult
+    ) -> None:
+        """Update rows (chunk index -> record id) field by field, auditing each change."""
+        existing = {
+            record.id: record._mapping
+            for record in self.session.execute(
+                select(self.table.c.id, *(self.table.c[c] for c in compared)).where(
+                    self.table.c.id.in_(record_ids.values())
+                )
+            )
+        }
+        rows = chunk.rows()
+        updates, changes = [], []
+        for k, record_id in record_ids.items():
+            values = dict(rows[k], extra=chunk.extras[k])
+            old = existing[record_id]
             changed = {c: values[c] for c in compared if values[c] != old[c]}
-            if not changed:
+            if not changed:  # the same value stored in another form
                 result.unchanged += 1
                 continue
             changes += [
@@ -453,18 +488,13 @@ class _KeyedStore:
                 }
                 for name, value in changed.items()
             ]
-            updates.append(self.changed_record(old["id"], changed))
-        inserts = chunk.take(is_new)
-        if len(inserts):
-            _bulk_insert(self.session, self.table, inserts, self.new_record_constants())
+            updates.append(self.changed_record(record_id, changed))
         for record in updates:
             self.session.execute(
                 update(self.table).where(self.table.c.id == record.pop("id")).values(**record)
             )
         audit.record_many(self.session, changes)
-        result.inserted += len(inserts)
         result.updated += len(updates)
-        return rejected
 
     def check(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         """Checks that need the database (e.g. a referenced case exists)."""
@@ -725,10 +755,9 @@ def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
 _NULL = float("nan")
 
 
-def _stored(column_type: Any, values: list[Any]) -> list[Any]:
+def _stored(column_type: Any, values: list[Any], null: Any = _NULL) -> list[Any]:
     """A column of values in the stored form SQLAlchemy's SQLite dialect
     writes (and the ORM reads back), ready to bind directly."""
-    null = _NULL
     if isinstance(column_type, DateTime):
         return [null if v is None else v.isoformat(" ", "microseconds") for v in values]
     if isinstance(column_type, Date):
@@ -740,14 +769,20 @@ def _stored(column_type: Any, values: list[Any]) -> list[Any]:
     return [null if v is None else v for v in values]
 
 
+def _stored_columns(table: Table, chunk: Chunk, null: Any = _NULL) -> list[list[Any]]:
+    """The chunk's columns and then its extras, in stored form."""
+    columns = [
+        _stored(table.c[name].type, values, null)
+        for name, values in zip(chunk.names, chunk.columns, strict=True)
+    ]
+    columns.append(_stored(table.c.extra.type, [extra or None for extra in chunk.extras], null))
+    return columns
+
+
 def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[str, Any]) -> None:
     """Insert new rows at driver speed: one executemany of plain tuples."""
     names = [*chunk.names, "extra", *constants]
-    columns = [
-        _stored(table.c[name].type, values)
-        for name, values in zip(chunk.names, chunk.columns, strict=True)
-    ]
-    columns.append(_stored(table.c.extra.type, [extra or None for extra in chunk.extras]))
+    columns = _stored_columns(table, chunk)
     # Constants repeat for every row; zip stops at the end of the chunk's columns.
     columns += [
         repeat(_stored(table.c[name].type, [value])[0]) for name, value in constants.items()

@@ -152,7 +152,7 @@ def run_fix(args) -> int:
         result = reimport_quarantined(db, args.row_id, fixed)
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
-    except UnreadableFile as error:
+    except (UnreadableFile, ValueError) as error:
         raise UsageError(str(error)) from None
     finally:
         db.close()
