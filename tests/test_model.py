@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import sqlite3
 from datetime import datetime
 
 import numpy as np
@@ -72,6 +73,57 @@ def test_training_can_be_cancelled(db):
     make_history(db, n=800)
     with pytest.raises(training.TrainingCancelled):
         _train(db, cancel=lambda: True)
+    with db.transaction() as session:
+        assert registry.all_models(session) == []
+
+
+def _model_audit(db) -> list[str]:
+    from triage.models import AuditEntry
+
+    with db.transaction() as session:
+        return list(
+            session.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "model_train"))
+        )
+
+
+def test_fitting_takes_no_write_lock_and_registering_stores_it(db):
+    """The app fits on a reader thread while the writer thread records meeting
+    decisions: ``fit`` must only read, and ``register`` does the writing."""
+    make_history(db, n=800)
+    other_writer = sqlite3.connect(db.path, isolation_level=None)
+    other_writer.execute("BEGIN IMMEDIATE")  # holds the database's write lock throughout
+    try:
+        fitted = training.fit(db, classifier="logistic", n_boot=0)
+    finally:
+        other_writer.execute("ROLLBACK")
+        other_writer.close()
+    folder = fitted.path.parent
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "manifest.json",
+        "model.joblib",
+        "model_card.md",
+    ]
+    with db.transaction() as session:
+        assert registry.all_models(session) == []
+    assert _model_audit(db) == []
+
+    result = training.register(db, fitted)
+    assert result.model_id == fitted.model_id and result.active is False
+    assert scoring.load_model(db, result.model_id).id == result.model_id
+    assert _model_audit(db) == [result.model_id]
+
+
+def test_a_failed_registration_leaves_no_artefact(db, monkeypatch):
+    make_history(db, n=800)
+    fitted = training.fit(db, classifier="logistic", n_boot=0)
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(training.audit, "record", refuse)
+    with pytest.raises(RuntimeError, match="audit unavailable"):
+        training.register(db, fitted)
+    assert not fitted.path.parent.exists()
     with db.transaction() as session:
         assert registry.all_models(session) == []
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import date
+
 import pytest
 from model_history import make_history
 from PySide6.QtCore import Qt
 
-from triage import settings
-from triage.harm import registry, scoring
+from triage import meetings, settings
+from triage.harm import artefact, features, registry, scoring
 from ui.model_view import ModelView
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -62,6 +65,89 @@ def test_train_read_activate_and_deactivate(view, qtbot, db, tmp_path):
         qtbot.mouseClick(view.deactivate_button, Qt.MouseButton.LeftButton)
     assert "<b>off</b>" in view.status.text()
     assert scoring.status(db)["active"] is None
+
+
+@pytest.fixture
+def held_fit(monkeypatch):
+    """Training that stops, once it has read its rows, until ``release`` is set."""
+    reading, release = threading.Event(), threading.Event()
+    read_rows = features.training_frame
+
+    def held(connection):
+        frame = read_rows(connection)
+        reading.set()
+        release.wait(timeout=60)  # a failed test must not hang the suite
+        return frame
+
+    monkeypatch.setattr(features, "training_frame", held)
+    yield reading, release
+    release.set()
+
+
+def test_meeting_decisions_do_not_wait_for_training(view, qtbot, db, held_fit):
+    from meeting_fixtures import REGION, TEAM, add_items
+
+    reading, release = held_fit
+    (item_id,) = add_items(db, [{"intel_id": "OPEN-1", "harm_flags": ";weapon;"}])
+    meeting_id = meetings.start_meeting(db, region=REGION, team=TEAM, held_on=date(2026, 11, 20))
+    view.classifier.setCurrentText("logistic")
+    qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(reading.is_set, timeout=30000)
+
+    # Training is mid-fit: an "A" key's write goes through the writer thread now.
+    decided = []
+    view.tasks.write(
+        lambda _job: meetings.decide(
+            db, meeting_id=meeting_id, item_id=item_id, decision="accepted"
+        ),
+        on_done=decided.append,
+        on_fail=decided.append,
+    )
+    qtbot.waitUntil(lambda: len(decided) == 1, timeout=10000)
+    assert isinstance(decided[0], int), decided
+    assert not view.train_button.isEnabled() and view.cancel_button.isEnabled()
+    with db.transaction() as session:
+        assert registry.all_models(session) == []
+
+    with qtbot.waitSignal(view.training_finished, timeout=60000) as trained:
+        release.set()
+    model_id = trained.args[0]
+    assert view.progress.value() == 100 and view.progress_text.text().startswith("Trained")
+    assert view.table.rowCount() == 1 and view.selected_id() == model_id
+    assert view.train_button.isEnabled() and not view.cancel_button.isEnabled()
+    assert scoring.load_model(db, model_id).id == model_id
+
+
+def test_cancel_while_fitting(view, qtbot, held_fit):
+    reading, release = held_fit
+    view.classifier.setCurrentText("logistic")
+    qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(reading.is_set, timeout=30000)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.training_failed, timeout=30000) as failed:
+        release.set()
+    assert failed.args[0] == "Cancelled."
+    assert view.progress_text.text() == "Not trained: Cancelled."
+    assert view.train_button.isEnabled() and view.table.rowCount() == 0
+
+
+def test_cancel_while_waiting_for_the_writer_registers_nothing(view, qtbot, db):
+    # A long write (an import, say) holds the writer when the fit ends.
+    writer_free = threading.Event()
+    view.tasks.write(lambda _job: writer_free.wait(timeout=60))
+    view.classifier.setCurrentText("logistic")
+    try:
+        qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.progress_text.text().startswith("Writing"), timeout=60000)
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(view.training_failed, timeout=30000) as failed:
+            writer_free.set()
+    finally:
+        writer_free.set()
+    assert failed.args[0] == "Cancelled."
+    with db.transaction() as session:
+        assert registry.all_models(session) == []
+    assert list(artefact.models_dir().iterdir()) == []
 
 
 def test_training_failure_is_reported(qtbot, db):

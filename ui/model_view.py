@@ -1,11 +1,12 @@
 """The Model screen: train the optional harm score, read its evaluation and
 model card, and switch it on or off.
 
-Training (with progress and cancel), activation and deactivation run on the
-app's single writer thread; activation verifies the artefact first
-(``triage.harm.scoring.load_model``) and refuses a tampered one with the
-reason. The screen never decides anything: it says what the model measured,
-including where it is no better than the rules.
+Training (with progress and cancel) fits on a reader thread and only registers
+the model on the app's single writer thread, so meeting decisions never wait
+for a fit. Activation and deactivation run on the writer thread; activation
+verifies the artefact first (``triage.harm.scoring.load_model``) and refuses a
+tampered one with the reason. The screen never decides anything: it says what
+the model measured, including where it is no better than the rules.
 """
 
 from __future__ import annotations
@@ -112,6 +113,15 @@ def evaluation_html(model_id: str, manifest: dict, ev: dict) -> str:
     parts += [f"<li>{html.escape(w)}</li>" for w in ev.get("warnings", [])]
     parts.append("</ul>")
     return "".join(parts)
+
+
+def _progress_of(job: Job):
+    """Training's progress (a fraction and a message) as the job's percent."""
+
+    def progress(fraction: float, message: str) -> None:
+        job.progress(int(fraction * 100), 100, message)
+
+    return progress
 
 
 class ModelView(QWidget):
@@ -288,27 +298,40 @@ class ModelView(QWidget):
     # -- actions -------------------------------------------------------------------
 
     def train(self) -> None:
+        """Fit on a reader thread, then register on the writer thread: meeting
+        decisions queued behind a 20-second fit would wait for all of it."""
         kind = self.classifier.currentText()
         db = self.db
 
-        def run(job: Job) -> str:
-            def progress(fraction: float, message: str) -> None:
-                job.progress(int(fraction * 100), 100, message)
-
+        def fit(job: Job) -> training.FittedModel:
             try:
-                result = training.train(
-                    db, classifier=kind, progress=progress, cancel=job.cancelled
+                return training.fit(
+                    db, classifier=kind, progress=_progress_of(job), cancel=job.cancelled
                 )
             except training.TrainingCancelled:
                 raise Cancelled() from None
-            return result.model_id
 
         self.progress.setValue(0)
         self.progress_text.setText("Training…")
-        self.job = self.tasks.write(
-            run, on_done=self._trained, on_fail=self._failed, on_progress=self._progressed
+        self.job = self.tasks.read(
+            fit, on_done=self._register, on_fail=self._failed, on_progress=self._progressed
         )
         self._enable()
+
+    def _register(self, fitted: training.FittedModel) -> None:
+        db, fit_job = self.db, self.job
+
+        def register(job: Job) -> str:
+            # Cancel pressed after the last check of the fit, or while this
+            # waited for the writer: nothing is registered.
+            if job.cancelled() or (fit_job is not None and fit_job.cancelled()):
+                training.discard(fitted)
+                raise Cancelled()
+            return training.register(db, fitted, progress=_progress_of(job)).model_id
+
+        self.job = self.tasks.write(
+            register, on_done=self._trained, on_fail=self._failed, on_progress=self._progressed
+        )
 
     def cancel(self) -> None:
         if self.job is not None:

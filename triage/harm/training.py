@@ -9,11 +9,17 @@ The chosen pipeline, ``ColumnTransformer`` + ``CalibratedClassifierCV``
 (sigmoid, 3 folds, one final estimator), is then fitted on the whole training
 period, evaluated on the held-out period, written with its manifest and
 registered. Nothing is activated unless asked.
+
+Two steps, so the app's single writer thread is busy for a moment, not for
+the whole fit: ``fit`` only reads the database (plain SELECTs, no temporary
+tables) and writes the artefact folder; ``register`` stores the registry row
+and its audit entry in one short transaction. ``train`` runs both (the CLI).
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +48,7 @@ TEST_SHARE = 0.25
 SELECTION_SHARE = 0.20
 MIN_ROWS = 200
 # Without a model's own threshold: suggest "accept" at an even chance of harm.
-# Each model stores its own (the training harm rate, see _train).
+# Each model stores its own (the training harm rate, see _fit).
 SUGGEST_THRESHOLD = 0.5
 TARGET_DEFINITION = (
     "An accepted tasking item whose recorded result showed harm: arrest, removal or "
@@ -59,6 +65,20 @@ class TrainingError(Exception):
 
 class TrainingCancelled(Exception):
     pass
+
+
+@dataclass
+class FittedModel:
+    """A model fitted, evaluated and written to its own folder, not yet registered."""
+
+    model_id: str
+    path: Path
+    classifier: str
+    evaluation: dict[str, Any]
+    manifest: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    started: float  # perf_counter() when fitting began: TrainResult.seconds spans both steps
 
 
 @dataclass
@@ -161,28 +181,40 @@ def _check(cancel: Callable[[], bool] | None) -> None:
         raise TrainingCancelled("training cancelled")
 
 
-def train(db: Database, **options: Any) -> TrainResult:
-    """Train, evaluate, store and register a model (see ``_train`` for options).
+def train(
+    db: Database,
+    *,
+    activate: bool = False,
+    progress: Progress | None = None,
+    **options: Any,
+) -> TrainResult:
+    """Fit, evaluate, store and register a model (``fit`` then ``register``)."""
+    fitted = fit(db, progress=progress, **options)
+    return register(db, fitted, activate=activate, progress=progress)
 
-    Runs on one CPU thread: the app trains on its writer thread while the UI
+
+def fit(db: Database, **options: Any) -> FittedModel:
+    """Fit and evaluate a model and write its folder, without writing to the
+    database (see ``_fit`` for options); ``register`` stores it.
+
+    Runs on one CPU thread: the app fits on a reader thread while the UI
     stays responsive, and on a shared machine OpenMP threads contending for
     busy cores made gradient boosting many times slower, not faster.
     """
     with threadpool_limits(limits=1):
-        return _train(db, **options)
+        return _fit(db, **options)
 
 
-def _train(
+def _fit(
     db: Database,
     *,
     classifier: str = "auto",
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
     created_by: str | None = None,
-    activate: bool = False,
     n_boot: int = 200,
-) -> TrainResult:
-    """The training steps of the module docstring."""
+) -> FittedModel:
+    """The training steps of the module docstring, up to the artefact files."""
     started = time.perf_counter()
     report = progress or (lambda _fraction, _message: None)
     if classifier not in ("auto",) + CLASSIFIERS:
@@ -289,48 +321,80 @@ def _train(
         "created_by": who,
         "created_at": now.isoformat(),
     }
-    with db.transaction() as session:
-        model_id = _new_id(session, now, digest)
-        manifest["id"] = model_id
-        path, manifest = artefact.write(artefact.models_dir() / model_id, model, manifest)
-        session.add(
-            registry.HarmModel(
-                id=model_id,
-                path=str(path),
-                sha256=manifest["sha256"],
-                classifier=chosen,
-                manifest=manifest,
-                evaluation=result,
-                created_by=who,
-                created_at=now,
-                active=False,
+    # A read session: looking up free ids takes no write lock.
+    with db.sessions() as session:
+        folder = _claim_folder(session, now, digest)
+    model_id = folder.name
+    manifest["id"] = model_id
+    try:
+        path, manifest = artefact.write(folder, model, manifest)
+        (folder / "model_card.md").write_text(card.markdown(manifest, result), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FittedModel(model_id, path, chosen, result, manifest, who, now, started)
+
+
+def register(
+    db: Database,
+    fitted: FittedModel,
+    *,
+    activate: bool = False,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Store a fitted model in the registry (inactive unless ``activate``), audited.
+
+    One short transaction: this is all of training that needs the writer.
+    """
+    report = progress or (lambda _fraction, _message: None)
+    manifest = fitted.manifest
+    try:
+        with db.transaction() as session:
+            session.add(
+                registry.HarmModel(
+                    id=fitted.model_id,
+                    path=str(fitted.path),
+                    sha256=manifest["sha256"],
+                    classifier=fitted.classifier,
+                    manifest=manifest,
+                    evaluation=fitted.evaluation,
+                    created_by=fitted.created_by,
+                    created_at=fitted.created_at,
+                    active=False,
+                )
             )
-        )
-        session.flush()
-        audit.record(
-            session,
-            "model_train",
-            "harm_model",
-            model_id,
-            "sha256",
-            None,
-            manifest["sha256"],
-            who=who,
-        )
-        if activate:
-            registry.set_active(session, model_id, who)
-    (path.parent / "model_card.md").write_text(card.markdown(manifest, result), encoding="utf-8")
-    report(1.0, f"Trained {model_id}")
+            session.flush()
+            audit.record(
+                session,
+                "model_train",
+                "harm_model",
+                fitted.model_id,
+                "sha256",
+                None,
+                manifest["sha256"],
+                who=fitted.created_by,
+            )
+            if activate:
+                registry.set_active(session, fitted.model_id, fitted.created_by)
+    except BaseException:
+        discard(fitted)  # never loaded unregistered: the folder would only take space
+        raise
+    report(1.0, f"Trained {fitted.model_id}")
     return TrainResult(
-        model_id,
-        path,
+        fitted.model_id,
+        fitted.path,
         manifest["sha256"],
-        chosen,
-        result,
+        fitted.classifier,
+        fitted.evaluation,
         manifest,
-        time.perf_counter() - started,
+        time.perf_counter() - fitted.started,
         activate,
     )
+
+
+def discard(fitted: FittedModel) -> None:
+    """Remove the folder of a fitted model that will not be registered."""
+    shutil.rmtree(fitted.path.parent, ignore_errors=True)
 
 
 def _rules_baseline(
@@ -364,13 +428,18 @@ def _day(value: pd.Timestamp) -> str:
     return value.date().isoformat()
 
 
-def _new_id(session, now: datetime, digest: str) -> str:
+def _claim_folder(session, now: datetime, digest: str) -> Path:
+    """A new model id's folder, made here: ``mkdir`` fails if another training
+    (this app or a CLI) took the name first, so no two share a folder."""
     base = f"{now:%Y%m%d-%H%M%S}-{digest[:6]}"
     candidate, n = base, 1
-    while (
-        session.get(registry.HarmModel, candidate) is not None
-        or (artefact.models_dir() / candidate).exists()
-    ):
+    while True:
+        if session.get(registry.HarmModel, candidate) is None:
+            folder = artefact.models_dir() / candidate
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                pass
         n += 1
         candidate = f"{base}-{n}"
-    return candidate
