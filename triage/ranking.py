@@ -3,8 +3,9 @@
 ``refresh`` evaluates the rule pack in force over every item in one SQL
 statement and rewrites ``intel_rank``; ``queue_ids`` and ``rows`` read a queue
 from it in order (bucket, then score plus the weighted ML harm score, then
-oldest first); ``agenda`` ranks a region's or team's open items as of any
-instant, with the weekly capacity line; ``explain`` traces one item.
+oldest first) or sorted by one column, ties in that order; ``agenda`` ranks a
+region's or team's open items as of any instant, with the weekly capacity
+line; ``explain`` traces one item.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import column, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from triage import clock, settings, vocab
 from triage.db import Database
@@ -33,7 +36,9 @@ __all__ = [
     "explain",
     "item_id_for",
     "pack_in_force",
+    "SORT_KEYS",
     "queue_ids",
+    "queue_ranks",
     "refresh",
     "reload_pack",
     "rows",
@@ -196,6 +201,24 @@ def _order(weight: float) -> list[Any]:
     ]
 
 
+# The columns a queue can be sorted by, by name: only these names reach the
+# SQL, never the caller's text. "rank" is the rank order itself (descending:
+# the last-ranked first).
+SORT_KEYS: dict[str, Any] = {
+    "rank": None,
+    "bucket": IntelRank.bucket,
+    "score": IntelRank.score,
+    "age_days": IntelRank.age_days,
+    "received_at": IntelItem.received_at,
+    "intel_id": IntelItem.intel_id,
+    "region": IntelItem.region,
+    "team": IntelItem.team,
+    "status": IntelItem.status,
+    "carry_over_count": IntelItem.carry_over_count,
+    "harm_score": IntelRank.harm_score,
+}
+
+
 def queue_ids(
     session: Session,
     *,
@@ -206,24 +229,80 @@ def queue_ids(
     max_age_days: int | None = None,
     text: str | None = None,
     include_decided: bool = False,
+    order_by: str | None = None,
+    descending: bool = False,
     limit: int | None = None,
 ) -> list[int]:
     """Item ids of a queue in rank order (filtering and sorting in SQL).
 
     Without ``statuses`` only open items are listed, unless ``include_decided``.
+    ``order_by`` (one of ``SORT_KEYS``) sorts by that column instead, ties in
+    rank order; ``descending`` reverses the column, not the ties.
     """
+    query, _rank = _queue_query(
+        session,
+        region=region,
+        team=team,
+        buckets=buckets,
+        statuses=statuses,
+        max_age_days=max_age_days,
+        text=text,
+        include_decided=include_decided,
+        order_by=order_by,
+        descending=descending,
+        limit=limit,
+    )
+    return list(session.scalars(query))
+
+
+def queue_ranks(session: Session, **queue: Any) -> list[tuple[int, int]]:
+    """``(item id, rank)`` pairs of a queue in the order ``queue_ids`` gives for
+    the same arguments; the rank is the item's place in the filtered queue in
+    rank order (1 = work first), whatever column the queue is sorted by."""
+    query, rank = _queue_query(session, **queue)
+    return [(item_id, position) for item_id, position in session.execute(query.add_columns(rank))]
+
+
+def _queue_query(
+    session: Session,
+    *,
+    region: str | None = None,
+    team: str | None = None,
+    buckets: Sequence[int] | None = None,
+    statuses: Sequence[str] | None = None,
+    max_age_days: int | None = None,
+    text: str | None = None,
+    include_decided: bool = False,
+    order_by: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
+) -> tuple[Any, Any]:
+    """The ids query of a queue, and its rank in the filtered queue as a window column."""
+    if order_by is not None and order_by not in SORT_KEYS:
+        raise ValueError(f"cannot sort the queue by {order_by!r}")
+    if order_by == "rank" and not descending:
+        order_by = None  # the rank order itself: keep the fast walk below
     weight = _weight()
     positioned = session.scalar(select(IntelRank.position_weight).limit(1)) == weight
     searching = bool(text and text.strip())
     # Open items are most of any queue, so walking the position index in queue
     # order and stopping at the page beats sorting every match (1,000,000
     # items: 1 ms against 0.5 s). The item-side filters are wrapped so that
-    # SQLite does not drive the query from their indexes instead. A search or
-    # a decided-only list matches few rows: SQLite's own plan suits those.
-    walk = positioned and not searching and (not statuses or "open" in statuses)
+    # SQLite does not drive the query from their indexes instead. A search, a
+    # decided-only list or a sort by a column matches few rows or sorts every
+    # one of them anyway: SQLite's own plan suits those.
+    walk = (
+        positioned and order_by is None and not searching and (not statuses or "open" in statuses)
+    )
 
     def item(column):
         return column.op("||")("") if walk else column
+
+    def scanned(column):
+        # Sorting by a column reads every match anyway: scanning the tables
+        # and sorting beats hopping through the position index from a
+        # bucket to its rows (1,000,000 items: ~0.5 s against ~2 s).
+        return column + 0 if order_by is not None else column
 
     query = select(IntelRank.item_id).join(IntelItem, IntelItem.id == IntelRank.item_id)
     if region:
@@ -231,7 +310,7 @@ def queue_ids(
     if team:
         query = query.where(item(IntelItem.team) == team)
     if buckets:
-        query = query.where(IntelRank.bucket.in_(sorted(buckets)))
+        query = query.where(scanned(IntelRank.bucket).in_(sorted(buckets)))
     if statuses:
         query = query.where(item(IntelItem.status).in_(list(statuses)))
     elif not include_decided:
@@ -252,12 +331,31 @@ def queue_ids(
     if positioned:
         # Positions follow bucket first, so (bucket, position) is the same
         # order, and the index on that pair serves a bucket filter as well.
-        query = query.order_by(IntelRank.bucket, IntelRank.queue_position)
+        rank_order = [IntelRank.bucket, IntelRank.queue_position]
     else:  # the model weight changed since the last refresh: sort as the queue says
-        query = query.order_by(*_order(weight))
+        rank_order = _order(weight)
+    if order_by == "rank":  # descending: the whole rank order reversed
+        query = query.order_by(*(_reversed(term) for term in rank_order))
+    elif order_by is not None:
+        sort_column = SORT_KEYS[order_by]
+        # Blanks last either way, as a spreadsheet puts them.
+        sort_term = sort_column.desc() if descending else sort_column.asc()
+        query = query.order_by(sort_term.nulls_last(), *rank_order)
+    else:
+        query = query.order_by(*rank_order)
     if limit is not None:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    # The rank counts every match, so for the same reason it is numbered
+    # after a sort, not along the index (1,000,000 items: 0.8 s against 3.8 s).
+    window_order = [IntelRank.bucket + 0, *rank_order[1:]] if positioned else rank_order
+    return query, func.row_number().over(order_by=window_order)
+
+
+def _reversed(term: Any) -> Any:
+    """``term`` sorted the other way (``_order`` mixes ascending and descending terms)."""
+    if isinstance(term, UnaryExpression) and term.modifier is operators.desc_op:
+        return term.element.asc()
+    return term.desc()
 
 
 _ROW_COLUMNS = (

@@ -303,6 +303,14 @@ class IntelligenceView(QWidget):
             ("harm_score", 95),
         ):
             self.table.setColumnWidth(COLUMN[key], width)
+        # A header click sorts by that column (the model's ``sort``), a second
+        # click reverses it and a third goes back to the rank order, as does
+        # clicking Rank. The indicator starts on Rank so that enabling sorting
+        # asks for the rank order the model already has.
+        header.setSortIndicator(COLUMN["rank"], Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorClearable(True)
+        self.table.setSortingEnabled(True)
+        self.model.sort_kept.connect(self._show_sort)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.detail_tabs = QTabWidget()
@@ -394,6 +402,15 @@ class IntelligenceView(QWidget):
 
     def refresh(self) -> None:
         self.apply_filters()
+
+    def _show_sort(self, column: int, order: Qt.SortOrder) -> None:
+        """Put the header's indicator back on the sort in force (a click on a
+        column that cannot be sorted changed it); no new sort is asked for."""
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(column, order)
+        header.blockSignals(False)
+        header.viewport().update()
 
     def _show_count(self, count: int) -> None:
         self.count_label.setText(f"{count:,} items")
