@@ -38,7 +38,15 @@ def test_em_figures_from_demo_data(demo):
     busy = [m for m in months if fig6.rows[-1][m]][-6:]
     expected = [*FIG6.values(), OTHER, TOTALS]
     assert [[row[m] for m in busy] for row in fig6.rows] == expected
-    fig14 = {r["kind"]: r["outstanding"] for r in tables["figure14"].rows}
-    assert fig14["EM reviews"] == 818
+    fig14 = {r["kind"]: (r["completed"], r["outstanding"]) for r in tables["figure14"].rows}
+    # Every cell of ICIBI Figure 14 (1 Sep 2021 - 28 Feb 2022), as completed / outstanding.
+    assert fig14 == {
+        "EM reviews": (338, 818),
+        "EM reviews - ceased/tagging removed/varied": (162, 0),
+        "Judicial reviews": (2, 3),
+        "Pre-application protocol letters": (16, 3),
+        "Representations": (77, 8),
+        "TOTAL": (595, 832),
+    }
     fig5 = [r["total"] for r in tables["figure5"].rows[:4]]
     assert fig5 == [34, 42, 5, 81]

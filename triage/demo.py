@@ -205,6 +205,11 @@ OTHER_BREACHES = (
     ("location_breach", 2),
 )
 #: Figure 14 legal challenges over the six months: kind -> completed, outstanding.
+# Figure 14: EM reviews completed in the six months, kept on ("continue") and
+# ceased, varied or curfew removed or amended.
+FIG14_REVIEWS = (338, 162)
+_VARIED_OUTCOMES = (("curfew_removed", 6), ("varied", 3), ("curfew_amended", 1))
+_CASEWORKER_NAMES = ("R. Hall", "S. Patel", "T. Owens", "U. Reid", "V. Shah", "W. Young")
 FIG14_LEGAL = (("representation_received", 77, 8), ("pap_received", 16, 3), ("jr_lodged", 2, 3))
 LEGAL_REPLY_DAYS = {"representation_received": 14, "pap_received": 14, "jr_lodged": 21}
 
@@ -378,6 +383,7 @@ class DemoSummary:
     files: DemoFiles
     imported: dict[str, dict[str, int]]
     seconds: float
+    reviews: int = 0  # EM reviews recorded in Triage (no extract format carries them)
 
 
 # --- Intelligence items and tasking history ----------------------------------
@@ -1411,7 +1417,95 @@ def fill_database(
         with tempfile.TemporaryDirectory(prefix="triage-demo-") as folder:
             files = write_demo_files(folder, seed=seed, intel=intel, em=em, end=end)
             imported = load_demo_files(db, files, progress)
-    return DemoSummary(files, imported, timer.perf_counter() - began)
+    reviews = record_reviews(db, seed=seed, em=em, end=files.end or default_end())
+    return DemoSummary(files, imported, timer.perf_counter() - began, reviews)
+
+
+def record_reviews(db, *, seed: int, em: int, end: date) -> int:
+    """EM reviews recorded in Triage during the six months before ``end``'s month.
+
+    Figure 14's 338 reviews that kept the tag on and 162 that ceased or
+    varied it (at the default size). They fall on active cases whose last
+    review is in those months, on the 3-monthly dates leading up to it (the
+    last one always among them), so every case's ``last_review_at`` stays
+    what the extract said and the 818 overdue reviews are untouched. A
+    review on the day a representation was answered was triggered by it. No
+    extract format carries reviews, so they are written here, after the
+    import, each with its audit entry.
+    """
+    from sqlalchemy import select
+
+    from triage import audit
+    from triage.em.models import EmReview
+    from triage.models import EmCase, EmEvent
+
+    rng = random.Random(f"{seed}:em-reviews")
+    months = breach_months(end)
+    first, last = months[0], end.replace(day=1)
+    keep_on, varied = (round(n * em / DEFAULT_EM) for n in FIG14_REVIEWS)
+    with db.transaction() as session:
+        answered = {
+            (case_id, clock.to_local(at).date())
+            for case_id, at in session.execute(
+                select(EmEvent.case_id, EmEvent.responded_at).where(
+                    EmEvent.event_type == "representation_received",
+                    EmEvent.responded_at.is_not(None),
+                )
+            )
+        }
+        chains = []
+        for case_id, last_review, fitted in session.execute(
+            select(EmCase.case_id, EmCase.last_review_at, EmCase.fitted_at)
+            .where(
+                EmCase.em_status == "active",
+                EmCase.last_review_at.is_not(None),
+                EmCase.fitted_at.is_not(None),
+            )
+            .order_by(EmCase.case_id)
+        ):
+            if not first <= last_review < last:
+                continue
+            fitted_on = clock.to_local(fitted).date()
+            days, day = [], last_review
+            while day > fitted_on and day >= first:
+                days.append(day)
+                day = add_months(day, -3)
+            chains.append((case_id, days))
+        rng.shuffle(chains)
+        reviews: list[tuple[str, date]] = []
+        for case_id, days in chains:
+            room = keep_on + varied - len(reviews)
+            if room <= 0:
+                break
+            reviews += [(case_id, day) for day in days[:room]]
+        changed = set(rng.sample(range(len(reviews)), min(varied, len(reviews))))
+        records, entries = [], []
+        for n, (case_id, day) in enumerate(reviews):
+            outcome = _weighted(rng, _VARIED_OUTCOMES) if n in changed else "continue"
+            who = rng.choice(_CASEWORKER_NAMES)
+            records.append(
+                EmReview(
+                    case_id=case_id,
+                    completed_on=day,
+                    trigger="representation" if (case_id, day) in answered else "scheduled",
+                    outcome=outcome,
+                    completed_by=who,
+                    recorded_at=clock.start_of_local_day(day) + timedelta(hours=16),
+                )
+            )
+            entries.append(
+                {
+                    "who": who,
+                    "action": "em.review",
+                    "entity": "em_case",
+                    "entity_id": case_id,
+                    "field": "review_outcome",
+                    "new": outcome,
+                }
+            )
+        session.add_all(records)
+        audit.record_many(session, entries)
+    return len(records)
 
 
 #: First-run size: the full calibrated size builds in a few seconds (see

@@ -72,6 +72,7 @@ def run(args) -> int:
         "end": summary.files.end.isoformat() if summary.files.end else None,
         "seed": args.seed,
         "imported": summary.imported,
+        "em_reviews_recorded": summary.reviews,
         "files": {k: str(p) for k, p in summary.files.paths.items()} if args.out else {},
         "seconds": round(summary.seconds, 2),
     }
@@ -85,6 +86,7 @@ def run(args) -> int:
                 f"  {kind:10} {result['inserted']:>9,} new  {result['updated']:>7,} updated"
                 f"  {result['quarantined']:>5,} quarantined"
             )
+        print(f"  {'em-reviews':10} {summary.reviews:>9,} recorded (Figure 14's completed reviews)")
         for kind, path in report["files"].items():
             print(f"  {kind:10} {path}")
         print(f"  in {summary.seconds:.1f} s")
