@@ -6,6 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+from sqlalchemy import select
+
+from triage.cli import main as cli
+from triage.importer import import_file, reimport_quarantined
+from triage.models import QuarantinedRow
+
 
 def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(db):
     # As `triage db info | head -0`: the reader has gone before the first line.
@@ -21,3 +28,29 @@ def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(db):
     child.stderr.close()
     assert stderr == ""
     assert child.returncode == 141
+
+
+def quarantined_row(db, tmp_path, csv_text: str) -> int:
+    (tmp_path / "q.csv").write_text(csv_text, encoding="utf-8")
+    assert import_file(db, "intel", tmp_path / "q.csv").quarantined == 1
+    with db.transaction() as session:
+        return session.scalar(select(QuarantinedRow.id))
+
+
+def test_a_fix_naming_a_column_the_row_does_not_have_is_refused(db, tmp_path):
+    row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
+    with pytest.raises(ValueError, match=r"no column 'regoin' \(its columns: intel_id"):
+        reimport_quarantined(db, row_id, {"regoin": "LSE"})
+    with db.transaction() as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert row.raw == {"intel_id": "Q-1", "received_at": "2026-03-14", "region": "Narnia"}
+    # A column intelligence extracts know may still be added to the row.
+    fixed = reimport_quarantined(db, row_id, {"region": "LSE", "team": "London North"})
+    assert (fixed.inserted, fixed.quarantined) == (1, 0)
+
+
+def test_the_cli_fix_with_a_misspelt_column_is_a_usage_error(db, tmp_path, capsys):
+    row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
+    code = cli(["--db", str(db.path), "quarantine", "fix", str(row_id), "regoin=LSE"])
+    assert code == 2
+    assert "no column 'regoin'" in capsys.readouterr().err

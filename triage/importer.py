@@ -161,6 +161,19 @@ def reimport_quarantined(
         raw = dict(stored.raw)
         # Column names are case-insensitive: a fix replaces the cell it names.
         names = {name.strip().casefold(): name for name in raw}
+        # A misspelt name would add a cell no one reads and leave the bad one
+        # as it was; a column of the kind the row lacks may be added.
+        unknown = [
+            name
+            for name in (fixed or {})
+            if name.strip().casefold() not in names
+            and KINDS[stored.kind].column(name.strip().casefold()) is None
+        ]
+        if unknown:
+            raise ValueError(
+                f"quarantined row {row_id} has no column {', '.join(map(repr, unknown))} "
+                f"(its columns: {', '.join(raw)})"
+            )
         for name, value in (fixed or {}).items():
             raw[names.get(name.strip().casefold(), name)] = value
         kind, file_name, line_no = stored.kind, stored.file_name, stored.line_no
