@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from triage.cli import main as cli
 from triage.importer import import_file, reimport_quarantined
 from triage.models import QuarantinedRow
+from triage.stats.period import Period
 
 
 def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(db):
@@ -54,3 +56,10 @@ def test_the_cli_fix_with_a_misspelt_column_is_a_usage_error(db, tmp_path, capsy
     code = cli(["--db", str(db.path), "quarantine", "fix", str(row_id), "regoin=LSE"])
     assert code == 2
     assert "no column 'regoin'" in capsys.readouterr().err
+
+
+def test_a_period_without_a_first_day_reads_as_english():
+    whole = Period(None, date(2026, 11, 25), date(2026, 11, 25))
+    assert whole.label == "received from the first record to 2026-11-25, as of 2026-11-25"
+    part = Period(date(2026, 4, 1), date(2026, 6, 30), date(2026, 11, 25))
+    assert part.label == "received 2026-04-01 to 2026-06-30, as of 2026-11-25"

@@ -52,7 +52,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        start = self.start.isoformat() if self.start else "first record"
+        start = self.start.isoformat() if self.start else "from the first record"
         return f"received {start} to {self.end.isoformat()}, as of {self.as_of.isoformat()}"
 
 
