@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from triage.cli import main as cli
 from triage.importer import import_file, reimport_quarantined
-from triage.models import QuarantinedRow
+from triage.models import QuarantinedRow, TaskingMeeting
 from triage.stats.period import Period
 
 
@@ -63,3 +63,18 @@ def test_a_period_without_a_first_day_reads_as_english():
     assert whole.label == "received from the first record to 2026-11-25, as of 2026-11-25"
     part = Period(date(2026, 4, 1), date(2026, 6, 30), date(2026, 11, 25))
     assert part.label == "received 2026-04-01 to 2026-06-30, as of 2026-11-25"
+
+
+def test_an_imported_meeting_without_a_capacity_shows_no_none(db, capsys):
+    with db.transaction() as session:
+        meeting = TaskingMeeting(
+            region="LSE", held_on=date(2026, 10, 1), status="imported", capacity=None,
+            opened_at=datetime(2026, 10, 1),
+        )  # fmt: skip
+        session.add(meeting)
+        session.flush()
+        meeting_id = meeting.id
+    assert cli(["--db", str(db.path), "meeting", "show", str(meeting_id)]) == 0
+    heading = capsys.readouterr().out.splitlines()[0]
+    assert "None" not in heading
+    assert "(imported) accepted 0, rejected 0" in heading

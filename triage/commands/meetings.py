@@ -67,9 +67,13 @@ def show_command(args) -> int:
         print_json({"meeting": info.__dict__, "agenda": table})
         return 0
     if args.format == "table":
+        # Imported meetings have no capacity on record: no "0/None".
+        accepted = (
+            f"{info.accepted}/{info.capacity}" if info.capacity is not None else info.accepted
+        )
         print(
             f"Meeting {info.meeting_id}: {info.region}/{info.team or '-'} {info.held_on} "
-            f"({info.status}) accepted {info.accepted}/{info.capacity}, rejected {info.rejected}, "
+            f"({info.status}) accepted {accepted}, rejected {info.rejected}, "
             f"not discussed {info.not_discussed}, undecided {info.undecided}"
         )
     print_rows(table, args.format, columns)
