@@ -458,3 +458,34 @@ def test_meeting_exports_agenda_and_minutes_off_the_ui_thread(window, qtbot, tmp
     mode.export("minutes", str(tmp_path / "minutes.pdf"))
     qtbot.waitUntil(lambda: "Exported minutes" in mode.banner.text())
     assert (tmp_path / "minutes.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_discard_acts_on_the_row_the_dialog_named(window, qtbot, db, tmp_path, monkeypatch):
+    # The reason dialog runs its own event loop: a re-import that finishes
+    # meanwhile refreshes the list, and the selection then falls on the next
+    # row. The discard must still be of the row the dialog asked about.
+    from PySide6.QtWidgets import QInputDialog
+
+    path = tmp_path / "extract.csv"
+    path.write_text(BAD_CSV, encoding="utf-8")
+    view = window.show_page("imports")
+    with qtbot.waitSignal(view.import_finished, timeout=10000):
+        view.import_path(str(path))
+    panel = view.quarantine
+    panel.list.selectRow(next(n for n, r in enumerate(panel.rows) if r.line_no == 3))
+    cells = panel.cells
+    row = next(n for n in range(cells.rowCount()) if cells.item(n, 0).text() == "received_at")
+    cells.item(row, 1).setText("2026-11-05T09:30:00")
+    panel.reimport()  # queued on the writer thread
+
+    def answer_after_the_reimport(*_args, **_kwargs):
+        qtbot.waitUntil(lambda: "imported" in panel.message.text(), timeout=5000)
+        return "a test row", True
+
+    monkeypatch.setattr(QInputDialog, "getText", answer_after_the_reimport)
+    qtbot.mouseClick(panel.discard_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "already resolved" in panel.message.text(), timeout=5000)
+    assert stored(
+        db, select(QuarantinedRow.line_no, QuarantinedRow.status).order_by(QuarantinedRow.line_no)
+    ) == [(3, "resolved"), (4, "open")]
+    assert [r.line_no for r in panel.rows] == [4]

@@ -293,11 +293,14 @@ class QuarantinePanel(QWidget):
             "Why is it discarded (e.g. a test row, a known duplicate)?",
         )
         if ok:
-            self.discard(reason)
+            # The row the dialog named: a refresh while it was open (a re-import
+            # finishing) may have moved the selection to another row.
+            self.discard(reason, row)
 
-    def discard(self, reason: str) -> None:
-        """Mark the selected row discarded; the reason is required and audited."""
-        row = self.current()
+    def discard(self, reason: str, row: QuarantinedRow | None = None) -> None:
+        """Mark ``row`` (by default the selected one) discarded; the reason is
+        required and audited."""
+        row = row or self.current()
         if row is None:
             self.message.setText("Select a row first.")
             return
