@@ -78,3 +78,12 @@ def test_an_imported_meeting_without_a_capacity_shows_no_none(db, capsys):
     heading = capsys.readouterr().out.splitlines()[0]
     assert "None" not in heading
     assert "(imported) accepted 0, rejected 0" in heading
+
+
+@pytest.mark.parametrize(("kind", "default_table"), [("tasking", "outcomes"), ("em", "figure6")])
+def test_each_stats_help_describes_its_own_default_table(kind, default_table, capsys):
+    with pytest.raises(SystemExit):
+        cli(["stats", kind, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"--format json prints the '{default_table}' table" in text
+    assert "``" not in text

@@ -23,6 +23,16 @@ from triage.stats.table import StatTable, suppress
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
 DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
+# Each kind's own --help text (the module docstring's paragraph is about
+# tasking only, and its ``markup`` shows as is in a terminal).
+DESCRIPTION = {
+    "tasking": "--format json prints the 'outcomes' table: one row per region and group "
+    "(group high or low) with received, available, accepted, rejected, not_discussed and "
+    "the three percentages, then one row per region and bucket (group 'bucket', bucket 1-6). "
+    "--table NAME picks another table, --table all every one (JSON: an object by name).",
+    "em": "--format json prints the 'figure6' table: breaches by type and month. "
+    "--table NAME picks another table, --table all every one (JSON: an object by name).",
+}
 
 
 def register(top, groups) -> None:
@@ -32,7 +42,7 @@ def register(top, groups) -> None:
         ("tasking", "tasking outcomes (NAO Figure 9 and related tables, feedback per rule)"),
         ("em", "EM caseload (ICIBI Figures 5, 6 and 14)"),
     ):
-        sub = kinds.add_parser(kind, help=help_text, description=__doc__.split("\n\n")[1])
+        sub = kinds.add_parser(kind, help=help_text, description=DESCRIPTION[kind])
         sub.add_argument("--from", dest="start", metavar="D", help="first day received (UK date)")
         sub.add_argument("--to", dest="end", metavar="D", help="last day received (default: as-of)")
         sub.add_argument(
