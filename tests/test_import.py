@@ -690,3 +690,26 @@ def test_core_never_imports_qt():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_row_discarded_while_its_fix_waits_is_not_imported(db, tmp_path, monkeypatch):
+    # The app's writer and the command line are two writers: a row may be
+    # discarded between the fix's first look at it and the fix's import.
+    from triage import importer
+
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    run = importer._Pipeline.run
+
+    def discarded_meanwhile(self, *args):
+        discard_quarantined(db, row_id, "a test row", who="TL Smith")
+        return run(self, *args)
+
+    monkeypatch.setattr(importer._Pipeline, "run", discarded_meanwhile)
+    with pytest.raises(ValueError, match="already discarded"):
+        reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    with db.transaction() as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert (row.status, row.resolved_by) == ("discarded", "TL Smith")
+    assert count(db, IntelItem) == 0

@@ -301,6 +301,15 @@ class _Pipeline:
                     }
                 ],
             ).scalar_one()
+            if self.retry_of is not None:
+                # Checked again under the write lock the insert above took: the
+                # row may have been resolved or discarded by another writer (the
+                # command line, the app) since reimport_quarantined looked.
+                status = session.scalar(
+                    select(QuarantinedRow.status).where(QuarantinedRow.id == self.retry_of)
+                )
+                if status != "open":
+                    raise ValueError(f"quarantined row {self.retry_of} is already {status}")
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
             for chunk in _chunks(rows, CHUNK):
