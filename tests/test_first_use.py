@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from triage.cli import main as cli
+from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
 from triage.models import QuarantinedRow, TaskingMeeting
 from triage.stats.period import Period
@@ -87,3 +88,17 @@ def test_each_stats_help_describes_its_own_default_table(kind, default_table, ca
     text = " ".join(capsys.readouterr().out.split())
     assert f"--format json prints the '{default_table}' table" in text
     assert "``" not in text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_extract_is_named_as_such_with_what_to_do(db, tmp_path, encoding):
+    extract = tmp_path / "from-excel.csv"
+    text = "intel_id,received_at,region\nU-1,2026-03-14,LSE\n"
+    # utf-16 writes its own byte order mark; utf-16-be needs it written.
+    extract.write_bytes(
+        ("" if encoding == "utf-16" else "\ufeff").encode(encoding) + text.encode(encoding)
+    )
+    with pytest.raises(
+        UnreadableFile, match=r"from-excel.csv: the file is UTF-16 text; save it as CSV UTF-8"
+    ):
+        import_file(db, "intel", extract)

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 XLSX_MAGIC = b"PK\x03\x04"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class UnreadableFile(Exception):
@@ -59,6 +60,13 @@ class Extract:
         if self.size == 0:
             raise UnreadableFile(f"{self.name}: the file is empty")
         self.is_xlsx = start.startswith(XLSX_MAGIC)
+        # Excel's "Unicode Text" and some exports write UTF-16, whose bytes
+        # hold zeros: say what to do rather than call the file binary.
+        if start.startswith(UTF16_BOMS):
+            raise UnreadableFile(
+                f"{self.name}: the file is UTF-16 text; save it as CSV UTF-8 "
+                "(in Excel: Save As, CSV UTF-8) and import that"
+            )
         if not self.is_xlsx and b"\x00" in start:
             raise UnreadableFile(f"{self.name}: not a CSV or XLSX file (binary content)")
         self._rows: Iterator[ExtractRow]
