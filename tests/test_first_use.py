@@ -8,12 +8,13 @@ import sys
 from datetime import date, datetime
 
 import pytest
+from em_helpers import add_case
 from sqlalchemy import select
 
 from triage.cli import main as cli
 from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
-from triage.models import QuarantinedRow, TaskingMeeting
+from triage.models import EmCase, QuarantinedRow, TaskingMeeting
 from triage.stats.period import Period
 
 
@@ -102,3 +103,15 @@ def test_a_utf16_extract_is_named_as_such_with_what_to_do(db, tmp_path, encoding
         UnreadableFile, match=r"from-excel.csv: the file is UTF-16 text; save it as CSV UTF-8"
     ):
         import_file(db, "intel", extract)
+
+
+def test_a_review_dated_after_today_is_refused_and_changes_nothing(db, capsys):
+    with db.transaction() as session:
+        add_case(session, "W1", harm_level="medium", fitted_at=datetime(2026, 8, 1, 12))
+    base = ["--db", str(db.path), "em", "review", "W1", "--outcome", "continue", "--on"]
+    # Today is 2026-11-20 (TRIAGE_NOW): a review a year ahead is a typo.
+    assert cli([*base, "2027-11-19"]) == 2
+    assert "after today (2026-11-20)" in capsys.readouterr().err
+    with db.transaction() as session:
+        assert session.scalar(select(EmCase.last_review_at).where(EmCase.case_id == "W1")) is None
+    assert cli([*base, "2026-11-20"]) == 0

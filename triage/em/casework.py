@@ -32,7 +32,12 @@ def complete_review(
         raise ValueError(f"trigger must be one of {', '.join(REVIEW_TRIGGERS)}")
     if outcome not in REVIEW_OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}")
-    day = completed_on or clock.to_local(clock.now()).date()
+    today = clock.to_local(clock.now()).date()
+    day = completed_on or today
+    if day > today:
+        # A mistyped year would move the next review a year on and take the
+        # case off the overdue list unseen.
+        raise ValueError(f"a review cannot be completed on {day}, after today ({today})")
     with db.transaction() as session:
         case = session.execute(select(EmCase).where(EmCase.case_id == case_id)).scalar_one_or_none()
         if case is None:
