@@ -713,3 +713,37 @@ def test_a_row_discarded_while_its_fix_waits_is_not_imported(db, tmp_path, monke
         row = session.get(QuarantinedRow, row_id)
         assert (row.status, row.resolved_by) == ("discarded", "TL Smith")
     assert count(db, IntelItem) == 0
+
+
+def test_a_row_fixed_while_its_discard_waits_stays_resolved(db, tmp_path, monkeypatch):
+    # The reverse order: the discard looked (no lock held), then a fix from
+    # another writer imported the row, then the discard wrote.
+    from triage import clock as real_clock
+    from triage import importer
+
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+
+    class FixedMeanwhile:
+        fixed = False
+
+        def __getattr__(self, name):
+            return getattr(real_clock, name)
+
+        def now(self):
+            if not self.fixed:
+                self.fixed = True
+                reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+            return real_clock.now()
+
+    monkeypatch.setattr(importer, "clock", FixedMeanwhile())
+    with pytest.raises(ValueError, match="already resolved"):
+        discard_quarantined(db, row_id, "a test row")
+    with db.transaction() as session:
+        row = session.get(QuarantinedRow, row_id)
+        assert row.status == "resolved" and "discarded" not in row.reason
+        assert not session.scalar(
+            select(func.count()).where(AuditEntry.action == "quarantine_discarded")
+        )
+    assert count(db, IntelItem) == 1

@@ -210,10 +210,23 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
             raise KeyError(f"no quarantined row {row_id}")
         if stored.status != "open":
             raise ValueError(f"quarantined row {row_id} is already {stored.status}")
-        stored.status = "discarded"
-        stored.resolved_at = clock.now()
-        stored.resolved_by = who
-        stored.reason = f"{stored.reason} · discarded: {reason}"
+        # Only if still open: the look above took no lock, and a fix by another
+        # writer (the command line, the app) may have resolved the row since.
+        marked = session.execute(
+            update(QuarantinedRow)
+            .where(QuarantinedRow.id == row_id, QuarantinedRow.status == "open")
+            .values(
+                status="discarded",
+                resolved_at=clock.now(),
+                resolved_by=who,
+                reason=QuarantinedRow.reason + f" · discarded: {reason}",
+            )
+        )
+        if marked.rowcount != 1:
+            status = session.scalar(
+                select(QuarantinedRow.status).where(QuarantinedRow.id == row_id)
+            )
+            raise ValueError(f"quarantined row {row_id} is already {status}")
         audit.record(
             session, "quarantine_discarded", "quarantined_row", row_id, new=reason, who=who
         )
