@@ -115,3 +115,13 @@ def test_a_review_dated_after_today_is_refused_and_changes_nothing(db, capsys):
     with db.transaction() as session:
         assert session.scalar(select(EmCase.last_review_at).where(EmCase.case_id == "W1")) is None
     assert cli([*base, "2026-11-20"]) == 0
+
+
+def test_breaches_actioned_on_a_mistyped_case_is_an_error_not_zero_done(db, capsys):
+    with db.transaction() as session:
+        add_case(session, "W1")
+    base = ["--db", str(db.path), "em", "actioned"]
+    assert cli([*base, "W9"]) == 2
+    assert "no EM case 'W9'" in capsys.readouterr().err
+    assert cli([*base, "W1"]) == 0
+    assert "0 breach notification(s) marked actioned" in capsys.readouterr().out

@@ -276,9 +276,12 @@ def em_review(args) -> int:
 
 
 def em_actioned(args) -> int:
-    n = casework.mark_breaches_actioned(
-        database(args), args.case_id, who=args.who or settings.current_user()
-    )
+    try:
+        n = casework.mark_breaches_actioned(
+            database(args), args.case_id, who=args.who or settings.current_user()
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     print(f"{n} breach notification(s) marked actioned")
     return 0
 

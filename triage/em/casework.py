@@ -75,6 +75,9 @@ def mark_breaches_actioned(db: Database, case_id: str, *, who: str) -> int:
     """Mark every open breach notification of a case actioned; returns how many."""
     now = clock.now()
     with db.transaction() as session:
+        # A mistyped case id is not "0 marked actioned".
+        if session.scalar(select(EmCase.id).where(EmCase.case_id == case_id)) is None:
+            raise ValueError(f"no EM case {case_id!r}")
         ids = list(
             session.execute(
                 select(EmEvent.event_id).where(
