@@ -95,7 +95,7 @@ def test_second_claim_refused_naming_the_holder(db, capsys):
     with pytest.raises(claims.ClaimError, match="claimed by alice, not bob"):
         claims.release(db, "K1", who="bob")
     assert cli.main(["--db", str(db.path), "em", "claim", "K1", "--who", "bob"]) == 1
-    assert "already claimed by alice" in capsys.readouterr().out
+    assert "already claimed by alice" in capsys.readouterr().err
     claims.release(db, "K1", who="alice")
     claims.claim(db, "K1", who="bob")
     assert claims.holder(db, "K1")[0] == "bob"

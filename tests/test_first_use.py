@@ -125,3 +125,14 @@ def test_breaches_actioned_on_a_mistyped_case_is_an_error_not_zero_done(db, caps
     assert "no EM case 'W9'" in capsys.readouterr().err
     assert cli([*base, "W1"]) == 0
     assert "0 breach notification(s) marked actioned" in capsys.readouterr().out
+
+
+def test_a_refused_claim_or_release_is_reported_on_stderr(db, capsys):
+    with db.transaction() as session:
+        add_case(session, "W1")
+    base = ["--db", str(db.path), "em"]
+    assert cli([*base, "claim", "W1", "--who", "alice"]) == 0
+    capsys.readouterr()
+    assert cli([*base, "release", "W1", "--who", "bob"]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "triage: case W1 is claimed by alice, not bob\n")

@@ -6,6 +6,7 @@ Every command calls the same ``triage.em`` functions the app uses.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import timedelta
 
 from triage import clock, ranking, settings
@@ -136,7 +137,7 @@ def em_claim(args) -> int:
     try:
         claims.claim(database(args), args.case_id, who=args.who)
     except claims.ClaimError as error:
-        print(f"triage: {error}")
+        print(f"triage: {error}", file=sys.stderr)
         return 1
     print(f"claimed {args.case_id}")
     return 0
@@ -146,7 +147,7 @@ def em_release(args) -> int:
     try:
         claims.release(database(args), args.case_id, who=args.who, force=args.force)
     except claims.ClaimError as error:
-        print(f"triage: {error}")
+        print(f"triage: {error}", file=sys.stderr)
         return 1
     print(f"released {args.case_id}")
     return 0
