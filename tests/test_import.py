@@ -747,3 +747,18 @@ def test_a_row_fixed_while_its_discard_waits_stays_resolved(db, tmp_path, monkey
             select(func.count()).where(AuditEntry.action == "quarantine_discarded")
         )
     assert count(db, IntelItem) == 1
+
+
+def test_a_discarded_row_stays_discarded_when_its_file_is_imported_again(db, tmp_path):
+    path = intel_csv(tmp_path, GOOD_INTEL[0], "TEST-1,never,LSE,,,,,,,,,,,,,,,,")
+    import_file(db, "intel", path)
+    with db.transaction() as session:
+        row_id = session.scalar(select(QuarantinedRow.id))
+    discard_quarantined(db, row_id, "a test row")
+    again = import_file(db, "intel", path)
+    # Still reported as bad, but not listed again to be judged a second time.
+    assert again.quarantined == 1
+    with db.transaction() as session:
+        assert session.execute(select(QuarantinedRow.id, QuarantinedRow.status)).all() == [
+            (row_id, "discarded")
+        ]

@@ -395,12 +395,12 @@ class _Pipeline:
             return
         # Importing the same file again does not list its bad rows twice: a
         # row already open in the quarantine (same file, line and text) stays
-        # the one entry to fix.
+        # the one entry to fix, and one discarded as junk stays discarded.
         already = {
             (line_no, raw_text)
             for line_no, raw_text in session.execute(
                 select(QuarantinedRow.line_no, QuarantinedRow.raw_text).where(
-                    QuarantinedRow.status == "open",
+                    QuarantinedRow.status.in_(("open", "discarded")),
                     QuarantinedRow.kind == self.spec.name,
                     QuarantinedRow.file_name == self.file_name,
                     QuarantinedRow.line_no.in_({item.line_no for item in rejected}),
