@@ -204,12 +204,12 @@ OTHER_BREACHES = (
     ("failed_enrolment", 1),
     ("location_breach", 2),
 )
-#: Figure 14 legal challenges over the six months: kind -> completed, outstanding.
 # Figure 14: EM reviews completed in the six months, kept on ("continue") and
 # ceased, varied or curfew removed or amended.
 FIG14_REVIEWS = (338, 162)
 _VARIED_OUTCOMES = (("curfew_removed", 6), ("varied", 3), ("curfew_amended", 1))
 _CASEWORKER_NAMES = ("R. Hall", "S. Patel", "T. Owens", "U. Reid", "V. Shah", "W. Young")
+#: Figure 14 legal challenges over the six months: kind -> completed, outstanding.
 FIG14_LEGAL = (("representation_received", 77, 8), ("pap_received", 16, 3), ("jr_lodged", 2, 3))
 LEGAL_REPLY_DAYS = {"representation_received": 14, "pap_received": 14, "jr_lodged": 21}
 
