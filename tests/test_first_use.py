@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from datetime import date, datetime
 
 import pytest
 from em_helpers import add_case
+from meeting_fixtures import add_items
 from sqlalchemy import select
 
 from triage.cli import main as cli
@@ -136,3 +138,19 @@ def test_a_refused_claim_or_release_is_reported_on_stderr(db, capsys):
     assert cli([*base, "release", "W1", "--who", "bob"]) == 1
     out, err = capsys.readouterr()
     assert (out, err) == ("", "triage: case W1 is claimed by alice, not bob\n")
+
+
+def test_a_team_is_found_in_any_case_with_its_region_and_capacity(db, capsys):
+    add_items(db, [{"intel_id": "T-1"}, {"intel_id": "T-2", "team": "London South"}])
+    base = ["--db", str(db.path), "rank", "intel", "--format", "json", "--team"]
+    assert cli([*base, "london north"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    # London North's weekly capacity line is drawn without --region.
+    assert [(r["intel_id"], r["fits"]) for r in rows] == [("T-1", True)]
+
+
+def test_a_team_the_rules_do_not_know_is_a_usage_error_not_an_empty_queue(db, capsys):
+    add_items(db, [{"intel_id": "T-1"}])
+    assert cli(["--db", str(db.path), "rank", "intel", "--team", "London Nroth"]) == 2
+    err = capsys.readouterr().err
+    assert "no team 'London Nroth' (known: London North, London South" in err

@@ -79,6 +79,29 @@ def _pack(path: str | None) -> Pack:
         raise UsageError(str(error)) from None
 
 
+def _team_of(pack: Pack, region: str | None, name: str) -> tuple[str, str]:
+    """The region and the pack's spelling of a team named in any case.
+
+    A team the pack does not know matched no item and printed an empty queue
+    as if there were no work; without --region the team's capacity line was
+    missing too."""
+    wanted = name.strip().casefold()
+    found = [
+        (entry.code, member.name)
+        for entry in pack.regions
+        if region in (None, entry.code)
+        for member in entry.teams
+        if member.name.casefold() == wanted
+    ]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise UsageError(f"team {name!r} is in more than one region; add --region")
+    known = [m.name for e in pack.regions if region in (None, e.code) for m in e.teams]
+    where = f" in region {region}" if region else ""
+    raise UsageError(f"no team {name!r}{where} (known: {', '.join(known)})")
+
+
 def rank_intel(args) -> int:
     region = None
     if args.region:
@@ -88,6 +111,8 @@ def rank_intel(args) -> int:
             raise UsageError(str(error)) from None
     db = database(args)
     pack, limit, as_of = _pack(None), max(args.limit, 0), _as_of(args.as_of)
+    if args.team is not None:
+        region, args.team = _team_of(pack, region, args.team)
     try:  # the weekly capacity line of the team (or region) asked for
         capacity = pack.capacity(region, args.team) if region else None
     except KeyError as error:
