@@ -154,3 +154,16 @@ def test_a_team_the_rules_do_not_know_is_a_usage_error_not_an_empty_queue(db, ca
     assert cli(["--db", str(db.path), "rank", "intel", "--team", "London Nroth"]) == 2
     err = capsys.readouterr().err
     assert "no team 'London Nroth' (known: London North, London South" in err
+
+
+def test_an_item_passed_on_before_it_was_received_is_quarantined(db, tmp_path):
+    (tmp_path / "i.csv").write_text(
+        "intel_id,received_at,region,passed_at\n"
+        "P-1,2026-02-28T09:00,LSE,2026-01-26T14:30\n"
+        "P-2,2026-02-28T09:00,LSE,2026-02-28T10:00\n"
+        "P-3,2026-02-28T09:00,LSE,\n",
+        encoding="utf-8",
+    )
+    result = import_file(db, "intel", tmp_path / "i.csv")
+    assert (result.inserted, result.quarantined) == (2, 1)
+    assert result.problems == [(2, "passed_at: before received_at")]

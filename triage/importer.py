@@ -561,6 +561,20 @@ class _IntelStore(_KeyedStore):
             chunk.add_column("grade_handling", [g[3] if g else None for g in gradings])
         return super().load(chunk, result)
 
+    def check(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
+        if "passed_at" not in chunk.names:
+            return [], chunk
+        # Passed on before it was received is a typo in one of the two; kept,
+        # it would count as meeting the 48-hour pass-on target.
+        problems = {
+            k: "passed_at: before received_at"
+            for k, (received, passed) in enumerate(
+                zip(chunk.column("received_at"), chunk.column("passed_at"), strict=True)
+            )
+            if passed is not None and passed < received
+        }
+        return chunk.split(problems)
+
     def new_record_constants(self) -> dict[str, Any]:
         return dict(super().new_record_constants(), status="open", carry_over_count=0)
 
