@@ -167,3 +167,16 @@ def test_an_item_passed_on_before_it_was_received_is_quarantined(db, tmp_path):
     result = import_file(db, "intel", tmp_path / "i.csv")
     assert (result.inserted, result.quarantined) == (2, 1)
     assert result.problems == [(2, "passed_at: before received_at")]
+
+
+def test_a_day_first_date_is_quarantined_with_the_form_expected(db, tmp_path):
+    # A UK spreadsheet writes 14/03/2026; the reason says how to write it.
+    (tmp_path / "d.csv").write_text("intel_id,received_at,region\nD-1,14/03/2026,LSE\n")
+    result = import_file(db, "intel", tmp_path / "d.csv")
+    assert result.problems == [
+        (
+            2,
+            "received_at: not an ISO 8601 date or datetime (YYYY-MM-DD or YYYY-MM-DDTHH:MM): "
+            "'14/03/2026'",
+        )
+    ]

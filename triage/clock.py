@@ -31,7 +31,9 @@ def parse_datetime(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"not an ISO 8601 date or datetime: {text!r}") from None
+        raise ValueError(
+            f"not an ISO 8601 date or datetime (YYYY-MM-DD or YYYY-MM-DDTHH:MM): {text!r}"
+        ) from None
     if parsed.tzinfo is None:
         return parsed - _london_offset(parsed.year, parsed.month, parsed.day, parsed.hour)
     return parsed.astimezone(UTC).replace(tzinfo=None)
@@ -54,7 +56,7 @@ def parse_date(text: str) -> date:
     try:
         return to_local(parse_datetime(value)).date()
     except ValueError:
-        raise ValueError(f"not an ISO 8601 date: {text!r}") from None
+        raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD): {text!r}") from None
 
 
 def to_local(moment: datetime) -> datetime:
