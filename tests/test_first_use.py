@@ -180,3 +180,25 @@ def test_a_day_first_date_is_quarantined_with_the_form_expected(db, tmp_path):
             "'14/03/2026'",
         )
     ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx", "pdf"])
+def test_statistics_to_a_folder_that_does_not_exist_is_a_usage_error(db, tmp_path, capsys, fmt):
+    target = tmp_path / "no-such-folder" / f"outcomes.{fmt}"
+    assert (
+        cli(["--db", str(db.path), "stats", "tasking", "--format", fmt, "--out", str(target)]) == 2
+    )
+    assert capsys.readouterr().err == (
+        f"triage: {target}: cannot write it (No such file or directory)\n"
+    )
+
+
+def test_every_csv_file_of_all_tables_is_named(db, tmp_path, capsys):
+    out = tmp_path / "stats.csv"
+    argv = ["--db", str(db.path), "stats", "em", "--format", "csv", "--table", "all"]
+    assert cli([*argv, "--out", str(out)]) == 0
+    written = capsys.readouterr().err.splitlines()
+    assert f"wrote {tmp_path / 'stats-figure6.csv'}" in written
+    assert sorted(line.removeprefix("wrote ") for line in written) == sorted(
+        str(p) for p in tmp_path.glob("stats-*.csv")
+    )

@@ -123,6 +123,17 @@ def run(args) -> int:
     indicators = suppress(indicators, threshold)
     tables = [suppress(t, threshold) for t in tables]
     title = f"Triage {args.stats_kind} statistics" + (f" - {region}" if region else "")
+    try:
+        return _output(args, indicators, tables, period, title, threshold)
+    except BrokenPipeError:
+        raise  # the reader of standard output stopped: handled by the CLI
+    except OSError as error:  # a folder that does not exist, no permission, ...
+        raise UsageError(
+            f"{error.filename or args.out}: cannot write it ({error.strerror})"
+        ) from None
+
+
+def _output(args, indicators, tables, period, title, threshold) -> int:
     if args.format == "xlsx":
         exports.write_xlsx(
             [indicators, *tables],
@@ -172,12 +183,14 @@ def run(args) -> int:
             raise UsageError("--format csv with --table all needs --out FILE (one file per table)")
         out = Path(args.out)
         for table in chosen:
-            exports.write_csv(
-                table, out.with_name(f"{out.stem}-{table.name}{out.suffix or '.csv'}")
-            )
+            # One file per table, named after it: say which.
+            target = out.with_name(f"{out.stem}-{table.name}{out.suffix or '.csv'}")
+            exports.write_csv(table, target)
+            print(f"wrote {target}", file=sys.stderr)
         return 0
     if args.out:
         exports.write_csv(chosen[0], Path(args.out))
+        print(f"wrote {args.out}", file=sys.stderr)
     else:
         exports.write_csv(chosen[0], sys.stdout)
     return 0
@@ -208,5 +221,6 @@ def _show(value, kind: str) -> str:
 def _emit(text: str, out: str | None) -> None:
     if out:
         Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -124,7 +124,11 @@ def write_xlsx(
         row += 1
         sheet.write(row, 0, f"{table.name}: {table.title}", formats["wrap"])
         sheet.write(row, 1, table.definition, formats["wrap"])
-    workbook.close()
+    try:
+        workbook.close()
+    except xlsxwriter.exceptions.FileCreateError as error:
+        # The OSError it wraps, as the CSV and PDF writers raise.
+        raise error.args[0] from None
     return path
 
 
