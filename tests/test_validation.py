@@ -93,7 +93,9 @@ def test_outcomes_are_keyed_by_item_and_meeting_date():
         ]
     )
     assert chunk.lines == [2, 3]
-    assert [(r.line_no, r.reason) for r in rejected] == [(4, "intel_id 'E-1' repeats line 3")]
+    assert [(r.line_no, r.reason) for r in rejected] == [
+        (4, "intel_id 'E-1', meeting_date '2026-03-09' repeats line 3")
+    ]
 
 
 @pytest.mark.parametrize("keep", [[True, False, True], [False, False, False]])

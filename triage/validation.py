@@ -92,6 +92,7 @@ class Validator:
 
     def __init__(self, spec: ExtractKind, header: list[str], raw_header: list[str]) -> None:
         self.spec = spec
+        self.header = header
         self.width = len(header)
         # Where each known column sits in a row; everything else is "extra".
         self.plan = [(i, column) for i, name in enumerate(header) if (column := spec.column(name))]
@@ -101,7 +102,8 @@ class Validator:
             for i, name in enumerate(header)
             if name and spec.column(name) is None
         ]
-        self.key_index = header.index(spec.key)
+        # Where the key's cells are, to name a repeated key as the file wrote it.
+        self.key_cells = [header.index(name) for name in (spec.key, *spec.also_key)]
         self.key_columns = [
             self.names.index(column.attribute)
             for column in spec.columns
@@ -184,8 +186,8 @@ class Validator:
                 continue
             first = seen.setdefault(key, lines[k])
             if first != lines[k]:
-                shown = cells[k][self.key_index]
-                problems[k] = [f"{self.spec.key} {shown!r} repeats line {first}"]
+                shown = ", ".join(f"{self.header[i]} {cells[k][i]!r}" for i in self.key_cells)
+                problems[k] = [f"{shown} repeats line {first}"]
 
 
 def _convert_cell(column: Column, cell: str) -> Any:
