@@ -202,3 +202,11 @@ def test_every_csv_file_of_all_tables_is_named(db, tmp_path, capsys):
     assert sorted(line.removeprefix("wrote ") for line in written) == sorted(
         str(p) for p in tmp_path.glob("stats-*.csv")
     )
+
+
+def test_quarantine_export_to_a_folder_that_does_not_exist_is_a_usage_error(db, tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "quarantine.csv"
+    assert cli(["--db", str(db.path), "quarantine", "export", "--out", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"triage: {target}: cannot write it (No such file or directory)\n"
+    )

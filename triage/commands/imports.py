@@ -129,7 +129,10 @@ def run_export(args) -> int:
     if args.json:
         print_json(rows)
         return 0
-    handle = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        handle = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    except OSError as error:  # a folder that does not exist, no permission, ...
+        raise UsageError(f"{args.out}: cannot write it ({error.strerror})") from None
     try:
         writer = csv.DictWriter(handle, ["id", "kind", "file", "line", "reason", "status", "raw"])
         writer.writeheader()
