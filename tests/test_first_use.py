@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import date, datetime
@@ -210,3 +211,21 @@ def test_quarantine_export_to_a_folder_that_does_not_exist_is_a_usage_error(db, 
     assert capsys.readouterr().err == (
         f"triage: {target}: cannot write it (No such file or directory)\n"
     )
+
+
+def test_a_db_option_naming_an_extract_is_a_usage_error(tmp_path, capsys):
+    extract = tmp_path / "intel.csv"
+    extract.write_text("intel_id,received_at,region\n" + "I-1,2026-03-14,LSE\n" * 200)
+    assert cli(["--db", str(extract), "db", "info"]) == 2
+    assert capsys.readouterr().err == (
+        f"triage: {extract}: not a Triage database (file is not a database)\n"
+    )
+
+
+def test_a_db_option_naming_another_programs_database_is_a_usage_error(tmp_path, capsys):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (text)")
+    connection.close()
+    assert cli(["--db", str(other), "rank", "intel"]) == 2
+    assert "is not a Triage database (it has no schema version)" in capsys.readouterr().err

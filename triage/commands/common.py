@@ -8,11 +8,21 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import DatabaseError
+
+from triage import paths
+from triage.cli import UsageError
 from triage.db import Database, open_database
 
 
 def database(args) -> Database:
-    return open_database(args.db)
+    try:
+        return open_database(args.db)
+    except DatabaseError as error:  # --db names a file that is not SQLite (an extract, ...)
+        where = paths.resolve_db_path(args.db)
+        raise UsageError(f"{where}: not a Triage database ({error.orig})") from None
+    except RuntimeError as error:  # SQLite, but another program's database
+        raise UsageError(str(error)) from None
 
 
 def print_json(value: Any) -> None:
