@@ -229,3 +229,21 @@ def test_a_db_option_naming_another_programs_database_is_a_usage_error(tmp_path,
     connection.close()
     assert cli(["--db", str(other), "rank", "intel"]) == 2
     assert "is not a Triage database (it has no schema version)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("separator", "hint"),
+    [(";", "separated by semicolons, not commas"), ("\t", "separated by tabs, not commas")],
+)
+def test_a_file_not_separated_by_commas_says_so(db, tmp_path, separator, hint):
+    extract = tmp_path / "intel.csv"
+    extract.write_text(separator.join(["intel_id", "received_at", "region"]) + "\n")
+    with pytest.raises(UnreadableFile, match=f"{hint}: save it as CSV UTF-8"):
+        import_file(db, "intel", extract)
+
+
+def test_an_extract_of_another_kind_is_named_as_such(db, tmp_path):
+    extract = tmp_path / "outcomes.csv"
+    extract.write_text("intel_id,meeting_date,decision\nI-1,2026-03-02,accepted\n")
+    with pytest.raises(UnreadableFile, match="its columns are those of outcomes extracts$"):
+        import_file(db, "intel", extract)

@@ -126,6 +126,7 @@ def import_file(
             f"{extract.name}: missing required column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)} for {kind} extracts "
             f"(the header has: {', '.join(h for h in extract.header if h.strip())})"
+            f"{_header_hint(header, kind)}"
         )
     pipeline = _Pipeline(
         db, spec, header, extract.name, who or settings.current_user(),
@@ -230,6 +231,22 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
         audit.record(
             session, "quarantine_discarded", "quarantined_row", row_id, new=reason, who=who
         )
+
+
+def _header_hint(header: list[str], kind: str) -> str:
+    """What a header missing required columns most likely means, if it says."""
+    if len(header) == 1:
+        # Excel in many locales saves CSV with semicolons; "Text" saves tabs.
+        for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+            if separator in header[0]:
+                return (
+                    f"; its columns are separated by {name}, not commas: "
+                    "save it as CSV UTF-8 (comma delimited)"
+                )
+    other = detect_kind(header)
+    if other and other != kind:
+        return f"; its columns are those of {other} extracts"
+    return ""
 
 
 def _mapped(header: list[str], mapping: dict[str, str] | None) -> list[bool]:
