@@ -14,6 +14,7 @@ from em_helpers import add_case
 from meeting_fixtures import add_items
 from sqlalchemy import select
 
+from triage import ranking
 from triage.cli import main as cli
 from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
@@ -247,3 +248,13 @@ def test_an_extract_of_another_kind_is_named_as_such(db, tmp_path):
     extract.write_text("intel_id,meeting_date,decision\nI-1,2026-03-02,accepted\n")
     with pytest.raises(UnreadableFile, match="its columns are those of outcomes extracts$"):
         import_file(db, "intel", extract)
+
+
+def test_the_trace_reads_flags_as_the_extracts_write_them(db):
+    (item_id,) = add_items(db, [{"intel_id": "F-1", "harm_flags": ";child_at_risk;weapon;"}])
+    ranking.refresh(db)
+    trace = ranking.explain(db, item_id)
+    reads = [c["read"] for rule in trace["bucket_rules"] for c in rule["conditions"]]
+    reads += [f["read"] for f in trace["priority"]]
+    flags = [read["harm_flags"] for read in reads if "harm_flags" in read]
+    assert flags and set(flags) == {"child_at_risk;weapon"}

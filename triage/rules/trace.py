@@ -29,6 +29,14 @@ def missing(name: str, value: Any) -> bool:
     return INPUTS.get(name) in ("text", "flags") and str(value).strip(" ") == ""
 
 
+def _shown(name: str, value: Any) -> Any:
+    """A value as the trace reports it read: flags are stored ';a;b;' for
+    matching, and shown 'a;b' as the extracts write them."""
+    if INPUTS.get(name) == "flags" and isinstance(value, str):
+        return value.strip(";")
+    return value
+
+
 def _has_flag(stored: str, flag: str) -> bool:
     return f";{flag};" in stored
 
@@ -70,7 +78,7 @@ class Evaluator:
 
     def condition(self, cond: Condition, item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         value = item.get(cond.input)
-        read = {cond.input: value}
+        read = {cond.input: _shown(cond.input, value)}
         region = item.get("region")
         if cond.kind == "local":
             read["region"] = region
@@ -151,7 +159,7 @@ class Evaluator:
         if f.type in ("flag_points", "value_points", "present", "country_points"):
             name = str(f.input)
             value = item.get(name)
-            read = {name: value}
+            read = {name: _shown(name, value)}
             if missing(name, value):
                 result = NOT_EVALUATED
             elif f.type == "flag_points":
