@@ -14,7 +14,7 @@ from em_helpers import add_case
 from meeting_fixtures import add_items
 from sqlalchemy import select
 
-from triage import ranking
+from triage import ranking, settings
 from triage.cli import main as cli
 from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
@@ -258,3 +258,20 @@ def test_the_trace_reads_flags_as_the_extracts_write_them(db):
     reads += [f["read"] for f in trace["priority"]]
     flags = [read["harm_flags"] for read in reads if "harm_flags" in read]
     assert flags and set(flags) == {"child_at_risk;weapon"}
+
+
+def test_import_help_says_what_its_arguments_are(capsys):
+    with pytest.raises(SystemExit):
+        cli(["import", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "what the file holds" in text
+    assert "CSV (UTF-8, comma separated) or XLSX" in text
+    assert "saved on the app's Imports screen" in text
+
+
+def test_an_unknown_mapping_profile_names_the_saved_ones(db, tmp_path, capsys):
+    settings.save(settings.Settings(mapping_profiles={"ims-weekly": {"Ref": "intel_id"}}))
+    extract = tmp_path / "i.csv"
+    extract.write_text("intel_id,received_at,region\n")
+    assert cli(["--db", str(db.path), "import", "intel", str(extract), "--mapping", "ims"]) == 2
+    assert "no column-mapping profile 'ims' (known: ims-weekly)" in capsys.readouterr().err

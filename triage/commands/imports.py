@@ -23,10 +23,14 @@ from triage.models import QuarantinedRow
 
 def register(top, groups) -> None:
     parser = top.add_parser("import", help="import an extract file (CSV or XLSX)")
-    parser.add_argument("kind", choices=list(KINDS))
-    parser.add_argument("file")
+    parser.add_argument("kind", choices=list(KINDS), help="what the file holds")
+    parser.add_argument("file", help="the extract: CSV (UTF-8, comma separated) or XLSX")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--mapping", metavar="PROFILE", help="a saved column-mapping profile")
+    parser.add_argument(
+        "--mapping",
+        metavar="PROFILE",
+        help="a column-mapping profile saved on the app's Imports screen",
+    )
     parser.set_defaults(handler=run_import)
 
     quarantine = top.add_parser("quarantine", help="rows that could not be imported")
@@ -40,12 +44,17 @@ def register(top, groups) -> None:
     export.add_argument("--json", action="store_true")
     export.set_defaults(handler=run_export)
     fix = actions.add_parser("fix", help="correct cells of a row and re-import it")
-    fix.add_argument("row_id", type=int)
-    fix.add_argument("cells", nargs="*", metavar="COLUMN=VALUE")
+    fix.add_argument("row_id", type=int, help="the id 'quarantine list' shows")
+    fix.add_argument(
+        "cells",
+        nargs="*",
+        metavar="COLUMN=VALUE",
+        help="a corrected cell, e.g. received_at=2026-03-14 (quote a value with spaces)",
+    )
     fix.add_argument("--json", action="store_true")
     fix.set_defaults(handler=run_fix)
     discard = actions.add_parser("discard", help="set aside a junk row (kept, not imported)")
-    discard.add_argument("row_id", type=int)
+    discard.add_argument("row_id", type=int, help="the id 'quarantine list' shows")
     discard.add_argument("--reason", required=True, help="why (goes to the audit log)")
     discard.add_argument("--json", action="store_true")
     discard.set_defaults(handler=run_discard)
@@ -56,7 +65,8 @@ def _mapping(name: str | None) -> dict[str, str] | None:
         return None
     profiles = settings.load().mapping_profiles
     if name not in profiles:
-        raise UsageError(f"no column-mapping profile {name!r}")
+        known = ", ".join(profiles) or "none saved yet: save one on the app's Imports screen"
+        raise UsageError(f"no column-mapping profile {name!r} (known: {known})")
     return profiles[name]
 
 
