@@ -275,3 +275,16 @@ def test_an_unknown_mapping_profile_names_the_saved_ones(db, tmp_path, capsys):
     extract.write_text("intel_id,received_at,region\n")
     assert cli(["--db", str(db.path), "import", "intel", str(extract), "--mapping", "ims"]) == 2
     assert "no column-mapping profile 'ims' (known: ims-weekly)" in capsys.readouterr().err
+
+
+def test_rank_limit_0_is_the_whole_queue_and_a_negative_limit_is_refused(db, capsys):
+    add_items(db, [{"intel_id": f"L-{n}"} for n in range(3)])
+    base = ["--db", str(db.path), "rank", "intel", "--format", "json", "--limit"]
+    assert cli([*base, "0"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert cli([*base, "0", "--as-of", "2026-11-20T10:00"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert cli([*base, "2"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert cli([*base, "-1"]) == 2
+    assert "--limit must be 0 (all) or more" in capsys.readouterr().err

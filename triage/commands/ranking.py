@@ -30,7 +30,7 @@ def register(top, groups) -> None:
     rank = groups["rank"].add_parser("intel", help="the ranked intelligence queue")
     rank.add_argument("--region", help="region code or name")
     rank.add_argument("--team")
-    rank.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    rank.add_argument("--limit", type=int, default=50, help="rows to show (default 50; 0 for all)")
     rank.add_argument(
         "--as-of",
         help="rank the items open at this date or datetime, without storing it (default now)",
@@ -110,7 +110,10 @@ def rank_intel(args) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from None
     db = database(args)
-    pack, limit, as_of = _pack(None), max(args.limit, 0), _as_of(args.as_of)
+    if args.limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    # 0 printed only the header: it is the whole queue, as for an export.
+    pack, limit, as_of = _pack(None), args.limit or None, _as_of(args.as_of)
     if args.team is not None:
         region, args.team = _team_of(pack, region, args.team)
     try:  # the weekly capacity line of the team (or region) asked for
