@@ -288,3 +288,16 @@ def test_rank_limit_0_is_the_whole_queue_and_a_negative_limit_is_refused(db, cap
     assert len(json.loads(capsys.readouterr().out)) == 2
     assert cli([*base, "-1"]) == 2
     assert "--limit must be 0 (all) or more" in capsys.readouterr().err
+
+
+def test_em_explain_heading_and_trail_stats_read_as_text(db, capsys):
+    with db.transaction() as session:
+        add_case(session, "W1")
+    assert cli(["--db", str(db.path), "explain", "em", "W1", "--no-refresh"]) == 0
+    heading = capsys.readouterr().out.splitlines()[0]
+    assert heading.startswith("EM case W1 as of 2026-11-20 09:00 UTC (rules ")
+    assert cli(["--db", str(db.path), "em", "trail", "stats"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert (
+        last == "awaiting outcome: 0; requesters: home_office 0, police 0, probation 0, subject 0"
+    )

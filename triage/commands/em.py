@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from triage import clock, ranking, settings
 from triage.cli import UsageError
@@ -98,7 +98,9 @@ def explain_em(args) -> int:
     if args.json:
         print_json(trace)
         return 0
-    print(f"EM case {trace['case_id']} as of {trace['as_of']} (rules {trace['rules_version']})")
+    # As `explain intel` heads its trace: to the minute, in UTC, said so.
+    as_of_text = f"{datetime.fromisoformat(trace['as_of']):%Y-%m-%d %H:%M} UTC"
+    print(f"EM case {trace['case_id']} as of {as_of_text} (rules {trace['rules_version']})")
     print(
         f"  harm tier: {trace['harm_tier'] or 'unknown'}   claimed by: {trace['claimed_by'] or '-'}"
     )
@@ -335,7 +337,8 @@ def trail_stats(args) -> int:
         print_rows(stats["rows"], args.format, ("outcome", *TRAIL_KINDS, "total"))
         if args.format == "table":
             print(
-                f"awaiting outcome: {stats['awaiting_outcome']}; requesters: {stats['requesters']}"
+                f"awaiting outcome: {stats['awaiting_outcome']}; requesters: "
+                + ", ".join(f"{who} {n}" for who, n in stats["requesters"].items())
             )
     return 0
 
