@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from em_helpers import add_case
 from meeting_fixtures import add_items
 from sqlalchemy import select
 
-from triage import ranking, settings
+from triage import demo, ranking, settings
 from triage.cli import main as cli
 from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
@@ -301,3 +303,11 @@ def test_em_explain_heading_and_trail_stats_read_as_text(db, capsys):
     assert (
         last == "awaiting outcome: 0; requesters: home_office 0, police 0, probation 0, subject 0"
     )
+
+
+def test_the_readme_explain_example_names_an_item_the_demo_makes(db, capsys):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    intel_id = re.search(r"triage explain intel (\S+)", readme).group(1)
+    demo.fill_database(db, seed=5, intel=200, em=0, end=date(2026, 11, 20))
+    assert cli(["--db", str(db.path), "explain", "intel", intel_id]) == 0
+    assert capsys.readouterr().out.startswith(f"{intel_id}: bucket ")
