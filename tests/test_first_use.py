@@ -8,19 +8,20 @@ import re
 import sqlite3
 import subprocess
 import sys
+import zlib
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from em_helpers import add_case
-from meeting_fixtures import add_items
+from meeting_fixtures import add_items, ranked
 from sqlalchemy import select
 
-from triage import demo, ranking, settings
+from triage import demo, meetings, ranking, settings
 from triage.cli import main as cli
 from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
-from triage.models import EmCase, QuarantinedRow, TaskingMeeting
+from triage.models import EmCase, QuarantinedRow, TaskingMeeting, TaskingOutcome
 from triage.stats.period import Period
 
 
@@ -311,3 +312,35 @@ def test_the_readme_explain_example_names_an_item_the_demo_makes(db, capsys):
     demo.fill_database(db, seed=5, intel=200, em=0, end=date(2026, 11, 20))
     assert cli(["--db", str(db.path), "explain", "intel", intel_id]) == 0
     assert capsys.readouterr().out.startswith(f"{intel_id}: bucket ")
+
+
+def pdf_text(path: Path) -> str:
+    """The text operators of a PDF's compressed page streams (fpdf2 writes plain Tj)."""
+    data = path.read_bytes()
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S)
+    return b"".join(zlib.decompress(s) for s in streams if s.startswith(b"x")).decode("latin-1")
+
+
+def test_minutes_of_an_imported_meeting_say_capacity_not_recorded_and_keep_ids_whole(db, tmp_path):
+    (item_id,) = add_items(db, [{"intel_id": "INT-0028767"}])
+    ranked(db)
+    with db.transaction() as session:
+        meeting = TaskingMeeting(
+            region="LSE", held_on=date(2026, 11, 19), status="imported", capacity=None,
+            opened_at=datetime(2026, 11, 19),
+        )  # fmt: skip
+        session.add(meeting)
+        session.flush()
+        session.add(
+            TaskingOutcome(
+                item_id=item_id, meeting_id=meeting.id, meeting_date=date(2026, 11, 19),
+                decision="not_discussed", decided_at=datetime(2026, 11, 19),
+            )
+        )  # fmt: skip
+        meeting_id = meeting.id
+    target = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
+    text = pdf_text(target)
+    assert "capacity not recorded)" in text
+    assert "(Accepted 0; rejected 0; not discussed 1; undecided 0)" in text
+    assert "None" not in text
+    assert "(INT-0028767)" in text and "(not_discussed)" in text

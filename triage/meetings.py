@@ -905,22 +905,32 @@ def _write_pdf(
     title = "Tasking meeting agenda" if kind == "agenda" else "Tasking meeting minutes"
     pdf.cell(0, 9, _latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
+    # Imported meetings have no capacity on record: not "capacity None".
+    capacity = "not recorded" if info.capacity is None else info.capacity
     lines = [
         f"{info.region} / {info.team or 'whole region'} - {info.held_on.isoformat()} - "
-        f"status {info.status} - capacity {info.capacity}",
+        f"status {info.status} - capacity {capacity}",
         f"Chair: {info.chair or '-'}; attendees: {', '.join(info.attendees) or '-'}",
         f"Rule pack version: {info.rules_version or 'unknown'}",
     ]
     if kind == "minutes":
+        of_capacity = "" if info.capacity is None else f" of capacity {info.capacity}"
         lines.append(
-            f"Accepted {info.accepted} of capacity {info.capacity}; rejected {info.rejected}; "
+            f"Accepted {info.accepted}{of_capacity}; rejected {info.rejected}; "
             f"not discussed {info.not_discussed}; undecided {info.undecided}"
         )
     for line in lines:
         pdf.cell(0, 5.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("Helvetica", "", 7.5)
-    widths = {"summary": 3.0, "business_name": 2.0, "flags": 2.2, "team": 1.6, "note": 2.0}
+    # Ids, codes and postcodes wide enough not to break mid-word ("INT-00287 / 67");
+    # the short numbers narrower to make the room.
+    widths = {
+        "summary": 3.0, "business_name": 2.0, "flags": 2.2, "team": 1.6, "note": 2.0,
+        "intel_id": 1.6, "decision": 1.6, "allegation": 1.8, "subject_ref": 1.3,
+        "postcode": 1.2, "fits": 0.7, "bucket": 0.8, "score": 0.9, "region": 0.9,
+        "age_days": 0.9,
+    }  # fmt: skip
     col_widths = tuple(widths.get(c, 1.0) for c in columns)
     with pdf.table(col_widths=col_widths, text_align="LEFT", line_height=4) as table:
         table.row([c.replace("_", " ") for c in columns])
