@@ -344,3 +344,34 @@ def test_minutes_of_an_imported_meeting_say_capacity_not_recorded_and_keep_ids_w
     assert "(Accepted 0; rejected 0; not discussed 1; undecided 0)" in text
     assert "None" not in text
     assert "(INT-0028767)" in text and "(not_discussed)" in text
+
+
+# The offscreen platform warns on a top-level window's size hints, as in test_em_view.
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_a_meeting_from_history_opened_in_the_app_shows_no_none(qtbot, db):
+    from ui.main_window import MainWindow
+
+    (item_id,) = add_items(db, [{"intel_id": "H-1"}])
+    ranked(db)
+    with db.transaction() as session:
+        meeting = TaskingMeeting(
+            region="LSE", held_on=date(2026, 11, 19), status="imported", capacity=None,
+            opened_at=datetime(2026, 11, 19),
+        )  # fmt: skip
+        session.add(meeting)
+        session.flush()
+        session.add(
+            TaskingOutcome(
+                item_id=item_id, meeting_id=meeting.id, meeting_date=date(2026, 11, 19),
+                decision="accepted", decided_at=datetime(2026, 11, 19),
+            )
+        )  # fmt: skip
+        meeting_id = meeting.id
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    meetings_view = window.show_page("meetings")
+    meetings_view.open_meeting(meeting_id)
+    assert meetings_view.mode.counter.text() == "Accepted 1"
+    window.tasks.wait()
+    window.close()

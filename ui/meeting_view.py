@@ -293,7 +293,9 @@ class MeetingMode(QWidget):
             f"{', '.join(info.attendees) or 'no attendees listed'} · {info.agenda_items} on agenda"
         )
         over = info.capacity is not None and info.accepted > info.capacity
-        self.counter.setText(f"Accepted {info.accepted} / {info.capacity}")
+        # A meeting imported from history has no capacity on record: no "/ None".
+        of_capacity = "" if info.capacity is None else f" / {info.capacity}"
+        self.counter.setText(f"Accepted {info.accepted}{of_capacity}")
         self.counter.setProperty("over", "true" if over else "false")
         self.counter.setToolTip(
             f"Over capacity by {info.accepted - info.capacity}"
