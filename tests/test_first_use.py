@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,11 +18,12 @@ from em_helpers import add_case
 from meeting_fixtures import add_items, ranked
 from sqlalchemy import select
 
-from triage import demo, meetings, ranking, settings
+from triage import demo, meetings, ranking, replay, settings
 from triage.cli import main as cli
 from triage.extracts import UnreadableFile
 from triage.importer import import_file, reimport_quarantined
 from triage.models import EmCase, QuarantinedRow, TaskingMeeting, TaskingOutcome
+from triage.rules.pack import default_folder, load_pack
 from triage.stats.period import Period
 
 
@@ -375,3 +377,31 @@ def test_a_meeting_from_history_opened_in_the_app_shows_no_none(qtbot, db):
     assert meetings_view.mode.counter.text() == "Accepted 1"
     window.tasks.wait()
     window.close()
+
+
+def test_a_capacity_change_previews_the_items_it_brings_above_the_line(db, tmp_path, capsys):
+    add_items(
+        db,
+        [
+            {"intel_id": f"NI-{n}", "region": "SNI", "team": "Northern Ireland", "age_days": n}
+            for n in range(6)
+        ],
+    )
+    new = tmp_path / "new"
+    shutil.copytree(default_folder(), new)
+    organisation = (new / "organisation.toml").read_text()
+    (new / "organisation.toml").write_text(
+        organisation.replace(
+            '{ name = "Northern Ireland", capacity = 3 }',
+            '{ name = "Northern Ireland", capacity = 5 }',
+        )
+    )
+    result = replay.diff(db, load_pack(), load_pack(new))
+    line = next(c for c in result.crossings if c.team == "Northern Ireland")
+    assert (line.capacity, line.old_capacity, line.left) == (5, 3, [])
+    assert len(line.entered) == 2
+    argv = ["--db", str(db.path), "rules", "diff", str(default_folder()), str(new)]
+    assert cli(argv) == 0
+    assert "SNI / Northern Ireland: capacity 5 (was 3), 6 open, 2 move above the line" in (
+        capsys.readouterr().out
+    )

@@ -24,11 +24,12 @@ UNASSIGNED = "(no team)"
 class Crossing:
     region: str
     team: str
-    capacity: int
+    capacity: int  # with the new pack
     open_items: int
     # intel_ids now above the line that were below it, and the reverse.
     entered: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    old_capacity: int | None = None  # with the pack in force, when it differs
 
 
 @dataclass
@@ -81,6 +82,9 @@ def diff(db: Database, old: Pack, new: Pack, *, as_of: datetime | None = None) -
     moved = sum(n for a, row in matrix.items() for b, n in row.items() if a != b)
 
     teams = {(r.code, t.name): t.capacity for r in new.regions for t in r.teams}
+    # Each side's line at its own pack's capacity: a capacity change in
+    # organisation.toml moves items across the line as a rule change does.
+    old_teams = {(r.code, t.name): t.capacity for r in old.regions for t in r.teams}
     queues: dict[tuple[str, str], list[int]] = defaultdict(list)
     for item_id, row in before.items():
         if row[6] == "open":
@@ -94,7 +98,8 @@ def diff(db: Database, old: Pack, new: Pack, *, as_of: datetime | None = None) -
     crossings = []
     for (region, team), ids in sorted(queues.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         capacity = teams.get((region, team), 0)
-        above_old, above_new = line(before, ids, capacity), line(after, ids, capacity)
+        old_capacity = old_teams.get((region, team), 0)
+        above_old, above_new = line(before, ids, old_capacity), line(after, ids, capacity)
         crossings.append(
             Crossing(
                 region=region,
@@ -103,6 +108,7 @@ def diff(db: Database, old: Pack, new: Pack, *, as_of: datetime | None = None) -
                 open_items=len(ids),
                 entered=sorted(before[i][3] for i in above_new - above_old),
                 left=sorted(before[i][3] for i in above_old - above_new),
+                old_capacity=old_capacity if old_capacity != capacity else None,
             )
         )
     return Diff(old.version, new.version, moment, len(before), moved, matrix, crossings)

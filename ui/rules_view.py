@@ -125,7 +125,8 @@ def render_replay(diff) -> str:
         + f"</tr>{cells}</table>"
     )
     rows = "".join(
-        f"<tr><td>{_esc(c.region)}</td><td>{_esc(c.team)}</td><td align=right>{c.capacity}</td>"
+        f"<tr><td>{_esc(c.region)}</td><td>{_esc(c.team)}</td><td align=right>{c.capacity}"
+        f"{'' if c.old_capacity is None else f' (was {c.old_capacity})'}</td>"
         f"<td align=right>{c.open_items:,}</td><td align=right><b>{len(c.entered)}</b></td>"
         f"<td align=right><b>{len(c.left)}</b></td>"
         f"<td>{_esc(', '.join(c.entered[:8]))}{' …' if len(c.entered) > 8 else ''}</td></tr>"

@@ -277,7 +277,9 @@ def rules_diff(args) -> int:
     print("Capacity line (open items):")
     for c in result.crossings:
         print(
-            f"  {c.region} / {c.team}: capacity {c.capacity}, {c.open_items} open, "
+            f"  {c.region} / {c.team}: capacity {c.capacity}"
+            + (f" (was {c.old_capacity})" if c.old_capacity is not None else "")
+            + f", {c.open_items} open, "
             f"{len(c.entered)} move above the line, {len(c.left)} fall below"
         )
         if c.entered:
