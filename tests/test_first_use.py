@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from em_helpers import add_case
-from meeting_fixtures import add_items, ranked
+from meeting_fixtures import add_items, ranked, standard_items
 from sqlalchemy import select
 
 from triage import demo, meetings, ranking, replay, settings
@@ -405,3 +405,47 @@ def test_a_capacity_change_previews_the_items_it_brings_above_the_line(db, tmp_p
     assert "SNI / Northern Ireland: capacity 5 (was 3), 6 open, 2 move above the line" in (
         capsys.readouterr().out
     )
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_rejecting_as_other_in_a_meeting_asks_for_the_note(qtbot, db, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QInputDialog
+
+    from ui.main_window import MainWindow
+
+    standard_items(db, 6)
+    ranked(db)
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    meetings_view = window.show_page("meetings")
+    mode = meetings_view.mode
+    meetings_view.start(
+        region="LSE", team="London North", held_on=date(2026, 11, 20), attendees=[], capacity=4
+    )
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    first = mode.rows[0].item_id
+
+    def outcome():
+        with db.sessions() as session:
+            return session.execute(
+                select(TaskingOutcome.reason, TaskingOutcome.note).where(
+                    TaskingOutcome.item_id == first
+                )
+            ).first()
+
+    # R then 9 (Other), the note dialog cancelled: nothing is recorded.
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
+    qtbot.keyClick(mode, Qt.Key.Key_R)
+    qtbot.keyClick(mode, Qt.Key.Key_9)
+    assert "'Other' needs a note" in mode.banner.text()
+    assert outcome() is None and not mode.busy
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (" moved abroad ", True))
+    qtbot.keyClick(mode, Qt.Key.Key_R)
+    qtbot.keyClick(mode, Qt.Key.Key_9)
+    qtbot.waitUntil(lambda: outcome() is not None)
+    assert tuple(outcome()) == ("other", "moved abroad")
+    qtbot.waitUntil(lambda: not mode.busy)
+    window.tasks.wait()
+    window.close()

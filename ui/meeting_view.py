@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -524,7 +525,7 @@ class MeetingMode(QWidget):
         after = [n for n, r in enumerate(self.rows) if r.decision is None and n > self.current]
         self.select(after[0] if after else self.current)
 
-    def decide(self, decision: str, reason: str | None = None) -> None:
+    def decide(self, decision: str, reason: str | None = None, note: str | None = None) -> None:
         row = self.current_row()
         if row is None or not self._still_open():
             return
@@ -541,6 +542,7 @@ class MeetingMode(QWidget):
                 item_id=row.item_id,
                 decision=decision,
                 reason=reason,
+                note=note,
             ),
             self._next_undecided,
         )
@@ -557,7 +559,16 @@ class MeetingMode(QWidget):
 
     def reject(self, code: str) -> None:
         self.cancel_reject()
-        self.decide("rejected", code)
+        note = None
+        if code == "other":
+            # "Other (say why in the note)": without the note the minutes and
+            # the feedback statistics could not say why.
+            note, ok = QInputDialog.getText(self, "Rejected: other", "Why is it rejected?")
+            note = note.strip()
+            if not ok or not note:
+                self.show_banner("Not rejected: 'Other' needs a note saying why.")
+                return
+        self.decide("rejected", code, note)
 
     def undo(self) -> None:
         def moved(item_id) -> None:
