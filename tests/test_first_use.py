@@ -449,3 +449,26 @@ def test_rejecting_as_other_in_a_meeting_asks_for_the_note(qtbot, db, monkeypatc
     qtbot.waitUntil(lambda: not mode.busy)
     window.tasks.wait()
     window.close()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_the_app_names_a_semicolon_file_instead_of_asking_for_a_mapping(
+    qtbot, db, tmp_path, monkeypatch
+):
+    from ui import imports_view
+    from ui.main_window import MainWindow
+
+    extract = tmp_path / "weekly.csv"
+    extract.write_text("intel_id;received_at;region\nS-1;2026-03-14;LSE\n", encoding="utf-8")
+    monkeypatch.setattr(
+        imports_view.MappingDialog, "exec", lambda self: pytest.fail("asked for a mapping")
+    )
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.show_page("imports")
+    view.import_path(str(extract))
+    assert "weekly.csv: its columns are separated by semicolons" in view.summary.text()
+    assert view.job is None
+    window.tasks.wait()
+    window.close()

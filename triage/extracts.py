@@ -189,6 +189,21 @@ class Extract:
         return header, generate()
 
 
+def wrong_separator(header: list[str]) -> str | None:
+    """What to do about a header read as one column because the file is not
+    separated by commas (Excel in many locales saves CSV with semicolons;
+    "Text" saves tabs), else None."""
+    if len(header) != 1:
+        return None
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if separator in header[0]:
+            return (
+                f"its columns are separated by {name}, not commas: "
+                "save it as CSV UTF-8 (comma delimited)"
+            )
+    return None
+
+
 def cell_text(value: object) -> str:
     """An XLSX cell as the text the CSV contract would carry."""
     if value is None:

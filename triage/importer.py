@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from triage import audit, clock, settings
 from triage.columns import KINDS, ExtractKind, detect_kind
 from triage.db import Database
-from triage.extracts import Extract, ExtractRow, UnreadableFile
+from triage.extracts import Extract, ExtractRow, UnreadableFile, wrong_separator
 from triage.models import (
     EmCase,
     EmEvent,
@@ -235,14 +235,9 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
 
 def _header_hint(header: list[str], kind: str) -> str:
     """What a header missing required columns most likely means, if it says."""
-    if len(header) == 1:
-        # Excel in many locales saves CSV with semicolons; "Text" saves tabs.
-        for separator, name in ((";", "semicolons"), ("\t", "tabs")):
-            if separator in header[0]:
-                return (
-                    f"; its columns are separated by {name}, not commas: "
-                    "save it as CSV UTF-8 (comma delimited)"
-                )
+    separator = wrong_separator(header)
+    if separator:
+        return f"; {separator}"
     other = detect_kind(header)
     if other and other != kind:
         return f"; its columns are those of {other} extracts"

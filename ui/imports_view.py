@@ -40,7 +40,7 @@ from sqlalchemy import select
 from triage import importer, settings
 from triage.columns import KINDS, detect_kind
 from triage.db import Database
-from triage.extracts import Extract, UnreadableFile
+from triage.extracts import Extract, UnreadableFile, wrong_separator
 from triage.models import QuarantinedRow
 from ui.tasks import Cancelled, Job, Tasks
 
@@ -413,6 +413,11 @@ class ImportsView(QWidget):
         kind = detect_kind(headers)
         if kind:
             return kind, None
+        separator = wrong_separator(headers)
+        if separator:
+            # A mapping dialog offering one column named "intel_id;received_at;..." helps no one.
+            self.summary.setText(f"⚠ {Path(path).name}: {separator}")
+            return None
         profile = matching_profile(headers)
         if profile:
             name, mapping, kind = profile
