@@ -472,3 +472,9 @@ def test_the_app_names_a_semicolon_file_instead_of_asking_for_a_mapping(
     assert view.job is None
     window.tasks.wait()
     window.close()
+
+
+def test_a_quarantine_fix_reports_one_row_read(db, tmp_path, capsys):
+    row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
+    assert cli(["--db", str(db.path), "quarantine", "fix", str(row_id), "region=LSE"]) == 0
+    assert capsys.readouterr().out.startswith("q.csv: 1 row read, 1 inserted, ")

@@ -90,7 +90,8 @@ def report(result: ImportResult, as_json: bool) -> None:
         print_json(result.to_json())
         return
     print(
-        f"{result.file}: {result.rows_read} rows read, {result.inserted} inserted, "
+        f"{result.file}: {result.rows_read:,} row{'' if result.rows_read == 1 else 's'} read, "
+        f"{result.inserted:,} inserted, "
         f"{result.updated} updated, {result.unchanged} unchanged, "
         f"{result.quarantined} quarantined (batch {result.batch_id})"
     )
