@@ -92,8 +92,8 @@ def report(result: ImportResult, as_json: bool) -> None:
     print(
         f"{result.file}: {result.rows_read:,} row{'' if result.rows_read == 1 else 's'} read, "
         f"{result.inserted:,} inserted, "
-        f"{result.updated} updated, {result.unchanged} unchanged, "
-        f"{result.quarantined} quarantined (batch {result.batch_id})"
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged, "
+        f"{result.quarantined:,} quarantined (batch {result.batch_id})"
     )
     for line, reason in result.problems:
         print(f"  line {line}: {reason}")
