@@ -478,3 +478,35 @@ def test_a_quarantine_fix_reports_one_row_read(db, tmp_path, capsys):
     row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
     assert cli(["--db", str(db.path), "quarantine", "fix", str(row_id), "region=LSE"]) == 0
     assert capsys.readouterr().out.startswith("q.csv: 1 row read, 1 inserted, ")
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_the_statistics_screen_exports_what_it_shows(qtbot, db, tmp_path, monkeypatch):
+    import openpyxl
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from ui.dashboard_view import DashboardView
+
+    add_items(db, [{"intel_id": f"S-{n}"} for n in range(3)])
+    settings.save(settings.Settings(suppress_below=10))
+    view = DashboardView(db)
+    qtbot.addWidget(view)
+    view.refresh()  # standalone: computed at once
+    view.export(str(tmp_path / "stats.xlsx"))
+    assert "exported to" in view.status.text()
+    workbook = openpyxl.load_workbook(tmp_path / "stats.xlsx")
+    assert {"lead_indicators", "figure9", "rule_feedback", "figure6"} <= set(workbook.sheetnames)
+    cells = [c for row in workbook["figure9"].iter_rows(values_only=True) for c in row]
+    assert "<10" in cells and 3 not in cells  # 3 items in LSE: suppressed as the CLI does
+    # Without a suffix, the chosen file type gives it.
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda *a, **k: (str(tmp_path / "summary"), "PDF summary, one page (*.pdf)"),
+    )
+    view.export_dialog()
+    assert "(Triage statistics)" in pdf_text(tmp_path / "summary.pdf")
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[2]))
+    view.export(str(tmp_path / "no-such-folder" / "stats.pdf"))
+    assert warned and warned[0].endswith("No such file or directory")

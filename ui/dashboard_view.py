@@ -13,6 +13,7 @@ main window after each import and meeting.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -20,9 +21,11 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -32,11 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, regions
+from triage import clock, regions, settings
 from triage.db import Database
-from triage.stats import em, feedback, lead, tasking
+from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
-from triage.stats.table import StatTable
+from triage.stats.table import StatTable, suppress
 
 # Colour-blind-safe palette (Okabe-Ito); the legend always names each series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -291,6 +294,7 @@ class DashboardView(QWidget):
         super().__init__(parent)
         self.db = db
         self.tables: dict[str, StatTable] = {}
+        self.shown_period: Period | None = None
         self._generation = 0
         self.period_box = QComboBox()
         for label, days in PERIODS:
@@ -300,6 +304,10 @@ class DashboardView(QWidget):
         for region in regions.load_regions():
             self.region_box.addItem(region.name, region.code)
         self.refresh_button = QPushButton("Refresh")
+        # The figures are there to be passed on: the same files as `triage stats`.
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save these statistics as an XLSX workbook or a PDF summary")
+        self.export_button.clicked.connect(self.export_dialog)
         self.status = QLabel()
         self.period_box.currentIndexChanged.connect(self.refresh)
         self.region_box.currentIndexChanged.connect(self.refresh)
@@ -311,6 +319,7 @@ class DashboardView(QWidget):
         bar.addWidget(self.region_box)
         bar.addWidget(self.refresh_button)
         bar.addWidget(self.status, 1)
+        bar.addWidget(self.export_button)
         self.tabs = QTabWidget()
         self.panels: dict[str, TablePanel] = {}
         for tab, names in (
@@ -370,6 +379,7 @@ class DashboardView(QWidget):
         if generation != self._generation:
             return
         self.tables = {t.name: t for t in computed}
+        self.shown_period = period
         for name, panel in self.panels.items():
             table = self.tables.get(name)
             panel.setVisible(table is not None)
@@ -377,3 +387,39 @@ class DashboardView(QWidget):
                 panel.set_table(table)
         self.status.setText(period.label)
         self.refreshed.emit()
+
+    def export_dialog(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(
+            self,
+            "Export statistics",
+            "statistics.xlsx",
+            "Excel workbook, every table (*.xlsx);;PDF summary, one page (*.pdf)",
+        )
+        if not path:
+            return
+        if Path(path).suffix.lower() not in (".xlsx", ".pdf"):
+            path += ".pdf" if "pdf" in chosen.lower() else ".xlsx"
+        self.export(path)
+
+    def export(self, path: str) -> None:
+        """The tables on screen, small counts suppressed as ``triage stats`` does."""
+        if not self.tables or self.shown_period is None:
+            self.status.setText("Nothing to export yet: the statistics are being computed.")
+            return
+        threshold = settings.load().suppress_below
+        shown = {name: suppress(table, threshold) for name, table in self.tables.items()}
+        region = self.region_box.currentData()
+        try:
+            exports.write_report(
+                Path(path),
+                shown.pop("lead_indicators"),
+                list(shown.values()),
+                period=self.shown_period,
+                title="Triage statistics" + (f" - {region}" if region else ""),
+                suppress_below=threshold,
+            )
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            QMessageBox.warning(self, "Export statistics", f"Could not write {path}: {reason}")
+            return
+        self.status.setText(f"{self.shown_period.label} · exported to {path}")

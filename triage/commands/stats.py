@@ -18,7 +18,6 @@ from triage.cli import UsageError
 from triage.commands.common import database, print_table
 from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
-from triage.stats.summary_pdf import write_summary_pdf
 from triage.stats.table import StatTable, suppress
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
@@ -134,29 +133,15 @@ def run(args) -> int:
 
 
 def _output(args, indicators, tables, period, title, threshold) -> int:
-    if args.format == "xlsx":
-        exports.write_xlsx(
-            [indicators, *tables],
+    if args.format in ("xlsx", "pdf"):
+        exports.write_report(
             Path(args.out),
+            indicators,
+            tables,
             period=period,
             title=title,
             suppress_below=threshold,
-        )
-        print(f"wrote {args.out}", file=sys.stderr)
-        return 0
-    if args.format == "pdf":
-        headline = [
-            t
-            for t in tables
-            if t.name in ("figure9", "conversion", "pass_on_48h", "figure6", "figure14", "figure5")
-        ]
-        write_summary_pdf(
-            Path(args.out),
-            title=title,
-            period=period,
-            lead=indicators,
-            tables=headline,
-            suppress_below=threshold,
+            file_format=args.format,
         )
         print(f"wrote {args.out}", file=sys.stderr)
         return 0

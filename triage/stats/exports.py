@@ -57,6 +57,43 @@ GENERAL_DEFINITIONS = (
 )
 
 
+# The tables of the one-page PDF summary (after the lead indicators), where present.
+SUMMARY_TABLES = ("figure9", "conversion", "pass_on_48h", "figure6", "figure14", "figure5")
+
+
+def write_report(
+    path: Path,
+    lead: StatTable,
+    tables: Sequence[StatTable],
+    *,
+    period: Period,
+    title: str,
+    suppress_below: int = 0,
+    file_format: str | None = None,
+) -> Path:
+    """Statistics to pass on: "xlsx" every table, "pdf" the one-page summary
+    (``file_format``, else the file's suffix). The tables come already
+    suppressed at ``suppress_below`` (which the notes name). Used by the CLI
+    and the Statistics screen alike."""
+    suffix = f".{file_format}" if file_format else path.suffix.lower()
+    if suffix == ".xlsx":
+        return write_xlsx(
+            [lead, *tables], path, period=period, title=title, suppress_below=suppress_below
+        )
+    if suffix == ".pdf":
+        from triage.stats.summary_pdf import write_summary_pdf
+
+        return write_summary_pdf(
+            path,
+            title=title,
+            period=period,
+            lead=lead,
+            tables=[t for t in tables if t.name in SUMMARY_TABLES],
+            suppress_below=suppress_below,
+        )
+    raise ValueError(f"{path.name}: export to .xlsx or .pdf, not {suffix or 'no extension'}")
+
+
 def write_csv(table: StatTable, target: Path | IO[str]) -> None:
     """One table as CSV: a header of column titles' keys, then the shown columns."""
     if isinstance(target, Path):
