@@ -510,3 +510,25 @@ def test_the_statistics_screen_exports_what_it_shows(qtbot, db, tmp_path, monkey
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[2]))
     view.export(str(tmp_path / "no-such-folder" / "stats.pdf"))
     assert warned and warned[0].endswith("No such file or directory")
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_status_bar_messages_are_set_apart(qtbot):
+    # "Ranked 29,444 items in 0.3 s" and "29,444 items (…)" read as one sentence.
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from ui import theme
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setStyleSheet(theme.STYLE)
+    job, counts = QLabel("Ranked 29,444 items in 0.3 s"), QLabel("29,444 items (19,708 open)")
+    window.statusBar().addPermanentWidget(job)
+    window.statusBar().addPermanentWidget(counts)
+    window.resize(900, 200)
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.statusBar()
+    end_of_job = job.mapTo(bar, job.contentsRect().topRight()).x()
+    start_of_counts = counts.mapTo(bar, counts.contentsRect().topLeft()).x()
+    assert start_of_counts - end_of_job >= 16

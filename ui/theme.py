@@ -35,6 +35,7 @@ QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT
 QPushButton#accept {{ background: #e3f1e5; border-color: #2e7d32; font-weight: 600; }}
 QPushButton#reject {{ background: #fbe4e2; border-color: #b3261e; font-weight: 600; }}
 QStatusBar {{ background: #e9edf2; }}
+QStatusBar QLabel {{ padding: 0 8px; }}
 QTextBrowser {{ background: white; border: 1px solid #cfd6de; }}
 """
 
