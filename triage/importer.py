@@ -153,12 +153,7 @@ def reimport_quarantined(
     """
     who = who or settings.current_user()
     with db.transaction() as session:
-        stored = session.get(QuarantinedRow, row_id)
-        if stored is None:
-            raise KeyError(f"no quarantined row {row_id}")
-        if stored.status != "open":
-            # Resolved rows are in the database already; discarded ones were judged junk.
-            raise ValueError(f"quarantined row {row_id} is already {stored.status}")
+        stored = _open_quarantined(session, row_id)
         raw = dict(stored.raw)
         # Column names are case-insensitive: a fix replaces the cell it names.
         names = {name.strip().casefold(): name for name in raw}
@@ -206,11 +201,7 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
         raise ValueError("say why the row is discarded")
     who = who or settings.current_user()
     with db.transaction() as session:
-        stored = session.get(QuarantinedRow, row_id)
-        if stored is None:
-            raise KeyError(f"no quarantined row {row_id}")
-        if stored.status != "open":
-            raise ValueError(f"quarantined row {row_id} is already {stored.status}")
+        _open_quarantined(session, row_id)
         # Only if still open: the look above took no lock, and a fix by another
         # writer (the command line, the app) may have resolved the row since.
         marked = session.execute(
@@ -242,6 +233,18 @@ def _header_hint(header: list[str], kind: str) -> str:
     if other and other != kind:
         return f"; its columns are those of {other} extracts"
     return ""
+
+
+def _open_quarantined(session: Session, row_id: int) -> QuarantinedRow:
+    """The quarantined row, if it is still open (KeyError, ValueError otherwise).
+
+    Resolved rows are in the database already; discarded ones were judged junk."""
+    stored = session.get(QuarantinedRow, row_id)
+    if stored is None:
+        raise KeyError(f"no quarantined row {row_id}")
+    if stored.status != "open":
+        raise ValueError(f"quarantined row {row_id} is already {stored.status}")
+    return stored
 
 
 def _mapped(header: list[str], mapping: dict[str, str] | None) -> list[bool]:
