@@ -216,7 +216,8 @@ def test_cli_rank_and_explain_json(db, capsys):
     assert cli.main(["--db", str(db.path), "rank", "em", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["case_id"] == "K1" and rows[0]["workstream"] == "releases"
-    assert rows[0]["due_at"] == (NOW + timedelta(hours=62)).isoformat()
+    # CLI times are UK local time with their offset (GMT in November).
+    assert rows[0]["due_at"] == (NOW + timedelta(hours=62)).isoformat() + "+00:00"
     assert cli.main(["--db", str(db.path), "explain", "em", "K1", "--json"]) == 0
     trace = json.loads(capsys.readouterr().out)
     assert "consolidated_battery_breaches" in trace and "recommendation" in trace

@@ -6,11 +6,12 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import DatabaseError
 
-from triage import paths
+from triage import clock, paths
 from triage.cli import UsageError
 from triage.db import Database, open_database
 
@@ -25,8 +26,19 @@ def database(args) -> Database:
         raise UsageError(str(error)) from None
 
 
+def moment_text(moment: datetime) -> str:
+    """A stored (naive UTC) time as UK local time with its offset, e.g.
+    2026-04-30T00:00:00+01:00: what the app shows, and unambiguous to a
+    program reading it."""
+    return clock.to_local(moment).isoformat(timespec="seconds")
+
+
+def _json_value(value: Any) -> Any:
+    return moment_text(value) if isinstance(value, datetime) else str(value)
+
+
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    json.dump(value, sys.stdout, indent=2, default=_json_value, ensure_ascii=False)
     sys.stdout.write("\n")
 
 
@@ -43,17 +55,25 @@ def print_rows(
         writer.writeheader()
         # Lists as the extracts write them (formats.md: semicolon separated),
         # not as Python's repr.
-        writer.writerows(
-            {k: ";".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in row.items()}
-            for row in rows
-        )
+        writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
         return
     print_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
+
+
+def _csv_value(value: Any) -> Any:
+    # Lists as the extracts write them (semicolon separated), not as Python's repr.
+    if isinstance(value, datetime):
+        return moment_text(value)
+    if isinstance(value, list | tuple):
+        return ";".join(map(str, value))
+    return value
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return moment_text(value)
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, list | tuple):

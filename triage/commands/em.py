@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from triage import clock, ranking, settings
 from triage.cli import UsageError
-from triage.commands.common import database, print_json, print_rows
+from triage.commands.common import database, moment_text, print_json, print_rows
 from triage.em import bridge, casework, claims, escalation, recommend, trail
 from triage.em.battery import battery_saving
 from triage.em.explain import explain_case
@@ -76,6 +76,15 @@ def _refresh_now(args, db, pack) -> None:
         _refresh(db, clock.now(), pack)
 
 
+def _with_moments(rows: list[dict]) -> list[dict]:
+    """The queue's due times (stored UTC, as ISO text) as moments, so they
+    print in UK local time with their offset like every other CLI time."""
+    return [
+        dict(row, due_at=datetime.fromisoformat(row["due_at"]) if row["due_at"] else None)
+        for row in rows
+    ]
+
+
 def rank_em(args) -> int:
     as_of, pack = _as_of(args), _pack(args)
     db = database(args)
@@ -83,7 +92,7 @@ def rank_em(args) -> int:
     with db.transaction() as session:
         queue = build_queue(session, as_of=as_of, pack=pack)
     rows = queue_rows(queue, workstream=args.workstream)
-    print_rows(rows, args.format, RANK_COLUMNS)
+    print_rows(_with_moments(rows), args.format, RANK_COLUMNS)
     return 0
 
 
@@ -106,7 +115,8 @@ def explain_em(args) -> int:
     )
     for work in trace["work"]:
         print(f"  #{work['rank']} {work['workstream']}/{work['kind']}: {work['reason']}")
-        print(f"      {work['detail']}; due {work['due_at'] or '-'} ({work['due_state']})")
+        due = moment_text(datetime.fromisoformat(work["due_at"])) if work["due_at"] else "-"
+        print(f"      {work['detail']}; due {due} ({work['due_state']})")
         below = work["below"]
         if below:
             print(f"      below #{below['rank']} {below['case_id']} ({below['why']})")
@@ -162,7 +172,7 @@ def em_deadlines(args) -> int:
         queue = build_queue(session, as_of=as_of, pack=pack)
         rows = deadline_rows(queue, pack=pack, include_later=args.all)
     print_rows(
-        rows,
+        _with_moments(rows),
         args.format,
         ("due_at", "state", "deadline", "case_id", "workstream", "claimed_by", "detail"),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from triage import settings
 from triage.cli import UsageError
-from triage.commands.common import database, print_json, print_rows
+from triage.commands.common import database, moment_text, print_json, print_rows
 
 
 def register(top, groups) -> None:
@@ -206,7 +206,7 @@ def _list(args) -> int:
                 "id": m.id,
                 "active": m.active,
                 "classifier": m.classifier,
-                "created_at": m.created_at.isoformat(timespec="seconds"),
+                "created_at": moment_text(m.created_at),
                 "created_by": m.created_by,
                 "training_rows": m.manifest.get("training", {}).get("rows"),
                 "roc_auc": m.evaluation.get("roc_auc"),
