@@ -86,9 +86,12 @@ def test_an_imported_meeting_without_a_capacity_shows_no_none(db, capsys):
         session.flush()
         meeting_id = meeting.id
     assert cli(["--db", str(db.path), "meeting", "show", str(meeting_id)]) == 0
-    heading = capsys.readouterr().out.splitlines()[0]
+    lines = capsys.readouterr().out.splitlines()
+    heading = lines[0]
     assert "None" not in heading
     assert "(imported) accepted 0, rejected 0" in heading
+    # No capacity on record: no "fits" column claiming every item fitted.
+    assert lines[1].split()[:2] == ["position", "intel_id"]
 
 
 @pytest.mark.parametrize(("kind", "default_table"), [("tasking", "outcomes"), ("em", "figure6")])

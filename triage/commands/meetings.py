@@ -62,6 +62,8 @@ def show_command(args) -> int:
             raise UsageError(str(error)) from None
     # The agenda's ranking columns, then what was decided.
     columns = [*meetings.AGENDA_COLUMNS[:8], "decision", "reason", "result"]
+    if info.capacity is None:  # from history: no capacity on record, so no line to fit under
+        columns.remove("fits")
     table = [{c: getattr(r, c) for c in columns} for r in rows]
     if args.format == "json":
         print_json({"meeting": info.__dict__, "agenda": table})
