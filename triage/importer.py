@@ -201,9 +201,8 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
         raise ValueError("say why the row is discarded")
     who = who or settings.current_user()
     with db.transaction() as session:
-        _open_quarantined(session, row_id)
-        # Only if still open: the look above took no lock, and a fix by another
-        # writer (the command line, the app) may have resolved the row since.
+        # Marked only if still open, in the one statement: a fix by another
+        # writer (the command line, the app) may have resolved the row.
         marked = session.execute(
             update(QuarantinedRow)
             .where(QuarantinedRow.id == row_id, QuarantinedRow.status == "open")
@@ -215,10 +214,7 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
             )
         )
         if marked.rowcount != 1:
-            status = session.scalar(
-                select(QuarantinedRow.status).where(QuarantinedRow.id == row_id)
-            )
-            raise ValueError(f"quarantined row {row_id} is already {status}")
+            _open_quarantined(session, row_id)  # raises, naming why
         audit.record(
             session, "quarantine_discarded", "quarantined_row", row_id, new=reason, who=who
         )
@@ -333,11 +329,7 @@ class _Pipeline:
                 # Checked again under the write lock the insert above took: the
                 # row may have been resolved or discarded by another writer (the
                 # command line, the app) since reimport_quarantined looked.
-                status = session.scalar(
-                    select(QuarantinedRow.status).where(QuarantinedRow.id == self.retry_of)
-                )
-                if status != "open":
-                    raise ValueError(f"quarantined row {self.retry_of} is already {status}")
+                _open_quarantined(session, self.retry_of)
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
             for chunk in _chunks(rows, CHUNK):

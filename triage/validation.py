@@ -91,7 +91,6 @@ class Validator:
     """
 
     def __init__(self, spec: ExtractKind, header: list[str], raw_header: list[str]) -> None:
-        self.spec = spec
         self.header = header
         self.width = len(header)
         # Where each known column sits in a row; everything else is "extra".
