@@ -18,7 +18,7 @@ from triage.em import deadlines
 from triage.em.battery import battery_with_pack
 from triage.em.escalation import counted_breaches, ladder_steps
 from triage.em.models import EmEscalation, EmRecommendation, EmReview
-from triage.em.pack import EmPack, default_pack, harm_tier
+from triage.em.pack import HARM_ORDER, EmPack, default_pack, harm_tier
 from triage.em.queue import LEGAL_EVENTS, Queue, build_queue
 from triage.em.recommend import recommend_case
 from triage.models import EmCase, EmEvent, IntelItem
@@ -100,7 +100,7 @@ def explain_case(
         "as_of": as_of.isoformat(),
         "rules_version": pack.version,
         "harm_tier": harm_tier(case.harm_level, case.deportation_category),
-        "harm_order": ["very_high", "high", "medium", "low", "dwa", "do_breach", "eea"],
+        "harm_order": list(HARM_ORDER),
         "region": case.region,
         "em_status": case.em_status,
         "claimed_by": case.claimed_by,
