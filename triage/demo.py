@@ -1431,7 +1431,9 @@ def record_reviews(db, *, seed: int, em: int, end: date) -> int:
     what the extract said and the 818 overdue reviews are untouched. A
     review on the day a representation was answered was triggered by it. No
     extract format carries reviews, so they are written here, after the
-    import, each with its audit entry.
+    import, each with its audit entry, in one transaction: recording them
+    through ``em.casework.complete_review`` would take one each, on the
+    app's first run.
     """
     from sqlalchemy import select
 
