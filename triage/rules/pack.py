@@ -183,14 +183,12 @@ def default_folder() -> Path:
     return paths.bundled("rules", "intel")
 
 
-def pack_version(folder: Path) -> str:
+def pack_version(data: dict[str, dict[str, Any]]) -> str:
     """SHA-256 over the parsed content of every file (so comments don't count)."""
     digest = hashlib.sha256()
     for name in FILES:
-        with open(folder / name, "rb") as handle:
-            content = tomllib.load(handle)
         digest.update(name.encode())
-        digest.update(json.dumps(content, sort_keys=True, default=str).encode())
+        digest.update(json.dumps(data[name], sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 
@@ -241,7 +239,7 @@ class _Loader:
             return None
         return Pack(
             folder=self.root,
-            version=pack_version(self.root),
+            version=pack_version(data),
             rules=rules,
             campaigns=campaigns,
             national_priorities=priorities,
