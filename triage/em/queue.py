@@ -244,27 +244,18 @@ def build_queue(
         elif event_type in vocab.BREACH_TYPES and event_type != "battery":
             open_breaches[case_id].append((event_id, event_type, started_at))
 
-    breach_cases = (
-        set(open_breaches)
-        | {
-            c.case_id
-            for c in cases.values()
-            if c.last_contact_at is not None
-            and c.last_contact_at <= cutoff
-            and c.em_status != "ceased"
-        }
-        | set(battery)
-    )
+    out_of_contact = {
+        c.case_id
+        for c in cases.values()
+        if c.last_contact_at is not None and c.last_contact_at <= cutoff and c.em_status != "ceased"
+    }
+    breach_cases = set(open_breaches) | out_of_contact | set(battery)
     for case_id in sorted(breach_cases):
         case = cases.get(case_id)
         if case is None:
             continue
         present: dict[str, int] = defaultdict(int)
-        if (
-            case.last_contact_at is not None
-            and case.last_contact_at <= cutoff
-            and case.em_status != "ceased"
-        ):
+        if case_id in out_of_contact:
             present["out_of_contact"] = 1
         for _, event_type, _ in open_breaches.get(case_id, []):
             present[event_type if event_type in NAMED_BREACH_KINDS else "other_breach"] += 1
