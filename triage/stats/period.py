@@ -105,15 +105,16 @@ def local_date_sql(column: str, first: datetime | None, last: datetime | None) -
     """
     if first is None or last is None:
         return f"date({column})"
+    intervals = offset_intervals(first, last)
     whens = " ".join(
         f"WHEN {column} >= '{_sql_ts(start)}' AND {column} < '{_sql_ts(end)}' "
         f"THEN '+{minutes} minutes'"
-        for start, end, minutes in offset_intervals(first, last)
+        for start, end, minutes in intervals
     )
     if not whens:
         return f"date({column})"
     full = f"date({column}, CASE {whens} ELSE '+0 minutes' END)"
-    if all(0 < minutes <= 60 for _, _, minutes in offset_intervals(first, last)):
+    if all(0 < minutes <= 60 for _, _, minutes in intervals):
         # At most an hour ahead (London): only an instant from 23:00 UTC on
         # can fall on the next UK day, so the CASE runs for 1 row in 24.
         return (
