@@ -77,13 +77,6 @@ def _read(
     return [item_id for item_id, _rank in pairs], [rank for _item_id, rank in pairs]
 
 
-def _row_item_id(row: dict[str, Any]) -> int | None:
-    for key in ("item_id", "id"):
-        if row.get(key) is not None:
-            return int(row[key])
-    return None
-
-
 class IntelQueueModel(QAbstractTableModel):
     # The first rows of a new filter are shown (how many).
     first_page_ready = Signal(int)
@@ -239,11 +232,7 @@ class IntelQueueModel(QAbstractTableModel):
         start = (row // PAGE) * PAGE
         page = list(self.ids[start : start + PAGE])
         with self.db.sessions() as session:
-            fetched = ranking.rows(session, page)
-        by_id = {}
-        for n, values in enumerate(fetched):
-            item_id = _row_item_id(values)
-            by_id[item_id if item_id is not None else page[n]] = values
+            by_id = {values["item_id"]: values for values in ranking.rows(session, page)}
         for offset, item_id in enumerate(page):
             values = by_id.get(item_id)
             if values is not None:
