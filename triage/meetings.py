@@ -160,10 +160,6 @@ def default_agenda_length(capacity: int) -> int:
     return capacity + max(capacity, 10)
 
 
-def _agenda_item_id(row: dict[str, Any]) -> int:
-    return int(row["item_id"] if "item_id" in row else row["id"])
-
-
 def start_meeting(
     db: Database,
     *,
@@ -196,8 +192,6 @@ def start_meeting(
             # in SQL; evaluating the pack afresh for a whole team is far slower.
             ids = ranking.queue_ids(session, region=region, team=team, limit=length)
             ranked = ranking.rows(session, ids)
-            for position, row in enumerate(ranked, 1):
-                row["fits"] = position <= capacity
         else:
             ranked = ranking.agenda(
                 session, region=region, team=team, capacity=capacity, as_of=as_of
@@ -226,9 +220,9 @@ def start_meeting(
             snapshot.append(
                 {
                     "meeting_id": meeting.id,
-                    "item_id": _agenda_item_id(row),
+                    "item_id": row["item_id"],
                     "position": position,
-                    "fits": bool(row.get("fits", position <= capacity)),
+                    "fits": position <= capacity,
                     "bucket": row.get("bucket"),
                     "score": row.get("score"),
                     "stale": bool(row.get("stale")) or "stale" in flags,
