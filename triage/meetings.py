@@ -169,7 +169,6 @@ def start_meeting(
     attendees: list[str] | tuple[str, ...] = (),
     chair: str | None = None,
     capacity: int | None = None,
-    agenda_length: int | None = None,
     as_of: datetime | None = None,
 ) -> int:
     """Open a meeting and snapshot its ranked agenda. Returns the meeting id.
@@ -183,7 +182,7 @@ def start_meeting(
     capacity = default_capacity(region, team) if capacity is None else int(capacity)
     if capacity < 0:
         raise MeetingError(f"capacity must be 0 or more, not {capacity}")
-    length = default_agenda_length(capacity) if agenda_length is None else int(agenda_length)
+    length = default_agenda_length(capacity)
     if as_of is None:
         _rank_if_not_today(db)
     with db.transaction() as session:
@@ -194,8 +193,8 @@ def start_meeting(
             ranked = ranking.rows(session, ids)
         else:
             ranked = ranking.agenda(
-                session, region=region, team=team, capacity=capacity, as_of=as_of
-            )[:length]
+                session, region=region, team=team, capacity=capacity, as_of=as_of, limit=length
+            )
         rules_version = next(
             (r.get("rules_version") for r in ranked if r.get("rules_version")), None
         )
