@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, text, update
+from sqlalchemy import case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from triage import audit, clock, regions, settings, vocab
@@ -965,8 +965,6 @@ def linked_items(session: Session, item_id: int, *, limit: int = 50) -> list[dic
         conditions.append(same_place)
     if not conditions:
         return []
-    from sqlalchemy import or_
-
     rows = session.execute(
         select(IntelItem)
         .where(or_(*conditions), IntelItem.id != item.id)
