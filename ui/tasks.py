@@ -110,7 +110,6 @@ class Tasks(QObject):
             signals.failed.connect(on_fail)
         signals.finished.connect(release)
         signals.failed.connect(release)
-        job.signals = signals  # type: ignore[attr-defined]
         pool.start(_Runnable(fn, signals, job))
         return job
 
