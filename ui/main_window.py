@@ -152,14 +152,18 @@ class MainWindow(QMainWindow):
         """The screen for ``key``, built on first use."""
         if key not in self.pages:
             widget = self._build(key)
-            holder = self._slots[key]
-            index = self.stack.indexOf(holder)
-            self.stack.removeWidget(holder)
-            holder.deleteLater()
-            self.stack.insertWidget(index, widget)
-            self._slots[key] = widget
+            self._put(key, widget)
             self.pages[key] = widget
         return self.pages[key]
+
+    def _put(self, key: str, widget: QWidget) -> None:
+        """Put ``widget`` in ``key``'s place in the stack, deleting what was there."""
+        old = self._slots[key]
+        index = self.stack.indexOf(old)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.stack.insertWidget(index, widget)
+        self._slots[key] = widget
 
     def _build(self, key: str) -> QWidget:
         if key == "intel":
@@ -388,14 +392,9 @@ class MainWindow(QMainWindow):
         """Show another database: every screen is rebuilt on it."""
         limit_page_cache(db)
         old, self.db = self.db, db
-        for key in list(self.pages):
-            widget = self.pages.pop(key)
-            holder = QWidget()
-            index = self.stack.indexOf(widget)
-            self.stack.removeWidget(widget)
-            widget.deleteLater()
-            self.stack.insertWidget(index, holder)
-            self._slots[key] = holder
+        for key in self.pages:
+            self._put(key, QWidget())
+        self.pages.clear()
         self._stale.clear()
         old.close()
         self.setWindowTitle(f"Triage — {db.path.name}")
