@@ -10,7 +10,6 @@ export written; exit status 0, or 1 with the reason on stderr.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import tempfile
@@ -93,7 +92,7 @@ def smoke() -> int:
 
             from triage import ranking
             from triage.db import open_database
-            from triage.stats import tasking
+            from triage.stats import exports, tasking
             from triage.stats.period import Period
             from ui.main_window import MainWindow
 
@@ -110,18 +109,15 @@ def smoke() -> int:
             queue = window.page("intel").model
             if queue.rowCount() == 0:
                 raise RuntimeError("the intelligence queue is empty after ranking")
-            stats = tasking.compute(db, Period.resolve())
-            target = Path(folder) / "figure9.csv"
-            rows = tasking.figure9(stats).plain_rows()
-            with open(target, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
+            figure9 = tasking.figure9(tasking.compute(db, Period.resolve()))
+            if not figure9.rows:
+                raise RuntimeError("the tasking statistics have no rows to export")
+            exports.write_csv(figure9, Path(folder) / "figure9.csv")
             window.close()
             db.close()
             print(
                 f"smoke ok: {run.items} items ranked, {queue.rowCount()} in the open queue, "
-                f"{len(rows)} statistics rows exported"
+                f"{len(figure9.rows)} statistics rows exported"
             )
             return 0
         except Exception as error:
