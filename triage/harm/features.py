@@ -240,7 +240,7 @@ def training_frame(connection: Connection) -> pd.DataFrame:
          ORDER BY o.meeting_date, o.id
         """,
     )
-    for kind, column in (("subject", "subject_ref"), ("postcode", "postcode")):
+    for kind, column in KEY_COLUMNS.items():
         known = _query(
             connection,
             f"SELECT {column} AS key, julianday(received_at) AS jd FROM intel_item "
