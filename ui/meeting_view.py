@@ -84,6 +84,15 @@ def _esc(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _date_edit_today() -> QDateEdit:
+    """A date field set to today, UK time (meetings and results are dated so)."""
+    edit = QDateEdit(calendarPopup=True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    today = clock.to_local(clock.now()).date()
+    edit.setDate(QDate(today.year, today.month, today.day))
+    return edit
+
+
 class StartMeetingDialog(QDialog):
     """Region, team, date, attendees and capacity (default from organisation.toml)."""
 
@@ -94,10 +103,7 @@ class StartMeetingDialog(QDialog):
         for region in regions.load_regions():
             self.region.addItem(f"{region.code} · {region.name}", region.code)
         self.team = QComboBox()
-        self.held_on = QDateEdit(calendarPopup=True)
-        self.held_on.setDisplayFormat("yyyy-MM-dd")
-        today = clock.to_local(clock.now()).date()
-        self.held_on.setDate(QDate(today.year, today.month, today.day))
+        self.held_on = _date_edit_today()
         self.attendees = QLineEdit(placeholderText="Names, separated by commas")
         self.capacity = QSpinBox()
         self.capacity.setRange(0, 10000)
@@ -665,10 +671,7 @@ class ResultsPanel(QWidget):
         self.result = QComboBox()
         for code, text in labels.RESULTS.items():
             self.result.addItem(text, code)
-        self.when = QDateEdit(calendarPopup=True)
-        self.when.setDisplayFormat("yyyy-MM-dd")
-        today = clock.to_local(clock.now()).date()
-        self.when.setDate(QDate(today.year, today.month, today.day))
+        self.when = _date_edit_today()
         record = QPushButton("Record result")
         record.setObjectName("primary")
         record.clicked.connect(self.record)
