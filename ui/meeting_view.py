@@ -795,7 +795,7 @@ class MeetingsView(QWidget):
     def refresh(self) -> None:
         self.refresh_list()
         self.results.refresh()
-        if self.stack.currentWidget() is self.mode and self.mode.meeting_id is not None:
+        if self.in_meeting():
             self.mode.reload()
 
     def refresh_list(self) -> None:
