@@ -20,7 +20,7 @@ from triage.em.escalation import counted_breaches, ladder_steps
 from triage.em.models import EmEscalation, EmRecommendation, EmReview
 from triage.em.pack import HARM_ORDER, EmPack, default_pack, harm_tier
 from triage.em.queue import LEGAL_EVENTS, Queue, build_queue
-from triage.em.recommend import recommend_case
+from triage.em.recommend import recommend_stored
 from triage.models import EmCase, EmEvent, IntelItem
 
 
@@ -86,7 +86,6 @@ def explain_case(
                 IntelItem.em_case_id == case_id
             )
         ).first()
-        recommendation = recommend_case(session, case_id, pack).as_json()
 
     release_due = deadlines.release_deadline(case.bail_type, case.bail_granted_at, pack)
     review_due = deadlines.review_due(case.fitted_at, case.last_review_at, pack)
@@ -174,7 +173,8 @@ def explain_case(
             "rule": f"warning letter every {pack.warning_letter_every} breaches; "
             f"prosecution referral at {pack.prosecution_referral_after}",
         },
-        "recommendation": recommendation,
+        # The case and its counted breaches are already read: no second reading.
+        "recommendation": recommend_stored(case, counts, pack).as_json(),
         "recorded_recommendation": None
         if recorded is None
         else {

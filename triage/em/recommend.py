@@ -160,7 +160,11 @@ def recommend_case(session: Session, case_id: str, pack: EmPack | None = None) -
     case = session.execute(select(EmCase).where(EmCase.case_id == case_id)).scalar_one_or_none()
     if case is None:
         raise ValueError(f"no EM case {case_id!r}")
-    breaches = counted_breaches(session, pack, [case_id]).get(case_id, 0)
+    return recommend_stored(case, counted_breaches(session, pack, [case_id]).get(case_id, 0), pack)
+
+
+def recommend_stored(case: EmCase, breaches: int, pack: EmPack) -> Recommendation:
+    """Recommendation for a case row already read, with its counted breaches."""
     return recommend(
         harm_level=case.harm_level,
         deportation_category=case.deportation_category,
