@@ -175,14 +175,19 @@ def _store_positions(db: Database, weight: float) -> None:
         connection.exec_driver_sql("DELETE FROM rank_position")
 
 
-def _harm_scores(db: Database, as_of: datetime) -> dict[int, float] | None:
-    """The active model's scores, or None. Importing the model code (scikit-learn)
-    is slow, so it happens only when a model is actually active."""
+def _model_active(db: Database) -> bool:
+    """Whether a harm model is active. Importing the model code (scikit-learn)
+    is slow, so callers import it only when one is."""
     from triage.harm import registry
 
     with db.transaction() as session:
-        if registry.active_model(session) is None:
-            return None
+        return registry.active_model(session) is not None
+
+
+def _harm_scores(db: Database, as_of: datetime) -> dict[int, float] | None:
+    """The active model's scores, or None."""
+    if not _model_active(db):
+        return None
     from triage.harm.scoring import active_scores
 
     return active_scores(db, as_of=as_of)
@@ -542,11 +547,8 @@ def explain(
 
 def _harm_explanation(db: Database, item_id: int, as_of: datetime) -> dict[str, Any] | None:
     """The active harm model's score, suggestion and top reasons for one item, or None."""
-    from triage.harm import registry
-
-    with db.transaction() as session:
-        if registry.active_model(session) is None:
-            return None
+    if not _model_active(db):
+        return None
     from triage.harm.scoring import explain_items
 
     return explain_items(db, [item_id], as_of=as_of).get(item_id)
