@@ -21,7 +21,7 @@ from triage import clock, vocab
 from triage.db import Database
 from triage.em import battery, deadlines
 from triage.em.pack import EmPack, default_pack
-from triage.stats.period import Period, _sql_ts, local_date_sql
+from triage.stats.period import Period, _sql_ts, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable
 
 # Figure 6 rows: the named types, then "Other" for every other breach type.
@@ -81,14 +81,7 @@ def breach_counts(
     """(event_type, UK month) -> breach events that started in the period."""
     start, end = _bounds(period)
     with db.engine.connect() as connection:
-        low, high = connection.exec_driver_sql(
-            "SELECT min(started_at), max(started_at) FROM em_event"
-        ).one()
-        month = local_date_sql(
-            "started_at",
-            datetime.fromisoformat(low) if low else None,
-            datetime.fromisoformat(high) if high else None,
-        )
+        month = local_date_sql("started_at", *column_span(connection, "em_event", "started_at"))
         types = ", ".join(f"'{t}'" for t in vocab.BREACH_TYPES)
         where = "started_at < :end" + (" AND started_at >= :start" if start else "")
         where += _in_region("case_id", region)

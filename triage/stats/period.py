@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import Connection
+
 from triage import clock
 
 
@@ -95,6 +97,19 @@ def _merge(intervals: list[tuple[datetime, datetime, int]]) -> list[tuple[dateti
         else:
             merged.append((start, end, minutes))
     return merged
+
+
+def column_span(
+    connection: Connection, table: str, column: str
+) -> tuple[datetime | None, datetime | None]:
+    """The first and last value of a naive-UTC column: the bounds ``local_date_sql`` takes."""
+    low, high = connection.exec_driver_sql(
+        f"SELECT min({column}), max({column}) FROM {table}"
+    ).one()
+    return (
+        datetime.fromisoformat(low) if low else None,
+        datetime.fromisoformat(high) if high else None,
+    )
 
 
 def local_date_sql(column: str, first: datetime | None, last: datetime | None) -> str:

@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from triage import regions
 from triage.db import Database
-from triage.stats.period import Period, _sql_ts, local_date_sql
+from triage.stats.period import Period, _sql_ts, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable, mean, percent
 
 HIGH = (1, 2, 3, 4)
@@ -205,13 +205,8 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
         # The GROUP BY sorts up to a row per item: keep its scratch in memory.
         connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
         ranked = has_table(connection, "intel_rank")
-        low, high = connection.exec_driver_sql(
-            "SELECT min(received_at), max(received_at) FROM intel_item"
-        ).one()
         day_sql = local_date_sql(
-            "i.received_at",
-            datetime.fromisoformat(low) if low else None,
-            datetime.fromisoformat(high) if high else None,
+            "i.received_at", *column_span(connection, "intel_item", "received_at")
         )
         params, where = period_params(period, region)
         sql = _cube_sql(ranked, day_sql, where)
