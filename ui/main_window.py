@@ -307,11 +307,9 @@ class MainWindow(QMainWindow):
             on_fail=lambda m: self.job_label.setText(f"⚠ Ranking failed: {m}"),
         )
 
-    def _ranked(self, run) -> None:
-        seconds = getattr(run, "seconds", None)
+    def _ranked(self, run: ranking.RankRun) -> None:
         self.job_label.setText(
-            f"Ranked {getattr(run, 'items', 0):,} items"
-            + (f" in {seconds:.1f} s" if seconds else "")
+            f"Ranked {run.items:,} items" + (f" in {run.seconds:.1f} s" if run.seconds else "")
         )
         self._data_changed()
         self.ranking_finished.emit()
