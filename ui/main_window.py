@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -99,8 +99,6 @@ def needs_ranking(db: Database) -> bool:
 
 
 class MainWindow(QMainWindow):
-    ranking_finished = Signal()
-
     def __init__(self, db: Database, tasks: Tasks | None = None) -> None:
         super().__init__()
         self.db = db
@@ -312,7 +310,6 @@ class MainWindow(QMainWindow):
             f"Ranked {run.items:,} items" + (f" in {run.seconds:.1f} s" if run.seconds else "")
         )
         self._data_changed()
-        self.ranking_finished.emit()
 
     def _data_changed(self) -> None:
         """After an import or a re-rank: refresh the screen on show, mark the rest."""
