@@ -328,8 +328,8 @@ class MeetingMode(QWidget):
         hide_score = settings.load().hide_model_score_until_decided
         self.table.blockSignals(True)
         self.table.setRowCount(0)
-        self.table.setRowCount(len(self.rows) + (1 if any(not r.fits for r in self.rows) else 0))
         line_at = next((n for n, r in enumerate(self.rows) if not r.fits), None)
+        self.table.setRowCount(len(self.rows) + (0 if line_at is None else 1))
         out = 0
         for n, row in enumerate(self.rows):
             if n == line_at:
