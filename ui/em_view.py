@@ -136,7 +136,6 @@ class EmCaseloadView(QWidget):
     """The EM caseload screen (embedded by the main window)."""
 
     claim_changed = Signal(str)  # case id
-    refresh_finished = Signal()
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -256,7 +255,6 @@ class EmCaseloadView(QWidget):
             f"Rules {html.escape(queue.rules_version)}."
         )
         self._show_case(self.case_id)
-        self.refresh_finished.emit()
 
     def select_case(self, case_id: str) -> None:
         self._show_case(case_id)
