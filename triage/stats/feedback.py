@@ -29,7 +29,6 @@ from triage.stats.tasking import (
 NOT_RANKED = "(not ranked)"
 # Model scores are grouped in fifths for the agreement table.
 SCORE_BANDS = ((0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0))
-FALLBACK_THRESHOLD = 0.5
 
 RATE_COLUMNS = [
     Column("available", "Available"),
@@ -119,23 +118,6 @@ def bucket_trend(stats: TaskingStats) -> StatTable:
     )
 
 
-def _suggestion(score: float, threshold: float) -> str:
-    """The model's suggestion for a score: its own threshold when installed."""
-    try:
-        from triage.harm.scoring import suggestion
-    except ImportError:
-        return "accept" if score >= FALLBACK_THRESHOLD else "reject"
-    return suggestion(score, threshold)
-
-
-def _threshold(db: Database) -> float:
-    try:
-        from triage.harm.scoring import threshold
-    except ImportError:
-        return FALLBACK_THRESHOLD
-    return threshold(db)
-
-
 def model_agreement(db: Database, period: Period, *, region: str | None = None) -> StatTable:
     """How often the decision matched the model's suggestion, by score band.
 
@@ -143,6 +125,9 @@ def model_agreement(db: Database, period: Period, *, region: str | None = None) 
     the time count; "agree" = accepted when the model suggested accept, or
     rejected when it suggested reject.
     """
+    # Imported here: scoring loads scikit-learn, which nothing else in statistics needs.
+    from triage.harm.scoring import suggestion, threshold
+
     params, where = period_params(period, region)
     sql = f"""
 WITH {LATEST_SQL}
@@ -153,7 +138,7 @@ GROUP BY 1, 2
 """
     with db.engine.connect() as connection:
         records = connection.execute(text(sql), params).all()
-    cut = _threshold(db)
+    cut = threshold(db)
     bands = [{"accepted": 0, "rejected": 0, "agree": 0} for _ in SCORE_BANDS]
     for score, decision, count in records:
         index = next(
@@ -161,7 +146,7 @@ GROUP BY 1, 2
             len(SCORE_BANDS) - 1,
         )
         bands[index][decision] += count
-        if (_suggestion(score, cut) == "accept") == (decision == "accepted"):
+        if (suggestion(score, cut) == "accept") == (decision == "accepted"):
             bands[index]["agree"] += count
     rows = []
     for (lo, hi), band in zip(SCORE_BANDS, bands, strict=True):
