@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import inspect, text
 
 from triage import regions
 from triage.db import Database
@@ -54,15 +54,6 @@ def group_of(bucket: int | None) -> str:
 
 def group_buckets(group: str) -> list[int] | None:
     return {"high": list(HIGH), "low": list(LOW)}.get(group)
-
-
-def has_table(connection: Connection, name: str) -> bool:
-    return (
-        connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        ).first()
-        is not None
-    )
 
 
 @dataclass
@@ -204,7 +195,7 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
     with db.engine.connect() as connection:
         # The GROUP BY sorts up to a row per item: keep its scratch in memory.
         connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
-        ranked = has_table(connection, "intel_rank")
+        ranked = inspect(connection).has_table("intel_rank")
         day_sql = local_date_sql(
             "i.received_at", *column_span(connection, "intel_item", "received_at")
         )
