@@ -39,7 +39,7 @@ from triage import clock, regions, settings
 from triage.db import Database
 from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
-from triage.stats.table import StatTable, suppress
+from triage.stats.table import StatTable, cell_text, suppress
 
 # Colour-blind-safe palette (Okabe-Ito); the legend always names each series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -219,19 +219,7 @@ class TablePanel(QWidget):
         self.grid.setHorizontalHeaderLabels([c.title for c in table.columns])
         for r, row in enumerate(table.rows):
             for c, column in enumerate(table.columns):
-                value = row.get(column.key)
-                text = (
-                    ""
-                    if value is None
-                    else (
-                        f"{value}%"
-                        if column.kind == "pct" and isinstance(value, int)
-                        else f"{value:,}"
-                        if isinstance(value, int) and not isinstance(value, bool)
-                        else str(value)
-                    )
-                )
-                item = QTableWidgetItem(text)
+                item = QTableWidgetItem(cell_text(row.get(column.key), column.kind))
                 if column.kind != "text":
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

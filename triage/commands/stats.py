@@ -18,7 +18,7 @@ from triage.cli import UsageError
 from triage.commands.common import database, print_table
 from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
-from triage.stats.table import StatTable, suppress
+from triage.stats.table import StatTable, cell_text, suppress
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
 DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
@@ -151,7 +151,7 @@ def _output(args, indicators, tables, period, title, threshold) -> int:
             print(f"{table.title}\n")
             print_table(
                 [c.title or c.key for c in table.columns],
-                ([_show(row.get(c.key), c.kind) for c in table.columns] for row in table.rows),
+                ([cell_text(row.get(c.key), c.kind) for c in table.columns] for row in table.rows),
             )
             print()
         return 0
@@ -191,16 +191,6 @@ def _choose(args, tables: list[StatTable]) -> list[StatTable]:
             return [table]
     known = ", ".join(t.name for t in tables)
     raise UsageError(f"--table: no table {name!r} (known: {known}, all)")
-
-
-def _show(value, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == "pct" and isinstance(value, int):
-        return f"{value}%"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 def _emit(text: str, out: str | None) -> None:

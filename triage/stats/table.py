@@ -76,6 +76,17 @@ class StatTable:
         return [{c.key: row.get(c.key) for c in self.columns} for row in self.rows]
 
 
+def cell_text(value: Any, kind: str) -> str:
+    """A cell as the CLI and the dashboard print it: 35%, 1,234, blank for None."""
+    if value is None:
+        return ""
+    if kind == "pct" and isinstance(value, int):
+        return f"{value}%"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 def percent(part: int, whole: int) -> int | None:
     """``part`` of ``whole`` as a whole-number percentage, rounded half-up.
 
