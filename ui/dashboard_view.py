@@ -202,7 +202,7 @@ class TablePanel(QWidget):
         layout.addWidget(self.title)
         if self.chart is not None:
             layout.addWidget(self.chart)
-            self.chart.bar_clicked.connect(self._bar_clicked)
+            self.chart.bar_clicked.connect(self._drill_down)
         layout.addWidget(self.grid)
         layout.addWidget(self.definition)
 
@@ -235,13 +235,11 @@ class TablePanel(QWidget):
         self.grid.setFixedHeight(height)
 
     def _cell_clicked(self, row: int, column: int) -> None:
-        if self.table is None:
-            return
-        filters = self.table.filters_for(row, self.table.columns[column].key)
-        if filters is not None:
-            self.drill_down_requested.emit(filters)
+        if self.table is not None:
+            self._drill_down(row, self.table.columns[column].key)
 
-    def _bar_clicked(self, row: int, key: str) -> None:
+    def _drill_down(self, row: int, key: str) -> None:
+        """Open the queue behind a row (and column or bar series), if it stands for one."""
         if self.table is None:
             return
         filters = self.table.filters_for(row, key)
