@@ -169,7 +169,6 @@ def figure6(
             rows=len(FIG6_ROWS) + 1,
             by_row=True,
         ),
-        [None for _ in rows],
     )
 
 
@@ -208,7 +207,6 @@ def battery_by_month(raw: dict[tuple[str, str], int], consolidated: dict[str, in
             "Battery: raw events vs consolidated reports",
             rows=len(rows) - 1,
         ),
-        [None for _ in rows],
     )
 
 
@@ -313,7 +311,6 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
         Chart(
             "kind", ("completed", "outstanding"), "Completed and outstanding", rows=len(rows) - 1
         ),
-        [None for _ in rows],
     )
 
 
@@ -358,7 +355,6 @@ def figure5(db: Database, region: str | None = None) -> StatTable:
         "induction status (the case's induction_status column), then those still detained "
         "(prison or IRC) by bail type.",
         Chart("reason", ("total",), "Awaiting a device", rows=total_index),
-        [None for _ in rows],
     )
 
 

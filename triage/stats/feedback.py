@@ -197,7 +197,6 @@ GROUP BY 1, 2
             stacked=True,
             rows=len(SCORE_BANDS),
         ),
-        [None for _ in rows],
     )
 
 

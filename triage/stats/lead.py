@@ -58,6 +58,7 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
             "oldest_days": _days(total.awaiting_since, period.as_of),
         },
     ]
+    # Only the two intelligence rows open a queue (StatTable.filters_for: None for the rest).
     filters: list[dict[str, Any] | None] = [
         {**({"region": stats.region} if stats.region else {}), **STATUS_FILTERS["not_discussed"]},
         {**({"region": stats.region} if stats.region else {}), **STATUS_FILTERS["accepted"]},
@@ -111,7 +112,6 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
             ),
             {**params, "hours": f"+{pack.ij_release_hours} hours"},
         ).one()
-    filters += [None] * (1 + len(LEGAL_ROWS))
     rows.append(
         {
             "workstream": "Awaiting a device (IJ 72-hour deadline)",
@@ -123,7 +123,6 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
             else None,
         }
     )
-    filters.append(None)
     return StatTable(
         "lead_indicators",
         "Lead indicators: backlog, overdue, due soon and the oldest item",

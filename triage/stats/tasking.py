@@ -742,7 +742,6 @@ def pass_on_48h(stats: TaskingStats) -> StatTable:
         "Met when passed_at - received_at <= 48 hours (inclusive). Items without a pass-on "
         "time are counted apart and left out of the percentage.",
         Chart("region", ("met", "missed"), "48-hour target", stacked=True),
-        [None for _ in rows],
     )
 
 
