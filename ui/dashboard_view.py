@@ -141,9 +141,8 @@ class BarChart(QWidget):
                     width = inner / len(series)
                     rect = QRectF(left + s * width, plot.bottom() - height, width, height)
                 bar_key = spec.values[c] if spec.by_row else key
-                bar_row = row
                 painter.fillRect(rect, QColor(PALETTE[s % len(PALETTE)]))
-                self.bars.append((rect, bar_row, bar_key))
+                self.bars.append((rect, row, bar_key))
             painter.setPen(QPen(QColor("#333333")))
             text = label if len(label) <= 22 else label[:20] + "…"
             painter.drawText(
