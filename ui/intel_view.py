@@ -7,7 +7,6 @@ does and why it is not one bucket higher.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -31,6 +30,7 @@ from triage import meetings, ranking, regions, settings
 from triage.db import Database
 from triage.models import IntelItem
 from ui import labels
+from ui.labels import esc
 from ui.queue_model import COLUMN, IntelQueueModel
 from ui.tasks import Tasks
 
@@ -74,10 +74,6 @@ ITEM_FIELDS = (
 )
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
 VERDICT_TEXT = {
     "matched": "✔ matched",
     "not matched": "✘ not matched",
@@ -87,14 +83,14 @@ TABLE = "<table cellspacing=0 cellpadding=4 border=1 style='border-collapse:coll
 
 
 def _verdict(result: Any) -> str:
-    return VERDICT_TEXT.get(str(result), _esc(result))
+    return VERDICT_TEXT.get(str(result), esc(result))
 
 
 def _read(values: Any) -> str:
     if not isinstance(values, dict):
-        return _esc(values)
+        return esc(values)
     return ", ".join(
-        f"{_esc(k)} = <i>missing</i>" if v is None else f"{_esc(k)} = {_esc(v)}"
+        f"{esc(k)} = <i>missing</i>" if v is None else f"{esc(k)} = {esc(v)}"
         for k, v in values.items()
     )
 
@@ -106,12 +102,12 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
     bucket = trace.get("bucket")
     flags = labels.flag_text(trace.get("flags") or []) or "none"
     parts = [
-        f"<h2>Bucket {_esc(labels.bucket_text(bucket))}</h2>"
-        f"<p><b>Why this rank:</b> rule <b>{_esc(trace.get('bucket_rule'))}</b> matched first — "
-        f"{_esc(trace.get('bucket_label'))}.<br>"
+        f"<h2>Bucket {esc(labels.bucket_text(bucket))}</h2>"
+        f"<p><b>Why this rank:</b> rule <b>{esc(trace.get('bucket_rule'))}</b> matched first — "
+        f"{esc(trace.get('bucket_label'))}.<br>"
         f"Score within the bucket <b>{_fmt(trace.get('score'))}</b> · age "
-        f"{_esc(trace.get('age_days'))} days · flags: {_esc(flags)}<br>"
-        f"<span style='color:#4a5563'>Rule pack {_esc(str(trace.get('rules_version'))[:12])}"
+        f"{esc(trace.get('age_days'))} days · flags: {esc(flags)}<br>"
+        f"<span style='color:#4a5563'>Rule pack {esc(str(trace.get('rules_version'))[:12])}"
         "</span></p>"
     ]
     why_not = trace.get("why_not_higher")
@@ -122,15 +118,15 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
         items = []
         for rule in why_not.get("rules", []):
             unmet = "".join(
-                f"<li>needs {_esc(c.get('needs'))}; read {_read(c.get('read'))} "
+                f"<li>needs {esc(c.get('needs'))}; read {_read(c.get('read'))} "
                 f"({_verdict(c.get('result'))})</li>"
                 for c in rule.get("unmet", [])
             )
             items.append(
-                f"<li><b>{_esc(rule.get('id'))}</b> {_esc(rule.get('label'))}<ul>{unmet}</ul></li>"
+                f"<li><b>{esc(rule.get('id'))}</b> {esc(rule.get('label'))}<ul>{unmet}</ul></li>"
             )
         parts.append(
-            f"<p>Bucket {_esc(labels.bucket_text(why_not.get('bucket')))} would need one of:</p>"
+            f"<p>Bucket {esc(labels.bucket_text(why_not.get('bucket')))} would need one of:</p>"
             f"<ul>{''.join(items)}</ul>"
         )
     rows = []
@@ -142,16 +138,16 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
             note = " (also matches, but a rule above matched first)"
         conditions = (
             "<br>".join(
-                f"{_verdict(c.get('result'))}: {_esc(c.get('needs'))} — read {_read(c.get('read'))}"
+                f"{_verdict(c.get('result'))}: {esc(c.get('needs'))} — read {_read(c.get('read'))}"
                 for c in rule.get("conditions", [])
             )
             or "always"
         )
         weight = "bold" if rule.get("first_match") else "normal"
         rows.append(
-            f"<tr><td style='font-weight:{weight}'>{_esc(rule.get('id'))}<br>"
-            f"<span style='color:#4a5563'>{_esc(rule.get('label'))}</span></td>"
-            f"<td>{_esc(rule.get('bucket'))}</td>"
+            f"<tr><td style='font-weight:{weight}'>{esc(rule.get('id'))}<br>"
+            f"<span style='color:#4a5563'>{esc(rule.get('label'))}</span></td>"
+            f"<td>{esc(rule.get('bucket'))}</td>"
             f"<td>{_verdict(rule.get('result'))}{note}</td><td>{conditions}</td></tr>"
         )
     parts.append(
@@ -164,10 +160,10 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
     for factor in trace.get("priority", []):
         flag = factor.get("flag")
         points.append(
-            f"<tr><td>{_esc(factor.get('label'))}</td><td>{_verdict(factor.get('result'))}</td>"
+            f"<tr><td>{esc(factor.get('label'))}</td><td>{_verdict(factor.get('result'))}</td>"
             f"<td align=right>{_fmt(factor.get('points'))}</td>"
-            f"<td>{_esc(factor.get('detail'))}"
-            + (f" · flag {_esc(labels.flag_text([flag]))}" if flag else "")
+            f"<td>{esc(factor.get('detail'))}"
+            + (f" · flag {esc(labels.flag_text([flag]))}" if flag else "")
             + f"</td><td style='color:#4a5563'>{_read(factor.get('read'))}</td></tr>"
         )
     parts.append(
@@ -195,12 +191,12 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
     harm = trace.get("harm_model") or {}
     if harm.get("reasons"):
         moved = "; ".join(
-            f"{_esc(r['feature'])} = {_esc(str(r['value']))} "
-            f"({r['contribution']:+.2f} {_esc(r['unit'])})"
+            f"{esc(r['feature'])} = {esc(str(r['value']))} "
+            f"({r['contribution']:+.2f} {esc(r['unit'])})"
             for r in harm["reasons"]
         )
         parts.append(
-            f"<p>Harm model {_esc(harm['model_id'])} suggests {_esc(harm['suggestion'])}; "
+            f"<p>Harm model {esc(harm['model_id'])} suggests {esc(harm['suggestion'])}; "
             f"moved most by: {moved}</p>"
         )
     return "".join(parts)
@@ -210,7 +206,7 @@ def _render_value(value: Any) -> str:
     if isinstance(value, dict):
         return (
             "<ul>"
-            + "".join(f"<li><b>{_esc(k)}</b>: {_render_value(v)}</li>" for k, v in value.items())
+            + "".join(f"<li><b>{esc(k)}</b>: {_render_value(v)}</li>" for k, v in value.items())
             + "</ul>"
         )
     if isinstance(value, list):
@@ -219,7 +215,7 @@ def _render_value(value: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
-    return f"{value:.2f}" if isinstance(value, float) else _esc(value)
+    return f"{value:.2f}" if isinstance(value, float) else esc(value)
 
 
 class IntelligenceView(QWidget):
@@ -434,23 +430,23 @@ class IntelligenceView(QWidget):
             item = session.get(IntelItem, item_id)
             linked = meetings.linked_items(session, item_id)
         rows = "".join(
-            f"<tr><td><b>{_esc(name.replace('_', ' '))}</b></td>"
-            f"<td>{_esc(getattr(item, name))}</td></tr>"
+            f"<tr><td><b>{esc(name.replace('_', ' '))}</b></td>"
+            f"<td>{esc(getattr(item, name))}</td></tr>"
             for name in ITEM_FIELDS
             if getattr(item, name) not in (None, "")
         )
         extra = "".join(
-            f"<tr><td><i>{_esc(k)}</i></td><td>{_esc(v)}</td></tr>"
+            f"<tr><td><i>{esc(k)}</i></td><td>{esc(v)}</td></tr>"
             for k, v in (item.extra or {}).items()
         )
         self.item_view.setHtml(
-            f"<h2>{_esc(item.intel_id)}</h2><table cellpadding=3>{rows}{extra}</table>"
+            f"<h2>{esc(item.intel_id)}</h2><table cellpadding=3>{rows}{extra}</table>"
         )
         if linked:
             lines = "".join(
-                f"<tr><td>{_esc(o['intel_id'])}</td><td>{_esc(o['why'])}</td>"
-                f"<td>{_esc(o['received_at'])}</td><td>{_esc(o['status'])}</td>"
-                f"<td>{_esc(o['allegation'])}</td><td>{_esc(o['business_name'])}</td></tr>"
+                f"<tr><td>{esc(o['intel_id'])}</td><td>{esc(o['why'])}</td>"
+                f"<td>{esc(o['received_at'])}</td><td>{esc(o['status'])}</td>"
+                f"<td>{esc(o['allegation'])}</td><td>{esc(o['business_name'])}</td></tr>"
                 for o in linked
             )
             self.linked_view.setHtml(
@@ -470,7 +466,7 @@ class IntelligenceView(QWidget):
 
         def failed(message: object) -> None:  # an unranked item or a pack problem
             if self._trace_for == item_id:
-                self.trace_view.setHtml(f"<p><b>No rule trace:</b> {_esc(message)}</p>")
+                self.trace_view.setHtml(f"<p><b>No rule trace:</b> {esc(message)}</p>")
 
         if self.tasks is None:
             try:

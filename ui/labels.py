@@ -6,6 +6,15 @@ the app reads the same on a washed-out projector or to a colour-blind user.
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
+
+def esc(value: Any) -> str:
+    """A value as HTML text for a rich-text label: escaped, None as empty."""
+    return html.escape("" if value is None else str(value))
+
+
 BUCKETS = {
     1: "National campaign",
     2: "Local campaign",

@@ -9,7 +9,6 @@ writer thread through ``triage.meetings``; the agenda is then re-read.
 
 from __future__ import annotations
 
-import html
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 from triage import clock, meetings, regions, settings
 from triage.db import Database
 from ui import labels
+from ui.labels import esc
 from ui.tasks import Tasks
 
 HELP_TEXT = (
@@ -78,10 +78,6 @@ MEETING_COLUMNS = [
     "Not discussed",
 ]
 STATUS_TEXT = {"open": "● open", "closed": "✔ closed", "imported": "⇩ from history"}
-
-
-def _esc(value) -> str:
-    return html.escape("" if value is None else str(value))
 
 
 def _date_edit_today() -> QDateEdit:
@@ -441,13 +437,12 @@ class MeetingMode(QWidget):
                 decision += f" — {row.reason.replace('_', ' ')}"
             fields.insert(0, ("Decision", decision))
         body = "".join(
-            f"<tr><td style='color:#4a5563;padding-right:12px'>{_esc(k)}</td>"
-            f"<td>{_esc(v)}</td></tr>"
+            f"<tr><td style='color:#4a5563;padding-right:12px'>{esc(k)}</td><td>{esc(v)}</td></tr>"
             for k, v in fields
             if v not in (None, "")
         )
         self.card.setText(
-            f"<div style='font-size:16pt'><b>#{row.position} · {_esc(row.intel_id)}</b></div>"
+            f"<div style='font-size:16pt'><b>#{row.position} · {esc(row.intel_id)}</b></div>"
             f"<div style='font-size:12pt'>{fits}</div>"
             f"<table cellpadding=3 style='font-size:12pt'>{body}</table>"
         )

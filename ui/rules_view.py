@@ -5,9 +5,7 @@ its version and validation status, and the replay preview of a changed pack
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -25,11 +23,8 @@ from triage.db import Database
 from triage.rules import PackError, load_pack
 from triage.rules.pack import default_folder
 from ui import labels
+from ui.labels import esc
 from ui.tasks import Tasks
-
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
 
 
 def describe_condition(condition) -> str:
@@ -40,25 +35,25 @@ def describe_condition(condition) -> str:
 
 def render_pack(pack) -> str:
     buckets = "".join(
-        f"<tr><td>{_esc(rule.id)}</td><td>{_esc(labels.bucket_text(rule.bucket))}</td>"
-        f"<td>{_esc(rule.label)}</td>"
-        f"<td>{'<br>'.join(_esc(describe_condition(c)) for c in rule.when) or 'always'}</td></tr>"
+        f"<tr><td>{esc(rule.id)}</td><td>{esc(labels.bucket_text(rule.bucket))}</td>"
+        f"<td>{esc(rule.label)}</td>"
+        f"<td>{'<br>'.join(esc(describe_condition(c)) for c in rule.when) or 'always'}</td></tr>"
         for rule in pack.rules
     )
     campaigns = "".join(
-        f"<tr><td>{_esc(c.code)}</td><td>{_esc(c.kind)}</td><td>{_esc(c.name)}</td>"
-        f"<td>{_esc(', '.join(c.sectors))}</td><td>{_esc(', '.join(c.regions) or 'all')}</td>"
+        f"<tr><td>{esc(c.code)}</td><td>{esc(c.kind)}</td><td>{esc(c.name)}</td>"
+        f"<td>{esc(', '.join(c.sectors))}</td><td>{esc(', '.join(c.regions) or 'all')}</td>"
         f"<td>{c.starts} – {c.ends}</td></tr>"
         for c in pack.campaigns
     )
     factors = "".join(
-        f"<tr><td>{_esc(f.id)}</td><td>{_esc(f.label)}</td><td>{_esc(f.type)}</td>"
-        f"<td>{_esc(f.input or f.by or '')}</td>"
-        f"<td>{_esc(_factor_points(f))}</td></tr>"
+        f"<tr><td>{esc(f.id)}</td><td>{esc(f.label)}</td><td>{esc(f.type)}</td>"
+        f"<td>{esc(f.input or f.by or '')}</td>"
+        f"<td>{esc(_factor_points(f))}</td></tr>"
         for f in pack.factors
     )
     reasons = "".join(
-        f"<tr><td>{r.key}</td><td>{_esc(r.code)}</td><td>{_esc(r.label)}</td></tr>"
+        f"<tr><td>{r.key}</td><td>{esc(r.code)}</td><td>{esc(r.label)}</td></tr>"
         for r in pack.reasons
     )
     table = "<table cellpadding=5 border=1 style='border-collapse:collapse' width='100%'>"
@@ -70,7 +65,7 @@ def render_pack(pack) -> str:
         f"</tr>{buckets}</table>"
         f"<h2>Campaigns</h2>{table}<tr><th>Code</th><th>Kind</th><th>Name</th><th>Sectors</th>"
         f"<th>Regions</th><th>Active</th></tr>{campaigns}</table>"
-        f"<p>National priorities (bucket 5): {_esc(', '.join(pack.national_priorities))}</p>"
+        f"<p>National priorities (bucket 5): {esc(', '.join(pack.national_priorities))}</p>"
         f"<h2>Priority within a bucket</h2>{table}<tr><th>Factor</th><th>Meaning</th><th>Type</th>"
         f"<th>Reads</th><th>Points</th></tr>{factors}</table>"
         f"<h2>Reject reasons (meeting keys)</h2>{table}<tr><th>Key</th><th>Code</th><th>Label</th>"
@@ -105,7 +100,7 @@ def render_replay(diff) -> str:
     head = (
         f"<h2>Replay preview</h2><p>Over <b>{diff.items:,}</b> items as of "
         f"{diff.as_of:%Y-%m-%d %H:%M}: <b>{diff.moved:,}</b> would move bucket. "
-        f"Pack {_esc(diff.old_version[:12])} → {_esc(diff.new_version[:12])}.</p>"
+        f"Pack {esc(diff.old_version[:12])} → {esc(diff.new_version[:12])}.</p>"
     )
     cells = "".join(
         "<tr><th>from "
@@ -125,11 +120,11 @@ def render_replay(diff) -> str:
         + f"</tr>{cells}</table>"
     )
     rows = "".join(
-        f"<tr><td>{_esc(c.region)}</td><td>{_esc(c.team)}</td><td align=right>{c.capacity}"
+        f"<tr><td>{esc(c.region)}</td><td>{esc(c.team)}</td><td align=right>{c.capacity}"
         f"{'' if c.old_capacity is None else f' (was {c.old_capacity})'}</td>"
         f"<td align=right>{c.open_items:,}</td><td align=right><b>{len(c.entered)}</b></td>"
         f"<td align=right><b>{len(c.left)}</b></td>"
-        f"<td>{_esc(', '.join(c.entered[:8]))}{' …' if len(c.entered) > 8 else ''}</td></tr>"
+        f"<td>{esc(', '.join(c.entered[:8]))}{' …' if len(c.entered) > 8 else ''}</td></tr>"
         for c in diff.crossings
     )
     crossings = (
@@ -183,8 +178,8 @@ class RulesView(QWidget):
             folder = pack.folder
         except PackError as error:
             self.status.setText(
-                f"<b>⚠ The pack in {_esc(folder)} is refused</b>:<br>"
-                + "<br>".join(_esc(p) for p in error.problems)
+                f"<b>⚠ The pack in {esc(folder)} is refused</b>:<br>"
+                + "<br>".join(esc(p) for p in error.problems)
             )
             self.pack_view.setHtml("")
         else:
@@ -192,11 +187,11 @@ class RulesView(QWidget):
                 f"<b>✔ Valid</b> · version <code>{pack.version[:16]}</code> · "
                 f"{len(pack.rules)} bucket "
                 f"rules · {len(pack.factors)} priority factors · {len(pack.campaigns)} campaigns · "
-                f"folder {_esc(folder)}"
+                f"folder {esc(folder)}"
             )
             self.pack_view.setHtml(render_pack(pack))
         files = "".join(
-            f"<h3>{_esc(path.name)}</h3><pre>{_esc(path.read_text(encoding='utf-8'))}</pre>"
+            f"<h3>{esc(path.name)}</h3><pre>{esc(path.read_text(encoding='utf-8'))}</pre>"
             for path in sorted(Path(folder).glob("*.toml"))
         )
         self.files_view.setHtml(files)
@@ -216,6 +211,6 @@ class RulesView(QWidget):
             lambda job: replay.diff(self.db, ranking.pack_in_force(), load_pack(Path(folder))),
             on_done=lambda report: self.replay_view.setHtml(render_replay(report)),
             on_fail=lambda m: self.replay_view.setHtml(
-                f"<p><b>⚠ Replay refused:</b></p><pre>{_esc(m)}</pre>"
+                f"<p><b>⚠ Replay refused:</b></p><pre>{esc(m)}</pre>"
             ),
         )
