@@ -59,6 +59,12 @@ def parse_date(text: str) -> date:
         raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD): {text!r}") from None
 
 
+def sql_timestamp(moment: datetime) -> str:
+    """A naive-UTC datetime in the text form SQLAlchemy stores, so text order is
+    time order in SQL comparisons."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def to_local(moment: datetime) -> datetime:
     """Naive UTC -> aware UK local time, for display."""
     return moment.replace(tzinfo=UTC).astimezone(LONDON)

@@ -26,7 +26,7 @@ from triage.db import Database
 from triage.models import IntelItem
 from triage.ranking_models import IntelRank
 from triage.rules import trace
-from triage.rules.engine import compile_pack, prepare, sql_timestamp
+from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack, PackError, load_pack
 
 __all__ = [
@@ -94,7 +94,7 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
     compiled = compile_pack(pack, moment)
-    params = dict(compiled.params, version=pack.version, ranked_at=sql_timestamp(clock.now()))
+    params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     with db.transaction() as session:
         connection = session.connection()
         prepare(connection, compiled)

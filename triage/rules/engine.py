@@ -21,11 +21,6 @@ from triage import clock
 from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
 
 
-def sql_timestamp(moment: datetime) -> str:
-    """A naive-UTC datetime in the text form SQLAlchemy stores (comparable as text)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def epoch(moment: datetime) -> int:
     """Whole seconds since 1970 (fractions dropped, like SQLite ``unixepoch``)."""
     return calendar.timegm(moment.timetuple())
@@ -286,5 +281,5 @@ FROM (SELECT {middle}
       FROM (SELECT {item} FROM intel_item i {join} WHERE {where}) i
       LIMIT -1 OFFSET 0) b
 """
-    params = {"as_of": sql_timestamp(as_of), "as_of_epoch": epoch(as_of)}
+    params = {"as_of": clock.sql_timestamp(as_of), "as_of_epoch": epoch(as_of)}
     return CompiledPack(sql=sql, params=params, setup=_counts_setup(uses) if uses else ())

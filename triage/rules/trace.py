@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from triage import clock, vocab
 from triage.models import IntelItem
-from triage.rules.engine import corroboration_count, epoch, sql_timestamp, whole_days
+from triage.rules.engine import corroboration_count, epoch, whole_days
 from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
 
 MATCHED, NOT_MATCHED, NOT_EVALUATED = "matched", "not matched", "not evaluated"
@@ -291,7 +291,7 @@ def load_item(session: Session, item_id: int, as_of: datetime) -> dict[str, Any]
         session.connection()
         .exec_driver_sql(
             f"SELECT {counts} FROM intel_item i WHERE i.id = :id",
-            {"id": row.id, "as_of": sql_timestamp(as_of)},
+            {"id": row.id, "as_of": clock.sql_timestamp(as_of)},
         )
         .one()
     )

@@ -21,7 +21,7 @@ from triage import clock, vocab
 from triage.db import Database
 from triage.em import battery, deadlines
 from triage.em.pack import EmPack, default_pack
-from triage.stats.period import Period, _sql_ts, column_span, local_date_sql
+from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable
 
 # Figure 6 rows: the named types, then "Other" for every other breach type.
@@ -91,8 +91,8 @@ def breach_counts(
                 f"WHERE event_type IN ({types}) AND {where} GROUP BY 1, 2"
             ),
             {
-                "end": _sql_ts(end),
-                **({"start": _sql_ts(start)} if start else {}),
+                "end": clock.sql_timestamp(end),
+                **({"start": clock.sql_timestamp(start)} if start else {}),
                 **({"region": region} if region else {}),
             },
         ).all()
@@ -270,9 +270,9 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
                 {
                     **({"region": region} if region else {}),
                     "kind": kind,
-                    "end": _sql_ts(end),
-                    "as_of_end": _sql_ts(period.as_of_end),
-                    **({"start": _sql_ts(start)} if start else {}),
+                    "end": clock.sql_timestamp(end),
+                    "as_of_end": clock.sql_timestamp(period.as_of_end),
+                    **({"start": clock.sql_timestamp(start)} if start else {}),
                 },
             ).one()
     backlog = review_backlog(db, period.as_of, region=region)

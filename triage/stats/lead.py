@@ -17,7 +17,7 @@ from triage import clock
 from triage.db import Database
 from triage.em.pack import default_pack
 from triage.stats.em import LEGAL_ROWS, _in_region, review_backlog
-from triage.stats.period import Period, _sql_ts
+from triage.stats.period import Period
 from triage.stats.table import Chart, Column, StatTable
 from triage.stats.tasking import STATUS_FILTERS, Tally, TaskingStats
 
@@ -75,8 +75,8 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
         }
     )
     params = {
-        "now": _sql_ts(moment),
-        "soon": _sql_ts(soon),
+        "now": clock.sql_timestamp(moment),
+        "soon": clock.sql_timestamp(soon),
         **({"region": region} if region else {}),
     }
     with db.engine.connect() as connection:

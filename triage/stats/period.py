@@ -122,8 +122,8 @@ def local_date_sql(column: str, first: datetime | None, last: datetime | None) -
         return f"date({column})"
     intervals = offset_intervals(first, last)
     whens = " ".join(
-        f"WHEN {column} >= '{_sql_ts(start)}' AND {column} < '{_sql_ts(end)}' "
-        f"THEN '+{minutes} minutes'"
+        f"WHEN {column} >= '{clock.sql_timestamp(start)}' "
+        f"AND {column} < '{clock.sql_timestamp(end)}' THEN '+{minutes} minutes'"
         for start, end, minutes in intervals
     )
     if not whens:
@@ -136,8 +136,3 @@ def local_date_sql(column: str, first: datetime | None, last: datetime | None) -
             f"CASE WHEN substr({column}, 12, 2) < '23' THEN substr({column}, 1, 10) ELSE {full} END"
         )
     return full
-
-
-def _sql_ts(moment: datetime) -> str:
-    # The text form SQLAlchemy stores naive datetimes in, so string order = time order.
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")

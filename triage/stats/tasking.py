@@ -26,9 +26,9 @@ from typing import Any
 
 from sqlalchemy import inspect, text
 
-from triage import regions
+from triage import clock, regions
 from triage.db import Database
-from triage.stats.period import Period, _sql_ts, column_span, local_date_sql
+from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable, mean, percent
 
 HIGH = (1, 2, 3, 4)
@@ -105,9 +105,11 @@ LATEST_SQL = """latest AS (
 def period_params(period: Period, region: str | None = None) -> tuple[dict[str, Any], str]:
     """Bind parameters and the WHERE clause (on ``i``) selecting the period's items."""
     start, end = period.utc_bounds()
-    params: dict[str, Any] = {"end": _sql_ts(end), "as_of": period.as_of.isoformat()}
+    params: dict[str, Any] = {"end": clock.sql_timestamp(end), "as_of": period.as_of.isoformat()}
     # Always a lower bound too, so the planner scans ix_stats_item by range.
-    params["start"] = _sql_ts(start) if start is not None else "0001-01-01 00:00:00.000000"
+    params["start"] = (
+        clock.sql_timestamp(start) if start is not None else "0001-01-01 00:00:00.000000"
+    )
     where = ["i.received_at >= :start", "i.received_at < :end"]
     if region:
         params["region"] = region
