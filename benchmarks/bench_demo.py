@@ -1,7 +1,7 @@
 """Benchmark: demo data generation speed against a plain CSV-writing floor.
 
 Generates N intelligence items (default 1,000,000) with their tasking
-history through ``triage.demo.write_demo_files``; in the same run writes the
+history through ``triage.demo.generator.write_demo_files``; in the same run writes the
 same number of rows of the same width with ``csv.writer`` and constant cells
 (the floor: what writing alone costs). Prints rows/second for both, the ratio,
 and the peak memory of the process.
@@ -19,7 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from triage import demo
+from triage.demo import generator as demo
 
 
 def floor(path: Path, n: int) -> float:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_em.py [--em 1732] [--seed 7]
 
-Builds a temporary demo database (``triage.demo``: EM Figures 1, 6 and 14
+Builds a temporary demo database (``triage.demo.generator``: EM Figures 1, 6 and 14
 exact at the default size; a token 60 intelligence items), then prints, in
 the same run:
 
@@ -36,14 +36,14 @@ def main() -> int:
         os.environ["TRIAGE_HOME"] = folder
         from sqlalchemy import select
 
-        from triage.db import open_database
-        from triage.demo import fill_database
+        from triage.demo.generator import fill_database
         from triage.em.battery import battery_saving, battery_with_pack
         from triage.em.escalation import apply_escalations
         from triage.em.explain import explain_case
         from triage.em.pack import default_pack
         from triage.em.queue import build_queue
-        from triage.models import EmCase
+        from triage.store.db import open_database
+        from triage.store.models import EmCase
 
         pack = default_pack()
         db = open_database(Path(folder) / "demo.sqlite")

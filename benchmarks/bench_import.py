@@ -70,7 +70,7 @@ def write_csv(path: Path, rows: int, seed: int = 1) -> None:
             ])  # fmt: skip
 
 
-# The item table's indexes (triage.models, triage.ranking_models,
+# The item table's indexes (triage.store.models, triage.intel.models,
 # triage.stats.indexes) over the raw columns they are built from.
 SCHEMA_INDEXES = (
     "CREATE UNIQUE INDEX ix_id ON bare (intel_id)",
@@ -103,8 +103,8 @@ def floor(path: Path, folder: Path, indexes: tuple[str, ...] = ()) -> float:
 
 def importer_child(path: str, db_path: str) -> None:
     """Runs in a fresh process so its peak memory is its own."""
-    from triage.db import open_database
-    from triage.importer import import_file
+    from triage.imports.importer import import_file
+    from triage.store.db import open_database
 
     db = open_database(db_path)
     for label in ("import", "re-import"):

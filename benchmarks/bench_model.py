@@ -31,7 +31,7 @@ import numpy as np
 
 
 def build(path: Path, items: int, outcomes: int, seed: int = 0) -> None:
-    from triage.db import open_database
+    from triage.store.db import open_database
 
     db = open_database(path)
     rng = np.random.default_rng(seed)
@@ -159,8 +159,8 @@ def main() -> None:
     os.environ.setdefault("TRIAGE_NOW", "2026-11-20T09:00:00")
     from sklearn.dummy import DummyClassifier
 
-    from triage.db import open_database
     from triage.harm import features, registry, scoring, training
+    from triage.store.db import open_database
 
     path = home / "bench.sqlite"
     began = time.perf_counter()

@@ -47,7 +47,7 @@ def build(path: Path, items: int) -> None:
     Region and receipt time are derived from the row number, because SQLite
     re-evaluates ``random()`` at every use of a flattened subquery column.
     """
-    from triage.db import open_database
+    from triage.store.db import open_database
 
     open_database(path).close()  # schema at head
     regions = ["LSE"] * 6 + ["NMWSW"] * 3 + ["SNI"]
@@ -230,7 +230,8 @@ def bench_zen(path: Path, items: int) -> None:
     """Time GoRules zen-engine on the bucket table alone, for ``items`` items of the DB."""
     import zen  # pip install zen-engine (measured, not a dependency)
 
-    from triage import ranking, vocab
+    from triage import vocab
+    from triage.intel import ranking
     from triage.rules.pack import INPUTS
 
     pack = ranking.pack_in_force()
@@ -304,8 +305,8 @@ TRIAGE = """
 import sys, time
 start = time.perf_counter()
 from datetime import datetime
-from triage import ranking
-from triage.db import open_database
+from triage.intel import ranking
+from triage.store.db import open_database
 db = open_database(sys.argv[1])
 run = ranking.refresh(db, as_of=datetime.fromisoformat(sys.argv[2]))
 with db.transaction() as session:
@@ -319,8 +320,8 @@ AGENDA = """
 import sys, time
 start = time.perf_counter()
 from datetime import datetime
-from triage import ranking
-from triage.db import open_database
+from triage.intel import ranking
+from triage.store.db import open_database
 db = open_database(sys.argv[1])
 with db.transaction() as session:
     top = ranking.agenda(session, region="LSE", capacity=100, limit=100,
@@ -371,8 +372,8 @@ def main() -> None:
     floor_again, out = timed(FLOOR, str(path))
     print(f"floor again: {floor_again:.3f} s")
 
-    from triage import ranking
-    from triage.db import open_database
+    from triage.intel import ranking
+    from triage.store.db import open_database
 
     db = open_database(path)
     with db.transaction() as session:

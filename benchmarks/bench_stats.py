@@ -28,9 +28,9 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from triage.db import open_database
-from triage.models import IntelItem, TaskingOutcome
-from triage.ranking_models import IntelRank
+from triage.intel.models import IntelRank
+from triage.store.db import open_database
+from triage.store.models import IntelItem, TaskingOutcome
 
 REGIONS = {
     "LSE": ["London North", "London South", "Kent and Sussex", "Thames Valley"],

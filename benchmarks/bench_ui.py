@@ -41,9 +41,10 @@ TARGETS = {
 def build(path: Path, n: int) -> None:
     from sqlalchemy import insert
 
-    from triage import clock, ranking, regions
-    from triage.db import open_database
-    from triage.models import IntelItem
+    from triage import clock
+    from triage.intel import ranking, regions
+    from triage.store.db import open_database
+    from triage.store.models import IntelItem
 
     db = open_database(path)
     rng = random.Random(11)
@@ -93,8 +94,8 @@ def build(path: Path, n: int) -> None:
 def rank_today(path: Path) -> None:
     """A kept database is re-ranked when the app would re-rank it (an item
     without a rank, or a changed pack), so the app under test does not."""
-    from triage import ranking
-    from triage.db import open_database
+    from triage.intel import ranking
+    from triage.store.db import open_database
     from ui.main_window import needs_ranking
 
     db = open_database(path)
@@ -156,7 +157,7 @@ def child(path: Path) -> dict:
 
     raw = sqlite3.connect(path)
 
-    from triage.db import open_database
+    from triage.store.db import open_database
     from ui import theme
     from ui.main_window import MainWindow
 

@@ -17,7 +17,7 @@ if __name__ == "__main__":
     # worker re-runs this executable and must be caught here.
     multiprocessing.freeze_support()
     if sys.argv[1:2] == ["cli"]:
-        from triage.cli import main as cli_main
+        from triage.cli.main import main as cli_main
 
         sys.exit(cli_main(sys.argv[2:]))
     from ui.app import main

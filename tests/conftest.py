@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from triage.db import Database, open_database
+from triage.store.db import Database, open_database
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import insert
 
-from triage.models import EmCase, EmEvent
+from triage.store.models import EmCase, EmEvent
 
 NOW = datetime(2026, 11, 20, 9, 0)  # TRIAGE_NOW of conftest (UTC, GMT in November)
 

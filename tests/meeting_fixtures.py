@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 
 from triage import clock
-from triage.models import IntelItem
+from triage.store.models import IntelItem
 
 REGION = "LSE"
 TEAM = "London North"
@@ -70,6 +70,6 @@ def standard_items(db, n: int = 30, *, team: str = TEAM) -> None:
 
 
 def ranked(db) -> None:
-    from triage import ranking
+    from triage.intel import ranking
 
     ranking.refresh(db)

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlalchemy import insert
 
-from triage.db import Database
-from triage.models import EmCase, IntelItem, TaskingOutcome
+from triage.store.db import Database
+from triage.store.models import EmCase, IntelItem, TaskingOutcome
 
 NATIONALITIES = ("ALB", "IND", "PAK", "NGA", "VNM", "POL", "ROU", "BGD")
 

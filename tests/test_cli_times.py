@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from triage.commands.common import print_rows
+from triage.cli.common import print_rows
 
 # Stored times are naive UTC: 09:00 UTC on 1 July is 10:00 BST.
 ROW = {

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from triage import demo
-from triage.cli import main
-from triage.models import EmCase, EmEvent, IntelItem, QuarantinedRow, TaskingOutcome
+from triage.cli.main import main
+from triage.demo import generator as demo
+from triage.store.models import EmCase, EmEvent, IntelItem, QuarantinedRow, TaskingOutcome
 
 END = date(2026, 11, 20)
 
@@ -398,7 +398,7 @@ def test_demo_database_loads_through_the_importer_without_quarantine(tmp_path):
     )
     assert all(r["quarantined"] == 0 for r in summary.imported.values())
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 5
-    from triage.db import open_database
+    from triage.store.db import open_database
 
     db = open_database(tmp_path / "demo.sqlite")
     try:
@@ -486,9 +486,9 @@ def test_tiny_sizes_still_work(tmp_path):
 
 
 def test_the_rules_engine_puts_items_in_their_intended_buckets(tmp_path):
-    ranking = pytest.importorskip("triage.ranking")
-    from triage.db import open_database
-    from triage.ranking_models import IntelRank
+    ranking = pytest.importorskip("triage.intel.ranking")
+    from triage.intel.models import IntelRank
+    from triage.store.db import open_database
 
     demo.create_demo_database(tmp_path / "rank.sqlite", intel=3000, em=50, end=END)
     db = open_database(tmp_path / "rank.sqlite")

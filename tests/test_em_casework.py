@@ -9,10 +9,10 @@ import pytest
 from em_helpers import NOW, add_case
 from sqlalchemy import func, select
 
-from triage import cli
+from triage.cli import main as cli
 from triage.em import bridge, claims, recommend, trail
 from triage.em.pack import default_pack
-from triage.models import AuditEntry, IntelItem
+from triage.store.models import AuditEntry, IntelItem
 
 PACK = default_pack()
 NFD = dataclasses.replace(PACK, non_fitted_available=True)
@@ -103,7 +103,7 @@ def test_second_claim_refused_naming_the_holder(db, capsys):
 
 def test_claim_is_atomic_across_connections(db, tmp_path):
     # Two separate Database objects (as two processes would have) race for it.
-    from triage.db import open_database
+    from triage.store.db import open_database
 
     with db.transaction() as s:
         add_case(s, "K2")
@@ -133,7 +133,7 @@ def test_bridge_creates_exactly_one_item_and_reports_contact(db):
         assert (item.intel_id, item.em_case_id, item.region) == ("EM-OUT1", "OUT1", "NMWSW")
         assert item.harm_flags == ";fno;" and item.extra["em_bridge"] == "true"
         assert item.extra["em_contact"] == "out_of_contact"
-        from triage.models import EmCase
+        from triage.store.models import EmCase
 
         s.execute(
             EmCase.__table__.update()
@@ -184,7 +184,7 @@ def test_bridge_run_for_an_earlier_instant_changes_nothing_later(db):
 
 
 def test_bridge_does_not_audit_an_item_it_cannot_create(db, tmp_path):
-    from triage.importer import import_file
+    from triage.imports.importer import import_file
 
     extract = tmp_path / "intel.csv"
     extract.write_text("intel_id,received_at,region\nEM-OUT1,2026-11-01,LSE\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triage.demo import fill_database
+from triage.demo.generator import fill_database
 from triage.em.battery import battery_saving
 from triage.em.queue import build_queue
 
@@ -25,7 +25,7 @@ def test_demo_reviews_end_on_each_case_last_review(db):
     from sqlalchemy import func, select
 
     from triage.em.models import EmReview
-    from triage.models import EmCase
+    from triage.store.models import EmCase
 
     summary = fill_database(db, intel=60)
     with db.transaction() as session:

@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 from em_helpers import NOW, add_case, add_event
 from sqlalchemy import func, select
 
-from triage import cli
+from triage.cli import main as cli
 from triage.em import escalation
 from triage.em.explain import explain_case
 from triage.em.models import EmEscalation
 from triage.em.pack import HARM_ORDER, default_pack
 from triage.em.queue import build_queue, queue_rows
-from triage.models import AuditEntry
+from triage.store.models import AuditEntry
 
 PACK = default_pack()
 
@@ -225,7 +225,7 @@ def test_cli_rank_and_explain_json(db, capsys):
 
 
 def test_cli_rank_em_as_of_writes_nothing(db, capsys):
-    from triage.models import IntelItem
+    from triage.store.models import IntelItem
 
     with db.transaction() as s:
         add_case(s, "L1", region="LSE", harm_level="high", last_contact_at=NOW - timedelta(days=2))
@@ -317,15 +317,15 @@ def test_representation_flagged_against_the_three_day_window(db):
 
 
 def test_csv_rows_write_lists_semicolon_separated(capsys):
-    from triage.commands.common import print_rows
+    from triage.cli.common import print_rows
 
     print_rows([{"case_id": "K1", "flags": ["overdue", "strap_tamper"]}], "csv")
     assert capsys.readouterr().out.splitlines() == ["case_id,flags", "K1,overdue;strap_tamper"]
 
 
 def test_cli_rank_em_ranks_a_new_bridge_item_at_once(db, capsys):
-    from triage.models import IntelItem
-    from triage.ranking_models import IntelRank
+    from triage.intel.models import IntelRank
+    from triage.store.models import IntelItem
 
     with db.transaction() as s:
         add_case(s, "B1", region="SNI", harm_level="high", last_contact_at=NOW - timedelta(days=8))

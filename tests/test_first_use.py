@@ -18,19 +18,22 @@ from em_helpers import add_case
 from meeting_fixtures import add_items, ranked, standard_items
 from sqlalchemy import select
 
-from triage import demo, meetings, ranking, replay, settings
-from triage.cli import main as cli
-from triage.extracts import UnreadableFile
-from triage.importer import import_file, reimport_quarantined
-from triage.models import EmCase, QuarantinedRow, TaskingMeeting, TaskingOutcome
+from triage import settings
+from triage.cli.main import main as cli
+from triage.demo import generator as demo
+from triage.imports.extracts import UnreadableFile
+from triage.imports.importer import import_file, reimport_quarantined
+from triage.intel import ranking, replay
+from triage.meetings import operations as meetings
 from triage.rules.pack import default_folder, load_pack
 from triage.stats.period import Period
+from triage.store.models import EmCase, QuarantinedRow, TaskingMeeting, TaskingOutcome
 
 
 def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(db):
     # As `triage db info | head -0`: the reader has gone before the first line.
     child = subprocess.Popen(
-        [sys.executable, "-m", "triage.cli", "--db", str(db.path), "db", "info"],
+        [sys.executable, "-m", "triage.cli.main", "--db", str(db.path), "db", "info"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=dict(os.environ),

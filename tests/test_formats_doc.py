@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.columns import KINDS
+from triage.imports.columns import KINDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "formats.md"
 SECTIONS = {

@@ -16,9 +16,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
-from triage.cli import main as cli
-from triage.db import open_database
-from triage.importer import (
+from triage.cli.main import main as cli
+from triage.imports.importer import (
     ImportCancelled,
     UnreadableFile,
     detect_kind,
@@ -26,7 +25,8 @@ from triage.importer import (
     import_file,
     reimport_quarantined,
 )
-from triage.models import (
+from triage.store.db import open_database
+from triage.store.models import (
     AuditEntry,
     EmCase,
     EmEvent,
@@ -290,8 +290,8 @@ def test_progress_is_reported_up_to_the_whole_file(db, tmp_path):
 
 KILL_CHILD = """
 import sys
-from triage.db import open_database
-from triage.importer import import_file
+from triage.store.db import open_database
+from triage.imports.importer import import_file
 
 def progress(fraction, rows):
     print("writing", flush=True)
@@ -651,7 +651,7 @@ def test_database_path_precedence(tmp_path, monkeypatch, isolated_home):
 def test_older_database_is_backed_up_then_upgraded(tmp_path):
     from alembic import command
 
-    from triage.db import alembic_config, head_revision, make_engine, schema_revision
+    from triage.store.db import alembic_config, head_revision, make_engine, schema_revision
 
     path = tmp_path / "old.sqlite"
     engine = make_engine(path)
@@ -671,7 +671,7 @@ def test_wal_foreign_keys_and_append_only_audit(db):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    from triage import audit
+    from triage.store import audit
 
     with db.transaction() as session:
         audit.record(session, "test", "intel_item", "I-1", "status", "open", "accepted")
@@ -684,8 +684,8 @@ def test_wal_foreign_keys_and_append_only_audit(db):
 
 def test_core_never_imports_qt():
     code = (
-        "import sys, triage.cli, triage.importer, triage.db\n"
-        "triage.cli.build_parser()\n"
+        "import sys, triage.cli.main, triage.imports.importer, triage.store.db\n"
+        "triage.cli.main.build_parser()\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'ui'))]\n"
         "assert not bad, bad\n"
     )
@@ -695,7 +695,7 @@ def test_core_never_imports_qt():
 def test_a_row_discarded_while_its_fix_waits_is_not_imported(db, tmp_path, monkeypatch):
     # The app's writer and the command line are two writers: a row may be
     # discarded between the fix's first look at it and the fix's import.
-    from triage import importer
+    from triage.imports import importer
 
     import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
     with db.transaction() as session:
@@ -719,7 +719,7 @@ def test_a_row_fixed_while_its_discard_waits_stays_resolved(db, tmp_path, monkey
     # The reverse order: the discard looked (no lock held), then a fix from
     # another writer imported the row, then the discard wrote.
     from triage import clock as real_clock
-    from triage import importer
+    from triage.imports import importer
 
     import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
     with db.transaction() as session:

@@ -10,10 +10,10 @@ import pytest
 from meeting_fixtures import REGION, TEAM, add_items, ranked, standard_items
 from sqlalchemy import select
 
-from triage import meetings
-from triage.cli import main as cli
-from triage.meeting_models import MeetingAgendaItem
-from triage.models import AuditEntry, IntelItem, TaskingMeeting, TaskingOutcome
+from triage.cli.main import main as cli
+from triage.meetings import operations as meetings
+from triage.meetings.models import MeetingAgendaItem
+from triage.store.models import AuditEntry, IntelItem, TaskingMeeting, TaskingOutcome
 
 DAY = date(2026, 11, 20)
 

@@ -57,7 +57,7 @@ def test_protected_columns_never_reach_the_fitted_model(db):
 
 
 def test_changing_nationality_or_gender_changes_nothing_the_model_sees(db):
-    from triage.models import EmCase, IntelItem
+    from triage.store.models import EmCase, IntelItem
 
     make_history(db, n=800)
     first = _train(db, classifier="logistic")
@@ -78,7 +78,7 @@ def test_training_can_be_cancelled(db):
 
 
 def _model_audit(db) -> list[str]:
-    from triage.models import AuditEntry
+    from triage.store.models import AuditEntry
 
     with db.transaction() as session:
         return list(
@@ -267,8 +267,8 @@ def test_planted_malicious_pickle_is_never_loaded(db, tmp_path, caplog):
 
 
 def _ranking_works_without_score(db):
-    from triage import ranking
-    from triage.ranking_models import IntelRank
+    from triage.intel import ranking
+    from triage.intel.models import IntelRank
 
     run = ranking.refresh(db)
     with db.transaction() as session:
@@ -277,8 +277,8 @@ def _ranking_works_without_score(db):
 
 
 def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
-    from triage.cli import main
-    from triage.models import IntelItem
+    from triage.cli.main import main
+    from triage.store.models import IntelItem
 
     make_history(db, n=800)
     with db.transaction() as session:  # some items still waiting for a decision
@@ -350,7 +350,7 @@ def test_corroboration_counts_only_other_items_known_at_decision(db):
 
     from sqlalchemy import insert
 
-    from triage.models import IntelItem, TaskingOutcome
+    from triage.store.models import IntelItem, TaskingOutcome
 
     now = datetime(2026, 1, 1)
     days = {1: datetime(2025, 3, 1), 2: datetime(2025, 3, 10), 3: datetime(2025, 3, 20)}

@@ -6,8 +6,8 @@ import json
 
 from model_history import make_history
 
-from triage.cli import main
-from triage.db import open_database
+from triage.cli.main import main
+from triage.store.db import open_database
 
 
 def _json(capsys, *argv) -> object:

@@ -9,8 +9,9 @@ import pytest
 from model_history import make_history
 from PySide6.QtCore import Qt
 
-from triage import meetings, settings
+from triage import settings
 from triage.harm import artefact, features, registry, scoring
+from triage.meetings import operations as meetings
 from ui.model_view import ModelView
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -171,8 +172,8 @@ def test_weight_and_hiding_are_settings(view):
 def test_queue_trace_shows_the_model_reasons(db):
     from meeting_fixtures import add_items
 
-    from triage import ranking
     from triage.harm import training
+    from triage.intel import ranking
     from ui.intel_view import render_trace
     from ui.queue_model import COLUMN, IntelQueueModel
 

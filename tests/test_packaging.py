@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from triage import paths
-from triage.db import head_revision, open_database, schema_revision
 from triage.rules.pack import load_pack
+from triage.store.db import head_revision, open_database, schema_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "packaging" / "triage-desk.spec"
@@ -86,11 +86,11 @@ def test_spec_bundles_rules_icons_and_migrations(spec):
         if source.is_file():
             assert files[source.relative_to(ROOT).as_posix()] == source
     assert "ui/icons/triage.png" in files
-    assert "triage/migrations/env.py" in files
-    assert "triage/migrations/script.py.mako" in files
-    for version in (ROOT / "triage" / "migrations" / "versions").glob("0*.py"):
-        assert f"triage/migrations/versions/{version.name}" in files
-    assert "triage/migrations/autogen.py" not in files  # a developer tool
+    assert "triage/store/migrations/env.py" in files
+    assert "triage/store/migrations/script.py.mako" in files
+    for version in (ROOT / "triage" / "store" / "migrations" / "versions").glob("0*.py"):
+        assert f"triage/store/migrations/versions/{version.name}" in files
+    assert "triage/store/migrations/autogen.py" not in files  # a developer tool
     # Package metadata, so triage.__version__ is the package's version when frozen.
     # (An editable install's metadata may be the source tree's triage.egg-info.)
     metadata = r"triage-[^/]+\.dist-info/METADATA|triage\.egg-info/PKG-INFO"
@@ -98,12 +98,16 @@ def test_spec_bundles_rules_icons_and_migrations(spec):
 
 
 def test_spec_takes_only_small_text_files_from_models(tmp_path):
-    for folder in ("rules/intel", "ui/icons", "triage/migrations/versions", "models/cards"):
+    for folder in ("rules/intel", "ui/icons", "triage/store/migrations/versions", "models/cards"):
         (tmp_path / folder).mkdir(parents=True)
-    for name in ("rules/intel/buckets.toml", "ui/icons/triage.png", "triage/migrations/env.py"):
+    for name in (
+        "rules/intel/buckets.toml",
+        "ui/icons/triage.png",
+        "triage/store/migrations/env.py",
+    ):
         (tmp_path / name).write_text("x")
-    (tmp_path / "triage/migrations/script.py.mako").write_text("x")
-    (tmp_path / "triage/migrations/versions/0001_initial.py").write_text("x")
+    (tmp_path / "triage/store/migrations/script.py.mako").write_text("x")
+    (tmp_path / "triage/store/migrations/versions/0001_initial.py").write_text("x")
     (tmp_path / "models/README.md").write_text("what the models folder holds")
     (tmp_path / "models/cards/harm-v1.json").write_text("{}")
     (tmp_path / "models/harm-v1.joblib").write_bytes(b"\x80\x04 pickled model")
@@ -136,8 +140,8 @@ def test_spec_names_one_app_and_leaves_out_unused_modules(spec):
     assert not excludes & {"PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "pandas"}
     hidden = set(analysis.kwargs["hiddenimports"])
     # Imported by name at run time, so PyInstaller's analysis cannot see them.
-    assert {"ui.em_view", "ui.main_window", "triage.commands.database"} <= hidden
-    assert not [name for name in hidden if name.startswith("triage.migrations")]
+    assert {"ui.em_view", "ui.main_window", "triage.cli.database"} <= hidden
+    assert not [name for name in hidden if name.startswith("triage.store.migrations")]
 
 
 def test_spec_drops_qt_translations(spec):

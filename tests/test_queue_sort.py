@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from triage import ranking, settings
-from triage.models import IntelItem
-from triage.ranking_models import IntelRank
+from triage import settings
+from triage.intel import ranking
+from triage.intel.models import IntelRank
+from triage.store.models import IntelItem
 
 # key -> the stored column the Python reference sorts by
 COLUMNS = {
@@ -28,8 +29,8 @@ COLUMNS = {
 
 @pytest.fixture
 def demo(tmp_path):
-    from triage.db import open_database
-    from triage.demo import create_demo_database
+    from triage.demo.generator import create_demo_database
+    from triage.store.db import open_database
 
     create_demo_database(tmp_path / "demo.sqlite", intel=400, em=20)
     database = open_database(tmp_path / "demo.sqlite")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from triage.cli import main
-from triage.importer import import_file
+from triage.cli.main import main
+from triage.imports.importer import import_file
 
 
 def test_past_queue_shows_items_open_then(db, tmp_path, capsys):
@@ -26,8 +26,8 @@ def test_past_queue_shows_items_open_then(db, tmp_path, capsys):
 
 
 def test_explain_and_replay_as_of_see_only_items_received_by_then(db, tmp_path, capsys):
-    from triage import replay
     from triage.clock import parse_datetime
+    from triage.intel import replay
     from triage.rules.pack import load_pack
 
     items = tmp_path / "intel.csv"

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
-from triage import ranking, replay, settings
-from triage.cli import main
-from triage.models import IntelItem, TaskingOutcome
-from triage.ranking_models import IntelRank
+from triage import settings
+from triage.cli.main import main
+from triage.intel import ranking, replay
+from triage.intel.models import IntelRank
 from triage.rules.pack import default_folder, load_pack
+from triage.store.models import IntelItem, TaskingOutcome
 
 NOW = datetime(2026, 11, 20, 9, 0)  # TRIAGE_NOW in conftest
 _ids = count(1)
@@ -372,8 +373,8 @@ def test_replay_diff(db, tmp_path, capsys):
 
 
 def test_stored_positions_give_the_queue_order(tmp_path):
-    from triage.db import open_database
-    from triage.demo import create_demo_database
+    from triage.demo.generator import create_demo_database
+    from triage.store.db import open_database
 
     create_demo_database(tmp_path / "demo.sqlite", intel=400, em=20)
     demo = open_database(tmp_path / "demo.sqlite")

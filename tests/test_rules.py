@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from triage import ranking
-from triage.cli import main
+from triage.cli.main import main
+from triage.intel import ranking
 from triage.rules.pack import PackError, default_folder, load_pack
 
 

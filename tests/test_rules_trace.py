@@ -8,10 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
 
-from triage import demo, ranking, vocab
-from triage.models import IntelItem
-from triage.ranking_models import IntelRank
+from triage import vocab
+from triage.demo import generator as demo
+from triage.intel import ranking
+from triage.intel.models import IntelRank
 from triage.rules import trace
+from triage.store.models import IntelItem
 
 NOW = datetime(2026, 11, 20, 9, 0)
 

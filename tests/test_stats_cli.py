@@ -11,7 +11,7 @@ import pytest
 from test_stats_tasking import item, load, outcome
 
 from triage import settings
-from triage.cli import main
+from triage.cli.main import main
 
 ARGS = ["--from", "2019-02-01", "--to", "2019-11-30", "--as-of", "2020-01-01"]
 

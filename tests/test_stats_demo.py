@@ -6,11 +6,11 @@ import pytest
 from test_stats_em import FIG6, OTHER, TOTALS
 from test_stats_tasking import assert_figure9_regions
 
-from triage import ranking
-from triage.db import open_database
-from triage.demo import create_demo_database
+from triage.demo.generator import create_demo_database
+from triage.intel import ranking
 from triage.stats import em, tasking
 from triage.stats.period import Period
+from triage.store.db import open_database
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import insert
 
 from triage.em.models import EmReview
-from triage.models import EmCase, EmEvent
 from triage.stats import em
 from triage.stats.period import Period
+from triage.store.models import EmCase, EmEvent
 
 NOW = datetime(2026, 11, 20, 9)
 MONTHS = [(2021, 9), (2021, 10), (2021, 11), (2021, 12), (2022, 1), (2022, 2)]

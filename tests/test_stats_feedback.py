@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import insert
 from test_stats_tasking import NOW, item, load, outcome
 
-from triage.ranking_models import IntelRank
+from triage.intel.models import IntelRank
 from triage.stats import feedback, tasking
 from triage.stats.period import Period
 

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from triage.models import IntelItem, TaskingOutcome
 from triage.stats import tasking
 from triage.stats.period import Period, local_date_sql, offset_intervals
 from triage.stats.table import percent, suppress
+from triage.store.models import IntelItem, TaskingOutcome
 
 NOW = datetime(2026, 11, 20, 9, 0)
 _ids = itertools.count(1)

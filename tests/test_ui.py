@@ -12,7 +12,13 @@ from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
 from triage import settings
-from triage.models import AuditEntry, IntelItem, QuarantinedRow, TaskingMeeting, TaskingOutcome
+from triage.store.models import (
+    AuditEntry,
+    IntelItem,
+    QuarantinedRow,
+    TaskingMeeting,
+    TaskingOutcome,
+)
 from ui.main_window import MainWindow
 
 # The offscreen platform cannot resize native windows; harmless, and only there.
@@ -168,7 +174,7 @@ def test_meeting_keys_still_work_after_visiting_another_screen(window, qtbot):
 def test_the_agenda_hides_the_model_score_until_an_item_is_decided(window, qtbot, db):
     from sqlalchemy import update
 
-    from triage.meeting_models import MeetingAgendaItem
+    from triage.meetings.models import MeetingAgendaItem
     from ui.meeting_view import AGENDA_COLUMNS
 
     view = window.show_page("meetings")
@@ -339,7 +345,7 @@ def test_smoke_self_test_passes(qtbot, capsys):
 def test_a_long_queue_shows_its_first_page_then_appends_the_rest(qtbot, db):
     from meeting_fixtures import add_items
 
-    from triage import ranking
+    from triage.intel import ranking
     from ui.queue_model import FIRST_PAGE, IntelQueueModel
     from ui.tasks import Tasks
 
@@ -426,7 +432,7 @@ def stored_count(path, table: str) -> int:
 
 
 def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
-    from triage import meetings
+    from triage.meetings import operations as meetings
 
     meeting_id = meetings.start_meeting(db, region=REGION, team=TEAM, held_on=date(2026, 11, 20))
     with db.sessions() as session:

@@ -8,7 +8,8 @@ import pytest
 from meeting_fixtures import KINDS, add_items, ranked, standard_items
 from PySide6.QtCore import QPoint, Qt
 
-from triage import ranking, settings
+from triage import settings
+from triage.intel import ranking
 from ui.main_window import MainWindow
 from ui.queue_model import COLUMN, IntelQueueModel
 

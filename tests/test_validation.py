@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from triage import validation
-from triage.columns import INTEL, OUTCOMES
-from triage.validation import Validator
+from triage.imports import validation
+from triage.imports.columns import INTEL, OUTCOMES
+from triage.imports.validation import Validator
 
 HEADER = ["intel_id", "received_at", "region", "postcode", "persons_estimated", "note"]
 

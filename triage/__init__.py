@@ -1,7 +1,7 @@
 """Triage core: domain, database, import, rules, ranking, meetings, statistics, model.
 
 Nothing in this package imports Qt; the desktop app in ``ui/`` and the CLI in
-``triage.cli`` both call the plain operations defined here.
+``triage.cli.main`` both call the plain operations defined here.
 """
 
 from __future__ import annotations

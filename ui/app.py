@@ -33,7 +33,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def create_demo(path: Path, progress=None, *, small: bool = False) -> None:
-    from triage.demo import create_demo_database
+    from triage.demo.generator import create_demo_database
 
     if small:
         create_demo_database(path, intel=SMOKE_INTEL, em=SMOKE_EM, progress=progress)
@@ -90,10 +90,10 @@ def smoke() -> int:
         try:
             from PySide6.QtWidgets import QApplication
 
-            from triage import ranking
-            from triage.db import open_database
+            from triage.intel import ranking
             from triage.stats import exports, tasking
             from triage.stats.period import Period
+            from triage.store.db import open_database
             from ui.main_window import MainWindow
 
             app = QApplication.instance() or QApplication([])
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from triage import paths, settings
-    from triage.db import open_database
+    from triage.store.db import open_database
     from ui import theme
     from ui.main_window import MainWindow
 

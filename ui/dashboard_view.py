@@ -35,11 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, regions, settings
-from triage.db import Database
+from triage import clock, settings
+from triage.intel import regions
 from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
 from triage.stats.table import StatTable, cell_text, suppress
+from triage.store.db import Database
 
 # Colour-blind-safe palette (Okabe-Ito); the legend always names each series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

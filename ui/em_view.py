@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from triage import clock, settings
-from triage.db import Database
 from triage.em import bridge, claims, escalation
 from triage.em.explain import explain_case
 from triage.em.pack import WORKSTREAMS, default_pack
 from triage.em.queue import Queue, build_queue, deadline_rows, queue_rows
+from triage.store.db import Database
 from ui.tasks import Tasks
 
 RowRole = Qt.ItemDataRole.UserRole + 1

@@ -3,7 +3,7 @@ import it with progress and cancel, read the summary, and fix quarantined
 rows in place (or discard a junk row, with a reason).
 
 The kind of extract is detected from its header
-(``triage.columns.detect_kind``). When the header is not canonical, a mapping
+(``triage.imports.columns.detect_kind``). When the header is not canonical, a mapping
 step pairs each source column with a canonical one; the mapping is saved as a
 named profile in the settings and offered again for the next extract that
 has those headers.
@@ -37,11 +37,12 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
-from triage import importer, settings
-from triage.columns import KINDS, detect_kind
-from triage.db import Database
-from triage.extracts import Extract, UnreadableFile, wrong_separator
-from triage.models import QuarantinedRow
+from triage import settings
+from triage.imports import importer
+from triage.imports.columns import KINDS, detect_kind
+from triage.imports.extracts import Extract, UnreadableFile, wrong_separator
+from triage.store.db import Database
+from triage.store.models import QuarantinedRow
 from ui.tasks import Cancelled, Job, Tasks
 
 KIND_LABELS = {

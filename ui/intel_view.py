@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import meetings, ranking, regions, settings
-from triage.db import Database
-from triage.models import IntelItem
+from triage import settings
+from triage.intel import ranking, regions
+from triage.meetings import operations as meetings
+from triage.store.db import Database
+from triage.store.models import IntelItem
 from ui import labels
 from ui.labels import esc
 from ui.queue_model import COLUMN, IntelQueueModel

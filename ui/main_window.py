@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import event, func, select, text
 
-from triage import ranking, settings
-from triage.db import Database, open_database
-from triage.models import EmCase, IntelItem
+from triage import settings
+from triage.intel import ranking
 from triage.rules import PackError
+from triage.store.db import Database, open_database
+from triage.store.models import EmCase, IntelItem
 from ui.tasks import Tasks
 
 log = logging.getLogger(__name__)

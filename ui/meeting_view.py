@@ -4,7 +4,7 @@ close it, export agenda and minutes, and record what accepted tasks led to.
 Keys in a meeting: A accept, R reject then 1-9 for the reason (Esc cancels),
 N not discussed, J/K next/previous, U undo, C re-check a stale item,
 P presenter view, ? help. Every decision is written by the app's single
-writer thread through ``triage.meetings``; the agenda is then re-read.
+writer thread through ``triage.meetings.operations``; the agenda is then re-read.
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, meetings, regions, settings
-from triage.db import Database
+from triage import clock, settings
+from triage.intel import regions
+from triage.meetings import operations as meetings
+from triage.store.db import Database
 from ui import labels
 from ui.labels import esc
 from ui.tasks import Tasks

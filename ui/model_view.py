@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from triage import settings
-from triage.db import Database
 from triage.harm import card, registry, scoring, training
+from triage.store.db import Database
 from ui.tasks import Cancelled, Job, Tasks
 
 COLUMNS = (

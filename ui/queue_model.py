@@ -24,8 +24,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from triage import ranking, settings
-from triage.db import Database
+from triage import settings
+from triage.intel import ranking
+from triage.store.db import Database
 from ui import labels
 from ui.tasks import Tasks
 

@@ -1,6 +1,6 @@
 """The Rules screen: the rule pack in force, readable by a policy owner, with
 its version and validation status, and the replay preview of a changed pack
-(``triage.replay``) before anyone adopts it.
+(``triage.intel.replay``) before anyone adopts it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import ranking
-from triage.db import Database
+from triage.intel import ranking
 from triage.rules import PackError, load_pack
 from triage.rules.pack import default_folder
+from triage.store.db import Database
 from ui import labels
 from ui.labels import esc
 from ui.tasks import Tasks
@@ -203,7 +203,7 @@ class RulesView(QWidget):
 
     def preview(self, folder: str) -> None:
         """Replay the current data under a changed pack, off the UI thread."""
-        from triage import replay
+        from triage.intel import replay
 
         self.tabs.setCurrentWidget(self.replay_view)
         self.replay_view.setHtml("<p>Replaying the current data under the changed pack…</p>")

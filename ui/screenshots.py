@@ -24,8 +24,9 @@ SIZE = (1600, 1000)
 def shoot(out: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from triage import meetings, ranking
-    from triage.db import open_database
+    from triage.intel import ranking
+    from triage.meetings import operations as meetings
+    from triage.store.db import open_database
     from ui import app as desk
     from ui import theme
     from ui.main_window import MainWindow

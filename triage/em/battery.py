@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.models import EmEvent
+from triage.store.models import EmEvent
 
 WINDOW = timedelta(days=7)
 THRESHOLD = timedelta(hours=12)

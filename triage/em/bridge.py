@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from triage import audit, clock
-from triage.db import Database
+from triage import clock
 from triage.em.pack import EmPack, default_pack
-from triage.models import EmCase, IntelItem
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import EmCase, IntelItem
 
 PREFIX = "EM-"
 WHO = "triage (EM bridge)"

@@ -10,11 +10,12 @@ from datetime import date
 
 from sqlalchemy import select, update
 
-from triage import audit, clock, vocab
-from triage.db import Database
+from triage import clock, vocab
 from triage.em.models import REVIEW_OUTCOMES, REVIEW_TRIGGERS, EmReview
 from triage.em.queue import LEGAL_EVENTS
-from triage.models import EmCase, EmEvent
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import EmCase, EmEvent
 
 
 def complete_review(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from triage import audit, clock, settings
-from triage.db import Database
-from triage.models import EmCase
+from triage import clock, settings
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import EmCase
 
 
 class ClaimError(Exception):

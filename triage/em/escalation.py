@@ -16,12 +16,13 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from triage import audit, clock, vocab
-from triage.db import Database
+from triage import clock, vocab
 from triage.em.battery import battery_with_pack
 from triage.em.models import EmEscalation
 from triage.em.pack import EmPack, default_pack
-from triage.models import EmEvent
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import EmEvent
 
 NON_BATTERY_BREACHES = tuple(t for t in vocab.BREACH_TYPES if t != "battery")
 

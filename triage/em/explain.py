@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from triage import clock, vocab
-from triage.db import Database
 from triage.em import deadlines
 from triage.em.battery import battery_with_pack
 from triage.em.escalation import counted_breaches, ladder_steps
@@ -21,7 +20,8 @@ from triage.em.models import EmEscalation, EmRecommendation, EmReview
 from triage.em.pack import HARM_ORDER, EmPack, default_pack, harm_tier
 from triage.em.queue import LEGAL_EVENTS, Queue, build_queue
 from triage.em.recommend import recommend_stored
-from triage.models import EmCase, EmEvent, IntelItem
+from triage.store.db import Database
+from triage.store.models import EmCase, EmEvent, IntelItem
 
 
 def _iso(value) -> str | None:

@@ -2,7 +2,7 @@
 
 Completed reviews, escalation records, device recommendations with the
 caseworker's separate decision, and the trail-data request register. Each
-write goes with an audit entry (``triage.audit``) in the same transaction.
+write goes with an audit entry (``triage.store.audit``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from triage import vocab
-from triage.models import Base, _in
+from triage.store.models import Base, _in
 
 REVIEW_TRIGGERS = ("scheduled", "representation", "ad_hoc")
 REVIEW_OUTCOMES = ("continue", "ceased", "varied", "curfew_removed", "curfew_amended")

@@ -26,7 +26,7 @@ from triage.em import deadlines
 from triage.em.battery import battery_with_pack
 from triage.em.models import EmEscalation, EmRecommendation
 from triage.em.pack import EmPack, default_pack, harm_tier
-from triage.models import EmCase, EmEvent
+from triage.store.models import EmCase, EmEvent
 
 LEGAL_EVENTS = ("jr_lodged", "pap_received", "representation_received")
 NAMED_BREACH_KINDS = (

@@ -18,12 +18,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage import audit, clock, vocab
-from triage.db import Database
+from triage import clock, vocab
 from triage.em.escalation import counted_breaches
 from triage.em.models import DEVICES, EmRecommendation
 from triage.em.pack import BANDS, EmPack, default_pack, harm_tier
-from triage.models import EmCase
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import EmCase
 
 
 @dataclass

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from triage import audit, clock
-from triage.db import Database
+from triage import clock
 from triage.em.models import (
     TRAIL_GROUNDS,
     TRAIL_KINDS,
@@ -22,7 +21,9 @@ from triage.em.models import (
     TRAIL_REQUESTERS,
     EmTrailRequest,
 )
-from triage.models import EmCase
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import EmCase
 
 OUTCOME_LABELS = {
     "provided": "Data provided",

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Index, String, Text, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from triage import audit, clock
-from triage.models import Base
+from triage import clock
+from triage.store import audit
+from triage.store.models import Base
 
 
 class HarmModel(Base):

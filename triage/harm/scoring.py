@@ -29,9 +29,9 @@ from sklearn.pipeline import Pipeline
 from sqlalchemy import Connection
 
 from triage import clock
-from triage.db import Database
 from triage.harm import artefact, features, registry
 from triage.harm.training import SUGGEST_THRESHOLD
+from triage.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,10 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from triage import audit, clock, settings
-from triage.db import Database
+from triage import clock, settings
 from triage.harm import artefact, card, evaluation, features, registry
+from triage.store import audit
+from triage.store.db import Database
 
 CLASSIFIERS = ("logistic", "hgb")
 TEST_SHARE = 0.25

@@ -184,7 +184,7 @@ class _Compiler:
 # one form and strips cells) received by the ranking instant.
 #
 # The whole-database ranking counts them with window functions that walk the
-# two indexes of ``triage.ranking_models`` in key order, into a temporary
+# two indexes of ``triage.intel.models`` in key order, into a temporary
 # table joined by item id. A correlated count per item in table order was ~5x
 # slower at 1M items (random index lookups). The single-item trace uses the
 # correlated form (``corroboration_count``), and the property test holds the

@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from triage import paths, regions, vocab
+from triage import paths, vocab
+from triage.intel import regions
 
 FILES = (
     "buckets.toml",

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from triage import clock, vocab
-from triage.models import IntelItem
 from triage.rules.engine import corroboration_count, epoch, whole_days
 from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
+from triage.store.models import IntelItem
 
 MATCHED, NOT_MATCHED, NOT_EVALUATED = "matched", "not matched", "not evaluated"
 

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import text
 
 from triage import clock, vocab
-from triage.db import Database
 from triage.em import battery, deadlines
 from triage.em.pack import EmPack, default_pack
 from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable
+from triage.store.db import Database
 
 # Figure 6 rows: the named types, then "Other" for every other breach type.
 FIG6_ROWS = (

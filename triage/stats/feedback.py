@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import text
 
-from triage.db import Database
 from triage.stats.period import Period
 from triage.stats.table import Chart, Column, StatTable, percent
 from triage.stats.tasking import (
@@ -25,6 +24,7 @@ from triage.stats.tasking import (
     period_params,
     tally,
 )
+from triage.store.db import Database
 
 NOT_RANKED = "(not ranked)"
 # Model scores are grouped in fifths for the agreement table.

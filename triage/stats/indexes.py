@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
-from triage.models import IntelItem, TaskingOutcome
+from triage.store.models import IntelItem, TaskingOutcome
 
 ITEM_STATS = Index(
     "ix_stats_item",

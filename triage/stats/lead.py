@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import text
 
 from triage import clock
-from triage.db import Database
 from triage.em.pack import default_pack
 from triage.stats.em import LEGAL_ROWS, _in_region, review_backlog
 from triage.stats.period import Period
 from triage.stats.table import Chart, Column, StatTable
 from triage.stats.tasking import STATUS_FILTERS, Tally, TaskingStats
+from triage.store.db import Database
 
 
 def reference_instant(period: Period) -> datetime:

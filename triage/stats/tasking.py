@@ -26,10 +26,11 @@ from typing import Any
 
 from sqlalchemy import inspect, text
 
-from triage import clock, regions
-from triage.db import Database
+from triage import clock
+from triage.intel import regions
 from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable, mean, percent
+from triage.store.db import Database
 
 HIGH = (1, 2, 3, 4)
 LOW = (5, 6)

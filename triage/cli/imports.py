@@ -1,0 +1,193 @@
+"""CLI: ``triage import KIND FILE`` and ``triage quarantine list|export|fix|discard``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+from sqlalchemy import select
+
+from triage import settings
+from triage.cli.common import database, print_json, print_rows
+from triage.cli.main import UsageError
+from triage.imports.columns import KINDS
+from triage.imports.importer import (
+    ImportResult,
+    UnreadableFile,
+    discard_quarantined,
+    import_file,
+    reimport_quarantined,
+)
+from triage.store.models import QuarantinedRow
+
+
+def register(top, groups) -> None:
+    parser = top.add_parser("import", help="import an extract file (CSV or XLSX)")
+    parser.add_argument("kind", choices=list(KINDS), help="what the file holds")
+    parser.add_argument("file", help="the extract: CSV (UTF-8, comma separated) or XLSX")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--mapping",
+        metavar="PROFILE",
+        help="a column-mapping profile saved on the app's Imports screen",
+    )
+    parser.set_defaults(handler=run_import)
+
+    quarantine = top.add_parser("quarantine", help="rows that could not be imported")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="open quarantined rows")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--all", action="store_true", help="include resolved and discarded rows")
+    listing.set_defaults(handler=run_list)
+    export = actions.add_parser("export", help="write open quarantined rows as CSV")
+    export.add_argument("--out", help="file (default: standard output)")
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(handler=run_export)
+    fix = actions.add_parser("fix", help="correct cells of a row and re-import it")
+    fix.add_argument("row_id", type=int, help="the id 'quarantine list' shows")
+    fix.add_argument(
+        "cells",
+        nargs="*",
+        metavar="COLUMN=VALUE",
+        help="a corrected cell, e.g. received_at=2026-03-14 (quote a value with spaces)",
+    )
+    fix.add_argument("--json", action="store_true")
+    fix.set_defaults(handler=run_fix)
+    discard = actions.add_parser("discard", help="set aside a junk row (kept, not imported)")
+    discard.add_argument("row_id", type=int, help="the id 'quarantine list' shows")
+    discard.add_argument("--reason", required=True, help="why (goes to the audit log)")
+    discard.add_argument("--json", action="store_true")
+    discard.set_defaults(handler=run_discard)
+
+
+def _mapping(name: str | None) -> dict[str, str] | None:
+    if not name:
+        return None
+    profiles = settings.load().mapping_profiles
+    if name not in profiles:
+        known = ", ".join(profiles) or "none saved yet: save one on the app's Imports screen"
+        raise UsageError(f"no column-mapping profile {name!r} (known: {known})")
+    return profiles[name]
+
+
+def run_import(args) -> int:
+    mapping = _mapping(args.mapping)
+    db = database(args)
+    try:
+        result = import_file(db, args.kind, args.file, mapping=mapping)
+    except UnreadableFile as error:
+        if args.json:
+            print_json({"kind": args.kind, "file": args.file, "error": str(error)})
+        raise UsageError(str(error)) from None
+    finally:
+        db.close()
+    report(result, args.json)
+    return 1 if result.quarantined else 0
+
+
+def report(result: ImportResult, as_json: bool) -> None:
+    if as_json:
+        print_json(result.to_json())
+        return
+    print(
+        f"{result.file}: {result.rows_read:,} row{'' if result.rows_read == 1 else 's'} read, "
+        f"{result.inserted:,} inserted, "
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged, "
+        f"{result.quarantined:,} quarantined (batch {result.batch_id})"
+    )
+    for line, reason in result.problems:
+        print(f"  line {line}: {reason}")
+    if result.quarantined > len(result.problems):
+        print(f"  ... and {result.quarantined - len(result.problems)} more: triage quarantine list")
+
+
+def _rows(args, include_resolved: bool = False) -> list[dict]:
+    db = database(args)
+    try:
+        with db.transaction() as session:
+            query = select(QuarantinedRow).order_by(QuarantinedRow.id)
+            if not include_resolved:
+                query = query.where(QuarantinedRow.status == "open")
+            return [
+                {
+                    "id": row.id,
+                    "kind": row.kind,
+                    "file": row.file_name,
+                    "line": row.line_no,
+                    "reason": row.reason,
+                    "status": row.status,
+                    "raw": row.raw_text,
+                }
+                for row in session.scalars(query)
+            ]
+    finally:
+        db.close()
+
+
+def run_list(args) -> int:
+    rows = _rows(args, args.all)
+    if args.json:
+        print_json(rows)
+    elif rows:
+        print_rows(rows, "table", ["id", "kind", "file", "line", "status", "reason"])
+    else:
+        print("The quarantine is empty.")
+    return 0
+
+
+def run_export(args) -> int:
+    rows = _rows(args)
+    if args.json:
+        print_json(rows)
+        return 0
+    try:
+        handle = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    except OSError as error:  # a folder that does not exist, no permission, ...
+        raise UsageError(f"{args.out}: cannot write it ({error.strerror})") from None
+    try:
+        writer = csv.DictWriter(handle, ["id", "kind", "file", "line", "reason", "status", "raw"])
+        writer.writeheader()
+        writer.writerows(rows)
+    finally:
+        if args.out:
+            handle.close()
+    return 0
+
+
+def run_fix(args) -> int:
+    fixed = {}
+    for cell in args.cells:
+        name, sep, value = cell.partition("=")
+        if not sep:
+            raise UsageError(f"{cell!r}: write cells as COLUMN=VALUE")
+        fixed[name] = value
+    db = database(args)
+    try:
+        result = reimport_quarantined(db, args.row_id, fixed)
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from None
+    except (UnreadableFile, ValueError) as error:
+        raise UsageError(str(error)) from None
+    finally:
+        db.close()
+    report(result, args.json)
+    return 1 if result.quarantined else 0
+
+
+def run_discard(args) -> int:
+    db = database(args)
+    try:
+        discard_quarantined(db, args.row_id, args.reason)
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        db.close()
+    if args.json:
+        print_json(
+            {"id": args.row_id, "status": "discarded", "discard_reason": args.reason.strip()}
+        )
+    else:
+        print(f"Quarantined row {args.row_id} discarded.")
+    return 0

@@ -1,0 +1,71 @@
+"""The ``triage`` command line: the same core operations the app calls.
+
+Each area registers its subcommands from its own module in
+``triage.cli``; ``rank`` and ``explain`` are shared groups in which the
+intelligence and EM areas each add their own kind (``rank intel``,
+``rank em``).
+
+Exit status: 0 success; 1 done, but with something to look at (quarantined
+rows, failed checks); 2 unusable input or command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from triage import __version__
+
+AREAS = ("database", "imports", "demo", "ranking", "em", "stats", "model", "meetings")
+
+
+class UsageError(Exception):
+    """A command that cannot be carried out as asked: printed, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="triage",
+        description="Triage: intelligence tasking and EM caseload prioritisation.",
+        epilog="Exit status: 0 done; 1 done, with rows quarantined or checks failed; "
+        "2 unusable input or command.",
+    )
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
+    top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups = {
+        "rank": top.add_parser("rank", help="ranked work queues").add_subparsers(
+            dest="kind", required=True, metavar="KIND"
+        ),
+        "explain": top.add_parser("explain", help="why an item ranks where it does").add_subparsers(
+            dest="kind", required=True, metavar="KIND"
+        ),
+    }
+    for area in AREAS:
+        importlib.import_module(f"triage.cli.{area}").register(top, groups)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader stopped early (``triage rank intel | head``): not a
+        # failure to report. Point stdout at nowhere so that the flush at
+        # exit does not raise the same error again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as the shell reports a stopped pipe
+
+
+if __name__ == "__main__":
+    sys.exit(main())

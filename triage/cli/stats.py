@@ -1,0 +1,202 @@
+"""CLI: ``triage stats tasking|em`` - outcome statistics as tables, CSV, JSON, XLSX or PDF.
+
+``--format json`` of ``stats tasking`` prints the ``outcomes`` table: one row
+per region and group (``group`` high or low) with received, available,
+accepted, rejected, not_discussed and the three percentages, then one row
+per region and bucket (``group`` "bucket", ``bucket`` 1-6). ``--table NAME``
+picks another table, ``--table all`` every one (JSON: an object by name).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from triage import clock, settings
+from triage.cli.common import database, print_table
+from triage.cli.main import UsageError
+from triage.intel import regions
+from triage.stats import em, exports, feedback, lead, tasking
+from triage.stats.period import Period
+from triage.stats.table import StatTable, cell_text, suppress
+
+FORMATS = ("table", "csv", "json", "xlsx", "pdf")
+DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
+# Each kind's own --help text (the module docstring's paragraph is about
+# tasking only, and its ``markup`` shows as is in a terminal).
+DESCRIPTION = {
+    "tasking": "--format json prints the 'outcomes' table: one row per region and group "
+    "(group high or low) with received, available, accepted, rejected, not_discussed and "
+    "the three percentages, then one row per region and bucket (group 'bucket', bucket 1-6). "
+    "--table NAME picks another table, --table all every one (JSON: an object by name).",
+    "em": "--format json prints the 'figure6' table: breaches by type and month. "
+    "--table NAME picks another table, --table all every one (JSON: an object by name).",
+}
+
+
+def register(top, groups) -> None:
+    parser = top.add_parser("stats", help="outcome statistics and exports")
+    kinds = parser.add_subparsers(dest="stats_kind", required=True, metavar="KIND")
+    for kind, help_text in (
+        ("tasking", "tasking outcomes (NAO Figure 9 and related tables, feedback per rule)"),
+        ("em", "EM caseload (ICIBI Figures 5, 6 and 14)"),
+    ):
+        sub = kinds.add_parser(kind, help=help_text, description=DESCRIPTION[kind])
+        sub.add_argument("--from", dest="start", metavar="D", help="first day received (UK date)")
+        sub.add_argument("--to", dest="end", metavar="D", help="last day received (default: as-of)")
+        sub.add_argument(
+            "--as-of", dest="as_of", metavar="D", help="as known on this day (default: today)"
+        )
+        sub.add_argument("--region", metavar="R", help="region code or name")
+        sub.add_argument("--format", choices=FORMATS, default="table")
+        sub.add_argument("--out", metavar="FILE", help="write to FILE (required for xlsx and pdf)")
+        sub.add_argument(
+            "--table",
+            metavar="NAME",
+            help=f"one table by name, or 'all' (default: {DEFAULT_TABLE[kind]}; "
+            "the table format prints all)",
+        )
+        sub.add_argument(
+            "--suppress-below",
+            type=int,
+            metavar="N",
+            dest="suppress_below",
+            help="show counts below N as '<N' (default: the suppress_below setting)",
+        )
+        sub.set_defaults(handler=run, stats_kind=kind)
+
+
+def _date(text: str | None, option: str):
+    if text is None:
+        return None
+    try:
+        return clock.parse_date(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
+
+
+def period_from(args) -> Period:
+    try:
+        return Period.resolve(
+            _date(args.start, "--from"), _date(args.end, "--to"), _date(args.as_of, "--as-of")
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def region_from(args) -> str | None:
+    if not args.region:
+        return None
+    try:
+        return regions.region_code(args.region)
+    except ValueError as error:
+        raise UsageError(f"--region: {error}") from None
+
+
+def build_tables(
+    db, kind: str, period: Period, region: str | None
+) -> tuple[StatTable, list[StatTable]]:
+    """The lead-indicator table and the kind's tables, in export order."""
+    stats = tasking.compute(db, period, region=region)
+    indicators = lead.lead_indicators(db, stats)
+    if kind == "tasking":
+        return indicators, tasking.tables(stats) + feedback.tables(db, stats)
+    return indicators, em.tables(db, period, region=region)
+
+
+def run(args) -> int:
+    period = period_from(args)
+    region = region_from(args)
+    threshold = args.suppress_below
+    if threshold is None:
+        threshold = settings.load().suppress_below
+    if threshold < 0:
+        raise UsageError("--suppress-below must be 0 or more")
+    if args.format in ("xlsx", "pdf") and not args.out:
+        raise UsageError(f"--format {args.format} needs --out FILE")
+    db = database(args)
+    try:
+        indicators, tables = build_tables(db, args.stats_kind, period, region)
+    finally:
+        db.close()
+    indicators = suppress(indicators, threshold)
+    tables = [suppress(t, threshold) for t in tables]
+    title = f"Triage {args.stats_kind} statistics" + (f" - {region}" if region else "")
+    try:
+        return _output(args, indicators, tables, period, title, threshold)
+    except BrokenPipeError:
+        raise  # the reader of standard output stopped: handled by the CLI
+    except OSError as error:  # a folder that does not exist, no permission, ...
+        raise UsageError(
+            f"{error.filename or args.out}: cannot write it ({error.strerror})"
+        ) from None
+
+
+def _output(args, indicators, tables, period, title, threshold) -> int:
+    if args.format in ("xlsx", "pdf"):
+        exports.write_report(
+            Path(args.out),
+            indicators,
+            tables,
+            period=period,
+            title=title,
+            suppress_below=threshold,
+            file_format=args.format,
+        )
+        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
+    chosen = _choose(args, [indicators, *tables])
+    if args.format == "table":
+        for table in chosen:
+            print(f"{table.title}\n")
+            print_table(
+                [c.title or c.key for c in table.columns],
+                ([cell_text(row.get(c.key), c.kind) for c in table.columns] for row in table.rows),
+            )
+            print()
+        return 0
+    if args.format == "json":
+        if len(chosen) == 1 and args.table != "all":
+            value = chosen[0].plain_rows()
+        else:
+            value = {t.name: t.plain_rows() for t in chosen}
+        text = json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n"
+        _emit(text, args.out)
+        return 0
+    if len(chosen) > 1:
+        if not args.out:
+            raise UsageError("--format csv with --table all needs --out FILE (one file per table)")
+        out = Path(args.out)
+        for table in chosen:
+            # One file per table, named after it: say which.
+            target = out.with_name(f"{out.stem}-{table.name}{out.suffix or '.csv'}")
+            exports.write_csv(table, target)
+            print(f"wrote {target}", file=sys.stderr)
+        return 0
+    if args.out:
+        exports.write_csv(chosen[0], Path(args.out))
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        exports.write_csv(chosen[0], sys.stdout)
+    return 0
+
+
+def _choose(args, tables: list[StatTable]) -> list[StatTable]:
+    name = args.table
+    if name == "all" or (name is None and args.format == "table"):
+        return tables
+    name = name or DEFAULT_TABLE[args.stats_kind]
+    for table in tables:
+        if table.name == name:
+            return [table]
+    known = ", ".join(t.name for t in tables)
+    raise UsageError(f"--table: no table {name!r} (known: {known}, all)")
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,1 @@
+"""Reading and checking extract files, and importing them with quarantine."""

@@ -1,0 +1,199 @@
+"""Checking and converting an extract's rows, a chunk at a time.
+
+Pure: no database, so it runs wherever the importer wants it. The work goes
+column by column because most columns hold a few distinct codes (regions,
+gradings, flags): each distinct cell is converted once and the whole column
+is mapped through that table at C speed. That, not the per-cell checks, is
+what keeps a million-row import quick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import compress
+from typing import Any
+
+from triage.imports.columns import Column, ExtractKind, text
+from triage.imports.extracts import ExtractRow
+
+# A "repetitive" column with more distinct cells than this is converted cell
+# by cell from then on: the memo is a speed-up, not a cache of the file.
+MEMO_LIMIT = 10_000
+
+
+@dataclass
+class Rejected:
+    line_no: int
+    cells: list[str]
+    reason: str
+
+
+@dataclass
+class Chunk:
+    """A chunk's valid rows, held column by column."""
+
+    names: list[str]  # the stored attribute of each column
+    columns: list[list[Any]]  # converted values, one list per name
+    lines: list[int]
+    cells: list[list[str]]  # raw cells, should a later check reject the row
+    extras: list[dict[str, str] | None]  # cells of columns the format does not know
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def column(self, name: str) -> list[Any]:
+        return self.columns[self.names.index(name)]
+
+    def add_column(self, name: str, values: list[Any]) -> None:
+        self.names.append(name)
+        self.columns.append(values)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Row by row, for the paths that compare or look rows up one at a time."""
+        return [
+            dict(zip(self.names, values, strict=True)) for values in zip(*self.columns, strict=True)
+        ]
+
+    def take(self, keep: list[bool]) -> Chunk:
+        """The rows whose ``keep`` flag is true."""
+        return Chunk(
+            list(self.names),
+            [list(compress(values, keep)) for values in self.columns],
+            list(compress(self.lines, keep)),
+            list(compress(self.cells, keep)),
+            list(compress(self.extras, keep)),
+        )
+
+    def split(self, problems: dict[int, str]) -> tuple[list[Rejected], Chunk]:
+        """Rows found bad (row index -> reason) as rejections, and the chunk without them."""
+        if not problems:
+            return [], self
+        rejected = [
+            Rejected(self.lines[k], self.cells[k], reason) for k, reason in sorted(problems.items())
+        ]
+        return rejected, self.take([k not in problems for k in range(len(self))])
+
+
+class _Problem:
+    """A cell that failed its check; stands in for the value in a column."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class Validator:
+    """Checks and converts the rows of one file, chunk by chunk.
+
+    Remembers the keys it has seen, so a key repeated anywhere in the file is
+    rejected with the line it first appeared on.
+    """
+
+    def __init__(self, spec: ExtractKind, header: list[str], raw_header: list[str]) -> None:
+        self.header = header
+        self.width = len(header)
+        # Where each known column sits in a row; everything else is "extra".
+        self.plan = [(i, column) for i, name in enumerate(header) if (column := spec.column(name))]
+        self.names = [column.attribute for _, column in self.plan]
+        self.extra_positions = [
+            (i, raw_header[i].strip())
+            for i, name in enumerate(header)
+            if name and spec.column(name) is None
+        ]
+        # Where the key's cells are, to name a repeated key as the file wrote it.
+        self.key_cells = [header.index(name) for name in (spec.key, *spec.also_key)]
+        self.key_columns = [
+            self.names.index(column.attribute)
+            for column in spec.columns
+            if column.name in (spec.key, *spec.also_key)
+        ]
+        self.memos: dict[str, dict[str, Any]] = {
+            column.name: {} for _, column in self.plan if column.repetitive
+        }
+        self.seen_keys: dict[Any, int] = {}
+
+    def validate(self, rows: list[ExtractRow]) -> tuple[Chunk, list[Rejected]]:
+        """The chunk's good rows, converted, and its bad rows with their reasons."""
+        rejected = []
+        lines = []
+        cells = []
+        for line_no, row in rows:
+            if len(row) == self.width:
+                lines.append(line_no)
+                cells.append(row)
+            else:
+                reason = f"the row has {len(row)} cells, the header has {self.width}"
+                rejected.append(Rejected(line_no, row, reason))
+        by_column = list(zip(*cells, strict=True)) if cells else [()] * self.width
+        problems: dict[int, list[str]] = {}
+        columns = [self._convert(column, by_column[i], problems) for i, column in self.plan]
+        self._check_keys(columns, cells, lines, problems)
+        if self.extra_positions:
+            extras = [
+                {name: row[i] for i, name in self.extra_positions if row[i].strip()} or None
+                for row in cells
+            ]
+        else:
+            extras = [None] * len(cells)
+        chunk = Chunk(list(self.names), columns, lines, cells, extras)
+        bad, chunk = chunk.split({k: "; ".join(messages) for k, messages in problems.items()})
+        return chunk, sorted(rejected + bad, key=lambda row: row.line_no)
+
+    def _convert(
+        self, column: Column, cells: tuple[str, ...], problems: dict[int, list[str]]
+    ) -> list[Any]:
+        memo = self.memos.get(column.name)
+        if column.convert is text:
+            values = [cell.strip() or None for cell in cells]
+            if column.required and None in values:
+                for k, value in enumerate(values):
+                    if value is None:
+                        problems.setdefault(k, []).append(f"{column.name}: required but empty")
+            return values
+        if memo is not None and len(memo) < MEMO_LIMIT:
+            distinct = set(cells)
+            for cell in distinct.difference(memo):
+                memo[cell] = _convert_cell(column, cell)
+            values = list(map(memo.__getitem__, cells))
+            failed = any(isinstance(memo[cell], _Problem) for cell in distinct)
+        else:
+            values = [_convert_cell(column, cell) for cell in cells]
+            failed = any(isinstance(value, _Problem) for value in values)
+        if failed:
+            for k, value in enumerate(values):
+                if isinstance(value, _Problem):
+                    problems.setdefault(k, []).append(value.message)
+                    values[k] = None
+        return values
+
+    def _check_keys(
+        self,
+        columns: list[list[Any]],
+        cells: list[list[str]],
+        lines: list[int],
+        problems: dict[int, list[str]],
+    ) -> None:
+        """A key already seen in this file is a problem, named with its first line."""
+        seen = self.seen_keys
+        if len(self.key_columns) == 1:
+            keys = columns[self.key_columns[0]]
+        else:
+            keys = list(zip(*(columns[i] for i in self.key_columns), strict=True))
+        for k, key in enumerate(keys):
+            if k in problems:
+                continue
+            first = seen.setdefault(key, lines[k])
+            if first != lines[k]:
+                shown = ", ".join(f"{self.header[i]} {cells[k][i]!r}" for i in self.key_cells)
+                problems[k] = [f"{shown} repeats line {first}"]
+
+
+def _convert_cell(column: Column, cell: str) -> Any:
+    value = cell.strip()
+    if not value:
+        return _Problem(f"{column.name}: required but empty") if column.required else None
+    try:
+        return column.convert(value)
+    except ValueError as error:
+        return _Problem(f"{column.name}: {error}")

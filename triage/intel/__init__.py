@@ -1,0 +1,1 @@
+"""Intelligence items: the ranked queue, its stored ranking, replay and regions."""

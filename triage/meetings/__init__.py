@@ -1,0 +1,1 @@
+"""The tasking meeting: operations on a meeting and its stored agenda."""

@@ -1,0 +1,990 @@
+"""The tasking meeting: start, decide, undo, re-check, close, results, exports.
+
+Plain operations with keyword arguments that the desktop app and the CLI both
+call (the app runs them on its single writer thread). Every change is audited
+in the same transaction as the change itself.
+
+A meeting's agenda is the ranked open queue of its region/team
+(``ranking.agenda``) snapshotted at start: the items above the capacity line
+and a margin below it. Closing the meeting records every undecided agenda item
+as *not discussed* and increments its carry-over count; those items stay open
+and so head back onto the next meeting's agenda.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from triage import clock, settings, vocab
+from triage.intel import regions
+from triage.meetings.models import MeetingAgendaItem, MeetingStep
+from triage.store import audit
+from triage.store.db import Database
+from triage.store.models import IntelItem, TaskingMeeting, TaskingOutcome
+
+# A stale item may be accepted only after its basic checks were redone (NAO
+# Fig 13: "basic checks may need to be redone"); a re-check stays good for the
+# pack's stale age, the same window the ranking uses to clear the stale flag.
+DEFAULT_RECHECK_VALID_DAYS = 90
+
+# Reject reasons of formats.md §4, used when the rules pack has no reasons.toml.
+FALLBACK_REASONS = (
+    ("insufficient_detail", "Insufficient detail"),
+    ("stale", "Out of date"),
+    ("out_of_area", "Out of area"),
+    ("duplicate", "Duplicate"),
+    ("no_capacity", "No capacity"),
+    ("not_workable", "Not workable"),
+    ("referred_elsewhere", "Referred elsewhere"),
+)
+
+# Fields the presenter view and presenter exports leave out (personal data on a
+# projector or a shared handout).
+PERSONAL_FIELDS = ("subject_ref", "nationality", "postcode", "business_name", "summary")
+
+
+class MeetingError(Exception):
+    """A meeting operation that cannot be done as asked (message says why)."""
+
+
+class StaleItemError(MeetingError):
+    """A stale item cannot be accepted before its basic checks are redone."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    label: str
+    key: int
+
+
+@dataclass
+class AgendaRow:
+    """One agenda line as the meeting shows it."""
+
+    position: int
+    fits: bool
+    item_id: int
+    intel_id: str
+    bucket: int | None
+    score: float | None
+    flags: list[str]
+    stale: bool
+    harm_score: float | None
+    age_days: int
+    carry_over_count: int
+    region: str
+    team: str | None
+    received_at: datetime
+    allegation: str | None
+    sector: str | None
+    persons_estimated: int | None
+    subject_ref: str | None
+    nationality: str | None
+    postcode: str | None
+    business_name: str | None
+    summary: str | None
+    rechecked_at: datetime | None
+    # Stale and not re-checked recently enough: must be re-checked before accepting.
+    needs_recheck: bool = False
+    outcome_id: int | None = None
+    decision: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    result: str | None = None
+    result_at: date | None = None
+
+
+@dataclass
+class MeetingSummary:
+    meeting_id: int
+    region: str
+    team: str | None
+    held_on: date
+    status: str
+    capacity: int | None
+    agenda_items: int
+    accepted: int
+    rejected: int
+    not_discussed: int
+    undecided: int
+    attendees: list[str] = field(default_factory=list)
+    chair: str | None = None
+    rules_version: str | None = None
+
+
+# --------------------------------------------------------------------------- reasons
+
+
+def load_reasons() -> list[Reason]:
+    """Reject reasons with their 1-9 keys, from the rules pack in force.
+
+    A pack that cannot be loaded must not stop a meeting: the reason codes of
+    formats.md are used instead (the Rules screen shows the pack's problems).
+    """
+    from triage.intel.ranking import pack_in_force
+    from triage.rules import PackError
+
+    try:
+        pack = pack_in_force()
+    except PackError:
+        return [Reason(code, label, n) for n, (code, label) in enumerate(FALLBACK_REASONS, 1)]
+    return sorted((Reason(r.code, r.label, r.key) for r in pack.reasons), key=lambda r: r.key)
+
+
+def reason_codes() -> set[str]:
+    return {r.code for r in load_reasons()}
+
+
+# --------------------------------------------------------------------------- start
+
+
+def default_capacity(region: str, team: str | None) -> int:
+    """Weekly capacity of a team (or a whole region) from organisation.toml."""
+    found = regions.region_by_code(region)
+    if team is None:
+        return found.capacity
+    for candidate in found.teams:
+        if candidate.name == team:
+            return candidate.capacity
+    raise MeetingError(f"region {region} has no team {team!r}")
+
+
+def default_agenda_length(capacity: int) -> int:
+    """How far past the capacity line the agenda goes: as far again, at least 10."""
+    return capacity + max(capacity, 10)
+
+
+def start_meeting(
+    db: Database,
+    *,
+    region: str,
+    team: str | None,
+    held_on: date,
+    attendees: list[str] | tuple[str, ...] = (),
+    chair: str | None = None,
+    capacity: int | None = None,
+    as_of: datetime | None = None,
+) -> int:
+    """Open a meeting and snapshot its ranked agenda. Returns the meeting id.
+
+    Without ``as_of`` the agenda is the open queue now (a live meeting); with
+    it, the queue as it stood then (``ranking.agenda`` replays past decisions).
+    """
+    from triage.intel import ranking  # the rules engine; imported late to keep CLI start fast
+
+    region = regions.region_code(region)
+    capacity = default_capacity(region, team) if capacity is None else int(capacity)
+    if capacity < 0:
+        raise MeetingError(f"capacity must be 0 or more, not {capacity}")
+    length = default_agenda_length(capacity)
+    if as_of is None:
+        _rank_if_not_today(db)
+    with db.transaction() as session:
+        if as_of is None:
+            # Live meeting: the stored ranking (what the queue screen shows), top-N
+            # in SQL; evaluating the pack afresh for a whole team is far slower.
+            ids = ranking.queue_ids(session, region=region, team=team, limit=length)
+            ranked = ranking.rows(session, ids)
+        else:
+            ranked = ranking.agenda(
+                session, region=region, team=team, capacity=capacity, as_of=as_of, limit=length
+            )
+        rules_version = next(
+            (r.get("rules_version") for r in ranked if r.get("rules_version")), None
+        )
+        if rules_version is None:
+            rules_version = session.execute(_latest_rules_version()).scalar()
+        meeting = TaskingMeeting(
+            region=region,
+            team=team,
+            held_on=held_on,
+            chair=chair or settings.current_user(),
+            attendees=vocab.join_list([a.strip() for a in attendees if a.strip()]),
+            capacity=capacity,
+            rules_version=rules_version,
+            status="open",
+            opened_at=clock.now(),
+        )
+        session.add(meeting)
+        session.flush()
+        snapshot = []
+        for position, row in enumerate(ranked, 1):
+            flags = list(row.get("flags") or [])
+            snapshot.append(
+                {
+                    "meeting_id": meeting.id,
+                    "item_id": row["item_id"],
+                    "position": position,
+                    "fits": position <= capacity,
+                    "bucket": row.get("bucket"),
+                    "score": row.get("score"),
+                    "stale": bool(row.get("stale")) or "stale" in flags,
+                    "flags": vocab.join_list(flags),
+                    "harm_score": row.get("harm_score"),
+                }
+            )
+        if snapshot:
+            session.execute(insert(MeetingAgendaItem), snapshot)
+        audit.record(
+            session,
+            "meeting.start",
+            "tasking_meeting",
+            meeting.id,
+            new=f"{region}/{team or '-'} {held_on.isoformat()} capacity={capacity} "
+            f"agenda={len(snapshot)}",
+        )
+        return meeting.id
+
+
+def _rank_if_not_today(db: Database) -> None:
+    """Re-rank before a live meeting unless the ranking was made today (UK time)
+    with the pack in force: ages, freshness and stale flags must be current."""
+    from triage.intel import ranking
+
+    with db.sessions() as session:
+        latest = session.execute(
+            text("SELECT max(as_of), min(rules_version), max(rules_version) FROM intel_rank")
+        ).one()
+    as_of, low, high = latest
+    if isinstance(as_of, str):
+        as_of = datetime.fromisoformat(as_of)
+    version = ranking.pack_in_force().version
+    today = clock.start_of_local_day(clock.to_local(clock.now()).date())
+    if as_of is None or as_of < today or low != version or high != version:
+        ranking.refresh(db)
+
+
+def _latest_rules_version():
+    return text("SELECT rules_version FROM intel_rank ORDER BY ranked_at DESC LIMIT 1")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get_meeting(session: Session, meeting_id: int) -> TaskingMeeting:
+    meeting = session.get(TaskingMeeting, meeting_id)
+    if meeting is None:
+        raise MeetingError(f"no meeting with id {meeting_id}")
+    return meeting
+
+
+def agenda(session: Session, meeting_id: int, *, as_of: datetime | None = None) -> list[AgendaRow]:
+    """The meeting's agenda in ranked order with each item's decision so far."""
+    meeting = get_meeting(session, meeting_id)
+    as_of = as_of or clock.now()
+    outcome = select(TaskingOutcome).where(TaskingOutcome.meeting_id == meeting_id).subquery()
+    rows = session.execute(
+        select(MeetingAgendaItem, IntelItem, outcome)
+        .join(IntelItem, IntelItem.id == MeetingAgendaItem.item_id)
+        .outerjoin(outcome, outcome.c.item_id == MeetingAgendaItem.item_id)
+        .where(MeetingAgendaItem.meeting_id == meeting.id)
+        .order_by(MeetingAgendaItem.position)
+    ).all()
+    valid_days = recheck_valid_days()
+    if not rows and meeting.status == "imported":
+        return _imported_agenda(session, meeting, as_of)
+    return [_agenda_row(row[0], row[1], row._mapping, as_of, valid_days) for row in rows]
+
+
+def _agenda_row(slot, item: IntelItem, outcome, as_of: datetime, valid_days: int) -> AgendaRow:
+    return AgendaRow(
+        position=slot.position,
+        fits=slot.fits,
+        item_id=item.id,
+        intel_id=item.intel_id,
+        bucket=slot.bucket,
+        score=slot.score,
+        flags=vocab.split_list(slot.flags),
+        stale=slot.stale,
+        harm_score=slot.harm_score,
+        age_days=max(0, (as_of - item.received_at).days),
+        carry_over_count=item.carry_over_count,
+        region=item.region,
+        team=item.team,
+        received_at=item.received_at,
+        allegation=item.allegation,
+        sector=item.sector,
+        persons_estimated=item.persons_estimated,
+        subject_ref=item.subject_ref,
+        nationality=item.nationality,
+        postcode=item.postcode,
+        business_name=item.business_name,
+        summary=item.summary,
+        rechecked_at=item.rechecked_at,
+        needs_recheck=bool(slot.stale) and not _recheck_valid(item.rechecked_at, valid_days),
+        outcome_id=outcome["id"],
+        decision=outcome["decision"],
+        reason=outcome["reason"],
+        note=outcome["note"],
+        result=outcome["result"],
+        result_at=outcome["result_at"],
+    )
+
+
+def _imported_agenda(session: Session, meeting: TaskingMeeting, as_of: datetime) -> list[AgendaRow]:
+    """A meeting made up from a history extract has no agenda snapshot: show its
+    decisions, in today's rank order, so past meetings can still be read."""
+    from triage.intel.models import IntelRank
+
+    found = session.execute(
+        select(TaskingOutcome, IntelItem, IntelRank)
+        .join(IntelItem, IntelItem.id == TaskingOutcome.item_id)
+        .outerjoin(IntelRank, IntelRank.item_id == TaskingOutcome.item_id)
+        .where(TaskingOutcome.meeting_id == meeting.id)
+        .order_by(IntelRank.bucket, IntelRank.score.desc(), IntelItem.intel_id)
+    ).all()
+    rows = []
+    for position, (outcome, item, rank) in enumerate(found, 1):
+        slot = MeetingAgendaItem(
+            position=position,
+            fits=meeting.capacity is None or position <= meeting.capacity,
+            bucket=rank.bucket if rank else None,
+            score=rank.score if rank else None,
+            flags=rank.flags if rank else None,
+            stale=False,  # judged at the time; not re-judged today
+            harm_score=outcome.model_score,
+        )
+        values = {
+            c: getattr(outcome, c)
+            for c in ("id", "decision", "reason", "note", "result", "result_at")
+        }
+        rows.append(_agenda_row(slot, item, values, as_of, 0))
+    return rows
+
+
+def summary(session: Session, meeting_id: int) -> MeetingSummary:
+    meeting = get_meeting(session, meeting_id)
+    agenda_items = session.execute(
+        select(func.count()).where(MeetingAgendaItem.meeting_id == meeting_id)
+    ).scalar_one()
+    counts = dict(
+        session.execute(
+            select(TaskingOutcome.decision, func.count())
+            .where(TaskingOutcome.meeting_id == meeting_id)
+            .group_by(TaskingOutcome.decision)
+        ).all()
+    )
+    decided = sum(counts.values())
+    return MeetingSummary(
+        meeting_id=meeting.id,
+        region=meeting.region,
+        team=meeting.team,
+        held_on=meeting.held_on,
+        status=meeting.status,
+        capacity=meeting.capacity,
+        agenda_items=agenda_items,
+        accepted=counts.get("accepted", 0),
+        rejected=counts.get("rejected", 0),
+        not_discussed=counts.get("not_discussed", 0),
+        undecided=max(0, agenda_items - decided),
+        attendees=vocab.split_list(meeting.attendees),
+        chair=meeting.chair,
+        rules_version=meeting.rules_version,
+    )
+
+
+def list_meetings(session: Session, *, region: str | None = None, limit: int = 500) -> list[dict]:
+    """Meetings with their decision counts: open ones first, then newest first."""
+    counts = (
+        select(
+            TaskingOutcome.meeting_id,
+            func.sum(case((TaskingOutcome.decision == "accepted", 1), else_=0)).label("accepted"),
+            func.sum(case((TaskingOutcome.decision == "rejected", 1), else_=0)).label("rejected"),
+            func.sum(case((TaskingOutcome.decision == "not_discussed", 1), else_=0)).label(
+                "not_discussed"
+            ),
+        )
+        .group_by(TaskingOutcome.meeting_id)
+        .subquery()
+    )
+    query = (
+        select(TaskingMeeting, counts.c.accepted, counts.c.rejected, counts.c.not_discussed)
+        .outerjoin(counts, counts.c.meeting_id == TaskingMeeting.id)
+        .order_by(
+            (TaskingMeeting.status == "open").desc(),
+            TaskingMeeting.held_on.desc(),
+            TaskingMeeting.id.desc(),
+        )
+    )
+    if region:
+        query = query.where(TaskingMeeting.region == regions.region_code(region))
+    return [
+        {
+            "id": m.id,
+            "held_on": m.held_on.isoformat(),
+            "region": m.region,
+            "team": m.team,
+            "status": m.status,
+            "capacity": m.capacity,
+            "chair": m.chair,
+            "accepted": accepted or 0,
+            "rejected": rejected or 0,
+            "not_discussed": not_discussed or 0,
+        }
+        for m, accepted, rejected, not_discussed in session.execute(query.limit(limit)).all()
+    ]
+
+
+# --------------------------------------------------------------------------- deciding
+
+
+def recheck_valid_days() -> int:
+    """How long a re-check counts: the stale age of the pack's freshness factor."""
+    from triage.intel.ranking import pack_in_force
+    from triage.rules import PackError
+
+    try:
+        pack = pack_in_force()
+    except PackError:
+        return DEFAULT_RECHECK_VALID_DAYS
+    ages = [
+        f.stale_after_days for f in pack.factors if f.type == "freshness" and f.stale_after_days
+    ]
+    return ages[0] if ages else DEFAULT_RECHECK_VALID_DAYS
+
+
+def _recheck_valid(rechecked_at: datetime | None, valid_days: int | None = None) -> bool:
+    days = recheck_valid_days() if valid_days is None else valid_days
+    return rechecked_at is not None and clock.now() - rechecked_at <= timedelta(days=days)
+
+
+def _open_meeting(session: Session, meeting_id: int) -> TaskingMeeting:
+    meeting = get_meeting(session, meeting_id)
+    if meeting.status != "open":
+        raise MeetingError(f"meeting {meeting_id} is {meeting.status}; it can no longer change")
+    return meeting
+
+
+def _agenda_slot(session: Session, meeting_id: int, item_id: int) -> MeetingAgendaItem:
+    slot = session.get(MeetingAgendaItem, (meeting_id, item_id))
+    if slot is None:
+        raise MeetingError(f"item {item_id} is not on the agenda of meeting {meeting_id}")
+    return slot
+
+
+def _state(outcome: TaskingOutcome | None, item: IntelItem) -> dict[str, Any] | None:
+    if outcome is None:
+        return {"outcome": None, "status": item.status}
+    return {
+        "outcome": {
+            "decision": outcome.decision,
+            "reason": outcome.reason,
+            "note": outcome.note,
+            "decided_by": outcome.decided_by,
+            "decided_at": outcome.decided_at.isoformat(),
+        },
+        "status": item.status,
+    }
+
+
+def _outcome_for(session: Session, meeting: TaskingMeeting, item_id: int) -> TaskingOutcome | None:
+    return session.execute(
+        select(TaskingOutcome).where(
+            TaskingOutcome.item_id == item_id, TaskingOutcome.meeting_date == meeting.held_on
+        )
+    ).scalar_one_or_none()
+
+
+def _apply(
+    session: Session,
+    meeting: TaskingMeeting,
+    slot: MeetingAgendaItem,
+    item: IntelItem,
+    state: dict[str, Any],
+) -> None:
+    """Make the stored outcome and item status equal ``state``."""
+    outcome = _outcome_for(session, meeting, item.id)
+    wanted = state["outcome"]
+    if wanted is None:
+        if outcome is not None:
+            session.delete(outcome)
+    else:
+        if outcome is None:
+            outcome = TaskingOutcome(item_id=item.id, meeting_date=meeting.held_on)
+            session.add(outcome)
+        outcome.meeting_id = meeting.id
+        outcome.decision = wanted["decision"]
+        outcome.reason = wanted["reason"]
+        outcome.note = wanted["note"]
+        outcome.decided_by = wanted["decided_by"]
+        outcome.decided_at = datetime.fromisoformat(wanted["decided_at"])
+        outcome.agenda_rank = slot.position
+        outcome.model_score = slot.harm_score
+    item.status = state["status"]
+    item.updated_at = clock.now()
+
+
+def decide(
+    db: Database,
+    *,
+    meeting_id: int,
+    item_id: int,
+    decision: str,
+    reason: str | None = None,
+    note: str | None = None,
+) -> int:
+    """Record accept / reject (with a reason) / not discussed. Returns the step id."""
+    if decision not in vocab.DECISIONS:
+        raise MeetingError(f"unknown decision {decision!r} (known: {', '.join(vocab.DECISIONS)})")
+    if decision == "rejected":
+        if not reason:
+            raise MeetingError("a rejection needs a reason")
+        if reason not in reason_codes():
+            known = ", ".join(sorted(reason_codes()))
+            raise MeetingError(f"unknown reject reason {reason!r} (known: {known})")
+    elif reason:
+        raise MeetingError(f"only a rejection takes a reason, not {decision}")
+    with db.transaction() as session:
+        meeting = _open_meeting(session, meeting_id)
+        slot = _agenda_slot(session, meeting_id, item_id)
+        item = session.get(IntelItem, item_id)
+        if decision == "accepted" and slot.stale and not _recheck_valid(item.rechecked_at):
+            raise StaleItemError(
+                f"{item.intel_id} is stale: redo its basic checks (re-check) before accepting it"
+            )
+        existing = _outcome_for(session, meeting, item_id)
+        if existing is not None and existing.meeting_id != meeting_id:
+            # One decision per item and day (the outcome's unique key): taking it
+            # over would move another meeting's decision into this one.
+            raise MeetingError(
+                f"{item.intel_id} was already decided on {meeting.held_on} at meeting "
+                f"{existing.meeting_id}: change it there"
+            )
+        if existing is None and item.status != "open":
+            # Open when the agenda was made; another meeting has decided it since.
+            raise MeetingError(
+                f"{item.intel_id} is already {item.status}: another meeting decided it "
+                "after this agenda was made"
+            )
+        before = _state(existing, item)
+        after = {
+            "outcome": {
+                "decision": decision,
+                "reason": reason,
+                "note": note,
+                "decided_by": settings.current_user(),
+                "decided_at": clock.now().isoformat(),
+            },
+            "status": "open" if decision == "not_discussed" else decision,
+        }
+        _apply(session, meeting, slot, item, after)
+        step = MeetingStep(meeting_id=meeting_id, item_id=item_id, before=before, after=after)
+        session.add(step)
+        session.flush()
+        old = before["outcome"]
+        audit.record(
+            session,
+            "meeting.decide",
+            "intel_item",
+            item.intel_id,
+            field="decision",
+            old=None if old is None else _describe(old),
+            new=_describe(after["outcome"]) + f" (meeting {meeting_id})",
+        )
+        return step.id
+
+
+def _describe(outcome: dict[str, Any]) -> str:
+    return outcome["decision"] + (f":{outcome['reason']}" if outcome.get("reason") else "")
+
+
+def undo(db: Database, *, meeting_id: int) -> int | None:
+    """Undo the meeting's latest decision still in force. Returns its item id."""
+    with db.transaction() as session:
+        meeting = _open_meeting(session, meeting_id)
+        step = session.execute(
+            select(MeetingStep)
+            .where(MeetingStep.meeting_id == meeting_id, MeetingStep.undone.is_(False))
+            .order_by(MeetingStep.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if step is None:
+            return None
+        slot = _agenda_slot(session, meeting_id, step.item_id)
+        item = session.get(IntelItem, step.item_id)
+        if item.status != step.after["status"]:
+            raise MeetingError(
+                f"{item.intel_id} is {item.status} now: another meeting decided it since, "
+                "so this meeting's decision cannot be undone here"
+            )
+        _apply(session, meeting, slot, item, step.before)
+        step.undone = True
+        restored = step.before["outcome"]
+        audit.record(
+            session,
+            "meeting.undo",
+            "intel_item",
+            item.intel_id,
+            field="decision",
+            old=_describe(step.after["outcome"]),
+            new=None if restored is None else _describe(restored),
+        )
+        return step.item_id
+
+
+def recheck(db: Database, *, item_id: int, note: str | None = None) -> datetime:
+    """Record that a stale item's basic checks were redone (now)."""
+    with db.transaction() as session:
+        item = session.get(IntelItem, item_id)
+        if item is None:
+            raise MeetingError(f"no intelligence item with id {item_id}")
+        now = clock.now()
+        old = item.rechecked_at
+        item.rechecked_at = now
+        item.updated_at = now
+        audit.record(
+            session,
+            "item.recheck",
+            "intel_item",
+            item.intel_id,
+            field="rechecked_at",
+            old=old,
+            new=now.isoformat() + (f" ({note})" if note else ""),
+        )
+        return now
+
+
+@dataclass
+class CloseResult:
+    meeting_id: int
+    not_discussed: int
+    accepted: int
+    rejected: int
+
+
+def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
+    """Close: undecided agenda items become not discussed and carry over."""
+    who = settings.current_user()
+    now = clock.now()
+    with db.transaction() as session:
+        meeting = _open_meeting(session, meeting_id)
+        undecided = session.execute(
+            select(
+                MeetingAgendaItem.item_id,
+                MeetingAgendaItem.position,
+                IntelItem.intel_id,
+                MeetingAgendaItem.harm_score,
+            )
+            .join(IntelItem, IntelItem.id == MeetingAgendaItem.item_id)
+            .where(
+                MeetingAgendaItem.meeting_id == meeting_id,
+                ~MeetingAgendaItem.item_id.in_(
+                    select(TaskingOutcome.item_id).where(
+                        TaskingOutcome.meeting_date == meeting.held_on
+                    )
+                ),
+            )
+        ).all()
+        if undecided:
+            session.execute(
+                insert(TaskingOutcome),
+                [
+                    {
+                        "item_id": row.item_id,
+                        "meeting_id": meeting_id,
+                        "meeting_date": meeting.held_on,
+                        "decision": "not_discussed",
+                        "decided_by": who,
+                        "decided_at": now,
+                        "agenda_rank": row.position,
+                        "model_score": row.harm_score,
+                    }
+                    for row in undecided
+                ],
+            )
+        # Every not-discussed agenda item carries over, including those the room
+        # explicitly marked N: the count says how often it was passed by. Their
+        # status is left alone: still open, unless a later meeting (started while
+        # this one stayed open) has decided them since.
+        carried = select(TaskingOutcome.item_id).where(
+            TaskingOutcome.meeting_id == meeting_id, TaskingOutcome.decision == "not_discussed"
+        )
+        carried_rows = session.execute(
+            select(IntelItem.intel_id, IntelItem.carry_over_count).where(IntelItem.id.in_(carried))
+        ).all()
+        session.execute(
+            update(IntelItem)
+            .where(IntelItem.id.in_(carried))
+            .values(carry_over_count=IntelItem.carry_over_count + 1, updated_at=now)
+        )
+        audit.record_many(
+            session,
+            [
+                {
+                    "who": who,
+                    "action": "meeting.close.carry_over",
+                    "entity": "intel_item",
+                    "entity_id": row.intel_id,
+                    "field": "carry_over_count",
+                    "old": row.carry_over_count,
+                    "new": row.carry_over_count + 1,
+                }
+                for row in carried_rows
+            ],
+        )
+        meeting.status = "closed"
+        meeting.closed_at = now
+        info = summary(session, meeting_id)
+        audit.record(
+            session,
+            "meeting.close",
+            "tasking_meeting",
+            meeting_id,
+            new=f"accepted={info.accepted} rejected={info.rejected} "
+            f"not_discussed={info.not_discussed}",
+        )
+        return CloseResult(
+            meeting_id=meeting_id,
+            not_discussed=info.not_discussed,
+            accepted=info.accepted,
+            rejected=info.rejected,
+        )
+
+
+def record_result(
+    db: Database, *, outcome_id: int, result: str, result_at: date | None = None
+) -> None:
+    """What an accepted task led to (closing the loop), and when."""
+    if result not in vocab.RESULTS:
+        raise MeetingError(f"unknown result {result!r} (known: {', '.join(vocab.RESULTS)})")
+    with db.transaction() as session:
+        outcome = session.get(TaskingOutcome, outcome_id)
+        if outcome is None:
+            raise MeetingError(f"no tasking outcome with id {outcome_id}")
+        if outcome.decision != "accepted":
+            raise MeetingError("a result can only be recorded for an accepted task")
+        when = result_at or clock.to_local(clock.now()).date()
+        if when < outcome.meeting_date:
+            raise MeetingError(
+                f"result date {when} is before the meeting that accepted the task "
+                f"({outcome.meeting_date})"
+            )
+        old = None if outcome.result is None else f"{outcome.result}@{outcome.result_at}"
+        outcome.result = result
+        outcome.result_at = when
+        audit.record(
+            session,
+            "outcome.result",
+            "intel_item",
+            session.get(IntelItem, outcome.item_id).intel_id,
+            field="result",
+            old=old,
+            new=f"{result}@{when.isoformat()}",
+        )
+
+
+def accepted_awaiting_result(session: Session, *, region: str | None = None) -> list[dict]:
+    """Accepted tasks, newest first, with their result so far (for the results list)."""
+    query = (
+        select(TaskingOutcome, IntelItem.intel_id, IntelItem.region, IntelItem.team)
+        .join(IntelItem, IntelItem.id == TaskingOutcome.item_id)
+        .where(TaskingOutcome.decision == "accepted")
+        .order_by(TaskingOutcome.result.is_not(None), TaskingOutcome.meeting_date.desc())
+        .limit(2000)
+    )
+    if region:
+        query = query.where(IntelItem.region == region)
+    return [
+        {
+            "outcome_id": o.id,
+            "intel_id": intel_id,
+            "region": reg,
+            "team": team,
+            "meeting_date": o.meeting_date,
+            "result": o.result,
+            "result_at": o.result_at,
+        }
+        for o, intel_id, reg, team in session.execute(query).all()
+    ]
+
+
+# --------------------------------------------------------------------------- exports
+
+AGENDA_COLUMNS = (
+    "position",
+    "fits",
+    "intel_id",
+    "bucket",
+    "score",
+    "age_days",
+    "flags",
+    "carry_over_count",
+    "region",
+    "team",
+    "allegation",
+    "sector",
+    "persons_estimated",
+    "subject_ref",
+    "nationality",
+    "postcode",
+    "business_name",
+    "summary",
+)
+MINUTES_COLUMNS = AGENDA_COLUMNS[:9] + ("decision", "reason", "note", "result", "result_at")
+
+
+def _cells(row: AgendaRow, columns: tuple[str, ...]) -> list[str]:
+    out = []
+    for name in columns:
+        value = getattr(row, name)
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, float):
+            value = f"{value:.2f}"
+        elif isinstance(value, list):
+            value = ";".join(value)
+        elif value is None:
+            value = ""
+        out.append(str(value))
+    return out
+
+
+def export(
+    db: Database,
+    *,
+    meeting_id: int,
+    path: str | Path,
+    kind: str = "agenda",
+    presenter: bool = False,
+) -> Path:
+    """Write the agenda (before) or minutes (after) as CSV or PDF by suffix."""
+    if kind not in ("agenda", "minutes"):
+        raise MeetingError(f"unknown export {kind!r} (agenda or minutes)")
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "pdf"):
+        raise MeetingError(f"{target}: export to .csv or .pdf, not {target.suffix or 'no suffix'}")
+    columns = AGENDA_COLUMNS if kind == "agenda" else MINUTES_COLUMNS
+    if presenter:
+        columns = tuple(c for c in columns if c not in PERSONAL_FIELDS)
+    with db.sessions() as session:
+        rows = agenda(session, meeting_id)
+        info = summary(session, meeting_id)
+    if fmt == "csv":
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(_cells(row, columns) for row in rows)
+    else:
+        _write_pdf(target, kind, info, rows, columns)
+    return target
+
+
+def _latin1(text: str) -> str:
+    # The PDF core fonts are Latin-1; anything else is shown as '?' rather than
+    # failing the export in the middle of a meeting.
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _write_pdf(
+    target: Path,
+    kind: str,
+    info: MeetingSummary,
+    rows: list[AgendaRow],
+    columns: tuple[str, ...],
+) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    title = "Tasking meeting agenda" if kind == "agenda" else "Tasking meeting minutes"
+    pdf.cell(0, 9, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    # Imported meetings have no capacity on record: not "capacity None".
+    capacity = "not recorded" if info.capacity is None else info.capacity
+    lines = [
+        f"{info.region} / {info.team or 'whole region'} - {info.held_on.isoformat()} - "
+        f"status {info.status} - capacity {capacity}",
+        f"Chair: {info.chair or '-'}; attendees: {', '.join(info.attendees) or '-'}",
+        f"Rule pack version: {info.rules_version or 'unknown'}",
+    ]
+    if kind == "minutes":
+        of_capacity = "" if info.capacity is None else f" of capacity {info.capacity}"
+        lines.append(
+            f"Accepted {info.accepted}{of_capacity}; rejected {info.rejected}; "
+            f"not discussed {info.not_discussed}; undecided {info.undecided}"
+        )
+    for line in lines:
+        pdf.cell(0, 5.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "", 7.5)
+    # Ids, codes and postcodes wide enough not to break mid-word ("INT-00287 / 67");
+    # the short numbers narrower to make the room.
+    widths = {
+        "summary": 3.0, "business_name": 2.0, "flags": 2.2, "team": 1.6, "note": 2.0,
+        "intel_id": 1.6, "decision": 1.6, "allegation": 1.8, "subject_ref": 1.3,
+        "postcode": 1.2, "fits": 0.7, "bucket": 0.8, "score": 0.9, "region": 0.9,
+        "age_days": 0.9,
+    }  # fmt: skip
+    col_widths = tuple(widths.get(c, 1.0) for c in columns)
+    with pdf.table(col_widths=col_widths, text_align="LEFT", line_height=4) as table:
+        table.row([c.replace("_", " ") for c in columns])
+        line_drawn = False
+        for row in rows:
+            if not row.fits and not line_drawn and kind == "agenda":
+                line_drawn = True
+                marker = table.row()
+                marker.cell(
+                    "---- capacity line: items below do not fit this week ----",
+                    colspan=len(columns),
+                )
+            table.row([_latin1(cell) for cell in _cells(row, columns)])
+    pdf.output(str(target))
+
+
+# --------------------------------------------------------------------------- linked items
+
+
+def linked_items(session: Session, item_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Other items about the same subject or the same premises, newest first.
+
+    Same premises means the same postcode and, when both name one, the same
+    business (case-insensitive); a shared subject_ref alone is enough.
+    """
+    item = session.get(IntelItem, item_id)
+    if item is None:
+        raise MeetingError(f"no intelligence item with id {item_id}")
+    conditions = []
+    if item.subject_ref:
+        conditions.append(IntelItem.subject_ref == item.subject_ref)
+    if item.postcode:
+        same_place = IntelItem.postcode == item.postcode
+        if item.business_name:
+            same_place = same_place & (
+                IntelItem.business_name.is_(None)
+                | (func.lower(IntelItem.business_name) == item.business_name.lower())
+            )
+        conditions.append(same_place)
+    if not conditions:
+        return []
+    rows = session.execute(
+        select(IntelItem)
+        .where(or_(*conditions), IntelItem.id != item.id)
+        .order_by(IntelItem.received_at.desc())
+        .limit(limit)
+    ).scalars()
+    return [
+        {
+            "item_id": other.id,
+            "intel_id": other.intel_id,
+            "received_at": other.received_at,
+            "status": other.status,
+            "why": "same subject"
+            if item.subject_ref and other.subject_ref == item.subject_ref
+            else "same premises",
+            "allegation": other.allegation,
+            "business_name": other.business_name,
+            "postcode": other.postcode,
+        }
+        for other in rows
+    ]

@@ -1,0 +1,19 @@
+"""Every table of the database, gathered for Alembic and for ``create_all``.
+
+Each area keeps its models in its own module; importing this module
+registers them all on ``Base.metadata``.
+"""
+
+from __future__ import annotations
+
+# Imported for their side effect: each registers its tables (or indexes).
+from triage.em import models as _em_models  # noqa: F401  (EM reviews, escalations, ...)
+from triage.harm import registry as _harm_registry  # noqa: F401  (harm_model)
+from triage.intel import models as ranking_models  # noqa: F401  (intel_rank)
+from triage.meetings import models as meeting_models  # noqa: F401  (meeting agenda + steps)
+from triage.stats import indexes as _stats_indexes  # noqa: F401  (statistics indexes)
+from triage.store.models import Base
+
+__all__ = ["Base", "metadata"]
+
+metadata = Base.metadata
