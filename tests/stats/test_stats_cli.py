@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
-from test_stats_tasking import item, load, outcome
+from stats_helpers import item, load, outcome
 
 from triage import settings
 from triage.cli.main import main

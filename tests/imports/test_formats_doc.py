@@ -8,7 +8,7 @@ import pytest
 
 from triage.imports.columns import KINDS
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "formats.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 SECTIONS = {
     "intel": "## 1. Intelligence items",
     "em-cases": "## 2. EM cases",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from test_stats_tasking import item, load, outcome
+from stats_helpers import item, load, outcome
 
 pytest.importorskip("PySide6")
 

@@ -6,6 +6,7 @@ import itertools
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert
+from stats_helpers import FIG6, OTHER, TOTALS
 
 from triage.em.models import EmReview
 from triage.stats import em
@@ -14,17 +15,7 @@ from triage.store.models import EmCase, EmEvent
 
 NOW = datetime(2026, 11, 20, 9)
 MONTHS = [(2021, 9), (2021, 10), (2021, 11), (2021, 12), (2022, 1), (2022, 2)]
-# ICIBI Figure 6 (shared/domain.md §2.5), one list per row, Sept. 21 to Feb. 22.
-FIG6 = {
-    "battery": [314, 498, 670, 966, 1156, 1363],
-    "absence_15min": [191, 190, 127, 128, 155, 124],
-    "full_curfew_missed": [133, 81, 70, 76, 26, 7],
-    "interference_pid": [25, 43, 54, 59, 91, 75],
-    "not_available_for_installation": [41, 41, 47, 58, 67, 67],
-}
-OTHER = [12, 23, 32, 23, 38, 60]
 OTHER_TYPES = ["partial_curfew_missed", "strap_tamper", "ac_power_loss", "location_breach"]
-TOTALS = [716, 876, 1000, 1310, 1533, 1696]
 _events = itertools.count(1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import insert
-from test_stats_tasking import NOW, item, load, outcome
+from stats_helpers import NOW, item, load, outcome
 
 from triage.intel.models import IntelRank
 from triage.stats import feedback, tasking

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_stats_em import FIG6, OTHER, TOTALS
-from test_stats_tasking import assert_figure9_regions
+from stats_helpers import FIG6, OTHER, TOTALS, assert_figure9_regions
 
 from triage.demo.generator import create_demo_database
 from triage.intel import ranking

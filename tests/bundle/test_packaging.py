@@ -21,7 +21,7 @@ from triage import paths
 from triage.rules.pack import load_pack
 from triage.store.db import head_revision, open_database, schema_revision
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "triage-desk.spec"
 HOOK = ROOT / "packaging" / "hooks" / "hook-PySide6.QtGui.py"
 QT_TRANSLATION = "PySide6/Qt/translations/qt_de.qm"

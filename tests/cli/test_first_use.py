@@ -315,7 +315,7 @@ def test_em_explain_heading_and_trail_stats_read_as_text(db, capsys):
 
 
 def test_the_readme_explain_example_names_an_item_the_demo_makes(db, capsys):
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     intel_id = re.search(r"triage explain intel (\S+)", readme).group(1)
     demo.fill_database(db, seed=5, intel=200, em=0, end=date(2026, 11, 20))
     assert cli(["--db", str(db.path), "explain", "intel", intel_id]) == 0
