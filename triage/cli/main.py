@@ -50,6 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            # Flush here, not at interpreter exit, so that a reader that has
+            # gone shows as the BrokenPipeError below (the "Note on SIGPIPE"
+            # in the signal module's documentation), buffered or not.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (``triage rank intel | head``): not a
+        # failure to report. Point stdout at nowhere so that the flush at
+        # exit does not raise the same error again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as the shell reports a stopped pipe
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -59,12 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader stopped early (``triage rank intel | head``): not a
-        # failure to report. Point stdout at nowhere so that the flush at
-        # exit does not raise the same error again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, as the shell reports a stopped pipe
 
 
 if __name__ == "__main__":
