@@ -271,6 +271,7 @@ def test_cli_casework_round_trip(db, capsys):
     )
     assert "overrides" not in capsys.readouterr().out
     assert cli.main([*base, "review", "W1", "--outcome", "continue", "--on", "2026-11-19"]) == 0
+    assert "review of W1 recorded" in capsys.readouterr().out
     with db.transaction() as s:
         queue = build_queue(s, as_of=NOW)
     assert not [i for i in queue.items if i.case_id == "W1" and i.workstream == "reviews"]

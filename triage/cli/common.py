@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import sys
@@ -14,6 +15,25 @@ from sqlalchemy.exc import DatabaseError
 from triage import clock, paths
 from triage.cli.main import UsageError
 from triage.store.db import Database, open_database
+
+
+def add_format(parser: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json")) -> None:
+    """``--format`` with the command's formats (the first is the default) and
+    ``--json`` as an alias of ``--format json``: one spelling on every command."""
+    parser.add_argument(
+        "--format", choices=formats, default=formats[0], help=f"output: {', '.join(formats)}"
+    )
+    parser.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+
+
+def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> None:
+    """A command's outcome: ``text`` for a person, ``result`` for --format json."""
+    if args.format == "json":
+        print_json(result)
+    else:
+        print(text)
 
 
 def database(args) -> Database:

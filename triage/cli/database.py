@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from triage.cli.common import database, print_json
+from triage.cli.common import add_format, database, print_json
 from triage.store import db as database_module
 from triage.store.models import (
     AuditEntry,
@@ -32,10 +32,10 @@ def register(top, groups) -> None:
     parser = top.add_parser("db", help="the database file")
     actions = parser.add_subparsers(dest="action", required=True)
     info = actions.add_parser("info", help="where it is, its schema version and counts")
-    info.add_argument("--json", action="store_true")
+    add_format(info)
     info.set_defaults(handler=run_info)
     backup = actions.add_parser("backup", help="copy the database consistently")
-    backup.add_argument("--json", action="store_true")
+    add_format(backup)
     backup.set_defaults(handler=run_backup)
 
 
@@ -61,7 +61,7 @@ def run_info(args) -> int:
         info = database_info(db)
     finally:
         db.close()
-    if args.json:
+    if args.format == "json":
         print_json(info)
         return 0
     print(f"database: {info['path']} ({info['size_bytes'] / 1e6:.1f} MB)")
@@ -77,7 +77,7 @@ def run_backup(args) -> int:
         target = database_module.backup(db.path)
     finally:
         db.close()
-    if args.json:
+    if args.format == "json":
         print_json({"backup": str(target)})
     else:
         print(f"backed up to {target}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from triage.cli.common import database, print_json
+from triage.cli.common import add_format, database, print_json
 from triage.cli.main import UsageError
 from triage.demo import generator as demo
 
@@ -35,7 +35,7 @@ def register(top, groups) -> None:
         "--end", type=_day, default=None, help="last day of the data, YYYY-MM-DD (default today)"
     )
     parser.add_argument("--out", help="also keep the four canonical CSV files in this folder")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_format(parser)
     parser.set_defaults(handler=run)
 
 
@@ -76,7 +76,7 @@ def run(args) -> int:
         "files": {k: str(p) for k, p in summary.files.paths.items()} if args.out else {},
         "seconds": round(summary.seconds, 2),
     }
-    if args.json:
+    if args.format == "json":
         print_json(report)
     else:
         print(f"Demo data in {db.path} (seed {args.seed}, ending {report['end']}):")

@@ -10,7 +10,7 @@ import sys
 from datetime import datetime, timedelta
 
 from triage import clock, settings
-from triage.cli.common import database, moment_text, print_json, print_rows
+from triage.cli.common import add_format, database, moment_text, print_done, print_json, print_rows
 from triage.cli.main import UsageError
 from triage.em import bridge, casework, claims, escalation, recommend, trail
 from triage.em.battery import battery_saving
@@ -105,7 +105,7 @@ def explain_em(args) -> int:
         trace = explain_case(db, args.case_id, as_of=as_of, pack=pack)
     except KeyError as error:
         raise UsageError(error.args[0]) from None
-    if args.json:
+    if args.format == "json":
         print_json(trace)
         return 0
     # As `explain intel` heads its trace: to the minute, in UTC, said so.
@@ -152,7 +152,7 @@ def em_claim(args) -> int:
     except claims.ClaimError as error:
         print(f"triage: {error}", file=sys.stderr)
         return 1
-    print(f"claimed {args.case_id}")
+    print_done(args, f"claimed {args.case_id}", {"case_id": args.case_id, "claimed": True})
     return 0
 
 
@@ -162,7 +162,7 @@ def em_release(args) -> int:
     except claims.ClaimError as error:
         print(f"triage: {error}", file=sys.stderr)
         return 1
-    print(f"released {args.case_id}")
+    print_done(args, f"released {args.case_id}", {"case_id": args.case_id, "claimed": False})
     return 0
 
 
@@ -218,6 +218,8 @@ def em_escalation_done(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
+    status = "withdrawn" if args.withdrawn else "done"
+    print_done(args, f"escalation {args.id} {status}", {"id": args.id, "status": status})
     return 0
 
 
@@ -227,7 +229,7 @@ def em_recommend(args) -> int:
     try:
         if args.record:
             rec_id = recommend.record_recommendation(db, args.case_id, pack=pack)
-            print(f"recorded recommendation {rec_id}")
+            print(f"recorded recommendation {rec_id}", file=sys.stderr)
         with db.transaction() as session:
             rec = recommend.recommend_case(session, args.case_id, pack)
     except ValueError as error:
@@ -249,7 +251,11 @@ def em_decide(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
-    print("decision recorded" + (" (overrides the recommendation)" if override else ""))
+    print_done(
+        args,
+        "decision recorded" + (" (overrides the recommendation)" if override else ""),
+        {"recommendation_id": args.recommendation_id, "override": bool(override)},
+    )
     return 0
 
 
@@ -286,6 +292,11 @@ def em_review(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
+    print_done(
+        args,
+        f"review of {args.case_id} recorded ({args.outcome})",
+        {"case_id": args.case_id, "outcome": args.outcome, "trigger": args.trigger},
+    )
     return 0
 
 
@@ -296,7 +307,11 @@ def em_actioned(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
-    print(f"{n} breach notification(s) marked actioned")
+    print_done(
+        args,
+        f"{n} breach notification(s) marked actioned",
+        {"case_id": args.case_id, "actioned": n},
+    )
     return 0
 
 
@@ -307,6 +322,7 @@ def em_reply(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
+    print_done(args, f"reply to {args.event_id} recorded", {"event_id": args.event_id})
     return 0
 
 
@@ -326,7 +342,7 @@ def trail_add(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
-    print(f"registered trail request {request_id}")
+    print_done(args, f"registered trail request {request_id}", {"id": request_id})
     return 0
 
 
@@ -337,6 +353,9 @@ def trail_outcome(args) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
+    print_done(
+        args, f"trail request {args.id}: {args.outcome}", {"id": args.id, "outcome": args.outcome}
+    )
     return 0
 
 
@@ -364,7 +383,7 @@ def register(top, groups) -> None:
     """Add ``rank em``, ``explain em`` and the ``em`` command group."""
     rank = groups["rank"].add_parser("em", help="the EM caseload queue across workstreams")
     rank.add_argument("--workstream", choices=WORKSTREAMS)
-    rank.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format(rank, ("table", "csv", "json"))
     rank.add_argument(
         "--no-refresh",
         action="store_true",
@@ -375,7 +394,7 @@ def register(top, groups) -> None:
 
     explain = groups["explain"].add_parser("em", help="why an EM case ranks where it does")
     explain.add_argument("case_id")
-    explain.add_argument("--json", action="store_true")
+    add_format(explain)
     explain.add_argument(
         "--no-refresh",
         action="store_true",
@@ -389,9 +408,12 @@ def register(top, groups) -> None:
     )
     sub = em.add_subparsers(dest="em_command", required=True, metavar="ACTION")
 
-    def action(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    def action(
+        name: str, handler, help_text: str, formats: tuple[str, ...] = ("table", "json")
+    ) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text)
         parser.add_argument("--who", help="your name for the record (default the current user)")
+        add_format(parser, formats)
         parser.set_defaults(handler=handler)
         return parser
 
@@ -400,18 +422,21 @@ def register(top, groups) -> None:
     p = action("release", em_release, "give a claimed case back")
     p.add_argument("case_id")
     p.add_argument("--force", action="store_true", help="release someone else's claim (recorded)")
-    p = action("deadlines", em_deadlines, "due-soon and overdue deadlines")
+    p = action(
+        "deadlines", em_deadlines, "due-soon and overdue deadlines", ("table", "csv", "json")
+    )
     p.add_argument("--all", action="store_true", help="include deadlines further ahead")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     _common(p)
-    p = action("battery", em_battery, "raw battery events vs consolidated reports")
+    p = action("battery", em_battery, "raw battery events vs consolidated reports", ("json",))
     _common(p, as_of=False)
-    p = action("refresh", em_refresh, "apply the escalation ladder and the ICE bridge")
+    p = action("refresh", em_refresh, "apply the escalation ladder and the ICE bridge", ("json",))
     _common(p)
     p = action("escalation-done", em_escalation_done, "a warning letter sent / referral made")
     p.add_argument("id", type=int)
     p.add_argument("--withdrawn", action="store_true")
-    p = action("recommend", em_recommend, "the IPIC-style device recommendation (advice)")
+    p = action(
+        "recommend", em_recommend, "the IPIC-style device recommendation (advice)", ("json",)
+    )
     p.add_argument("case_id")
     p.add_argument("--record", action="store_true", help="store it so a decision can be recorded")
     _common(p, as_of=False)
@@ -421,8 +446,12 @@ def register(top, groups) -> None:
     p.add_argument("--exempt", action="store_true", help="exempt from EM (device none)")
     p.add_argument("--months", type=int, help="minimum period decided")
     p.add_argument("--reason", required=True)
-    p = action("overrides", em_overrides, "decisions that differ from the recommendation")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p = action(
+        "overrides",
+        em_overrides,
+        "decisions that differ from the recommendation",
+        ("table", "csv", "json"),
+    )
     p = action("review", em_review, "record a completed EM review")
     p.add_argument("case_id")
     p.add_argument("--outcome", required=True, choices=REVIEW_OUTCOMES)
@@ -446,14 +475,16 @@ def register(top, groups) -> None:
     p.add_argument("--to", dest="period_to", required=True)
     p.add_argument("--justification")
     p.add_argument("--who")
+    add_format(p)
     p.set_defaults(handler=trail_add)
     p = trail_sub.add_parser("outcome", help="record a request's outcome")
     p.add_argument("id", type=int)
     p.add_argument("outcome", choices=TRAIL_OUTCOMES)
     p.add_argument("--who")
+    add_format(p)
     p.set_defaults(handler=trail_outcome)
     p = trail_sub.add_parser(
         "stats", help="requests answered, in the shape of the EM report's Figure 9"
     )
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format(p, ("table", "csv", "json"))
     p.set_defaults(handler=trail_stats)

@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import select
 
 from triage import settings
-from triage.cli.common import database, print_json, print_rows
+from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import UsageError
 from triage.imports.columns import KINDS
 from triage.imports.importer import (
@@ -25,7 +25,7 @@ def register(top, groups) -> None:
     parser = top.add_parser("import", help="import an extract file (CSV or XLSX)")
     parser.add_argument("kind", choices=list(KINDS), help="what the file holds")
     parser.add_argument("file", help="the extract: CSV (UTF-8, comma separated) or XLSX")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_format(parser)
     parser.add_argument(
         "--mapping",
         metavar="PROFILE",
@@ -36,12 +36,12 @@ def register(top, groups) -> None:
     quarantine = top.add_parser("quarantine", help="rows that could not be imported")
     actions = quarantine.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="open quarantined rows")
-    listing.add_argument("--json", action="store_true")
+    add_format(listing)
     listing.add_argument("--all", action="store_true", help="include resolved and discarded rows")
     listing.set_defaults(handler=run_list)
     export = actions.add_parser("export", help="write open quarantined rows as CSV")
     export.add_argument("--out", help="file (default: standard output)")
-    export.add_argument("--json", action="store_true")
+    add_format(export, ("csv", "json"))
     export.set_defaults(handler=run_export)
     fix = actions.add_parser("fix", help="correct cells of a row and re-import it")
     fix.add_argument("row_id", type=int, help="the id 'quarantine list' shows")
@@ -51,12 +51,12 @@ def register(top, groups) -> None:
         metavar="COLUMN=VALUE",
         help="a corrected cell, e.g. received_at=2026-03-14 (quote a value with spaces)",
     )
-    fix.add_argument("--json", action="store_true")
+    add_format(fix)
     fix.set_defaults(handler=run_fix)
     discard = actions.add_parser("discard", help="set aside a junk row (kept, not imported)")
     discard.add_argument("row_id", type=int, help="the id 'quarantine list' shows")
     discard.add_argument("--reason", required=True, help="why (goes to the audit log)")
-    discard.add_argument("--json", action="store_true")
+    add_format(discard)
     discard.set_defaults(handler=run_discard)
 
 
@@ -76,12 +76,12 @@ def run_import(args) -> int:
     try:
         result = import_file(db, args.kind, args.file, mapping=mapping)
     except UnreadableFile as error:
-        if args.json:
+        if args.format == "json":
             print_json({"kind": args.kind, "file": args.file, "error": str(error)})
         raise UsageError(str(error)) from None
     finally:
         db.close()
-    report(result, args.json)
+    report(result, args.format == "json")
     return 1 if result.quarantined else 0
 
 
@@ -126,7 +126,7 @@ def _rows(args, include_resolved: bool = False) -> list[dict]:
 
 def run_list(args) -> int:
     rows = _rows(args, args.all)
-    if args.json:
+    if args.format == "json":
         print_json(rows)
     elif rows:
         print_rows(rows, "table", ["id", "kind", "file", "line", "status", "reason"])
@@ -137,7 +137,7 @@ def run_list(args) -> int:
 
 def run_export(args) -> int:
     rows = _rows(args)
-    if args.json:
+    if args.format == "json":
         print_json(rows)
         return 0
     try:
@@ -170,7 +170,7 @@ def run_fix(args) -> int:
         raise UsageError(str(error)) from None
     finally:
         db.close()
-    report(result, args.json)
+    report(result, args.format == "json")
     return 1 if result.quarantined else 0
 
 
@@ -184,7 +184,7 @@ def run_discard(args) -> int:
         raise UsageError(str(error)) from None
     finally:
         db.close()
-    if args.json:
+    if args.format == "json":
         print_json(
             {"id": args.row_id, "status": "discarded", "discard_reason": args.reason.strip()}
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from triage.cli.common import database, print_json, print_rows
+from triage.cli.common import add_format, database, print_done, print_json, print_rows
 from triage.cli.main import UsageError
 from triage.meetings import operations as meetings
 
@@ -21,12 +21,12 @@ def register(top, groups) -> None:
 
     listing = sub.add_parser("list", help="meetings, newest first")
     listing.add_argument("--region")
-    listing.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format(listing, ("table", "csv", "json"))
     listing.set_defaults(handler=list_command)
 
     show = sub.add_parser("show", help="a meeting's agenda and decisions")
     show.add_argument("meeting_id", type=int)
-    show.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format(show, ("table", "csv", "json"))
     show.set_defaults(handler=show_command)
 
     export = sub.add_parser("export", help="write the agenda or minutes as .csv or .pdf")
@@ -34,6 +34,7 @@ def register(top, groups) -> None:
     export.add_argument("kind", choices=("agenda", "minutes"))
     export.add_argument("path", help="output file; .csv or .pdf")
     export.add_argument("--presenter", action="store_true", help="leave out personal fields")
+    add_format(export)
     export.set_defaults(handler=export_command)
 
     gui = top.add_parser("gui", help="start the desktop app")
@@ -92,7 +93,9 @@ def export_command(args) -> int:
         raise UsageError(str(error)) from None
     except OSError as error:  # a folder that does not exist, no permission, ...
         raise UsageError(f"{args.path}: cannot write it ({error.strerror})") from None
-    print(target)
+    print_done(
+        args, str(target), {"meeting_id": args.meeting_id, "kind": args.kind, "path": str(target)}
+    )
     return 0
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from triage import settings
-from triage.cli.common import database, moment_text, print_json, print_rows
+from triage.cli.common import add_format, database, moment_text, print_json, print_rows
 from triage.cli.main import UsageError
 
 
@@ -58,7 +58,7 @@ def register(top, groups) -> None:
     deactivate.set_defaults(handler=_deactivate)
 
     for parser in (train, evaluate, card, listing, activate, deactivate):
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        add_format(parser)
 
 
 def _pick(session, model_id: str | None):
@@ -80,7 +80,7 @@ def _train(args) -> int:
     db = database(args)
 
     def progress(fraction: float, message: str) -> None:
-        if not args.json:
+        if args.format != "json":
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     try:
@@ -111,7 +111,7 @@ def _train(args) -> int:
         "candidates": ev["candidates"],
         "warnings": ev["warnings"],
     }
-    if args.json:
+    if args.format == "json":
         print_json(summary)
     else:
         print(
@@ -139,7 +139,7 @@ def _evaluate(args) -> int:
     with db.transaction() as session:
         row = _pick(session, args.id)
         model_id, ev, manifest = row.id, dict(row.evaluation), dict(row.manifest)
-    if args.json:
+    if args.format == "json":
         print_json(
             {
                 "id": model_id,
@@ -187,7 +187,7 @@ def _card(args) -> int:
             Path(args.out).write_text(text, encoding="utf-8")
         except OSError as error:
             raise UsageError(f"{args.out}: cannot write it ({error.strerror})") from None
-    if args.json:
+    if args.format == "json":
         print_json({"id": model_id, "out": args.out, "markdown": text})
     elif not args.out:
         print(text)
@@ -216,7 +216,7 @@ def _list(args) -> int:
             }
             for m in registry.all_models(session)
         ]
-    if args.json:
+    if args.format == "json":
         print_json(rows)
     elif rows:
         print_rows([{**r, "sha256": r["sha256"][:12]} for r in rows], "table")
@@ -241,7 +241,7 @@ def _activate(args) -> int:
     if previous != args.id:
         ranking.clear_harm_scores(db)  # the previous model's, until the next re-rank
     weight = settings.load().model_weight
-    if args.json:
+    if args.format == "json":
         print_json({"active": args.id, "previous": previous, "model_weight": weight})
     else:
         print(f"Model {args.id} is active (ranking weight {weight}; re-rank to fill scores).")
@@ -256,7 +256,7 @@ def _deactivate(args) -> int:
     with db.transaction() as session:
         previous = registry.set_active(session, None, settings.current_user())
     ranking.clear_harm_scores(db)
-    if args.json:
+    if args.format == "json":
         print_json({"active": None, "previous": previous})
     else:
         print(f"Harm score off (was {previous or 'already off'}).")

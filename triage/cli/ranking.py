@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from triage import clock
-from triage.cli.common import database, print_json, print_rows
+from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import UsageError
 from triage.intel import ranking, regions, replay
 from triage.rules.pack import Pack, PackError, load_pack
@@ -36,7 +36,7 @@ def register(top, groups) -> None:
         "--as-of",
         help="rank the items open at this date or datetime, without storing it (default now)",
     )
-    rank.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format(rank, ("table", "csv", "json"))
     rank.set_defaults(handler=rank_intel)
 
     explain = groups["explain"].add_parser(
@@ -46,7 +46,7 @@ def register(top, groups) -> None:
     explain.add_argument(
         "--as-of", help="explain as at this date or datetime (default: when it was last ranked)"
     )
-    explain.add_argument("--json", action="store_true")
+    add_format(explain)
     explain.set_defaults(handler=explain_intel)
 
     rules = top.add_parser("rules", help="check or compare rule packs").add_subparsers(
@@ -54,12 +54,13 @@ def register(top, groups) -> None:
     )
     check = rules.add_parser("check", help="validate a rule pack (default: the bundled one)")
     check.add_argument("path", nargs="?", help="pack folder (default rules/intel)")
+    add_format(check)
     check.set_defaults(handler=rules_check)
     diff = rules.add_parser("diff", help="replay two packs over the current data")
     diff.add_argument("old", help="folder of the pack in force")
     diff.add_argument("new", help="folder of the proposed pack")
     diff.add_argument("--as-of", help="compare as at this date or datetime (default now)")
-    diff.add_argument("--json", action="store_true")
+    add_format(diff)
     diff.add_argument("--show", type=int, default=10, help="intel_ids listed per crossing")
     diff.set_defaults(handler=rules_diff)
 
@@ -170,7 +171,7 @@ def explain_intel(args) -> int:
             f"{found['intel_id']} was received {clock.to_local(received):%Y-%m-%d %H:%M}, "
             "after --as-of: there is nothing to explain then"
         )
-    if args.json:
+    if args.format == "json":
         print_json(found)
     else:
         print("\n".join(explain_text(found)))
@@ -247,10 +248,24 @@ def rules_check(args) -> int:
     try:
         pack = load_pack(args.path)
     except PackError as error:
+        if args.format == "json":
+            print_json({"ok": False, "error": str(error)})
         print(f"triage: {error}", file=sys.stderr)
         return 1
     today = clock.to_local(clock.now()).date()
     active = [c.code for c in pack.campaigns if c.active_on(today)]
+    counts = {
+        "bucket_rules": len(pack.rules),
+        "priority_factors": len(pack.factors),
+        "campaigns": len(pack.campaigns),
+        "campaigns_active_today": len(active),
+        "countries": len(pack.countries),
+        "reason_codes": len(pack.reasons),
+        "regions": len(pack.regions),
+    }
+    if args.format == "json":
+        print_json({"ok": True, "folder": str(pack.folder), "version": pack.version, **counts})
+        return 0
     print(f"rule pack OK: {pack.folder}")
     print(f"version {pack.version}")
     print(
@@ -266,7 +281,7 @@ def rules_diff(args) -> int:
     old, new = _pack(args.old), _pack(args.new)
     db = database(args)
     result = replay.diff(db, old, new, as_of=_as_of(args.as_of))
-    if args.json:
+    if args.format == "json":
         print_json(result.as_dict())
         return 0
     print(f"old rules {result.old_version[:12]}  new rules {result.new_version[:12]}")

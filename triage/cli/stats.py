@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from triage import clock, settings
-from triage.cli.common import database, print_table
+from triage.cli.common import add_format, database, print_table
 from triage.cli.main import UsageError
 from triage.intel import regions
 from triage.stats import em, exports, feedback, lead, tasking
@@ -49,7 +49,7 @@ def register(top, groups) -> None:
             "--as-of", dest="as_of", metavar="D", help="as known on this day (default: today)"
         )
         sub.add_argument("--region", metavar="R", help="region code or name")
-        sub.add_argument("--format", choices=FORMATS, default="table")
+        add_format(sub, FORMATS)
         sub.add_argument("--out", metavar="FILE", help="write to FILE (required for xlsx and pdf)")
         sub.add_argument(
             "--table",
