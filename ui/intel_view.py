@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from triage import settings
-from triage.intel import ranking, regions
+from triage.intel import plain, regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 from triage.store.models import IntelItem
@@ -103,8 +103,14 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
     ``show_harm=False`` leaves the harm model's score and suggestion out."""
     bucket = trace.get("bucket")
     flags = labels.flag_text(trace.get("flags") or []) or "none"
+    # The plain-English paragraph (and why below the row above) first; the
+    # rule-by-rule details follow for whoever wants them.
+    said = f"<p style='font-size:11pt'>{esc(trace['summary'])}</p>" if trace.get("summary") else ""
+    below = trace.get("below")
+    if below:
+        said += f"<p><b>Why below {esc(below['intel_id'])}:</b> {esc(below['why'])}</p>"
     parts = [
-        f"<h2>Bucket {esc(labels.bucket_text(bucket))}</h2>"
+        f"<h2>Bucket {esc(labels.bucket_text(bucket))}</h2>{said}<h3>Details</h3>"
         f"<p><b>Why this rank:</b> rule <b>{esc(trace.get('bucket_rule'))}</b> matched first — "
         f"{esc(trace.get('bucket_label'))}.<br>"
         f"Score within the bucket <b>{_fmt(trace.get('score'))}</b> · age "
@@ -424,10 +430,12 @@ class IntelligenceView(QWidget):
         if item_id is None:
             self._show_nothing()
             return
-        self.show_item(item_id)
+        above = self.model.item_id(current.row() - 1) if current.row() > 0 else None
+        self.show_item(item_id, above_id=above)
         self.item_selected.emit(item_id)
 
-    def show_item(self, item_id: int) -> None:
+    def show_item(self, item_id: int, *, above_id: int | None = None) -> None:
+        """Show one item; ``above_id``, the row above it, gets a "why below"."""
         with self.db.sessions() as session:
             item = session.get(IntelItem, item_id)
             linked = meetings.linked_items(session, item_id)
@@ -472,12 +480,14 @@ class IntelligenceView(QWidget):
 
         if self.tasks is None:
             try:
-                shown(ranking.explain(self.db, item_id))
+                shown(plain.explain(self.db, item_id, above_id=above_id))
             except Exception as error:  # shown to the user, never a crash
                 failed(error)
             return
         # Off the UI thread: with a model active, explaining loads and verifies it.
         self.trace_view.setHtml("<p style='color:#5b6673'>Working out why…</p>")
         self.tasks.read(
-            lambda _job: ranking.explain(self.db, item_id), on_done=shown, on_fail=failed
+            lambda _job: plain.explain(self.db, item_id, above_id=above_id),
+            on_done=shown,
+            on_fail=failed,
         )

@@ -495,3 +495,16 @@ def test_discard_acts_on_the_row_the_dialog_named(window, qtbot, db, tmp_path, m
         db, select(QuarantinedRow.line_no, QuarantinedRow.status).order_by(QuarantinedRow.line_no)
     ) == [(3, "resolved"), (4, "open")]
     assert [r.line_no for r in panel.rows] == [4]
+
+
+def test_why_this_rank_opens_with_plain_english_and_why_below_the_row_above(window, qtbot):
+    view = window.page("intel")
+    model = view.model
+    qtbot.waitUntil(lambda: model.rowCount() == 21)
+    qtbot.waitUntil(lambda: "is in bucket 1 because" in view.trace_view.toPlainText())
+    assert "Why below" not in view.trace_view.toPlainText()  # the first row has nothing above
+    view.table.selectRow(1)
+    above = model.row_data(0)["intel_id"]
+    qtbot.waitUntil(lambda: f"Why below {above}:" in view.trace_view.toPlainText())
+    text = view.trace_view.toPlainText()
+    assert text.index("days old") < text.index("Details")  # the paragraph, then the details

@@ -50,7 +50,7 @@ def test_version_follows_content_not_layout(pack_copy):
     original = load_pack(pack_copy).version
     edit(pack_copy, "priority.toml", "# Priority within a bucket", "#   Priority within a bucket")
     assert load_pack(pack_copy).version == original
-    edit(pack_copy, "priority.toml", "half_life_days = 30", "half_life_days = 45")
+    edit(pack_copy, "priority.toml", "half_life_days = 60", "half_life_days = 45")
     assert load_pack(pack_copy).version != original
 
 
@@ -149,7 +149,7 @@ def test_one_freshness_factor_only(pack_copy):
 
 
 def test_every_problem_is_listed_at_once(pack_copy):
-    edit(pack_copy, "priority.toml", "max_points = 10", "max_points = -1")
+    edit(pack_copy, "priority.toml", "max_points = 30", "max_points = -1")
     edit(pack_copy, "campaigns.toml", 'kind = "local"', 'kind = "regional"')
     message = refused(pack_copy)
     assert "2 problem(s)" in message

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from datetime import datetime
 from typing import Any
 
 from triage import clock
 from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import UsageError
-from triage.intel import ranking, regions, replay
+from triage.intel import plain, ranking, regions, replay
 from triage.rules.pack import Pack, PackError, load_pack
 
 TABLE_COLUMNS = (
@@ -164,7 +165,7 @@ def explain_intel(args) -> int:
     if item_id is None:
         raise UsageError(f"no intelligence item {args.id!r}")
     as_of = _as_of(args.as_of)
-    found = ranking.explain(db, item_id, as_of=as_of)
+    found = plain.explain(db, item_id, find_above=True, as_of=as_of)
     received = found["inputs"]["received_at"]
     if as_of is not None and received is not None and received > as_of:
         raise UsageError(
@@ -190,8 +191,14 @@ def _why(cond: dict[str, Any]) -> str:
 
 
 def explain_text(found: dict[str, Any]) -> list[str]:
-    """The trace as lines a team leader can read."""
-    lines = [
+    """The trace as lines a team leader can read: the plain-English paragraph
+    and "why below the item above" first, then the details."""
+    lines = [*textwrap.wrap(found["summary"], 100)] if found.get("summary") else []
+    if found.get("below"):
+        lines += ["", *textwrap.wrap(found["below"]["why"], 100)]
+    if lines:
+        lines += ["", "Details:"]
+    lines += [
         f"{found['intel_id']}: bucket {found['bucket']} ({found['bucket_rule']}: "
         f"{found['bucket_label']}), score {found['score']:.3f}",
         f"as of {found['as_of']:%Y-%m-%d %H:%M} UTC, rules {found['rules_version'][:12]}, "
