@@ -334,7 +334,7 @@ def test_the_readme_explain_example_names_an_item_the_demo_makes(db, capsys):
     intel_id = re.search(r"triage explain intel (\S+)", readme).group(1)
     demo.fill_database(db, seed=5, intel=200, em=0, end=date(2026, 11, 20))
     assert cli(["--db", str(db.path), "explain", "intel", intel_id]) == 0
-    assert capsys.readouterr().out.startswith(f"{intel_id}: bucket ")
+    assert capsys.readouterr().out.startswith(f"{intel_id} is in bucket ")
 
 
 def pdf_text(path: Path) -> str:
