@@ -9,7 +9,9 @@ writer thread through ``triage.meetings.operations``; the agenda is then re-read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
@@ -24,7 +26,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -46,7 +47,8 @@ from triage.meetings import operations as meetings
 from triage.store.db import Database
 from ui import labels
 from ui.labels import esc
-from ui.tasks import Tasks
+from ui.rows_model import TextRowsModel, rows_table
+from ui.tasks import Job, Tasks
 
 HELP_TEXT = (
     "<b>A</b> accept · <b>R</b> reject, then <b>1-9</b> reason (Esc cancels) · "
@@ -89,6 +91,24 @@ def _date_edit_today() -> QDateEdit:
     today = clock.to_local(clock.now()).date()
     edit.setDate(QDate(today.year, today.month, today.day))
     return edit
+
+
+class _Latest:
+    """Only the newest of overlapping background reads reaches the screen: two
+    reader threads may finish out of order, and an older list must not win."""
+
+    def __init__(self) -> None:
+        self.issued = 0
+
+    def guard(self, show: Callable[[Any], None]) -> Callable[[Any], None]:
+        self.issued += 1
+        ticket = self.issued
+
+        def shown(result: Any) -> None:
+            if ticket == self.issued:
+                show(result)
+
+        return shown
 
 
 class StartMeetingDialog(QDialog):
@@ -162,6 +182,7 @@ class MeetingMode(QWidget):
         self.tasks = tasks
         self.meeting_id: int | None = None
         self.rows: list[meetings.AgendaRow] = []
+        self.line_at: int | None = None  # first agenda line below the capacity line
         self.current = 0
         self.rejecting = False
         self.presenter = False
@@ -208,7 +229,7 @@ class MeetingMode(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(30)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setResizeContentsPrecision(100)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._clicked_row)
 
@@ -277,21 +298,55 @@ class MeetingMode(QWidget):
 
     # -- loading -------------------------------------------------------------------
 
-    def open_meeting(self, meeting_id: int) -> None:
+    def open_meeting(
+        self,
+        meeting_id: int,
+        loaded: tuple[list[meetings.AgendaRow], meetings.MeetingSummary] | None = None,
+    ) -> None:
+        """Show a meeting: its agenda as ``loaded`` (read off the UI thread by
+        whoever started it), else read now."""
         self.meeting_id = meeting_id
         width = max(self.split.width(), 1200)
         self.split.setSizes([width * 62 // 100, width * 38 // 100])
         self.current = 0
-        self.reload()
+        if loaded is None:
+            self.reload()
+        else:
+            self._show(*loaded)
         first = next((n for n, r in enumerate(self.rows) if r.decision is None), 0)
         self.select(first)
         self.setFocus()
 
     def reload(self) -> None:
+        """Re-read the whole agenda (opening a meeting, or after a refresh)."""
+        rows, info = self._read(None)
+        self._show(rows, info)
+
+    def _read(
+        self, item_ids: list[int] | None
+    ) -> tuple[list[meetings.AgendaRow], meetings.MeetingSummary]:
+        """The agenda lines of ``item_ids`` (all when None) and the counts."""
         with self.db.sessions() as session:
-            self.rows = meetings.agenda(session, self.meeting_id)
-            self.info = meetings.summary(session, self.meeting_id)
-        info = self.info
+            rows = meetings.agenda(session, self.meeting_id, item_ids=item_ids)
+            return rows, meetings.summary(session, self.meeting_id)
+
+    def _show(
+        self,
+        rows: list[meetings.AgendaRow],
+        info: meetings.MeetingSummary,
+        item_ids: list[int] | None = None,
+    ) -> None:
+        """Show a re-read: the whole agenda, or just the lines of ``item_ids``."""
+        self.info = info
+        if item_ids is None:
+            self.rows = rows
+            self._fill_table()
+        else:
+            fresh = {row.item_id: row for row in rows}
+            for n, old in enumerate(self.rows):
+                if old.item_id in fresh:
+                    self.rows[n] = fresh[old.item_id]
+                    self._fill_row(n)
         self.title.setText(f"Tasking meeting · {info.region} / {info.team or 'whole region'}")
         self.subtitle.setText(
             f"{info.held_on.isoformat()} · {info.status} · chair {info.chair or '-'} · "
@@ -319,68 +374,73 @@ class MeetingMode(QWidget):
             self.close_button,
         ):
             button.setEnabled(is_open)
-        self._fill_table()
         self._show_current()
 
     def _fill_table(self) -> None:
-        hide_score = settings.load().hide_model_score_until_decided
         self.table.blockSignals(True)
+        self.table.clearSpans()
         self.table.setRowCount(0)
-        line_at = next((n for n, r in enumerate(self.rows) if not r.fits), None)
+        self.line_at = line_at = self._line_at()
         self.table.setRowCount(len(self.rows) + (0 if line_at is None else 1))
-        out = 0
-        for n, row in enumerate(self.rows):
-            if n == line_at:
-                marker = QTableWidgetItem(
-                    f"──── capacity line: {self.info.capacity} fit this week; "
-                    "items below do not ────"
-                )
-                marker.setFlags(Qt.ItemFlag.NoItemFlags)
-                marker.setForeground(QBrush(QColor("#b3261e")))
-                self.table.setItem(out, 0, marker)
-                self.table.setSpan(out, 0, 1, len(AGENDA_COLUMNS))
-                out += 1
-            for col, (key, _header) in enumerate(AGENDA_COLUMNS):
-                value = getattr(row, key)
-                if key == "decision":
-                    text = labels.DECISIONS.get(value, value)
-                    if value == "rejected" and row.reason:
-                        text += f" ({row.reason.replace('_', ' ')})"
-                elif key == "bucket":
-                    text = labels.bucket_text(value)
-                elif key == "flags":
-                    text = labels.flag_text(value)
-                elif key == "harm_score":
-                    text = (
-                        ""
-                        if value is None or (hide_score and row.decision is None)
-                        else f"{value:.2f}"
-                    )
-                elif key == "score":
-                    text = "" if value is None else f"{value:.1f}"
-                else:
-                    text = "" if value is None else str(value)
-                cell = QTableWidgetItem(text)
-                cell.setData(Qt.ItemDataRole.UserRole, n)
-                if key == "bucket":
-                    cell.setBackground(QBrush(QColor(labels.BUCKET_TINTS.get(value, "#ffffff"))))
-                if key == "decision" and value is not None:
-                    cell.setForeground(
-                        QBrush(
-                            QColor(
-                                {"accepted": "#1b5e20", "rejected": "#8e1b14"}.get(value, "#37414b")
-                            )
-                        )
-                    )
-                self.table.setItem(out, col, cell)
-            out += 1
+        if line_at is not None:
+            marker = QTableWidgetItem(
+                f"──── capacity line: {self.info.capacity} fit this week; items below do not ────"
+            )
+            marker.setFlags(Qt.ItemFlag.NoItemFlags)
+            marker.setForeground(QBrush(QColor("#b3261e")))
+            self.table.setItem(line_at, 0, marker)
+            self.table.setSpan(line_at, 0, 1, len(AGENDA_COLUMNS))
+        hide_score = settings.load().hide_model_score_until_decided
+        for n in range(len(self.rows)):
+            self._fill_row(n, hide_score)
         for col, (key, _h) in enumerate(AGENDA_COLUMNS):
             self.table.setColumnHidden(col, self.presenter and key in PERSONAL_COLUMNS)
+        # Sized once per fill, from the rows on screen: a header left in
+        # ResizeToContents mode re-measures every row on each cell written.
+        self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
 
+    def _fill_row(self, n: int, hide_score: bool | None = None) -> None:
+        """Write agenda line ``n`` into its table row."""
+        if hide_score is None:
+            hide_score = settings.load().hide_model_score_until_decided
+        row = self.rows[n]
+        out = self._table_row(n)
+        for col, (key, _header) in enumerate(AGENDA_COLUMNS):
+            value = getattr(row, key)
+            if key == "decision":
+                text = labels.DECISIONS.get(value, value)
+                if value == "rejected" and row.reason:
+                    text += f" ({row.reason.replace('_', ' ')})"
+            elif key == "bucket":
+                text = labels.bucket_text(value)
+            elif key == "flags":
+                text = labels.flag_text(value)
+            elif key == "harm_score":
+                text = (
+                    "" if value is None or (hide_score and row.decision is None) else f"{value:.2f}"
+                )
+            elif key == "score":
+                text = "" if value is None else f"{value:.1f}"
+            else:
+                text = "" if value is None else str(value)
+            cell = QTableWidgetItem(text)
+            cell.setData(Qt.ItemDataRole.UserRole, n)
+            if key == "bucket":
+                cell.setBackground(QBrush(QColor(labels.BUCKET_TINTS.get(value, "#ffffff"))))
+            if key == "decision" and value is not None:
+                colour = {"accepted": "#1b5e20", "rejected": "#8e1b14"}.get(value, "#37414b")
+                cell.setForeground(QBrush(QColor(colour)))
+            self.table.setItem(out, col, cell)
+
+    def _line_at(self) -> int | None:
+        """Index of the first agenda line below the capacity line, if any."""
+        return next((n for n, r in enumerate(self.rows) if not r.fits), None)
+
     def _table_row(self, agenda_index: int) -> int:
-        line_at = next((n for n, r in enumerate(self.rows) if not r.fits), None)
-        return agenda_index + (1 if line_at is not None and agenda_index >= line_at else 0)
+        """The table row of agenda line ``agenda_index`` (the capacity line takes one)."""
+        below = self.line_at is not None and agenda_index >= self.line_at
+        return agenda_index + (1 if below else 0)
 
     # -- navigation ----------------------------------------------------------------
 
@@ -506,14 +566,28 @@ class MeetingMode(QWidget):
 
     # -- decisions (through the single writer) ------------------------------------------
 
-    def _write(self, fn, after=None) -> None:
+    def _write(
+        self,
+        fn: Callable[[], Any],
+        after: Callable[[Any], None] | None = None,
+        changed: Callable[[Any], list[int] | None] = lambda _result: None,
+    ) -> None:
+        """Run the core operation ``fn`` on the writer thread, then re-read there
+        the agenda lines it ``changed`` (item ids from its result; None: all)
+        and show them: the UI thread only swaps in what was read."""
         if self.busy or self.meeting_id is None or not self._still_open():
             return
         self.busy = True
 
-        def done(result) -> None:
+        def work(_job: Job) -> tuple[Any, list[int] | None, Any]:
+            result = fn()
+            item_ids = changed(result)
+            return result, item_ids, self._read(item_ids)
+
+        def done(outcome: tuple[Any, list[int] | None, Any]) -> None:
+            result, item_ids, (rows, info) = outcome
             self.busy = False
-            self.reload()
+            self._show(rows, info, item_ids)
             if after:
                 after(result)
             self.changed.emit()
@@ -522,7 +596,7 @@ class MeetingMode(QWidget):
             self.busy = False
             self.show_banner(f"⚠ {message}")
 
-        self.tasks.write(lambda job: fn(), on_done=done, on_fail=failed)
+        self.tasks.write(work, on_done=done, on_fail=failed)
 
     def _next_undecided(self, _result=None) -> None:
         after = [n for n, r in enumerate(self.rows) if r.decision is None and n > self.current]
@@ -548,6 +622,7 @@ class MeetingMode(QWidget):
                 note=note,
             ),
             self._next_undecided,
+            lambda _step: [row.item_id],
         )
 
     def start_reject(self) -> None:
@@ -582,7 +657,11 @@ class MeetingMode(QWidget):
             if index is not None:
                 self.select(index)
 
-        self._write(lambda: meetings.undo(self.db, meeting_id=self.meeting_id), moved)
+        self._write(
+            lambda: meetings.undo(self.db, meeting_id=self.meeting_id),
+            moved,
+            lambda item_id: [] if item_id is None else [item_id],
+        )
 
     def recheck(self) -> None:
         row = self.current_row()
@@ -591,6 +670,7 @@ class MeetingMode(QWidget):
         self._write(
             lambda: meetings.recheck(self.db, item_id=row.item_id),
             lambda _r: self.select(self.current),
+            lambda _when: [row.item_id],
         )
 
     def set_presenter(self, on: bool) -> None:
@@ -608,16 +688,13 @@ class MeetingMode(QWidget):
     def close_meeting(self, confirm: bool = True) -> None:
         if self.info is None or not self._open():
             return
+        meeting_id = self.meeting_id
         if confirm:
-            answer = QMessageBox.question(
-                self,
-                "Close meeting",
-                f"Close the meeting? The {self.info.undecided} undecided item(s) will be recorded "
-                "as not discussed and carried over to the next meeting.",
-            )
+            with self.db.sessions() as session:  # two counts: quick enough to ask at once
+                preview = meetings.close_preview(session, meeting_id)
+            answer = QMessageBox.question(self, "Close meeting", preview.question())
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        meeting_id = self.meeting_id
 
         def done(result) -> None:
             self.show_banner(
@@ -657,14 +734,11 @@ class ResultsPanel(QWidget):
         super().__init__(parent)
         self.db = db
         self.tasks = tasks
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(
+        self.model = TextRowsModel(
             ["Intel ID", "Team", "Accepted at meeting", "Result", "Result date"]
         )
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = rows_table(self.model)
+        self.table.setAlternatingRowColors(False)
         self.result = QComboBox()
         for code, text in labels.RESULTS.items():
             self.result.addItem(text, code)
@@ -685,24 +759,35 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(bar)
         self.outcomes: list[dict] = []
+        self._latest = _Latest()
 
     def refresh(self) -> None:
-        with self.db.sessions() as session:
-            self.outcomes = meetings.accepted_awaiting_result(session)
-        self.table.setRowCount(len(self.outcomes))
-        for n, o in enumerate(self.outcomes):
-            values = (
-                o["intel_id"],
-                o["team"] or o["region"],
-                o["meeting_date"].isoformat(),
-                labels.RESULTS.get(o["result"], "· awaiting result"),
-                o["result_at"].isoformat() if o["result_at"] else "",
-            )
-            for col, value in enumerate(values):
-                self.table.setItem(n, col, QTableWidgetItem(str(value)))
+        """Re-read the accepted tasks on a reader thread (up to 2,000 of them)."""
+        db = self.db
+
+        def read(_job) -> list[dict]:
+            with db.sessions() as session:
+                return meetings.accepted_awaiting_result(session)
+
+        self.tasks.read(read, on_done=self._latest.guard(self._show))
+
+    def _show(self, outcomes: list[dict]) -> None:
+        self.outcomes = outcomes
+        self.model.set_rows(
+            [
+                (
+                    o["intel_id"],
+                    o["team"] or o["region"],
+                    o["meeting_date"].isoformat(),
+                    labels.RESULTS.get(o["result"], "· awaiting result"),
+                    o["result_at"].isoformat() if o["result_at"] else "",
+                )
+                for o in outcomes
+            ]
+        )
 
     def record(self) -> None:
-        row = self.table.currentRow()
+        row = self.table.currentIndex().row()
         if row < 0 or row >= len(self.outcomes):
             self.message.setText("Select an accepted task first.")
             return
@@ -729,6 +814,8 @@ class MeetingsView(QWidget):
     """Meeting list + start; the meeting mode; results of accepted tasks."""
 
     changed = Signal()
+    list_loaded = Signal()  # the meeting list shows the latest read
+    started = Signal(int)  # a meeting was started and is on screen
 
     def __init__(self, db: Database, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -741,21 +828,15 @@ class MeetingsView(QWidget):
         self.start_button = QPushButton("Start a meeting…")
         self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(self.start_dialog)
-        self.list = QTableWidget(0, len(MEETING_COLUMNS))
-        self.list.setHorizontalHeaderLabels(MEETING_COLUMNS)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setAlternatingRowColors(True)
-        self.list.verticalHeader().setVisible(False)
-        self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.list.horizontalHeader().setStretchLastSection(True)
-        self.list.cellActivated.connect(lambda row, _col: self._open_row(row))
-        self.list.cellDoubleClicked.connect(lambda row, _col: self._open_row(row))
+        self.list_model = TextRowsModel(MEETING_COLUMNS)
+        self.list = rows_table(self.list_model)
+        self.list.activated.connect(lambda index: self._open_row(index.row()))
+        self.list.doubleClicked.connect(lambda index: self._open_row(index.row()))
         open_button = QPushButton("Open selected")
-        open_button.clicked.connect(lambda: self._open_row(self.list.currentRow()))
+        open_button.clicked.connect(lambda: self._open_row(self.list.currentIndex().row()))
         self.message = QLabel()
         self.meeting_ids: list[int] = []
+        self._latest_list = _Latest()
         self.results = ResultsPanel(db, tasks)
         self.results.changed.connect(self.changed)
         tabs = QTabWidget()
@@ -796,23 +877,33 @@ class MeetingsView(QWidget):
             self.mode.reload()
 
     def refresh_list(self) -> None:
-        with self.db.sessions() as session:
-            rows = meetings.list_meetings(session)
+        """Re-read the meeting list on a reader thread (up to 500 meetings)."""
+        db = self.db
+
+        def read(_job) -> list[dict]:
+            with db.sessions() as session:
+                return meetings.list_meetings(session)
+
+        self.tasks.read(read, on_done=self._latest_list.guard(self._show_list))
+
+    def _show_list(self, rows: list[dict]) -> None:
         self.meeting_ids = [m["id"] for m in rows]
-        self.list.setRowCount(len(rows))
-        for n, m in enumerate(rows):
-            values = (
-                m["held_on"],
-                m["region"],
-                m["team"] or "whole region",
-                STATUS_TEXT[m["status"]],
-                "" if m["capacity"] is None else m["capacity"],
-                m["accepted"],
-                m["rejected"],
-                m["not_discussed"],
-            )
-            for col, value in enumerate(values):
-                self.list.setItem(n, col, QTableWidgetItem(str(value)))
+        self.list_model.set_rows(
+            [
+                (
+                    str(m["held_on"]),
+                    m["region"],
+                    m["team"] or "whole region",
+                    STATUS_TEXT[m["status"]],
+                    "" if m["capacity"] is None else str(m["capacity"]),
+                    str(m["accepted"]),
+                    str(m["rejected"]),
+                    str(m["not_discussed"]),
+                )
+                for m in rows
+            ]
+        )
+        self.list_loaded.emit()
 
     def show_home(self) -> None:
         self.refresh_list()
@@ -823,8 +914,12 @@ class MeetingsView(QWidget):
         if 0 <= row < len(self.meeting_ids):
             self.open_meeting(self.meeting_ids[row])
 
-    def open_meeting(self, meeting_id: int) -> None:
-        self.mode.open_meeting(meeting_id)
+    def open_meeting(
+        self,
+        meeting_id: int,
+        loaded: tuple[list[meetings.AgendaRow], meetings.MeetingSummary] | None = None,
+    ) -> None:
+        self.mode.open_meeting(meeting_id, loaded)
         self.stack.setCurrentWidget(self.mode)
         # Coming back to this screen (its setFocus) must put the keys on the meeting.
         self.setFocusProxy(self.mode)
@@ -835,15 +930,28 @@ class MeetingsView(QWidget):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.start(**dialog.values())
 
-    def start(self, **values) -> None:
-        """Start a meeting off the UI thread (ranking the agenda), then open it."""
+    def start(self, **values: Any) -> None:
+        """Start a meeting off the UI thread (ranking brought up to date, the
+        agenda snapshotted and read back), then open it."""
         self.message.setText("Preparing the agenda…")
+        db = self.db
+
+        def work(_job: Job) -> tuple[int, tuple[list[meetings.AgendaRow], meetings.MeetingSummary]]:
+            meeting_id = meetings.start_meeting(db, **values)
+            with db.sessions() as session:
+                loaded = meetings.agenda(session, meeting_id), meetings.summary(session, meeting_id)
+            return meeting_id, loaded
+
+        def done(
+            started: tuple[int, tuple[list[meetings.AgendaRow], meetings.MeetingSummary]],
+        ) -> None:
+            self.message.setText("")
+            self.refresh_list()
+            self.open_meeting(*started)
+            self.started.emit(started[0])
+
         self.tasks.write(
-            lambda job: meetings.start_meeting(self.db, **values),
-            on_done=lambda meeting_id: (
-                self.message.setText(""),
-                self.refresh_list(),
-                self.open_meeting(meeting_id),
-            ),
+            work,
+            on_done=done,
             on_fail=lambda m: self.message.setText(f"⚠ Could not start the meeting: {m}"),
         )

@@ -439,8 +439,13 @@ def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
         first = meetings.agenda(session, meeting_id)[0]
     meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
     panel = window.show_page("meetings").results
-    panel.refresh()
-    assert panel.table.item(0, 3).text() == "· awaiting result"
+    panel.refresh()  # read on a reader thread, shown when it comes back
+
+    def result_shown() -> str | None:
+        index = panel.model.index(0, 3)
+        return index.data() if index.isValid() else None
+
+    qtbot.waitUntil(lambda: result_shown() == "· awaiting result")
     panel.table.selectRow(0)
     panel.result.setCurrentIndex(panel.result.findData("arrest"))
     panel.record()
@@ -448,7 +453,7 @@ def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
     assert stored(
         db, select(TaskingOutcome.result).where(TaskingOutcome.item_id == first.item_id)
     ) == [("arrest",)]
-    assert panel.table.item(0, 3).text() == "Arrest"
+    qtbot.waitUntil(lambda: result_shown() == "Arrest")
 
 
 def test_meeting_exports_agenda_and_minutes_off_the_ui_thread(window, qtbot, tmp_path):

@@ -14,12 +14,13 @@ and so head back onto the next meeting's agenda.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, text, update
+from sqlalchemy import Select, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from triage import clock, settings, vocab
@@ -276,20 +277,32 @@ def get_meeting(session: Session, meeting_id: int) -> TaskingMeeting:
     return meeting
 
 
-def agenda(session: Session, meeting_id: int, *, as_of: datetime | None = None) -> list[AgendaRow]:
-    """The meeting's agenda in ranked order with each item's decision so far."""
+def agenda(
+    session: Session,
+    meeting_id: int,
+    *,
+    as_of: datetime | None = None,
+    item_ids: Collection[int] | None = None,
+) -> list[AgendaRow]:
+    """The meeting's agenda in ranked order with each item's decision so far.
+
+    With ``item_ids``, only those items' lines: what a front end re-reads after
+    one decision, instead of the whole agenda."""
     meeting = get_meeting(session, meeting_id)
     as_of = as_of or clock.now()
     outcome = select(TaskingOutcome).where(TaskingOutcome.meeting_id == meeting_id).subquery()
-    rows = session.execute(
+    query = (
         select(MeetingAgendaItem, IntelItem, outcome)
         .join(IntelItem, IntelItem.id == MeetingAgendaItem.item_id)
         .outerjoin(outcome, outcome.c.item_id == MeetingAgendaItem.item_id)
         .where(MeetingAgendaItem.meeting_id == meeting.id)
         .order_by(MeetingAgendaItem.position)
-    ).all()
+    )
+    if item_ids is not None:
+        query = query.where(MeetingAgendaItem.item_id.in_(list(item_ids)))
+    rows = session.execute(query).all()
     valid_days = recheck_valid_days()
-    if not rows and meeting.status == "imported":
+    if item_ids is None and not rows and meeting.status == "imported":
         return _imported_agenda(session, meeting, as_of)
     return [_agenda_row(row[0], row[1], row._mapping, as_of, valid_days) for row in rows]
 
@@ -660,29 +673,66 @@ class CloseResult:
     rejected: int
 
 
+@dataclass(frozen=True)
+class ClosePreview:
+    """What closing an open meeting now would record."""
+
+    meeting_id: int
+    # Undecided agenda items: recorded as not discussed on closing.
+    undecided: int
+    # Every not-discussed item (those, plus the ones marked N) carries over.
+    carried_over: int
+
+    def question(self) -> str:
+        """The confirmation the app and ``triage meeting close`` show."""
+        marked = self.carried_over - self.undecided
+        also = f" (including {marked} already marked not discussed)" if marked else ""
+        return (
+            f"Close meeting {self.meeting_id}? {_items(self.undecided, 'undecided agenda')} "
+            f"will be recorded as not discussed. {_items(self.carried_over).capitalize()} will "
+            f"carry over to the next meeting{also}."
+        )
+
+
+def _items(count: int, kind: str = "") -> str:
+    noun = "item" if count == 1 else "items"
+    return f"{count} {kind} {noun}" if kind else f"{count} {noun}"
+
+
+def _undecided(meeting: TaskingMeeting) -> Select[tuple[int, int, float | None]]:
+    """The agenda items with no decision on the meeting's day."""
+    return select(
+        MeetingAgendaItem.item_id, MeetingAgendaItem.position, MeetingAgendaItem.harm_score
+    ).where(
+        MeetingAgendaItem.meeting_id == meeting.id,
+        ~MeetingAgendaItem.item_id.in_(
+            select(TaskingOutcome.item_id).where(TaskingOutcome.meeting_date == meeting.held_on)
+        ),
+    )
+
+
+def close_preview(session: Session, meeting_id: int) -> ClosePreview:
+    """How many agenda items closing would record as not discussed and carry
+    over: what the app's confirmation and ``triage meeting close`` say first."""
+    meeting = _open_meeting(session, meeting_id)
+    undecided = session.execute(
+        select(func.count()).select_from(_undecided(meeting).subquery())
+    ).scalar_one()
+    marked = session.execute(
+        select(func.count()).where(
+            TaskingOutcome.meeting_id == meeting_id, TaskingOutcome.decision == "not_discussed"
+        )
+    ).scalar_one()
+    return ClosePreview(meeting_id=meeting_id, undecided=undecided, carried_over=undecided + marked)
+
+
 def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
     """Close: undecided agenda items become not discussed and carry over."""
     who = settings.current_user()
     now = clock.now()
     with db.transaction() as session:
         meeting = _open_meeting(session, meeting_id)
-        undecided = session.execute(
-            select(
-                MeetingAgendaItem.item_id,
-                MeetingAgendaItem.position,
-                IntelItem.intel_id,
-                MeetingAgendaItem.harm_score,
-            )
-            .join(IntelItem, IntelItem.id == MeetingAgendaItem.item_id)
-            .where(
-                MeetingAgendaItem.meeting_id == meeting_id,
-                ~MeetingAgendaItem.item_id.in_(
-                    select(TaskingOutcome.item_id).where(
-                        TaskingOutcome.meeting_date == meeting.held_on
-                    )
-                ),
-            )
-        ).all()
+        undecided = session.execute(_undecided(meeting)).all()
         if undecided:
             session.execute(
                 insert(TaskingOutcome),
