@@ -201,7 +201,8 @@ class MeetingMode(QWidget):
         self.presenter_box.toggled.connect(self.set_presenter)
         self.export_agenda_button = self._button("Export agenda…", lambda: self.export("agenda"))
         self.export_minutes_button = self._button("Export minutes…", lambda: self.export("minutes"))
-        self.close_button = self._button("Close meeting", self.close_meeting)
+        # Not the slot itself: clicked(bool) would pass False as confirm and skip the question.
+        self.close_button = self._button("Close meeting", lambda: self.close_meeting())
         self.close_button.setObjectName("primary")
 
         # Two rows so the window fits a 1280-pixel projector: what and how many

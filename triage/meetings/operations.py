@@ -182,7 +182,8 @@ def start_meeting(
     from triage.intel import ranking  # the rules engine; imported late to keep CLI start fast
 
     region = regions.region_code(region)
-    capacity = default_capacity(region, team) if capacity is None else int(capacity)
+    team_capacity = default_capacity(region, team)  # also refuses a team not in the region
+    capacity = team_capacity if capacity is None else int(capacity)
     if capacity < 0:
         raise MeetingError(f"capacity must be 0 or more, not {capacity}")
     length = default_agenda_length(capacity)
@@ -275,6 +276,14 @@ def get_meeting(session: Session, meeting_id: int) -> TaskingMeeting:
     if meeting is None:
         raise MeetingError(f"no meeting with id {meeting_id}")
     return meeting
+
+
+def intel_id_of(session: Session, item_id: int) -> str:
+    """The upstream reference of an item, for messages."""
+    item = session.get(IntelItem, item_id)
+    if item is None:
+        raise MeetingError(f"no intelligence item with id {item_id}")
+    return item.intel_id
 
 
 def agenda(
