@@ -14,6 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
+from triage.private_files import private_folder
+
 APP_NAME = "Triage"
 
 
@@ -21,8 +23,7 @@ def data_dir() -> Path:
     """The folder for the user's databases, settings, models and backups."""
     override = os.environ.get("TRIAGE_HOME")
     folder = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_folder(folder)
 
 
 def default_db_path() -> Path:

@@ -6,7 +6,8 @@ intelligence and EM areas each add their own kind (``rank intel``,
 ``rank em``).
 
 Exit status: 0 success; 1 done, but with something to look at (quarantined
-rows, failed checks); 2 unusable input or command.
+rows, failed checks); 2 unusable input or command; 3 the database cannot be
+used (locked, damaged, full, read-only, wrong passphrase, newer schema).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from triage import __version__
+from triage import __version__, paths
+from triage.private_files import private_umask
+from triage.store.faults import store_fault
 
 AREAS = ("database", "imports", "demo", "ranking", "em", "stats", "model", "meetings")
 
@@ -31,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="triage",
         description="Triage: intelligence tasking and EM caseload prioritisation.",
         epilog="Exit status: 0 done; 1 done, with rows quarantined or checks failed; "
-        "2 unusable input or command.",
+        "2 unusable input or command; 3 the database cannot be used (locked, damaged, full, "
+        "read-only, wrong passphrase, newer schema).",
     )
     parser.add_argument("--version", action="version", version=f"triage {__version__}")
     parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
@@ -70,12 +74,27 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        # Exports, logs and database files this command writes are private.
+        with private_umask():
+            return int(args.handler(args) or 0)
     except UsageError as error:
         print(f"triage: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        fault = store_fault(error)
+        if fault is None:
+            raise
+        # A StoreUnavailable from the core names its file; a driver error
+        # mid-command is about the database the command was given.
+        where = "" if fault is error else f"{_db_named(args)}: "
+        print(f"triage: {where}{fault}", file=sys.stderr)
+        return 3
+
+
+def _db_named(args: argparse.Namespace) -> str:
+    return str(paths.resolve_db_path(getattr(args, "db", None)))
 
 
 if __name__ == "__main__":

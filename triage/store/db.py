@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage import clock, paths
+from triage.private_files import private_file, private_folder, restrict
+from triage.store.faults import StoreDamaged, StoreUnavailable
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -64,24 +66,51 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def backup(path: Path, label: str = "backup") -> Path:
-    """Copy a live database consistently (SQLite online backup API)."""
-    folder = path.parent / "backups"
-    folder.mkdir(exist_ok=True)
+    """Copy a live database consistently (SQLite online backup API).
+
+    The copy is private (0600, in a 0700 folder) and must pass SQLite's
+    integrity check: a damaged source gives ``StoreDamaged`` and leaves no
+    backup behind, so a bad copy can never stand in for a good one.
+    """
+    folder = private_folder(path.parent / "backups")
     stamp = clock.now().strftime("%Y%m%dT%H%M%S")
     target = folder / f"{path.stem}-{label}-{stamp}.sqlite"
     n = 1
     while target.exists():
         n += 1
         target = folder / f"{path.stem}-{label}-{stamp}-{n}.sqlite"
+    private_file(target)
     source = sqlite3.connect(path)
     try:
         destination = sqlite3.connect(target)
-        with destination:
-            source.backup(destination)
-        destination.close()
+        try:
+            with destination:
+                source.backup(destination)
+            problem = integrity_problem(destination)
+        finally:
+            destination.close()
     finally:
         source.close()
+    if problem:
+        target.unlink()
+        raise StoreDamaged(
+            f"{path}: the database is damaged ({problem}); no backup written. "
+            "Restore an earlier backup with 'triage db restore'"
+        )
     return target
+
+
+def integrity_problem(connection: sqlite3.Connection) -> str | None:
+    """The first problem ``PRAGMA integrity_check`` reports, or None if it passes.
+
+    Its messages name pages, tables and indexes, never a cell's value.
+    """
+    try:
+        rows = connection.execute("PRAGMA integrity_check(1)").fetchall()
+    except sqlite3.DatabaseError as error:  # a damaged header or schema: the check cannot run
+        return str(error)
+    first = str(rows[0][0]) if rows else "no result"
+    return None if first == "ok" else first.replace("\n", " ").strip()
 
 
 @dataclass
@@ -107,8 +136,13 @@ class Database:
 def open_database(path: str | Path | None = None) -> Database:
     """Open (creating or upgrading as needed) the database at ``path``."""
     db_path = paths.resolve_db_path(path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(db_path.parent)
     existed = db_path.exists() and db_path.stat().st_size > 0
+    # SQLite gives the WAL and SHM files the database file's mode, so a
+    # private database file keeps all three private.
+    private_file(db_path)
+    for companion in (_companion(db_path, "-wal"), _companion(db_path, "-shm")):
+        restrict(companion)
     engine = make_engine(db_path)
     current = schema_revision(engine) if existed else None
     head = head_revision(engine)
@@ -116,6 +150,13 @@ def open_database(path: str | Path | None = None) -> Database:
     if existed and current != head:
         if current is None and _has_tables(engine):
             raise RuntimeError(f"{db_path} is not a Triage database (it has no schema version)")
+        if current is not None and not _known_revision(engine, current):
+            engine.dispose()
+            raise StoreUnavailable(
+                f"{db_path}: the database was written by a newer Triage (schema {current}; "
+                f"this version knows up to {head}); install the newer Triage to open it. "
+                "Nothing was changed"
+            )
         backup_path = backup(db_path, label=f"before-{head}")
     if current != head:
         command.upgrade(alembic_config(engine), "head")
@@ -126,6 +167,16 @@ def open_database(path: str | Path | None = None) -> Database:
         migrated_from=current if existed and current != head else None,
         backup_path=backup_path,
     )
+
+
+def _companion(path: Path, suffix: str) -> Path:
+    """SQLite's file beside the database: ``-wal``, ``-shm`` or ``-journal``."""
+    return path.with_name(path.name + suffix)
+
+
+def _known_revision(engine: Engine, revision: str) -> bool:
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    return any(script.revision == revision for script in scripts.walk_revisions())
 
 
 def _has_tables(engine: Engine) -> bool:

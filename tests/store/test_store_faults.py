@@ -1,0 +1,112 @@
+"""A damaged, newer or unreadable database: exit 3 naming the problem, nothing changed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from triage.cli.main import main as cli
+from triage.demo.generator import create_demo_database
+from triage.store import db as store
+from triage.store.faults import StoreDamaged, StoreUnavailable
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    create_demo_database(path, intel=3000, em=150)
+    return path
+
+
+@pytest.fixture
+def demo(demo_file, tmp_path) -> Path:
+    copy = tmp_path / "work.sqlite"
+    shutil.copyfile(demo_file, copy)
+    return copy
+
+
+def overwrite_64k(path: Path) -> None:
+    """64 KB of junk in the middle of the file: pages the queue must read."""
+    with path.open("r+b") as file:
+        file.seek(path.stat().st_size // 2)
+        file.write(bytes(range(256)) * 256)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_ranking_a_damaged_database_exits_3_naming_the_damage(demo, capsys):
+    overwrite_64k(demo)
+    assert cli(["--db", str(demo), "rank", "intel"]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        f"triage: {demo}: the database is damaged (database disk image is malformed); "
+        "restore a backup with 'triage db restore'\n"
+    )
+
+
+def test_backup_refuses_a_damaged_source_and_writes_nothing(demo, capsys):
+    overwrite_64k(demo)
+    assert cli(["--db", str(demo), "db", "backup"]) == 3
+    err = capsys.readouterr().err
+    assert "the database is damaged (" in err and "no backup written" in err
+    assert "Traceback" not in err
+    assert list((demo.parent / "backups").glob("*")) == []
+
+
+def test_a_backup_passes_the_integrity_check(demo):
+    target = store.backup(demo)
+    with sqlite3.connect(target) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert connection.execute("SELECT count(*) FROM intel_item").fetchone()[0] == 3000
+    connection.close()
+
+
+def test_backup_function_raises_store_damaged(demo):
+    overwrite_64k(demo)
+    with pytest.raises(StoreDamaged, match="no backup written"):
+        store.backup(demo)
+
+
+def test_a_database_from_a_newer_triage_is_refused_and_left_as_it_was(demo, capsys):
+    with sqlite3.connect(demo) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f999_from_the_future'")
+    connection.close()
+    before = digest(demo)
+    assert cli(["--db", str(demo), "db", "info"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"triage: {demo}: the database was written by a newer Triage ")
+    assert "schema f999_from_the_future" in err and "Nothing was changed" in err
+    assert "Traceback" not in err and "alembic" not in err.lower()
+    assert digest(demo) == before
+    assert not (demo.parent / "backups").exists()
+    with pytest.raises(StoreUnavailable):
+        store.open_database(demo)
+
+
+def test_a_locked_database_exits_3(demo, capsys, monkeypatch):
+    blocker = sqlite3.connect(demo, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    # Keep the test quick: the store's 10 s busy timeout is not what is tested.
+    monkeypatch.setattr(
+        store, "_on_connect", _without_busy_timeout(store._on_connect), raising=True
+    )
+    try:
+        assert cli(["--db", str(demo), "rank", "intel"]) == 3
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert "the database is locked by another program" in capsys.readouterr().err
+
+
+def _without_busy_timeout(on_connect):
+    def connect(connection, record):
+        on_connect(connection, record)
+        connection.execute("PRAGMA busy_timeout=0")
+
+    return connect

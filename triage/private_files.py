@@ -1,0 +1,62 @@
+"""Private files: everything Triage writes is readable by its owner only.
+
+The database, its WAL and SHM files, backups, logs and exports are created
+with mode 0600 and the folders Triage creates with mode 0700, so another
+local account (a shared or managed laptop) cannot read them. All the
+POSIX-only calls (umask, chmod) are here; on Windows the user's profile
+folders are already private to the user, and these calls do nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+_POSIX = os.name == "posix"
+
+
+@contextmanager
+def private_umask() -> Iterator[None]:
+    """Files and folders created meanwhile are private (umask 077).
+
+    The CLI and the app run inside this, so an export, a log or a file
+    SQLite creates is private however it is opened.
+    """
+    if not _POSIX:
+        yield
+        return
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the owner only.
+
+    A folder that already exists is left as it is: it may be the user's
+    home or a shared folder chosen on purpose.
+    """
+    with private_umask():
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if missing, else restrict it to 0600."""
+    if path.exists():
+        restrict(path)
+    else:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, PRIVATE_FILE))
+    return path
+
+
+def restrict(path: Path) -> None:
+    """Make an existing file readable by its owner only (a no-op if it is missing)."""
+    if _POSIX and path.exists():
+        os.chmod(path, PRIVATE_FILE)

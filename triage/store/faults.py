@@ -1,0 +1,67 @@
+"""Store faults: the database cannot be used as it is (CLI exit status 3).
+
+A locked, damaged, read-only, full or unreadable database, a wrong
+passphrase, or a schema newer than this app: each is a ``StoreUnavailable``
+with a message that names the problem and never a value from the data
+(SQLite's own messages name tables and constraints, not cells).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import exc
+
+WRONG_PASSPHRASE = "wrong passphrase or not a Triage database"
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be opened, read or written as it is."""
+
+
+class StoreDamaged(StoreUnavailable):
+    """The file fails SQLite's integrity check, or a read found a damaged page."""
+
+
+# SQLite's message (lower case, as the driver gives it) -> what it means for the user.
+_MEANINGS = {
+    "database disk image is malformed": "the database is damaged (database disk image is "
+    "malformed); restore a backup with 'triage db restore'",
+    "file is not a database": WRONG_PASSPHRASE,
+    "database is locked": "the database is locked by another program; try again when it "
+    "has finished",
+    "readonly database": "the database is read-only (check the file's permissions)",
+    "database or disk is full": "the disk is full; free some space and try again",
+    "disk i/o error": "the disk reported an I/O error reading or writing the database",
+    "unable to open database file": "the database file cannot be opened (missing folder "
+    "or no permission)",
+}
+
+
+def store_fault(error: BaseException) -> StoreUnavailable | None:
+    """The store fault behind a database error, or None for a fault in the program.
+
+    Constraint and programming errors (IntegrityError, ProgrammingError) are
+    bugs or bad input, never the store being unavailable, so they are None.
+    """
+    if isinstance(error, StoreUnavailable):
+        return error
+    original = error.orig if isinstance(error, exc.DBAPIError) else error
+    if isinstance(original, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        return None
+    if not _is_driver_error(original):
+        return None
+    text = str(original).lower()
+    for sqlite_message, meaning in _MEANINGS.items():
+        if sqlite_message in text:
+            kind = StoreDamaged if "damaged" in meaning else StoreUnavailable
+            return kind(meaning)
+    return StoreUnavailable(f"the database cannot be used ({original})")
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    # sqlite3's and sqlcipher3's errors have the same DB-API names but are
+    # different classes; match on the DB-API name and the driver's module.
+    names = {cls.__name__ for cls in type(error).__mro__}
+    module = type(error).__module__
+    return "DatabaseError" in names and module.startswith(("sqlite3", "sqlcipher3"))
