@@ -8,8 +8,6 @@ with a message that names the problem and never a value from the data
 
 from __future__ import annotations
 
-import sqlite3
-
 from sqlalchemy import exc
 
 WRONG_PASSPHRASE = "wrong passphrase or not a Triage database"
@@ -47,9 +45,8 @@ def store_fault(error: BaseException) -> StoreUnavailable | None:
     if isinstance(error, StoreUnavailable):
         return error
     original = error.orig if isinstance(error, exc.DBAPIError) else error
-    if isinstance(original, sqlite3.IntegrityError | sqlite3.ProgrammingError):
-        return None
-    if not _is_driver_error(original):
+    names = _driver_error_names(original)
+    if "DatabaseError" not in names or names & {"IntegrityError", "ProgrammingError"}:
         return None
     text = str(original).lower()
     for sqlite_message, meaning in _MEANINGS.items():
@@ -59,9 +56,12 @@ def store_fault(error: BaseException) -> StoreUnavailable | None:
     return StoreUnavailable(f"the database cannot be used ({original})")
 
 
-def _is_driver_error(error: BaseException) -> bool:
-    # sqlite3's and sqlcipher3's errors have the same DB-API names but are
-    # different classes; match on the DB-API name and the driver's module.
-    names = {cls.__name__ for cls in type(error).__mro__}
-    module = type(error).__module__
-    return "DatabaseError" in names and module.startswith(("sqlite3", "sqlcipher3"))
+def _driver_error_names(error: BaseException) -> set[str]:
+    """The DB-API class names of a SQLite driver's error (empty for anything else).
+
+    sqlite3's and sqlcipher3's errors have the same DB-API names but are
+    different classes, so they are matched by name within those drivers.
+    """
+    if not type(error).__module__.startswith(("sqlite3", "sqlcipher3")):
+        return set()
+    return {cls.__name__ for cls in type(error).__mro__}
