@@ -82,12 +82,6 @@ def _run(argv: Sequence[str] | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader stopped early (``triage rank intel | head``): not a
-        # failure to report. Point stdout at nowhere so that the flush at
-        # exit does not raise the same error again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, as the shell reports a stopped pipe
     except Exception as error:
         fault = store_fault(error)
         if fault is None:
