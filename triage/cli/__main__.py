@@ -1,5 +1,5 @@
 """``python -m triage.cli``: the command line."""
 
-from triage.cli.main.main import main
+from triage.cli.main import main
 
 raise SystemExit(main())

@@ -36,7 +36,7 @@ def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> N
         print(text)
 
 
-def database(args) -> Database:
+def database(args: argparse.Namespace) -> Database:
     try:
         return open_database(args.db)
     except DatabaseError as error:  # --db names a file that is not SQLite (an extract, ...)

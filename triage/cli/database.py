@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from sqlalchemy import func, select
 
 from triage.cli.common import add_format, database, print_json
+from triage.cli.main import Groups, Subcommands
 from triage.store import db as database_module
 from triage.store.models import (
     AuditEntry,
@@ -28,7 +32,7 @@ COUNTED = {
 }
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     parser = top.add_parser("db", help="the database file")
     actions = parser.add_subparsers(dest="action", required=True)
     info = actions.add_parser("info", help="where it is, its schema version and counts")
@@ -39,7 +43,7 @@ def register(top, groups) -> None:
     backup.set_defaults(handler=run_backup)
 
 
-def database_info(db: database_module.Database) -> dict:
+def database_info(db: database_module.Database) -> dict[str, Any]:
     with db.transaction() as session:
         counts = {
             name: session.scalar(select(func.count()).select_from(m)) for name, m in COUNTED.items()
@@ -55,7 +59,7 @@ def database_info(db: database_module.Database) -> dict:
     }
 
 
-def run_info(args) -> int:
+def run_info(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         info = database_info(db)
@@ -71,7 +75,7 @@ def run_info(args) -> int:
     return 0
 
 
-def run_backup(args) -> int:
+def run_backup(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         target = database_module.backup(db.path)

@@ -6,11 +6,11 @@ import argparse
 from datetime import date
 
 from triage.cli.common import add_format, database, print_json
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.demo import generator as demo
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     """Add ``triage demo``."""
     parser = top.add_parser(
         "demo",
@@ -56,7 +56,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         summary = demo.fill_database(

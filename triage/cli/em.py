@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from triage import clock, settings
 from triage.cli.common import add_format, database, moment_text, print_done, print_json, print_rows
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.em import bridge, casework, claims, escalation, recommend, trail
 from triage.em.battery import battery_saving
 from triage.em.explain import explain_case
@@ -23,9 +25,10 @@ from triage.em.models import (
     TRAIL_OUTCOMES,
     TRAIL_REQUESTERS,
 )
-from triage.em.pack import WORKSTREAMS, PackError, default_pack, load_pack
+from triage.em.pack import WORKSTREAMS, EmPack, PackError, default_pack, load_pack
 from triage.em.queue import build_queue, deadline_rows, queue_rows
 from triage.intel import ranking
+from triage.store.db import Database
 
 RANK_COLUMNS = (
     "rank",
@@ -42,7 +45,7 @@ RANK_COLUMNS = (
 )
 
 
-def _as_of(args):
+def _as_of(args: argparse.Namespace) -> datetime:
     if getattr(args, "as_of", None):
         try:
             return clock.parse_datetime(args.as_of)
@@ -51,14 +54,16 @@ def _as_of(args):
     return clock.now()
 
 
-def _pack(args):
+def _pack(args: argparse.Namespace) -> EmPack:
     try:
         return load_pack(args.pack) if getattr(args, "pack", None) else default_pack()
     except PackError as error:
         raise UsageError(str(error)) from None
 
 
-def _refresh(db, as_of, pack) -> tuple[escalation.EscalationRun, bridge.BridgeRun]:
+def _refresh(
+    db: Database, as_of: datetime, pack: EmPack
+) -> tuple[escalation.EscalationRun, bridge.BridgeRun]:
     """Apply the escalation ladder and the ICE bridge before ranking (both idempotent)."""
     run = escalation.apply_escalations(db, pack=pack, as_of=as_of)
     linked = bridge.sync_bridge(db, as_of=as_of, pack=pack)
@@ -69,7 +74,7 @@ def _refresh(db, as_of, pack) -> tuple[escalation.EscalationRun, bridge.BridgeRu
     return run, linked
 
 
-def _refresh_now(args, db, pack) -> None:
+def _refresh_now(args: argparse.Namespace, db: Database, pack: EmPack) -> None:
     """Refresh before a view of now only: a view --as-of another instant writes
     nothing (as ``rank intel --as-of``), or a later date would raise bridge items
     received in the future for every case out of contact by then."""
@@ -77,7 +82,7 @@ def _refresh_now(args, db, pack) -> None:
         _refresh(db, clock.now(), pack)
 
 
-def _with_moments(rows: list[dict]) -> list[dict]:
+def _with_moments(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The queue's due times (stored UTC, as ISO text) as moments, so they
     print in UK local time with their offset like every other CLI time."""
     return [
@@ -86,7 +91,7 @@ def _with_moments(rows: list[dict]) -> list[dict]:
     ]
 
 
-def rank_em(args) -> int:
+def rank_em(args: argparse.Namespace) -> int:
     as_of, pack = _as_of(args), _pack(args)
     db = database(args)
     _refresh_now(args, db, pack)
@@ -97,7 +102,7 @@ def rank_em(args) -> int:
     return 0
 
 
-def explain_em(args) -> int:
+def explain_em(args: argparse.Namespace) -> int:
     as_of, pack = _as_of(args), _pack(args)
     db = database(args)
     _refresh_now(args, db, pack)
@@ -146,7 +151,7 @@ def explain_em(args) -> int:
     return 0
 
 
-def em_claim(args) -> int:
+def em_claim(args: argparse.Namespace) -> int:
     try:
         claims.claim(database(args), args.case_id, who=args.who)
     except claims.ClaimError as error:
@@ -156,7 +161,7 @@ def em_claim(args) -> int:
     return 0
 
 
-def em_release(args) -> int:
+def em_release(args: argparse.Namespace) -> int:
     try:
         claims.release(database(args), args.case_id, who=args.who, force=args.force)
     except claims.ClaimError as error:
@@ -166,7 +171,7 @@ def em_release(args) -> int:
     return 0
 
 
-def em_deadlines(args) -> int:
+def em_deadlines(args: argparse.Namespace) -> int:
     as_of, pack = _as_of(args), _pack(args)
     db = database(args)
     with db.transaction() as session:
@@ -180,7 +185,7 @@ def em_deadlines(args) -> int:
     return 0
 
 
-def em_battery(args) -> int:
+def em_battery(args: argparse.Namespace) -> int:
     pack = _pack(args)
     with database(args).transaction() as session:
         saving = battery_saving(
@@ -201,14 +206,14 @@ def em_battery(args) -> int:
     return 0
 
 
-def em_refresh(args) -> int:
+def em_refresh(args: argparse.Namespace) -> int:
     as_of, pack = _as_of(args), _pack(args)
     run, linked = _refresh(database(args), as_of, pack)
     print_json({"escalation": run.__dict__, "bridge": linked.__dict__})
     return 0
 
 
-def em_escalation_done(args) -> int:
+def em_escalation_done(args: argparse.Namespace) -> int:
     try:
         escalation.mark_done(
             database(args),
@@ -223,7 +228,7 @@ def em_escalation_done(args) -> int:
     return 0
 
 
-def em_recommend(args) -> int:
+def em_recommend(args: argparse.Namespace) -> int:
     db = database(args)
     pack = _pack(args)
     try:
@@ -238,7 +243,7 @@ def em_recommend(args) -> int:
     return 0
 
 
-def em_decide(args) -> int:
+def em_decide(args: argparse.Namespace) -> int:
     try:
         override = recommend.decide(
             database(args),
@@ -259,7 +264,7 @@ def em_decide(args) -> int:
     return 0
 
 
-def em_overrides(args) -> int:
+def em_overrides(args: argparse.Namespace) -> int:
     with database(args).transaction() as session:
         rows = recommend.overrides(session)
     print_rows(
@@ -278,7 +283,7 @@ def em_overrides(args) -> int:
     return 0
 
 
-def em_review(args) -> int:
+def em_review(args: argparse.Namespace) -> int:
     try:
         day = clock.parse_date(args.on) if args.on else None
         casework.complete_review(
@@ -300,7 +305,7 @@ def em_review(args) -> int:
     return 0
 
 
-def em_actioned(args) -> int:
+def em_actioned(args: argparse.Namespace) -> int:
     try:
         n = casework.mark_breaches_actioned(
             database(args), args.case_id, who=args.who or settings.current_user()
@@ -315,7 +320,7 @@ def em_actioned(args) -> int:
     return 0
 
 
-def em_reply(args) -> int:
+def em_reply(args: argparse.Namespace) -> int:
     try:
         casework.record_reply(
             database(args), args.event_id, who=args.who or settings.current_user()
@@ -326,7 +331,7 @@ def em_reply(args) -> int:
     return 0
 
 
-def trail_add(args) -> int:
+def trail_add(args: argparse.Namespace) -> int:
     try:
         request_id = trail.register_request(
             database(args),
@@ -346,7 +351,7 @@ def trail_add(args) -> int:
     return 0
 
 
-def trail_outcome(args) -> int:
+def trail_outcome(args: argparse.Namespace) -> int:
     try:
         trail.record_outcome(
             database(args), args.id, args.outcome, who=args.who or settings.current_user()
@@ -359,7 +364,7 @@ def trail_outcome(args) -> int:
     return 0
 
 
-def trail_stats(args) -> int:
+def trail_stats(args: argparse.Namespace) -> int:
     stats = trail.figure9(database(args))
     if args.format == "json":
         print_json(stats)
@@ -379,7 +384,7 @@ def _common(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
     parser.add_argument("--pack", help="EM rule pack file (default rules/em/pack.toml)")
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     """Add ``rank em``, ``explain em`` and the ``em`` command group."""
     rank = groups["rank"].add_parser("em", help="the EM caseload queue across workstreams")
     rank.add_argument("--workstream", choices=WORKSTREAMS)
@@ -409,7 +414,10 @@ def register(top, groups) -> None:
     sub = em.add_subparsers(dest="em_command", required=True, metavar="ACTION")
 
     def action(
-        name: str, handler, help_text: str, formats: tuple[str, ...] = ("table", "json")
+        name: str,
+        handler: Callable[[argparse.Namespace], int],
+        help_text: str,
+        formats: tuple[str, ...] = ("table", "json"),
     ) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text)
         parser.add_argument("--who", help="your name for the record (default the current user)")

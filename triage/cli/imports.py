@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
+from typing import Any
 
 from sqlalchemy import select
 
 from triage import settings
 from triage.cli.common import add_format, database, print_json, print_rows
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.imports.columns import KINDS
 from triage.imports.importer import (
     ImportResult,
@@ -21,7 +23,7 @@ from triage.imports.importer import (
 from triage.store.models import QuarantinedRow
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     parser = top.add_parser("import", help="import an extract file (CSV or XLSX)")
     parser.add_argument("kind", choices=list(KINDS), help="what the file holds")
     parser.add_argument("file", help="the extract: CSV (UTF-8, comma separated) or XLSX")
@@ -70,7 +72,7 @@ def _mapping(name: str | None) -> dict[str, str] | None:
     return profiles[name]
 
 
-def run_import(args) -> int:
+def run_import(args: argparse.Namespace) -> int:
     mapping = _mapping(args.mapping)
     db = database(args)
     try:
@@ -101,7 +103,7 @@ def report(result: ImportResult, as_json: bool) -> None:
         print(f"  ... and {result.quarantined - len(result.problems)} more: triage quarantine list")
 
 
-def _rows(args, include_resolved: bool = False) -> list[dict]:
+def _rows(args: argparse.Namespace, include_resolved: bool = False) -> list[dict[str, Any]]:
     db = database(args)
     try:
         with db.transaction() as session:
@@ -124,7 +126,7 @@ def _rows(args, include_resolved: bool = False) -> list[dict]:
         db.close()
 
 
-def run_list(args) -> int:
+def run_list(args: argparse.Namespace) -> int:
     rows = _rows(args, args.all)
     if args.format == "json":
         print_json(rows)
@@ -135,7 +137,7 @@ def run_list(args) -> int:
     return 0
 
 
-def run_export(args) -> int:
+def run_export(args: argparse.Namespace) -> int:
     rows = _rows(args)
     if args.format == "json":
         print_json(rows)
@@ -154,7 +156,7 @@ def run_export(args) -> int:
     return 0
 
 
-def run_fix(args) -> int:
+def run_fix(args: argparse.Namespace) -> int:
     fixed = {}
     for cell in args.cells:
         name, sep, value = cell.partition("=")
@@ -174,7 +176,7 @@ def run_fix(args) -> int:
     return 1 if result.quarantined else 0
 
 
-def run_discard(args) -> int:
+def run_discard(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         discard_quarantined(db, args.row_id, args.reason)

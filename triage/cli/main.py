@@ -17,12 +17,20 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TypeAlias
 
 from triage import __version__, paths
 from triage.private_files import private_umask
 from triage.store.faults import store_fault
 
 AREAS = ("database", "imports", "demo", "ranking", "em", "stats", "model", "meetings")
+
+
+# The subcommand registry every area module adds its commands to; "rank" and
+# "explain" are shared groups keyed by name.
+# (a string: argparse's class cannot be subscripted at run time)
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Groups = dict[str, Subcommands]
 
 
 class UsageError(Exception):
@@ -40,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"triage {__version__}")
     parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    groups = {
+    groups: Groups = {
         "rank": top.add_parser("rank", help="ranked work queues").add_subparsers(
             dest="kind", required=True, metavar="KIND"
         ),

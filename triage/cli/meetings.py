@@ -17,7 +17,7 @@ import sys
 from datetime import date
 
 from triage.cli.common import add_format, database, print_done, print_json, print_rows
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 
@@ -25,7 +25,7 @@ from triage.store.db import Database
 DECISION_WORDS = {"accept": "accepted", "reject": "rejected", "not-discussed": "not_discussed"}
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     meeting = top.add_parser(
         "meeting", help="tasking meetings: list, show, start, decide, undo, close, export"
     )
@@ -95,7 +95,7 @@ def register(top, groups) -> None:
     gui.set_defaults(handler=gui_command)
 
 
-def list_command(args) -> int:
+def list_command(args: argparse.Namespace) -> int:
     db = database(args)
     with db.sessions() as session:
         try:
@@ -106,7 +106,7 @@ def list_command(args) -> int:
     return 0
 
 
-def show_command(args) -> int:
+def show_command(args: argparse.Namespace) -> int:
     db = database(args)
     with db.sessions() as session:
         try:
@@ -252,7 +252,7 @@ def close_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_command(args) -> int:
+def export_command(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         target = meetings.export(
@@ -268,7 +268,7 @@ def export_command(args) -> int:
     return 0
 
 
-def gui_command(args) -> int:
+def gui_command(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "ui.app"]
     if args.db:
         command += ["--db", args.db]

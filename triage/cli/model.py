@@ -9,15 +9,22 @@ the score on and off. Every command takes ``--json``.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
 
 from triage import settings
 from triage.cli.common import add_format, database, moment_text, print_json, print_rows
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
+
+if TYPE_CHECKING:  # the harm modules load only when a model command runs
+    from triage.harm.registry import HarmModel
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     model = top.add_parser("model", help="the optional harm-score model")
     sub = model.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -61,7 +68,7 @@ def register(top, groups) -> None:
         add_format(parser)
 
 
-def _pick(session, model_id: str | None):
+def _pick(session: Session, model_id: str | None) -> HarmModel:
     from triage.harm import registry
 
     try:
@@ -74,7 +81,7 @@ def _pick(session, model_id: str | None):
     return row
 
 
-def _train(args) -> int:
+def _train(args: argparse.Namespace) -> int:
     from triage.harm import training
 
     db = database(args)
@@ -122,7 +129,7 @@ def _train(args) -> int:
     return 0
 
 
-def _print_metrics(ev: dict) -> None:
+def _print_metrics(ev: dict[str, Any]) -> None:
     rows = [{"predictor": "model", **ev["model"]}]
     if ev.get("rules_baseline"):
         rows.append(
@@ -134,7 +141,7 @@ def _print_metrics(ev: dict) -> None:
         print(f"warning: {warning}")
 
 
-def _evaluate(args) -> int:
+def _evaluate(args: argparse.Namespace) -> int:
     db = database(args)
     with db.transaction() as session:
         row = _pick(session, args.id)
@@ -174,7 +181,7 @@ def _evaluate(args) -> int:
     return 0
 
 
-def _card(args) -> int:
+def _card(args: argparse.Namespace) -> int:
     from triage.harm import card
 
     db = database(args)
@@ -196,7 +203,7 @@ def _card(args) -> int:
     return 0
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     from triage.harm import registry
 
     db = database(args)
@@ -225,7 +232,7 @@ def _list(args) -> int:
     return 0
 
 
-def _activate(args) -> int:
+def _activate(args: argparse.Namespace) -> int:
     from triage.harm import artefact, registry, scoring
     from triage.intel import ranking
 
@@ -248,7 +255,7 @@ def _activate(args) -> int:
     return 0
 
 
-def _deactivate(args) -> int:
+def _deactivate(args: argparse.Namespace) -> int:
     from triage.harm import registry
     from triage.intel import ranking
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import textwrap
 from datetime import datetime
@@ -9,7 +10,7 @@ from typing import Any
 
 from triage import clock
 from triage.cli.common import add_format, database, print_json, print_rows
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.intel import plain, ranking, regions, replay
 from triage.rules.pack import Pack, PackError, load_pack
 
@@ -28,7 +29,7 @@ TABLE_COLUMNS = (
 )
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     rank = groups["rank"].add_parser("intel", help="the ranked intelligence queue")
     rank.add_argument("--region", help="region code or name")
     rank.add_argument("--team")
@@ -105,7 +106,7 @@ def _team_of(pack: Pack, region: str | None, name: str) -> tuple[str, str]:
     raise UsageError(f"no team {name!r}{where} (known: {', '.join(known)})")
 
 
-def rank_intel(args) -> int:
+def rank_intel(args: argparse.Namespace) -> int:
     region = None
     if args.region:
         try:
@@ -158,7 +159,7 @@ def rank_intel(args) -> int:
     return 0
 
 
-def explain_intel(args) -> int:
+def explain_intel(args: argparse.Namespace) -> int:
     db = database(args)
     with db.transaction() as session:
         item_id = ranking.item_id_for(session, args.id)
@@ -251,7 +252,7 @@ def explain_text(found: dict[str, Any]) -> list[str]:
     return lines
 
 
-def rules_check(args) -> int:
+def rules_check(args: argparse.Namespace) -> int:
     try:
         pack = load_pack(args.path)
     except PackError as error:
@@ -284,7 +285,7 @@ def rules_check(args) -> int:
     return 0
 
 
-def rules_diff(args) -> int:
+def rules_diff(args: argparse.Namespace) -> int:
     old, new = _pack(args.old), _pack(args.new)
     db = database(args)
     result = replay.diff(db, old, new, as_of=_as_of(args.as_of))

@@ -9,17 +9,21 @@ picks another table, ``--table all`` every one (JSON: an object by name).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from triage import clock, settings
 from triage.cli.common import add_format, database, print_table
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.intel import regions
 from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
 from triage.stats.table import StatTable, cell_text, suppress
+from triage.store.db import Database
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
 DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
@@ -35,7 +39,7 @@ DESCRIPTION = {
 }
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     parser = top.add_parser("stats", help="outcome statistics and exports")
     kinds = parser.add_subparsers(dest="stats_kind", required=True, metavar="KIND")
     for kind, help_text in (
@@ -67,7 +71,7 @@ def register(top, groups) -> None:
         sub.set_defaults(handler=run, stats_kind=kind)
 
 
-def _date(text: str | None, option: str):
+def _date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
@@ -76,7 +80,7 @@ def _date(text: str | None, option: str):
         raise UsageError(f"{option}: {error}") from None
 
 
-def period_from(args) -> Period:
+def period_from(args: argparse.Namespace) -> Period:
     try:
         return Period.resolve(
             _date(args.start, "--from"), _date(args.end, "--to"), _date(args.as_of, "--as-of")
@@ -85,7 +89,7 @@ def period_from(args) -> Period:
         raise UsageError(str(error)) from None
 
 
-def region_from(args) -> str | None:
+def region_from(args: argparse.Namespace) -> str | None:
     if not args.region:
         return None
     try:
@@ -95,7 +99,7 @@ def region_from(args) -> str | None:
 
 
 def build_tables(
-    db, kind: str, period: Period, region: str | None
+    db: Database, kind: str, period: Period, region: str | None
 ) -> tuple[StatTable, list[StatTable]]:
     """The lead-indicator table and the kind's tables, in export order."""
     stats = tasking.compute(db, period, region=region)
@@ -105,7 +109,7 @@ def build_tables(
     return indicators, em.tables(db, period, region=region)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     period = period_from(args)
     region = region_from(args)
     threshold = args.suppress_below
@@ -133,7 +137,14 @@ def run(args) -> int:
         ) from None
 
 
-def _output(args, indicators, tables, period, title, threshold) -> int:
+def _output(
+    args: argparse.Namespace,
+    indicators: StatTable,
+    tables: list[StatTable],
+    period: Period,
+    title: str,
+    threshold: int,
+) -> int:
     if args.format in ("xlsx", "pdf"):
         exports.write_report(
             Path(args.out),
@@ -157,6 +168,7 @@ def _output(args, indicators, tables, period, title, threshold) -> int:
             print()
         return 0
     if args.format == "json":
+        value: Any
         if len(chosen) == 1 and args.table != "all":
             value = chosen[0].plain_rows()
         else:
@@ -182,7 +194,7 @@ def _output(args, indicators, tables, period, title, threshold) -> int:
     return 0
 
 
-def _choose(args, tables: list[StatTable]) -> list[StatTable]:
+def _choose(args: argparse.Namespace, tables: list[StatTable]) -> list[StatTable]:
     name = args.table
     if name == "all" or (name is None and args.format == "table"):
         return tables

@@ -36,11 +36,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypedDict, TypeVar, overload
 
 from triage import clock
 from triage.em.deadlines import add_months
 from triage.imports.columns import KINDS
 from triage.intel import regions
+
+if TYPE_CHECKING:  # the store loads only when demo data goes into a database
+    from triage.store.db import Database
 
 # --- Calibration tables (shared/domain.md §2) --------------------------------
 
@@ -243,7 +247,23 @@ PLAIN_SECTORS = (
 # --- The learnable signal (docs/demo-data.md, "The learnable signal") --------
 
 HARM_INTERCEPT = -2.45
-HARM_WEIGHTS = {
+
+
+class HarmWeights(TypedDict):
+    """Log-odds weights of the demo's harm model (see ``harm_probability``)."""
+
+    threat_flag: float
+    safeguarding: float
+    whereabouts: dict[str, float]
+    grade_source: dict[str, float]
+    grade_intel: dict[str, float]
+    corroborated: float
+    age_per_day: float
+    log_persons: float
+    subject_named: float
+
+
+HARM_WEIGHTS: HarmWeights = {
     "threat_flag": 1.1,
     "safeguarding": 0.7,
     "whereabouts": {"known": 0.9, "last_known": 0.2, "unknown": -0.8},
@@ -278,6 +298,9 @@ FILE_NAMES = {
 IMPORT_ORDER = ("em-cases", "em-events", "intel", "outcomes")
 
 Progress = Callable[[float, str], None]
+# An EM event before it is written: (started, case index, type, ended, detail, replied).
+RawEvent = tuple[datetime, int, str, datetime | None, str, datetime | None]
+T = TypeVar("T")
 """Called with (fraction done 0-1, what is happening)."""
 
 
@@ -297,6 +320,10 @@ def largest_remainder(weights: Sequence[float], total: int) -> list[int]:
     return counts
 
 
+@overload
+def review_due(fitted: date, last_review: date | None) -> date: ...
+@overload
+def review_due(fitted: date | None, last_review: date | None) -> date | None: ...
 def review_due(fitted: date | None, last_review: date | None) -> date | None:
     """Review due 3 calendar months after the later of fitting and last review."""
     dates = [d for d in (fitted, last_review) if d is not None]
@@ -481,10 +508,10 @@ _NOT_HARM_RESULTS = (("no_trace", 0.55), ("encountered_no_action", 0.35), ("othe
 # Cumulative weights per distribution, keyed by the id of its (value, weight)
 # pairs. The entry keeps the pairs object alive, so its id cannot be reused.
 # The distributions are tuple constants, plus each writer's small team lists.
-_CUMULATIVE: dict[int, tuple[object, list[object], list[float]]] = {}
+_CUMULATIVE: dict[int, tuple[object, list[Any], list[float]]] = {}
 
 
-def _weighted(rng: random.Random, pairs: Sequence[tuple[object, float]]):
+def _weighted(rng: random.Random, pairs: Sequence[tuple[T, float]]) -> T:
     """One value from (value, weight) pairs (one ``rng.random()`` draw)."""
     entry = _CUMULATIVE.get(id(pairs))
     if entry is None:
@@ -495,7 +522,8 @@ def _weighted(rng: random.Random, pairs: Sequence[tuple[object, float]]):
         entry = _CUMULATIVE[id(pairs)] = (pairs, [value for value, _ in pairs], cumulative)
     _, values, cumulative = entry
     index = bisect_right(cumulative, rng.random() * cumulative[-1])
-    return values[min(index, len(values) - 1)]
+    value: T = values[min(index, len(values) - 1)]
+    return value
 
 
 @dataclass(frozen=True)
@@ -542,7 +570,7 @@ class _IntelWriter:
         self.stats = {"items": 0, "outcomes": 0, "late_passed": 0, "corroborated": 0}
 
     # The order of the items: one Figure 9 cell each, received times sorted.
-    def _plan(self) -> tuple[bytearray, array]:
+    def _plan(self) -> tuple[bytearray, array[float]]:
         rng = self.rng
         counts = fig9_counts(self.n)
         labels = bytearray()
@@ -583,7 +611,7 @@ class _IntelWriter:
                 return j
         return next((j for j in range(limit) if labels[j] in undiscussed), None)
 
-    def write(self, intel_handle, outcome_handle) -> None:
+    def write(self, intel_handle: TextIO, outcome_handle: TextIO) -> None:
         intel_csv = csv.writer(intel_handle, lineterminator="\n")
         outcome_csv = csv.writer(outcome_handle, lineterminator="\n")
         intel_csv.writerow(INTEL_COLUMNS)
@@ -1117,7 +1145,7 @@ class _EmWriter:
         poor_times = [t for t, _ in poor_chargers]
         awaiting = [i for i, c in enumerate(self.cases) if c["em_status"] == "awaiting_fit"]
         # (started, case index, type, ended, notes, responded)
-        raw: list[tuple[datetime, int, str, datetime | None, str, datetime | None]] = []
+        raw: list[RawEvent] = []
 
         def pick(
             at: datetime, pool: list[tuple[datetime, int]], times: list[datetime]
@@ -1226,7 +1254,7 @@ class _EmWriter:
         contact = self.cases[index].get("last_contact_at")
         return datetime.fromisoformat(contact) if contact else datetime.max
 
-    def _legal(self, raw: list, months: list[date]) -> None:
+    def _legal(self, raw: list[RawEvent], months: list[date]) -> None:
         """Representations, PAP letters and JRs with reply deadlines (Figure 14)."""
         rng = self.rng
         # Answered challenges are received and answered inside the six
@@ -1296,7 +1324,7 @@ class _EmWriter:
                 at = min(at, self._contact_until(case) - timedelta(hours=1))
                 raw.append((at, case, kind, None, "", reply))
 
-    def _contacts(self, raw: list) -> None:
+    def _contacts(self, raw: list[RawEvent]) -> None:
         """A contact_made event at the last contact of some cases (all of those out of contact)."""
         rng = self.rng
         for index, case in enumerate(self.cases):
@@ -1307,7 +1335,7 @@ class _EmWriter:
             if lost or rng.random() < 0.1:
                 raw.append((datetime.fromisoformat(contact), index, "contact_made", None, "", None))
 
-    def write(self, cases_handle, events_handle) -> None:
+    def write(self, cases_handle: TextIO, events_handle: TextIO) -> None:
         cases_csv = csv.writer(cases_handle, lineterminator="\n")
         cases_csv.writerow(EM_CASE_COLUMNS)
         for case in self.cases:
@@ -1360,7 +1388,7 @@ def write_demo_files(
 
 
 def load_demo_files(
-    db, files: DemoFiles, progress: Progress | None = None
+    db: Database, files: DemoFiles, progress: Progress | None = None
 ) -> dict[str, dict[str, int]]:
     """Import the extracts in dependency order through the real importer."""
     from triage.imports.importer import import_file  # the importer pulls in the whole schema
@@ -1377,7 +1405,9 @@ def load_demo_files(
         if progress is not None:
             start, share = done, sizes[kind]
 
-            def report(fraction: float, rows: int, start=start, share=share, name=name) -> None:
+            def report(
+                fraction: float, rows: int, start: int = start, share: int = share, name: str = name
+            ) -> None:
                 progress(0.3 + 0.7 * (start + share * fraction) / total, f"importing {name}")
 
             report(0.0, 0)
@@ -1396,7 +1426,7 @@ def load_demo_files(
 
 
 def fill_database(
-    db,
+    db: Database,
     *,
     seed: int = 7,
     intel: int = DEFAULT_INTEL,
@@ -1422,7 +1452,7 @@ def fill_database(
     return DemoSummary(files, imported, timer.perf_counter() - began, reviews)
 
 
-def record_reviews(db, *, seed: int, em: int, end: date) -> int:
+def record_reviews(db: Database, *, seed: int, em: int, end: date) -> int:
     """EM reviews recorded in Triage during the six months before ``end``'s month.
 
     Figure 14's 338 reviews that kept the tag on and 162 that ceased or
@@ -1455,6 +1485,7 @@ def record_reviews(db, *, seed: int, em: int, end: date) -> int:
                     EmEvent.responded_at.is_not(None),
                 )
             )
+            if at is not None  # always (the query's condition); narrows the type
         }
         chains = []
         for case_id, last_review, fitted in session.execute(
@@ -1466,6 +1497,8 @@ def record_reviews(db, *, seed: int, em: int, end: date) -> int:
             )
             .order_by(EmCase.case_id)
         ):
+            if last_review is None or fitted is None:  # never (the query's conditions)
+                continue
             if not first <= last_review < last:
                 continue
             fitted_on = clock.to_local(fitted).date()

@@ -17,10 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from triage.em.pack import EmPack
 from triage.store.models import EmEvent
 
 WINDOW = timedelta(days=7)
@@ -48,23 +50,26 @@ def consolidate_battery(
     threshold: timedelta = THRESHOLD,
 ) -> list[BatteryReport]:
     """Consolidated reports for the battery periods ``(start, end)`` of one case."""
-    order = sorted(
-        (i for i, (start, end) in enumerate(periods) if end is not None and end >= start),
-        key=lambda i: (periods[i][0], i),
-    )
+    # Ended periods only (an open one has no length yet), by index in ``periods``.
+    ended = {
+        i: (start, end)
+        for i, (start, end) in enumerate(periods)
+        if end is not None and end >= start
+    }
+    order = sorted(ended, key=lambda i: (ended[i][0], i))
     reports: list[BatteryReport] = []
     pending: list[int] = []  # unconsumed periods, in start order
     for index in order:
-        start, end = periods[index]
+        start, end = ended[index]
         pending.append(index)
         # Only periods that started inside the window ending now can count.
-        pending = [i for i in pending if periods[i][0] >= end - window]
-        total = sum((periods[i][1] - periods[i][0] for i in pending), timedelta())
+        pending = [i for i in pending if ended[i][0] >= end - window]
+        total = sum((ended[i][1] - ended[i][0] for i in pending), timedelta())
         if total >= threshold:
             reports.append(
                 BatteryReport(
                     raised_at=end,
-                    first_start=min(periods[i][0] for i in pending),
+                    first_start=min(ended[i][0] for i in pending),
                     periods=tuple(pending),
                     total=total,
                 )
@@ -86,7 +91,7 @@ class CaseBattery:
     def consumed(self) -> set[int]:
         return {i for report in self.reports for i in report.periods}
 
-    def report_json(self) -> list[dict]:
+    def report_json(self) -> list[dict[str, Any]]:
         return [
             {
                 "raised_at": r.raised_at.isoformat(),
@@ -156,7 +161,7 @@ def battery_saving(
 
 
 def battery_with_pack(
-    session: Session, pack, case_ids: Iterable[str] | None = None
+    session: Session, pack: EmPack, case_ids: Iterable[str] | None = None
 ) -> dict[str, CaseBattery]:
     """``battery_by_case`` with the window and threshold of an EM pack."""
     return battery_by_case(

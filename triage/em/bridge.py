@@ -193,8 +193,9 @@ def _change_contact(
         .where(EmCase.case_id == IntelItem.em_case_id)
         .scalar_subquery()
     )
-    moving = list(
-        session.execute(
+    moving = [
+        (intel_id, contact)
+        for intel_id, contact in session.execute(
             select(IntelItem.intel_id, case_contact).where(
                 IntelItem.em_case_id.is_not(None),
                 func.json_extract(IntelItem.extra, "$.em_contact") == change.old,
@@ -203,7 +204,8 @@ def _change_contact(
                 case_contact > cutoff if change.back else case_contact <= cutoff,
             )
         )
-    )
+        if contact is not None  # always: the comparison with the cutoff excludes NULL
+    ]
     if not moving:
         return 0
     before, after = change.summary

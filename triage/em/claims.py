@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from triage import clock, settings
 from triage.store import audit
-from triage.store.db import Database
+from triage.store.db import Database, rows_changed
 from triage.store.models import EmCase
 
 
@@ -34,11 +34,13 @@ def claim(db: Database, case_id: str, *, who: str | None = None) -> None:
     who = who or settings.current_user()
     now = clock.now()
     with db.transaction() as session:
-        won = session.execute(
-            update(EmCase)
-            .where(EmCase.case_id == case_id, EmCase.claimed_by.is_(None))
-            .values(claimed_by=who, claimed_at=now)
-        ).rowcount
+        won = rows_changed(
+            session.execute(
+                update(EmCase)
+                .where(EmCase.case_id == case_id, EmCase.claimed_by.is_(None))
+                .values(claimed_by=who, claimed_at=now)
+            )
+        )
         if won:
             audit.record(session, "em.claim", "em_case", case_id, "claimed_by", None, who, who=who)
             return
@@ -65,11 +67,13 @@ def release(db: Database, case_id: str, *, who: str | None = None, force: bool =
         if current[0] is None:
             raise ClaimError(f"case {case_id} is not claimed")
         condition = EmCase.claimed_by == (current[0] if force else who)
-        done = session.execute(
-            update(EmCase)
-            .where(EmCase.case_id == case_id, condition)
-            .values(claimed_by=None, claimed_at=None)
-        ).rowcount
+        done = rows_changed(
+            session.execute(
+                update(EmCase)
+                .where(EmCase.case_id == case_id, condition)
+                .values(claimed_by=None, claimed_at=None)
+            )
+        )
         if not done:
             raise ClaimError(f"case {case_id} is claimed by {current[0]}, not {who}")
         action = "em.release_forced" if force and current[0] != who else "em.release"

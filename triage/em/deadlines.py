@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
+from typing import overload
 
 from triage import clock
 from triage.em.pack import EmPack
@@ -61,6 +62,12 @@ def review_overdue(due: date | None, as_of: datetime) -> bool:
     return due is not None and clock.to_local(as_of).date() > due
 
 
+@overload
+def representation_window_end(decided_at: datetime, pack: EmPack) -> datetime: ...
+@overload
+def representation_window_end(decided_at: None, pack: EmPack) -> None: ...
+@overload
+def representation_window_end(decided_at: datetime | None, pack: EmPack) -> datetime | None: ...
 def representation_window_end(decided_at: datetime | None, pack: EmPack) -> datetime | None:
     """The person may make representations for 3 days after the EM decision."""
     if decided_at is None:

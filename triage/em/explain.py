@@ -8,7 +8,8 @@ the bridge item.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -24,7 +25,7 @@ from triage.store.db import Database
 from triage.store.models import EmCase, EmEvent, IntelItem
 
 
-def _iso(value) -> str | None:
+def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -35,7 +36,7 @@ def explain_case(
     as_of: datetime | None = None,
     pack: EmPack | None = None,
     queue: Queue | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The trace of one case. ``queue``: a queue already built for the same
     moment and pack (the app passes the one it shows, saving a rebuild)."""
     pack = pack or default_pack()

@@ -8,6 +8,7 @@ write goes with an audit entry (``triage.store.audit``) in the same transaction.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -113,7 +114,7 @@ class EmRecommendation(Base):
     minimum_months: Mapped[int | None] = mapped_column(Integer)
     flags: Mapped[str | None] = mapped_column(Text)  # ";a;b;"
     # The inputs read and the reasons, so the advice can be explained later.
-    explanation: Mapped[dict] = mapped_column(JSON)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_em: Mapped[bool | None] = mapped_column(Boolean)
     decided_device: Mapped[str | None] = mapped_column(String(12))
     decided_months: Mapped[int | None] = mapped_column(Integer)

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from triage import paths, vocab
 
@@ -84,7 +85,7 @@ def pack_file() -> Path:
     return paths.bundled("rules", "em", "pack.toml")
 
 
-def _get(data: dict, path: Path, dotted: str, kind: type | tuple[type, ...]):
+def _get(data: dict[str, Any], path: Path, dotted: str, kind: type | tuple[type, ...]) -> Any:
     node: object = data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:

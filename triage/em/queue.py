@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from triage import clock, vocab
@@ -35,6 +37,10 @@ NAMED_BREACH_KINDS = (
     "partial_curfew_missed",
     "absence_15min",
 )
+
+
+# A row of the case columns build_queue reads (attribute access by column name).
+CaseRow = Row[*tuple[Any, ...]]
 
 
 def _uk(moment: datetime) -> str:
@@ -58,9 +64,9 @@ class WorkItem:
     harm_tier: str | None = None
     claimed_by: str | None = None
     rank: int = 0
-    above: dict | None = field(default=None)
+    above: dict[str, Any] | None = field(default=None)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[float, datetime, str, str, str]:
         return (
             -self.priority,
             self.due_at or datetime.max,
@@ -73,7 +79,7 @@ class WorkItem:
         parts = " + ".join(f"{label} {points:g}" for label, points in self.components)
         return f"{parts} = {self.priority:g}"
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "case_id": self.case_id,
@@ -102,7 +108,14 @@ class Queue:
 
 
 def _item(
-    pack: EmPack, case, kind: str, due_at, due_state: str, flags, detail, ref=None
+    pack: EmPack,
+    case: CaseRow,
+    kind: str,
+    due_at: datetime | None,
+    due_state: str,
+    flags: list[str],
+    detail: str,
+    ref: str | None = None,
 ) -> WorkItem:
     spec = pack.kinds[kind]
     tier = harm_tier(case.harm_level, case.deportation_category)
@@ -176,13 +189,15 @@ def build_queue(
         ).all()
     )
     # The latest caseworker decision imposing EM opens the representation window.
-    em_decided = dict(
-        session.execute(
+    em_decided = {
+        case_id: decided_at
+        for case_id, decided_at in session.execute(
             select(EmRecommendation.case_id, func.max(EmRecommendation.decided_at))
             .where(EmRecommendation.decided_em.is_(True))
             .group_by(EmRecommendation.case_id)
         ).all()
-    )
+        if decided_at is not None
+    }
     escalations = session.execute(
         select(
             EmEscalation.id, EmEscalation.case_id, EmEscalation.step, EmEscalation.breach_count
@@ -217,9 +232,9 @@ def build_queue(
     open_breaches: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
     open_event_ids: set[str] = set()
     for case_id, event_id, event_type, started_at, due_at in events:
-        case = cases.get(case_id)
-        if case is None:
+        if case_id not in cases:
             continue
+        case = cases[case_id]
         open_event_ids.add(event_id)
         if event_type in LEGAL_EVENTS:
             state = deadlines.deadline_state(due_at, as_of, pack)
@@ -251,9 +266,9 @@ def build_queue(
     }
     breach_cases = set(open_breaches) | out_of_contact | set(battery)
     for case_id in sorted(breach_cases):
-        case = cases.get(case_id)
-        if case is None:
+        if case_id not in cases:
             continue
+        case = cases[case_id]
         present: dict[str, int] = defaultdict(int)
         if case_id in out_of_contact:
             present["out_of_contact"] = 1
@@ -293,9 +308,9 @@ def build_queue(
 
     # Escalation ladder: letters (breaches workstream) and referrals.
     for escalation_id, case_id, step, count in escalations:
-        case = cases.get(case_id)
-        if case is None:
+        if case_id not in cases:
             continue
+        case = cases[case_id]
         detail = f"{step.replace('_', ' ')} at {count} counted breaches"
         items.append(
             _item(
@@ -328,22 +343,22 @@ def build_queue(
                 )
             )
             continue
-        due = deadlines.review_due(case.fitted_at, case.last_review_at, pack)
-        if due is None:
+        review_day = deadlines.review_due(case.fitted_at, case.last_review_at, pack)
+        if base is None or review_day is None:  # review_due is None exactly when base is
             not_evaluated[case.case_id].append("review: neither fitting date nor last review known")
             continue
-        if due > horizon:
+        if review_day > horizon:
             continue
-        state = "overdue" if deadlines.review_overdue(due, as_of) else "due_soon"
+        state = "overdue" if deadlines.review_overdue(review_day, as_of) else "due_soon"
         items.append(
             _item(
                 pack,
                 case,
                 "review",
-                clock.start_of_local_day(due),
+                clock.start_of_local_day(review_day),
                 state,
                 [state],
-                f"review due {due.isoformat()} (3 months after {base.isoformat()})",
+                f"review due {review_day.isoformat()} (3 months after {base.isoformat()})",
             )
         )
 
@@ -363,7 +378,7 @@ def build_queue(
     )
 
 
-def _why_below(above: WorkItem, item: WorkItem) -> dict:
+def _why_below(above: WorkItem, item: WorkItem) -> dict[str, Any]:
     if above.priority > item.priority:
         why = f"higher priority ({above.priority:g} > {item.priority:g})"
     elif (above.due_at or datetime.max) < (item.due_at or datetime.max):
@@ -373,7 +388,7 @@ def _why_below(above: WorkItem, item: WorkItem) -> dict:
     return {"rank": above.rank, "case_id": above.case_id, "kind": above.kind, "why": why}
 
 
-def queue_rows(queue: Queue, *, workstream: str | None = None) -> list[dict]:
+def queue_rows(queue: Queue, *, workstream: str | None = None) -> list[dict[str, Any]]:
     """Display rows; with a workstream, ranks are within it."""
     items = [i for i in queue.items if workstream is None or i.workstream == workstream]
     rows = []
@@ -388,10 +403,10 @@ def queue_rows(queue: Queue, *, workstream: str | None = None) -> list[dict]:
 
 def deadline_rows(
     queue: Queue, *, pack: EmPack | None = None, include_later: bool = False
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Every dated deadline: releases, legal replies, reviews, representation windows."""
     pack = pack or default_pack()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "case_id": i.case_id,
             "deadline": i.kind,

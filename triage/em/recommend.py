@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,9 +37,9 @@ class Recommendation:
     compliance: str
     flags: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    inputs: dict = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict[str, Any])
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "em": self.em,
             "outcome": "em" if self.em else "exemption",
@@ -253,7 +254,7 @@ def decide(
     return override
 
 
-def overrides(session: Session, *, since: datetime | None = None) -> list[dict]:
+def overrides(session: Session, *, since: datetime | None = None) -> list[dict[str, Any]]:
     """Decisions that differ from the advice, newest first, with the reasons."""
     query = select(EmRecommendation).where(EmRecommendation.overridden.is_(True))
     if since is not None:

@@ -10,8 +10,9 @@ attendance / trail monitoring).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from triage import clock
 from triage.em.models import (
@@ -112,9 +113,11 @@ def record_outcome(db: Database, request_id: int, outcome: str, *, who: str) -> 
         )
 
 
-def figure9(db: Database, *, since: datetime | None = None, until: datetime | None = None) -> dict:
+def figure9(
+    db: Database, *, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
     """Answered requests by outcome x kind (EM report Figure 9), plus requesters."""
-    conditions = [EmTrailRequest.outcome.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [EmTrailRequest.outcome.is_not(None)]
     if since is not None:
         conditions.append(EmTrailRequest.requested_at >= since)
     if until is not None:
@@ -138,7 +141,7 @@ def figure9(db: Database, *, since: datetime | None = None, until: datetime | No
         pending = session.execute(
             select(func.count()).select_from(EmTrailRequest).where(EmTrailRequest.outcome.is_(None))
         ).scalar_one()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for outcome in TRAIL_OUTCOMES:
         counts = {kind: cells.get((outcome, kind), 0) for kind in TRAIL_KINDS}
         rows.append({"outcome": OUTCOME_LABELS[outcome], **counts, "total": sum(counts.values())})

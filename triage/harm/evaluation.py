@@ -67,7 +67,9 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, 
     return rows
 
 
-def _bootstrap(y: np.ndarray, p: np.ndarray, n_boot: int, rng: np.random.Generator) -> dict:
+def _bootstrap(
+    y: np.ndarray, p: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> dict[str, Any]:
     """95% percentile intervals of ROC AUC, Brier and base rate.
 
     A resample is a vector of multiplicities (how often each row was drawn),
@@ -144,7 +146,8 @@ def by_group(
     for group, values in metrics.iterrows():
         mask = labels == group
         row: dict[str, Any] = {"group": str(group)}
-        for name, value in values.items():
+        for key, value in values.items():
+            name = str(key)
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 row[name] = None
             elif name in ("count", "positives"):
@@ -210,8 +213,9 @@ def report(
                     f"{column} is unknown for {1 - known.mean():.0%} of held-out rows: the "
                     f"{column} comparison covers only the rest."
                 )
-    if model["roc_auc"] is not None and constant["brier"] is not None:
-        if model["brier"] >= constant["brier"]:
+    model_brier, constant_brier = model["brier"], constant["brier"]
+    if model["roc_auc"] is not None and model_brier is not None and constant_brier is not None:
+        if model_brier >= constant_brier:
             result["warnings"].append(
                 "The model's Brier score is no better than a constant base rate on the "
                 "held-out period: do not activate it."

@@ -21,10 +21,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 from sqlalchemy import Connection, inspect
+from sqlalchemy.engine.interfaces import DBAPICursor
 
 from triage import vocab
 
@@ -190,7 +193,9 @@ assert set(CATEGORICAL) | {BUCKET_FEATURE} == set(CATEGORY_SQL)
 _STORED = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def _cursor(connection: Connection, sql: str, params: Sequence | dict = ()):
+def _cursor(
+    connection: Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> DBAPICursor:
     # The DB-API cursor, skipping SQLAlchemy's Row objects: a million rows
     # cross into Python in seconds.
     cursor = connection.connection.cursor()
@@ -198,7 +203,9 @@ def _cursor(connection: Connection, sql: str, params: Sequence | dict = ()):
     return cursor
 
 
-def _query(connection: Connection, sql: str, params: Sequence | dict = ()) -> pd.DataFrame:
+def _query(
+    connection: Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> pd.DataFrame:
     cursor = _cursor(connection, sql, params)
     try:
         columns = [d[0] for d in cursor.description]
@@ -316,7 +323,7 @@ CODE_BITS = 5  # per category code in the packed column: MAX_LEVELS + 1 codes fi
 def scoring_frame(
     connection: Connection,
     spec: FeatureSpec,
-    limits: dict[str, dict[str, list]],
+    limits: dict[str, dict[str, list[Any]]],
     *,
     as_of: datetime,
     item_ids: Sequence[int] | None = None,
@@ -392,7 +399,7 @@ def scoring_frame(
 
 
 def _fetch_array(
-    connection: Connection, sql: str, params: dict, width: int, dtype: object
+    connection: Connection, sql: str, params: dict[str, Any], width: int, dtype: DTypeLike
 ) -> np.ndarray:
     """Rows of a query as one 2-D array (None becomes NaN in a float array)."""
     cursor = _cursor(connection, sql, params)
@@ -456,7 +463,7 @@ MIN_LEVEL_ROWS = 20
 MAX_LEVELS = 30
 
 
-def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, list]]:
+def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, list[Any]]]:
     """What the model learned to expect, from the training rows only.
 
     ``bounds``: each numeric feature's 1st to 99th percentile. ``levels``: each
@@ -478,7 +485,7 @@ def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, li
     return {"bounds": bounds, "levels": levels}
 
 
-def encode(frame: pd.DataFrame, spec: FeatureSpec, limits: dict) -> pd.DataFrame:
+def encode(frame: pd.DataFrame, spec: FeatureSpec, limits: dict[str, Any]) -> pd.DataFrame:
     """Text categories -> training codes (``len(levels)`` = other); numbers clipped.
 
     Scoring meets values training never did (an item waiting 700 days, where
@@ -495,7 +502,7 @@ def encode(frame: pd.DataFrame, spec: FeatureSpec, limits: dict) -> pd.DataFrame
     return clip(out, limits)
 
 
-def clip(frame: pd.DataFrame, limits: dict) -> pd.DataFrame:
+def clip(frame: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
     """Numeric features held inside the training range (see ``encode``)."""
     frame = frame.copy()
     for column, (low, high) in limits.get("bounds", {}).items():
@@ -504,7 +511,7 @@ def clip(frame: pd.DataFrame, limits: dict) -> pd.DataFrame:
     return frame
 
 
-def decode(name: str, value: float, limits: dict) -> object:
+def decode(name: str, value: float, limits: dict[str, Any]) -> object:
     """A feature value for display: the category text of a code, or the number."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None

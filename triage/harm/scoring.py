@@ -48,7 +48,7 @@ class LoadedModel:
 
     @property
     def classifier(self) -> str:
-        return self.manifest["classifier"]
+        return str(self.manifest["classifier"])
 
 
 def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
@@ -154,7 +154,9 @@ def _source_feature(output_name: str, names: list[str]) -> str:
     return max(matches, key=len)
 
 
-def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list[list[dict]]:
+def contributions(
+    model: LoadedModel, frame: pd.DataFrame, top: int = 3
+) -> list[list[dict[str, Any]]]:
     """For each row of ``frame``, the ``top`` features that moved its score most."""
     names = model.spec.names
     limits = model.manifest["limits"]
@@ -190,7 +192,7 @@ def contributions(model: LoadedModel, frame: pd.DataFrame, top: int = 3) -> list
             [
                 {
                     "feature": name,
-                    "value": features.decode(name, float(X.at[i, name]), limits),
+                    "value": features.decode(name, float(X[name].iloc[i]), limits),
                     "contribution": round(float(row[name]), 4),
                     "unit": unit,
                 }

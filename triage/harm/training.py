@@ -37,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from triage import clock, settings
@@ -153,7 +154,7 @@ def time_split(dates: pd.Series, share: float) -> np.ndarray:
     """Boolean mask of the latest ``share`` of rows by date, never splitting a date."""
     ordered = np.sort(dates.to_numpy())
     cutoff = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - share)))]
-    late = (dates >= cutoff).to_numpy()
+    late: np.ndarray = (dates >= cutoff).to_numpy()
     if late.all():  # one date holds the cut: hold out strictly later dates instead
         late = (dates > cutoff).to_numpy()
     return late
@@ -429,7 +430,7 @@ def _day(value: pd.Timestamp) -> str:
     return value.date().isoformat()
 
 
-def _claim_folder(session, now: datetime, digest: str) -> Path:
+def _claim_folder(session: Session, now: datetime, digest: str) -> Path:
     """A new model id's folder, made here: ``mkdir`` fails if another training
     (this app or a CLI) took the name first, so no two share a folder."""
     base = f"{now:%Y%m%d-%H%M%S}-{digest[:6]}"

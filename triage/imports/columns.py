@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from triage import clock, vocab
@@ -105,11 +106,11 @@ def region(value: str) -> str:
     return regions.region_code(value)
 
 
-def datetime_(value: str):
+def datetime_(value: str) -> datetime:
     return clock.parse_datetime(value)
 
 
-def date_(value: str):
+def date_(value: str) -> date:
     return clock.parse_date(value)
 
 

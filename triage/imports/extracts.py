@@ -12,9 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a typing-only name (typeshed's), not importable at run time
+    from _typeshed import WriteableBuffer
 
 XLSX_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -39,7 +43,7 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
         n = self.raw.readinto(buffer)
         self.bytes_read += n or 0
         return n
@@ -70,7 +74,7 @@ class Extract:
         if not self.is_xlsx and b"\x00" in start:
             raise UnreadableFile(f"{self.name}: not a CSV or XLSX file (binary content)")
         self._rows: Iterator[ExtractRow]
-        self._progress = lambda: 0.0
+        self._progress: Callable[[], float] = lambda: 0.0
         if self.is_xlsx:
             self.header, self._rows = self._open_xlsx()
         else:

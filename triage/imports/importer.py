@@ -17,7 +17,7 @@ import gc
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice, repeat
@@ -32,8 +32,9 @@ from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, ExtractRow, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Rejected, Validator
 from triage.store import audit
-from triage.store.db import Database
+from triage.store.db import Database, rows_changed
 from triage.store.models import (
+    Base,
     EmCase,
     EmEvent,
     ImportBatch,
@@ -204,17 +205,19 @@ def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None 
     with db.transaction() as session:
         # Marked only if still open, in the one statement: a fix by another
         # writer (the command line, the app) may have resolved the row.
-        marked = session.execute(
-            update(QuarantinedRow)
-            .where(QuarantinedRow.id == row_id, QuarantinedRow.status == "open")
-            .values(
-                status="discarded",
-                resolved_at=clock.now(),
-                resolved_by=who,
-                reason=QuarantinedRow.reason + f" · discarded: {reason}",
+        marked = rows_changed(
+            session.execute(
+                update(QuarantinedRow)
+                .where(QuarantinedRow.id == row_id, QuarantinedRow.status == "open")
+                .values(
+                    status="discarded",
+                    resolved_at=clock.now(),
+                    resolved_by=who,
+                    reason=QuarantinedRow.reason + f" · discarded: {reason}",
+                )
             )
         )
-        if marked.rowcount != 1:
+        if marked != 1:
             _open_quarantined(session, row_id)  # raises, naming why
         audit.record(
             session, "quarantine_discarded", "quarantined_row", row_id, new=reason, who=who
@@ -556,7 +559,7 @@ class _KeyedStore:
 
 
 class _IntelStore(_KeyedStore):
-    table = IntelItem.__table__
+    table = Base.metadata.tables[IntelItem.__tablename__]
     key = "intel_id"
 
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
@@ -588,12 +591,12 @@ class _IntelStore(_KeyedStore):
 
 
 class _EmCaseStore(_KeyedStore):
-    table = EmCase.__table__
+    table = Base.metadata.tables[EmCase.__tablename__]
     key = "case_id"
 
 
 class _EmEventStore(_KeyedStore):
-    table = EmEvent.__table__
+    table = Base.metadata.tables[EmEvent.__tablename__]
     key = "event_id"
 
     def check(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
@@ -839,7 +842,7 @@ def _stored_columns(table: Table, chunk: Chunk, null: Any = _NULL) -> list[list[
 def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[str, Any]) -> None:
     """Insert new rows at driver speed: one executemany of plain tuples."""
     names = [*chunk.names, "extra", *constants]
-    columns = _stored_columns(table, chunk)
+    columns: list[Iterable[Any]] = list(_stored_columns(table, chunk))
     # Constants repeat for every row; zip stops at the end of the chunk's columns.
     columns += [
         repeat(_stored(table.c[name].type, [value])[0]) for name, value in constants.items()
@@ -856,7 +859,7 @@ def _drop_indexes(session: Session, table: Table) -> list[str]:
     loaded rows is about three times cheaper than updating it row by row.
     It all happens inside the import's transaction, so a cancel or crash
     leaves the indexes (and everything else) as they were."""
-    found = session.execute(
+    found: Sequence[tuple[str, str]] = session.execute(
         text(
             "SELECT name, sql FROM sqlite_master "
             "WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL"

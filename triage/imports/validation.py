@@ -145,7 +145,7 @@ class Validator:
     ) -> list[Any]:
         memo = self.memos.get(column.name)
         if column.convert is text:
-            values = [cell.strip() or None for cell in cells]
+            values: list[Any] = [cell.strip() or None for cell in cells]
             if column.required and None in values:
                 for k, value in enumerate(values):
                     if value is None:

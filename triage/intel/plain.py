@@ -9,7 +9,7 @@ intel`` and the app say exactly the same words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,9 @@ def _list(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _factors(trace: dict[str, Any], *, input_name: str | None = None, kind: str | None = None):
+def _factors(
+    trace: dict[str, Any], *, input_name: str | None = None, kind: str | None = None
+) -> Iterator[dict[str, Any]]:
     for factor in trace.get("priority", []):
         read = factor.get("read") or {}
         if (input_name is None or input_name in read) and (kind is None or factor["type"] == kind):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, func, insert, or_, select, table, update
+from sqlalchemy import SQLColumnExpression, column, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -26,8 +26,8 @@ from triage.intel.models import IntelRank
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack, PackError, load_pack
-from triage.store.db import Database
-from triage.store.models import IntelItem
+from triage.store.db import Database, rows_changed
+from triage.store.models import Base, IntelItem
 
 __all__ = [
     "PackError",
@@ -111,7 +111,7 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
             "DELETE FROM intel_rank WHERE NOT EXISTS "
             "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
         )
-        items = connection.exec_driver_sql("SELECT count(*) FROM intel_rank").scalar_one()
+        items: int = connection.exec_driver_sql("SELECT count(*) FROM intel_rank").scalar_one()
     # Scored after the ranks are committed: the model reads this run's buckets
     # (its rules_bucket feature), which an open write transaction would hide.
     harm = _harm_scores(db, moment)
@@ -138,9 +138,11 @@ def clear_harm_scores(db: Database) -> None:
     off without a re-rank): the queue must not show or order by, nor a new
     meeting's agenda copy, the scores of a model no longer in force."""
     with db.transaction() as session:
-        changed = session.execute(
-            update(IntelRank).where(IntelRank.harm_score.is_not(None)).values(harm_score=None)
-        ).rowcount
+        changed = rows_changed(
+            session.execute(
+                update(IntelRank).where(IntelRank.harm_score.is_not(None)).values(harm_score=None)
+            )
+        )
     if changed and _weight():
         _store_positions(db, _weight())  # the stored order counted those scores
 
@@ -156,7 +158,8 @@ def _store_positions(db: Database, weight: float) -> None:
     ordered = select(IntelRank.item_id, func.row_number().over(order_by=_order(weight))).join(
         IntelItem, IntelItem.id == IntelRank.item_id
     )
-    index = next(i for i in IntelRank.__table__.indexes if i.name == "ix_rank_queue_position")
+    rank_table = Base.metadata.tables[IntelRank.__tablename__]
+    index = next(i for i in rank_table.indexes if i.name == "ix_rank_queue_position")
     with db.transaction() as session:
         connection = session.connection()
         connection.exec_driver_sql(
@@ -265,7 +268,8 @@ def queue_ranks(session: Session, **queue: Any) -> list[tuple[int, int]]:
     the same arguments; the rank is the item's place in the filtered queue in
     rank order (1 = work first), whatever column the queue is sorted by."""
     query, rank = _queue_query(session, **queue)
-    return [(item_id, position) for item_id, position in session.execute(query.add_columns(rank))]
+    pairs: Sequence[tuple[int, int]] = session.execute(query.add_columns(rank)).all()
+    return [(item_id, position) for item_id, position in pairs]
 
 
 def _queue_query(
@@ -289,7 +293,8 @@ def _queue_query(
         order_by = None  # the rank order itself: keep the fast walk below
     weight = _weight()
     positioned = session.scalar(select(IntelRank.position_weight).limit(1)) == weight
-    searching = bool(text and text.strip())
+    search = text.strip() if text else ""
+    searching = bool(search)
     # Open items are most of any queue, so walking the position index in queue
     # order and stopping at the page beats sorting every match (1,000,000
     # items: 1 ms against 0.5 s). The item-side filters are wrapped so that
@@ -300,10 +305,10 @@ def _queue_query(
         positioned and order_by is None and not searching and (not statuses or "open" in statuses)
     )
 
-    def item(column):
+    def item(column: SQLColumnExpression[Any]) -> SQLColumnExpression[Any]:
         return column.op("||")("") if walk else column
 
-    def scanned(column):
+    def scanned(column: SQLColumnExpression[Any]) -> SQLColumnExpression[Any]:
         # Sorting by a column reads every match anyway: scanning the tables
         # and sorting beats hopping through the position index from a
         # bucket to its rows (1,000,000 items: ~0.5 s against ~2 s).
@@ -323,7 +328,7 @@ def _queue_query(
     if max_age_days is not None:
         query = query.where(IntelRank.age_days <= max_age_days)
     if searching:
-        pattern = f"%{text.strip()}%"
+        pattern = f"%{search}%"
         query = query.where(
             or_(
                 IntelItem.intel_id.ilike(pattern),

@@ -9,6 +9,8 @@ restores the previous state exactly, however many times an item was changed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,8 +45,8 @@ class MeetingStep(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("tasking_meeting.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("intel_item.id"))
     # Outcome fields and item status before the step (None: no outcome yet).
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_step_meeting", "meeting_id", "id"),)

@@ -14,7 +14,7 @@ and so head back onto the next meeting's agenda.
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from triage import clock, settings, vocab
 from triage.intel import regions
@@ -252,7 +253,7 @@ def _rank_if_not_today(db: Database) -> None:
     from triage.intel import ranking
 
     with db.sessions() as session:
-        latest = session.execute(
+        latest: tuple[datetime | str | None, str | None, str | None] = session.execute(
             text("SELECT max(as_of), min(rules_version), max(rules_version) FROM intel_rank")
         ).one()
     as_of, low, high = latest
@@ -264,7 +265,7 @@ def _rank_if_not_today(db: Database) -> None:
         ranking.refresh(db)
 
 
-def _latest_rules_version():
+def _latest_rules_version() -> TextClause:
     return text("SELECT rules_version FROM intel_rank ORDER BY ranked_at DESC LIMIT 1")
 
 
@@ -316,7 +317,13 @@ def agenda(
     return [_agenda_row(row[0], row[1], row._mapping, as_of, valid_days) for row in rows]
 
 
-def _agenda_row(slot, item: IntelItem, outcome, as_of: datetime, valid_days: int) -> AgendaRow:
+def _agenda_row(
+    slot: MeetingAgendaItem,
+    item: IntelItem,
+    outcome: Mapping[Any, Any],
+    as_of: datetime,
+    valid_days: int,
+) -> AgendaRow:
     return AgendaRow(
         position=slot.position,
         fits=slot.fits,
@@ -413,7 +420,9 @@ def summary(session: Session, meeting_id: int) -> MeetingSummary:
     )
 
 
-def list_meetings(session: Session, *, region: str | None = None, limit: int = 500) -> list[dict]:
+def list_meetings(
+    session: Session, *, region: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
     """Meetings with their decision counts: open ones first, then newest first."""
     counts = (
         select(
@@ -438,6 +447,9 @@ def list_meetings(session: Session, *, region: str | None = None, limit: int = 5
     )
     if region:
         query = query.where(TaskingMeeting.region == regions.region_code(region))
+    found: Sequence[tuple[TaskingMeeting, int | None, int | None, int | None]] = session.execute(
+        query.limit(limit)
+    ).all()
     return [
         {
             "id": m.id,
@@ -451,7 +463,7 @@ def list_meetings(session: Session, *, region: str | None = None, limit: int = 5
             "rejected": rejected or 0,
             "not_discussed": not_discussed or 0,
         }
-        for m, accepted, rejected, not_discussed in session.execute(query.limit(limit)).all()
+        for m, accepted, rejected, not_discussed in found
     ]
 
 
@@ -492,7 +504,14 @@ def _agenda_slot(session: Session, meeting_id: int, item_id: int) -> MeetingAgen
     return slot
 
 
-def _state(outcome: TaskingOutcome | None, item: IntelItem) -> dict[str, Any] | None:
+def _item(session: Session, item_id: int) -> IntelItem:
+    item = session.get(IntelItem, item_id)
+    if item is None:
+        raise MeetingError(f"no intelligence item with id {item_id}")
+    return item
+
+
+def _state(outcome: TaskingOutcome | None, item: IntelItem) -> dict[str, Any]:
     if outcome is None:
         return {"outcome": None, "status": item.status}
     return {
@@ -567,7 +586,7 @@ def decide(
     with db.transaction() as session:
         meeting = _open_meeting(session, meeting_id)
         slot = _agenda_slot(session, meeting_id, item_id)
-        item = session.get(IntelItem, item_id)
+        item = _item(session, item_id)
         if decision == "accepted" and slot.stale and not _recheck_valid(item.rechecked_at):
             raise StaleItemError(
                 f"{item.intel_id} is stale: redo its basic checks (re-check) before accepting it"
@@ -587,7 +606,7 @@ def decide(
                 "after this agenda was made"
             )
         before = _state(existing, item)
-        after = {
+        after: dict[str, Any] = {
             "outcome": {
                 "decision": decision,
                 "reason": reason,
@@ -615,7 +634,8 @@ def decide(
 
 
 def _describe(outcome: dict[str, Any]) -> str:
-    return outcome["decision"] + (f":{outcome['reason']}" if outcome.get("reason") else "")
+    decision: str = outcome["decision"]
+    return decision + (f":{outcome['reason']}" if outcome.get("reason") else "")
 
 
 def undo(db: Database, *, meeting_id: int) -> int | None:
@@ -631,15 +651,18 @@ def undo(db: Database, *, meeting_id: int) -> int | None:
         if step is None:
             return None
         slot = _agenda_slot(session, meeting_id, step.item_id)
-        item = session.get(IntelItem, step.item_id)
+        item = _item(session, step.item_id)
         if item.status != step.after["status"]:
             raise MeetingError(
                 f"{item.intel_id} is {item.status} now: another meeting decided it since, "
                 "so this meeting's decision cannot be undone here"
             )
-        _apply(session, meeting, slot, item, step.before)
+        before = step.before
+        if before is None:  # every step stores it; the column is nullable only by declaration
+            raise MeetingError(f"step {step.id} of meeting {meeting_id} has no state to restore")
+        _apply(session, meeting, slot, item, before)
         step.undone = True
-        restored = step.before["outcome"]
+        restored = before["outcome"]
         audit.record(
             session,
             "meeting.undo",
@@ -655,9 +678,7 @@ def undo(db: Database, *, meeting_id: int) -> int | None:
 def recheck(db: Database, *, item_id: int, note: str | None = None) -> datetime:
     """Record that a stale item's basic checks were redone (now)."""
     with db.transaction() as session:
-        item = session.get(IntelItem, item_id)
-        if item is None:
-            raise MeetingError(f"no intelligence item with id {item_id}")
+        item = _item(session, item_id)
         now = clock.now()
         old = item.rechecked_at
         item.rechecked_at = now
@@ -708,7 +729,7 @@ def _items(count: int, kind: str = "") -> str:
     return f"{count} {kind} {noun}" if kind else f"{count} {noun}"
 
 
-def _undecided(meeting: TaskingMeeting) -> Select[tuple[int, int, float | None]]:
+def _undecided(meeting: TaskingMeeting) -> Select[int, int, float | None]:
     """The agenda items with no decision on the meeting's day."""
     return select(
         MeetingAgendaItem.item_id, MeetingAgendaItem.position, MeetingAgendaItem.harm_score
@@ -833,14 +854,16 @@ def record_result(
             session,
             "outcome.result",
             "intel_item",
-            session.get(IntelItem, outcome.item_id).intel_id,
+            _item(session, outcome.item_id).intel_id,
             field="result",
             old=old,
             new=f"{result}@{when.isoformat()}",
         )
 
 
-def accepted_awaiting_result(session: Session, *, region: str | None = None) -> list[dict]:
+def accepted_awaiting_result(
+    session: Session, *, region: str | None = None
+) -> list[dict[str, Any]]:
     """Accepted tasks, newest first, with their result so far (for the results list)."""
     query = (
         select(TaskingOutcome, IntelItem.intel_id, IntelItem.region, IntelItem.team)
@@ -921,7 +944,7 @@ def export(
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "pdf"):
         raise MeetingError(f"{target}: export to .csv or .pdf, not {target.suffix or 'no suffix'}")
-    columns = AGENDA_COLUMNS if kind == "agenda" else MINUTES_COLUMNS
+    columns: tuple[str, ...] = AGENDA_COLUMNS if kind == "agenda" else MINUTES_COLUMNS
     if presenter:
         columns = tuple(c for c in columns if c not in PERSONAL_FIELDS)
     with db.sessions() as session:

@@ -13,6 +13,7 @@ NULL or false, and CASE treats both as "not matched"; points default to 0.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,7 +49,7 @@ def _lit(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _in(column: str, values: list[Any] | tuple[Any, ...]) -> str:
+def _in(column: str, values: Sequence[Any]) -> str:
     return f"{column} IN ({', '.join(_lit(v) for v in values)})"
 
 
@@ -127,7 +128,7 @@ class _Compiler:
                 for k, v in f.points.items()
             )
             points = f"min({_lit(f.max)}, {total})" if f.max is not None else f"({total})"
-            watch = f.flag_on or tuple(f.points)
+            watch: Sequence[Any] = f.flag_on or tuple(f.points)
             flag = " OR ".join(f"instr({col}, {_lit(';' + k + ';')}) > 0" for k in watch)
             return points, f"({flag})"
         if f.type == "value_points":
@@ -240,7 +241,8 @@ def compile_pack(pack: Pack, as_of: datetime, where: str = "1") -> CompiledPack:
         + f" THEN 1 ELSE 0 END) AS f{n}"
         for n, name in enumerate(flag_names)
     ]
-    uses = {f.by for f in pack.factors if f.type == "corroboration"}
+    # A loaded pack's corroboration factors all name `by` (subject or premises).
+    uses = {f.by for f in pack.factors if f.type == "corroboration" and f.by}
     counts = [f"cc.{by}_others AS {by}_others" for by in sorted(uses)]
     join = f"LEFT JOIN {COUNTS_TABLE} cc ON cc.id = i.id" if uses else ""
     rules = pack.rules

@@ -77,7 +77,7 @@ class Evaluator:
         return f"{name} a sector of an active {cond.kind} campaign{where} ({sectors})"
 
     def condition(self, cond: Condition, item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        value = item.get(cond.input)
+        value: Any = item.get(cond.input)
         read = {cond.input: _shown(cond.input, value)}
         region = item.get("region")
         if cond.kind == "local":
@@ -158,7 +158,7 @@ class Evaluator:
         read: dict[str, Any]
         if f.type in ("flag_points", "value_points", "present", "country_points"):
             name = str(f.input)
-            value = item.get(name)
+            value: Any = item.get(name)
             read = {name: _shown(name, value)}
             if missing(name, value):
                 result = NOT_EVALUATED

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -85,7 +86,7 @@ def breach_counts(
         types = ", ".join(f"'{t}'" for t in vocab.BREACH_TYPES)
         where = "started_at < :end" + (" AND started_at >= :start" if start else "")
         where += _in_region("case_id", region)
-        records = connection.execute(
+        records: Sequence[tuple[str, str, int]] = connection.execute(
             text(
                 f"SELECT event_type, substr({month}, 1, 7), count(*) FROM em_event "
                 f"WHERE event_type IN ({types}) AND {where} GROUP BY 1, 2"
@@ -109,7 +110,7 @@ def consolidated_battery_counts(
     """
     start, end = _bounds(period)
     with db.transaction() as session:
-        cases = None
+        cases: Iterable[str] | None = None
         if region:
             cases = session.execute(
                 text("SELECT case_id FROM em_case WHERE region = :region"), {"region": region}
@@ -175,7 +176,7 @@ def figure6(
 def battery_by_month(raw: dict[tuple[str, str], int], consolidated: dict[str, int]) -> StatTable:
     """Raw battery events against consolidated reports, month by month."""
     months = sorted({m for k, m in raw if k == "battery"} | set(consolidated))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "month": m,
             "raw_events": raw.get(("battery", m), 0),
@@ -218,7 +219,7 @@ def review_backlog(
     as_of_instant = clock.start_of_local_day(as_of)
     overdue, due_soon, oldest = 0, 0, None
     with db.engine.connect() as connection:
-        cases = connection.execute(
+        cases: Sequence[tuple[str | None, str | None]] = connection.execute(
             text(
                 "SELECT fitted_at, last_review_at FROM em_case WHERE em_status = 'active'"
                 + (" AND region = :region" if region else "")
@@ -245,7 +246,7 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
     first_day = period.start.isoformat() if period.start else "0001-01-01"
     last_day = min(period.end, period.as_of).isoformat()
     with db.engine.connect() as connection:
-        reviews = dict(
+        reviews: dict[int, int] = dict(
             connection.execute(
                 text(
                     "SELECT outcome = 'continue', count(*) FROM em_review "
@@ -256,7 +257,7 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
                 {"first": first_day, "last": last_day, **({"region": region} if region else {})},
             ).all()
         )
-        legal = {}
+        legal: dict[str, tuple[int | None, int | None]] = {}
         for kind, _ in LEGAL_ROWS:
             legal[kind] = connection.execute(
                 text(
@@ -317,16 +318,17 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
 def figure5(db: Database, region: str | None = None) -> StatTable:
     """People not in detention awaiting a device, by induction status (current state)."""
     with db.engine.connect() as connection:
-        records = connection.execute(
+        records: Sequence[tuple[str | None, int]] = connection.execute(
             text(
                 "SELECT json_extract(extra, '$.induction_status'), count(*) FROM em_case "
-                "WHERE em_status = 'awaiting_fit' AND (held_at IS NULL OR held_at = 'community')"
+                "WHERE em_status = 'awaiting_fit'"
+                " AND (held_at IS NULL OR held_at = 'community')"
                 + (" AND region = :region" if region else "")
                 + " GROUP BY 1"
             ),
             {"region": region} if region else {},
         ).all()
-        detained = connection.execute(
+        detained: Sequence[tuple[str | None, int]] = connection.execute(
             text(
                 "SELECT bail_type, count(*) FROM em_case WHERE em_status = 'awaiting_fit' "
                 "AND held_at IN ('prison', 'irc')"
@@ -336,7 +338,7 @@ def figure5(db: Database, region: str | None = None) -> StatTable:
             {"region": region} if region else {},
         ).all()
     counts = {(status or ""): n for status, n in records}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"reason": label, "total": counts.pop(key, 0)} for key, label in INDUCTION_LABELS.items()
     ]
     for key, n in sorted(counts.items()):
@@ -344,7 +346,7 @@ def figure5(db: Database, region: str | None = None) -> StatTable:
     total_index = len(rows)
     rows.append({"reason": "Total requiring a GPS device", "total": sum(r["total"] for r in rows)})
     for bail_type, n in sorted(detained, key=lambda r: r[0] or ""):
-        label = {"ij": "IJ bail", "sos": "SoS bail"}.get(bail_type, "bail type unknown")
+        label = {"ij": "IJ bail", "sos": "SoS bail"}.get(bail_type or "", "bail type unknown")
         rows.append({"reason": f"In detention pending fitting ({label})", "total": n})
     return StatTable(
         "figure5",

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from triage import clock
 from triage.stats.period import Period
@@ -177,7 +180,14 @@ def _cell_format(kind: str, value: Any) -> str:
     return {"count": "count", "pct": "pct", "number": "number"}.get(kind, "text")
 
 
-def _write_sheet(workbook, formats, table: StatTable, name: str, period: Period, generated: str):
+def _write_sheet(
+    workbook: Workbook,
+    formats: dict[str, Format],
+    table: StatTable,
+    name: str,
+    period: Period,
+    generated: str,
+) -> None:
     sheet = workbook.add_worksheet(name)
     # Printed (and converted to PDF) one page wide, landscape A4.
     sheet.set_landscape()
@@ -206,7 +216,9 @@ def _write_sheet(workbook, formats, table: StatTable, name: str, period: Period,
         _add_chart(workbook, sheet, table, name, header_row)
 
 
-def _add_chart(workbook, sheet, table: StatTable, name: str, header_row: int) -> None:
+def _add_chart(
+    workbook: Workbook, sheet: Worksheet, table: StatTable, name: str, header_row: int
+) -> None:
     spec = table.chart
     assert spec is not None
     n = min(spec.rows if spec.rows is not None else len(table.rows), len(table.rows))

@@ -9,6 +9,7 @@ one more grouped query over the decisions that recorded a model score.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -137,7 +138,7 @@ WHERE {where} AND l.model_score IS NOT NULL AND l.decision IN ('accepted', 'reje
 GROUP BY 1, 2
 """
     with db.engine.connect() as connection:
-        records = connection.execute(text(sql), params).all()
+        records: Sequence[tuple[float, str, int]] = connection.execute(text(sql), params).all()
     cut = threshold(db)
     bands = [{"accepted": 0, "rejected": 0, "agree": 0} for _ in SCORE_BANDS]
     for score, decision, count in records:
@@ -148,7 +149,7 @@ GROUP BY 1, 2
         bands[index][decision] += count
         if (suggestion(score, cut) == "accept") == (decision == "accepted"):
             bands[index]["agree"] += count
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (lo, hi), band in zip(SCORE_BANDS, bands, strict=True):
         decided = band["accepted"] + band["rejected"]
         rows.append(

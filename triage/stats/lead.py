@@ -81,15 +81,17 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
     }
     with db.engine.connect() as connection:
         for kind, label in LEGAL_ROWS:
-            backlog, overdue, due_soon, oldest = connection.execute(
+            waiting: tuple[int, int | None, int | None, str | None] = connection.execute(
                 text(
-                    "SELECT count(*), sum(due_at < :now), sum(due_at >= :now AND due_at <= :soon),"
+                    "SELECT count(*), sum(due_at < :now),"
+                    " sum(due_at >= :now AND due_at <= :soon),"
                     " min(started_at) FROM em_event WHERE event_type = :kind"
                     " AND started_at < :now AND (responded_at IS NULL OR responded_at >= :now)"
                     + _in_region("case_id", region)
                 ),
                 {**params, "kind": kind},
             ).one()
+            backlog, overdue, due_soon, oldest = waiting
             rows.append(
                 {
                     "workstream": f"{label} awaiting a reply",
@@ -101,7 +103,7 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
                     else None,
                 }
             )
-        awaiting, oldest_bail, overdue, due_soon = connection.execute(
+        awaiting_fit: tuple[int, str | None, int | None, int | None] = connection.execute(
             text(
                 "SELECT count(*), min(bail_granted_at),"
                 " sum(bail_type = 'ij' AND datetime(bail_granted_at, :hours) < datetime(:now)),"
@@ -112,6 +114,7 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
             ),
             {**params, "hours": f"+{pack.ij_release_hours} hours"},
         ).one()
+        awaiting, oldest_bail, overdue, due_soon = awaiting_fit
     rows.append(
         {
             "workstream": "Awaiting a device (IJ 72-hour deadline)",

@@ -103,9 +103,10 @@ def column_span(
     connection: Connection, table: str, column: str
 ) -> tuple[datetime | None, datetime | None]:
     """The first and last value of a naive-UTC column: the bounds ``local_date_sql`` takes."""
-    low, high = connection.exec_driver_sql(
+    span: tuple[str | None, str | None] = connection.exec_driver_sql(
         f"SELECT min({column}), max({column}) FROM {table}"
     ).one()
+    low, high = span
     return (
         datetime.fromisoformat(low) if low else None,
         datetime.fromisoformat(high) if high else None,

@@ -9,6 +9,7 @@ Northern Ireland high priority: 35 + 18 + 48 = 101).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,7 +56,7 @@ class StatTable:
     definition: str
     chart: Chart | None = None
     # Per row, the queue filters it stands for (None: not a queue of items).
-    row_filters: list[dict[str, Any] | None] = field(default_factory=list)
+    row_filters: Sequence[dict[str, Any] | None] = field(default_factory=list)
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -102,7 +103,7 @@ def mean(total: float, count: int, places: int = 1) -> float | None:
     """``total / count`` rounded half-up to ``places`` decimals, or None."""
     if count <= 0:
         return None
-    scale = 10**places
+    scale: int = 10**places
     # total is a whole number of days in every caller: stay in integers.
     return ((2 * int(total) * scale + count) // (2 * count)) / scale
 

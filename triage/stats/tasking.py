@@ -36,7 +36,7 @@ HIGH = (1, 2, 3, 4)
 LOW = (5, 6)
 OUTCOMES = ("accepted", "rejected", "not_discussed")
 # Queue filters for a click on an outcome: the live queue's item status.
-STATUS_FILTERS = {
+STATUS_FILTERS: dict[str, dict[str, Any]] = {
     "accepted": {"statuses": ["accepted"], "include_decided": True},
     "rejected": {"statuses": ["rejected"], "include_decided": True},
     "not_discussed": {"statuses": ["open"]},
@@ -209,13 +209,21 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
     np_ = len(POOL_AGE_BANDS)
     cube = []
     for rec in records:
-        values = list(rec)
-        dims, sums = values[:8], values[8:]
+        values: list[Any] = list(rec)
+        cell_region, team, bucket, rule, month, outcome, reason, result = values[:8]
+        sums = values[8:]
         age_bands = tuple(int(v or 0) for v in sums[6 : 6 + nd])
         rest = sums[6 + nd :]
         cube.append(
             CubeRow(
-                *dims,
+                cell_region,
+                team,
+                bucket,
+                rule,
+                month,
+                outcome,
+                reason,
+                result,
                 n=int(sums[0]),
                 carry_sum=int(sums[1] or 0),
                 carried=int(sums[2] or 0),

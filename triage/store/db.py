@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage import clock, paths
@@ -179,9 +180,17 @@ def _known_revision(engine: Engine, revision: str) -> bool:
     return any(script.revision == revision for script in scripts.walk_revisions())
 
 
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run by ``Session.execute`` changed.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for these
+    statements it is a ``CursorResult``, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def _has_tables(engine: Engine) -> bool:
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql(
+        rows: int = connection.exec_driver_sql(
             "SELECT count(*) FROM sqlite_master WHERE type='table'"
         ).scalar_one()
     return bool(rows)

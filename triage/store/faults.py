@@ -56,7 +56,7 @@ def store_fault(error: BaseException) -> StoreUnavailable | None:
     return StoreUnavailable(f"the database cannot be used ({original})")
 
 
-def _driver_error_names(error: BaseException) -> set[str]:
+def _driver_error_names(error: BaseException | None) -> set[str]:
     """The DB-API class names of a SQLite driver's error (empty for anything else).
 
     sqlite3's and sqlcipher3's errors have the same DB-API names but are
