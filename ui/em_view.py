@@ -15,9 +15,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -32,9 +34,18 @@ from PySide6.QtWidgets import (
 from triage import clock, settings
 from triage.em import bridge, claims, escalation
 from triage.em.explain import explain_case
-from triage.em.pack import WORKSTREAMS, default_pack
-from triage.em.queue import Queue, build_queue, deadline_rows, queue_rows
+from triage.em.pack import HARM_ORDER, WORKSTREAMS, default_pack
+from triage.em.queue import (
+    UNCLAIMED,
+    Queue,
+    build_queue,
+    caseworkers,
+    deadline_rows,
+    filter_rows,
+    queue_rows,
+)
 from triage.store.db import Database
+from ui.em_actions import EmActionsPanel
 from ui.rows_model import SIZE_FROM_ROWS
 from ui.tasks import Tasks
 
@@ -145,6 +156,7 @@ class EmCaseloadView(QWidget):
         self.pack = default_pack()
         self.case_id: str | None = None
         self.queue: Queue | None = None  # the queue on show, reused by explanations
+        self.deadlines: list[dict[str, Any]] = []
         self.models: dict[str, RowsModel] = {}
         self.tables: dict[str, QTableView] = {}
 
@@ -159,6 +171,40 @@ class EmCaseloadView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.apply_button)
+
+        # Filters: the same ``queue_rows`` filters as ``triage rank em``.
+        self.case_filter = QLineEdit(placeholderText="Case id…")
+        self.case_filter.setClearButtonEnabled(True)
+        self.caseworker_filter = QComboBox()
+        self.due_filter = QComboBox()
+        for text, value in (
+            ("Any deadline", None),
+            ("Overdue or due soon", "due"),
+            ("Overdue", "overdue"),
+            ("Due soon", "due_soon"),
+        ):
+            self.due_filter.addItem(text, value)
+        self.harm_filter = QComboBox()
+        self.harm_filter.addItem("Any harm level", None)
+        for tier in HARM_ORDER:
+            self.harm_filter.addItem(tier.replace("_", " "), tier)
+        self._fill_caseworkers([])
+        filters = QHBoxLayout()
+        for text, widget in (
+            ("&Case", self.case_filter),
+            ("Case&worker", self.caseworker_filter),
+            ("&Deadline", self.due_filter),
+            ("&Harm", self.harm_filter),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            widget.setAccessibleName(text.replace("&", "") + " filter")
+            filters.addWidget(label)
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        self.case_filter.textChanged.connect(self._fill_tabs)
+        for combo in (self.caseworker_filter, self.due_filter, self.harm_filter):
+            combo.currentIndexChanged.connect(self._fill_tabs)
 
         self.tabs = QTabWidget()
         for key, title in [("all", "All work"), *TAB_TITLES.items(), ("deadlines", "Deadlines")]:
@@ -212,6 +258,9 @@ class EmCaseloadView(QWidget):
         self.detail_tabs.addTab(self.why_view, "Why here")
         self.detail_tabs.addTab(self.timeline, "Breach timeline")
         self.detail_tabs.addTab(self.recommendation_view, "Recommendation")
+        self.actions = EmActionsPanel(db, self.tasks, self)
+        self.actions.done.connect(self._action_done)
+        self.detail_tabs.addTab(self.actions, "Actions")
 
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
@@ -226,6 +275,7 @@ class EmCaseloadView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(filters)
         layout.addWidget(splitter, 1)
         self._show_case(None)
 
@@ -238,10 +288,41 @@ class EmCaseloadView(QWidget):
             queue = build_queue(session, as_of=as_of, pack=self.pack)
             self.queue = queue
             deadlines = deadline_rows(queue, pack=self.pack)
-        self.models["all"].set_rows(queue_rows(queue))
+        self.deadlines = deadlines
+        self._fill_caseworkers(caseworkers(queue))
+        self._fill_tabs()
+        self._show_case(self.case_id)
+
+    def current_filters(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_filter.text().strip() or None,
+            "caseworker": self.caseworker_filter.currentData(),
+            "due": self.due_filter.currentData(),
+            "harm": self.harm_filter.currentData(),
+        }
+
+    def _fill_caseworkers(self, names: list[str]) -> None:
+        chosen = self.caseworker_filter.currentData()
+        self.caseworker_filter.blockSignals(True)
+        self.caseworker_filter.clear()
+        self.caseworker_filter.addItem("Anyone", None)
+        self.caseworker_filter.addItem("Unclaimed", UNCLAIMED)
+        me = settings.current_user()
+        for name in sorted({*names, me}):
+            self.caseworker_filter.addItem(f"{name} (me)" if name == me else name, name)
+        self.caseworker_filter.setCurrentIndex(max(0, self.caseworker_filter.findData(chosen)))
+        self.caseworker_filter.blockSignals(False)
+
+    def _fill_tabs(self) -> None:
+        """The tabs from the queue on show, through the filters (no rebuild)."""
+        queue = self.queue
+        if queue is None:
+            return
+        filters = self.current_filters()
+        self.models["all"].set_rows(queue_rows(queue, **filters))
         counts = []
         for workstream in WORKSTREAMS:
-            rows = queue_rows(queue, workstream=workstream)
+            rows = queue_rows(queue, workstream=workstream, **filters)
             self.models[workstream].set_rows(rows)
             overdue = sum(1 for r in rows if r["due_state"] == "overdue")
             index = list(self.models).index(workstream)
@@ -250,15 +331,16 @@ class EmCaseloadView(QWidget):
                 f"{TAB_TITLES[workstream].lower()} {len(rows)}"
                 + (f" ({overdue} overdue)" if overdue else "")
             )
+        deadlines = filter_rows(self.deadlines, **filters)
         self.models["deadlines"].set_rows(deadlines)
         overdue_deadlines = sum(1 for r in deadlines if r["state"] == "overdue")
         self.tabs.setTabText(len(self.models) - 1, f"Deadlines ({overdue_deadlines} overdue)")
+        shown = " (filtered)" if any(v is not None for v in filters.values()) else ""
         self.summary.setText(
             f"<b>{len(queue.items)} pieces of EM work</b> as of "
-            f"{clock.to_local(as_of):%Y-%m-%d %H:%M}: {', '.join(counts)}. "
+            f"{clock.to_local(queue.as_of):%Y-%m-%d %H:%M}{shown}: {', '.join(counts)}. "
             f"Rules {html.escape(queue.rules_version)}."
         )
-        self._show_case(self.case_id)
 
     def select_case(self, case_id: str) -> None:
         self._show_case(case_id)
@@ -282,6 +364,7 @@ class EmCaseloadView(QWidget):
             self.why_view.clear()
             self.recommendation_view.clear()
             self.timeline.setRowCount(0)
+            self.actions.show_trace(None)
             return
         try:
             trace = explain_case(self.db, case_id, pack=self.pack, queue=self.queue)
@@ -298,6 +381,7 @@ class EmCaseloadView(QWidget):
         self.why_view.setHtml(_why_html(trace))
         self.recommendation_view.setHtml(_recommendation_html(trace))
         self._fill_timeline(trace)
+        self.actions.show_trace(trace)
 
     def _fill_timeline(self, trace: dict) -> None:
         report_of: dict[str, int] = {}
@@ -343,6 +427,12 @@ class EmCaseloadView(QWidget):
             self._write(
                 lambda _job: claims.release(self.db, case_id, who=who), case_id, "Released."
             )
+
+    def _action_done(self, text: str, succeeded: bool) -> None:
+        """An action from the Actions tab finished: show the case as it is now."""
+        if succeeded:
+            self.refresh()
+        self.message.setText(text)
 
     def _write(self, fn, case_id: str, done_text: str) -> None:
         self.claim_button.setEnabled(False)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, settings
+from triage import settings
 from triage.intel import regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
@@ -49,6 +49,7 @@ from ui import labels
 from ui.labels import esc
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
+from ui.widgets import DateField
 
 HELP_TEXT = (
     "<b>A</b> accept · <b>R</b> reject, then <b>1-9</b> reason (Esc cancels) · "
@@ -86,11 +87,7 @@ STATUS_TEXT = {"open": "● open", "closed": "✔ closed", "imported": "⇩ from
 
 def _date_edit_today() -> QDateEdit:
     """A date field set to today, UK time (meetings and results are dated so)."""
-    edit = QDateEdit(calendarPopup=True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    today = clock.to_local(clock.now()).date()
-    edit.setDate(QDate(today.year, today.month, today.day))
-    return edit
+    return DateField()  # Tab leaves it (Qt's own date edit holds Tab)
 
 
 class _Latest:

@@ -82,3 +82,104 @@ def test_claim_lost_to_someone_else_names_the_holder(view, qtbot, db):
         qtbot.mouseClick(view.claim_button, Qt.MouseButton.LeftButton)
     assert "already claimed by bob" in view.message.text()
     assert view.owner_label.text() == "Owner: bob"
+
+
+def test_filters_by_case_caseworker_deadline_and_harm(view, qtbot, db):
+    view.case_filter.setText("bat")
+    assert [r["case_id"] for r in view.models["all"].rows] == ["BAT1"]
+    view.case_filter.clear()
+    view.harm_filter.setCurrentIndex(view.harm_filter.findData("high"))
+    assert [r["case_id"] for r in view.models["all"].rows] == ["REL1"]
+    view.harm_filter.setCurrentIndex(0)
+    view.due_filter.setCurrentIndex(view.due_filter.findData("overdue"))
+    assert [r["case_id"] for r in view.models["all"].rows] == ["REL1"]
+    assert view.models["all"].rows[0]["rank"] == 1  # a filter keeps each row's rank
+    view.due_filter.setCurrentIndex(0)
+    claims.claim(db, "BAT1", who="bob")
+    view.refresh()
+    view.caseworker_filter.setCurrentIndex(view.caseworker_filter.findData("bob"))
+    assert [r["case_id"] for r in view.models["all"].rows] == ["BAT1"]
+    assert view.models["all"].rows[0]["rank"] == 2
+    view.caseworker_filter.setCurrentIndex(view.caseworker_filter.findText("Unclaimed"))
+    assert [r["case_id"] for r in view.models["all"].rows] == ["REL1"]
+    assert "(filtered)" in view.summary.text()
+
+
+def act(view, qtbot, button):
+    """Press an Actions-tab button and wait for the write to be reported."""
+    with qtbot.waitSignal(view.actions.done, timeout=5000) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_every_em_action_from_the_actions_tab(view, qtbot, db):
+    from sqlalchemy import select
+
+    from triage.em import escalation
+    from triage.em.models import EmEscalation, EmRecommendation, EmReview, EmTrailRequest
+    from triage.store.models import EmEvent
+
+    with db.transaction() as s:
+        add_event(s, "REP1", "BAT1", "representation_received", NOW - timedelta(days=1))
+        for n in range(5):
+            add_event(s, f"S{n}", "BAT1", "strap_tamper", NOW - timedelta(days=3, hours=n))
+    escalation.apply_escalations(db, as_of=NOW)
+    view.refresh()
+    view.select_case("BAT1")
+    panel = view.actions
+    view.detail_tabs.setCurrentWidget(panel)
+
+    panel.review_outcome.setCurrentIndex(panel.review_outcome.findData("ceased"))
+    assert "Review recorded: ceased" in act(view, qtbot, _button(panel, "Record review"))
+    assert panel.breach_label.text() == "8 open"
+    assert "8 breach notification(s) marked actioned" in act(view, qtbot, panel.actioned_button)
+    assert panel.legal_event.currentData() == "REP1"
+    assert "Reply to REP1 recorded" in act(view, qtbot, panel.reply_button)
+    assert not panel.reply_button.isEnabled()  # nothing left to answer
+    assert panel.escalation.count() == 1
+    assert "withdrawn" in act(view, qtbot, panel.escalation_withdrawn)
+
+    assert "Recommendation" in act(view, qtbot, panel.record_advice_button)
+    panel.device.setCurrentIndex(panel.device.findText("Exemption from EM (no device)"))
+    panel.decision_reason.setText("ceased at review")
+    assert "overrides the recommendation" in act(view, qtbot, panel.decide_button)
+
+    panel.trail_requester.setText("DC Smith")
+    panel.trail_ground.setCurrentIndex(panel.trail_ground.findData("absconding"))
+    assert "registered" in act(view, qtbot, _button(panel, "Register request"))
+    panel.trail_outcome.setCurrentIndex(panel.trail_outcome.findData("provided"))
+    assert "provided" in act(view, qtbot, panel.trail_outcome_button)
+
+    with db.sessions() as s:
+        assert s.scalars(select(EmReview.outcome)).all() == ["ceased"]
+        assert s.scalars(select(EmEvent.responded_at).where(EmEvent.case_id == "BAT1")).all()
+        assert (
+            None
+            not in s.scalars(select(EmEvent.responded_at).where(EmEvent.case_id == "BAT1")).all()
+        )
+        assert s.scalars(select(EmEscalation.status)).all() == ["withdrawn"]
+        decided = s.scalars(select(EmRecommendation)).one()
+        assert (decided.decided_device, decided.overridden) == ("none", True)
+        request = s.scalars(select(EmTrailRequest)).one()
+        assert (request.ground, request.outcome, request.recorded_by) == (
+            "absconding",
+            "provided",
+            "alice",
+        )
+
+
+def test_a_refused_action_says_why_and_changes_nothing(view, qtbot, db):
+    view.select_case("BAT1")
+    panel = view.actions
+    assert "Recommendation" in act(view, qtbot, panel.record_advice_button)
+    panel.decision_reason.setText("   ")
+    assert "a decision needs a reason" in act(view, qtbot, panel.decide_button)
+    assert "a decision needs a reason" in view.message.text()
+    panel.trail_requester.setText("")
+    assert "the requester must be named" in act(view, qtbot, _button(panel, "Register request"))
+
+
+def _button(panel, text):
+    from PySide6.QtWidgets import QPushButton
+
+    return next(b for b in panel.findChildren(QPushButton) if b.text() == text)

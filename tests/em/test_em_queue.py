@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
+import pytest
 from em_helpers import NOW, add_case, add_event
 from sqlalchemy import func, select
 
@@ -339,3 +340,35 @@ def test_cli_rank_em_ranks_a_new_bridge_item_at_once(db, capsys):
             )
         ).all()
     assert ranked == [("EM-B1", 4)]
+
+
+def test_cli_rank_em_filters_as_the_app_does(db, capsys):
+    from triage.em import claims
+
+    with db.transaction() as s:
+        add_case(
+            s,
+            "K1",
+            harm_level="high",
+            em_status="awaiting_fit",
+            bail_type="ij",
+            bail_granted_at=NOW - timedelta(hours=80),
+        )
+        add_case(s, "K2", harm_level="low", fitted_at=NOW - timedelta(days=200))
+    claims.claim(db, "K2", who="bob")
+    base = ["--db", str(db.path), "rank", "em", "--json", "--no-refresh"]
+
+    def cases(*options: str) -> list[tuple[str, int]]:
+        assert cli.main([*base, *options]) == 0
+        return [(r["case_id"], r["rank"]) for r in json.loads(capsys.readouterr().out)]
+
+    assert cases() == [("K1", 1), ("K2", 2)]
+    assert cases("--case", "k2") == [("K2", 2)]  # the rank is kept
+    assert cases("--caseworker", "bob") == [("K2", 2)]
+    assert cases("--caseworker", "(unclaimed)") == [("K1", 1)]
+    assert cases("--harm", "high") == [("K1", 1)]
+    assert cases("--due", "overdue") == [("K1", 1), ("K2", 2)]  # release and review overdue
+    assert cases("--due", "due_soon") == []
+    with pytest.raises(SystemExit) as refused:
+        cli.main([*base, "--due", "someday"])
+    assert refused.value.code == 2

@@ -25,8 +25,8 @@ from triage.em.models import (
     TRAIL_OUTCOMES,
     TRAIL_REQUESTERS,
 )
-from triage.em.pack import WORKSTREAMS, EmPack, PackError, default_pack, load_pack
-from triage.em.queue import build_queue, deadline_rows, queue_rows
+from triage.em.pack import HARM_ORDER, WORKSTREAMS, EmPack, PackError, default_pack, load_pack
+from triage.em.queue import DUE_FILTERS, UNCLAIMED, build_queue, deadline_rows, queue_rows
 from triage.intel import ranking
 from triage.store.db import Database
 
@@ -97,7 +97,14 @@ def rank_em(args: argparse.Namespace) -> int:
     _refresh_now(args, db, pack)
     with db.transaction() as session:
         queue = build_queue(session, as_of=as_of, pack=pack)
-    rows = queue_rows(queue, workstream=args.workstream)
+    rows = queue_rows(
+        queue,
+        workstream=args.workstream,
+        case_id=args.case,
+        caseworker=args.caseworker,
+        due=args.due,
+        harm=args.harm,
+    )
     print_rows(_with_moments(rows), args.format, RANK_COLUMNS)
     return 0
 
@@ -388,6 +395,14 @@ def register(top: Subcommands, groups: Groups) -> None:
     """Add ``rank em``, ``explain em`` and the ``em`` command group."""
     rank = groups["rank"].add_parser("em", help="the EM caseload queue across workstreams")
     rank.add_argument("--workstream", choices=WORKSTREAMS)
+    rank.add_argument("--case", help="case ids containing this text")
+    rank.add_argument(
+        "--caseworker", help=f"work claimed by this person ({UNCLAIMED!r} for unclaimed)"
+    )
+    rank.add_argument(
+        "--due", choices=DUE_FILTERS, help="overdue, due soon, or due (either of the two)"
+    )
+    rank.add_argument("--harm", choices=HARM_ORDER, help="harm tier")
     add_format(rank, ("table", "csv", "json"))
     rank.add_argument(
         "--no-refresh",

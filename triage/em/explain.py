@@ -17,7 +17,7 @@ from triage import clock, vocab
 from triage.em import deadlines
 from triage.em.battery import battery_with_pack
 from triage.em.escalation import counted_breaches, ladder_steps
-from triage.em.models import EmEscalation, EmRecommendation, EmReview
+from triage.em.models import EmEscalation, EmRecommendation, EmReview, EmTrailRequest
 from triage.em.pack import HARM_ORDER, EmPack, default_pack, harm_tier
 from triage.em.queue import LEGAL_EVENTS, Queue, build_queue
 from triage.em.recommend import recommend_stored
@@ -82,6 +82,15 @@ def explain_case(
             .order_by(EmRecommendation.made_at.desc())
             .limit(1)
         ).scalar_one_or_none()
+        trail_requests = (
+            session.execute(
+                select(EmTrailRequest)
+                .where(EmTrailRequest.case_id == case_id)
+                .order_by(EmTrailRequest.requested_at, EmTrailRequest.id)
+            )
+            .scalars()
+            .all()
+        )
         bridge = session.execute(
             select(IntelItem.intel_id, IntelItem.extra, IntelItem.summary).where(
                 IntelItem.em_case_id == case_id
@@ -204,6 +213,17 @@ def explain_case(
                 "by": r.completed_by,
             }
             for r in reviews
+        ],
+        "trail_requests": [
+            {
+                "id": t.id,
+                "requested_at": _iso(t.requested_at),
+                "requester_org": t.requester_org,
+                "kind": t.kind,
+                "ground": t.ground,
+                "outcome": t.outcome,
+            }
+            for t in trail_requests
         ],
         "timeline": [
             {

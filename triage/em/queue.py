@@ -388,8 +388,23 @@ def _why_below(above: WorkItem, item: WorkItem) -> dict[str, Any]:
     return {"rank": above.rank, "case_id": above.case_id, "kind": above.kind, "why": why}
 
 
-def queue_rows(queue: Queue, *, workstream: str | None = None) -> list[dict[str, Any]]:
-    """Display rows; with a workstream, ranks are within it."""
+# ``caseworker`` filter value for cases nobody has claimed.
+UNCLAIMED = "(unclaimed)"
+# ``due`` filter values: a deadline state, or "due" for overdue or due soon.
+DUE_FILTERS = ("overdue", "due_soon", "due")
+
+
+def queue_rows(
+    queue: Queue,
+    *,
+    workstream: str | None = None,
+    case_id: str | None = None,
+    caseworker: str | None = None,
+    due: str | None = None,
+    harm: str | None = None,
+) -> list[dict[str, Any]]:
+    """Display rows; with a workstream, ranks are within it. The other
+    filters (``filter_rows``) keep each row's rank."""
     items = [i for i in queue.items if workstream is None or i.workstream == workstream]
     rows = []
     for position, item in enumerate(items, start=1):
@@ -398,7 +413,38 @@ def queue_rows(queue: Queue, *, workstream: str | None = None) -> list[dict[str,
             row["overall_rank"] = row["rank"]
             row["rank"] = position
         rows.append(row)
-    return rows
+    return filter_rows(rows, case_id=case_id, caseworker=caseworker, due=due, harm=harm)
+
+
+def filter_rows(
+    rows: list[dict[str, Any]],
+    *,
+    case_id: str | None = None,
+    caseworker: str | None = None,
+    due: str | None = None,
+    harm: str | None = None,
+) -> list[dict[str, Any]]:
+    """Queue or deadline rows that match every filter given: ``case_id`` a
+    case-insensitive part of the case id, ``caseworker`` who has claimed the
+    case (``UNCLAIMED`` for nobody), ``due`` one of ``DUE_FILTERS`` and
+    ``harm`` a harm tier (``pack.HARM_ORDER``)."""
+    if due is not None and due not in DUE_FILTERS:
+        raise ValueError(f"due must be one of {', '.join(DUE_FILTERS)}, not {due!r}")
+    states = ("overdue", "due_soon") if due == "due" else (due,)
+    needle = (case_id or "").strip().casefold()
+    return [
+        row
+        for row in rows
+        if (not needle or needle in row["case_id"].casefold())
+        and (caseworker is None or (row["claimed_by"] or UNCLAIMED) == caseworker)
+        and (due is None or row.get("due_state", row.get("state")) in states)
+        and (harm is None or row.get("harm") == harm)
+    ]
+
+
+def caseworkers(queue: Queue) -> list[str]:
+    """Everyone holding a claim on some open work, by name."""
+    return sorted({i.claimed_by for i in queue.items if i.claimed_by})
 
 
 def deadline_rows(
@@ -414,6 +460,7 @@ def deadline_rows(
             "state": i.due_state,
             "workstream": i.workstream,
             "claimed_by": i.claimed_by,
+            "harm": i.harm_tier,
             "detail": i.detail,
         }
         for i in queue.items
@@ -431,6 +478,7 @@ def deadline_rows(
                 "state": "closed" if state == "overdue" else "open",
                 "workstream": "legal",
                 "claimed_by": None,
+                "harm": None,
                 "detail": f"EM decision {_uk(decided_at)}: representations until {_uk(end)}",
             }
         )
