@@ -1,13 +1,15 @@
 """Dates and times: parsing the extract conventions and the one clock.
 
-Extracts give ISO 8601 values; a value without an offset is UK local time
-(Europe/London). The database stores naive UTC datetimes so that arithmetic
-(72 hours, 7 days out of contact) is exact across clock changes.
+Extracts give ISO 8601 values or UK ``dd/mm/yyyy`` dates; a value without
+an offset is UK local time (Europe/London). The database stores naive UTC
+datetimes so that arithmetic (72 hours, 7 days out of contact) is exact
+across clock changes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -23,40 +25,89 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+# UK day-first dates as people type them: 14/03/2026, 14/03/2026 09:30(:15).
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
 def parse_datetime(text: str) -> datetime:
-    """ISO date or datetime -> naive UTC. Raises ValueError with the bad text."""
+    """ISO 8601 or UK ``dd/mm/yyyy[ hh:mm[:ss]]`` -> naive UTC.
+
+    A time without an offset is UK local time. One that does not exist (the
+    hour skipped when clocks go forward) or that happens twice (the hour
+    repeated when they go back) raises ValueError rather than being shifted
+    or guessed. Messages never repeat the text (it may be personal data)."""
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"not an ISO 8601 date or datetime (YYYY-MM-DD or YYYY-MM-DDTHH:MM): {text!r}"
-        ) from None
+    parsed = _uk_datetime(value)
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "not a date or time (YYYY-MM-DD, YYYY-MM-DDTHH:MM, dd/mm/yyyy or dd/mm/yyyy hh:mm)"
+            ) from None
     if parsed.tzinfo is None:
         return parsed - _london_offset(parsed.year, parsed.month, parsed.day, parsed.hour)
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
+def _uk_datetime(value: str) -> datetime | None:
+    """A UK day-first date(-time), None if ``value`` is not written that way."""
+    match = _UK_DATE.match(value)
+    if match is None:
+        return None
+    day, month, year = int(match[1]), int(match[2]), int(match[3])
+    if day != month and day <= 12 and month <= 12:
+        # 05/06/2026 is 5 June in the UK and 6 May in the US: refuse, never guess.
+        raise ValueError(
+            "a date that could be read two ways (day/month or month/day); "
+            "write it as YYYY-MM-DD or with a day after the 12th"
+        )
+    hour, minute, second = (int(part) if part else 0 for part in match.group(4, 5, 6))
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise ValueError("not a real date or time (dd/mm/yyyy hh:mm)") from None
+
+
 @lru_cache(maxsize=1 << 16)
 def _london_offset(year: int, month: int, day: int, hour: int) -> timedelta:
-    # UK clocks change on the hour, so the offset is constant within an hour:
-    # caching it per hour makes bulk imports fast without changing a result.
-    return LONDON.utcoffset(datetime(year, month, day, hour))  # type: ignore[return-value]
+    # UK clocks change on the hour, so the offset (or the problem) is the same
+    # all through an hour: caching it per hour keeps bulk imports fast.
+    moment = datetime(year, month, day, hour, tzinfo=LONDON)
+    offset = moment.utcoffset()
+    assert offset is not None  # Europe/London always has one
+    if offset != moment.replace(fold=1).utcoffset():
+        if moment.astimezone(UTC).astimezone(LONDON).hour != hour:
+            raise ValueError(
+                "a local time that does not exist (the hour skipped when UK clocks "
+                "go forward); check the time or give its offset"
+            )
+        raise ValueError(
+            "a local time that happens twice (the hour repeated when UK clocks go "
+            "back); give its offset, +01:00 or +00:00"
+        )
+    return offset
 
 
 def parse_date(text: str) -> date:
-    """ISO date (a datetime is accepted and its local date taken)."""
+    """ISO or UK ``dd/mm/yyyy`` date (a datetime is accepted and its local
+    date taken)."""
     value = text.strip()
     try:
         return date.fromisoformat(value)
     except ValueError:
         pass
+    parsed = _uk_datetime(value)
+    if parsed is not None and len(value) <= 10:
+        return parsed.date()
     try:
         return to_local(parse_datetime(value)).date()
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD): {text!r}") from None
+    except ValueError as error:
+        if "could be read two ways" in str(error) or "local time" in str(error):
+            raise
+        raise ValueError("not a date (YYYY-MM-DD or dd/mm/yyyy)") from None
 
 
 def sql_timestamp(moment: datetime) -> str:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -409,7 +410,7 @@ class ImportsView(QWidget):
         try:
             headers = Extract(Path(path)).header
         except UnreadableFile as error:
-            self.summary.setText(f"⚠ {error}")
+            self.refuse(str(error))
             return None
         kind = detect_kind(headers)
         if kind:
@@ -499,6 +500,11 @@ class ImportsView(QWidget):
             f"{result.rows_read:,} rows read · {result.inserted:,} new · "
             f"{result.updated:,} updated · "
             f"{result.unchanged:,} unchanged · <b>{result.quarantined:,} quarantined</b>"
+            + (
+                f" · read as {result.encoding} text"
+                if result.encoding and result.encoding != "UTF-8"
+                else ""
+            )
             + (f"<ul>{problems}</ul>Fix them below and re-import." if problems else "")
         )
         self.quarantine.refresh()
@@ -511,4 +517,14 @@ class ImportsView(QWidget):
         if message == "Cancelled.":
             self.summary.setText("Import cancelled: nothing was changed.")
         else:
-            self.summary.setText(f"⚠ {message}")
+            self.refuse(message)
+
+    def refuse(self, message: str) -> None:
+        """A file that cannot be imported: the core's message, in the summary
+        and in a dialog (plain text: it names the user's file), never a trace."""
+        self.summary.setText(f"⚠ {message}")
+        self.error_box = QMessageBox(
+            QMessageBox.Icon.Warning, "The file was not imported", message, parent=self
+        )
+        self.error_box.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_box.open()  # not exec(): the app (and its tests) carry on

@@ -27,7 +27,7 @@ from triage.intel import ranking, replay
 from triage.meetings import operations as meetings
 from triage.rules.pack import default_folder, load_pack
 from triage.stats.period import Period
-from triage.store.models import EmCase, QuarantinedRow, TaskingMeeting, TaskingOutcome
+from triage.store.models import EmCase, IntelItem, QuarantinedRow, TaskingMeeting, TaskingOutcome
 
 
 @pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
@@ -122,17 +122,15 @@ def test_each_stats_help_describes_its_own_default_table(kind, default_table, ca
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
-def test_a_utf16_extract_is_named_as_such_with_what_to_do(db, tmp_path, encoding):
+def test_a_utf16_extract_with_a_byte_order_mark_is_read_and_named(db, tmp_path, encoding):
     extract = tmp_path / "from-excel.csv"
-    text = "intel_id,received_at,region\nU-1,2026-03-14,LSE\n"
+    text = "intel_id,received_at,region,business_name\nU-1,2026-03-14,LSE,Café Ŵ\n"
     # utf-16 writes its own byte order mark; utf-16-be needs it written.
-    extract.write_bytes(
-        ("" if encoding == "utf-16" else "\ufeff").encode(encoding) + text.encode(encoding)
-    )
-    with pytest.raises(
-        UnreadableFile, match=r"from-excel.csv: the file is UTF-16 text; save it as CSV UTF-8"
-    ):
-        import_file(db, "intel", extract)
+    extract.write_bytes((text if encoding == "utf-16" else "\ufeff" + text).encode(encoding))
+    result = import_file(db, "intel", extract)
+    assert (result.inserted, result.encoding) == (1, "UTF-16")
+    with db.transaction() as session:
+        assert session.scalar(select(IntelItem.business_name)) == "Café Ŵ"
 
 
 def test_a_review_dated_after_today_is_refused_and_changes_nothing(db, capsys):
@@ -197,17 +195,24 @@ def test_an_item_passed_on_before_it_was_received_is_quarantined(db, tmp_path):
     assert result.problems == [(2, "passed_at: before received_at")]
 
 
-def test_a_day_first_date_is_quarantined_with_the_form_expected(db, tmp_path):
-    # A UK spreadsheet writes 14/03/2026; the reason says how to write it.
-    (tmp_path / "d.csv").write_text("intel_id,received_at,region\nD-1,14/03/2026,LSE\n")
+def test_uk_dates_are_read_and_one_that_reads_two_ways_is_quarantined(db, tmp_path):
+    # A UK spreadsheet writes 14/03/2026; 05/06/2026 could be May or June.
+    (tmp_path / "d.csv").write_text(
+        "intel_id,received_at,region\nD-1,14/03/2026,LSE\nD-2,14/07/2026 09:30,LSE\n"
+        "D-3,05/06/2026,LSE\n"
+    )
     result = import_file(db, "intel", tmp_path / "d.csv")
     assert result.problems == [
         (
-            2,
-            "received_at: not an ISO 8601 date or datetime (YYYY-MM-DD or YYYY-MM-DDTHH:MM): "
-            "'14/03/2026'",
+            4,
+            "received_at: a date that could be read two ways (day/month or month/day); "
+            "write it as YYYY-MM-DD or with a day after the 12th",
         )
     ]
+    with db.transaction() as session:
+        stored = dict(session.execute(select(IntelItem.intel_id, IntelItem.received_at)).all())
+    # UK local time, stored as UTC (14 July is in British Summer Time).
+    assert stored == {"D-1": datetime(2026, 3, 14), "D-2": datetime(2026, 7, 14, 8, 30)}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "xlsx", "pdf"])

@@ -23,6 +23,13 @@ from triage.store.models import EmCase, EmEvent, IntelItem, QuarantinedRow, Task
 
 END = date(2026, 11, 20)
 
+
+def wall(text: str) -> datetime:
+    """The UK wall-clock time a demo cell gives (one in the hour repeated when
+    clocks go back carries its offset, as the importer needs)."""
+    return datetime.fromisoformat(text).replace(tzinfo=None)
+
+
 # NAO Figure 9 canonical integers (shared/domain.md §2.1), typed in again on
 # purpose rather than read from triage.demo.
 FIG9 = {
@@ -192,7 +199,7 @@ def test_history_is_consistent_and_rejections_have_reasons(default_files):
     for row in default_files["outcomes"]:
         item = items[row["intel_id"]]
         meeting = date.fromisoformat(row["meeting_date"])
-        assert meeting > datetime.fromisoformat(item["received_at"]).date()
+        assert meeting > wall(item["received_at"]).date()
         assert meeting < END
         assert row["decided_by"]
         if row["decision"] == "rejected":
@@ -263,9 +270,7 @@ def test_the_mess_real_extracts_have(default_files):
     late = [
         r
         for r in items
-        if r["passed_at"]
-        and datetime.fromisoformat(r["passed_at"]) - datetime.fromisoformat(r["received_at"])
-        > timedelta(hours=48)
+        if r["passed_at"] and wall(r["passed_at"]) - wall(r["received_at"]) > timedelta(hours=48)
     ]
     assert 0.12 < len(late) / len(items) < 0.18
     subjects = Counter(r["subject_ref"] for r in items if r["subject_ref"])
@@ -278,8 +283,8 @@ def test_the_mess_real_extracts_have(default_files):
         assert any(not r[column] for r in items), column
     assert any(r["region"] == "London and South East" for r in items)  # full names too
     assert {"source_system", "legacy_ref"} <= set(items[0])
-    assert all(datetime.fromisoformat(r["received_at"]).date() < END for r in items)
-    oldest = min(datetime.fromisoformat(r["received_at"]) for r in items)
+    assert all(wall(r["received_at"]).date() < END for r in items)
+    oldest = min(wall(r["received_at"]) for r in items)
     assert oldest >= datetime(2026, 1, 20)
 
 
@@ -303,7 +308,7 @@ def test_em_caseload_matches_figures_1_2_3_5_and_14(default_files):
     for case in cases:
         if case["em_status"] != "active":
             continue
-        fitted = datetime.fromisoformat(case["fitted_at"]).date()
+        fitted = wall(case["fitted_at"]).date()
         base = (
             max(fitted, date.fromisoformat(case["last_review_at"]))
             if case["last_review_at"]
@@ -320,8 +325,7 @@ def test_em_caseload_matches_figures_1_2_3_5_and_14(default_files):
     lost = [
         c
         for c in cases
-        if c["em_status"] == "active"
-        and datetime.fromisoformat(c["last_contact_at"]) <= datetime(2026, 11, 13)
+        if c["em_status"] == "active" and wall(c["last_contact_at"]) <= datetime(2026, 11, 13)
     ]
     assert len(lost) == round(1622 * 0.03)
 
@@ -350,20 +354,18 @@ def test_em_events_are_consistent_with_their_cases(default_files):
     legal = Counter()
     for event in default_files["em-events"]:
         case = cases[event["case_id"]]
-        started = datetime.fromisoformat(event["started_at"])
+        started = wall(event["started_at"])
         assert started < datetime(2026, 11, 20)
         if event["event_type"] == "battery":
-            assert case["fitted_at"] and datetime.fromisoformat(case["fitted_at"]) <= started
-            assert datetime.fromisoformat(event["ended_at"]) > started
+            assert case["fitted_at"] and wall(case["fitted_at"]) <= started
+            assert wall(event["ended_at"]) > started
         if event["due_at"]:
             legal[(event["event_type"], bool(event["responded_at"]))] += 1
             if event["responded_at"]:  # answered inside the six months
                 assert datetime(2026, 5, 1) <= started
-                assert (
-                    started < datetime.fromisoformat(event["responded_at"]) < datetime(2026, 11, 1)
-                )
+                assert started < wall(event["responded_at"]) < datetime(2026, 11, 1)
         if case["last_contact_at"] and event["event_type"] != "contact_made":
-            assert started <= datetime.fromisoformat(case["last_contact_at"])
+            assert started <= wall(case["last_contact_at"])
     assert legal == {
         ("representation_received", True): 77,
         ("representation_received", False): 8,
@@ -381,8 +383,8 @@ def test_battery_accumulation_saves_about_three_quarters(default_files):
         if event["event_type"] == "battery":
             periods[event["case_id"]].append(
                 (
-                    datetime.fromisoformat(event["started_at"]),
-                    datetime.fromisoformat(event["ended_at"]),
+                    wall(event["started_at"]),
+                    wall(event["ended_at"]),
                 )
             )
     raw = sum(len(p) for p in periods.values())

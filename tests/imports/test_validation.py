@@ -79,7 +79,7 @@ def test_a_repeated_key_is_rejected_in_any_later_chunk():
     check = validator()
     check.validate([(2, ["D-1", "2026-01-01", "LSE", "", "", ""])])
     _chunk, rejected = check.validate([(9, ["D-1", "2026-02-01", "LSE", "", "", ""])])
-    assert rejected[0].reason == "intel_id 'D-1' repeats line 2"
+    assert rejected[0].reason == "intel_id repeats line 2"
 
 
 def test_outcomes_are_keyed_by_item_and_meeting_date():
@@ -94,7 +94,7 @@ def test_outcomes_are_keyed_by_item_and_meeting_date():
     )
     assert chunk.lines == [2, 3]
     assert [(r.line_no, r.reason) for r in rejected] == [
-        (4, "intel_id 'E-1', meeting_date '2026-03-09' repeats line 3")
+        (4, "intel_id and meeting_date repeat line 3")
     ]
 
 

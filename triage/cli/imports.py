@@ -97,6 +97,12 @@ def report(result: ImportResult, as_json: bool) -> None:
         f"{result.updated:,} updated, {result.unchanged:,} unchanged, "
         f"{result.quarantined:,} quarantined (batch {result.batch_id})"
     )
+    if result.encoding and result.encoding != "UTF-8":
+        print(f"  read as {result.encoding} text")
+    for first, last in result.multi_line[:5]:
+        print(f"  lines {first}-{last} are one row (a quoted cell over several lines)")
+    if len(result.multi_line) > 5:
+        print(f"  ... and {len(result.multi_line) - 5} more rows over several lines")
     for line, reason in result.problems:
         print(f"  line {line}: {reason}")
     if result.quarantined > len(result.problems):

@@ -34,7 +34,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypedDict, TypeVar, overload
 
@@ -355,7 +355,28 @@ def fig6_counts(n_cases: int) -> list[dict[str, int]]:
 
 
 def _stamp(moment: datetime) -> str:
+    """A generated UK wall-clock time as extract text that the importer reads
+    back in the same order as the generator made them.
+
+    The generator works in wall-clock time. A wall time in the hour skipped
+    when clocks go forward does not exist (the importer quarantines it): it
+    is written as the end of the gap, 02:00, the instant the clocks changed.
+    One in the hour repeated when clocks go back is written with its first
+    offset (+01:00). Both keep later wall times later or equal as instants.
+    """
+    aware = moment.replace(tzinfo=clock.LONDON)
+    if clock.to_local(aware.astimezone(UTC).replace(tzinfo=None)).hour != moment.hour:
+        return (moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).isoformat(
+            timespec="seconds"
+        )
+    if aware.utcoffset() != aware.replace(fold=1).utcoffset():
+        return aware.isoformat(timespec="seconds")
     return moment.isoformat(timespec="seconds")
+
+
+def _unstamp(text: str) -> datetime:
+    """The wall-clock time ``_stamp`` wrote."""
+    return datetime.fromisoformat(text).replace(tzinfo=None)
 
 
 def _flag_set(cell: str) -> set[str]:
@@ -870,7 +891,7 @@ class _IntelWriter:
     def _history(self, row: dict[str, str], item: _ItemPlan, decision: str) -> list[list[str]]:
         rng = self.rng
         received = item.received
-        passed = datetime.fromisoformat(row["passed_at"]) if row["passed_at"] else received
+        passed = _unstamp(row["passed_at"]) if row["passed_at"] else received
         day = passed.date() + timedelta(days=1)
         first = day + timedelta(days=(item.weekday - day.weekday()) % 7)
         meetings_left = (self.last_meeting_day - first).days // 7  # after the first
@@ -1252,7 +1273,7 @@ class _EmWriter:
     def _contact_until(self, index: int) -> datetime:
         """The case's last contact; events after it would contradict it."""
         contact = self.cases[index].get("last_contact_at")
-        return datetime.fromisoformat(contact) if contact else datetime.max
+        return _unstamp(contact) if contact else datetime.max
 
     def _legal(self, raw: list[RawEvent], months: list[date]) -> None:
         """Representations, PAP letters and JRs with reply deadlines (Figure 14)."""
@@ -1331,9 +1352,9 @@ class _EmWriter:
             contact = case.get("last_contact_at")
             if not contact:
                 continue
-            lost = datetime.fromisoformat(contact) < self.end_moment - timedelta(days=7)
+            lost = _unstamp(contact) < self.end_moment - timedelta(days=7)
             if lost or rng.random() < 0.1:
-                raw.append((datetime.fromisoformat(contact), index, "contact_made", None, "", None))
+                raw.append((_unstamp(contact), index, "contact_made", None, "", None))
 
     def write(self, cases_handle: TextIO, events_handle: TextIO) -> None:
         cases_csv = csv.writer(cases_handle, lineterminator="\n")

@@ -2,7 +2,9 @@
 each cell is checked and converted.
 
 A converter takes the stripped, non-empty cell text and returns the stored
-value, or raises ValueError with a message a team leader can act on. Empty
+value, or raises ValueError with a message a team leader can act on. The
+message never repeats the cell (it may be personal data): the importer
+names the file, line and column. Empty
 cells are "not supplied" (None), never false or zero.
 """
 
@@ -36,22 +38,22 @@ def boolean(value: str) -> bool:
         return True
     if folded in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not true/false, yes/no, y/n or 1/0")
+    raise ValueError("not true/false, yes/no, y/n or 1/0")
 
 
 def count(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a whole number") from None
+        raise ValueError("not a whole number") from None
     if number < 0:
-        raise ValueError(f"{value} is negative")
+        raise ValueError("a negative number")
     return number
 
 
 def bucket(value: str) -> int:
     if value not in {"1", "2", "3", "4", "5", "6"}:
-        raise ValueError(f"{value!r} is not a bucket 1-6")
+        raise ValueError("not a bucket 1-6")
     return int(value)
 
 
@@ -62,7 +64,7 @@ def one_of(allowed: tuple[str, ...]) -> Converter:
         try:
             return table[value.casefold()]
         except KeyError:
-            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}") from None
+            raise ValueError(f"not one of {', '.join(allowed)}") from None
 
     return convert
 
@@ -74,7 +76,7 @@ def list_of(allowed: tuple[str, ...]) -> Converter:
         parts = [p.strip().casefold() for p in value.split(";") if p.strip()]
         unknown = [p for p in parts if p not in table]
         if unknown:
-            raise ValueError(f"{', '.join(unknown)} not allowed (allowed: {', '.join(allowed)})")
+            raise ValueError(f"a value that is not allowed (allowed: {', '.join(allowed)})")
         return vocab.join_list([table[p] for p in parts])
 
     return convert
@@ -83,7 +85,7 @@ def list_of(allowed: tuple[str, ...]) -> Converter:
 def grading(value: str) -> str:
     match = _GRADING.match(value)
     if not match:
-        raise ValueError(f"{value!r} is not a 3x5x2 grading such as '2B P'")
+        raise ValueError("not a 3x5x2 grading such as '2B P'")
     source, assessment, handling = match.groups()
     return f"{source}{assessment.upper()} {handling.upper()}"
 
@@ -91,19 +93,23 @@ def grading(value: str) -> str:
 def postcode(value: str) -> str:
     match = _POSTCODE.match(value.upper())
     if not match:
-        raise ValueError(f"{value!r} is not a UK postcode")
+        raise ValueError("not a UK postcode")
     return f"{match.group(1)} {match.group(2)}"
 
 
 def nationality(value: str) -> str:
     code = value.upper()
     if not _ISO3.match(code):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-3 code")
+        raise ValueError("not an ISO 3166-1 alpha-3 code")
     return code
 
 
 def region(value: str) -> str:
-    return regions.region_code(value)
+    try:
+        return regions.region_code(value)
+    except ValueError:
+        known = ", ".join(r.code for r in regions.load_regions())
+        raise ValueError(f"not a known region (known: {known})") from None
 
 
 def datetime_(value: str) -> datetime:

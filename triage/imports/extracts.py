@@ -1,31 +1,81 @@
-"""Reading extract files: CSV (UTF-8, with or without BOM) or the first sheet
-of an .xlsx, as a header plus rows of text cells with their line numbers.
+"""Reading extract files: CSV (UTF-8, UTF-16 with a byte-order mark, or
+Windows-1252) or the first sheet of an .xlsx, as a header plus rows of text
+cells with their line numbers.
 
-Anything that makes the whole file unusable (not text, wrong encoding, no
-header, repeated column names) raises ``UnreadableFile`` with one message
-naming the file and the problem. Problems of single rows are left to the
-importer, which quarantines them.
+Anything that makes the whole file unusable (not text, a damaged workbook,
+no header, repeated column names, a limit exceeded) raises
+``UnreadableFile`` with one message naming the file and the problem, never a
+cell's value. A problem of one row (a control character, an Excel error, a
+formula without a saved value) comes out of ``rows()`` as a ``Rejected`` row
+for the importer to quarantine, so the good rows around it still import.
+
+Every physical line is accounted for: it is the header, a blank line, a row
+(a quoted cell may run over several lines: ``multi_line`` lists those rows'
+first and last lines), or a row quarantined under its own line number. An
+unbalanced quote therefore cannot swallow the rows after it: when a quoted
+cell that runs on over the following lines does not give a row of the
+header's width, its first line is taken as a row of its own and the lines
+after it are read again.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+import re
 import zipfile
+import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+from defusedxml import ElementTree as SafeXML
 
 if TYPE_CHECKING:  # a typing-only name (typeshed's), not importable at run time
     from _typeshed import WriteableBuffer
 
+# Limits, enforced while reading (docs/formats.md, `triage import --help`).
+MAX_COLUMNS = 1_000
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+MAX_ROW_CHARS = 1_000_000  # one row, over all its lines
+MAX_ROW_LINES = 1_000  # lines one quoted cell may run over
+MAX_ROWS = 2_000_000
+MAX_XLSX_PART_BYTES = 256 * 1024 * 1024  # uncompressed size of any part of a workbook
+MAX_SHARED_STRINGS = 4_000_000
+
 XLSX_MAGIC = b"PK\x03\x04"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# The CSV encodings read, by codec, with the name the import summary gives.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+_BINARY_MAGIC = {
+    b"\xd0\xcf\x11\xe0": "an Excel 97-2003 (.xls) workbook: save it as .xlsx or CSV UTF-8",
+    b"%PDF": "a PDF document, not an extract",
+    XLSX_MAGIC: "a zip archive, not an .xlsx workbook",
+}
+# Control characters a cell must not hold (tab, and line breaks inside a
+# quoted cell, are allowed): stored, they would cut text short elsewhere.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]*)$")
+# csv's own limit (128 KB) would end the read with an error; rows are held
+# to MAX_ROW_CHARS by _Lines instead.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_CHARS + 1))
 
 
 class UnreadableFile(Exception):
     """The file as a whole cannot be imported; nothing was changed."""
+
+
+@dataclass
+class Rejected:
+    """A row that cannot be imported as it is, with the reason (no values)."""
+
+    line_no: int
+    cells: list[str]
+    reason: str
 
 
 # One row: its line number in the file and its cells. A plain tuple, as
@@ -50,11 +100,20 @@ class _CountingReader(io.RawIOBase):
 
 
 class Extract:
-    """An open extract. Iterate ``rows()`` once; ``fraction_read()`` for progress."""
+    """An open extract. Iterate ``rows()`` once; ``fraction_read()`` for progress.
 
-    def __init__(self, path: Path) -> None:
+    ``encoding`` says how a CSV was read (None for XLSX); ``sha256`` is the
+    file's digest, taken in the same pass that checks its encoding.
+    """
+
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.name = self.path.name
+        self.encoding: str | None = None
+        self.lines = 0  # physical lines (CSV) or sheet rows (XLSX) read so far
+        self.blank_lines = 0
+        self.header_lines = 1
+        self.multi_line: list[tuple[int, int]] = []
         try:
             self.size = self.path.stat().st_size
             with open(self.path, "rb") as handle:
@@ -64,133 +123,640 @@ class Extract:
         if self.size == 0:
             raise UnreadableFile(f"{self.name}: the file is empty")
         self.is_xlsx = start.startswith(XLSX_MAGIC)
-        # Excel's "Unicode Text" and some exports write UTF-16, whose bytes
-        # hold zeros: say what to do rather than call the file binary.
-        if start.startswith(UTF16_BOMS):
-            raise UnreadableFile(
-                f"{self.name}: the file is UTF-16 text; save it as CSV UTF-8 "
-                "(in Excel: Save As, CSV UTF-8) and import that"
-            )
-        if not self.is_xlsx and b"\x00" in start:
-            raise UnreadableFile(f"{self.name}: not a CSV or XLSX file (binary content)")
-        self._rows: Iterator[ExtractRow]
+        self._rows: Iterator[ExtractRow | Rejected]
         self._progress: Callable[[], float] = lambda: 0.0
         if self.is_xlsx:
+            self.sha256 = self._digest()
             self.header, self._rows = self._open_xlsx()
         else:
+            self._codec, self.sha256 = self._check_text(start)
+            self.encoding = ENCODING_NAMES[self._codec]
             self.header, self._rows = self._open_csv()
         self._check_header()
 
-    def rows(self) -> Iterator[ExtractRow]:
+    def rows(self) -> Iterator[ExtractRow | Rejected]:
         return self._rows
 
     def fraction_read(self) -> float:
         return self._progress()
 
     def _check_header(self) -> None:
+        if len(self.header) > MAX_COLUMNS:
+            raise UnreadableFile(
+                f"{self.name}: the header has {len(self.header):,} columns; "
+                f"the limit is {MAX_COLUMNS:,}"
+            )
         names = [h.strip().casefold() for h in self.header]
         if not any(names):
             raise UnreadableFile(f"{self.name}: the first row is empty; expected a header row")
+        for position, name in enumerate(names, start=1):
+            if _CONTROL.search(name):
+                raise UnreadableFile(
+                    f"{self.name}: not a CSV or XLSX file (header column {position} holds "
+                    "a control character)"
+                )
         seen: set[str] = set()
         for name in names:
             if name and name in seen:
                 raise UnreadableFile(f"{self.name}: column {name!r} appears twice in the header")
             seen.add(name)
 
-    def _open_csv(self) -> tuple[list[str], Iterator[ExtractRow]]:
+    # -- CSV ------------------------------------------------------------------------
+
+    def _digest(self) -> str:
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _check_text(self, start: bytes) -> tuple[str, str]:
+        """The encoding the whole file decodes in, and its SHA-256, in one pass.
+
+        UTF-8 (with or without a byte-order mark) unless the file starts with
+        a UTF-16 byte-order mark; a file that is not UTF-8 is read as
+        Windows-1252 (what Excel's plain "CSV" saves on Windows), unless it
+        holds bytes no text file has."""
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            candidates = ["utf-16"]
+        else:
+            for magic, what in _BINARY_MAGIC.items():
+                if start.startswith(magic):
+                    raise UnreadableFile(f"{self.name}: not a CSV or XLSX file ({what})")
+            candidates = ["utf-8-sig", "cp1252"]
+        decoders = {name: codecs.getincrementaldecoder(name)("strict") for name in candidates}
+        failed: dict[str, int] = {}  # encoding -> line of the first bad byte
+        digest = hashlib.sha256()
+        newlines = 0
+        with open(self.path, "rb") as handle:
+            while True:
+                chunk = handle.read(1 << 20)
+                final = not chunk
+                digest.update(chunk)
+                for name, decoder in decoders.items():
+                    if name in failed:
+                        continue
+                    try:
+                        decoder.decode(chunk, final)
+                    except UnicodeDecodeError as error:
+                        failed[name] = newlines + chunk.count(b"\n", 0, error.start) + 1
+                if final or len(failed) == len(candidates):
+                    break
+                newlines += chunk.count(b"\n")
+        for name in candidates:
+            if name not in failed:
+                if name == "cp1252" and b"\x00" in start:
+                    break  # zero bytes and not UTF-8: binary, not Windows text
+                return name, digest.hexdigest()
+        if "utf-16" in candidates:
+            raise UnreadableFile(
+                f"{self.name}: line {failed['utf-16']}: not valid UTF-16 text although the "
+                "file starts as UTF-16; save the extract as CSV UTF-8 and import it again"
+            )
+        if b"\x00" in start:
+            raise UnreadableFile(f"{self.name}: not a CSV or XLSX file (binary content)")
+        raise UnreadableFile(
+            f"{self.name}: line {failed['utf-8-sig']}: not UTF-8 or Windows-1252 text; "
+            "save the extract as CSV UTF-8 and import it again"
+        )
+
+    def _open_csv(self) -> tuple[list[str], Iterator[ExtractRow | Rejected]]:
         raw = open(self.path, "rb")  # noqa: SIM115 - closed by the row generator
         counter = _CountingReader(raw)
         buffered = io.BufferedReader(counter, buffer_size=1 << 16)
-        # Strict decoding: a file in the wrong encoding fails whole, naming
-        # the line, instead of importing mangled names.
-        text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="strict", newline="")
-        reader = csv.reader(text)
+        text = io.TextIOWrapper(buffered, encoding=self._codec, errors="strict", newline="")
+        lines = _Lines(text, self.name)
         self._progress = lambda: counter.bytes_read / self.size
+        records = self._records(lines)
         try:
-            header = next(reader)
-        except StopIteration:
+            header: list[str] | None = None
+            for item in records:
+                if isinstance(item, Rejected):
+                    raise UnreadableFile(
+                        f"{self.name}: not a CSV or XLSX file: its first row, line "
+                        f"{item.line_no}: {item.reason}"
+                    )
+                # A second byte-order mark (some tools add one) is not part of the name.
+                header = [item[1][0].lstrip("\ufeff"), *item[1][1:]]
+                break
+        except (UnreadableFile, UnicodeDecodeError):
             raw.close()
-            raise UnreadableFile(f"{self.name}: the file has no header row") from None
-        except (UnicodeDecodeError, csv.Error) as error:
+            raise
+        if header is None:
             raw.close()
-            raise UnreadableFile(
-                f"{self.name}: line {self._bad_line(error, 1)}: {_describe(error)}"
-            ) from None
+            raise UnreadableFile(f"{self.name}: the file has no header row")
+        self._width = len(header)
+        self.header_lines = lines.number - self.blank_lines
 
-        def generate() -> Iterator[ExtractRow]:
-            last_line = reader.line_num
+        def generate() -> Iterator[ExtractRow | Rejected]:
             try:
-                for cells in reader:
-                    line_no = last_line + 1
-                    last_line = reader.line_num
-                    if cells:  # a blank line is not a row
-                        yield line_no, cells
-            except (UnicodeDecodeError, csv.Error) as error:
+                rows = 0
+                for item in records:
+                    rows += 1
+                    if rows > MAX_ROWS:
+                        raise UnreadableFile(
+                            f"{self.name}: more than {MAX_ROWS:,} rows; split the file"
+                        )
+                    yield item
+            except UnicodeDecodeError:  # the file changed since it was checked
                 raise UnreadableFile(
-                    f"{self.name}: line {self._bad_line(error, last_line + 1)}: "
-                    f"{_describe(error)}; nothing was imported"
+                    f"{self.name}: line {lines.number}: not {self.encoding} text"
                 ) from None
             finally:
                 raw.close()
 
         return header, generate()
 
-    def _bad_line(self, error: Exception, parsed_line: int) -> int:
-        """The line holding the first byte that is not UTF-8 (decoding runs
-        ahead of parsing in blocks, so the parser's line is not it)."""
-        if not isinstance(error, UnicodeDecodeError):
-            return parsed_line
-        with open(self.path, "rb") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError:
-                    return line_no
-        return parsed_line
+    def _records(self, lines: _Lines) -> Iterator[ExtractRow | Rejected]:
+        """Rows from the lines, each with its first line number (see module docstring)."""
+        self._width = 0  # the header's, once it is read
+        while True:
+            reader = csv.reader(lines)
+            restart = False
+            try:
+                for cells in reader:
+                    ran_out = lines.ran_out  # the quote ran on to the end of the file
+                    record = lines.take()
+                    first = lines.number - len(record) + 1
+                    if len(record) > 1 and (
+                        lines.cut or ran_out or (self._width and len(cells) != self._width)
+                    ):
+                        yield from self._single_line(record[0], first, unbalanced=True)
+                        lines.give_back(record[1:])
+                        restart = True
+                        break
+                    self.lines = lines.number
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        self.blank_lines += len(record)
+                        continue
+                    if len(record) > 1:
+                        self.multi_line.append((first, lines.number))
+                    yield self._checked(first, cells)
+            except csv.Error as error:
+                record = lines.take()
+                first = lines.number - len(record) + 1
+                yield Rejected(first, [record[0].rstrip("\r\n")], f"malformed CSV ({error})")
+                lines.give_back(record[1:])
+                restart = True
+            if not restart and lines.cut:  # the reader stopped inside a record
+                record = lines.take()
+                yield from self._single_line(
+                    record[0], lines.number - len(record) + 1, unbalanced=True
+                )
+                lines.give_back(record[1:])
+                restart = True
+            if not restart:
+                self.lines = lines.number
+                return
 
-    def _open_xlsx(self) -> tuple[list[str], Iterator[ExtractRow]]:
-        import openpyxl  # imported here: only XLSX imports pay its start-up cost
+    def _single_line(
+        self, line: str, line_no: int, unbalanced: bool
+    ) -> Iterator[ExtractRow | Rejected]:
+        """One physical line as a row of its own: a quote in it does not run on.
+        A line whose quote would have run on is quarantined, saying so."""
+        self.lines = line_no
+        cells = next(csv.reader([line]), [])
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            self.blank_lines += 1
+            return
+        if unbalanced:
+            yield Rejected(
+                line_no,
+                [cell.rstrip("\r\n") for cell in cells],
+                'a quote (") opened in this line is not closed where a row could end; '
+                "the lines after it were read as rows of their own",
+            )
+            return
+        yield self._checked(line_no, cells)
 
-        # A file object, so a workbook is recognised by content, not by name.
+    def _checked(self, line_no: int, cells: list[str]) -> ExtractRow | Rejected:
+        """The row, or a Rejected one if a cell is too long or holds a control character."""
+        joined = "".join(cells)
+        if len(joined) <= MAX_CELL_CHARS and not _CONTROL.search(joined):
+            return line_no, cells  # the usual case, checked at C speed
+        for position, cell in enumerate(cells, start=1):
+            if len(cell) > MAX_CELL_CHARS:
+                return Rejected(
+                    line_no,
+                    [],
+                    f"column {position}: a cell longer than {MAX_CELL_CHARS:,} characters "
+                    "(not kept; shorten it in the file)",
+                )
+            found = _CONTROL.search(cell)
+            if found:
+                return Rejected(
+                    line_no,
+                    cells,
+                    f"column {position}: control character U+{ord(found.group()):04X}",
+                )
+        return line_no, cells
+
+    # -- XLSX -----------------------------------------------------------------------
+
+    def _open_xlsx(self) -> tuple[list[str], Iterator[ExtractRow | Rejected]]:
         handle = open(self.path, "rb")  # noqa: SIM115 - closed by the row generator
         try:
-            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+            book = _Workbook(handle, self.name)
+            rows = book.rows()
+            header: list[str] | None = None
+            for item in rows:
+                if isinstance(item, Rejected):
+                    raise UnreadableFile(f"{self.name}: header row: {item.reason}")
+                header = item[1]
+                break
+        except BaseException:
             handle.close()
-            raise UnreadableFile(f"{self.name}: not a readable XLSX workbook ({error})") from None
-        sheet = workbook.worksheets[0]
-        # Writers need not store the sheet's size: then the row count is unknown
-        # (None) and progress stays at or under 1.
-        total = sheet.max_row or 1
-        values = sheet.iter_rows(values_only=True)
-        try:
-            header = [cell_text(v) for v in next(values)]
-        except StopIteration:
-            workbook.close()
+            raise
+        if header is None:
             handle.close()
-            raise UnreadableFile(f"{self.name}: the first sheet is empty") from None
+            raise UnreadableFile(f"{self.name}: the first sheet is empty")
         while header and header[-1] == "":
             header.pop()
-        done = [1]
-        self._progress = lambda: min(1.0, done[0] / total)
+        width = len(header)
+        self._progress = book.fraction_read
 
-        def generate() -> Iterator[ExtractRow]:
+        def generate() -> Iterator[ExtractRow | Rejected]:
             try:
-                for line_no, row in enumerate(values, start=2):
-                    done[0] = line_no
-                    cells = [cell_text(v) for v in row]
-                    while len(cells) > len(header) and cells[-1] == "":
+                count = 0
+                for item in rows:
+                    count += 1
+                    if count > MAX_ROWS:
+                        raise UnreadableFile(
+                            f"{self.name}: more than {MAX_ROWS:,} rows; split the file"
+                        )
+                    if isinstance(item, Rejected):
+                        yield item
+                        continue
+                    line_no, cells = item
+                    while len(cells) > width and cells[-1] == "":
                         cells.pop()
                     # A sheet need not store trailing empty cells: in XLSX they
                     # are empty values, not a short row as in a CSV.
-                    cells += [""] * (len(header) - len(cells))
+                    cells += [""] * (width - len(cells))
+                    self.lines = line_no
                     if any(cells):
                         yield line_no, cells
             finally:
-                workbook.close()
                 handle.close()
 
         return header, generate()
+
+
+class _Lines:
+    """The physical lines of a text file, for ``csv.reader``, with the lines of
+    the record being read kept so that they can be given back and read again.
+    Stops a record at MAX_ROW_LINES lines or MAX_ROW_CHARS characters (``cut``)."""
+
+    def __init__(self, text: IO[str], name: str) -> None:
+        self.text = text
+        self.name = name
+        self.back: deque[str] = deque()
+        self.current: list[str] = []
+        self.chars = 0
+        self.number = 0  # the number of the last line handed out
+        self.cut = False
+        self.ran_out = False  # the record being read asked past the end of the file
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.current) >= MAX_ROW_LINES or self.chars > MAX_ROW_CHARS:
+            self.cut = True
+            raise StopIteration
+        if self.back:
+            line = self.back.popleft()
+        else:
+            line = self.text.readline(MAX_ROW_CHARS + 1)
+            if not line:
+                self.ran_out = True
+                raise StopIteration
+            if len(line) > MAX_ROW_CHARS:
+                raise UnreadableFile(
+                    f"{self.name}: line {self.number + 1} is longer than the "
+                    f"{MAX_ROW_CHARS:,}-character limit"
+                )
+        self.number += 1
+        self.current.append(line)
+        self.chars += len(line)
+        return line
+
+    def take(self) -> list[str]:
+        """The lines of the record just read."""
+        record, self.current, self.chars = self.current, [], 0
+        self.ran_out = False
+        return record
+
+    def give_back(self, lines: list[str]) -> None:
+        """Lines to read again, in order, before the rest of the file."""
+        self.back.extendleft(reversed(lines))
+        self.number -= len(lines)
+        self.cut = False
+
+
+class _Workbook:
+    """The first sheet of an .xlsx, read as a stream with defusedxml.
+
+    Only the parts needed are read (workbook, relationships, shared strings,
+    styles, the sheet), each refused if its uncompressed size is over
+    MAX_XLSX_PART_BYTES. The sheet's declared size (``<dimension>``) is not
+    trusted: rows are read as they are. Rows and cells are placed by their
+    references, without making the empty ones in between.
+    """
+
+    def __init__(self, handle: IO[bytes], name: str) -> None:
+        self.name = name
+        self.handle = handle
+        try:
+            self.zip = zipfile.ZipFile(handle)
+            self.parts = {info.filename: info for info in self.zip.infolist()}
+            sheet, shared, styles, self.date1904 = self._locate()
+            self.sheet_size = self.parts[sheet].compress_size
+            self.strings = self._shared_strings(shared) if shared else []
+            self.date_styles = self._date_styles(styles) if styles else set()
+        except UnreadableFile:
+            raise
+        except Exception as error:  # zip, zlib and XML errors of a damaged workbook
+            raise UnreadableFile(_workbook_problem(name, error)) from None
+        self.sheet = sheet
+        self.handle = handle
+
+    def fraction_read(self) -> float:
+        """How far through the sheet's compressed bytes the reading is."""
+        if self.handle.closed:
+            return 1.0
+        done = self.handle.tell() - self.parts[self.sheet].header_offset
+        return min(1.0, max(0.0, done / max(1, self.sheet_size)))
+
+    def _open(self, part: str) -> IO[bytes]:
+        info = self.parts.get(part)
+        if info is None:
+            raise UnreadableFile(f"{self.name}: not a readable XLSX workbook (no part {part})")
+        if info.file_size > MAX_XLSX_PART_BYTES:
+            raise UnreadableFile(
+                f"{self.name}: the workbook part {part} unpacks to "
+                f"{info.file_size / 2**20:,.0f} MB; the limit is "
+                f"{MAX_XLSX_PART_BYTES // 2**20} MB"
+            )
+        return self.zip.open(info)
+
+    def _parse(self, part: str) -> Any:
+        with self._open(part) as stream:
+            return SafeXML.parse(stream, forbid_dtd=True).getroot()
+
+    def _locate(self) -> tuple[str, str | None, str | None, bool]:
+        """The first sheet's part, the shared strings and styles parts, and
+        whether dates count from 1904."""
+        workbook = self._parse("xl/workbook.xml")
+        rels = self._relationships("xl/_rels/workbook.xml.rels")
+        date1904 = False
+        for element in workbook.iter():
+            if _local(element.tag) == "workbookPr":
+                date1904 = element.get("date1904", "").lower() in ("1", "true")
+        first = None
+        for element in workbook.iter():
+            if _local(element.tag) == "sheet":
+                rid = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
+                first = rels.get(rid or "", (None, ""))[1]
+                break
+        if not first:
+            raise UnreadableFile(f"{self.name}: the workbook has no sheet")
+        by_type = {kind: target for kind, target in rels.values()}
+        shared = by_type.get("sharedStrings") or "xl/sharedStrings.xml"
+        styles = by_type.get("styles") or "xl/styles.xml"
+        return (
+            first,
+            shared if shared in self.parts else None,
+            styles if styles in self.parts else None,
+            date1904,
+        )
+
+    def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship id -> (type, part name)."""
+        if part not in self.parts:
+            return {}
+        found = {}
+        for element in self._parse(part).iter():
+            if _local(element.tag) != "Relationship":
+                continue
+            target = element.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            found[element.get("Id", "")] = (element.get("Type", "").rsplit("/", 1)[-1], target)
+        return found
+
+    def _shared_strings(self, part: str) -> list[str]:
+        strings: list[str] = []
+        with self._open(part) as stream:
+            events = SafeXML.iterparse(stream, events=("start", "end"), forbid_dtd=True)
+            root = None
+            for event, element in events:
+                if root is None:
+                    root = element
+                if event != "end" or _local(element.tag) != "si":
+                    continue
+                strings.append(_text_of(element))
+                if len(strings) > MAX_SHARED_STRINGS:
+                    raise UnreadableFile(
+                        f"{self.name}: more than {MAX_SHARED_STRINGS:,} distinct texts"
+                    )
+                root.clear()
+        return strings
+
+    def _date_styles(self, part: str) -> set[int]:
+        """Indexes of the cell styles that show a number as a date or time."""
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+        root = self._parse(part)
+        formats = dict(BUILTIN_FORMATS)
+        for element in root.iter():
+            if _local(element.tag) == "numFmt":
+                try:
+                    formats[int(element.get("numFmtId", ""))] = element.get("formatCode", "")
+                except ValueError:
+                    continue
+        dates = set()
+        for section in root.iter():
+            if _local(section.tag) != "cellXfs":
+                continue
+            for index, xf in enumerate(child for child in section if _local(child.tag) == "xf"):
+                try:
+                    code = formats.get(int(xf.get("numFmtId", "0")))
+                except ValueError:
+                    continue
+                if code and is_date_format(code):
+                    dates.add(index)
+        return dates
+
+    def rows(self) -> Iterator[ExtractRow | Rejected]:
+        try:
+            with self._open(self.sheet) as stream:
+                yield from self._sheet_rows(stream)
+        except UnreadableFile:
+            raise
+        except Exception as error:  # zip, zlib and XML errors of a damaged sheet
+            raise UnreadableFile(_workbook_problem(self.name, error)) from None
+
+    def _sheet_rows(self, stream: IO[bytes]) -> Iterator[ExtractRow | Rejected]:
+        root = None
+        next_row = 1
+        for event, element in SafeXML.iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            if root is None:
+                root = element
+            if event != "end" or _local(element.tag) != "row":
+                continue
+            try:
+                row_no = int(element.get("r") or next_row)
+            except ValueError:
+                row_no = next_row
+            next_row = row_no + 1
+            yield self._row(row_no, element)
+            root.clear()
+
+    def _row(self, row_no: int, element: Any) -> ExtractRow | Rejected:
+        cells: list[str] = []
+        problem = None
+        for cell in element:
+            if _local(cell.tag) != "c":
+                continue
+            reference = cell.get("r", "")
+            column = len(cells)
+            if reference:
+                match = _CELL_REF.match(reference)
+                if match is None:
+                    problem = problem or f"cell reference {reference[:12]!r} is not valid"
+                    continue
+                column = _column_index(match.group(1))
+            if column < len(cells):
+                problem = problem or f"cell {reference} is given twice"
+                continue
+            value, cell_problem = self._value(cell)
+            if value and column >= MAX_COLUMNS:
+                raise UnreadableFile(
+                    f"{self.name}: cell {reference} is beyond the {MAX_COLUMNS:,}-column limit"
+                )
+            if column >= MAX_COLUMNS:
+                continue
+            if cell_problem:
+                problem = problem or f"cell {reference or _column_name(column)}: {cell_problem}"
+            cells += [""] * (column - len(cells))
+            cells.append(value)
+        if problem:
+            return Rejected(row_no, cells, problem)
+        return row_no, cells
+
+    def _value(self, cell: Any) -> tuple[str, str | None]:
+        """A cell's text and the problem with it, if any."""
+        kind = cell.get("t", "n")
+        raw = None
+        has_formula = False
+        inline = None
+        for child in cell:
+            tag = _local(child.tag)
+            if tag == "v":
+                raw = child.text
+            elif tag == "f":
+                has_formula = True
+            elif tag == "is":
+                inline = _text_of(child)
+        if kind == "inlineStr":
+            text = inline or ""
+        elif raw is None or raw == "":
+            return "", "formula without a saved value" if has_formula else None
+        elif kind == "s":
+            try:
+                text = self.strings[int(raw)]
+            except (ValueError, IndexError):
+                return "", "a shared text that is not in the workbook"
+        elif kind in ("str", "d"):
+            text = raw
+        elif kind == "b":
+            text = "true" if raw.strip() in ("1", "true") else "false"
+        elif kind == "e":
+            return "", f"the Excel error {raw[:16]}"
+        else:
+            try:
+                number = float(raw)
+            except ValueError:
+                return "", "a number cell that holds no number"
+            if int(cell.get("s", "0") or 0) in self.date_styles:
+                text = _excel_date(number, self.date1904)
+                if not text:
+                    return "", "a date cell outside the dates Excel can show"
+            elif number.is_integer() and abs(number) < 1e16:
+                text = str(int(number))
+            else:
+                text = repr(number)
+        if len(text) > MAX_CELL_CHARS:
+            return "", f"longer than {MAX_CELL_CHARS:,} characters (not kept)"
+        found = _CONTROL.search(text)
+        if found:
+            return text.strip(), f"control character U+{ord(found.group()):04X}"
+        return text.strip(), None
+
+
+def _local(tag: str) -> str:
+    """An XML name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text_of(element: Any) -> str:
+    """The text of a string item: its <t>, or the <t> of each rich-text run
+    <r>, leaving out phonetic guides (<rPh>)."""
+    parts = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts += [t.text or "" for t in child if _local(t.tag) == "t"]
+    return "".join(parts)
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _column_name(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _excel_date(serial: float, date1904: bool) -> str:
+    """An Excel date serial as ISO text, as the CSV contract carries it."""
+    if not -1e7 < serial < 3e6:
+        return ""
+    if date1904:
+        epoch = datetime(1904, 1, 1)
+    elif serial < 60:
+        epoch = datetime(1899, 12, 31)  # Excel's phantom 29 February 1900
+    else:
+        epoch = datetime(1899, 12, 30)
+    days, fraction = divmod(serial, 1)
+    try:
+        moment = epoch + timedelta(days=days, milliseconds=round(fraction * 86_400_000))
+    except OverflowError:
+        return ""
+    if 0 <= serial < 1:
+        return moment.time().isoformat()
+    return moment.isoformat()
+
+
+def _workbook_problem(name: str, error: Exception) -> str:
+    if isinstance(error, zipfile.BadZipFile | zlib.error | EOFError):
+        return f"{name}: not a readable XLSX workbook (damaged: {error})"
+    if isinstance(error, SafeXML.ParseError):
+        return f"{name}: not a readable XLSX workbook (damaged XML: {error})"
+    if error.__class__.__module__.startswith("defusedxml"):
+        what = error.__class__.__name__
+        return f"{name}: the workbook holds XML that is refused for safety ({what})"
+    return f"{name}: not a readable XLSX workbook ({error.__class__.__name__})"
 
 
 def wrong_separator(header: list[str]) -> str | None:
@@ -206,27 +772,3 @@ def wrong_separator(header: list[str]) -> str | None:
                 "save it as CSV UTF-8 (comma delimited)"
             )
     return None
-
-
-def cell_text(value: object) -> str:
-    """An XLSX cell as the text the CSV contract would carry."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return (
-            f"not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
-            "save the extract as CSV UTF-8 and import it again"
-        )
-    return f"malformed CSV ({error})"

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from triage import clock, settings
 from triage.imports.columns import KINDS, ExtractKind, detect_kind
-from triage.imports.extracts import Extract, ExtractRow, UnreadableFile, wrong_separator
-from triage.imports.validation import Chunk, Rejected, Validator
+from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFile, wrong_separator
+from triage.imports.validation import Chunk, Validator
 from triage.store import audit
 from triage.store.db import Database, rows_changed
 from triage.store.models import (
@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 CHUNK = 5000
+# A file with more bad rows than this, most of its rows, is refused whole
+# rather than quarantined row by row: it is not the extract it claims to be.
+MAX_QUARANTINED = 10_000
 Progress = Callable[[float, int], None]
 """Called with (fraction of the file read, rows read so far)."""
 
@@ -76,6 +79,13 @@ class ImportResult:
     quarantined: int = 0
     # The first problems, for a summary; all of them are in the quarantine.
     problems: list[tuple[int, str]] = field(default_factory=list)
+    # How the file was read: a CSV's encoding (None for XLSX), its physical
+    # lines (sheet rows for XLSX), the blank ones, and the rows whose quoted
+    # cells ran over several lines (first, last line).
+    encoding: str | None = None
+    lines: int = 0
+    blank_lines: int = 0
+    multi_line: list[tuple[int, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,15 +99,11 @@ class ImportResult:
             "unchanged": self.unchanged,
             "quarantined": self.quarantined,
             "problems": [{"line": line, "reason": reason} for line, reason in self.problems],
+            "encoding": self.encoding,
+            "lines": self.lines,
+            "blank_lines": self.blank_lines,
+            "multi_line_rows": [{"first": a, "last": b} for a, b in self.multi_line],
         }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def import_file(
@@ -141,7 +147,12 @@ def import_file(
             )
         ],
     )  # fmt: skip
-    return pipeline.run(extract.rows(), file_sha256(path), progress, cancel, extract.fraction_read)
+    result = pipeline.run(extract.rows(), extract.sha256, progress, cancel, extract.fraction_read)
+    result.encoding = extract.encoding
+    result.lines = extract.lines
+    result.blank_lines = extract.blank_lines
+    result.multi_line = extract.multi_line
+    return result
 
 
 def reimport_quarantined(
@@ -283,7 +294,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _chunks(rows: Iterator[ExtractRow], size: int) -> Iterator[list[ExtractRow]]:
+def _chunks(
+    rows: Iterator[ExtractRow | Rejected], size: int
+) -> Iterator[list[ExtractRow | Rejected]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -310,7 +323,7 @@ class _Pipeline:
 
     def run(
         self,
-        rows: Iterator[ExtractRow],
+        rows: Iterator[ExtractRow | Rejected],
         sha256: str,
         progress: Progress | None,
         cancel: Callable[[], bool] | None,
@@ -345,6 +358,17 @@ class _Pipeline:
                 valid, rejected = self.validator.validate(chunk)
                 rejected += store.load(valid, result)
                 self._quarantine(session, batch_id, rejected, result)
+                if (
+                    result.quarantined > MAX_QUARANTINED
+                    and 2 * result.quarantined > result.rows_read
+                ):
+                    line, reason = result.problems[0]
+                    raise UnreadableFile(
+                        f"{self.file_name}: {result.quarantined:,} of the first "
+                        f"{result.rows_read:,} rows cannot be imported (the first, line {line}: "
+                        f"{reason}); nothing was imported: is it the right file for "
+                        f"a {self.spec.name} import?"
+                    )
                 if progress is not None:
                     progress(fraction_read(), result.rows_read)
             store.finish(result)
@@ -608,7 +632,7 @@ class _EmEventStore(_KeyedStore):
         problems = {}
         for k, (case_id, start, end) in enumerate(zip(case_ids, started, ended, strict=False)):
             if case_id not in known:
-                problems[k] = f"case_id: no EM case {case_id!r}"
+                problems[k] = "case_id: no such EM case"
             elif end is not None and end < start:
                 # A period that ends before it starts would silently drop out
                 # of the battery consolidation.
@@ -655,7 +679,7 @@ class _OutcomeStore:
             item = items.get(values["intel_id"])
             received = clock.to_local(item.received_at).date() if item else None
             if item is None:
-                problems[k] = f"intel_id: no intelligence item {values['intel_id']!r}"
+                problems[k] = "intel_id: no such intelligence item"
             # Only the three required columns are sure to be in the header.
             elif values["decision"] == "rejected" and not values.get("reason"):
                 problems[k] = "reason: a rejection needs a reason code"

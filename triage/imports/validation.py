@@ -14,18 +14,11 @@ from itertools import compress
 from typing import Any
 
 from triage.imports.columns import Column, ExtractKind, text
-from triage.imports.extracts import ExtractRow
+from triage.imports.extracts import ExtractRow, Rejected
 
 # A "repetitive" column with more distinct cells than this is converted cell
 # by cell from then on: the memo is a speed-up, not a cache of the file.
 MEMO_LIMIT = 10_000
-
-
-@dataclass
-class Rejected:
-    line_no: int
-    cells: list[str]
-    reason: str
 
 
 @dataclass
@@ -113,12 +106,17 @@ class Validator:
         }
         self.seen_keys: dict[Any, int] = {}
 
-    def validate(self, rows: list[ExtractRow]) -> tuple[Chunk, list[Rejected]]:
-        """The chunk's good rows, converted, and its bad rows with their reasons."""
+    def validate(self, rows: list[ExtractRow | Rejected]) -> tuple[Chunk, list[Rejected]]:
+        """The chunk's good rows, converted, and its bad rows with their reasons
+        (with those the reader already found bad)."""
         rejected = []
         lines = []
         cells = []
-        for line_no, row in rows:
+        for item in rows:
+            if isinstance(item, Rejected):
+                rejected.append(item)
+                continue
+            line_no, row = item
             if len(row) == self.width:
                 lines.append(line_no)
                 cells.append(row)
@@ -185,8 +183,10 @@ class Validator:
                 continue
             first = seen.setdefault(key, lines[k])
             if first != lines[k]:
-                shown = ", ".join(f"{self.header[i]} {cells[k][i]!r}" for i in self.key_cells)
-                problems[k] = [f"{shown} repeats line {first}"]
+                shown = " and ".join(self.header[i] for i in self.key_cells)
+                problems[k] = [
+                    f"{shown} repeat{'s' if len(self.key_cells) == 1 else ''} line {first}"
+                ]
 
 
 def _convert_cell(column: Column, cell: str) -> Any:

@@ -1,0 +1,133 @@
+"""Property tests: any bytes, for every import kind, give a clear refusal or
+an import in which every row and every physical line is accounted for."""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage.imports.columns import KINDS
+from triage.imports.extracts import Extract, Rejected, UnreadableFile
+from triage.imports.importer import import_file
+from triage.store.db import open_database
+
+GOOD_CELLS = {
+    "intel_id": ["I-1", "I-2", "I-3"],
+    "case_id": ["C-1", "C-2"],
+    "event_id": ["E-1", "E-2"],
+    "received_at": ["2026-07-01T10:00", "14/07/2026", "2026-03-29T01:30", "2026-10-25T01:30"],
+    "started_at": ["2026-07-01T10:00", "2026-07-02"],
+    "meeting_date": ["2026-07-08", "15/07/2026"],
+    "region": ["LSE", "SNI"],
+    "event_type": ["battery", "absence_15min"],
+    "decision": ["accepted", "rejected", "not_discussed"],
+}
+# Text that breaks naive readers: quotes, separators, line ends, control characters.
+NASTY = st.text(alphabet=st.sampled_from("a1 ,;\"'\n\r\t\x00\x1b=é€\ufeff"), max_size=12)
+
+settings.register_profile("imports", deadline=None, max_examples=40)
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    database = open_database(tmp_path_factory.mktemp("props") / "p.sqlite")
+    yield database
+    database.close()
+
+
+@st.composite
+def extract_text(draw, kind: str) -> str:
+    columns = [column.name for column in KINDS[kind].columns][: draw(st.integers(1, 6))]
+    columns += [c for c in KINDS[kind].required if c not in columns]
+    lines = [",".join(columns)]
+    for _ in range(draw(st.integers(0, 8))):
+        cells = [draw(st.sampled_from(GOOD_CELLS.get(name, ["", "x"])) | NASTY) for name in columns]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\r\n"]))
+
+
+def check_import(db, kind: str, path: Path) -> None:
+    try:
+        result = import_file(db, kind, path)
+    except UnreadableFile as error:
+        assert str(error).startswith(f"{path.name}: ")
+        return
+    assert result.rows_read == (
+        result.inserted + result.updated + result.unchanged + result.quarantined
+    )
+
+
+def check_lines(path: Path) -> None:
+    """Every physical line is the header, blank, or (part of) one row."""
+    try:
+        extract = Extract(path)
+        rows = list(extract.rows())
+    except UnreadableFile:
+        return
+    if extract.is_xlsx:
+        return
+    spans = sum(last - first for first, last in extract.multi_line)
+    assert extract.lines == extract.header_lines + extract.blank_lines + len(rows) + spans
+    numbers = [item.line_no if isinstance(item, Rejected) else item[0] for item in rows]
+    assert numbers == sorted(set(numbers))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(
+    settings.get_profile("imports"), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_csv_text_is_imported_or_refused_with_every_line_accounted_for(
+    shared_db, tmp_path, kind, data
+):
+    text = data.draw(extract_text(kind))
+    encoding = data.draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(text.encode(encoding, errors="replace"))
+    check_lines(path)
+    check_import(shared_db, kind, path)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(
+    settings.get_profile("imports"), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.binary(max_size=400))
+def test_any_bytes_are_imported_or_refused(shared_db, tmp_path, kind, content):
+    path = tmp_path / "any.csv"
+    path.write_bytes(content)
+    check_lines(path)
+    check_import(shared_db, kind, path)
+
+
+@functools.cache  # the same bytes on every draw (a saved workbook holds its time)
+def small_workbook(kind: str) -> bytes:
+    book = openpyxl.Workbook()
+    columns = list(KINDS[kind].required)
+    book.active.append(columns)
+    for n in range(3):
+        book.active.append([GOOD_CELLS.get(name, ["x"])[n % 2] for name in columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@settings(
+    settings.get_profile("imports"), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_damage_to_a_workbook_is_imported_or_refused(shared_db, tmp_path, kind, data):
+    content = bytearray(small_workbook(kind))
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(content) - 1))
+        content[position] = data.draw(st.integers(0, 255))
+    path = tmp_path / f"{kind}.xlsx"
+    path.write_bytes(bytes(content))
+    check_import(shared_db, kind, path)
