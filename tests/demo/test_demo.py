@@ -487,13 +487,14 @@ def test_tiny_sizes_still_work(tmp_path):
     assert all(date.fromisoformat(o["meeting_date"]) < END for o in outcomes)
 
 
-def test_the_rules_engine_puts_items_in_their_intended_buckets(tmp_path):
+def test_the_rules_engine_puts_items_in_their_intended_buckets(tmp_path, new_database_file):
     ranking = pytest.importorskip("triage.intel.ranking")
     from triage.intel.models import IntelRank
     from triage.store.db import open_database
 
-    demo.create_demo_database(tmp_path / "rank.sqlite", intel=3000, em=50, end=END)
-    db = open_database(tmp_path / "rank.sqlite")
+    path = new_database_file(tmp_path / "rank.sqlite")
+    demo.create_demo_database(path, intel=3000, em=50, end=END)
+    db = open_database(path)
     try:
         ranking.refresh(db)
         with db.transaction() as session:

@@ -16,8 +16,8 @@ def _json(capsys, *argv) -> object:
     return json.loads(capsys.readouterr().out)
 
 
-def test_model_commands_round_trip(tmp_path, capsys):
-    path = tmp_path / "cli.sqlite"
+def test_model_commands_round_trip(tmp_path, capsys, new_database_file):
+    path = new_database_file(tmp_path / "cli.sqlite")
     database = open_database(path)
     make_history(database, n=800)
     database.close()
@@ -64,8 +64,8 @@ def _stored_harm_scores(path) -> int:
         ).fetchone()[0]
 
 
-def test_activate_refuses_unknown_or_tampered_models(tmp_path, capsys):
-    path = tmp_path / "cli.sqlite"
+def test_activate_refuses_unknown_or_tampered_models(tmp_path, capsys, new_database_file):
+    path = new_database_file(tmp_path / "cli.sqlite")
     database = open_database(path)
     make_history(database, n=800)
     database.close()

@@ -28,11 +28,11 @@ COLUMNS = {
 
 
 @pytest.fixture
-def demo(tmp_path):
+def demo(tmp_path, new_database_file):
     from triage.demo.generator import create_demo_database
     from triage.store.db import open_database
 
-    create_demo_database(tmp_path / "demo.sqlite", intel=400, em=20)
+    create_demo_database(new_database_file(tmp_path / "demo.sqlite"), intel=400, em=20)
     database = open_database(tmp_path / "demo.sqlite")
     ranking.refresh(database)
     # Some harm scores (a model's, as far as the queue can tell), some blank,

@@ -372,11 +372,11 @@ def test_replay_diff(db, tmp_path, capsys):
     assert out["matrix"]["1"]["6"] == 4 and out["moved"] == 4
 
 
-def test_stored_positions_give_the_queue_order(tmp_path):
+def test_stored_positions_give_the_queue_order(tmp_path, new_database_file):
     from triage.demo.generator import create_demo_database
     from triage.store.db import open_database
 
-    create_demo_database(tmp_path / "demo.sqlite", intel=400, em=20)
+    create_demo_database(new_database_file(tmp_path / "demo.sqlite"), intel=400, em=20)
     demo = open_database(tmp_path / "demo.sqlite")
     ranking.refresh(demo)
 

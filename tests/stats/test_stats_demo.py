@@ -13,8 +13,8 @@ from triage.store.db import open_database
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+def demo(tmp_path_factory, new_database_file):
+    path = new_database_file(tmp_path_factory.mktemp("demo") / "demo.sqlite")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRIAGE_NOW", "2026-11-20T09:00:00")
         patch.setenv("TRIAGE_HOME", str(path.parent / "home"))
