@@ -27,6 +27,8 @@ class Settings:
     # Statistics exports suppress counts below this (0 = no suppression).
     suppress_below: int = 0
     recent_databases: list[str] = field(default_factory=list)
+    # Automatic backups (before a migration, a large import, a purge) kept of each kind.
+    backups_kept: int = 10
     # Saved column-mapping profiles for extracts with non-canonical headers:
     # {profile name: {source header: canonical column}}.
     mapping_profiles: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DatabaseError
 
-from triage import clock, paths
+from triage import clock, paths, settings
 from triage.cli.main import UsageError
+from triage.store import cipher
 from triage.store.db import Database, open_database
+from triage.store.faults import StoreUnavailable
 
 
 def add_format(parser: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json")) -> None:
@@ -37,13 +42,42 @@ def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> N
 
 
 def database(args: argparse.Namespace) -> Database:
+    path = paths.resolve_db_path(args.db)
+    passphrase = read_passphrase(path) if cipher.is_encrypted(path) else None
     try:
-        return open_database(args.db)
+        return open_database(path, passphrase, backups_kept=settings.load().backups_kept)
     except DatabaseError as error:  # --db names a file that is not SQLite (an extract, ...)
-        where = paths.resolve_db_path(args.db)
-        raise UsageError(f"{where}: not a Triage database ({error.orig})") from None
+        raise UsageError(f"{path}: not a Triage database ({error.orig})") from None
     except RuntimeError as error:  # SQLite, but another program's database
         raise UsageError(str(error)) from None
+
+
+def read_passphrase(path: Path) -> str:
+    """An encrypted file's passphrase: ``$TRIAGE_PASSPHRASE``, else asked (never echoed)."""
+    given = os.environ.get("TRIAGE_PASSPHRASE")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise StoreUnavailable(
+            f"{path}: the database is encrypted; give its passphrase at a prompt "
+            "(run from a terminal) or in TRIAGE_PASSPHRASE"
+        )
+    return getpass.getpass(f"Passphrase for {path.name}: ")
+
+
+def new_passphrase(variable: str) -> str:
+    """A new passphrase: ``$variable``, else asked twice (never echoed)."""
+    given = os.environ.get(variable)
+    if not given:
+        if not sys.stdin.isatty():
+            raise UsageError(f"no passphrase given: set {variable} or run from a terminal")
+        given = getpass.getpass("New passphrase: ")
+        if getpass.getpass("The same again: ") != given:
+            raise UsageError("the two passphrases differ; nothing was changed")
+    problem = cipher.passphrase_problem(given)
+    if problem:
+        raise UsageError(f"{problem}; nothing was changed")
+    return given
 
 
 def moment_text(moment: datetime) -> str:

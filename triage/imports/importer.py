@@ -55,6 +55,10 @@ __all__ = [
 ]
 
 CHUNK = 5000
+# An import of more rows than this into a database holding data takes a
+# rolling backup first (issue 16.7).
+LARGE_IMPORT_ROWS = 10_000
+
 # A file with more bad rows than this, most of its rows, is refused whole
 # rather than quarantined row by row: it is not the extract it claims to be.
 MAX_QUARANTINED = 10_000
@@ -147,12 +151,26 @@ def import_file(
             )
         ],
     )  # fmt: skip
+    if _has_data(db) and _more_rows_than(path, LARGE_IMPORT_ROWS):
+        db.backup("before-import", rolling=True)  # issue 16.7: a large import is undoable
     result = pipeline.run(extract.rows(), extract.sha256, progress, cancel, extract.fraction_read)
     result.encoding = extract.encoding
     result.lines = extract.lines
     result.blank_lines = extract.blank_lines
     result.multi_line = extract.multi_line
     return result
+
+
+def _has_data(db: Database) -> bool:
+    """Whether any extract was imported before (an empty database needs no backup)."""
+    with db.transaction() as session:
+        return session.scalar(select(ImportBatch.id).limit(1)) is not None
+
+
+def _more_rows_than(path: Path, limit: int) -> bool:
+    """Whether the extract has more than ``limit`` rows, reading no further
+    (with the same bounded reader as the import itself)."""
+    return next(islice(Extract(path).rows(), limit, None), None) is not None
 
 
 def reimport_quarantined(

@@ -1,8 +1,9 @@
 """Opening the database: SQLite with WAL and foreign keys, migrated on open.
 
 ``open_database`` is the one way in. It creates a new file at the newest
-schema, or upgrades an older one after copying it to a timestamped backup, so
-a failed migration can never cost the user their data.
+schema (encrypted with SQLCipher when given a passphrase, see
+``triage.store.cipher``), or upgrades an older one after copying it to a
+timestamped backup, so a failed migration can never cost the user their data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,15 +19,28 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from triage import clock, paths
 from triage.private_files import private_file, private_folder, restrict
-from triage.store.faults import StoreDamaged, StoreUnavailable
+from triage.store import cipher
+from triage.store.cipher import companion
+from triage.store.faults import (
+    WRONG_PASSPHRASE,
+    StoreDamaged,
+    StoreUnavailable,
+    integrity_problem,
+    store_fault,
+)
+
+# Rolling backups (before a migration, a large import, a purge) kept per database.
+DEFAULT_BACKUPS_KEPT = 10
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cipher.add_math_functions(dbapi_connection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -43,8 +57,14 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
+def make_engine(path: Path, passphrase: str | None = None) -> Engine:
+    """An engine on ``path``: plain SQLite, or SQLCipher keyed with ``passphrase``."""
+    if passphrase is None:
+        engine = create_engine(f"sqlite:///{path}")
+    else:
+        # The dialect keys every new connection; a pool of kept connections
+        # (as for plain files) pays the key derivation once per connection.
+        engine = create_engine(cipher.engine_url(path, passphrase), poolclass=QueuePool)
     event.listen(engine, "connect", _on_connect)
     return engine
 
@@ -66,12 +86,16 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
-def backup(path: Path, label: str = "backup") -> Path:
+def backup(
+    path: Path, label: str = "backup", passphrase: str | None = None, keep: int | None = None
+) -> Path:
     """Copy a live database consistently (SQLite online backup API).
 
     The copy is private (0600, in a 0700 folder) and must pass SQLite's
     integrity check: a damaged source gives ``StoreDamaged`` and leaves no
-    backup behind, so a bad copy can never stand in for a good one.
+    backup behind, so a bad copy can never stand in for a good one. An
+    encrypted database's backup is encrypted with the same passphrase. With
+    ``keep``, only the newest ``keep`` backups of this label are kept.
     """
     folder = private_folder(path.parent / "backups")
     stamp = clock.now().strftime("%Y%m%dT%H%M%S")
@@ -81,9 +105,9 @@ def backup(path: Path, label: str = "backup") -> Path:
         n += 1
         target = folder / f"{path.stem}-{label}-{stamp}-{n}.sqlite"
     private_file(target)
-    source = sqlite3.connect(path)
+    source = cipher.connect(path, passphrase)
     try:
-        destination = sqlite3.connect(target)
+        destination = cipher.connect(target, passphrase)
         try:
             with destination:
                 source.backup(destination)
@@ -98,20 +122,20 @@ def backup(path: Path, label: str = "backup") -> Path:
             f"{path}: the database is damaged ({problem}); no backup written. "
             "Restore an earlier backup with 'triage db restore'"
         )
+    if keep is not None:
+        made = sorted(folder.glob(f"{glob_escape(path.stem)}-{label}-*.sqlite"), key=_age)
+        for old in made[:-keep] if keep > 0 else made:
+            if old != target:
+                old.unlink()
     return target
 
 
-def integrity_problem(connection: sqlite3.Connection) -> str | None:
-    """The first problem ``PRAGMA integrity_check`` reports, or None if it passes.
+def _age(path: Path) -> tuple[float, str]:
+    return (path.stat().st_mtime, path.name)
 
-    Its messages name pages, tables and indexes, never a cell's value.
-    """
-    try:
-        rows = connection.execute("PRAGMA integrity_check(1)").fetchall()
-    except sqlite3.DatabaseError as error:  # a damaged header or schema: the check cannot run
-        return str(error)
-    first = str(rows[0][0]) if rows else "no result"
-    return None if first == "ok" else first.replace("\n", " ").strip()
+
+def glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 @dataclass
@@ -123,6 +147,10 @@ class Database:
     sessions: sessionmaker[Session]
     migrated_from: str | None = None
     backup_path: Path | None = None
+    encrypted: bool = False
+    backups_kept: int = DEFAULT_BACKUPS_KEPT
+    # Kept to key the backups' connections; never shown (repr=False).
+    passphrase: str | None = field(default=None, repr=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -133,19 +161,48 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def backup(self, label: str = "backup", rolling: bool = False) -> Path:
+        """A checked, private copy in ``backups/``; ``rolling``: one of the
+        automatic ones, of which the newest ``backups_kept`` are kept."""
+        keep = self.backups_kept if rolling else None
+        return backup(self.path, label, passphrase=self.passphrase, keep=keep)
 
-def open_database(path: str | Path | None = None) -> Database:
-    """Open (creating or upgrading as needed) the database at ``path``."""
+
+def open_database(
+    path: str | Path | None = None,
+    passphrase: str | None = None,
+    backups_kept: int = DEFAULT_BACKUPS_KEPT,
+) -> Database:
+    """Open (creating or upgrading as needed) the database at ``path``.
+
+    A new database is encrypted when ``passphrase`` is given. An encrypted
+    one needs its passphrase (``StoreUnavailable`` without it, or with a
+    wrong one); a plain one opens whatever ``passphrase`` says.
+    """
     db_path = paths.resolve_db_path(path)
     private_folder(db_path.parent)
     existed = db_path.exists() and db_path.stat().st_size > 0
+    encrypted = cipher.is_encrypted(db_path) if existed else passphrase is not None
+    if encrypted and passphrase is None:
+        raise StoreUnavailable(f"{db_path}: the database is encrypted; its passphrase is needed")
+    if not existed and passphrase is not None:
+        problem = cipher.passphrase_problem(passphrase)
+        if problem:
+            raise ValueError(problem)
     # SQLite gives the WAL and SHM files the database file's mode, so a
     # private database file keeps all three private.
     private_file(db_path)
-    for companion in (_companion(db_path, "-wal"), _companion(db_path, "-shm")):
-        restrict(companion)
-    engine = make_engine(db_path)
-    current = schema_revision(engine) if existed else None
+    for beside in (companion(db_path, "-wal"), companion(db_path, "-shm")):
+        restrict(beside)
+    key = passphrase if encrypted else None
+    engine = make_engine(db_path, key)
+    try:
+        current = schema_revision(engine) if existed else None
+    except exc.DatabaseError as error:
+        engine.dispose()
+        if encrypted and store_fault(error) is not None:
+            raise StoreUnavailable(f"{db_path}: {WRONG_PASSPHRASE}") from None
+        raise
     head = head_revision(engine)
     backup_path = None
     if existed and current != head:
@@ -158,7 +215,7 @@ def open_database(path: str | Path | None = None) -> Database:
                 f"this version knows up to {head}); install the newer Triage to open it. "
                 "Nothing was changed"
             )
-        backup_path = backup(db_path, label=f"before-{head}")
+        backup_path = backup(db_path, f"before-{head}", passphrase=key, keep=backups_kept)
     if current != head:
         command.upgrade(alembic_config(engine), "head")
     return Database(
@@ -167,12 +224,10 @@ def open_database(path: str | Path | None = None) -> Database:
         sessions=sessionmaker(engine, expire_on_commit=False),
         migrated_from=current if existed and current != head else None,
         backup_path=backup_path,
+        encrypted=encrypted,
+        backups_kept=backups_kept,
+        passphrase=key,
     )
-
-
-def _companion(path: Path, suffix: str) -> Path:
-    """SQLite's file beside the database: ``-wal``, ``-shm`` or ``-journal``."""
-    return path.with_name(path.name + suffix)
 
 
 def _known_revision(engine: Engine, revision: str) -> bool:

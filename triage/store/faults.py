@@ -8,6 +8,8 @@ with a message that names the problem and never a value from the data
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import exc
 
 WRONG_PASSPHRASE = "wrong passphrase or not a Triage database"
@@ -46,7 +48,7 @@ def store_fault(error: BaseException) -> StoreUnavailable | None:
         return error
     original = error.orig if isinstance(error, exc.DBAPIError) else error
     names = _driver_error_names(original)
-    if "DatabaseError" not in names or names & {"IntegrityError", "ProgrammingError"}:
+    if not is_driver_error(original) or names & {"IntegrityError", "ProgrammingError"}:
         return None
     text = str(original).lower()
     for sqlite_message, meaning in _MEANINGS.items():
@@ -65,3 +67,26 @@ def _driver_error_names(error: BaseException | None) -> set[str]:
     if not type(error).__module__.startswith(("sqlite3", "sqlcipher3")):
         return set()
     return {cls.__name__ for cls in type(error).__mro__}
+
+
+def is_driver_error(error: BaseException) -> bool:
+    """A database error raised by sqlite3 or sqlcipher3 itself."""
+    return "DatabaseError" in _driver_error_names(error)
+
+
+def integrity_problem(connection: Any) -> str | None:
+    """The first problem ``PRAGMA integrity_check`` reports on a DB-API
+    connection (sqlite3 or sqlcipher3), or None if the check passes.
+
+    Its messages name pages, tables and indexes, never a cell's value.
+    """
+    try:
+        rows = connection.execute("PRAGMA integrity_check(1)").fetchall()
+    except Exception as error:  # a damaged header or schema: the check cannot run
+        if not is_driver_error(error):
+            raise
+        return str(error)
+    first = str(rows[0][0]) if rows else "no result"
+    if first == "ok":
+        return None
+    return " ".join(first.replace("*** in database main ***", "").split())

@@ -1,0 +1,151 @@
+"""Backup and restore: the drill, refusals, rolling backups."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from triage.cli.main import main as cli
+from triage.demo.generator import create_demo_database
+from triage.store.db import open_database
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    create_demo_database(path, intel=2000, em=100)
+    return path
+
+
+@pytest.fixture
+def demo(demo_file, tmp_path) -> Path:
+    copy = tmp_path / "work.sqlite"
+    shutil.copyfile(demo_file, copy)
+    return copy
+
+
+def damage(path: Path) -> None:
+    with path.open("r+b") as file:
+        file.seek(path.stat().st_size // 2)
+        file.write(bytes(range(256)) * 256)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def counts(path: Path, capsys) -> dict[str, int]:
+    capsys.readouterr()
+    assert cli(["--db", str(path), "db", "info", "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)["counts"]
+
+
+def test_restore_drill_backup_damage_restore_checks_pass(demo, capsys):
+    before = counts(demo, capsys)
+    assert cli(["--db", str(demo), "db", "backup", "--format", "json"]) == 0
+    (made,) = (demo.parent / "backups").glob("*.sqlite")
+    damage(demo)
+    assert cli(["--db", str(demo), "rank", "intel"]) == 3
+    capsys.readouterr()
+    assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "passes the integrity check" in out and f"restored {demo} from {made}" in out
+    assert cli(["--db", str(demo), "rank", "intel", "--limit", "3"]) == 0
+    assert counts(demo, capsys) == before
+    with sqlite3.connect(demo) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    connection.close()
+    # The damaged database was set aside, not deleted.
+    assert len(list((demo.parent / "backups").glob("work-replaced-*.sqlite"))) == 1
+
+
+def test_restore_to_another_path(demo, tmp_path, capsys):
+    made = open_database(demo).backup()
+    target = tmp_path / "elsewhere" / "copy.sqlite"
+    assert cli(["db", "restore", str(made), "--to", str(target), "--yes"]) == 0
+    assert f"restored {target} from {made}" in capsys.readouterr().out
+    assert counts(target, capsys) == counts(demo, capsys)
+
+
+def test_restore_refuses_a_damaged_backup_and_changes_nothing(demo, capsys):
+    made = open_database(demo).backup()
+    damage(made)
+    before = digest(demo)
+    assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"triage: {made}: the backup is damaged (")
+    assert err.endswith("nothing was replaced\n")
+    assert digest(demo) == before
+
+
+def test_restore_refuses_a_backup_from_a_newer_schema(demo, capsys):
+    made = open_database(demo).backup()
+    with sqlite3.connect(made) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f999_from_the_future'")
+    connection.close()
+    before = digest(demo)
+    assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 3
+    err = capsys.readouterr().err
+    assert "written by a newer Triage (schema f999_from_the_future)" in err
+    assert "Traceback" not in err
+    assert digest(demo) == before
+
+
+def test_restore_asks_first_and_needs_yes_without_a_terminal(demo, monkeypatch, capsys):
+    made = open_database(demo).backup()
+    before = digest(demo)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli(["--db", str(demo), "db", "restore", str(made)]) == 2
+    assert "add --yes" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda _prompt: "n")
+    assert cli(["--db", str(demo), "db", "restore", str(made)]) == 1
+    assert "nothing was replaced" in capsys.readouterr().out
+    assert digest(demo) == before
+
+
+def test_restore_of_a_missing_backup_is_a_usage_error(demo, tmp_path, capsys):
+    assert cli(["--db", str(demo), "db", "restore", str(tmp_path / "nope.sqlite"), "--yes"]) == 2
+
+
+def test_restore_an_encrypted_backup(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TRIAGE_PASSPHRASE", PASSPHRASE)
+    path = tmp_path / "secret.sqlite"
+    assert cli(["db", "init", str(path), "--encrypt"]) == 0
+    made = open_database(path, PASSPHRASE).backup()
+    damage_all = path.read_bytes()[:4096] + bytes(len(path.read_bytes()) - 4096)
+    path.write_bytes(damage_all)
+    assert cli(["--db", str(path), "db", "restore", str(made), "--yes"]) == 0
+    open_database(path, PASSPHRASE).close()
+
+
+def test_rolling_backups_keep_the_newest_k(tmp_path):
+    db = open_database(tmp_path / "t.sqlite", backups_kept=3)
+    try:
+        made = [db.backup("before-import", rolling=True) for _ in range(5)]
+    finally:
+        db.close()
+    left = sorted((tmp_path / "backups").glob("t-before-import-*.sqlite"))
+    assert left == sorted(made[-3:])
+
+
+def test_an_import_over_10000_rows_is_backed_up_first(db, tmp_path):
+    small = tmp_path / "small.csv"
+    big = tmp_path / "big.csv"
+    header = "intel_id,received_at,region\n"
+    small.write_text(header + "".join(f"S-{i},2026-07-01,LSE\n" for i in range(10_000)))
+    big.write_text(header + "".join(f"B-{i},2026-07-01,LSE\n" for i in range(10_001)))
+    assert cli(["--db", str(db.path), "import", "intel", str(small)]) == 0
+    assert not (tmp_path / "backups").exists()
+    assert cli(["--db", str(db.path), "import", "intel", str(big)]) == 0
+    (made,) = (tmp_path / "backups").glob("test-before-import-*.sqlite")
+    with sqlite3.connect(made) as connection:  # the state before the big import
+        assert connection.execute("SELECT count(*) FROM intel_item").fetchone() == (10_000,)
+    connection.close()

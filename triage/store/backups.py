@@ -1,0 +1,132 @@
+"""Restoring a backup.
+
+``restore`` checks a backup before anything is replaced: it must be a
+Triage database this version can open (not from a newer schema), pass
+SQLite's integrity check and open with the passphrase given when
+encrypted.
+Only then is it copied beside the target, checked again, and swapped in;
+the database it replaces is kept in ``backups/``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triage import clock
+from triage.private_files import private_file, private_folder
+from triage.store import cipher
+from triage.store.cipher import companion
+from triage.store.db import alembic_config, make_engine
+from triage.store.faults import StoreDamaged, StoreUnavailable, integrity_problem, is_driver_error
+
+@dataclass(frozen=True)
+class BackupCheck:
+    """What ``check_backup`` found: the backup is usable."""
+
+    path: Path
+    encrypted: bool
+    schema_revision: str
+    tables: dict[str, int]
+
+
+def check_backup(path: Path, passphrase: str | None = None) -> BackupCheck:
+    """Check a backup without changing anything; ``StoreUnavailable`` says why it is unusable."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such backup file")
+    encrypted = cipher.is_encrypted(path)
+    if encrypted and passphrase is None:
+        raise StoreUnavailable(f"{path}: the backup is encrypted; its passphrase is needed")
+    connection = cipher.connect(path, passphrase if encrypted else None)
+    try:
+        problem = integrity_problem(connection)
+        if problem:
+            raise StoreDamaged(f"{path}: the backup is damaged ({problem}); nothing was replaced")
+        revision = _revision(connection, path)
+        tables = cipher.row_counts(connection)
+    finally:
+        connection.close()
+    known = _known_revisions()
+    if revision not in known:
+        raise StoreUnavailable(
+            f"{path}: the backup was written by a newer Triage (schema {revision}); "
+            "install the newer Triage to restore it. Nothing was replaced"
+        )
+    return BackupCheck(path, encrypted, revision, tables)
+
+
+def restore(backup_path: Path, target: Path, passphrase: str | None = None) -> Path | None:
+    """Replace ``target`` with a checked copy of ``backup_path``.
+
+    Returns where the replaced database was kept (``backups/`` beside it),
+    or None if there was none. Close the app on ``target`` first: the swap
+    happens under any connection still open on it.
+    """
+    check_backup(backup_path, passphrase)
+    key = passphrase if cipher.is_encrypted(backup_path) else None
+    private_folder(target.parent)
+    staging = target.with_name(target.name + ".restoring")
+    for leftover in (staging, companion(staging, "-wal"), companion(staging, "-shm")):
+        leftover.unlink(missing_ok=True)  # a restore that crashed part-way
+    private_file(staging)
+    source = cipher.connect(backup_path, key)
+    try:
+        destination = cipher.connect(staging, key)
+        try:
+            with destination:
+                source.backup(destination)
+            problem = integrity_problem(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    if problem:
+        staging.unlink(missing_ok=True)
+        raise StoreDamaged(f"{staging}: the copy failed its integrity check ({problem})")
+    kept = _set_aside(target) if target.exists() and target.stat().st_size > 0 else None
+    os.replace(staging, target)
+    for stale in (companion(target, "-wal"), companion(target, "-shm")):
+        stale.unlink(missing_ok=True)
+    return kept
+
+
+def _set_aside(target: Path) -> Path:
+    """Move the database being replaced (and its WAL, whose changes belong to
+    it) into ``backups/``: it may be damaged, but it is the user's data."""
+    folder = private_folder(target.parent / "backups")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
+    kept = folder / f"{target.stem}-replaced-{stamp}.sqlite"
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = folder / f"{target.stem}-replaced-{stamp}-{n}.sqlite"
+    os.replace(target, kept)
+    wal = companion(target, "-wal")
+    if wal.exists():
+        os.replace(wal, companion(kept, "-wal"))
+    return kept
+
+
+def _revision(connection: Any, path: Path) -> str:
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except Exception as error:
+        if not is_driver_error(error):
+            raise
+        row = None
+    if row is None:
+        raise StoreUnavailable(f"{path}: not a Triage database (it has no schema version)")
+    return str(row[0])
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    engine = make_engine(Path(":memory:"))
+    try:
+        scripts = ScriptDirectory.from_config(alembic_config(engine))
+        return {script.revision for script in scripts.walk_revisions()}
+    finally:
+        engine.dispose()
