@@ -101,7 +101,7 @@ def run_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_protection(actions) -> None:
+def register_protection(actions: Subcommands) -> None:
     """``init``, ``encrypt``, ``rekey`` and ``restore``: issue 16's storage commands."""
     init = actions.add_parser("init", help="create a new, empty database")
     init.add_argument("path", help="the new database file")
@@ -134,11 +134,11 @@ def register_protection(actions) -> None:
     restore.set_defaults(handler=run_restore)
 
 
-def _target(args, given: str | None) -> Path:
+def _target(args: argparse.Namespace, given: str | None) -> Path:
     return Path(given) if given else paths.resolve_db_path(args.db)
 
 
-def run_init(args) -> int:
+def run_init(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if path.exists() and path.stat().st_size > 0:
         raise UsageError(f"{path}: already exists; choose a new file name")
@@ -151,7 +151,7 @@ def run_init(args) -> int:
     return 0
 
 
-def run_encrypt(args) -> int:
+def run_encrypt(args: argparse.Namespace) -> int:
     path = _target(args, args.path)
     _must_exist(path)
     if cipher.is_encrypted(path):
@@ -179,7 +179,7 @@ def run_encrypt(args) -> int:
     return 0
 
 
-def run_rekey(args) -> int:
+def run_rekey(args: argparse.Namespace) -> int:
     path = _target(args, args.path)
     _must_exist(path)
     if not cipher.is_encrypted(path):
@@ -195,7 +195,7 @@ def run_rekey(args) -> int:
     return 0
 
 
-def run_restore(args) -> int:
+def run_restore(args: argparse.Namespace) -> int:
     source = Path(args.backup)
     target = _target(args, args.to)
     passphrase = read_passphrase(source) if cipher.is_encrypted(source) else None

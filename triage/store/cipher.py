@@ -114,7 +114,7 @@ def _null_safe(function: Callable[..., float]) -> Callable[..., float | None]:
     return call
 
 
-_MATH = {
+_MATH: dict[str, tuple[int, Callable[..., float]]] = {
     "pow": (2, math.pow),
     "power": (2, math.pow),
     "exp": (1, math.exp),

@@ -48,7 +48,7 @@ def store_fault(error: BaseException) -> StoreUnavailable | None:
         return error
     original = error.orig if isinstance(error, exc.DBAPIError) else error
     names = _driver_error_names(original)
-    if not is_driver_error(original) or names & {"IntegrityError", "ProgrammingError"}:
+    if "DatabaseError" not in names or names & {"IntegrityError", "ProgrammingError"}:
         return None
     text = str(original).lower()
     for sqlite_message, meaning in _MEANINGS.items():
