@@ -22,6 +22,7 @@ from triage.store.cipher import companion
 from triage.store.db import alembic_config, make_engine
 from triage.store.faults import StoreDamaged, StoreUnavailable, integrity_problem, is_driver_error
 
+
 @dataclass(frozen=True)
 class BackupCheck:
     """What ``check_backup`` found: the backup is usable."""
