@@ -137,15 +137,19 @@ def test_rolling_backups_keep_the_newest_k(tmp_path):
 
 
 def test_an_import_over_10000_rows_is_backed_up_first(db, tmp_path):
-    small = tmp_path / "small.csv"
-    big = tmp_path / "big.csv"
     header = "intel_id,received_at,region\n"
-    small.write_text(header + "".join(f"S-{i},2026-07-01,LSE\n" for i in range(10_000)))
-    big.write_text(header + "".join(f"B-{i},2026-07-01,LSE\n" for i in range(10_001)))
-    assert cli(["--db", str(db.path), "import", "intel", str(small)]) == 0
+
+    def extract(name: str, rows: int) -> str:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(header + "".join(f"{name}-{i},2026-07-01,LSE\n" for i in range(rows)))
+        return str(path)
+
+    # Into an empty database: nothing to back up, however large.
+    assert cli(["--db", str(db.path), "import", "intel", extract("first", 10_001)]) == 0
+    assert cli(["--db", str(db.path), "import", "intel", extract("exactly", 10_000)]) == 0
     assert not (tmp_path / "backups").exists()
-    assert cli(["--db", str(db.path), "import", "intel", str(big)]) == 0
+    assert cli(["--db", str(db.path), "import", "intel", extract("over", 10_001)]) == 0
     (made,) = (tmp_path / "backups").glob("test-before-import-*.sqlite")
-    with sqlite3.connect(made) as connection:  # the state before the big import
-        assert connection.execute("SELECT count(*) FROM intel_item").fetchone() == (10_000,)
+    with sqlite3.connect(made) as connection:  # the state before the large import
+        assert connection.execute("SELECT count(*) FROM intel_item").fetchone() == (20_001,)
     connection.close()
