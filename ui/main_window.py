@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from triage import settings
 from triage.intel import ranking
 from triage.rules import PackError
 from triage.store.db import Database, open_database
 from triage.store.models import EmCase, IntelItem
-from ui.tasks import Tasks
+from ui.tasks import Job, Tasks
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ PAGES = (
     ("Rules", "rules"),
     ("Model", "model"),
 )
+# Screens that show the stored ranking: it is brought up to date when they are shown.
+RANKED_PAGES = ("intel", "stats")
 # Views other helpers provide: module, class, what the placeholder says.
 EMBEDDED = {
     "em": ("ui.em_view", "EmCaseloadView", "EM caseload"),
@@ -77,26 +79,6 @@ def limit_page_cache(db: Database) -> None:
 
     event.listen(db.engine, "connect", on_connect)
     db.engine.dispose()  # connections opened before (migrations) get it on reopening
-
-
-def needs_ranking(db: Database) -> bool:
-    """True when some item has no rank, or the ranks came from another pack."""
-    try:
-        version = ranking.pack_in_force().version
-    except PackError:
-        return False  # the Rules screen explains; keep the ranks we have
-    with db.engine.connect() as connection:
-        unranked = connection.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM intel_item i WHERE NOT EXISTS "
-                "(SELECT 1 FROM intel_rank r WHERE r.item_id = i.id))"
-            )
-        ).scalar()
-        other = connection.execute(
-            text("SELECT EXISTS (SELECT 1 FROM intel_rank WHERE rules_version != :v)"),
-            {"v": version},
-        ).scalar()
-    return bool(unranked or other)
 
 
 class MainWindow(QMainWindow):
@@ -143,7 +125,7 @@ class MainWindow(QMainWindow):
         self._menus()
         self.nav.setCurrentRow(0)
         self.update_status()
-        self._check_ranking()
+        self.ensure_ranked()
 
     # -- pages ---------------------------------------------------------------------
 
@@ -184,7 +166,7 @@ class MainWindow(QMainWindow):
             from ui.imports_view import ImportsView
 
             view = ImportsView(self.db, self.tasks)
-            view.import_finished.connect(lambda _result: self.rerank())
+            view.import_finished.connect(lambda _result: self.ensure_ranked())
             view.refresh()
             return view
         if key == "rules":
@@ -212,6 +194,8 @@ class MainWindow(QMainWindow):
         key = PAGES[row][1]
         widget = self.page(key)
         self.stack.setCurrentWidget(widget)
+        if key in RANKED_PAGES:
+            self.ensure_ranked()  # a decision, an import or a new day may have made it stale
         if key in self._stale:
             self._stale.discard(key)
             self._refresh(key, widget)
@@ -268,13 +252,20 @@ class MainWindow(QMainWindow):
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
-    def _check_ranking(self) -> None:
-        """Re-rank in the background when items lack a rank or the pack changed
-        (the check itself reads every item, so it runs off the UI thread)."""
+    def ensure_ranked(self) -> None:
+        """Bring the stored ranking up to date on the writer thread
+        (``ranking.ensure_current``: one cheap read when nothing changed); when
+        it had to re-rank, the screens re-read."""
         db = self.db
-        self.tasks.read(
-            lambda job: needs_ranking(db),
-            on_done=lambda needed: needed and db is self.db and self.rerank(),
+
+        def work(_job: Job) -> ranking.RankRun | None:
+            try:
+                return ranking.ensure_current(db)
+            except PackError:
+                return None  # the Rules screen explains; keep the ranks we have
+
+        self.tasks.write(
+            work, on_done=lambda run: run is not None and db is self.db and self._ranked(run)
         )
 
     def update_status(self) -> None:
@@ -396,7 +387,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Triage — {db.path.name}")
         self._nav_changed(self.nav.currentRow())
         self.update_status()
-        self._check_ranking()
+        self.ensure_ranked()
 
     def closeEvent(self, event) -> None:
         self.tasks.wait()

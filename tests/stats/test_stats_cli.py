@@ -18,8 +18,13 @@ ARGS = ["--from", "2019-02-01", "--to", "2019-11-30", "--as-of", "2020-01-01"]
 
 @pytest.fixture
 def filled(db):
-    rows = [item("SNI", bucket=1) for _ in range(4)] + [item("SNI", bucket=6) for _ in range(6)]
-    rows.append(item("LSE", bucket=3))
+    # Each with what puts it in that bucket under the bundled rules: the
+    # command ranks the items first, and the computed bucket is the one counted.
+    national = {"campaign": "NAT-CONSTRUCTION", "sector": "construction"}
+    business = {"business_name": "Acme Works", "persons_estimated": 8, "postcode": "E1 6AN"}
+    rows = [item("SNI", bucket=1, **national) for _ in range(4)]
+    rows += [item("SNI", bucket=6, allegation="other") for _ in range(6)]
+    rows.append(item("LSE", bucket=3, **business))
     load(
         db,
         rows,

@@ -125,12 +125,14 @@ def rank_intel(args: argparse.Namespace) -> int:
     except KeyError as error:
         raise UsageError(str(error).strip("'\"")) from None
     if as_of is None:
-        # Now: the stored ranking is brought up to date and read, as the app does.
-        run = ranking.refresh(db, pack=pack)
+        # Now: the stored ranking, brought up to date if anything changed, as
+        # the app does.
+        run = ranking.ensure_current(db, pack=pack)
         with db.transaction() as session:
             ids = ranking.queue_ids(session, region=region, team=args.team, limit=limit)
             found = ranking.rows(session, ids)
-        moment, note = run.as_of, f"{run.items} items ranked"
+        moment = clock.now()
+        note = "ranking up to date" if run is None else f"{run.items} items ranked"
     else:
         # A past instant is ranked without storing it: the stored ranking the
         # app shows stays current. Open then = received by then, not yet decided.

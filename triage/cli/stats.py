@@ -10,6 +10,7 @@ picks another table, ``--table all`` every one (JSON: an object by name).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import date
@@ -19,7 +20,8 @@ from typing import Any
 from triage import clock, settings
 from triage.cli.common import add_format, database, print_table
 from triage.cli.main import Groups, Subcommands, UsageError
-from triage.intel import regions
+from triage.intel import ranking, regions
+from triage.rules import PackError
 from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
 from triage.stats.table import StatTable, cell_text, suppress
@@ -102,6 +104,10 @@ def build_tables(
     db: Database, kind: str, period: Period, region: str | None
 ) -> tuple[StatTable, list[StatTable]]:
     """The lead-indicator table and the kind's tables, in export order."""
+    # Each item's bucket comes from the stored ranking: brought up to date first.
+    # A refused pack keeps the ranks already stored (`triage rules check` says why).
+    with contextlib.suppress(PackError):
+        ranking.ensure_current(db)
     stats = tasking.compute(db, period, region=region)
     indicators = lead.lead_indicators(db, stats)
     if kind == "tasking":

@@ -7,10 +7,11 @@ rank shown to a meeting can be reproduced later from the same pack.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -69,3 +70,24 @@ class IntelRank(Base):
 _item = IntelItem.__table__
 Index("ix_intel_subject_received", _item.c.subject_ref, _item.c.received_at)
 Index("ix_intel_premises_received", _item.c.postcode, _item.c.business_name, _item.c.received_at)
+
+
+class RankState(Base):
+    """Whether the stored ranking is current: one row, kept by the store itself.
+
+    Triggers (migration 0003) set ``dirty`` when an intelligence item or a harm
+    model is added, changed or removed; ``ranking.refresh`` clears it and notes
+    the rule-pack version, the UK day and the model weight it ranked with. So
+    "is the ranking current?" is one primary-key read (``ranking.is_current``),
+    compared with the pack in force, today and the weight setting.
+    """
+
+    __tablename__ = "rank_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dirty: Mapped[bool] = mapped_column(default=True)
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+    ranked_day: Mapped[date | None] = mapped_column(Date)
+    position_weight: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

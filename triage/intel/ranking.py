@@ -22,7 +22,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from triage import clock, settings, vocab
-from triage.intel.models import IntelRank
+from triage.intel.models import IntelRank, RankState
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack, PackError, load_pack
@@ -33,7 +33,9 @@ __all__ = [
     "PackError",
     "RankRun",
     "agenda",
+    "ensure_current",
     "explain",
+    "is_current",
     "item_id_for",
     "pack_in_force",
     "SORT_KEYS",
@@ -88,11 +90,46 @@ _UPDATE = ", ".join(
 )
 
 
+def is_current(db: Database, *, pack: Pack | None = None) -> bool:
+    """Whether the stored ranking is up to date: nothing it reads has changed
+    since (the store's ``rank_state`` row, kept by triggers), and it was made
+    today (UK time) with the pack in force and the model weight set now. One
+    primary-key read: cheap enough to ask before every read of the queue."""
+    version = (pack or pack_in_force()).version
+    with db.engine.connect() as connection:
+        state = connection.execute(
+            select(
+                RankState.dirty,
+                RankState.rules_version,
+                RankState.ranked_day,
+                RankState.position_weight,
+            ).where(RankState.id == 1)
+        ).one_or_none()
+    return (
+        state is not None
+        and not state.dirty
+        and state.rules_version == version
+        and state.ranked_day == clock.to_local(clock.now()).date()
+        and state.position_weight == _weight()
+    )
+
+
+def ensure_current(db: Database, *, pack: Pack | None = None) -> RankRun | None:
+    """Bring the stored ranking up to date if it is not (``is_current``):
+    the one call every reader that needs current ranks makes first (queue,
+    statistics, a meeting's agenda). Returns the run, or None when nothing
+    had changed."""
+    if is_current(db, pack=pack):
+        return None
+    return refresh(db, pack=pack)
+
+
 def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = None) -> RankRun:
     """Rank every item as of ``as_of`` (default now) and rewrite ``intel_rank``."""
     started = time.perf_counter()
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
+    weight = _weight()
     compiled = compile_pack(pack, moment)
     params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     with db.transaction() as session:
@@ -112,6 +149,19 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
             "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
         )
         items: int = connection.exec_driver_sql("SELECT count(*) FROM intel_rank").scalar_one()
+        # Current as of now, in the transaction that read the items: a change
+        # committed after it marks the state dirty again. Ranked as of another
+        # instant, the stored ranks are not today's, so the next reader re-ranks.
+        connection.execute(
+            update(RankState)
+            .where(RankState.id == 1)
+            .values(
+                dirty=as_of is not None,
+                rules_version=pack.version,
+                ranked_day=clock.to_local(moment).date(),
+                position_weight=weight,
+            )
+        )
     # Scored after the ranks are committed: the model reads this run's buckets
     # (its rules_bucket feature), which an open write transaction would hide.
     harm = _harm_scores(db, moment)
@@ -129,7 +179,7 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
                 "UPDATE intel_rank SET harm_score = harm_in.s FROM harm_in "
                 "WHERE harm_in.item_id = intel_rank.item_id"
             )
-    _store_positions(db, _weight())
+    _store_positions(db, weight)
     return RankRun(pack.version, int(items), time.perf_counter() - started, moment)
 
 

@@ -189,7 +189,7 @@ def start_meeting(
         raise MeetingError(f"capacity must be 0 or more, not {capacity}")
     length = default_agenda_length(capacity)
     if as_of is None:
-        _rank_if_not_today(db)
+        ranking.ensure_current(db)  # ages, freshness and stale flags as of today
     with db.transaction() as session:
         if as_of is None:
             # Live meeting: the stored ranking (what the queue screen shows), top-N
@@ -245,24 +245,6 @@ def start_meeting(
             f"agenda={len(snapshot)}",
         )
         return meeting.id
-
-
-def _rank_if_not_today(db: Database) -> None:
-    """Re-rank before a live meeting unless the ranking was made today (UK time)
-    with the pack in force: ages, freshness and stale flags must be current."""
-    from triage.intel import ranking
-
-    with db.sessions() as session:
-        latest: tuple[datetime | str | None, str | None, str | None] = session.execute(
-            text("SELECT max(as_of), min(rules_version), max(rules_version) FROM intel_rank")
-        ).one()
-    as_of, low, high = latest
-    if isinstance(as_of, str):
-        as_of = datetime.fromisoformat(as_of)
-    version = ranking.pack_in_force().version
-    today = clock.start_of_local_day(clock.to_local(clock.now()).date())
-    if as_of is None or as_of < today or low != version or high != version:
-        ranking.refresh(db)
 
 
 def _latest_rules_version() -> TextClause:

@@ -1,0 +1,94 @@
+"""The stored ranking knows when it is stale, and readers bring it up to date
+through ``ranking.ensure_current``: after an import, a decision, a rule-pack or
+model change, a new day or a new model weight; and not otherwise."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+
+from meeting_fixtures import REGION, TEAM, add_items, standard_items
+from sqlalchemy import event, text
+
+from triage import settings
+from triage.cli.main import main as cli
+from triage.intel import ranking
+from triage.meetings import operations as meetings
+
+
+def test_nothing_changed_means_no_re_rank_and_one_query(db):
+    standard_items(db, 10)
+    assert not ranking.is_current(db)
+    run = ranking.ensure_current(db)
+    assert run is not None and run.items == 11
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert ranking.is_current(db)
+    assert len(statements) == 1 and "rank_state" in statements[0]
+    assert ranking.ensure_current(db) is None
+
+
+def test_each_change_the_ranking_reads_makes_it_stale(db, monkeypatch):
+    standard_items(db, 10)
+    ranking.ensure_current(db)
+
+    def stale_then_current() -> bool:
+        stale = not ranking.is_current(db)
+        ranking.ensure_current(db)
+        return stale and ranking.is_current(db)
+
+    add_items(db, [{"intel_id": "NEW-1", "allegation": "other"}])  # an import
+    assert stale_then_current()
+    meeting_id = meetings.start_meeting(
+        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2
+    )
+    assert ranking.is_current(db)  # starting a meeting changes no item
+    with db.sessions() as session:
+        first = meetings.agenda(session, meeting_id)[0]
+    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
+    assert stale_then_current()
+    with db.transaction() as session:  # a harm model registered (or switched on/off)
+        session.execute(
+            text(
+                "INSERT INTO harm_model (id, path, sha256, classifier, manifest, evaluation, "
+                "created_by, created_at, active) VALUES ('m1', 'm1.skops', :sha, 'logistic', "
+                "'{}', '{}', 'tester', '2026-11-20 09:00:00', 0)"
+            ),
+            {"sha": "0" * 64},
+        )
+    assert stale_then_current()
+    monkeypatch.setenv("TRIAGE_NOW", "2026-11-21T00:30:00")  # the day changed (UK time)
+    assert stale_then_current()
+    stored = settings.load()
+    stored.model_weight = 0.5
+    settings.save(stored)
+    assert stale_then_current()
+    other_pack = dataclasses.replace(ranking.pack_in_force(), version="another-version")
+    assert not ranking.is_current(db, pack=other_pack)
+    # Ranked as of another instant, the stored ranks are not today's.
+    ranking.refresh(db, as_of=ranking.clock.now().replace(year=2026, month=6))
+    assert not ranking.is_current(db)
+
+
+def test_stats_right_after_an_import_gives_each_item_its_bucket(db, tmp_path, capsys):
+    extract = tmp_path / "intel.csv"
+    extract.write_text(
+        "intel_id,received_at,region,team,allegation,campaign,sector,summary\n"
+        "IMP-1,2026-11-02T10:00:00,LSE,London North,illegal_working,NAT-CONSTRUCTION,"
+        "construction,one\n"
+        "IMP-2,2026-11-03T10:00:00,LSE,London North,other,,,two\n",
+        encoding="utf-8",
+    )
+    path = str(db.path)
+    assert cli(["--db", path, "import", "intel", str(extract)]) == 0
+    capsys.readouterr()
+    argv = ["--db", path, "stats", "tasking", "--from", "2026-11-01", "--to", "2026-11-20"]
+    assert cli([*argv, "--format", "json"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out) if r["region"] == REGION]
+    # Before, both items were "No bucket" (unbucketed) until `rank intel` had run.
+    per_group = {r["group"]: r["available"] for r in rows if r["group"] != "bucket"}
+    assert per_group == {"high": 1, "low": 1}
+    per_bucket = {r["bucket"]: r["available"] for r in rows if r["group"] == "bucket"}
+    assert per_bucket[1] == 1 and per_bucket[6] == 1
+    assert ranking.is_current(db)
