@@ -46,7 +46,10 @@ def database(args: argparse.Namespace) -> Database:
     passphrase = read_passphrase(path) if cipher.is_encrypted(path) else None
     try:
         return open_database(path, passphrase, backups_kept=settings.load().backups_kept)
-    except DatabaseError as error:  # --db names a file that is not SQLite (an extract, ...)
+    except DatabaseError as error:
+        if "file is not a database" not in str(error.orig):
+            raise  # locked, read-only, full, ...: the store is unavailable (exit 3)
+        # --db names a file that is not SQLite (an extract, ...)
         raise UsageError(f"{path}: not a Triage database ({error.orig})") from None
     except RuntimeError as error:  # SQLite, but another program's database
         raise UsageError(str(error)) from None

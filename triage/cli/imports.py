@@ -12,21 +12,55 @@ from sqlalchemy import select
 from triage import settings
 from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.imports import extracts
 from triage.imports.columns import KINDS
 from triage.imports.importer import (
+    MAX_QUARANTINED,
     ImportResult,
     UnreadableFile,
     discard_quarantined,
     import_file,
     reimport_quarantined,
 )
+from triage.store.db import BUSY_TIMEOUT_SECONDS
 from triage.store.models import QuarantinedRow
+
+IMPORT_EPILOG = f"""\
+limits (a file over one is refused, nothing changed):
+  {extracts.MAX_COLUMNS:,} columns; {extracts.MAX_CELL_CHARS:,} characters in a cell (a longer \
+cell quarantines its row);
+  {extracts.MAX_ROW_CHARS:,} characters in a row; {extracts.MAX_ROW_LINES:,} lines in one \
+quoted cell; {extracts.MAX_ROWS:,} rows;
+  {extracts.MAX_XLSX_PART_BYTES // 2**20} MB unpacked for any part of an .xlsx; more than \
+{MAX_QUARANTINED:,} bad rows that are most of the file.
+a write waits up to $TRIAGE_BUSY_TIMEOUT seconds (default {BUSY_TIMEOUT_SECONDS:.0f}) for \
+another writer.
+
+exit status:
+  0  imported, no row quarantined
+  1  imported; some rows quarantined (listed; all in 'triage quarantine list')
+  2  the file cannot be used (not CSV/XLSX, damaged, a limit, a required column missing);
+     nothing changed
+  3  the database is unavailable (locked beyond the busy timeout, disk full, read-only
+     file or folder, damaged); nothing changed
+"""
 
 
 def register(top: Subcommands, groups: Groups) -> None:
-    parser = top.add_parser("import", help="import an extract file (CSV or XLSX)")
+    parser = top.add_parser(
+        "import",
+        help="import an extract file (CSV or XLSX)",
+        description="Import one extract: good rows are stored, bad rows quarantined with "
+        "their line and reason, all in one transaction (docs/formats.md).",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("kind", choices=list(KINDS), help="what the file holds")
-    parser.add_argument("file", help="the extract: CSV (UTF-8, comma separated) or XLSX")
+    parser.add_argument(
+        "file",
+        help="the extract: CSV (comma separated; UTF-8, UTF-16 with a byte-order mark, "
+        "or Windows-1252) or XLSX (first sheet)",
+    )
     add_format(parser)
     parser.add_argument(
         "--mapping",

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Table, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from triage import clock, settings
@@ -33,6 +34,7 @@ from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFil
 from triage.imports.validation import Chunk, Validator
 from triage.store import audit
 from triage.store.db import Database, rows_changed
+from triage.store.faults import store_fault
 from triage.store.models import (
     Base,
     EmCase,
@@ -153,7 +155,18 @@ def import_file(
     )  # fmt: skip
     if _has_data(db) and _more_rows_than(path, LARGE_IMPORT_ROWS):
         db.backup("before-import", rolling=True)  # issue 16.7: a large import is undoable
-    result = pipeline.run(extract.rows(), extract.sha256, progress, cancel, extract.fraction_read)
+    try:
+        result = pipeline.run(
+            extract.rows(), extract.sha256, progress, cancel, extract.fraction_read
+        )
+    except DBAPIError as error:
+        # Locked beyond the busy timeout, disk full, read-only: the transaction
+        # was rolled back. Said plainly, naming the database: the driver's own
+        # message carries the SQL and the row's values.
+        fault = store_fault(error)
+        if fault is None:
+            raise
+        raise type(fault)(f"{db.path}: {fault}; nothing was imported") from None
     result.encoding = extract.encoding
     result.lines = extract.lines
     result.blank_lines = extract.blank_lines

@@ -8,6 +8,7 @@ timestamped backup, so a failed migration can never cost the user their data.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, exc
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -38,16 +39,31 @@ from triage.store.faults import (
 # Rolling backups (before a migration, a large import, a purge) kept per database.
 DEFAULT_BACKUPS_KEPT = 10
 
+# How long a write waits for another writer (another import, the app) to
+# finish before the store counts as unavailable (exit 3).
+# ``TRIAGE_BUSY_TIMEOUT`` (seconds) changes it.
+BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def busy_timeout() -> float:
+    """The busy timeout in seconds: ``$TRIAGE_BUSY_TIMEOUT`` or the default."""
+    text = os.environ.get("TRIAGE_BUSY_TIMEOUT", "").strip()
+    try:
+        return max(0.0, float(text)) if text else BUSY_TIMEOUT_SECONDS
+    except ValueError:
+        return BUSY_TIMEOUT_SECONDS
+
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cipher.add_math_functions(dbapi_connection)
     cursor = dbapi_connection.cursor()
+    # First, so that even switching a new file to WAL waits for another writer.
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout() * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # NORMAL is durable under WAL against application crashes (the case we
     # guard); only a power cut can lose the last committed transaction.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     # 128 MB page cache (allocated only as used): index B-trees of a million
     # items must stay in memory during bulk imports, or inserts slow 3x.
     cursor.execute("PRAGMA cache_size=-131072")
@@ -205,19 +221,27 @@ def open_database(
         raise
     head = head_revision(engine)
     backup_path = None
-    if existed and current != head:
-        if current is None and _has_tables(engine):
-            raise RuntimeError(f"{db_path} is not a Triage database (it has no schema version)")
-        if current is not None and not _known_revision(engine, current):
-            engine.dispose()
-            raise StoreUnavailable(
-                f"{db_path}: the database was written by a newer Triage (schema {current}; "
-                f"this version knows up to {head}); install the newer Triage to open it. "
-                "Nothing was changed"
-            )
-        backup_path = backup(db_path, f"before-{head}", passphrase=key, keep=backups_kept)
     if current != head:
-        command.upgrade(alembic_config(engine), "head")
+        # Set up or upgrade under the write lock, reading the version again
+        # once it is held: another process opening the same new file at the
+        # same moment waits (busy timeout), then finds the schema in place.
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                current = MigrationContext.configure(connection).get_current_revision()
+                existed = existed or current is not None
+                if current != head:
+                    if _check_before_upgrade(engine, connection, db_path, current, head):
+                        backup_path = backup(
+                            db_path, f"before-{head}", passphrase=key, keep=backups_kept
+                        )
+                    config = alembic_config(engine)
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                connection.commit()
+        except BaseException:
+            engine.dispose()
+            raise
     return Database(
         path=db_path,
         engine=engine,
@@ -228,6 +252,27 @@ def open_database(
         backups_kept=backups_kept,
         passphrase=key,
     )
+
+
+def _check_before_upgrade(
+    engine: Engine, connection: Connection, db_path: Path, current: str | None, head: str | None
+) -> bool:
+    """Refuse a file that is not ours or is newer; True if it holds data to
+    back up before the upgrade (False for a new, empty file)."""
+    tables: int = connection.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type='table'"
+    ).scalar_one()
+    if current is None and not tables:
+        return False
+    if current is None:
+        raise RuntimeError(f"{db_path} is not a Triage database (it has no schema version)")
+    if not _known_revision(engine, current):
+        raise StoreUnavailable(
+            f"{db_path}: the database was written by a newer Triage (schema {current}; "
+            f"this version knows up to {head}); install the newer Triage to open it. "
+            "Nothing was changed"
+        )
+    return True
 
 
 def _known_revision(engine: Engine, revision: str) -> bool:
@@ -241,11 +286,3 @@ def rows_changed(result: Result[Any]) -> int:
     ``Session.execute`` is typed to return a plain ``Result``; for these
     statements it is a ``CursorResult``, which has the count."""
     return cast(CursorResult[Any], result).rowcount
-
-
-def _has_tables(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        rows: int = connection.exec_driver_sql(
-            "SELECT count(*) FROM sqlite_master WHERE type='table'"
-        ).scalar_one()
-    return bool(rows)

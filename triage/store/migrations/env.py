@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from triage.store.schema import metadata
 
@@ -13,7 +14,8 @@ if engine is None:  # `alembic` command line: a scratch database to autogenerate
 
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
 
-with engine.begin() as connection:
+
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -22,3 +24,13 @@ with engine.begin() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+# open_database hands over a connection holding the write lock (so that two
+# processes never set up one schema at once); its caller commits.
+given = config.attributes.get("connection")
+if given is not None:
+    run(given)
+else:
+    with engine.begin() as connection:
+        run(connection)
