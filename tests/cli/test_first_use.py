@@ -296,8 +296,11 @@ def test_import_help_says_what_its_arguments_are(capsys):
         cli(["import", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "what the file holds" in text
-    assert "CSV (UTF-8, comma separated) or XLSX" in text
+    assert "CSV (comma separated; UTF-8, UTF-16 with a byte-order mark, or Windows-1252)" in text
     assert "saved on the app's Imports screen" in text
+    # The limits and exit codes, as README and docs/formats.md give them.
+    assert "1,000 columns; 32,767 characters in a cell" in text
+    assert "3 the database is unavailable (locked beyond the busy timeout" in text
 
 
 def test_an_unknown_mapping_profile_names_the_saved_ones(db, tmp_path, capsys):
