@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -46,7 +46,7 @@ from triage.em.queue import (
 )
 from triage.store.db import Database
 from ui.em_actions import EmActionsPanel
-from ui.rows_model import SIZE_FROM_ROWS
+from ui.rows_model import SIZE_FROM_ROWS, RowListModel
 from ui.tasks import Tasks
 
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -89,24 +89,12 @@ def _local(value: str | None) -> str:
     return clock.to_local(clock.parse_datetime(value + "Z")).strftime("%Y-%m-%d %H:%M")
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(RowListModel):
     """A small read-only table of dict rows (a few thousand at most)."""
 
     def __init__(self, columns: tuple[tuple[str, str, str], ...], parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(len(columns), parent)
         self.columns = columns
-        self.rows: list[dict[str, Any]] = []
-
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

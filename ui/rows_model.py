@@ -11,23 +11,25 @@ sized once, from the first rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 # How many rows the columns are sized from (Qt's default reads 1,000).
 SIZE_FROM_ROWS = 100
 
 
-class TextRowsModel(QAbstractTableModel):
-    """Rows of display strings under fixed headers."""
+class RowListModel(QAbstractTableModel):
+    """A fixed number of columns over a list of rows, replaced whole by
+    ``set_rows`` (one model reset). Subclasses say what a row shows."""
 
-    def __init__(self, headers: Sequence[str], parent: QWidget | None = None) -> None:
+    def __init__(self, column_count: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.headers = list(headers)
-        self.rows: list[tuple[str, ...]] = []
+        self.column_count = column_count
+        self.rows: list[Any] = []
 
-    def set_rows(self, rows: list[tuple[str, ...]]) -> None:
+    def set_rows(self, rows: list[Any]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
@@ -36,7 +38,15 @@ class TextRowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
+        return 0 if parent.isValid() else self.column_count
+
+
+class TextRowsModel(RowListModel):
+    """Rows of display strings (tuples) under fixed headers."""
+
+    def __init__(self, headers: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(len(headers), parent)
+        self.headers = list(headers)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

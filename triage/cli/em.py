@@ -159,22 +159,28 @@ def explain_em(args: argparse.Namespace) -> int:
 
 
 def em_claim(args: argparse.Namespace) -> int:
-    try:
-        claims.claim(database(args), args.case_id, who=args.who)
-    except claims.ClaimError as error:
-        print(f"triage: {error}", file=sys.stderr)
-        return 1
-    print_done(args, f"claimed {args.case_id}", {"case_id": args.case_id, "claimed": True})
-    return 0
+    return _claim_change(
+        args, lambda: claims.claim(database(args), args.case_id, who=args.who), claimed=True
+    )
 
 
 def em_release(args: argparse.Namespace) -> int:
+    return _claim_change(
+        args,
+        lambda: claims.release(database(args), args.case_id, who=args.who, force=args.force),
+        claimed=False,
+    )
+
+
+def _claim_change(args: argparse.Namespace, change: Callable[[], None], *, claimed: bool) -> int:
+    """Claim or release: a refusal (someone else holds the case) is exit 1, said why."""
     try:
-        claims.release(database(args), args.case_id, who=args.who, force=args.force)
+        change()
     except claims.ClaimError as error:
         print(f"triage: {error}", file=sys.stderr)
         return 1
-    print_done(args, f"released {args.case_id}", {"case_id": args.case_id, "claimed": False})
+    done = "claimed" if claimed else "released"
+    print_done(args, f"{done} {args.case_id}", {"case_id": args.case_id, "claimed": claimed})
     return 0
 
 

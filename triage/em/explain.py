@@ -51,46 +51,30 @@ def explain_case(
         items = [i for i in queue.items if i.case_id == case_id]
         battery = battery_with_pack(session, pack, [case_id]).get(case_id)
         counts = counted_breaches(session, pack, [case_id]).get(case_id, 0)
-        events = (
-            session.execute(
-                select(EmEvent)
-                .where(EmEvent.case_id == case_id)
-                .order_by(EmEvent.started_at, EmEvent.event_id)
-            )
-            .scalars()
-            .all()
-        )
-        escalations = (
-            session.execute(
-                select(EmEscalation)
-                .where(EmEscalation.case_id == case_id)
-                .order_by(EmEscalation.breach_count)
-            )
-            .scalars()
-            .all()
-        )
-        reviews = (
-            session.execute(
-                select(EmReview).where(EmReview.case_id == case_id).order_by(EmReview.completed_on)
-            )
-            .scalars()
-            .all()
-        )
+        events = session.scalars(
+            select(EmEvent)
+            .where(EmEvent.case_id == case_id)
+            .order_by(EmEvent.started_at, EmEvent.event_id)
+        ).all()
+        escalations = session.scalars(
+            select(EmEscalation)
+            .where(EmEscalation.case_id == case_id)
+            .order_by(EmEscalation.breach_count)
+        ).all()
+        reviews = session.scalars(
+            select(EmReview).where(EmReview.case_id == case_id).order_by(EmReview.completed_on)
+        ).all()
         recorded = session.execute(
             select(EmRecommendation)
             .where(EmRecommendation.case_id == case_id)
             .order_by(EmRecommendation.made_at.desc())
             .limit(1)
         ).scalar_one_or_none()
-        trail_requests = (
-            session.execute(
-                select(EmTrailRequest)
-                .where(EmTrailRequest.case_id == case_id)
-                .order_by(EmTrailRequest.requested_at, EmTrailRequest.id)
-            )
-            .scalars()
-            .all()
-        )
+        trail_requests = session.scalars(
+            select(EmTrailRequest)
+            .where(EmTrailRequest.case_id == case_id)
+            .order_by(EmTrailRequest.requested_at, EmTrailRequest.id)
+        ).all()
         bridge = session.execute(
             select(IntelItem.intel_id, IntelItem.extra, IntelItem.summary).where(
                 IntelItem.em_case_id == case_id

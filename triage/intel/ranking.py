@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import SQLColumnExpression, column, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
@@ -277,43 +277,33 @@ SORT_KEYS: dict[str, Any] = {
 }
 
 
-def queue_ids(
-    session: Session,
-    *,
-    region: str | None = None,
-    team: str | None = None,
-    buckets: Sequence[int] | None = None,
-    statuses: Sequence[str] | None = None,
-    max_age_days: int | None = None,
-    text: str | None = None,
-    include_decided: bool = False,
-    order_by: str | None = None,
-    descending: bool = False,
-    limit: int | None = None,
-) -> list[int]:
-    """Item ids of a queue in rank order (filtering and sorting in SQL).
+class QueueFilter(TypedDict, total=False):
+    """What picks and orders a queue: the arguments of ``queue_ids`` and ``queue_ranks``.
 
     Without ``statuses`` only open items are listed, unless ``include_decided``.
     ``order_by`` (one of ``SORT_KEYS``) sorts by that column instead, ties in
     rank order; ``descending`` reverses the column, not the ties.
     """
-    query, _rank = _queue_query(
-        session,
-        region=region,
-        team=team,
-        buckets=buckets,
-        statuses=statuses,
-        max_age_days=max_age_days,
-        text=text,
-        include_decided=include_decided,
-        order_by=order_by,
-        descending=descending,
-        limit=limit,
-    )
+
+    region: str | None
+    team: str | None
+    buckets: Sequence[int] | None
+    statuses: Sequence[str] | None
+    max_age_days: int | None
+    text: str | None
+    include_decided: bool
+    order_by: str | None
+    descending: bool
+    limit: int | None
+
+
+def queue_ids(session: Session, **queue: Unpack[QueueFilter]) -> list[int]:
+    """Item ids of a queue in rank order (filtering and sorting in SQL; see ``QueueFilter``)."""
+    query, _rank = _queue_query(session, **queue)
     return list(session.scalars(query))
 
 
-def queue_ranks(session: Session, **queue: Any) -> list[tuple[int, int]]:
+def queue_ranks(session: Session, **queue: Unpack[QueueFilter]) -> list[tuple[int, int]]:
     """``(item id, rank)`` pairs of a queue in the order ``queue_ids`` gives for
     the same arguments; the rank is the item's place in the filtered queue in
     rank order (1 = work first), whatever column the queue is sorted by."""

@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -50,6 +50,10 @@ FALLBACK_REASONS = (
 # Fields the presenter view and presenter exports leave out (personal data on a
 # projector or a shared handout).
 PERSONAL_FIELDS = ("subject_ref", "nationality", "postcode", "business_name", "summary")
+
+
+# What Session.get returned: a meeting, an agenda slot or an item.
+Found = TypeVar("Found")
 
 
 class MeetingError(Exception):
@@ -254,19 +258,20 @@ def _latest_rules_version() -> TextClause:
 # --------------------------------------------------------------------------- reading
 
 
+def _found(row: Found | None, missing: str) -> Found:
+    """``row`` as read by ``Session.get``; MeetingError saying ``missing`` if there is none."""
+    if row is None:
+        raise MeetingError(missing)
+    return row
+
+
 def get_meeting(session: Session, meeting_id: int) -> TaskingMeeting:
-    meeting = session.get(TaskingMeeting, meeting_id)
-    if meeting is None:
-        raise MeetingError(f"no meeting with id {meeting_id}")
-    return meeting
+    return _found(session.get(TaskingMeeting, meeting_id), f"no meeting with id {meeting_id}")
 
 
 def intel_id_of(session: Session, item_id: int) -> str:
     """The upstream reference of an item, for messages."""
-    item = session.get(IntelItem, item_id)
-    if item is None:
-        raise MeetingError(f"no intelligence item with id {item_id}")
-    return item.intel_id
+    return _item(session, item_id).intel_id
 
 
 def agenda(
@@ -480,17 +485,14 @@ def _open_meeting(session: Session, meeting_id: int) -> TaskingMeeting:
 
 
 def _agenda_slot(session: Session, meeting_id: int, item_id: int) -> MeetingAgendaItem:
-    slot = session.get(MeetingAgendaItem, (meeting_id, item_id))
-    if slot is None:
-        raise MeetingError(f"item {item_id} is not on the agenda of meeting {meeting_id}")
-    return slot
+    return _found(
+        session.get(MeetingAgendaItem, (meeting_id, item_id)),
+        f"item {item_id} is not on the agenda of meeting {meeting_id}",
+    )
 
 
 def _item(session: Session, item_id: int) -> IntelItem:
-    item = session.get(IntelItem, item_id)
-    if item is None:
-        raise MeetingError(f"no intelligence item with id {item_id}")
-    return item
+    return _found(session.get(IntelItem, item_id), f"no intelligence item with id {item_id}")
 
 
 def _state(outcome: TaskingOutcome | None, item: IntelItem) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from triage import clock, vocab
 from triage.em import battery, deadlines
 from triage.em.pack import EmPack, default_pack
 from triage.stats.period import Period, column_span, local_date_sql
-from triage.stats.table import Chart, Column, StatTable
+from triage.stats.table import Chart, Column, StatTable, total_row
 from triage.store.db import Database
 
 # Figure 6 rows: the named types, then "Other" for every other breach type.
@@ -184,13 +184,7 @@ def battery_by_month(raw: dict[tuple[str, str], int], consolidated: dict[str, in
         }
         for m in months
     ]
-    rows.append(
-        {
-            "month": "Total",
-            "raw_events": sum(r["raw_events"] for r in rows),
-            "consolidated_reports": sum(r["consolidated_reports"] for r in rows),
-        }
-    )
+    rows.append(total_row(rows, {"month": "Total"}, ("raw_events", "consolidated_reports")))
     return StatTable(
         "battery_consolidated",
         "Battery breaches: raw events and consolidated reports",
@@ -288,13 +282,7 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
     for kind, label in LEGAL_ROWS:
         done, open_ = legal[kind]
         rows.append({"kind": label, "completed": int(done or 0), "outstanding": int(open_ or 0)})
-    rows.append(
-        {
-            "kind": "TOTAL",
-            "completed": sum(r["completed"] for r in rows),
-            "outstanding": sum(r["outstanding"] for r in rows),
-        }
-    )
+    rows.append(total_row(rows, {"kind": "TOTAL"}, ("completed", "outstanding")))
     return StatTable(
         "figure14",
         "Completed and outstanding reviews and legal challenges (ICIBI Figure 14 layout)",
@@ -344,7 +332,7 @@ def figure5(db: Database, region: str | None = None) -> StatTable:
     for key, n in sorted(counts.items()):
         rows.append({"reason": key or "Not recorded", "total": n})
     total_index = len(rows)
-    rows.append({"reason": "Total requiring a GPS device", "total": sum(r["total"] for r in rows)})
+    rows.append(total_row(rows, {"reason": "Total requiring a GPS device"}, ("total",)))
     for bail_type, n in sorted(detained, key=lambda r: r[0] or ""):
         label = {"ij": "IJ bail", "sos": "SoS bail"}.get(bail_type or "", "bail type unknown")
         rows.append({"reason": f"In detention pending fitting ({label})", "total": n})

@@ -137,3 +137,10 @@ def suppress(table: StatTable, below: int) -> StatTable:
                 new[column.key] = SUPPRESSED_PCT
         rows.append(new)
     return replace(table, rows=rows)
+
+
+def total_row(
+    rows: Sequence[dict[str, Any]], label: dict[str, str], keys: Sequence[str]
+) -> dict[str, Any]:
+    """A row under ``rows``: its ``label`` cells, then each of ``keys`` summed over them."""
+    return {**label, **{key: sum(row[key] for row in rows) for key in keys}}

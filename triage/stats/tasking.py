@@ -689,20 +689,24 @@ def _band_title(low: int, high: int | None) -> str:
     return f"{low}+ days" if high is None else f"{low}-{high} days"
 
 
-def carry_overs(stats: TaskingStats) -> StatTable:
+def _per_region(
+    stats: TaskingStats, cells: Callable[[Tally], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per region, in region order: its code, then ``cells`` of its tally."""
     tallies = tally(stats.cube, lambda r: r.region)
-    rows = []
-    for code in region_order(tallies):
-        t = tallies[code]
-        rows.append(
-            {
-                "region": code,
-                "items": t.received,
-                "carried_over": t.carried,
-                "carried_over_pct": percent(t.carried, t.received),
-                "carry_overs": t.carry_sum,
-            }
-        )
+    return [{"region": code, **cells(tallies[code])} for code in region_order(tallies)]
+
+
+def carry_overs(stats: TaskingStats) -> StatTable:
+    rows = _per_region(
+        stats,
+        lambda t: {
+            "items": t.received,
+            "carried_over": t.carried,
+            "carried_over_pct": percent(t.carried, t.received),
+            "carry_overs": t.carry_sum,
+        },
+    )
     return StatTable(
         "carry_overs",
         "Carry-overs (items left undecided at a closed meeting)",
@@ -717,26 +721,22 @@ def carry_overs(stats: TaskingStats) -> StatTable:
         "intel_item.carry_over_count as it stands now (not as of the as-of date): how many "
         "times a meeting closed with the item on its agenda but undecided.",
         Chart("region", ("carried_over",), "Items carried over"),
-        [{"region": c} for c in region_order(tallies)],
+        [{"region": row["region"]} for row in rows],
     )
 
 
 def pass_on_48h(stats: TaskingStats) -> StatTable:
-    tallies = tally(stats.cube, lambda r: r.region)
-    rows = []
-    for code in region_order(tallies):
-        t = tallies[code]
-        rows.append(
-            {
-                "region": code,
-                "items": t.received,
-                "with_pass_time": t.known48,
-                "met": t.met48,
-                "missed": t.known48 - t.met48,
-                "met_pct": percent(t.met48, t.known48),
-                "no_pass_time": t.received - t.known48,
-            }
-        )
+    rows = _per_region(
+        stats,
+        lambda t: {
+            "items": t.received,
+            "with_pass_time": t.known48,
+            "met": t.met48,
+            "missed": t.known48 - t.met48,
+            "met_pct": percent(t.met48, t.known48),
+            "no_pass_time": t.received - t.known48,
+        },
+    )
     return StatTable(
         "pass_on_48h",
         "48-hour pass-on target",
