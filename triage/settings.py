@@ -12,8 +12,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from triage import paths
+
+DEFAULT_TIME_ZONE = "Europe/London"
+THEMES = ("system", "light", "dark")
 
 
 @dataclass
@@ -32,6 +36,15 @@ class Settings:
     # Saved column-mapping profiles for extracts with non-canonical headers:
     # {profile name: {source header: canonical column}}.
     mapping_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Pre-selected for a new meeting and the queue ("" = none).
+    default_region: str = ""
+    default_team: str = ""
+    # A new meeting's capacity; 0 = the team's capacity from organisation.toml.
+    meeting_capacity: int = 0
+    # The zone the app shows times in (stored times are UTC).
+    display_time_zone: str = DEFAULT_TIME_ZONE
+    # The app's colours: "system", "light" or "dark".
+    theme: str = "system"
 
     def remember_database(self, path: str | os.PathLike[str], keep: int = 8) -> None:
         text = str(Path(path).resolve())
@@ -58,7 +71,17 @@ def load() -> Settings:
                 value = float(value)
             if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
                 values[spec.name] = value
-    return Settings(**values)
+    loaded = Settings(**values)
+    # Values that parse but mean nothing fall back to the default too.
+    if loaded.theme not in THEMES:
+        loaded.theme = defaults.theme
+    if loaded.meeting_capacity < 0:
+        loaded.meeting_capacity = 0
+    try:
+        ZoneInfo(loaded.display_time_zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        loaded.display_time_zone = DEFAULT_TIME_ZONE
+    return loaded
 
 
 def save(settings: Settings) -> None:
@@ -71,8 +94,11 @@ def save(settings: Settings) -> None:
 def current_user() -> str:
     """The name written to the audit log."""
     configured = load().user_name.strip()
-    if configured:
-        return configured
+    return configured or login_name()
+
+
+def login_name() -> str:
+    """The operating-system login, the name used when none is configured."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):

@@ -190,6 +190,7 @@ class TablePanel(QWidget):
         self.title.setStyleSheet("font-weight: bold; font-size: 12pt")
         self.chart = BarChart(self) if chart else None
         self.grid = QTableWidget(self)
+        self.grid.setAccessibleName("Statistics table")  # the table's title once shown
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.verticalHeader().setVisible(False)
@@ -209,6 +210,7 @@ class TablePanel(QWidget):
     def set_table(self, table: StatTable) -> None:
         self.table = table
         self.title.setText(table.title)
+        self.grid.setAccessibleName(table.title)
         self.definition.setText(table.definition)
         if self.chart is not None:
             self.chart.setVisible(table.chart is not None)

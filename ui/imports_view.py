@@ -44,6 +44,7 @@ from triage.imports.columns import KINDS, detect_kind
 from triage.imports.extracts import Extract, UnreadableFile, wrong_separator
 from triage.store.db import Database
 from triage.store.models import QuarantinedRow
+from ui import theme
 from ui.tasks import Cancelled, Job, Tasks
 
 KIND_LABELS = {
@@ -98,7 +99,7 @@ class MappingDialog(QDialog):
             placeholderText="Profile name, e.g. 'Casework system weekly extract'"
         )
         self.problem = QLabel()
-        self.problem.setStyleSheet("color: #8e1b14; font-weight: 600")
+        self.problem.setStyleSheet(f"color: {theme.colour('bad')}; font-weight: 600")
         self.kind.currentIndexChanged.connect(self._fill_choices)
         self._fill_choices()
         buttons = QDialogButtonBox(
@@ -162,6 +163,7 @@ class QuarantinePanel(QWidget):
         self.tasks = tasks
         self.rows: list[QuarantinedRow] = []
         self.list = QTableWidget(0, 4)
+        self.list.setAccessibleName("Quarantined rows")
         self.list.setHorizontalHeaderLabels(["File", "Line", "Kind", "Problem"])
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -172,6 +174,7 @@ class QuarantinePanel(QWidget):
         self.list.setColumnWidth(1, 60)
         self.list.itemSelectionChanged.connect(self._show_row)
         self.cells = QTableWidget(0, 2)
+        self.cells.setAccessibleName("Cells of the selected row")
         self.cells.setHorizontalHeaderLabels(["Column", "Value (double-click to fix)"])
         self.cells.verticalHeader().setVisible(False)
         self.cells.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -346,7 +349,8 @@ class ImportsView(QWidget):
         self.drop.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop.setMinimumHeight(110)
         self.drop.setStyleSheet(
-            "border: 2px dashed #8795a5; border-radius: 8px; background: white; font-size: 13pt;"
+            f"border: 2px dashed {theme.colour('border')}; border-radius: 8px; "
+            f"background: {theme.colour('base')}; font-size: 13pt;"
         )
         choose = QPushButton("Choose a file…")
         choose.setObjectName("primary")

@@ -31,7 +31,7 @@ from triage.intel import plain, regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 from triage.store.models import IntelItem
-from ui import labels
+from ui import labels, theme
 from ui.labels import esc
 from ui.queue_model import COLUMN, IntelQueueModel
 from ui.tasks import Tasks
@@ -115,7 +115,7 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
         f"{esc(trace.get('bucket_label'))}.<br>"
         f"Score within the bucket <b>{_fmt(trace.get('score'))}</b> · age "
         f"{esc(trace.get('age_days'))} days · flags: {esc(flags)}<br>"
-        f"<span style='color:#4a5563'>Rule pack {esc(str(trace.get('rules_version'))[:12])}"
+        f"<span style='color:{theme.muted()}'>Rule pack {esc(str(trace.get('rules_version'))[:12])}"
         "</span></p>"
     ]
     why_not = trace.get("why_not_higher")
@@ -154,7 +154,7 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
         weight = "bold" if rule.get("first_match") else "normal"
         rows.append(
             f"<tr><td style='font-weight:{weight}'>{esc(rule.get('id'))}<br>"
-            f"<span style='color:#4a5563'>{esc(rule.get('label'))}</span></td>"
+            f"<span style='color:{theme.muted()}'>{esc(rule.get('label'))}</span></td>"
             f"<td>{esc(rule.get('bucket'))}</td>"
             f"<td>{_verdict(rule.get('result'))}{note}</td><td>{conditions}</td></tr>"
         )
@@ -172,7 +172,7 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
             f"<td align=right>{_fmt(factor.get('points'))}</td>"
             f"<td>{esc(factor.get('detail'))}"
             + (f" · flag {esc(labels.flag_text([flag]))}" if flag else "")
-            + f"</td><td style='color:#4a5563'>{_read(factor.get('read'))}</td></tr>"
+            + f"</td><td style='color:{theme.muted()}'>{_read(factor.get('read'))}</td></tr>"
         )
     parts.append(
         "<h3>Points within the bucket</h3>"
@@ -186,8 +186,8 @@ def render_trace(trace: dict[str, Any], *, show_harm: bool = True) -> str:
     if not show_harm:
         if trace.get("harm_model") or (trace.get("stored") or {}).get("harm_score") is not None:
             parts.append(
-                "<p style='color:#4a5563'>The harm model's score is hidden until this item "
-                "is decided (a setting on the Model screen).</p>"
+                f"<p style='color:{theme.muted()}'>The harm model's score is hidden until this "
+                "item is decided (a setting on the Model screen).</p>"
             )
         return "".join(parts)
     stored = trace.get("stored") or {}
@@ -283,6 +283,7 @@ class IntelligenceView(QWidget):
         filters.addStretch(1)
 
         self.table = QTableView()
+        self.table.setAccessibleName("Intelligence queue")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -423,7 +424,7 @@ class IntelligenceView(QWidget):
 
     def _show_nothing(self) -> None:
         for view in (self.item_view, self.trace_view, self.linked_view):
-            view.setHtml("<p style='color:#5b6673'>No item selected.</p>")
+            view.setHtml(f"<p style='color:{theme.muted()}'>No item selected.</p>")
 
     def _row_changed(self, current, _previous) -> None:
         item_id = self.model.item_id(current.row()) if current.isValid() else None
@@ -485,7 +486,7 @@ class IntelligenceView(QWidget):
                 failed(error)
             return
         # Off the UI thread: with a model active, explaining loads and verifies it.
-        self.trace_view.setHtml("<p style='color:#5b6673'>Working out why…</p>")
+        self.trace_view.setHtml(f"<p style='color:{theme.muted()}'>Working out why…</p>")
         self.tasks.read(
             lambda _job: plain.explain(self.db, item_id, above_id=above_id),
             on_done=shown,

@@ -13,25 +13,30 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
+    QSplitter,
     QStackedWidget,
     QWidget,
 )
 from sqlalchemy import event, func, select
 
-from triage import settings
+from triage import paths, settings
 from triage.intel import ranking
 from triage.rules import PackError
 from triage.store.db import Database, open_database
 from triage.store.models import EmCase, IntelItem
+from ui import access
 from ui.tasks import Job, Tasks
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ PAGES = (
     ("Imports", "imports"),
     ("Rules", "rules"),
     ("Model", "model"),
+    ("Settings", "settings"),
 )
 # Screens that show the stored ranking: it is brought up to date when they are shown.
 RANKED_PAGES = ("intel", "stats")
@@ -54,6 +60,12 @@ EMBEDDED = {
     "stats": ("ui.dashboard_view", "DashboardView", "Statistics dashboard"),
     "model": ("ui.model_view", "ModelView", "Harm model"),
 }
+
+
+def layout_store() -> QSettings:
+    """Where the window layout is kept: ``layout.ini`` beside the settings
+    (so ``TRIAGE_HOME`` moves it too, and tests never touch the user's)."""
+    return QSettings(str(paths.data_dir() / "layout.ini"), QSettings.Format.IniFormat)
 
 
 def placeholder(title: str, reason: str) -> QLabel:
@@ -91,7 +103,10 @@ class MainWindow(QMainWindow):
         # Built screens whose data changed since they were last shown.
         self._stale: set[str] = set()
         self.setWindowTitle(f"Triage — {db.path.name}")
-        self.resize(1440, 900)
+        limit = access.available_size(self)
+        self.resize(min(1440, limit.width()), min(900, limit.height()))
+        self.layout_store = layout_store()
+        self.help_dialog: QDialog | None = None
 
         self.nav = QListWidget(objectName="nav")
         self.nav.setFixedWidth(200)
@@ -126,6 +141,11 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self.update_status()
         self.ensure_ranked()
+        self.nav.setAccessibleName("Screens")
+        geometry = self.layout_store.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        access.keep_on_screen(self)
 
     # -- pages ---------------------------------------------------------------------
 
@@ -138,13 +158,23 @@ class MainWindow(QMainWindow):
         return self.pages[key]
 
     def _put(self, key: str, widget: QWidget) -> None:
-        """Put ``widget`` in ``key``'s place in the stack, deleting what was there."""
+        """Put ``widget`` in ``key``'s place in the stack, deleting what was there.
+
+        Each screen sits in a scroll area: a screen that needs more room than
+        the window has (a long reason panel, a long file name) scrolls instead
+        of growing the window past the screen."""
         old = self._slots[key]
         index = self.stack.indexOf(old)
         self.stack.removeWidget(old)
         old.deleteLater()
-        self.stack.insertWidget(index, widget)
-        self._slots[key] = widget
+        holder = QScrollArea()
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QScrollArea.Shape.NoFrame)
+        holder.setWidget(widget)
+        access.prepare(widget)
+        self._restore_layout(key, widget)
+        self.stack.insertWidget(index, holder)
+        self._slots[key] = holder
 
     def _build(self, key: str) -> QWidget:
         if key == "intel":
@@ -169,6 +199,10 @@ class MainWindow(QMainWindow):
             view.import_finished.connect(lambda _result: self.ensure_ranked())
             view.refresh()
             return view
+        if key == "settings":
+            from ui.settings_view import SettingsView
+
+            return SettingsView(self.db)
         if key == "rules":
             from ui.rules_view import RulesView
 
@@ -193,7 +227,7 @@ class MainWindow(QMainWindow):
     def _nav_changed(self, row: int) -> None:
         key = PAGES[row][1]
         widget = self.page(key)
-        self.stack.setCurrentWidget(widget)
+        self.stack.setCurrentWidget(self._slots[key])
         if key in RANKED_PAGES:
             self.ensure_ranked()  # a decision, an import or a new day may have made it stale
         if key in self._stale:
@@ -238,12 +272,19 @@ class MainWindow(QMainWindow):
                 go_menu, text_, lambda _=False, row=n - 1: self.nav.setCurrentRow(row), f"Ctrl+{n}"
             )
         help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "Meeting &keys", self._show_keys, "F1")
+        self._action(
+            help_menu, "&Help and keys", self.show_help, QKeySequence.StandardKey.HelpContents
+        )
 
-    def _show_keys(self) -> None:
-        from ui.meeting_view import HELP_TEXT
+    def show_help(self) -> None:
+        """F1: the help window, beside the app (not modal), closed by Esc."""
+        from ui.help import HelpDialog
 
-        QMessageBox.information(self, "Meeting keys", HELP_TEXT.replace(" · ", "<br>"))
+        if self.help_dialog is None:
+            self.help_dialog = HelpDialog(self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+        self.help_dialog.activateWindow()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -309,7 +350,7 @@ class MainWindow(QMainWindow):
         self._mark_stale()
         current = self.stack.currentWidget()
         for key, widget in self.pages.items():
-            if widget is current and not (key == "meetings" and widget.in_meeting()):
+            if self._slots[key] is current and not (key == "meetings" and widget.in_meeting()):
                 self._stale.discard(key)
                 self._refresh(key, widget)
 
@@ -379,6 +420,7 @@ class MainWindow(QMainWindow):
         """Show another database: every screen is rebuilt on it."""
         limit_page_cache(db)
         old, self.db = self.db, db
+        self.save_layout()
         for key in self.pages:
             self._put(key, QWidget())
         self.pages.clear()
@@ -389,6 +431,34 @@ class MainWindow(QMainWindow):
         self.update_status()
         self.ensure_ranked()
 
+    # -- layout kept between runs --------------------------------------------------
+
+    def _parts(self, key: str, widget: QWidget) -> dict[str, QSplitter | QHeaderView]:
+        """A screen's splitters and table headers, by a name stable across runs
+        (screen, kind, order of creation)."""
+        parts: dict[str, QSplitter | QHeaderView] = {}
+        for n, splitter in enumerate(widget.findChildren(QSplitter)):
+            parts[f"{key}/splitter{n}"] = splitter
+        for n, header in enumerate(widget.findChildren(QHeaderView)):
+            if header.orientation() == Qt.Orientation.Horizontal:
+                parts[f"{key}/header{n}"] = header
+        return parts
+
+    def _restore_layout(self, key: str, widget: QWidget) -> None:
+        for name, part in self._parts(key, widget).items():
+            state = self.layout_store.value(name)
+            if isinstance(state, QByteArray):
+                part.restoreState(state)
+
+    def save_layout(self) -> None:
+        """The window's place and size, splitters and column widths, for next time."""
+        self.layout_store.setValue("window/geometry", self.saveGeometry())
+        for key, widget in self.pages.items():
+            for name, part in self._parts(key, widget).items():
+                self.layout_store.setValue(name, part.saveState())
+        self.layout_store.sync()
+
     def closeEvent(self, event) -> None:
         self.tasks.wait()
+        self.save_layout()
         super().closeEvent(event)

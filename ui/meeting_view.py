@@ -45,7 +45,7 @@ from triage import settings
 from triage.intel import regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
-from ui import labels
+from ui import labels, theme
 from ui.labels import esc
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
@@ -125,7 +125,12 @@ class StartMeetingDialog(QDialog):
         self.capacity.setToolTip("Tasks the team can take on this week (the capacity line)")
         self.region.currentIndexChanged.connect(self._fill_teams)
         self.team.currentIndexChanged.connect(self._default_capacity)
+        # The Settings screen's default region, team and capacity, if set.
+        preferred = settings.load()
+        self.region.setCurrentIndex(max(0, self.region.findData(preferred.default_region)))
         self._fill_teams()
+        if preferred.default_team:
+            self.team.setCurrentIndex(max(0, self.team.findData(preferred.default_team)))
         form = QFormLayout(self)
         form.addRow("Region", self.region)
         form.addRow("Team", self.team)
@@ -151,8 +156,9 @@ class StartMeetingDialog(QDialog):
         self._default_capacity()
 
     def _default_capacity(self) -> None:
+        chosen = settings.load().meeting_capacity  # 0: the team's, from organisation.toml
         self.capacity.setValue(
-            meetings.default_capacity(self.region.currentData(), self.team.currentData())
+            chosen or meetings.default_capacity(self.region.currentData(), self.team.currentData())
         )
 
     def values(self) -> dict:
@@ -220,6 +226,7 @@ class MeetingMode(QWidget):
         head.addLayout(second_row)
 
         self.table = QTableWidget(0, len(AGENDA_COLUMNS))
+        self.table.setAccessibleName("Agenda")
         self.table.setHorizontalHeaderLabels([h for _k, h in AGENDA_COLUMNS])
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -385,7 +392,7 @@ class MeetingMode(QWidget):
                 f"──── capacity line: {self.info.capacity} fit this week; items below do not ────"
             )
             marker.setFlags(Qt.ItemFlag.NoItemFlags)
-            marker.setForeground(QBrush(QColor("#b3261e")))
+            marker.setForeground(QBrush(QColor(theme.colour("bad"))))
             self.table.setItem(line_at, 0, marker)
             self.table.setSpan(line_at, 0, 1, len(AGENDA_COLUMNS))
         hide_score = settings.load().hide_model_score_until_decided
@@ -426,8 +433,9 @@ class MeetingMode(QWidget):
             cell.setData(Qt.ItemDataRole.UserRole, n)
             if key == "bucket":
                 cell.setBackground(QBrush(QColor(labels.BUCKET_TINTS.get(value, "#ffffff"))))
+                cell.setForeground(QBrush(QColor(theme.TINT_TEXT)))
             if key == "decision" and value is not None:
-                colour = {"accepted": "#1b5e20", "rejected": "#8e1b14"}.get(value, "#37414b")
+                colour = theme.colour({"accepted": "good", "rejected": "bad"}.get(value, "muted"))
                 cell.setForeground(QBrush(QColor(colour)))
             self.table.setItem(out, col, cell)
 
@@ -470,9 +478,10 @@ class MeetingMode(QWidget):
             self.card.setText("<p>The agenda is empty: no open items for this team.</p>")
             return
         fits = (
-            "<span style='color:#1b5e20'>✔ fits this week (above the capacity line)</span>"
+            f"<span style='color:{theme.colour('good')}'>"
+            "✔ fits this week (above the capacity line)</span>"
             if row.fits
-            else "<span style='color:#8e1b14'>▼ below the capacity line</span>"
+            else f"<span style='color:{theme.colour('bad')}'>▼ below the capacity line</span>"
         )
         fields = [
             ("Bucket", labels.bucket_text(row.bucket)),
@@ -497,7 +506,8 @@ class MeetingMode(QWidget):
                 decision += f" — {row.reason.replace('_', ' ')}"
             fields.insert(0, ("Decision", decision))
         body = "".join(
-            f"<tr><td style='color:#4a5563;padding-right:12px'>{esc(k)}</td><td>{esc(v)}</td></tr>"
+            f"<tr><td style='color:{theme.muted()};padding-right:12px'>{esc(k)}</td>"
+            f"<td>{esc(v)}</td></tr>"
             for k, v in fields
             if v not in (None, "")
         )
@@ -736,6 +746,7 @@ class ResultsPanel(QWidget):
             ["Intel ID", "Team", "Accepted at meeting", "Result", "Result date"]
         )
         self.table = rows_table(self.model)
+        self.table.setAccessibleName("Results of accepted tasks")
         self.table.setAlternatingRowColors(False)
         self.result = QComboBox()
         for code, text in labels.RESULTS.items():
@@ -828,6 +839,7 @@ class MeetingsView(QWidget):
         self.start_button.clicked.connect(self.start_dialog)
         self.list_model = TextRowsModel(MEETING_COLUMNS)
         self.list = rows_table(self.list_model)
+        self.list.setAccessibleName("Meetings")
         self.list.activated.connect(lambda index: self._open_row(index.row()))
         self.list.doubleClicked.connect(lambda index: self._open_row(index.row()))
         open_button = QPushButton("Open selected")

@@ -155,6 +155,7 @@ class ModelView(QWidget):
         self.progress_text = QLabel()
 
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("Harm models")
         self.table.setHorizontalHeaderLabels([title for _key, title in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -27,7 +27,7 @@ from PySide6.QtGui import QBrush, QColor
 from triage import settings
 from triage.intel import ranking
 from triage.store.db import Database
-from ui import labels
+from ui import labels, theme
 from ui.tasks import Tasks
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1  # the intel_item.id of a row
@@ -292,6 +292,8 @@ class IntelQueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole and key == "bucket":
             bucket = values.get("bucket")
             return QBrush(QColor(labels.BUCKET_TINTS.get(bucket, "#ffffff")))
+        if role == Qt.ItemDataRole.ForegroundRole and key == "bucket":
+            return QBrush(QColor(theme.TINT_TEXT))  # dark text on the tint, in a dark theme too
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "bucket":
                 return labels.BUCKET_MEANINGS.get(values.get("bucket"))
