@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QSplitter,
     QTableView,
@@ -26,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import settings
-from triage.intel import plain, regions
+from triage import clock, settings
+from triage.intel import notes, plain, regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 from triage.store.models import IntelItem
@@ -222,6 +224,11 @@ def _render_value(value: Any) -> str:
     return _fmt(value)
 
 
+def _when(moment: Any) -> str:
+    """A stored (naive UTC) time as UK local time, to the minute."""
+    return f"{clock.to_local(moment):%Y-%m-%d %H:%M}" if moment is not None else ""
+
+
 def _fmt(value: Any) -> str:
     return f"{value:.2f}" if isinstance(value, float) else esc(value)
 
@@ -325,6 +332,28 @@ class IntelligenceView(QWidget):
         self.detail_tabs.addTab(self.trace_view, "Why this rank")
         self.detail_tabs.addTab(self.item_view, "Item")
         self.detail_tabs.addTab(self.linked_view, "Linked items")
+        self.history_view = QTextBrowser()
+        self.history_view.setAccessibleName("Decision history and notes")
+        self.note_text = QPlainTextEdit(
+            placeholderText="Add a note: what you found, what to check…"
+        )
+        self.note_text.setAccessibleName("New note")
+        self.note_text.setTabChangesFocus(True)
+        self.note_text.setMaximumHeight(90)
+        self.note_button = QPushButton("Add note")
+        self.note_button.clicked.connect(self.add_note)
+        self.note_message = QLabel(objectName="subtitle")
+        history = QWidget()
+        history_layout = QVBoxLayout(history)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addWidget(self.history_view, 1)
+        history_layout.addWidget(self.note_text)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_message, 1)
+        note_row.addWidget(self.note_button)
+        history_layout.addLayout(note_row)
+        self.detail_tabs.addTab(history, "History and notes")
+        self._item_id: int | None = None
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
@@ -422,8 +451,67 @@ class IntelligenceView(QWidget):
 
     # -- detail --------------------------------------------------------------------
 
+    def _show_history(self, item_id: int) -> None:
+        """The item's meeting decisions and its notes (who, when), oldest first."""
+        with self.db.sessions() as session:
+            decisions = notes.decision_history(session, item_id)
+            written = notes.notes(session, item_id)
+        rows = "".join(
+            f"<tr><td>{esc(d['meeting_date'])}</td><td>{esc(d['team'] or '')}</td>"
+            f"<td><b>{esc(labels.DECISIONS.get(d['decision'], d['decision']))}</b></td>"
+            f"<td>{esc(d['reason'] or '')}{': ' + esc(d['note']) if d['note'] else ''}</td>"
+            f"<td>{esc(d['decided_by'] or '')}</td><td>{esc(_when(d['decided_at']))}</td>"
+            f"<td>{esc(labels.RESULTS.get(d['result'], d['result'] or ''))}</td></tr>"
+            for d in decisions
+        )
+        parts = ["<h3>Decisions</h3>"]
+        parts.append(
+            TABLE + "<tr><th>Meeting</th><th>Team</th><th>Decision</th><th>Reason</th>"
+            f"<th>By</th><th>Recorded</th><th>Result</th></tr>{rows}</table>"
+            if decisions
+            else "<p>Not yet discussed at a meeting.</p>"
+        )
+        parts.append("<h3>Notes</h3>")
+        parts.extend(
+            f"<p><b>{esc(n['author'])}</b>, {esc(_when(n['written_at']))}:<br>"
+            f"{esc(n['text']).replace(chr(10), '<br>')}</p>"
+            for n in written
+        )
+        if not written:
+            parts.append("<p>No notes yet.</p>")
+        self.history_view.setHtml("".join(parts))
+
+    def add_note(self) -> None:
+        """Store the typed note (author: the acting user) on the writer thread."""
+        item_id, text = self._item_id, self.note_text.toPlainText()
+        if item_id is None:
+            return
+        author = settings.current_user()
+        self.note_button.setEnabled(False)
+
+        def done(_note_id: object) -> None:
+            self.note_button.setEnabled(True)
+            self.note_text.clear()
+            self.note_message.setText("Note added.")
+            if self._item_id == item_id:
+                self._show_history(item_id)
+
+        def failed(error: object) -> None:
+            self.note_button.setEnabled(True)
+            self.note_message.setText(f"⚠ {error}")
+
+        if self.tasks is None:
+            try:
+                done(notes.add_note(self.db, item_id, text, author=author))
+            except notes.NoteError as error:
+                failed(error)
+            return
+        self.tasks.write(
+            lambda _job: notes.add_note(self.db, item_id, text, author=author), done, failed
+        )
+
     def _show_nothing(self) -> None:
-        for view in (self.item_view, self.trace_view, self.linked_view):
+        for view in (self.item_view, self.trace_view, self.linked_view, self.history_view):
             view.setHtml(f"<p style='color:{theme.muted()}'>No item selected.</p>")
 
     def _row_changed(self, current, _previous) -> None:
@@ -468,6 +556,9 @@ class IntelligenceView(QWidget):
             )
         else:
             self.linked_view.setHtml("<p>No other item about the same subject or premises.</p>")
+        self._item_id = item_id
+        self.note_message.clear()
+        self._show_history(item_id)
         hide = settings.load().hide_model_score_until_decided and item.status == "open"
         self._trace_for = item_id
 

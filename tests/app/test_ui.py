@@ -513,3 +513,23 @@ def test_why_this_rank_opens_with_plain_english_and_why_below_the_row_above(wind
     qtbot.waitUntil(lambda: f"Why below {above}:" in view.trace_view.toPlainText())
     text = view.trace_view.toPlainText()
     assert text.index("days old") < text.index("Details")  # the paragraph, then the details
+
+
+def test_notes_and_decision_history_in_the_detail_pane(window, qtbot, db, monkeypatch):
+    from triage.intel import notes
+
+    monkeypatch.setattr("triage.settings.current_user", lambda: "Sam Patel")
+    view = window.page("intel")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 21)
+    view.table.selectRow(0)
+    item_id = view.model.item_id(0)
+    qtbot.waitUntil(lambda: "Not yet discussed" in view.history_view.toPlainText())
+    view.note_text.setPlainText("Checked the premises: still trading.")
+    view.note_button.click()
+    qtbot.waitUntil(lambda: "still trading" in view.history_view.toPlainText())
+    assert "Sam Patel" in view.history_view.toPlainText()
+    assert view.note_text.toPlainText() == ""
+    with db.sessions() as session:
+        assert [n["author"] for n in notes.notes(session, item_id)] == ["Sam Patel"]
+    view.note_button.click()  # an empty note is refused, with the reason
+    qtbot.waitUntil(lambda: "a note needs some text" in view.note_message.text())

@@ -23,7 +23,7 @@ from triage import __version__, paths
 from triage.private_files import private_umask
 from triage.store.faults import store_fault
 
-AREAS = ("database", "imports", "demo", "ranking", "em", "stats", "model", "meetings")
+AREAS = ("database", "imports", "demo", "ranking", "notes", "em", "stats", "model", "meetings")
 
 
 # The subcommand registry every area module adds its commands to; "rank" and

@@ -10,6 +10,7 @@ from __future__ import annotations
 from triage.em import models as _em_models  # noqa: F401  (EM reviews, escalations, ...)
 from triage.harm import registry as _harm_registry  # noqa: F401  (harm_model)
 from triage.intel import models as ranking_models  # noqa: F401  (intel_rank)
+from triage.intel import notes as _notes  # noqa: F401  (item_note)
 from triage.meetings import models as meeting_models  # noqa: F401  (meeting agenda + steps)
 from triage.stats import indexes as _stats_indexes  # noqa: F401  (statistics indexes)
 from triage.store.models import Base
