@@ -43,6 +43,7 @@ from triage.em.models import (
 )
 from triage.store.db import Database
 from triage.vocab import BREACH_TYPES
+from ui import labels
 from ui.tasks import Tasks
 from ui.widgets import DateField
 
@@ -385,4 +386,4 @@ class EmActionsPanel(QWidget):
 def _local(value: str | None) -> str:
     if not value:
         return "-"
-    return clock.to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+    return labels.local_time(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")

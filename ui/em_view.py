@@ -45,6 +45,7 @@ from triage.em.queue import (
     queue_rows,
 )
 from triage.store.db import Database
+from ui import labels
 from ui.em_actions import EmActionsPanel
 from ui.rows_model import SIZE_FROM_ROWS, RowListModel
 from ui.tasks import Tasks
@@ -58,14 +59,14 @@ QUEUE_COLUMNS = (
     ("workstream", "Workstream", ""),
     ("kind", "Work", "What needs doing"),
     ("priority", "Priority", "Kind + harm + overdue / due-soon points (see Why)"),
-    ("due_at", "Due (UK time)", "Deadline, if the work has one"),
+    ("due_at", "Due ({zone})", "Deadline, if the work has one"),
     ("due_state", "Deadline", "overdue, due soon, later or none"),
     ("harm", "Harm", "very high > high > medium > low > dwa > do_breach > eea"),
     ("claimed_by", "Owner", "Who has claimed the case"),
     ("detail", "Detail", ""),
 )
 DEADLINE_COLUMNS = (
-    ("due_at", "Due (UK time)", ""),
+    ("due_at", "Due ({zone})", ""),
     ("state", "State", "overdue, due soon; representation windows open"),
     ("deadline", "Deadline", ""),
     ("case_id", "Case", ""),
@@ -86,7 +87,7 @@ TAB_TITLES = {
 def _local(value: str | None) -> str:
     if not value:
         return ""
-    return clock.to_local(clock.parse_datetime(value + "Z")).strftime("%Y-%m-%d %H:%M")
+    return labels.local_time(clock.parse_datetime(value + "Z")).strftime("%Y-%m-%d %H:%M")
 
 
 class RowsModel(RowListModel):
@@ -102,7 +103,7 @@ class RowsModel(RowListModel):
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section][1]
+            return self.columns[section][1].format(zone=labels.zone_label())
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.columns[section][2] or None
         return None
@@ -236,7 +237,14 @@ class EmCaseloadView(QWidget):
         self.recommendation_view = QTextBrowser()
         self.timeline = QTableWidget(0, 6)
         self.timeline.setHorizontalHeaderLabels(
-            ["Started (UK)", "Event", "Ended (UK)", "Hours", "Battery report", "Actioned"]
+            [
+                f"Started ({labels.zone_label()})",
+                "Event",
+                f"Ended ({labels.zone_label()})",
+                "Hours",
+                "Battery report",
+                "Actioned",
+            ]
         )
         self.timeline.verticalHeader().setVisible(False)
         self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -326,7 +334,7 @@ class EmCaseloadView(QWidget):
         shown = " (filtered)" if any(v is not None for v in filters.values()) else ""
         self.summary.setText(
             f"<b>{len(queue.items)} pieces of EM work</b> as of "
-            f"{clock.to_local(queue.as_of):%Y-%m-%d %H:%M}{shown}: {', '.join(counts)}. "
+            f"{labels.local_time(queue.as_of):%Y-%m-%d %H:%M}{shown}: {', '.join(counts)}. "
             f"Rules {html.escape(queue.rules_version)}."
         )
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, settings
+from triage import settings
 from triage.intel import notes, plain, regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
@@ -225,8 +225,8 @@ def _render_value(value: Any) -> str:
 
 
 def _when(moment: Any) -> str:
-    """A stored (naive UTC) time as UK local time, to the minute."""
-    return f"{clock.to_local(moment):%Y-%m-%d %H:%M}" if moment is not None else ""
+    """A stored (naive UTC) time in the display time zone, to the minute."""
+    return f"{labels.local_time(moment):%Y-%m-%d %H:%M}" if moment is not None else ""
 
 
 def _fmt(value: Any) -> str:

@@ -36,7 +36,7 @@ from triage.intel import ranking
 from triage.rules import PackError
 from triage.store.db import Database, open_database
 from triage.store.models import EmCase, IntelItem
-from ui import access
+from ui import access, labels
 from ui.tasks import Job, Tasks
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         limit = access.available_size(self)
         self.resize(min(1440, limit.width()), min(900, limit.height()))
         self.layout_store = layout_store()
+        labels.use_time_zone(settings.load().display_time_zone)
         self.help_dialog: QDialog | None = None
 
         self.nav = QListWidget(objectName="nav")
@@ -202,7 +203,10 @@ class MainWindow(QMainWindow):
         if key == "settings":
             from ui.settings_view import SettingsView
 
-            return SettingsView(self.db)
+            view = SettingsView(self.db)
+            # A new time zone or name shows on the other screens when next visited.
+            view.saved.connect(self._mark_stale)
+            return view
         if key == "rules":
             from ui.rules_view import RulesView
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from triage import settings
 from triage.intel import regions
 from triage.store.db import Database
-from ui import theme
+from ui import labels, theme
 
 THEME_TEXT = {"system": "As the system", "light": "Light", "dark": "Dark"}
 
@@ -109,6 +109,7 @@ class SettingsView(QWidget):
         stored.display_time_zone = self.time_zone.currentData()
         stored.theme = self.theme.currentData()
         settings.save(stored)
+        labels.use_time_zone(stored.display_time_zone)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply(app, theme=stored.theme)

@@ -21,6 +21,15 @@ def restore_theme():
     theme.apply(QApplication.instance(), theme="light")
 
 
+@pytest.fixture(autouse=True)
+def restore_time_zone():
+    """Saving settings sets the app-wide display zone: put the default back."""
+    from ui import labels
+
+    yield
+    labels.use_time_zone("Europe/London")
+
+
 def test_settings_are_saved_and_the_theme_applied(qtbot, restore_theme):
     view = SettingsView()
     qtbot.addWidget(view)
@@ -93,3 +102,18 @@ def test_a_hand_edited_settings_file_with_bad_values_falls_back(tmp_path):
         "Europe/London",
         0,
     )
+
+
+def test_the_display_time_zone_changes_the_times_the_app_shows(qtbot):
+    from datetime import datetime
+
+    from ui import labels
+
+    view = SettingsView()
+    qtbot.addWidget(view)
+    moment = datetime(2026, 7, 1, 9, 0)  # stored UTC
+    assert f"{labels.local_time(moment):%H:%M}" == "10:00" and labels.zone_label() == "UK time"
+    view.time_zone.setCurrentIndex(view.time_zone.findData("America/New_York"))
+    view.save_button.click()
+    assert f"{labels.local_time(moment):%H:%M}" == "05:00"
+    assert labels.zone_label() == "America/New_York"
