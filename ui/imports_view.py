@@ -44,7 +44,7 @@ from triage.imports.columns import KINDS, detect_kind
 from triage.imports.extracts import Extract, UnreadableFile, wrong_separator
 from triage.store.db import Database
 from triage.store.models import QuarantinedRow
-from ui import theme
+from ui import access, theme
 from ui.tasks import Cancelled, Job, Tasks
 
 KIND_LABELS = {
@@ -84,6 +84,7 @@ class MappingDialog(QDialog):
         for kind, text in KIND_LABELS.items():
             self.kind.addItem(text, kind)
         self.table = QTableWidget(len(headers), 2)
+        self.table.setAccessibleName("Column mapping")
         self.table.setHorizontalHeaderLabels(["Column in the file", "Canonical column"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -93,6 +94,7 @@ class MappingDialog(QDialog):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.table.setItem(n, 0, item)
             combo = QComboBox()
+            combo.setAccessibleName(f"Canonical column for column {n + 1}")
             self.combos.append(combo)
             self.table.setCellWidget(n, 1, combo)
         self.profile = QLineEdit(
@@ -115,6 +117,7 @@ class MappingDialog(QDialog):
         form.addRow(self.problem)
         form.addRow(buttons)
         self.resize(640, 520)
+        access.prepare(self)
 
     def _fill_choices(self) -> None:
         spec = KINDS[self.kind.currentData()]

@@ -45,7 +45,7 @@ from triage import settings
 from triage.intel import regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
-from ui import labels, theme
+from ui import access, labels, theme
 from ui.labels import esc
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
@@ -144,6 +144,7 @@ class StartMeetingDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        access.prepare(self)
 
     def _fill_teams(self) -> None:
         self.team.blockSignals(True)

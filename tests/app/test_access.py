@@ -104,3 +104,25 @@ def test_layout_and_column_widths_are_kept_between_runs(qtbot, db):
     assert second.page("intel").table.columnWidth(3) == 211
     second.tasks.wait()
     second.close()
+
+
+@pytest.mark.parametrize("make", ["start_meeting", "mapping", "help"])
+def test_esc_closes_every_dialog_and_its_controls_are_named(qtbot, make):
+    from PySide6.QtWidgets import QDialog
+
+    from ui.help import HelpDialog
+    from ui.imports_view import MappingDialog
+    from ui.meeting_view import StartMeetingDialog
+
+    dialog = {
+        "start_meeting": StartMeetingDialog,
+        "mapping": lambda: MappingDialog("extract.csv", ["Ref", "Date received"]),
+        "help": HelpDialog,
+    }[make]()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert [describe(w) for w in access.unnamed_controls(dialog)] == []
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.result() == QDialog.DialogCode.Rejected
