@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -144,6 +145,7 @@ class EmCaseloadView(QWidget):
         self.tasks: Tasks = getattr(parent, "tasks", None) or Tasks(self)
         self.pack = default_pack()
         self.case_id: str | None = None
+        self.holder: str | None = None  # who has claimed the case on show
         self.queue: Queue | None = None  # the queue on show, reused by explanations
         self.deadlines: list[dict[str, Any]] = []
         self.models: dict[str, RowsModel] = {}
@@ -370,10 +372,12 @@ class EmCaseloadView(QWidget):
         harm = _words(trace["harm_tier"]) or "unknown"
         self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b> — harm {harm}")
         holder = trace["claimed_by"]
-        me = settings.current_user()
         self.owner_label.setText(f"Owner: {holder}" if holder else "Unclaimed")
         self.claim_button.setEnabled(holder is None)
-        self.release_button.setEnabled(holder == me)
+        # Someone else's claim can be released too, after a question (as
+        # `triage em release --force`, and recorded as forced).
+        self.release_button.setEnabled(holder is not None)
+        self.holder = holder
         self.why_view.setHtml(_why_html(trace))
         self.recommendation_view.setHtml(_recommendation_html(trace))
         self._fill_timeline(trace)
@@ -418,11 +422,24 @@ class EmCaseloadView(QWidget):
             self._write(lambda _job: claims.claim(self.db, case_id, who=who), case_id, "Claimed.")
 
     def release(self) -> None:
-        if self.case_id:
-            case_id, who = self.case_id, settings.current_user()
-            self._write(
-                lambda _job: claims.release(self.db, case_id, who=who), case_id, "Released."
+        if not self.case_id:
+            return
+        case_id, who, holder = self.case_id, settings.current_user(), self.holder
+        force = holder is not None and holder != who
+        if force:
+            answer = QMessageBox.question(
+                self,
+                "Release someone else's claim",
+                f"Case {case_id} is claimed by {holder}. Release it anyway? "
+                "The audit log records that you released it.",
             )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._write(
+            lambda _job: claims.release(self.db, case_id, who=who, force=force),
+            case_id,
+            "Released." if not force else f"Released ({holder}'s claim).",
+        )
 
     def _action_done(self, text: str, succeeded: bool) -> None:
         """An action from the Actions tab finished: show the case as it is now."""

@@ -183,3 +183,29 @@ def _button(panel, text):
     from PySide6.QtWidgets import QPushButton
 
     return next(b for b in panel.findChildren(QPushButton) if b.text() == text)
+
+
+def test_release_someone_elses_claim_asks_and_is_recorded_as_forced(view, qtbot, db, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+    from sqlalchemy import select
+
+    from triage.store.models import AuditEntry
+
+    claims.claim(db, "BAT1", who="bob")
+    view.select_case("BAT1")
+    assert view.release_button.isEnabled()
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *args: asked.append(args[2]) or QMessageBox.StandardButton.No,
+    )
+    qtbot.mouseClick(view.release_button, Qt.MouseButton.LeftButton)
+    assert "claimed by bob" in asked[0] and claims.holder(db, "BAT1")[0] == "bob"
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(view.claim_changed, timeout=5000):
+        qtbot.mouseClick(view.release_button, Qt.MouseButton.LeftButton)
+    assert claims.holder(db, "BAT1") is None
+    with db.sessions() as session:
+        actions = session.scalars(select(AuditEntry.action)).all()
+    assert "em.release_forced" in actions
