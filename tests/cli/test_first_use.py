@@ -550,7 +550,7 @@ def test_status_bar_messages_are_set_apart(qtbot):
 
     window = QMainWindow()
     qtbot.addWidget(window)
-    window.setStyleSheet(theme.STYLE)
+    window.setStyleSheet(theme.stylesheet(theme.LIGHT))
     job, counts = QLabel("Ranked 29,444 items in 0.3 s"), QLabel("29,444 items (19,708 open)")
     window.statusBar().addPermanentWidget(job)
     window.statusBar().addPermanentWidget(counts)
