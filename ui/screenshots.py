@@ -32,7 +32,7 @@ def shoot(out: Path) -> list[Path]:
     from ui.main_window import MainWindow
 
     qt = QApplication.instance() or QApplication([])
-    theme.apply(qt)
+    theme.apply(qt, theme="light")  # reproducible: not the machine's scheme
     path = Path(os.environ["TRIAGE_HOME"]) / "demo.sqlite"
     desk.create_demo(path)
     db = open_database(path)
@@ -121,6 +121,25 @@ def shoot(out: Path) -> list[Path]:
         if tables:
             tables[0].selectRow(0)
         grab(name)
+    em = window.show_page("em")
+    em.tables["all"].selectRow(0)
+    em.detail_tabs.setCurrentWidget(em.actions)
+    grab("12-em-actions")
+    window.show_page("settings")
+    grab("13-settings")
+    intel = window.show_page("intel")
+    intel.detail_tabs.setCurrentIndex(3)
+    grab("14-history-and-notes")
+    theme.apply(qt, theme="dark")
+    intel.detail_tabs.setCurrentIndex(0)
+    grab("15-dark-theme")
+    theme.apply(qt, theme="light")
+    window.show_help()
+    settle()
+    assert window.help_dialog is not None
+    target = out / "16-help.png"
+    window.help_dialog.grab().save(str(target))
+    saved.append(target)
     window.close()
     db.close()
     return saved
