@@ -130,13 +130,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.smoke:
         return smoke()
+    from triage.private_files import private_umask
+
+    # Exports, logs and databases the app writes are readable by the user only.
+    with private_umask():
+        return run_app(args)
+
+
+def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from triage import paths, settings
-    from triage.store.db import open_database
+    from triage.private_files import private_folder
+    from triage.store.faults import StoreUnavailable
     from ui import theme
     from ui.main_window import MainWindow
+    from ui.passphrase import open_asking
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Triage")
@@ -144,14 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     theme.apply(app, presenter=args.presenter)
     path = paths.resolve_db_path(args.db)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         first_run(app, path)
+    stored = settings.load()
     try:
-        db = open_database(path)
+        db = open_asking(path, None, stored.backups_kept)
     except Exception as error:
         QMessageBox.critical(None, "Triage", f"Cannot open the database {path}:\n{error}")
-        return 2
-    stored = settings.load()
+        return 3 if isinstance(error, StoreUnavailable) else 2
+    if db is None:  # an encrypted database, its passphrase not given
+        return 3
     stored.remember_database(db.path)
     settings.save(stored)
     window = MainWindow(db)

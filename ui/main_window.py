@@ -37,6 +37,7 @@ from triage.rules import PackError
 from triage.store.db import Database, open_database
 from triage.store.models import EmCase, IntelItem
 from ui import access, labels
+from ui.passphrase import NewDatabaseDialog, open_asking
 from ui.tasks import Job, Tasks
 
 log = logging.getLogger(__name__)
@@ -314,7 +315,8 @@ class MainWindow(QMainWindow):
         )
 
     def update_status(self) -> None:
-        self.db_label.setText(f"Database: {self.db.path}")
+        protection = "encrypted" if self.db.encrypted else "not encrypted"
+        self.db_label.setText(f"Database: {self.db.path} · {protection}")
         try:
             self.pack_label.setText(f"Rule pack {ranking.pack_in_force().version[:10]}")
         except PackError:
@@ -382,11 +384,19 @@ class MainWindow(QMainWindow):
                 self, "New database", f"{path} is the database open now: choose another name."
             )
             return
+        choice = NewDatabaseDialog(target, self)
+        if choice.exec() != QDialog.DialogCode.Accepted:
+            return
         # The dialog asked before overwriting; a stale -wal file would be replayed
         # into the new database, so it goes too.
         for old in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
             old.unlink(missing_ok=True)
-        self.switch_database(path)
+        try:
+            db = open_database(target, choice.passphrase(), settings.load().backups_kept)
+        except Exception as error:
+            QMessageBox.warning(self, "New database", f"{path}: {error}")
+            return
+        self._adopt(db)
 
     def open_database_dialog(self) -> None:
         path, _f = QFileDialog.getOpenFileName(
@@ -410,10 +420,15 @@ class MainWindow(QMainWindow):
 
     def switch_database(self, path: str) -> None:
         try:
-            db = open_database(path)
+            db = open_asking(Path(path), self, settings.load().backups_kept)
         except Exception as error:
             QMessageBox.warning(self, "Cannot open database", f"{path}: {error}")
             return
+        if db is not None:
+            self._adopt(db)
+
+    def _adopt(self, db: Database) -> None:
+        """Show a database just opened, and remember it among the recent ones."""
         self.tasks.wait()
         stored = settings.load()
         stored.remember_database(db.path)
