@@ -66,13 +66,20 @@ def test_a_plain_database_opens_without_asking(qtbot, db):
     reopened.close()
 
 
+def settle(window: MainWindow) -> None:
+    """Let the window's background reads finish and deliver their results."""
+    window.tasks.wait()
+    QApplication.processEvents()
+
+
 def test_the_status_bar_says_whether_the_database_is_encrypted(qtbot, db, encrypted):
     window = MainWindow(db)
     qtbot.addWidget(window)
     assert window.db_label.text().endswith("· not encrypted")
+    settle(window)
     window.set_database(open_database(encrypted, PASSPHRASE))
     assert window.db_label.text().endswith("· encrypted")
-    window.tasks.wait()
+    settle(window)
     window.close()
     window.db.close()
 
@@ -82,6 +89,7 @@ def test_new_database_is_encrypted_by_default(qtbot, db, tmp_path, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), ""))
     window = MainWindow(db)
     qtbot.addWidget(window)
+    settle(window)
 
     def fill() -> None:
         dialog = QApplication.activeModalWidget()
@@ -103,7 +111,7 @@ def test_new_database_is_encrypted_by_default(qtbot, db, tmp_path, monkeypatch):
     assert window.db.path == target and window.db.encrypted
     assert cipher.is_encrypted(target)
     assert window.db_label.text().endswith("· encrypted")
-    window.tasks.wait()
+    settle(window)
     window.close()
     window.db.close()
 
