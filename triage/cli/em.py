@@ -391,7 +391,13 @@ def trail_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, *, as_of: bool = True, refresh: bool = False) -> None:
+    if refresh:  # the views that refresh first (rank em, explain em)
+        parser.add_argument(
+            "--no-refresh",
+            action="store_true",
+            help="do not apply the escalation ladder and ICE bridge first (--as-of never does)",
+        )
     if as_of:
         parser.add_argument("--as-of", help="rank as at this date/time (default now)")
     parser.add_argument("--pack", help="EM rule pack file (default rules/em/pack.toml)")
@@ -410,23 +416,13 @@ def register(top: Subcommands, groups: Groups) -> None:
     )
     rank.add_argument("--harm", choices=HARM_ORDER, help="harm tier")
     add_format(rank, ("table", "csv", "json"))
-    rank.add_argument(
-        "--no-refresh",
-        action="store_true",
-        help="do not apply the escalation ladder and ICE bridge first (--as-of never does)",
-    )
-    _common(rank)
+    _common(rank, refresh=True)
     rank.set_defaults(handler=rank_em)
 
     explain = groups["explain"].add_parser("em", help="why an EM case ranks where it does")
     explain.add_argument("case_id")
     add_format(explain)
-    explain.add_argument(
-        "--no-refresh",
-        action="store_true",
-        help="do not apply the escalation ladder and ICE bridge first (--as-of never does)",
-    )
-    _common(explain)
+    _common(explain, refresh=True)
     explain.set_defaults(handler=explain_em)
 
     em = top.add_parser(

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from triage import settings
-from triage.cli.common import add_format, database, moment_text, print_json, print_rows
+from triage.cli.common import (
+    add_format,
+    database,
+    moment_text,
+    print_done,
+    print_json,
+    print_rows,
+)
 from triage.cli.main import Groups, Subcommands, UsageError
 
 if TYPE_CHECKING:  # the harm modules load only when a model command runs
@@ -248,10 +255,11 @@ def _activate(args: argparse.Namespace) -> int:
     if previous != args.id:
         ranking.clear_harm_scores(db)  # the previous model's, until the next re-rank
     weight = settings.load().model_weight
-    if args.format == "json":
-        print_json({"active": args.id, "previous": previous, "model_weight": weight})
-    else:
-        print(f"Model {args.id} is active (ranking weight {weight}; re-rank to fill scores).")
+    print_done(
+        args,
+        f"Model {args.id} is active (ranking weight {weight}; re-rank to fill scores).",
+        {"active": args.id, "previous": previous, "model_weight": weight},
+    )
     return 0
 
 
@@ -263,8 +271,9 @@ def _deactivate(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         previous = registry.set_active(session, None, settings.current_user())
     ranking.clear_harm_scores(db)
-    if args.format == "json":
-        print_json({"active": None, "previous": previous})
-    else:
-        print(f"Harm score off (was {previous or 'already off'}).")
+    print_done(
+        args,
+        f"Harm score off (was {previous or 'already off'}).",
+        {"active": None, "previous": previous},
+    )
     return 0

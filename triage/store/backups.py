@@ -19,7 +19,7 @@ from triage import clock
 from triage.private_files import private_file, private_folder
 from triage.store import cipher
 from triage.store.cipher import companion
-from triage.store.db import alembic_config, make_engine
+from triage.store.db import alembic_config, copy_checked, make_engine
 from triage.store.faults import StoreDamaged, StoreUnavailable, integrity_problem, is_driver_error
 
 
@@ -72,17 +72,7 @@ def restore(backup_path: Path, target: Path, passphrase: str | None = None) -> P
     for leftover in (staging, companion(staging, "-wal"), companion(staging, "-shm")):
         leftover.unlink(missing_ok=True)  # a restore that crashed part-way
     private_file(staging)
-    source = cipher.connect(backup_path, key)
-    try:
-        destination = cipher.connect(staging, key)
-        try:
-            with destination:
-                source.backup(destination)
-            problem = integrity_problem(destination)
-        finally:
-            destination.close()
-    finally:
-        source.close()
+    problem = copy_checked(backup_path, staging, key)
     if problem:
         staging.unlink(missing_ok=True)
         raise StoreDamaged(f"{staging}: the copy failed its integrity check ({problem})")

@@ -102,6 +102,23 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+def copy_checked(source_path: Path, target: Path, passphrase: str | None) -> str | None:
+    """Copy the database at ``source_path`` to ``target`` with SQLite's online
+    backup (consistent while others write), then check the copy: the first
+    problem ``integrity_problem`` finds in it, or None."""
+    source = cipher.connect(source_path, passphrase)
+    try:
+        destination = cipher.connect(target, passphrase)
+        try:
+            with destination:
+                source.backup(destination)
+            return integrity_problem(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+
+
 def backup(
     path: Path, label: str = "backup", passphrase: str | None = None, keep: int | None = None
 ) -> Path:
@@ -121,17 +138,7 @@ def backup(
         n += 1
         target = folder / f"{path.stem}-{label}-{stamp}-{n}.sqlite"
     private_file(target)
-    source = cipher.connect(path, passphrase)
-    try:
-        destination = cipher.connect(target, passphrase)
-        try:
-            with destination:
-                source.backup(destination)
-            problem = integrity_problem(destination)
-        finally:
-            destination.close()
-    finally:
-        source.close()
+    problem = copy_checked(path, target, passphrase)
     if problem:
         target.unlink()
         raise StoreDamaged(
