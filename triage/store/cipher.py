@@ -103,12 +103,12 @@ def _literal(text: str) -> str:
 
 def _null_safe(function: Callable[..., float]) -> Callable[..., float | None]:
     # SQLite's own math functions give NULL for NULL or out-of-domain input.
+    # The ranking calls pow() once a row, so the happy path is kept to one
+    # call: None arrives as a TypeError rather than being checked first.
     def call(*values: float | None) -> float | None:
-        if any(v is None for v in values):
-            return None
         try:
             return function(*values)
-        except (ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError):
             return None
 
     return call
