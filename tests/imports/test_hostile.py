@@ -157,6 +157,7 @@ def test_each_encoding_is_read_and_named(db, tmp_path, encoding, named):
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel 97-2003"),
         (b"%PDF-1.7\n" + bytes(range(256)), "a PDF document"),
         (b"\xff\xfe" + b"\x00\xd8" * 4, "not valid UTF-16"),
+        ("intel_id,received_at\n".encode("utf-16-le"), "UTF-16 text without a byte-order mark"),
     ],
 )
 def test_binary_files_get_one_clear_message(db, tmp_path, content, message):

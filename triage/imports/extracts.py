@@ -184,41 +184,51 @@ class Extract:
                 if start.startswith(magic):
                     raise UnreadableFile(f"{self.name}: not a CSV or XLSX file ({what})")
             candidates = ["utf-8-sig", "cp1252"]
-        decoders = {name: codecs.getincrementaldecoder(name)("strict") for name in candidates}
-        failed: dict[str, int] = {}  # encoding -> line of the first bad byte
+            if start.count(b"\x00") > len(start) // 4:
+                # Every other byte zero: UTF-16 whose byte-order mark was lost.
+                raise UnreadableFile(
+                    f"{self.name}: looks like UTF-16 text without a byte-order mark; "
+                    "save the extract as CSV UTF-8 and import it again"
+                )
         digest = hashlib.sha256()
+        bad_line = self._first_bad_line(candidates[0], digest)
+        if bad_line is None:
+            return candidates[0], digest.hexdigest()
+        if candidates[0] == "utf-16":
+            raise UnreadableFile(
+                f"{self.name}: line {bad_line}: not valid UTF-16 text although the "
+                "file starts as UTF-16; save the extract as CSV UTF-8 and import it again"
+            )
+        if b"\x00" in start:  # zero bytes and not UTF-8: binary, not Windows text
+            raise UnreadableFile(f"{self.name}: not a CSV or XLSX file (binary content)")
+        if self._first_bad_line("cp1252", None) is None:  # a second pass, only for these
+            return "cp1252", digest.hexdigest()
+        raise UnreadableFile(
+            f"{self.name}: line {bad_line}: not UTF-8 or Windows-1252 text; "
+            "save the extract as CSV UTF-8 and import it again"
+        )
+
+    def _first_bad_line(self, codec: str, digest: Any) -> int | None:
+        """The line of the first byte that does not decode as ``codec`` (None if
+        all do), feeding every byte to ``digest`` on the way."""
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+        bad_line = None
         newlines = 0
         with open(self.path, "rb") as handle:
             while True:
                 chunk = handle.read(1 << 20)
-                final = not chunk
-                digest.update(chunk)
-                for name, decoder in decoders.items():
-                    if name in failed:
-                        continue
+                if digest is not None:
+                    digest.update(chunk)
+                if bad_line is None:
                     try:
-                        decoder.decode(chunk, final)
+                        decoder.decode(chunk, not chunk)
                     except UnicodeDecodeError as error:
-                        failed[name] = newlines + chunk.count(b"\n", 0, error.start) + 1
-                if final or len(failed) == len(candidates):
-                    break
+                        bad_line = newlines + chunk.count(b"\n", 0, error.start) + 1
+                        if digest is None:
+                            return bad_line
+                if not chunk:
+                    return bad_line
                 newlines += chunk.count(b"\n")
-        for name in candidates:
-            if name not in failed:
-                if name == "cp1252" and b"\x00" in start:
-                    break  # zero bytes and not UTF-8: binary, not Windows text
-                return name, digest.hexdigest()
-        if "utf-16" in candidates:
-            raise UnreadableFile(
-                f"{self.name}: line {failed['utf-16']}: not valid UTF-16 text although the "
-                "file starts as UTF-16; save the extract as CSV UTF-8 and import it again"
-            )
-        if b"\x00" in start:
-            raise UnreadableFile(f"{self.name}: not a CSV or XLSX file (binary content)")
-        raise UnreadableFile(
-            f"{self.name}: line {failed['utf-8-sig']}: not UTF-8 or Windows-1252 text; "
-            "save the extract as CSV UTF-8 and import it again"
-        )
 
     def _open_csv(self) -> tuple[list[str], Iterator[ExtractRow | Rejected]]:
         raw = open(self.path, "rb")  # noqa: SIM115 - closed by the row generator
