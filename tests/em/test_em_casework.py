@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from em_helpers import NOW, add_case
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from triage.cli import main as cli
 from triage.em import bridge, claims, recommend, trail
 from triage.em.pack import default_pack
-from triage.store.models import AuditEntry, IntelItem
+from triage.store.models import AuditEntry, EmCase, IntelItem
 
 PACK = default_pack()
 NFD = dataclasses.replace(PACK, non_fitted_available=True)
@@ -25,6 +25,7 @@ def advise(pack=PACK, **fields):
         "sentence_months": None,
         "breaches": 0,
         "vulnerabilities": [],
+        "existing_cohort": True,  # the ¶5.51 cohort, where the three prongs apply
     }
     args.update(fields)
     return recommend.recommend(pack=pack, **args)
@@ -65,6 +66,38 @@ def test_vulnerability_and_unknown_harm_go_to_a_human():
         == "non_fitted"
     )
     assert "needs_human_review" in advise(PACK).flags
+
+
+def test_no_harm_level_is_not_evaluated_and_keeps_em_never_an_exemption():
+    # Low compliance risk and nothing else known used to give "exemption, no device".
+    for pack in (PACK, NFD):
+        for cohort in (True, False, None):
+            advice = advise(pack, sentence_months=6, existing_cohort=cohort)
+            assert advice.as_json()["outcome"] == "not_evaluated"
+            assert (advice.em, advice.device) == (True, "fitted")
+            assert "needs_human_review" in advice.flags
+            assert any("not evaluated, needs human review" in r for r in advice.reasons)
+
+
+def test_three_way_rule_only_for_the_existing_bail_cohort():
+    existing = advise(NFD, harm_level="low", sentence_months=6)
+    assert existing.device == "none" and existing.as_json()["outcome"] == "exemption"
+    released = advise(NFD, harm_level="low", sentence_months=6, existing_cohort=False)
+    assert (released.em, released.device, released.as_json()["outcome"]) == (True, "fitted", "em")
+    assert any("existing-bail cohort only" in r for r in released.reasons)
+    assert "needs_human_review" not in released.flags
+    unknown = advise(NFD, harm_level="medium", existing_cohort=None)
+    assert unknown.device == "fitted" and "needs_human_review" in unknown.flags
+    assert any("bail date unknown" in r for r in unknown.reasons)
+
+
+def test_cohort_read_from_the_stored_bail_date(db):
+    with db.transaction() as s:
+        add_case(s, "OLD", harm_level="low", bail_granted_at=datetime(2021, 6, 1, 10))
+        add_case(s, "NEW", harm_level="low", bail_granted_at=datetime(2021, 8, 31, 10))
+    with db.transaction() as s:
+        assert recommend.recommend_case(s, "OLD", PACK).device == "none"
+        assert recommend.recommend_case(s, "NEW", PACK).device == "fitted"
 
 
 def test_decision_recorded_separately_and_override_reported(db):
@@ -279,3 +312,32 @@ def test_bridge_summary_names_the_packs_out_of_contact_limit(db):
     assert bridge.sync_bridge(db, as_of=NOW, pack=ten_days).created == 1
     with db.transaction() as s:
         assert "(10 days or more)" in s.execute(select(IntelItem.summary)).scalar_one()
+
+
+def test_review_ceased_ends_monitoring_and_clears_its_work(db):
+    from em_helpers import add_event
+
+    from triage import clock
+    from triage.em import casework
+    from triage.em.queue import build_queue
+
+    now = clock.now()
+    with db.transaction() as s:
+        add_case(
+            s, "C1", harm_level="high", em_status="active", fitted_at=now - timedelta(days=400)
+        )
+        add_event(s, "E1", "C1", "absence_15min", now - timedelta(days=2))
+    with db.transaction() as s:
+        kinds = {item.kind for item in build_queue(s).items if item.case_id == "C1"}
+    assert any(kind.startswith("review") for kind in kinds)
+    assert len(kinds) == 2  # the overdue review and the breach
+
+    casework.complete_review(db, "C1", outcome="ceased", who="amy")
+    with db.transaction() as s:
+        case = s.execute(select(EmCase).where(EmCase.case_id == "C1")).scalar_one()
+        assert case.em_status == "ceased"
+        assert not [item for item in build_queue(s).items if item.case_id == "C1"]
+        changes = s.execute(
+            select(AuditEntry.field, AuditEntry.new_value).where(AuditEntry.entity_id == "C1")
+        ).all()
+    assert ("em_status", "ceased") in changes

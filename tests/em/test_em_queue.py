@@ -260,7 +260,15 @@ def test_bad_pack_names_file_key_and_problem(tmp_path, db, capsys):
 
 def test_cli_casework_round_trip(db, capsys):
     with db.transaction() as s:
-        add_case(s, "W1", harm_level="medium", fitted_at=datetime(2026, 8, 1, 12))
+        # On bail before the EM duty: the three-way rule, so "non-fitted" is advised
+        # and, none being available, replaced by a fitted device.
+        add_case(
+            s,
+            "W1",
+            harm_level="medium",
+            fitted_at=datetime(2026, 8, 1, 12),
+            bail_granted_at=datetime(2021, 5, 4, 12),
+        )
     base = ["--db", str(db.path), "em"]
     assert cli.main([*base, "recommend", "W1", "--record"]) == 0
     out = capsys.readouterr().out

@@ -28,7 +28,12 @@ def complete_review(
     completed_on: date | None = None,
     note: str | None = None,
 ) -> None:
-    """Record a completed review; the case's last review date moves forward."""
+    """Record a completed review; the case's last review date moves forward.
+
+    The outcome "ceased" ends the monitoring: the case becomes inactive
+    (``em_status`` ceased), so the queue stops raising its reviews, release
+    deadline and breaches.
+    """
     if trigger not in REVIEW_TRIGGERS:
         raise ValueError(f"trigger must be one of {', '.join(REVIEW_TRIGGERS)}")
     if outcome not in REVIEW_OUTCOMES:
@@ -69,6 +74,19 @@ def complete_review(
                 who=who,
             )
             case.last_review_at = day
+            case.updated_at = clock.now()
+        if outcome == "ceased" and case.em_status != "ceased":
+            audit.record(
+                session,
+                "em.review",
+                "em_case",
+                case_id,
+                "em_status",
+                case.em_status,
+                "ceased",
+                who=who,
+            )
+            case.em_status = "ceased"
             case.updated_at = clock.now()
 
 

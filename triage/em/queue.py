@@ -266,7 +266,9 @@ def build_queue(
     }
     breach_cases = set(open_breaches) | out_of_contact | set(battery)
     for case_id in sorted(breach_cases):
-        if case_id not in cases:
+        # Monitoring that has ceased raises no breach work; its legal replies
+        # above still have their deadlines.
+        if case_id not in cases or cases[case_id].em_status == "ceased":
             continue
         case = cases[case_id]
         present: dict[str, int] = defaultdict(int)

@@ -1,19 +1,28 @@
 """IPIC-style device recommendation: advice, never the decision.
 
-From harm level, sentence length, breach history and vulnerability [004
-¶5.30], following the intended three-pronged approach [004 ¶5.51]: lowest
-harm with high compliance -> no device (exemption from EM); medium harm
-and/or low compliance -> a non-fitted device; highest harm and/or lowest
-compliance -> a fitted device. When the pack says non-fitted devices are not
-available the tool never recommends one: it recommends a fitted device and
-flags the case for a human. The caseworker's decision and reason are stored
-separately (``decide``) and differences are reported as overrides.
+EM is the statutory default for everyone on immigration bail subject to
+deportation [004 ¶1.3]; an exemption only where EM is impractical or contrary
+to Convention rights, which is a human's judgement. So a case released under
+the duty (bail granted on or after it came into force) is recommended a fitted
+device, and a case whose harm was never assessed is "not evaluated: needs
+human review" with EM kept, never an exemption.
+
+The intended three-pronged approach [004 ¶5.51] applies only to the cohort
+that paragraph names, those already on bail in the community when the duty
+began [004 ¶1.4]: from harm level, sentence length, breach history and
+vulnerability [004 ¶5.30], lowest harm with high compliance -> no device
+(exemption from EM); medium harm and/or low compliance -> a non-fitted
+device; highest harm and/or lowest compliance -> a fitted device. When the
+pack says non-fitted devices are not available the tool never recommends
+one: it recommends a fitted device and flags the case for a human. The
+caseworker's decision and reason are stored separately (``decide``) and
+differences are reported as overrides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +36,20 @@ from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import EmCase
 
+# The duty to electronically monitor came into force on 31 August 2021 for
+# releases in England and Wales [004 ¶1.3]; those already on bail then are the
+# existing-bail cohort the three-pronged rule was written for [004 ¶1.4, ¶5.51].
+# Law, not policy to tune, so a constant rather than a rule-pack value.
+EM_DUTY_IN_FORCE = date(2021, 8, 31)
+NOT_EVALUATED = "not evaluated"
+
+
+def existing_bail_cohort(bail_granted_at: datetime | None) -> bool | None:
+    """True when bail predates the EM duty (the ¶5.51 cohort); None when unknown."""
+    if bail_granted_at is None:
+        return None
+    return bail_granted_at.date() < EM_DUTY_IN_FORCE
+
 
 @dataclass
 class Recommendation:
@@ -39,10 +62,17 @@ class Recommendation:
     reasons: list[str] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict[str, Any])
 
+    @property
+    def outcome(self) -> str:
+        """em, exemption, or not_evaluated (no harm level: a human decides)."""
+        if self.harm_band == NOT_EVALUATED:
+            return "not_evaluated"
+        return "em" if self.em else "exemption"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "em": self.em,
-            "outcome": "em" if self.em else "exemption",
+            "outcome": self.outcome,
             "device": self.device,
             "minimum_months": self.minimum_months,
             "harm_band": self.harm_band,
@@ -70,12 +100,17 @@ def recommend(
     breaches: int,
     vulnerabilities: list[str],
     pack: EmPack,
+    existing_cohort: bool | None,
 ) -> Recommendation:
-    """The three-pronged recommendation for one case (pure)."""
+    """The recommendation for one case (pure).
+
+    ``existing_cohort`` says whether the case was already on bail when the EM
+    duty began (``existing_bail_cohort``); None when the bail date is unknown.
+    """
     flags: list[str] = []
     reasons: list[str] = []
     tier = harm_tier(harm_level, deportation_category)
-    inputs = {
+    inputs: dict[str, Any] = {
         "harm_level": harm_level,
         "deportation_category": deportation_category,
         "harm_tier": tier,
@@ -83,18 +118,36 @@ def recommend(
         "counted_breaches": breaches,
         "vulnerabilities": vulnerabilities,
         "non_fitted_available": pack.non_fitted_available,
+        "existing_bail_cohort": existing_cohort,
     }
     if tier is None:
-        # Not evaluated: without a harm level the advice rests on the other
-        # inputs only, so a human must look.
-        flags.append("needs_human_review")
+        # Without a harm level nothing can weigh an exemption: EM stays, as the
+        # statute's default, and a human must assess the harm.
         reasons.append(
-            "harm level and deportation category unknown: harm not evaluated (low assumed)"
+            "harm level and deportation category unknown: not evaluated, needs human review;"
+            " EM is the statutory default [004 ¶1.3]"
         )
-        band_index = 0
-    else:
-        band_index = BANDS.index(pack.harm_band[tier])
-        reasons.append(f"harm tier {tier} -> {BANDS[band_index]} harm")
+        return _statutory_default(NOT_EVALUATED, flags, reasons, inputs, vulnerabilities, pack)
+    if existing_cohort is not True:
+        if existing_cohort is None:
+            flags.append("needs_human_review")
+            reasons.append("bail date unknown: cannot tell whether the existing-bail cohort")
+        else:
+            reasons.append(
+                f"bail granted on or after {EM_DUTY_IN_FORCE:%d %B %Y}: the EM duty applies"
+                " [004 ¶1.3]"
+            )
+        reasons.append(
+            "the three-way rule (no device / non-fitted / fitted) is for the existing-bail"
+            " cohort only [004 ¶5.51]: fitted device unless a caseworker finds EM impractical"
+            " or contrary to Convention rights"
+        )
+        band = pack.harm_band[tier]
+        reasons.append(f"harm tier {tier} -> {band} harm")
+        return _statutory_default(band, flags, reasons, inputs, vulnerabilities, pack)
+    reasons.append("on bail before the EM duty began: the three-way rule applies [004 ¶5.51]")
+    band_index = BANDS.index(pack.harm_band[tier])
+    reasons.append(f"harm tier {tier} -> {BANDS[band_index]} harm")
     if sentence_months is None:
         reasons.append("sentence length unknown: not evaluated")
     elif sentence_months >= pack.long_sentence_months and band_index < len(BANDS) - 1:
@@ -156,6 +209,43 @@ def recommend(
     )
 
 
+def _statutory_default(
+    band: str,
+    flags: list[str],
+    reasons: list[str],
+    inputs: dict[str, Any],
+    vulnerabilities: list[str],
+    pack: EmPack,
+) -> Recommendation:
+    """A fitted device under the statutory duty, vulnerabilities sent to a human."""
+    if band == NOT_EVALUATED:
+        flags.append("needs_human_review")
+    unsuitable = sorted(set(vulnerabilities) & set(pack.fitted_unsuitable))
+    if unsuitable:
+        flags.append("needs_human_review")
+        reasons.append(
+            f"vulnerabilities {', '.join(unsuitable)} may make a fitted device unsuitable"
+        )
+    elif vulnerabilities:
+        flags.append("vulnerability")
+        reasons.append(
+            f"vulnerabilities recorded ({', '.join(sorted(vulnerabilities))}): caseworker to weigh"
+        )
+    minimum = pack.minimum_months.get(band)
+    if minimum is not None:
+        reasons.append(f"minimum period {minimum} months for {band} harm")
+    return Recommendation(
+        em=True,
+        device="fitted",
+        minimum_months=minimum,
+        harm_band=band,
+        compliance="not assessed",
+        flags=sorted(set(flags)),
+        reasons=reasons,
+        inputs=inputs,
+    )
+
+
 def recommend_case(session: Session, case_id: str, pack: EmPack | None = None) -> Recommendation:
     """Recommendation for a stored case from its fields and breach history."""
     pack = pack or default_pack()
@@ -174,6 +264,7 @@ def recommend_stored(case: EmCase, breaches: int, pack: EmPack) -> Recommendatio
         breaches=breaches,
         vulnerabilities=vocab.split_list(case.vulnerabilities),
         pack=pack,
+        existing_cohort=existing_bail_cohort(case.bail_granted_at),
     )
 
 
