@@ -47,12 +47,12 @@ def test_consumed_periods_are_not_reused():
 
 
 def test_window_edge_is_inclusive_of_seven_days():
-    # Second period ends exactly 7 days after the first started.
-    periods = [period(T0, 6), (T0 + 7 * D - 6 * H, T0 + 7 * D)]
+    # Second period ends exactly 7 days after the first ended (its extent reaches the window).
+    periods = [period(T0, 6), (T0 + 7 * D, T0 + 7 * D + 6 * H)]
     assert len(consolidate_battery(periods)) == 1
     periods = [
         period(T0, 6),
-        (T0 + 7 * D - 6 * H + timedelta(seconds=1), T0 + 7 * D + timedelta(seconds=1)),
+        (T0 + 7 * D + timedelta(seconds=1), T0 + 7 * D + 6 * H + timedelta(seconds=1)),
     ]
     assert consolidate_battery(periods) == []
 
@@ -76,3 +76,33 @@ def test_saving_counts_every_raw_event(db):
         saving = battery_saving(s)
     assert (saving.raw_events, saving.consolidated_reports, saving.saved) == (5, 1, 4)
     assert saving.saving_ratio == 0.8
+
+
+def test_an_episode_counts_by_its_whole_extent_not_its_start():
+    # 11 h, then 3 h starting six days after the first ended (over seven days
+    # after it started): one consolidated report of 14 h.
+    first = period(T0, 11)
+    second = period(T0 + 11 * H + 6 * D, 3)
+    reports = consolidate_battery([first, second])
+    assert len(reports) == 1
+    assert reports[0].periods == (0, 1) and reports[0].hours == 14
+    # Wholly outside the window: the first episode ended over seven days before.
+    late = period(T0 + 11 * H + 7 * D + H, 3)
+    assert consolidate_battery([first, late]) == []
+
+
+def test_duplicate_notifications_count_once(db):
+    from triage.em.battery import battery_by_case
+
+    with db.transaction() as s:
+        add_case(s, "B1")
+        add_event(s, "E1", "B1", "battery", T0, ended_at=T0 + 7 * H)
+        add_event(s, "E1-again", "B1", "battery", T0, ended_at=T0 + 7 * H)
+        add_event(s, "E2", "B1", "battery", T0 + D, ended_at=T0 + D + 4 * H)
+    with db.transaction() as s:
+        view = battery_by_case(s)["B1"]
+        saving = battery_saving(s)
+    # 7 h + 4 h = 11 h: under the threshold once the repeat is counted once.
+    assert view.event_ids == ("E1", "E2") and view.duplicates == ("E1-again",)
+    assert view.reports == ()
+    assert (saving.raw_events, saving.duplicates) == (2, 1)

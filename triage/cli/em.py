@@ -210,6 +210,7 @@ def em_battery(args: argparse.Namespace) -> int:
         {
             "cases_with_battery_events": saving.cases,
             "raw_battery_events": saving.raw_events,
+            "duplicate_notifications": saving.duplicates,
             "consolidated_reports": saving.consolidated_reports,
             "reports_saved": saving.saved,
             "saving_ratio": round(saving.saving_ratio, 4),

@@ -7,8 +7,12 @@ never count towards a second report [004 ¶5.16; shared/domain.md §5]. The raw
 events stay stored and counted; this is a view over them.
 
 A period belongs to the window ending at the close of the current period
-when it started within the window before that instant. Periods without an
-end (still flat) are not evaluated until they end.
+when any of it lies within the window before that instant, and then counts
+by its whole extent (11 hours, then 3 hours six days after it ended, is one
+report), not by when it started. Periods without an end (still flat) are not
+evaluated until they end. The supplier can send one notification twice: a
+second battery event of the same case with the same start is a duplicate,
+kept stored but counted once.
 """
 
 from __future__ import annotations
@@ -62,8 +66,8 @@ def consolidate_battery(
     for index in order:
         start, end = ended[index]
         pending.append(index)
-        # Only periods that started inside the window ending now can count.
-        pending = [i for i in pending if ended[i][0] >= end - window]
+        # A period counts, whole, while any of it lies inside the window ending now.
+        pending = [i for i in pending if ended[i][1] >= end - window]
         total = sum((ended[i][1] - ended[i][0] for i in pending), timedelta())
         if total >= threshold:
             reports.append(
@@ -80,12 +84,17 @@ def consolidate_battery(
 
 @dataclass(frozen=True)
 class CaseBattery:
-    """Raw battery events of one case and their consolidated reports."""
+    """Raw battery events of one case and their consolidated reports.
+
+    ``event_ids`` and ``periods`` are the distinct notifications; ``duplicates``
+    the event ids repeating one of them (same start), counted once.
+    """
 
     case_id: str
     event_ids: tuple[str, ...]
     periods: tuple[tuple[datetime, datetime | None], ...]
     reports: tuple[BatteryReport, ...]
+    duplicates: tuple[str, ...] = ()
 
     @property
     def consumed(self) -> set[int]:
@@ -123,21 +132,30 @@ def battery_by_case(
         grouped[case_id].append((event_id, start, end))
     result = {}
     for case_id, rows in grouped.items():
-        periods = tuple((start, end) for _, start, end in rows)
+        distinct: dict[datetime, tuple[str, datetime, datetime | None]] = {}
+        duplicates: list[str] = []
+        for event_id, start, end in rows:
+            if start in distinct:
+                duplicates.append(event_id)
+            else:
+                distinct[start] = (event_id, start, end)
+        periods = tuple((start, end) for _, start, end in distinct.values())
         result[case_id] = CaseBattery(
             case_id=case_id,
-            event_ids=tuple(event_id for event_id, _, _ in rows),
+            event_ids=tuple(event_id for event_id, _, _ in distinct.values()),
             periods=periods,
             reports=tuple(consolidate_battery(periods, window=window, threshold=threshold)),
+            duplicates=tuple(duplicates),
         )
     return result
 
 
 @dataclass(frozen=True)
 class BatterySaving:
-    raw_events: int
+    raw_events: int  # distinct notifications (duplicates counted once)
     consolidated_reports: int
     cases: int
+    duplicates: int = 0
 
     @property
     def saved(self) -> int:
@@ -157,6 +175,7 @@ def battery_saving(
         raw_events=sum(len(v.event_ids) for v in views.values()),
         consolidated_reports=sum(len(v.reports) for v in views.values()),
         cases=len(views),
+        duplicates=sum(len(v.duplicates) for v in views.values()),
     )
 
 
