@@ -32,13 +32,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def create_demo(path: Path, progress=None, *, small: bool = False) -> None:
+def create_demo(path: Path, job=None, *, small: bool = False) -> None:
     from triage.demo.generator import create_demo_database
 
     if small:
-        create_demo_database(path, intel=SMOKE_INTEL, em=SMOKE_EM, progress=progress)
+        create_demo_database(path, intel=SMOKE_INTEL, em=SMOKE_EM, job=job)
     else:
-        create_demo_database(path, progress=progress)
+        create_demo_database(path, job=job)
 
 
 def first_run(app, path: Path) -> None:
@@ -59,15 +59,13 @@ def first_run(app, path: Path) -> None:
     failure: list[str] = []
     tasks = Tasks()
 
-    def progress(done: int, _total: int, message: str) -> None:
-        dialog.setValue(done)
+    def progress(fraction: float, message: str) -> None:
+        dialog.setValue(round(fraction * 1000))
         if message:
             dialog.setLabelText(f"Creating a demo database… {message}")
 
     tasks.write(
-        lambda job: create_demo(
-            path, lambda fraction, message: job.progress(int(fraction * 1000), 1000, message)
-        ),
+        lambda job: create_demo(path, job),
         on_done=lambda _r: loop.quit(),
         on_fail=lambda m: (failure.append(m), loop.quit()),
         on_progress=progress,

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from triage import clock, settings
-from triage.em import bridge, claims, escalation
+from triage.em import claims
 from triage.em.explain import explain_case
 from triage.em.pack import HARM_ORDER, WORKSTREAMS, default_pack
 from triage.em.queue import (
@@ -45,6 +45,7 @@ from triage.em.queue import (
     filter_rows,
     queue_rows,
 )
+from triage.ops.em_refresh import EmRefresh, refresh_em
 from triage.store.db import Database
 from ui import labels
 from ui.em_actions import EmActionsPanel
@@ -138,6 +139,7 @@ class EmCaseloadView(QWidget):
     """The EM caseload screen (embedded by the main window)."""
 
     claim_changed = Signal(str)  # case id
+    em_refreshed = Signal(object)  # the EmRefresh: the intel ranking may have changed
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -464,16 +466,13 @@ class EmCaseloadView(QWidget):
         self.tasks.write(fn, done, failed)
 
     def apply_rules(self) -> None:
+        """The core's EM refresh (the same as ``triage em refresh``): ladder,
+        bridge, then the intelligence ranking if the bridge created items."""
         self.apply_button.setEnabled(False)
-        pack = self.pack
+        db, pack = self.db, self.pack
 
-        def run(_job):
-            ladder = escalation.apply_escalations(self.db, pack=pack)
-            linked = bridge.sync_bridge(self.db, pack=pack)
-            return ladder, linked
-
-        def done(result) -> None:
-            ladder, linked = result
+        def done(result: EmRefresh) -> None:
+            ladder, linked = result.escalation, result.bridge
             self.apply_button.setEnabled(True)
             self.refresh()
             self.message.setText(
@@ -481,12 +480,13 @@ class EmCaseloadView(QWidget):
                 f"{ladder.prosecution_referrals} prosecution referral(s) raised. ICE bridge: "
                 f"{linked.created} item(s) created, {linked.back_in_contact} back in contact."
             )
+            self.em_refreshed.emit(result)
 
         def failed(error: str) -> None:
             self.apply_button.setEnabled(True)
             self.message.setText(f"⚠ {html.escape(error)}")
 
-        self.tasks.write(run, done, failed)
+        self.tasks.write(lambda job: refresh_em(db, pack=pack, job=job), done, failed)
 
 
 def _words(code: str | None) -> str:

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -42,10 +41,12 @@ from triage import settings
 from triage.imports import importer
 from triage.imports.columns import KINDS, detect_kind
 from triage.imports.extracts import Extract, UnreadableFile, wrong_separator
+from triage.jobs import Job
 from triage.store.db import Database
 from triage.store.models import QuarantinedRow
 from ui import access, theme
-from ui.tasks import Cancelled, Job, Tasks
+from ui.job_progress import JobProgress
+from ui.tasks import Tasks
 
 KIND_LABELS = {
     "intel": "Intelligence items",
@@ -358,12 +359,8 @@ class ImportsView(QWidget):
         choose = QPushButton("Choose a file…")
         choose.setObjectName("primary")
         choose.clicked.connect(self.choose_file)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = JobProgress()
+        self.cancel_button = self.progress.cancel_button
         self.summary = QLabel("No import yet in this session.")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -374,14 +371,11 @@ class ImportsView(QWidget):
         head.addWidget(title)
         head.addStretch(1)
         head.addWidget(choose)
-        bar = QHBoxLayout()
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel_button)
         top = QWidget()
         tlayout = QVBoxLayout(top)
         tlayout.addLayout(head)
         tlayout.addWidget(self.drop)
-        tlayout.addLayout(bar)
+        tlayout.addWidget(self.progress)
         tlayout.addWidget(self.summary)
         tabs = QTabWidget()
         tabs.addTab(self.quarantine, "Quarantine: rows to fix")
@@ -459,46 +453,22 @@ class ImportsView(QWidget):
     def start_import(self, path: str, kind: str, mapping: dict[str, str] | None) -> None:
         name = Path(path).name
         self.summary.setText(f"Importing {name} as {KIND_LABELS[kind].lower()}…")
-        self.progress.setValue(0)
-        self.progress.setFormat("%p%")
-        self.cancel_button.setEnabled(True)
-
-        def run(job: Job):
-            try:
-                return importer.import_file(
-                    self.db,
-                    kind,
-                    path,
-                    progress=lambda fraction, rows: job.progress(
-                        int(fraction * 1000), 1000, f"{rows:,} rows read"
-                    ),
-                    cancel=job.cancelled,
-                    mapping=mapping,
-                )
-            except importer.ImportCancelled:
-                raise Cancelled() from None
-
+        db = self.db
         self.job = self.tasks.write(
-            run, on_done=self._done, on_fail=self._failed, on_progress=self._progress
+            lambda job: importer.import_file(db, kind, path, job=job, mapping=mapping),
+            on_done=self._done,
+            on_fail=self._failed,
+            on_progress=self.progress.show_progress,
+            on_cancel=self._cancelled,
         )
-
-    def _progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setValue(done)
-        self.progress.setFormat(f"%p%  ·  {message}")
+        self.progress.start(self.job, f"Importing {name}…")
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.cancel_button.setEnabled(False)
-
-    def _finish(self) -> None:
-        self.job = None
-        self.cancel_button.setEnabled(False)
+        self.progress.cancel()
 
     def _done(self, result) -> None:
-        self._finish()
-        self.progress.setValue(1000)
-        self.progress.setFormat("done")
+        self.job = None
+        self.progress.finish(f"{result.rows_read:,} rows read", done=True)
         problems = "".join(
             f"<li>line {line}: {reason}</li>" for line, reason in result.problems[:5]
         )
@@ -518,13 +488,14 @@ class ImportsView(QWidget):
         self.import_finished.emit(result)
 
     def _failed(self, message: str) -> None:
-        self._finish()
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        if message == "Cancelled.":
-            self.summary.setText("Import cancelled: nothing was changed.")
-        else:
-            self.refuse(message)
+        self.job = None
+        self.progress.finish("", done=False)
+        self.refuse(message)
+
+    def _cancelled(self, _partial: object) -> None:
+        self.job = None
+        self.progress.finish("", done=False)
+        self.summary.setText("Import cancelled: nothing was changed.")
 
     def refuse(self, message: str) -> None:
         """A file that cannot be imported: the core's message, in the summary

@@ -223,6 +223,9 @@ class MainWindow(QMainWindow):
             view = cls(self.db, self)
             if key == "stats" and hasattr(view, "drill_down_requested"):
                 view.drill_down_requested.connect(self.drill_down)
+            if key == "em":
+                # Bridge items joined the ranked queue: the other screens re-read.
+                view.em_refreshed.connect(lambda _result: self._others_changed("em"))
             view.refresh()
         except Exception as error:  # a broken screen must not take the app down
             log.exception("could not open the %s screen", title)
@@ -359,6 +362,11 @@ class MainWindow(QMainWindow):
             if self._slots[key] is current and not (key == "meetings" and widget.in_meeting()):
                 self._stale.discard(key)
                 self._refresh(key, widget)
+
+    def _others_changed(self, key: str) -> None:
+        """Screen ``key`` changed data it has already re-read: the rest re-read on show."""
+        self.update_status()
+        self._stale.update(k for k in self.pages if k != key)
 
     def _mark_stale(self) -> None:
         self._stale.update(self.pages)

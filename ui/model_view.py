@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -38,8 +37,10 @@ from PySide6.QtWidgets import (
 
 from triage import settings
 from triage.harm import card, registry, scoring, training
+from triage.jobs import Cancelled, Job
 from triage.store.db import Database
-from ui.tasks import Cancelled, Job, Tasks
+from ui.job_progress import JobProgress
+from ui.tasks import Tasks
 
 COLUMNS = (
     ("id", "Model"),
@@ -115,15 +116,6 @@ def evaluation_html(model_id: str, manifest: dict, ev: dict) -> str:
     return "".join(parts)
 
 
-def _progress_of(job: Job):
-    """Training's progress (a fraction and a message) as the job's percent."""
-
-    def progress(fraction: float, message: str) -> None:
-        job.progress(int(fraction * 100), 100, message)
-
-    return progress
-
-
 class ModelView(QWidget):
     """Train, inspect, activate and deactivate harm-score models."""
 
@@ -147,12 +139,11 @@ class ModelView(QWidget):
         )
         self.train_button = QPushButton("Train new model")
         self.train_button.clicked.connect(self.train)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress_text = QLabel()
+        # Training's progress, its messages and Cancel; other outcomes
+        # (activation, card export) are said on the same line.
+        self.progress = JobProgress()
+        self.cancel_button = self.progress.cancel_button
+        self.progress_text = self.progress.text
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setAccessibleName("Harm models")
@@ -193,7 +184,6 @@ class ModelView(QWidget):
         train_row.addWidget(QLabel("Classifier:"))
         train_row.addWidget(self.classifier)
         train_row.addWidget(self.train_button)
-        train_row.addWidget(self.cancel_button)
         train_row.addWidget(self.progress, 1)
         settings_row = QHBoxLayout()
         settings_row.addWidget(QLabel("Ranking weight:"))
@@ -218,7 +208,6 @@ class ModelView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(train_row)
-        layout.addWidget(self.progress_text)
         layout.addLayout(settings_row)
         layout.addWidget(splitter, 1)
 
@@ -304,19 +293,14 @@ class ModelView(QWidget):
         kind = self.classifier.currentText()
         db = self.db
 
-        def fit(job: Job) -> training.FittedModel:
-            try:
-                return training.fit(
-                    db, classifier=kind, progress=_progress_of(job), cancel=job.cancelled
-                )
-            except training.TrainingCancelled:
-                raise Cancelled() from None
-
-        self.progress.setValue(0)
-        self.progress_text.setText("Training…")
         self.job = self.tasks.read(
-            fit, on_done=self._register, on_fail=self._failed, on_progress=self._progressed
+            lambda job: training.fit(db, classifier=kind, job=job),
+            on_done=self._register,
+            on_fail=self._failed,
+            on_progress=self.progress.show_progress,
+            on_cancel=self._cancelled,
         )
+        self.progress.start(self.job, "Training…")
         self._enable()
 
     def _register(self, fitted: training.FittedModel) -> None:
@@ -325,28 +309,28 @@ class ModelView(QWidget):
         def register(job: Job) -> str:
             # Cancel pressed after the last check of the fit, or while this
             # waited for the writer: nothing is registered.
-            if job.cancelled() or (fit_job is not None and fit_job.cancelled()):
+            if job.cancelled or (fit_job is not None and fit_job.cancelled):
                 training.discard(fitted)
-                raise Cancelled()
-            return training.register(db, fitted, progress=_progress_of(job)).model_id
+                raise Cancelled("training cancelled")
+            return training.register(db, fitted, job=job).model_id
 
         self.job = self.tasks.write(
-            register, on_done=self._trained, on_fail=self._failed, on_progress=self._progressed
+            register,
+            on_done=self._trained,
+            on_fail=self._failed,
+            on_progress=self.progress.show_progress,
+            on_cancel=self._cancelled,
         )
+        self.progress.job = self.job  # Cancel now stops the registration
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.progress_text.setText("Cancelling…")
-
-    def _progressed(self, done: int, total: int, message: str) -> None:
-        self.progress.setValue(done if total else 0)
-        self.progress_text.setText(message)
+        self.progress.cancel()
 
     def _trained(self, model_id: str) -> None:
         self.job = None
-        self.progress.setValue(100)
-        self.progress_text.setText(f"Trained {model_id}. Read its evaluation before activating.")
+        self.progress.finish(
+            f"Trained {model_id}. Read its evaluation before activating.", done=True
+        )
         self.table.clearSelection()
         self.refresh()
         for r in range(self.table.rowCount()):
@@ -356,10 +340,12 @@ class ModelView(QWidget):
 
     def _failed(self, message: str) -> None:
         self.job = None
-        self.progress.setValue(0)
-        self.progress_text.setText(f"Not trained: {message}")
+        self.progress.finish(f"Not trained: {message}", done=False)
         self._enable()
         self.training_failed.emit(message)
+
+    def _cancelled(self, _partial: object) -> None:
+        self._failed("Cancelled.")
 
     def activate_selected(self) -> None:
         model_id = self.selected_id()

@@ -1,8 +1,10 @@
 """Running core operations off the UI thread, with one writer for the database.
 
 Every long or writing operation is a plain function from ``triage`` run in a
-``QRunnable``; a ``TaskSignals`` object carries ``progress_changed``,
-``finished`` and ``failed`` back to the UI thread. All database writes go
+``QRunnable`` with a ``triage.jobs.Job`` (the core's one progress and cancel
+protocol); a ``TaskSignals`` object carries ``progress_changed`` (fraction,
+message), ``finished``, ``cancelled`` (the partial result of
+``triage.jobs.Cancelled``) and ``failed`` back to the UI thread. All database writes go
 through ``Tasks.write``, whose pool has exactly one thread, so two writes can
 never race for SQLite's lock (the pattern of Anki's single-thread taskman).
 Reads that may take long (``Tasks.read``) use a second, wider pool; whole-queue
@@ -12,43 +14,24 @@ id reads (``Tasks.read_queue``) a third pool of one thread.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from triage.jobs import Cancelled, Job
+
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside a job when the user pressed Cancel."""
 
 
 class TaskSignals(QObject):
     """Signals of one background job (emitted from the worker thread)."""
 
-    progress_changed = Signal(int, int, str)  # done, total, message
+    progress_changed = Signal(float, str)  # fraction done (0-1), message
     finished = Signal(object)
+    cancelled = Signal(object)  # what was done before the stop, or None
     failed = Signal(str)
-
-
-class Job:
-    """What a running function sees: report progress, check for cancel."""
-
-    def __init__(self, signals: TaskSignals) -> None:
-        self._signals = signals
-        self._cancel = threading.Event()
-
-    def progress(self, done: int, total: int = 0, message: str = "") -> None:
-        self._signals.progress_changed.emit(int(done), int(total), message)
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
 
 
 class _Runnable(QRunnable):
@@ -62,8 +45,8 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn(self.job)
-        except Cancelled:
-            self.signals.failed.emit("Cancelled.")
+        except Cancelled as stop:
+            self.signals.cancelled.emit(stop.partial)
         except Exception as error:  # reported to the user, never swallowed
             log.error("background task failed:\n%s", traceback.format_exc())
             self.signals.failed.emit(str(error) or error.__class__.__name__)
@@ -93,10 +76,11 @@ class Tasks(QObject):
         fn: Callable[[Job], Any],
         on_done: Callable[[Any], None] | None,
         on_fail: Callable[[str], None] | None,
-        on_progress: Callable[[int, int, str], None] | None,
+        on_progress: Callable[[float, str], None] | None,
+        on_cancel: Callable[[object], None] | None = None,
     ) -> Job:
         signals = TaskSignals()
-        job = Job(signals)
+        job = Job(signals.progress_changed.emit)
         self._live.add(signals)
 
         def release(*_args: object) -> None:
@@ -108,18 +92,23 @@ class Tasks(QObject):
             signals.finished.connect(on_done)
         if on_fail:
             signals.failed.connect(on_fail)
+        if on_cancel:
+            signals.cancelled.connect(on_cancel)
+        elif on_fail:  # a caller that does not ask about cancels hears of one as a failure
+            signals.cancelled.connect(lambda _partial: on_fail("cancelled"))
         signals.finished.connect(release)
         signals.failed.connect(release)
+        signals.cancelled.connect(release)
         pool.start(_Runnable(fn, signals, job))
         return job
 
-    def write(self, fn, on_done=None, on_fail=None, on_progress=None) -> Job:
+    def write(self, fn, on_done=None, on_fail=None, on_progress=None, on_cancel=None) -> Job:
         """Run ``fn(job)`` on the single writer thread."""
-        return self._start(self.writer, fn, on_done, on_fail, on_progress)
+        return self._start(self.writer, fn, on_done, on_fail, on_progress, on_cancel)
 
-    def read(self, fn, on_done=None, on_fail=None, on_progress=None) -> Job:
+    def read(self, fn, on_done=None, on_fail=None, on_progress=None, on_cancel=None) -> Job:
         """Run a read-only ``fn(job)`` on a reader thread."""
-        return self._start(self.readers, fn, on_done, on_fail, on_progress)
+        return self._start(self.readers, fn, on_done, on_fail, on_progress, on_cancel)
 
     def read_queue(self, fn, on_done=None, on_fail=None) -> Job:
         """Run a whole-queue read on the one-thread queue pool."""

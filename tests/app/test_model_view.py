@@ -35,7 +35,7 @@ def test_train_read_activate_and_deactivate(view, qtbot, db, tmp_path):
         qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
         assert not view.train_button.isEnabled() and view.cancel_button.isEnabled()
     model_id = trained.args[0]
-    assert view.progress.value() == 100
+    assert view.progress.fraction() == 1.0
     assert view.table.rowCount() == 1 and view.selected_id() == model_id
     text = view.evaluation.toPlainText()
     assert "ROC AUC" in text and "Rules only" in text and "By nationality" in text
@@ -113,7 +113,7 @@ def test_meeting_decisions_do_not_wait_for_training(view, qtbot, db, held_fit):
     with qtbot.waitSignal(view.training_finished, timeout=60000) as trained:
         release.set()
     model_id = trained.args[0]
-    assert view.progress.value() == 100 and view.progress_text.text().startswith("Trained")
+    assert view.progress.fraction() == 1.0 and view.progress_text.text().startswith("Trained")
     assert view.table.rowCount() == 1 and view.selected_id() == model_id
     assert view.train_button.isEnabled() and not view.cancel_button.isEnabled()
     assert scoring.load_model(db, model_id).id == model_id

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from triage.cli.main import main
 from triage.demo import generator as demo
+from triage.jobs import Job
 from triage.store.models import EmCase, EmEvent, IntelItem, QuarantinedRow, TaskingOutcome
 
 END = date(2026, 11, 20)
@@ -396,7 +397,7 @@ def test_battery_accumulation_saves_about_three_quarters(default_files):
 def test_demo_database_loads_through_the_importer_without_quarantine(tmp_path):
     seen: list[float] = []
     summary = demo.create_demo_database(
-        tmp_path / "demo.sqlite", intel=2000, em=150, end=END, progress=lambda f, _t: seen.append(f)
+        tmp_path / "demo.sqlite", intel=2000, em=150, end=END, job=Job(lambda f, _m: seen.append(f))
     )
     assert all(r["quarantined"] == 0 for r in summary.imported.values())
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 5

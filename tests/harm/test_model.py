@@ -14,6 +14,7 @@ from model_history import make_history
 from sqlalchemy import select, update
 
 from triage.harm import artefact, evaluation, features, registry, scoring, training
+from triage.jobs import Cancelled, Job
 
 
 def _train(db, **kwargs):
@@ -71,8 +72,10 @@ def test_changing_nationality_or_gender_changes_nothing_the_model_sees(db):
 
 def test_training_can_be_cancelled(db):
     make_history(db, n=800)
-    with pytest.raises(training.TrainingCancelled):
-        _train(db, cancel=lambda: True)
+    job = Job()
+    job.cancel()
+    with pytest.raises(Cancelled):
+        _train(db, job=job)
     with db.transaction() as session:
         assert registry.all_models(session) == []
 

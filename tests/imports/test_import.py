@@ -18,13 +18,13 @@ from sqlalchemy import func, select, text
 
 from triage.cli.main import main as cli
 from triage.imports.importer import (
-    ImportCancelled,
     UnreadableFile,
     detect_kind,
     discard_quarantined,
     import_file,
     reimport_quarantined,
 )
+from triage.jobs import Cancelled, Job
 from triage.store.db import open_database
 from triage.store.models import (
     AuditEntry,
@@ -234,7 +234,8 @@ def test_xlsx_rows_without_trailing_empty_cells_import(db, tmp_path):
     sheet.append(["X-2", "2026-07-02", "SNI", None, "a summary"])
     workbook.save(tmp_path / "short.xlsx")
     seen = []
-    result = import_file(db, "intel", tmp_path / "short.xlsx", progress=lambda f, n: seen.append(f))
+    job = Job(lambda fraction, _message: seen.append(fraction))
+    result = import_file(db, "intel", tmp_path / "short.xlsx", job=job)
     assert (result.inserted, result.quarantined) == (2, 0)
     assert seen and all(0.0 <= f <= 1.0 for f in seen)
 
@@ -289,17 +290,21 @@ def test_unreadable_files_get_one_clear_message(db, tmp_path, content, message):
 
 def test_cancel_rolls_everything_back(db, tmp_path):
     rows = [f"C-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(12000)]
-    with pytest.raises(ImportCancelled):
-        import_file(db, "intel", intel_csv(tmp_path, *rows), cancel=lambda: True)
+    job = Job()
+    job.cancel()
+    with pytest.raises(Cancelled) as stopped:
+        import_file(db, "intel", intel_csv(tmp_path, *rows), job=job)
+    assert stopped.value.partial is None
     assert count(db, IntelItem) == 0 and count(db, ImportBatch) == 0
 
 
 def test_progress_is_reported_up_to_the_whole_file(db, tmp_path):
     rows = [f"P-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(12000)]
     seen = []
-    import_file(db, "intel", intel_csv(tmp_path, *rows), progress=lambda f, n: seen.append((f, n)))
-    assert seen[-1] == (1.0, 12000)
-    assert [n for _, n in seen] == sorted(n for _, n in seen)
+    job = Job(lambda fraction, message: seen.append((fraction, message)))
+    import_file(db, "intel", intel_csv(tmp_path, *rows), job=job)
+    assert seen[-1] == (1.0, "12,000 rows read")
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
 
 
 KILL_CHILD = """
@@ -307,10 +312,12 @@ import sys
 from triage.store.db import open_database
 from triage.imports.importer import import_file
 
-def progress(fraction, rows):
+from triage.jobs import Job
+
+def progress(fraction, message):
     print("writing", flush=True)
 
-import_file(open_database(sys.argv[1]), "intel", sys.argv[2], progress=progress)
+import_file(open_database(sys.argv[1]), "intel", sys.argv[2], job=Job(progress))
 print("finished", flush=True)
 """
 

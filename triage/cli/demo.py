@@ -7,6 +7,7 @@ from datetime import date
 
 from triage.cli.common import add_format, database, print_json
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.cli.progress import terminal_job
 from triage.demo import generator as demo
 
 
@@ -59,9 +60,11 @@ def _day(text: str) -> date:
 def run(args: argparse.Namespace) -> int:
     db = database(args)
     try:
-        summary = demo.fill_database(
-            db, seed=args.seed, intel=args.intel, em=args.em, end=args.end, out=args.out
-        )
+        with terminal_job(args) as job:
+            summary = demo.fill_database(
+                db, seed=args.seed, intel=args.intel, em=args.em, end=args.end, out=args.out,
+                job=job,
+            )  # fmt: skip
     except (OSError, ValueError) as error:
         raise UsageError(f"demo: {error}") from error
     finally:

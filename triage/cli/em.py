@@ -14,7 +14,7 @@ from typing import Any
 from triage import clock, settings
 from triage.cli.common import add_format, database, moment_text, print_done, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
-from triage.em import bridge, casework, claims, escalation, recommend, trail
+from triage.em import casework, claims, escalation, recommend, trail
 from triage.em.battery import battery_saving
 from triage.em.explain import explain_case
 from triage.em.models import (
@@ -27,7 +27,7 @@ from triage.em.models import (
 )
 from triage.em.pack import HARM_ORDER, WORKSTREAMS, EmPack, PackError, default_pack, load_pack
 from triage.em.queue import DUE_FILTERS, UNCLAIMED, build_queue, deadline_rows, queue_rows
-from triage.intel import ranking
+from triage.ops.em_refresh import refresh_em
 from triage.store.db import Database
 
 RANK_COLUMNS = (
@@ -61,25 +61,12 @@ def _pack(args: argparse.Namespace) -> EmPack:
         raise UsageError(str(error)) from None
 
 
-def _refresh(
-    db: Database, as_of: datetime, pack: EmPack
-) -> tuple[escalation.EscalationRun, bridge.BridgeRun]:
-    """Apply the escalation ladder and the ICE bridge before ranking (both idempotent)."""
-    run = escalation.apply_escalations(db, pack=pack, as_of=as_of)
-    linked = bridge.sync_bridge(db, as_of=as_of, pack=pack)
-    if linked.created:
-        # New bridge items join the ranked intelligence queue (and the
-        # statistics' computed buckets) at once, not at the next rank intel.
-        ranking.refresh(db)
-    return run, linked
-
-
 def _refresh_now(args: argparse.Namespace, db: Database, pack: EmPack) -> None:
     """Refresh before a view of now only: a view --as-of another instant writes
     nothing (as ``rank intel --as-of``), or a later date would raise bridge items
     received in the future for every case out of contact by then."""
     if not args.no_refresh and not args.as_of:
-        _refresh(db, clock.now(), pack)
+        refresh_em(db, as_of=clock.now(), pack=pack)
 
 
 def _with_moments(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -222,8 +209,8 @@ def em_battery(args: argparse.Namespace) -> int:
 
 def em_refresh(args: argparse.Namespace) -> int:
     as_of, pack = _as_of(args), _pack(args)
-    run, linked = _refresh(database(args), as_of, pack)
-    print_json({"escalation": run.__dict__, "bridge": linked.__dict__})
+    done = refresh_em(database(args), as_of=as_of, pack=pack)
+    print_json({"escalation": done.escalation.__dict__, "bridge": done.bridge.__dict__})
     return 0
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from triage import settings
 from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.cli.progress import terminal_job
 from triage.imports import extracts
 from triage.imports.columns import KINDS
 from triage.imports.importer import (
@@ -110,7 +111,8 @@ def run_import(args: argparse.Namespace) -> int:
     mapping = _mapping(args.mapping)
     db = database(args)
     try:
-        result = import_file(db, args.kind, args.file, mapping=mapping)
+        with terminal_job(args) as job:
+            result = import_file(db, args.kind, args.file, mapping=mapping, job=job)
     except UnreadableFile as error:
         if args.format == "json":
             print_json({"kind": args.kind, "file": args.file, "error": str(error)})

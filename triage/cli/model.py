@@ -10,7 +10,6 @@ the score on and off. Every command takes ``--json``.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from triage.cli.common import (
     print_rows,
 )
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.cli.progress import terminal_job
 
 if TYPE_CHECKING:  # the harm modules load only when a model command runs
     from triage.harm.registry import HarmModel
@@ -93,18 +93,15 @@ def _train(args: argparse.Namespace) -> int:
 
     db = database(args)
 
-    def progress(fraction: float, message: str) -> None:
-        if args.format != "json":
-            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
-
     try:
-        result = training.train(
-            db,
-            classifier=args.classifier,
-            activate=args.activate,
-            progress=progress,
-            n_boot=args.bootstrap,
-        )
+        with terminal_job(args) as job:
+            result = training.train(
+                db,
+                classifier=args.classifier,
+                activate=args.activate,
+                job=job,
+                n_boot=args.bootstrap,
+            )
     except training.TrainingError as error:
         raise UsageError(f"cannot train: {error}") from None
     ev = result.evaluation

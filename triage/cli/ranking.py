@@ -11,6 +11,7 @@ from typing import Any
 from triage import clock
 from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.cli.progress import terminal_job
 from triage.intel import plain, ranking, regions, replay
 from triage.rules.pack import Pack, PackError, load_pack
 
@@ -127,7 +128,8 @@ def rank_intel(args: argparse.Namespace) -> int:
     if as_of is None:
         # Now: the stored ranking, brought up to date if anything changed, as
         # the app does.
-        run = ranking.ensure_current(db, pack=pack)
+        with terminal_job(args) as job:
+            run = ranking.ensure_current(db, pack=pack, job=job)
         with db.transaction() as session:
             ids = ranking.queue_ids(session, region=region, team=args.team, limit=limit)
             found = ranking.rows(session, ids)

@@ -32,7 +32,7 @@ import random
 import tempfile
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from triage import clock
 from triage.em.deadlines import add_months
 from triage.imports.columns import KINDS
 from triage.intel import regions
+from triage.jobs import Job, job_or_silent
 
 if TYPE_CHECKING:  # the store loads only when demo data goes into a database
     from triage.store.db import Database
@@ -297,11 +298,9 @@ FILE_NAMES = {
 }
 IMPORT_ORDER = ("em-cases", "em-events", "intel", "outcomes")
 
-Progress = Callable[[float, str], None]
 # An EM event before it is written: (started, case index, type, ended, detail, replied).
 RawEvent = tuple[datetime, int, str, datetime | None, str, datetime | None]
 T = TypeVar("T")
-"""Called with (fraction done 0-1, what is happening)."""
 
 
 # --- Small shared arithmetic ---------------------------------------------------
@@ -1409,30 +1408,25 @@ def write_demo_files(
 
 
 def load_demo_files(
-    db: Database, files: DemoFiles, progress: Progress | None = None
+    db: Database, files: DemoFiles, job: Job | None = None
 ) -> dict[str, dict[str, int]]:
-    """Import the extracts in dependency order through the real importer."""
+    """Import the extracts in dependency order through the real importer.
+
+    A cancel between files raises ``Cancelled`` whose ``partial`` is what was
+    imported so far (each file is its own transaction)."""
     from triage.imports.importer import import_file  # the importer pulls in the whole schema
 
-    # Each file's share of the import is its share of the bytes; the import
-    # is the last 70% of the work (generation the first 30%).
+    job = job_or_silent(job)
+    # Each file's share of the import is its share of the bytes.
     sizes = {kind: max(files.paths[kind].stat().st_size, 1) for kind in IMPORT_ORDER}
     total = sum(sizes.values())
     done = 0
-    imported = {}
+    imported: dict[str, dict[str, int]] = {}
     for kind in IMPORT_ORDER:
-        name = files.paths[kind].name
-        report = None
-        if progress is not None:
-            start, share = done, sizes[kind]
-
-            def report(
-                fraction: float, rows: int, start: int = start, share: int = share, name: str = name
-            ) -> None:
-                progress(0.3 + 0.7 * (start + share * fraction) / total, f"importing {name}")
-
-            report(0.0, 0)
-        result = import_file(db, kind, files.paths[kind], progress=report)
+        job.check("demo data cancelled", partial=imported)
+        part = job.part(done / total, (done + sizes[kind]) / total)
+        part.progress(0.0, f"importing {files.paths[kind].name}")
+        result = import_file(db, kind, files.paths[kind], job=part)
         done += sizes[kind]
         imported[kind] = {
             "rows_read": result.rows_read,
@@ -1441,8 +1435,7 @@ def load_demo_files(
             "quarantined": result.quarantined,
             "batch_id": result.batch_id,
         }
-    if progress is not None:
-        progress(1.0, "demo data loaded")
+    job.progress(1.0, "demo data loaded")
     return imported
 
 
@@ -1454,21 +1447,22 @@ def fill_database(
     em: int = DEFAULT_EM,
     end: date | None = None,
     out: str | Path | None = None,
-    progress: Progress | None = None,
+    job: Job | None = None,
 ) -> DemoSummary:
-    """Generate the demo extracts (into ``out`` or a temporary folder) and import them."""
+    """Generate the demo extracts (into ``out`` or a temporary folder) and import them
+    (generation is the first 30% of the job, the import the rest)."""
     import time as timer
 
     began = timer.perf_counter()
-    if progress is not None:
-        progress(0.0, "generating demo extracts")
+    job = job_or_silent(job)
+    job.progress(0.0, "generating demo extracts")
     if out is not None:
         files = write_demo_files(out, seed=seed, intel=intel, em=em, end=end)
-        imported = load_demo_files(db, files, progress)
+        imported = load_demo_files(db, files, job.part(0.3, 1.0))
     else:
         with tempfile.TemporaryDirectory(prefix="triage-demo-") as folder:
             files = write_demo_files(folder, seed=seed, intel=intel, em=em, end=end)
-            imported = load_demo_files(db, files, progress)
+            imported = load_demo_files(db, files, job.part(0.3, 1.0))
     reviews = record_reviews(db, seed=seed, em=em, end=files.end or default_end())
     return DemoSummary(files, imported, timer.perf_counter() - began, reviews)
 
@@ -1578,7 +1572,7 @@ def create_demo_database(
     intel: int | None = None,
     em: int | None = None,
     end: date | None = None,
-    progress: Progress | None = None,
+    job: Job | None = None,
 ) -> DemoSummary:
     """Create (or fill) the database at ``path`` with demo data: the app's first run."""
     from triage.store.db import open_database
@@ -1591,7 +1585,7 @@ def create_demo_database(
             intel=FIRST_RUN_INTEL if intel is None else intel,
             em=FIRST_RUN_EM if em is None else em,
             end=end,
-            progress=progress,
+            job=job,
         )
     finally:
         db.close()

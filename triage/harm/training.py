@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from triage import clock, settings
 from triage.harm import artefact, card, evaluation, features, registry
+from triage.jobs import Job, job_or_silent
 from triage.store import audit
 from triage.store.db import Database
 
@@ -58,15 +58,9 @@ TARGET_DEFINITION = (
     "items with a recorded result; no_trace, encountered_no_action and other count as no harm."
 )
 
-Progress = Callable[[float, str], None]
-
 
 class TrainingError(Exception):
     """Training could not be done on this database, and why."""
-
-
-class TrainingCancelled(Exception):
-    pass
 
 
 @dataclass
@@ -178,21 +172,17 @@ def reference_values(frame: pd.DataFrame, spec: features.FeatureSpec) -> dict[st
     return values
 
 
-def _check(cancel: Callable[[], bool] | None) -> None:
-    if cancel is not None and cancel():
-        raise TrainingCancelled("training cancelled")
-
-
 def train(
     db: Database,
     *,
     activate: bool = False,
-    progress: Progress | None = None,
+    job: Job | None = None,
     **options: Any,
 ) -> TrainResult:
     """Fit, evaluate, store and register a model (``fit`` then ``register``)."""
-    fitted = fit(db, progress=progress, **options)
-    return register(db, fitted, activate=activate, progress=progress)
+    job = job_or_silent(job)
+    fitted = fit(db, job=job.part(0.0, 0.95), **options)
+    return register(db, fitted, activate=activate, job=job.part(0.95, 1.0))
 
 
 def fit(db: Database, **options: Any) -> FittedModel:
@@ -211,14 +201,15 @@ def _fit(
     db: Database,
     *,
     classifier: str = "auto",
-    progress: Progress | None = None,
-    cancel: Callable[[], bool] | None = None,
+    job: Job | None = None,
     created_by: str | None = None,
     n_boot: int = 200,
 ) -> FittedModel:
-    """The training steps of the module docstring, up to the artefact files."""
+    """The training steps of the module docstring, up to the artefact files
+    (a cancel raises ``Cancelled`` before any file is written)."""
     started = time.perf_counter()
-    report = progress or (lambda _fraction, _message: None)
+    job = job_or_silent(job)
+    report = job.progress
     if classifier not in ("auto",) + CLASSIFIERS:
         raise TrainingError(f"unknown classifier {classifier!r}: auto, logistic or hgb")
     report(0.02, "Reading accepted outcomes with results")
@@ -240,7 +231,7 @@ def _fit(
                 f"the {name} period ({len(rows)} outcomes) needs both harm and no-harm results; "
                 "more history with results is needed"
             )
-    _check(cancel)
+    job.check("training cancelled")
     limits = features.fit_limits(train_rows, spec)
     train_rows = features.encode(train_rows, spec, limits)
     test_rows = features.encode(test_rows, spec, limits)
@@ -259,7 +250,7 @@ def _fit(
             pipeline = build_pipeline(kind, spec).fit(fit_rows[spec.names], fit_rows["target"])
             probability = pipeline.predict_proba(val_rows[spec.names])[:, 1]
             candidates[kind] = round(float(roc_auc_score(val_rows["target"], probability)), 4)
-            _check(cancel)
+            job.check("training cancelled")
         measured = {k: v for k, v in candidates.items() if v is not None}
         chosen = "logistic"
         if (
@@ -272,7 +263,7 @@ def _fit(
 
     report(0.60, f"Fitting calibrated {chosen} on the training period")
     model = calibrated(chosen, spec).fit(train_rows[spec.names], train_rows["target"])
-    _check(cancel)
+    job.check("training cancelled")
 
     report(0.80, "Evaluating on the held-out period")
     probability = model.predict_proba(test_rows[spec.names])[:, 1]
@@ -291,7 +282,7 @@ def _fit(
     )
     result["candidates"] = candidates
     result["classifier"] = chosen
-    _check(cancel)
+    job.check("training cancelled")
 
     report(0.92, "Writing the artefact and its manifest")
     who = created_by or settings.current_user()
@@ -342,13 +333,13 @@ def register(
     fitted: FittedModel,
     *,
     activate: bool = False,
-    progress: Progress | None = None,
+    job: Job | None = None,
 ) -> TrainResult:
     """Store a fitted model in the registry (inactive unless ``activate``), audited.
 
     One short transaction: this is all of training that needs the writer.
     """
-    report = progress or (lambda _fraction, _message: None)
+    report = job_or_silent(job).progress
     manifest = fitted.manifest
     try:
         with db.transaction() as session:

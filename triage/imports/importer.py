@@ -32,6 +32,7 @@ from triage import clock, settings
 from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
+from triage.jobs import Job, job_or_silent
 from triage.store import audit
 from triage.store.db import Database, rows_changed
 from triage.store.faults import store_fault
@@ -47,7 +48,6 @@ from triage.store.models import (
 )
 
 __all__ = [
-    "ImportCancelled",
     "ImportResult",
     "UnreadableFile",
     "detect_kind",
@@ -64,12 +64,6 @@ LARGE_IMPORT_ROWS = 10_000
 # A file with more bad rows than this, most of its rows, is refused whole
 # rather than quarantined row by row: it is not the extract it claims to be.
 MAX_QUARANTINED = 10_000
-Progress = Callable[[float, int], None]
-"""Called with (fraction of the file read, rows read so far)."""
-
-
-class ImportCancelled(Exception):
-    """The user cancelled; the transaction was rolled back and nothing changed."""
 
 
 @dataclass
@@ -117,12 +111,14 @@ def import_file(
     kind: str,
     path: str | Path,
     *,
-    progress: Progress | None = None,
-    cancel: Callable[[], bool] | None = None,
+    job: Job | None = None,
     mapping: dict[str, str] | None = None,
     who: str | None = None,
 ) -> ImportResult:
-    """Import one extract file of ``kind``. See the module docstring."""
+    """Import one extract file of ``kind``. See the module docstring.
+
+    ``job`` gets the fraction of the file read and the rows read so far; a
+    cancel raises ``Cancelled`` with nothing changed (no partial result)."""
     if kind not in KINDS:
         raise UnreadableFile(f"unknown extract kind {kind!r} (known: {', '.join(KINDS)})")
     path = Path(path)
@@ -157,7 +153,7 @@ def import_file(
         db.backup("before-import", rolling=True)  # issue 16.7: a large import is undoable
     try:
         result = pipeline.run(
-            extract.rows(), extract.sha256, progress, cancel, extract.fraction_read
+            extract.rows(), extract.sha256, job_or_silent(job), extract.fraction_read
         )
     except DBAPIError as error:
         # Locked beyond the busy timeout, disk full, read-only: the transaction
@@ -230,7 +226,7 @@ def reimport_quarantined(
     pipeline = _Pipeline(db, spec, header, file_name, who, raw_header=header_names)
     pipeline.retry_of = row_id
     digest = hashlib.sha256(_raw_text(cells).encode()).hexdigest()
-    return pipeline.run(iter([(line_no, cells)]), digest, None, None, lambda: 1.0)
+    return pipeline.run(iter([(line_no, cells)]), digest, job_or_silent(None), lambda: 1.0)
 
 
 def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None = None) -> None:
@@ -356,8 +352,7 @@ class _Pipeline:
         self,
         rows: Iterator[ExtractRow | Rejected],
         sha256: str,
-        progress: Progress | None,
-        cancel: Callable[[], bool] | None,
+        job: Job,
         fraction_read: Callable[[], float],
     ) -> ImportResult:
         with _collector_paused(), self.db.transaction() as session:
@@ -381,10 +376,7 @@ class _Pipeline:
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
             for chunk in _chunks(rows, CHUNK):
-                if cancel is not None and cancel():
-                    raise ImportCancelled(
-                        f"{self.file_name}: import cancelled; nothing was changed"
-                    )
+                job.check(f"{self.file_name}: import cancelled; nothing was changed")
                 result.rows_read += len(chunk)
                 valid, rejected = self.validator.validate(chunk)
                 rejected += store.load(valid, result)
@@ -400,8 +392,7 @@ class _Pipeline:
                         f"{reason}); nothing was imported: is it the right file for "
                         f"a {self.spec.name} import?"
                     )
-                if progress is not None:
-                    progress(fraction_read(), result.rows_read)
+                job.progress(fraction_read(), f"{result.rows_read:,} rows read")
             store.finish(result)
             if self.retry_of is not None and not result.quarantined:
                 session.execute(

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from triage import clock, settings, vocab
 from triage.intel.models import IntelRank, RankState
+from triage.jobs import Job, job_or_silent
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack, PackError, load_pack
@@ -114,19 +115,32 @@ def is_current(db: Database, *, pack: Pack | None = None) -> bool:
     )
 
 
-def ensure_current(db: Database, *, pack: Pack | None = None) -> RankRun | None:
+def ensure_current(
+    db: Database, *, pack: Pack | None = None, job: Job | None = None
+) -> RankRun | None:
     """Bring the stored ranking up to date if it is not (``is_current``):
     the one call every reader that needs current ranks makes first (queue,
     statistics, a meeting's agenda). Returns the run, or None when nothing
     had changed."""
     if is_current(db, pack=pack):
         return None
-    return refresh(db, pack=pack)
+    return refresh(db, pack=pack, job=job)
 
 
-def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = None) -> RankRun:
-    """Rank every item as of ``as_of`` (default now) and rewrite ``intel_rank``."""
+def refresh(
+    db: Database,
+    *,
+    as_of: datetime | None = None,
+    pack: Pack | None = None,
+    job: Job | None = None,
+) -> RankRun:
+    """Rank every item as of ``as_of`` (default now) and rewrite ``intel_rank``.
+
+    A cancel is looked for once, before the rules' transaction commits; one after
+    is not looked for (``Cancelled.partial`` is None: the ranking is as it was)."""
     started = time.perf_counter()
+    job = job_or_silent(job)
+    job.progress(0.0, "ranking by the rules")
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
     weight = _weight()
@@ -162,6 +176,8 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
                 position_weight=weight,
             )
         )
+        job.check("ranking cancelled; the ranks are as they were")
+    job.progress(0.7, "scoring harm")
     # Scored after the ranks are committed: the model reads this run's buckets
     # (its rules_bucket feature), which an open write transaction would hide.
     harm = _harm_scores(db, moment)
@@ -179,7 +195,9 @@ def refresh(db: Database, *, as_of: datetime | None = None, pack: Pack | None = 
                 "UPDATE intel_rank SET harm_score = harm_in.s FROM harm_in "
                 "WHERE harm_in.item_id = intel_rank.item_id"
             )
+    job.progress(0.85, "numbering the queue")
     _store_positions(db, weight)
+    job.progress(1.0, f"{items:,} items ranked")
     return RankRun(pack.version, int(items), time.perf_counter() - started, moment)
 
 
