@@ -96,10 +96,9 @@ def rank_today(path: Path) -> None:
     without a rank, or a changed pack), so the app under test does not."""
     from triage.intel import ranking
     from triage.store.db import open_database
-    from ui.main_window import needs_ranking
 
     db = open_database(path)
-    if needs_ranking(db):
+    if not ranking.is_current(db):
         run = ranking.refresh(db)
         print(f"re-ranked {run.items:,} items in {run.seconds:.1f} s", flush=True)
     db.close()

@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from triage import settings
 from triage.imports import importer
 from triage.imports.columns import KINDS, detect_kind
 from triage.imports.extracts import Extract, UnreadableFile, wrong_separator
+from triage.imports.quarantine import quarantined_rows
 from triage.jobs import Job
 from triage.store.db import Database
 from triage.store.models import QuarantinedRow
@@ -212,15 +212,7 @@ class QuarantinePanel(QWidget):
         """Re-read the open rows, keeping the row being fixed selected."""
         kept = self.current()
         kept_id = kept.id if kept is not None else None
-        with self.db.sessions() as session:
-            self.rows = list(
-                session.execute(
-                    select(QuarantinedRow)
-                    .where(QuarantinedRow.status == "open")
-                    .order_by(QuarantinedRow.batch_id.desc(), QuarantinedRow.line_no)
-                    .limit(5000)
-                ).scalars()
-            )
+        self.rows = quarantined_rows(self.db, newest_first=True, limit=5000)
         self.list.blockSignals(True)
         self.list.setRowCount(len(self.rows))
         for n, row in enumerate(self.rows):

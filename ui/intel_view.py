@@ -30,9 +30,8 @@ from PySide6.QtWidgets import (
 
 from triage import settings
 from triage.intel import notes, plain, regions
-from triage.meetings import operations as meetings
+from triage.ops.item_detail import item_detail
 from triage.store.db import Database
-from triage.store.models import IntelItem
 from ui import labels, theme
 from ui.labels import esc
 from ui.queue_model import COLUMN, IntelQueueModel
@@ -525,9 +524,10 @@ class IntelligenceView(QWidget):
 
     def show_item(self, item_id: int, *, above_id: int | None = None) -> None:
         """Show one item; ``above_id``, the row above it, gets a "why below"."""
-        with self.db.sessions() as session:
-            item = session.get(IntelItem, item_id)
-            linked = meetings.linked_items(session, item_id)
+        item, linked = item_detail(self.db, item_id)
+        if item is None:  # deleted since the queue was read
+            self._show_nothing()
+            return
         rows = "".join(
             f"<tr><td><b>{esc(name.replace('_', ' '))}</b></td>"
             f"<td>{esc(getattr(item, name))}</td></tr>"

@@ -29,16 +29,16 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
-from sqlalchemy import event, func, select
 
 from triage import paths, settings
 from triage.intel import ranking
+from triage.jobs import Job
+from triage.ops.status import store_counts
 from triage.rules import PackError
-from triage.store.db import Database, open_database
-from triage.store.models import EmCase, IntelItem
+from triage.store.db import Database, limit_page_cache, open_database
 from ui import access, labels
 from ui.passphrase import NewDatabaseDialog, open_asking
-from ui.tasks import Job, Tasks
+from ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +84,11 @@ def placeholder(title: str, reason: str) -> QLabel:
 APP_PAGE_CACHE_KIB = 32768
 
 
-def limit_page_cache(db: Database) -> None:
-    """Give every connection the app opens on ``db`` a smaller page cache."""
-
-    def on_connect(dbapi_connection, _record) -> None:
-        dbapi_connection.execute(f"PRAGMA cache_size=-{APP_PAGE_CACHE_KIB}")
-
-    event.listen(db.engine, "connect", on_connect)
-    db.engine.dispose()  # connections opened before (migrations) get it on reopening
-
-
 class MainWindow(QMainWindow):
     def __init__(self, db: Database, tasks: Tasks | None = None) -> None:
         super().__init__()
         self.db = db
-        limit_page_cache(db)
+        limit_page_cache(db, APP_PAGE_CACHE_KIB)
         self.tasks = tasks or Tasks(self)
         self.pages: dict[str, QWidget] = {}
         # Built screens whose data changed since they were last shown.
@@ -326,16 +316,7 @@ class MainWindow(QMainWindow):
             self.pack_label.setText("⚠ Rule pack refused (see Rules)")
         db = self.db
 
-        def count(_job) -> str:
-            with db.sessions() as session:
-                items = session.execute(select(func.count()).select_from(IntelItem)).scalar_one()
-                open_items = session.execute(
-                    select(func.count()).select_from(IntelItem).where(IntelItem.status == "open")
-                ).scalar_one()
-                cases = session.execute(select(func.count()).select_from(EmCase)).scalar_one()
-            return f"{items:,} items ({open_items:,} open) · {cases:,} EM cases"
-
-        self.tasks.read(count, on_done=self.counts_label.setText)
+        self.tasks.read(lambda _job: store_counts(db).text(), on_done=self.counts_label.setText)
 
     # -- background work -----------------------------------------------------------
 
@@ -445,7 +426,7 @@ class MainWindow(QMainWindow):
 
     def set_database(self, db: Database) -> None:
         """Show another database: every screen is rebuilt on it."""
-        limit_page_cache(db)
+        limit_page_cache(db, APP_PAGE_CACHE_KIB)
         old, self.db = self.db, db
         self.save_layout()
         for key in self.pages:

@@ -7,8 +7,6 @@ import csv
 import sys
 from typing import Any
 
-from sqlalchemy import select
-
 from triage import settings
 from triage.cli.common import add_format, database, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
@@ -23,8 +21,8 @@ from triage.imports.importer import (
     import_file,
     reimport_quarantined,
 )
+from triage.imports.quarantine import quarantined_rows
 from triage.store.db import BUSY_TIMEOUT_SECONDS
-from triage.store.models import QuarantinedRow
 
 IMPORT_EPILOG = f"""\
 limits (a file over one is refused, nothing changed):
@@ -148,22 +146,18 @@ def report(result: ImportResult, as_json: bool) -> None:
 def _rows(args: argparse.Namespace, include_resolved: bool = False) -> list[dict[str, Any]]:
     db = database(args)
     try:
-        with db.transaction() as session:
-            query = select(QuarantinedRow).order_by(QuarantinedRow.id)
-            if not include_resolved:
-                query = query.where(QuarantinedRow.status == "open")
-            return [
-                {
-                    "id": row.id,
-                    "kind": row.kind,
-                    "file": row.file_name,
-                    "line": row.line_no,
-                    "reason": row.reason,
-                    "status": row.status,
-                    "raw": row.raw_text,
-                }
-                for row in session.scalars(query)
-            ]
+        return [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "file": row.file_name,
+                "line": row.line_no,
+                "reason": row.reason,
+                "status": row.status,
+                "raw": row.raw_text,
+            }
+            for row in quarantined_rows(db, include_resolved=include_resolved)
+        ]
     finally:
         db.close()
 

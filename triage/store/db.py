@@ -293,3 +293,14 @@ def rows_changed(result: Result[Any]) -> int:
     ``Session.execute`` is typed to return a plain ``Result``; for these
     statements it is a ``CursorResult``, which has the count."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def limit_page_cache(db: Database, kib: int) -> None:
+    """Give every connection opened on ``db`` from now on a page cache of ``kib``
+    KiB (the app's, smaller than the bulk paths' 128 MB; see ui.main_window)."""
+
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.execute(f"PRAGMA cache_size=-{int(kib)}")
+
+    event.listen(db.engine, "connect", on_connect)
+    db.engine.dispose()  # connections opened before (migrations) get it on reopening
