@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -41,6 +40,8 @@ from triage.stats import em, exports, feedback, lead, tasking
 from triage.stats.period import Period
 from triage.stats.table import StatTable, cell_text, suppress
 from triage.store.db import Database
+from ui.rows_model import SIZE_FROM_ROWS
+from ui.tasks import Tasks
 
 # Colour-blind-safe palette (Okabe-Ito); the legend always names each series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -194,7 +195,9 @@ class TablePanel(QWidget):
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.verticalHeader().setVisible(False)
-        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized once per table (below): in ResizeToContents mode every setItem
+        # re-measured the whole column on the UI thread.
+        self.grid.horizontalHeader().setResizeContentsPrecision(SIZE_FROM_ROWS)
         self.grid.cellClicked.connect(self._cell_clicked)
         self.definition = QLabel()
         self.definition.setWordWrap(True)
@@ -229,6 +232,7 @@ class TablePanel(QWidget):
                 if table.filters_for(r, column.key) is not None:
                     item.setToolTip("Click to open the matching queue")
                 self.grid.setItem(r, c, item)
+        self.grid.resizeColumnsToContents()
         # Tall enough for up to 12 rows and a horizontal scroll bar: the page scrolls, not
         # each table.
         height = self.grid.horizontalHeader().sizeHint().height() + 6
@@ -281,6 +285,10 @@ class DashboardView(QWidget):
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        # Taken now: once the main window shelves this screen in its stack,
+        # parent() is the stack, and asking it then ran the statistics on the UI
+        # thread (freezes of 2 to 11.6 s were measured).
+        self.tasks: Tasks | None = getattr(parent, "tasks", None)
         self.tables: dict[str, StatTable] = {}
         self.shown_period: Period | None = None
         self._generation = 0
@@ -351,7 +359,7 @@ class DashboardView(QWidget):
         region = self.region_box.currentData()
         self._generation += 1
         generation = self._generation
-        tasks = getattr(self.parent(), "tasks", None)
+        tasks = self.tasks
         if tasks is None:
             self._show(generation, period, compute_tables(self.db, period, region))
             return

@@ -10,6 +10,7 @@ escalation ladder and the ICE bridge) run on the app's single writer thread.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -92,6 +93,18 @@ def _local(value: str | None) -> str:
     return labels.local_time(clock.parse_datetime(value + "Z")).strftime("%Y-%m-%d %H:%M")
 
 
+TabRows = dict[str, list[dict[str, Any]]]
+
+
+def tab_rows(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, Any]) -> TabRows:
+    """Each tab's rows (all, one per workstream, deadlines) through ``filters``."""
+    rows = {"all": queue_rows(queue, **filters)}
+    for workstream in WORKSTREAMS:
+        rows[workstream] = queue_rows(queue, workstream=workstream, **filters)
+    rows["deadlines"] = filter_rows(deadlines, **filters)
+    return rows
+
+
 class RowsModel(RowListModel):
     """A small read-only table of dict rows (a few thousand at most)."""
 
@@ -140,11 +153,17 @@ class EmCaseloadView(QWidget):
 
     claim_changed = Signal(str)  # case id
     em_refreshed = Signal(object)  # the EmRefresh: the intel ranking may have changed
+    loaded = Signal()  # a refresh is on show
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.tasks: Tasks = getattr(parent, "tasks", None) or Tasks(self)
+        app_tasks: Tasks | None = getattr(parent, "tasks", None)
+        self.tasks: Tasks = app_tasks or Tasks(self)
+        # In the app the queue is built on a reader thread (seconds on a large
+        # caseload); a standalone screen (tests, tools) builds it at once.
+        self._in_background = app_tasks is not None
+        self._generation = 0
         self.pack = default_pack()
         self.case_id: str | None = None
         self.holder: str | None = None  # who has claimed the case on show
@@ -281,17 +300,43 @@ class EmCaseloadView(QWidget):
 
     # -- reading -------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Rebuild the queue and deadlines, and re-read the selected case."""
-        as_of = clock.now()
-        with self.db.transaction() as session:
-            queue = build_queue(session, as_of=as_of, pack=self.pack)
-            self.queue = queue
-            deadlines = deadline_rows(queue, pack=self.pack)
-        self.deadlines = deadlines
-        self._fill_caseworkers(caseworkers(queue))
-        self._fill_tabs()
-        self._show_case(self.case_id)
+    def refresh(self, then: Callable[[], None] | None = None) -> None:
+        """Rebuild the queue and deadlines, and re-read the selected case; then
+        ``then()``. A result made obsolete by a newer refresh is dropped."""
+        db, pack = self.db, self.pack
+        self._generation += 1
+        generation = self._generation
+
+        filters = self.current_filters()
+
+        def read(_job: object) -> tuple[Queue, list[dict[str, Any]], TabRows]:
+            with db.transaction() as session:
+                queue = build_queue(session, as_of=clock.now(), pack=pack)
+            deadlines = deadline_rows(queue, pack=pack)
+            return queue, deadlines, tab_rows(queue, deadlines, filters)
+
+        def show(result: tuple[Queue, list[dict[str, Any]], TabRows]) -> None:
+            if generation != self._generation:
+                return
+            self.queue, self.deadlines, rows = result
+            self._fill_caseworkers(caseworkers(self.queue))
+            if filters == self.current_filters():
+                self._show_tabs(rows)
+            else:  # changed while the queue was read
+                self._fill_tabs()
+            self._show_case(self.case_id)
+            if then is not None:
+                then()
+            self.loaded.emit()
+
+        if not self._in_background:
+            show(read(None))
+            return
+        self.tasks.read(
+            read,
+            on_done=show,
+            on_fail=lambda error: self.message.setText(f"⚠ {html.escape(error)}"),
+        )
 
     def current_filters(self) -> dict[str, Any]:
         return {
@@ -315,14 +360,19 @@ class EmCaseloadView(QWidget):
 
     def _fill_tabs(self) -> None:
         """The tabs from the queue on show, through the filters (no rebuild)."""
+        if self.queue is not None:
+            self._show_tabs(tab_rows(self.queue, self.deadlines, self.current_filters()))
+
+    def _show_tabs(self, tabs: TabRows) -> None:
+        """Each tab's rows (worked out off the UI thread after a refresh)."""
         queue = self.queue
         if queue is None:
             return
         filters = self.current_filters()
-        self.models["all"].set_rows(queue_rows(queue, **filters))
+        self.models["all"].set_rows(tabs["all"])
         counts = []
         for workstream in WORKSTREAMS:
-            rows = queue_rows(queue, workstream=workstream, **filters)
+            rows = tabs[workstream]
             self.models[workstream].set_rows(rows)
             overdue = sum(1 for r in rows if r["due_state"] == "overdue")
             index = list(self.models).index(workstream)
@@ -331,7 +381,7 @@ class EmCaseloadView(QWidget):
                 f"{TAB_TITLES[workstream].lower()} {len(rows)}"
                 + (f" ({overdue} overdue)" if overdue else "")
             )
-        deadlines = filter_rows(self.deadlines, **filters)
+        deadlines = tabs["deadlines"]
         self.models["deadlines"].set_rows(deadlines)
         overdue_deadlines = sum(1 for r in deadlines if r["state"] == "overdue")
         self.tabs.setTabText(len(self.models) - 1, f"Deadlines ({overdue_deadlines} overdue)")
@@ -446,7 +496,7 @@ class EmCaseloadView(QWidget):
     def _action_done(self, text: str, succeeded: bool) -> None:
         """An action from the Actions tab finished: show the case as it is now."""
         if succeeded:
-            self.refresh()
+            self.refresh(then=lambda: self.message.setText(text))
         self.message.setText(text)
 
     def _write(self, fn, case_id: str, done_text: str) -> None:
@@ -454,9 +504,11 @@ class EmCaseloadView(QWidget):
         self.release_button.setEnabled(False)
 
         def done(_result: object) -> None:
-            self.refresh()
-            self.message.setText(done_text)
-            self.claim_changed.emit(case_id)
+            def shown() -> None:
+                self.message.setText(done_text)
+                self.claim_changed.emit(case_id)
+
+            self.refresh(then=shown)
 
         def failed(error: str) -> None:
             self._show_case(self.case_id)
@@ -474,12 +526,12 @@ class EmCaseloadView(QWidget):
         def done(result: EmRefresh) -> None:
             ladder, linked = result.escalation, result.bridge
             self.apply_button.setEnabled(True)
-            self.refresh()
-            self.message.setText(
+            text = (
                 f"Escalation ladder: {ladder.warning_letters} warning letter(s), "
                 f"{ladder.prosecution_referrals} prosecution referral(s) raised. ICE bridge: "
                 f"{linked.created} item(s) created, {linked.back_in_contact} back in contact."
             )
+            self.refresh(then=lambda: self.message.setText(text))
             self.em_refreshed.emit(result)
 
         def failed(error: str) -> None:

@@ -104,3 +104,32 @@ def test_refresh_runs_on_the_apps_reader_thread(db, qtbot):
         assert widget.status.text() == "Computing statistics…"
     assert cell_text(widget.panels["figure9"], 0, "Total intelligence received") == "1"
     host.tasks.wait()
+
+
+def test_statistics_stay_off_the_ui_thread_once_the_screen_is_shelved(db, qtbot, monkeypatch):
+    """In the main window the screen's parent becomes the page stack: the
+    statistics must still be computed on a reader thread (they ran on the UI
+    thread there, freezing the app for 2 to 11.6 s on large databases)."""
+    import threading
+
+    from ui import dashboard_view
+    from ui.main_window import MainWindow
+
+    load(db, [item("NMWSW", bucket=4, received=datetime(2026, 10, 1, 9))], [])
+    threads: list[int] = []
+    compute = dashboard_view.compute_tables
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard_view, "compute_tables", recorded)
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    stats = window.show_page("stats")
+    qtbot.waitUntil(lambda: bool(stats.tables), timeout=20000)
+    assert not hasattr(stats.parent(), "tasks")  # shelved: its parent is not the window
+    with qtbot.waitSignal(stats.refreshed, timeout=20000):
+        stats.refresh()
+    assert len(threads) >= 2 and threading.get_ident() not in threads
+    window.tasks.wait()
