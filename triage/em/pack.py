@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from triage import paths, vocab
+from triage import packs, paths, vocab
 
 WORKSTREAMS = ("releases", "legal", "breaches", "reviews", "prosecutions")
 # The order of harm tiers: the four harm levels, then the deportation
@@ -42,7 +41,7 @@ REQUIRED_KINDS = (
 )
 
 
-class PackError(ValueError):
+class PackError(packs.PackError, ValueError):
     """The pack file is unusable; the message names file, key and problem."""
 
 
@@ -195,9 +194,9 @@ def load_pack(path: Path | None = None) -> EmPack:
     )
 
 
-@cache
 def default_pack() -> EmPack:
-    return load_pack()
+    """The bundled EM pack, under ``triage.packs``' one cache rule."""
+    return packs.in_force("em", [pack_file()], load_pack)
 
 
 def harm_tier(harm_level: str | None, deportation_category: str | None) -> str | None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import SQLColumnExpression, column, func, insert, or_, select, table, update
@@ -21,12 +22,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from triage import clock, settings, vocab
+from triage import clock, packs, settings, vocab
 from triage.intel.models import IntelRank, RankState
 from triage.jobs import Job, job_or_silent
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
-from triage.rules.pack import Pack, PackError, load_pack
+from triage.rules.pack import FILES, Pack, PackError, default_folder, load_pack
 from triage.store.db import Database, rows_changed
 from triage.store.models import Base, IntelItem
 
@@ -47,22 +48,29 @@ __all__ = [
     "rows",
 ]
 
-_in_force: Pack | None = None
+# The folder of the intelligence pack in force (the bundled one unless
+# ``reload_pack`` was given another).
+_folder: Path | None = None
+
+
+def _pack_files(folder: Path) -> list[Path]:
+    return [folder / name for name in FILES]
 
 
 def pack_in_force() -> Pack:
-    """The bundled pack, loaded (and validated) once per process."""
-    global _in_force
-    if _in_force is None:
-        _in_force = load_pack()
-    return _in_force
+    """The pack in force, under ``triage.packs``' one cache rule."""
+    folder = _folder or default_folder()
+    return packs.in_force("intel", _pack_files(folder), lambda: load_pack(folder))
 
 
 def reload_pack(folder: str | None = None) -> Pack:
     """Load a pack and put it in force; on ``PackError`` the old pack stays."""
-    global _in_force
-    _in_force = load_pack(folder)
-    return _in_force
+    global _folder
+    chosen = Path(folder) if folder else default_folder()
+    pack = load_pack(chosen)
+    _folder = chosen
+    packs.put_in_force("intel", _pack_files(chosen), pack)
+    return pack
 
 
 @dataclass(frozen=True)

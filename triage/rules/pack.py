@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from triage import paths, vocab
+from triage import packs, paths, vocab
 from triage.intel import regions
 
 FILES = (
@@ -85,7 +85,7 @@ CAMPAIGN_KINDS = ("national", "local")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class PackError(Exception):
+class PackError(packs.PackError):
     """A rule pack that cannot be used; ``problems`` lists each one."""
 
     def __init__(self, folder: Path, problems: list[str]) -> None:
