@@ -36,9 +36,10 @@ from PySide6.QtWidgets import (
 
 from triage import clock, settings
 from triage.intel import regions
-from triage.stats import em, exports, feedback, lead, tasking
+from triage.stats import exports
 from triage.stats.period import Period
-from triage.stats.table import StatTable, cell_text, suppress
+from triage.stats.report import StatsReport, build_report
+from triage.stats.table import StatTable, cell_text
 from triage.store.db import Database
 from ui.rows_model import SIZE_FROM_ROWS
 from ui.tasks import Tasks
@@ -253,15 +254,10 @@ class TablePanel(QWidget):
             self.drill_down_requested.emit(filters)
 
 
-def compute_tables(db: Database, period: Period, region: str | None) -> list[StatTable]:
-    """Every table the dashboard shows (plain core calls: safe on a worker thread)."""
-    stats = tasking.compute(db, period, region=region)
-    return [
-        lead.lead_indicators(db, stats),
-        *tasking.tables(stats),
-        *feedback.tables(db, stats),
-        *em.tables(db, period, region=region),
-    ]
+def compute_report(db: Database, period: Period, region: str | None) -> StatsReport:
+    """The report the dashboard shows, every table (a core call: run on a reader thread)."""
+    title = "Triage statistics" + (f" - {region}" if region else "")
+    return build_report(db, period, title=title, region=region)
 
 
 class DashboardView(QWidget):
@@ -289,6 +285,7 @@ class DashboardView(QWidget):
         # parent() is the stack, and asking it then ran the statistics on the UI
         # thread (freezes of 2 to 11.6 s were measured).
         self.tasks: Tasks | None = getattr(parent, "tasks", None)
+        self.report: StatsReport | None = None
         self.tables: dict[str, StatTable] = {}
         self.shown_period: Period | None = None
         self._generation = 0
@@ -361,21 +358,22 @@ class DashboardView(QWidget):
         generation = self._generation
         tasks = self.tasks
         if tasks is None:
-            self._show(generation, period, compute_tables(self.db, period, region))
+            self._show(generation, compute_report(self.db, period, region))
             return
         self.status.setText("Computing statistics…")
         db = self.db
         tasks.read(
-            lambda _job: compute_tables(db, period, region),
-            on_done=lambda tables: self._show(generation, period, tables),
+            lambda _job: compute_report(db, period, region),
+            on_done=lambda report: self._show(generation, report),
             on_fail=lambda message: self.status.setText(f"Statistics failed: {message}"),
         )
 
-    def _show(self, generation: int, period: Period, computed: list[StatTable]) -> None:
+    def _show(self, generation: int, report: StatsReport) -> None:
         if generation != self._generation:
             return
-        self.tables = {t.name: t for t in computed}
-        self.shown_period = period
+        self.report = report
+        self.tables = {t.name: t for t in report.all_tables()}
+        self.shown_period = period = report.period
         for name, panel in self.panels.items():
             table = self.tables.get(name)
             panel.setVisible(table is not None)
@@ -399,21 +397,12 @@ class DashboardView(QWidget):
 
     def export(self, path: str) -> None:
         """The tables on screen, small counts suppressed as ``triage stats`` does."""
-        if not self.tables or self.shown_period is None:
+        if self.report is None or self.shown_period is None:
             self.status.setText("Nothing to export yet: the statistics are being computed.")
             return
-        threshold = settings.load().suppress_below
-        shown = {name: suppress(table, threshold) for name, table in self.tables.items()}
-        region = self.region_box.currentData()
+        released = self.report.released(settings.load().suppress_below)
         try:
-            exports.write_report(
-                Path(path),
-                shown.pop("lead_indicators"),
-                list(shown.values()),
-                period=self.shown_period,
-                title="Triage statistics" + (f" - {region}" if region else ""),
-                suppress_below=threshold,
-            )
+            exports.write_report(Path(path), released)
         except (OSError, ValueError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             QMessageBox.warning(self, "Export statistics", f"Could not write {path}: {reason}")

@@ -117,13 +117,13 @@ def test_statistics_stay_off_the_ui_thread_once_the_screen_is_shelved(db, qtbot,
 
     load(db, [item("NMWSW", bucket=4, received=datetime(2026, 10, 1, 9))], [])
     threads: list[int] = []
-    compute = dashboard_view.compute_tables
+    compute = dashboard_view.compute_report
 
     def recorded(*args, **kwargs):
         threads.append(threading.get_ident())
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(dashboard_view, "compute_tables", recorded)
+    monkeypatch.setattr(dashboard_view, "compute_report", recorded)
     window = MainWindow(db)
     qtbot.addWidget(window)
     stats = window.show_page("stats")

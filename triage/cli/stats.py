@@ -20,12 +20,13 @@ from typing import Any
 from triage import clock, settings
 from triage.cli.common import add_format, database, print_table
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.cli.progress import terminal_job
 from triage.intel import ranking, regions
 from triage.rules import PackError
-from triage.stats import em, exports, feedback, lead, tasking
+from triage.stats import exports
 from triage.stats.period import Period
-from triage.stats.table import StatTable, cell_text, suppress
-from triage.store.db import Database
+from triage.stats.report import StatsReport, build_report
+from triage.stats.table import StatTable, cell_text
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
 DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
@@ -100,21 +101,6 @@ def region_from(args: argparse.Namespace) -> str | None:
         raise UsageError(f"--region: {error}") from None
 
 
-def build_tables(
-    db: Database, kind: str, period: Period, region: str | None
-) -> tuple[StatTable, list[StatTable]]:
-    """The lead-indicator table and the kind's tables, in export order."""
-    # Each item's bucket comes from the stored ranking: brought up to date first.
-    # A refused pack keeps the ranks already stored (`triage rules check` says why).
-    with contextlib.suppress(PackError):
-        ranking.ensure_current(db)
-    stats = tasking.compute(db, period, region=region)
-    indicators = lead.lead_indicators(db, stats)
-    if kind == "tasking":
-        return indicators, tasking.tables(stats) + feedback.tables(db, stats)
-    return indicators, em.tables(db, period, region=region)
-
-
 def run(args: argparse.Namespace) -> int:
     period = period_from(args)
     region = region_from(args)
@@ -127,14 +113,24 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} needs --out FILE")
     db = database(args)
     try:
-        indicators, tables = build_tables(db, args.stats_kind, period, region)
+        # Each item's bucket comes from the stored ranking: brought up to date
+        # first. A refused pack keeps the ranks already stored (`triage rules
+        # check` says why).
+        with contextlib.suppress(PackError):
+            ranking.ensure_current(db)
+        with terminal_job(args) as job:
+            report = build_report(
+                db,
+                period,
+                title=f"Triage {args.stats_kind} statistics" + (f" - {region}" if region else ""),
+                kind=args.stats_kind,
+                region=region,
+                job=job,
+            )
     finally:
         db.close()
-    indicators = suppress(indicators, threshold)
-    tables = [suppress(t, threshold) for t in tables]
-    title = f"Triage {args.stats_kind} statistics" + (f" - {region}" if region else "")
     try:
-        return _output(args, indicators, tables, period, title, threshold)
+        return _output(args, report.released(threshold))
     except BrokenPipeError:
         raise  # the reader of standard output stopped: handled by the CLI
     except OSError as error:  # a folder that does not exist, no permission, ...
@@ -143,27 +139,13 @@ def run(args: argparse.Namespace) -> int:
         ) from None
 
 
-def _output(
-    args: argparse.Namespace,
-    indicators: StatTable,
-    tables: list[StatTable],
-    period: Period,
-    title: str,
-    threshold: int,
-) -> int:
+def _output(args: argparse.Namespace, report: StatsReport) -> int:
+    """Render the released report in the format asked for (nothing computed here)."""
     if args.format in ("xlsx", "pdf"):
-        exports.write_report(
-            Path(args.out),
-            indicators,
-            tables,
-            period=period,
-            title=title,
-            suppress_below=threshold,
-            file_format=args.format,
-        )
+        exports.write_report(Path(args.out), report, file_format=args.format)
         print(f"wrote {args.out}", file=sys.stderr)
         return 0
-    chosen = _choose(args, [indicators, *tables])
+    chosen = _choose(args, report.all_tables())
     if args.format == "table":
         for table in chosen:
             print(f"{table.title}\n")

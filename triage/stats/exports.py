@@ -22,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from triage import clock
 from triage.stats.period import Period
+from triage.stats.report import StatsReport
 from triage.stats.table import StatTable
 
 GENERAL_DEFINITIONS = (
@@ -64,20 +65,13 @@ GENERAL_DEFINITIONS = (
 SUMMARY_TABLES = ("figure9", "conversion", "pass_on_48h", "figure6", "figure14", "figure5")
 
 
-def write_report(
-    path: Path,
-    lead: StatTable,
-    tables: Sequence[StatTable],
-    *,
-    period: Period,
-    title: str,
-    suppress_below: int = 0,
-    file_format: str | None = None,
-) -> Path:
-    """Statistics to pass on: "xlsx" every table, "pdf" the one-page summary
-    (``file_format``, else the file's suffix). The tables come already
-    suppressed at ``suppress_below`` (which the notes name). Used by the CLI
-    and the Statistics screen alike."""
+def write_report(path: Path, report: StatsReport, *, file_format: str | None = None) -> Path:
+    """A statistics report to pass on: "xlsx" every table, "pdf" the one-page
+    summary (``file_format``, else the file's suffix). The report comes
+    released (``StatsReport.released``: suppressed at the threshold its notes
+    name); this only renders it. Used by the CLI and the Statistics screen alike."""
+    lead, tables, period, title = report.lead, report.tables, report.period, report.title
+    suppress_below = report.suppress_below
     suffix = f".{file_format}" if file_format else path.suffix.lower()
     if suffix == ".xlsx":
         return write_xlsx(
