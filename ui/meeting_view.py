@@ -342,7 +342,8 @@ class MeetingMode(QWidget):
         info: meetings.MeetingSummary,
         item_ids: list[int] | None = None,
     ) -> None:
-        """Show a re-read: the whole agenda, or just the lines of ``item_ids``."""
+        """Show a re-read: the whole agenda, or just the lines of ``item_ids``
+        (then the caller selects the line to show next, which draws the card)."""
         self.info = info
         if item_ids is None:
             self.rows = rows
@@ -362,14 +363,16 @@ class MeetingMode(QWidget):
         # A meeting imported from history has no capacity on record: no "/ None".
         of_capacity = "" if info.capacity is None else f" / {info.capacity}"
         self.counter.setText(f"Accepted {info.accepted}{of_capacity}")
-        self.counter.setProperty("over", "true" if over else "false")
+        if self.counter.property("over") != ("true" if over else "false"):
+            # Re-styled only when it changes: a re-polish costs a relayout.
+            self.counter.setProperty("over", "true" if over else "false")
+            self.counter.style().unpolish(self.counter)
+            self.counter.style().polish(self.counter)
         self.counter.setToolTip(
             f"Over capacity by {info.accepted - info.capacity}"
             if over
             else "Accepted tasks against this week's capacity"
         )
-        self.counter.style().unpolish(self.counter)
-        self.counter.style().polish(self.counter)
         is_open = info.status == "open"
         for button in (
             self.accept_button,
@@ -380,7 +383,8 @@ class MeetingMode(QWidget):
             self.close_button,
         ):
             button.setEnabled(is_open)
-        self._show_current()
+        if item_ids is None:
+            self._show_current()
 
     def _fill_table(self) -> None:
         self.table.blockSignals(True)
@@ -474,8 +478,8 @@ class MeetingMode(QWidget):
 
     def _show_current(self) -> None:
         row = self.current_row()
-        self.banner.hide()
         if row is None:
+            self.banner.hide()
             self.card.setText("<p>The agenda is empty: no open items for this team.</p>")
             return
         fits = (
@@ -517,10 +521,14 @@ class MeetingMode(QWidget):
             f"<div style='font-size:12pt'>{fits}</div>"
             f"<table cellpadding=3 style='font-size:12pt'>{body}</table>"
         )
+        # Shown or hidden once: hiding then showing it again relaid the whole
+        # side panel (its word-wrapped card) on every key.
         if row.needs_recheck and row.decision is None and self._open():
             self.show_banner(
                 "⚠ Stale item: redo its basic checks first, then press C (or reject it with R)."
             )
+        else:
+            self.banner.hide()
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
