@@ -234,11 +234,12 @@ def app_run(path: Path, core: dict[str, Any]) -> dict[str, Any]:
     out["stall"]["close"] = beat.reset()
 
     started = time.perf_counter()
-    window.show_page("em")
-    app.processEvents()
+    em = window.show_page("em")
+    while em.queue is None:  # built on a reader thread; wait in the event loop
+        loop = QEventLoop()
+        QTimer.singleShot(5, loop.quit)
+        loop.exec()
     out["em"] = time.perf_counter() - started
-    window.tasks.wait()
-    app.processEvents()
     out["stall"]["em"] = beat.reset()
     window.close()
     return out

@@ -64,8 +64,7 @@ class TextRowsModel(RowListModel):
 
 
 def rows_table(model: TextRowsModel) -> QTableView:
-    """A row-selecting, read-only view of ``model`` whose columns are sized
-    from the first ``SIZE_FROM_ROWS`` rows whenever the rows change."""
+    """A row-selecting, read-only view of ``model``, its columns sized once."""
     view = QTableView()
     view.setModel(model)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -75,15 +74,20 @@ def rows_table(model: TextRowsModel) -> QTableView:
     view.verticalHeader().setVisible(False)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setResizeContentsPrecision(SIZE_FROM_ROWS)
     header.setStretchLastSection(True)
+    size_columns_once(view, model)
+    return view
+
+
+def size_columns_once(view: QTableView, model: RowListModel) -> None:
+    """Size ``view``'s columns from the first rows that arrive, then leave them
+    as the user sets them: re-measuring on every refresh stalled the UI thread
+    (90 ms for the meeting list, 350 ms for the EM tabs)."""
+    view.horizontalHeader().setResizeContentsPrecision(SIZE_FROM_ROWS)
 
     def size_once() -> None:
-        # Sized from the first rows that arrive, then left as the user sets
-        # them: re-measuring on each refresh stalled the UI thread ~90 ms.
         if model.rows:
             view.resizeColumnsToContents()
             model.modelReset.disconnect(size_once)
 
     model.modelReset.connect(size_once)
-    return view

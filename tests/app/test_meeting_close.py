@@ -64,3 +64,12 @@ def test_close_asks_first_saying_how_many_items_carry_over(window, qtbot, db, mo
     assert status_of(db, mode.meeting_id) == "closed"
     assert f"{agenda} not discussed" in mode.banner.text()
     assert not mode.accept_button.isEnabled()
+
+
+def test_the_em_page_is_read_off_the_ui_thread_when_shown(window, qtbot):
+    # Shown from the main window, the caseload is built on a reader thread:
+    # the page is on screen at once and fills when the read comes back.
+    view = window.show_page("em")
+    assert view.queue is None
+    qtbot.waitUntil(lambda: view.queue is not None, timeout=10000)
+    assert "pieces of EM work" in view.summary.text()
