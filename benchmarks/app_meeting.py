@@ -37,6 +37,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from triage.users import ALL_ROLES, Actor  # noqa: E402
+
+EVERYONE = Actor("benchmark", ALL_ROLES)
+
 REGION = "LSE"
 CAPACITY = 30
 DECISIONS = 50
@@ -91,7 +95,12 @@ def core_run(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["start"], meeting_id = timed(
         lambda: meetings.start_meeting(
-            db, region=REGION, team=None, held_on=HELD_ON, capacity=CAPACITY
+            db,
+            region=REGION,
+            team=None,
+            held_on=HELD_ON,
+            capacity=CAPACITY,
+            actor=EVERYONE,
         )
     )
     with db.sessions() as session:
@@ -102,10 +111,19 @@ def core_run(path: Path) -> dict[str, Any]:
     decide_times = []
     for item_id, decision, code in out["plan"]:
         started = time.perf_counter()
-        meetings.decide(db, meeting_id=meeting_id, item_id=item_id, decision=decision, reason=code)
+        meetings.decide(
+            db,
+            meeting_id=meeting_id,
+            item_id=item_id,
+            decision=decision,
+            reason=code,
+            actor=EVERYONE,
+        )
         decide_times.append(time.perf_counter() - started)
     out["decide"] = decide_times
-    out["close"], _ = timed(lambda: meetings.close_meeting(db, meeting_id=meeting_id))
+    out["close"], _ = timed(
+        lambda: meetings.close_meeting(db, meeting_id=meeting_id, actor=EVERYONE)
+    )
     pack = default_pack()
 
     def em_queue() -> None:

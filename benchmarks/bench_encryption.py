@@ -24,6 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_import import write_csv  # noqa: E402
 
+from triage.users import ALL_ROLES, Actor  # noqa: E402
+
+EVERYONE = Actor("benchmark", ALL_ROLES)
+
 PASSPHRASE = "benchmark passphrase, not a secret"
 
 
@@ -36,7 +40,7 @@ def child(source: str, db_path: str, encrypted: bool) -> None:
     db = open_database(db_path, PASSPHRASE if encrypted else None)
     assert db.encrypted == encrypted
     started = time.perf_counter()
-    result = import_file(db, "intel", source)
+    result = import_file(db, "intel", source, actor=EVERYONE)
     imported = time.perf_counter() - started
     started = time.perf_counter()
     run = ranking.refresh(db)

@@ -157,12 +157,14 @@ def child(path: Path) -> dict:
     raw = sqlite3.connect(path)
 
     from triage.store.db import open_database
-    from ui import theme
+    from triage.users.accounts import sign_in
+    from ui import identity, theme
     from ui.main_window import MainWindow
 
     t = time.perf_counter()
     theme.apply(app)
     db = open_database(path)
+    identity.sign_in(sign_in(db, None, None))  # the demo database's one user
     window = MainWindow(db)
     window.show()
     view = window.page("intel")

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from actors import EVERYONE
 
 from triage.store.db import Database, open_database
+from ui import identity  # plain Python: no Qt
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +54,14 @@ def new_database_file(migrated_template: Path) -> Callable[[Path], Path]:
         return path
 
     return copy
+
+
+@pytest.fixture(autouse=True)
+def signed_in():
+    """Screens act as a signed-in user with every role (as on a new laptop)."""
+    identity.sign_in(EVERYONE)
+    yield EVERYONE
+    identity.sign_in(None)
 
 
 @pytest.fixture

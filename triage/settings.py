@@ -7,7 +7,6 @@ so a hand-edited file can never stop the app from starting.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
@@ -22,8 +21,6 @@ THEMES = ("system", "light", "dark")
 
 @dataclass
 class Settings:
-    # Who is recorded in the audit log; empty means the operating-system login.
-    user_name: str = ""
     # Weight of the optional ML harm score in the ranking (0 = rules only).
     model_weight: float = 0.0
     # Hide the model's score in a meeting until the item is decided (no nudging).
@@ -89,17 +86,3 @@ def save(settings: Settings) -> None:
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
     temporary.replace(target)  # atomic: a crash never leaves half a file
-
-
-def current_user() -> str:
-    """The name written to the audit log."""
-    configured = load().user_name.strip()
-    return configured or login_name()
-
-
-def login_name() -> str:
-    """The operating-system login, the name used when none is configured."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"

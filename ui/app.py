@@ -92,12 +92,15 @@ def smoke() -> int:
             from triage.stats import exports, tasking
             from triage.stats.period import Period
             from triage.store.db import open_database
+            from triage.users.accounts import sign_in
+            from ui import identity
             from ui.main_window import MainWindow
 
             app = QApplication.instance() or QApplication([])
             path = Path(folder) / "smoke.sqlite"
             create_demo(path, small=True)
             db = open_database(path)
+            identity.sign_in(sign_in(db, None, None))  # a new database: its one user
             run = ranking.refresh(db)
             if not run.items:
                 raise RuntimeError("the demo database ranked no items")
@@ -142,7 +145,7 @@ def run_app(args: argparse.Namespace) -> int:
     from triage import paths, settings
     from triage.private_files import private_folder
     from triage.store.faults import StoreUnavailable
-    from ui import theme
+    from ui import identity, login, theme
     from ui.main_window import MainWindow
     from ui.passphrase import open_asking
 
@@ -162,6 +165,11 @@ def run_app(args: argparse.Namespace) -> int:
         return 3 if isinstance(error, StoreUnavailable) else 2
     if db is None:  # an encrypted database, its passphrase not given
         return 3
+    actor = login.sign_in_to(db)
+    if actor is None:
+        db.close()
+        return 4  # nobody signed in: nothing is shown
+    identity.sign_in(actor)
     stored.remember_database(db.path)
     settings.save(stored)
     window = MainWindow(db)

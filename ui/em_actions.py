@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, settings
+from triage import clock
 from triage.em import casework, escalation, recommend, trail
 from triage.em.models import (
     REVIEW_OUTCOMES,
@@ -42,8 +42,9 @@ from triage.em.models import (
     TRAIL_REQUESTERS,
 )
 from triage.store.db import Database
+from triage.users import Actor
 from triage.vocab import BREACH_TYPES
-from ui import labels
+from ui import identity, labels
 from ui.tasks import Tasks
 from ui.widgets import DateField
 
@@ -262,11 +263,12 @@ class EmActionsPanel(QWidget):
 
     # -- the actions -----------------------------------------------------------------
 
-    def _run(self, fn: Callable[[str], object], message: Callable[[Any], str]) -> None:
-        """Run ``fn(who)`` on the writer thread; report its outcome with ``done``."""
+    def _run(self, fn: Callable[[Actor], object], message: Callable[[Any], str]) -> None:
+        """Run ``fn(actor)`` for the signed-in user on the writer thread; report
+        its outcome with ``done``."""
         if self.case_id is None:
             return
-        who = settings.current_user()
+        actor = identity.current()
         self.setEnabled(False)
 
         def finished(result: object) -> None:
@@ -277,21 +279,21 @@ class EmActionsPanel(QWidget):
             self.setEnabled(True)
             self.done.emit(f"⚠ {html.escape(str(error))}", False)
 
-        self.tasks.write(lambda _job: fn(who), finished, failed)
+        self.tasks.write(lambda _job: fn(actor), finished, failed)
 
     def record_review(self) -> None:
         case_id, outcome = self.case_id, self.review_outcome.currentData()
         trigger, day = self.review_trigger.currentData(), self.review_date.day()
         note = self.review_note.text().strip() or None
         self._run(
-            lambda who: casework.complete_review(
+            lambda actor: casework.complete_review(
                 self.db,
                 str(case_id),
                 outcome=outcome,
                 trigger=trigger,
                 completed_on=day,
                 note=note,
-                who=who,
+                actor=actor,
             ),
             lambda _r: f"Review recorded: {words(outcome)}.",
         )
@@ -300,7 +302,7 @@ class EmActionsPanel(QWidget):
     def mark_actioned(self) -> None:
         case_id = str(self.case_id)
         self._run(
-            lambda who: casework.mark_breaches_actioned(self.db, case_id, who=who),
+            lambda actor: casework.mark_breaches_actioned(self.db, case_id, actor=actor),
             lambda n: f"{n} breach notification(s) marked actioned.",
         )
 
@@ -308,7 +310,7 @@ class EmActionsPanel(QWidget):
         event_id = self.legal_event.currentData()
         if event_id:
             self._run(
-                lambda who: casework.record_reply(self.db, event_id, who=who),
+                lambda actor: casework.record_reply(self.db, event_id, actor=actor),
                 lambda _r: f"Reply to {event_id} recorded.",
             )
 
@@ -316,7 +318,7 @@ class EmActionsPanel(QWidget):
         step_id = self.escalation.currentData()
         if step_id is not None:
             self._run(
-                lambda who: escalation.mark_done(self.db, step_id, who=who, status=status),
+                lambda actor: escalation.mark_done(self.db, step_id, actor=actor, status=status),
                 lambda _r: f"Escalation step recorded as {status}.",
             )
 
@@ -329,7 +331,7 @@ class EmActionsPanel(QWidget):
     def record_advice(self) -> None:
         case_id = str(self.case_id)
         self._run(
-            lambda _who: recommend.record_recommendation(self.db, case_id),
+            lambda actor: recommend.record_recommendation(self.db, case_id, actor=actor),
             lambda rec_id: f"Recommendation {rec_id} recorded: now record the decision.",
         )
 
@@ -341,13 +343,13 @@ class EmActionsPanel(QWidget):
         months = self.months.value() or None
         reason = self.decision_reason.text()
         self._run(
-            lambda who: recommend.decide(
+            lambda actor: recommend.decide(
                 self.db,
                 rec_id,
                 em=em,
                 device=device,
                 reason=reason,
-                who=who,
+                actor=actor,
                 minimum_months=months,
             ),
             lambda override: (
@@ -359,7 +361,7 @@ class EmActionsPanel(QWidget):
         request_id, outcome = self.trail_request.currentData(), self.trail_outcome.currentData()
         if request_id is not None:
             self._run(
-                lambda who: trail.record_outcome(self.db, request_id, outcome, who=who),
+                lambda actor: trail.record_outcome(self.db, request_id, outcome, actor=actor),
                 lambda _r: f"Trail request #{request_id}: {words(outcome)}.",
             )
 
@@ -376,8 +378,8 @@ class EmActionsPanel(QWidget):
             "justification": self.trail_justification.text().strip() or None,
         }
         self._run(
-            lambda who: trail.register_request(
-                self.db, case_id=case_id, period_from=start, period_to=end, who=who, **values
+            lambda actor: trail.register_request(
+                self.db, case_id=case_id, period_from=start, period_to=end, actor=actor, **values
             ),
             lambda request_id: f"Trail request #{request_id} registered.",
         )

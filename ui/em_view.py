@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage import clock, settings
+from triage import clock
 from triage.em import claims
 from triage.em.explain import explain_case
 from triage.em.pack import HARM_ORDER, WORKSTREAMS, default_pack
@@ -48,7 +48,7 @@ from triage.em.queue import (
 )
 from triage.ops.em_refresh import EmRefresh, refresh_em
 from triage.store.db import Database
-from ui import labels
+from ui import identity, labels
 from ui.em_actions import EmActionsPanel
 from ui.rows_model import SIZE_FROM_ROWS, RowListModel
 from ui.tasks import Tasks
@@ -352,7 +352,7 @@ class EmCaseloadView(QWidget):
         self.caseworker_filter.clear()
         self.caseworker_filter.addItem("Anyone", None)
         self.caseworker_filter.addItem("Unclaimed", UNCLAIMED)
-        me = settings.current_user()
+        me = identity.current().name
         for name in sorted({*names, me}):
             self.caseworker_filter.addItem(f"{name} (me)" if name == me else name, name)
         self.caseworker_filter.setCurrentIndex(max(0, self.caseworker_filter.findData(chosen)))
@@ -470,14 +470,16 @@ class EmCaseloadView(QWidget):
 
     def claim(self) -> None:
         if self.case_id:
-            case_id, who = self.case_id, settings.current_user()
-            self._write(lambda _job: claims.claim(self.db, case_id, who=who), case_id, "Claimed.")
+            case_id, actor = self.case_id, identity.current()
+            self._write(
+                lambda _job: claims.claim(self.db, case_id, actor=actor), case_id, "Claimed."
+            )
 
     def release(self) -> None:
         if not self.case_id:
             return
-        case_id, who, holder = self.case_id, settings.current_user(), self.holder
-        force = holder is not None and holder != who
+        case_id, actor, holder = self.case_id, identity.current(), self.holder
+        force = holder is not None and holder != actor.name
         if force:
             answer = QMessageBox.question(
                 self,
@@ -488,7 +490,7 @@ class EmCaseloadView(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self._write(
-            lambda _job: claims.release(self.db, case_id, who=who, force=force),
+            lambda _job: claims.release(self.db, case_id, actor=actor, force=force),
             case_id,
             "Released." if not force else f"Released ({holder}'s claim).",
         )

@@ -44,7 +44,7 @@ from triage.imports.quarantine import quarantined_rows
 from triage.jobs import Job
 from triage.store.db import Database
 from triage.store.models import QuarantinedRow
-from ui import access, theme
+from ui import access, identity, theme
 from ui.job_progress import JobProgress
 from ui.tasks import Tasks
 
@@ -276,8 +276,9 @@ class QuarantinePanel(QWidget):
             self.refresh()
             self.changed.emit()
 
+        actor = identity.current()
         self.tasks.write(
-            lambda job: importer.reimport_quarantined(self.db, row_id, fixed),
+            lambda job: importer.reimport_quarantined(self.db, row_id, fixed, actor=actor),
             on_done=done,
             on_fail=lambda m: self.message.setText(f"⚠ {m}"),
         )
@@ -319,8 +320,9 @@ class QuarantinePanel(QWidget):
             self.message.setText(f"⚠ {message}")
             self.refresh()  # e.g. discarded meanwhile from the command line
 
+        actor = identity.current()
         self.tasks.write(
-            lambda job: importer.discard_quarantined(self.db, row_id, reason),
+            lambda job: importer.discard_quarantined(self.db, row_id, reason, actor=actor),
             on_done=done,
             on_fail=failed,
         )
@@ -445,9 +447,9 @@ class ImportsView(QWidget):
     def start_import(self, path: str, kind: str, mapping: dict[str, str] | None) -> None:
         name = Path(path).name
         self.summary.setText(f"Importing {name} as {KIND_LABELS[kind].lower()}…")
-        db = self.db
+        db, actor = self.db, identity.current()
         self.job = self.tasks.write(
-            lambda job: importer.import_file(db, kind, path, job=job, mapping=mapping),
+            lambda job: importer.import_file(db, kind, path, job=job, mapping=mapping, actor=actor),
             on_done=self._done,
             on_fail=self._failed,
             on_progress=self.progress.show_progress,

@@ -32,7 +32,7 @@ from triage import settings
 from triage.intel import notes, plain, regions
 from triage.ops.item_detail import item_detail
 from triage.store.db import Database
-from ui import labels, theme
+from ui import identity, labels, theme
 from ui.labels import esc
 from ui.queue_model import COLUMN, IntelQueueModel
 from ui.tasks import Tasks
@@ -485,7 +485,7 @@ class IntelligenceView(QWidget):
         item_id, text = self._item_id, self.note_text.toPlainText()
         if item_id is None:
             return
-        author = settings.current_user()
+        actor = identity.current()
         self.note_button.setEnabled(False)
 
         def done(_note_id: object) -> None:
@@ -501,12 +501,12 @@ class IntelligenceView(QWidget):
 
         if self.tasks is None:
             try:
-                done(notes.add_note(self.db, item_id, text, author=author))
+                done(notes.add_note(self.db, item_id, text, actor=actor))
             except notes.NoteError as error:
                 failed(error)
             return
         self.tasks.write(
-            lambda _job: notes.add_note(self.db, item_id, text, author=author), done, failed
+            lambda _job: notes.add_note(self.db, item_id, text, actor=actor), done, failed
         )
 
     def _show_nothing(self) -> None:

@@ -36,7 +36,7 @@ from triage.jobs import Job
 from triage.ops.status import store_counts
 from triage.rules import PackError
 from triage.store.db import Database, limit_page_cache, open_database
-from ui import access, labels
+from ui import access, identity, labels, login
 from ui.passphrase import NewDatabaseDialog, open_asking
 from ui.tasks import Tasks
 
@@ -295,11 +295,11 @@ class MainWindow(QMainWindow):
         """Bring the stored ranking up to date on the writer thread
         (``ranking.ensure_current``: one cheap read when nothing changed); when
         it had to re-rank, the screens re-read."""
-        db = self.db
+        db, weight = self.db, identity.model_weight()
 
         def work(_job: Job) -> ranking.RankRun | None:
             try:
-                return ranking.ensure_current(db)
+                return ranking.ensure_current(db, model_weight=weight)
             except PackError:
                 return None  # the Rules screen explains; keep the ranks we have
 
@@ -309,7 +309,9 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         protection = "encrypted" if self.db.encrypted else "not encrypted"
-        self.db_label.setText(f"Database: {self.db.path} · {protection}")
+        who = identity.current().describe()
+        # Signed in first: the protection ends the line, as the status bar always had it.
+        self.db_label.setText(f"Database: {self.db.path} · signed in as {who} · {protection}")
         try:
             self.pack_label.setText(f"Rule pack {ranking.pack_in_force().version[:10]}")
         except PackError:
@@ -322,8 +324,9 @@ class MainWindow(QMainWindow):
 
     def rerank(self) -> None:
         self.job_label.setText("Ranking…")
+        weight = identity.model_weight()
         self.tasks.write(
-            lambda job: ranking.refresh(self.db),
+            lambda job: ranking.refresh(self.db, model_weight=weight),
             on_done=self._ranked,
             on_fail=lambda m: self.job_label.setText(f"⚠ Ranking failed: {m}"),
         )
@@ -418,6 +421,11 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, db: Database) -> None:
         """Show a database just opened, and remember it among the recent ones."""
+        actor = login.sign_in_to(db, self)
+        if actor is None:  # gave up signing in: stay on the database in use
+            db.close()
+            return
+        identity.sign_in(actor)
         self.tasks.wait()
         stored = settings.load()
         stored.remember_database(db.path)

@@ -45,7 +45,7 @@ from triage import settings
 from triage.intel import regions
 from triage.meetings import operations as meetings
 from triage.store.db import Database
-from ui import access, labels, theme
+from ui import access, identity, labels, theme
 from ui.labels import esc
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
@@ -629,6 +629,7 @@ class MeetingMode(QWidget):
                 "can be accepted. Press C once they are, or reject it (R)."
             )
             return
+        actor = identity.current()
         self._write(
             lambda: meetings.decide(
                 self.db,
@@ -637,6 +638,7 @@ class MeetingMode(QWidget):
                 decision=decision,
                 reason=reason,
                 note=note,
+                actor=actor,
             ),
             self._next_undecided,
             lambda _step: [row.item_id],
@@ -674,8 +676,9 @@ class MeetingMode(QWidget):
             if index is not None:
                 self.select(index)
 
+        actor = identity.current()
         self._write(
-            lambda: meetings.undo(self.db, meeting_id=self.meeting_id),
+            lambda: meetings.undo(self.db, meeting_id=self.meeting_id, actor=actor),
             moved,
             lambda item_id: [] if item_id is None else [item_id],
         )
@@ -684,8 +687,9 @@ class MeetingMode(QWidget):
         row = self.current_row()
         if row is None:
             return
+        actor = identity.current()
         self._write(
-            lambda: meetings.recheck(self.db, item_id=row.item_id),
+            lambda: meetings.recheck(self.db, item_id=row.item_id, actor=actor),
             lambda _r: self.select(self.current),
             lambda _when: [row.item_id],
         )
@@ -720,7 +724,10 @@ class MeetingMode(QWidget):
             )
             self.closed.emit(meeting_id)
 
-        self._write(lambda: meetings.close_meeting(self.db, meeting_id=meeting_id), done)
+        actor = identity.current()
+        self._write(
+            lambda: meetings.close_meeting(self.db, meeting_id=meeting_id, actor=actor), done
+        )
 
     def export(self, kind: str, path: str | None = None) -> None:
         if self.meeting_id is None:
@@ -812,12 +819,14 @@ class ResultsPanel(QWidget):
         d = self.when.date()
         outcome_id = self.outcomes[row]["outcome_id"]
         result = self.result.currentData()
+        actor = identity.current()
         self.tasks.write(
             lambda job: meetings.record_result(
                 self.db,
                 outcome_id=outcome_id,
                 result=result,
                 result_at=date(d.year(), d.month(), d.day()),
+                actor=actor,
             ),
             on_done=lambda _r: (
                 self.message.setText("Recorded."),
@@ -954,9 +963,10 @@ class MeetingsView(QWidget):
         agenda snapshotted and read back), then open it."""
         self.message.setText("Preparing the agenda…")
         db = self.db
+        actor, weight = identity.current(), identity.model_weight()
 
         def work(_job: Job) -> tuple[int, tuple[list[meetings.AgendaRow], meetings.MeetingSummary]]:
-            meeting_id = meetings.start_meeting(db, **values)
+            meeting_id = meetings.start_meeting(db, actor=actor, model_weight=weight, **values)
             with db.sessions() as session:
                 loaded = meetings.agenda(session, meeting_id), meetings.summary(session, meeting_id)
             return meeting_id, loaded

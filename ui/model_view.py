@@ -39,6 +39,7 @@ from triage import settings
 from triage.harm import card, registry, scoring, training
 from triage.jobs import Cancelled, Job
 from triage.store.db import Database
+from ui import identity
 from ui.job_progress import JobProgress
 from ui.tasks import Tasks
 
@@ -291,10 +292,10 @@ class ModelView(QWidget):
         """Fit on a reader thread, then register on the writer thread: meeting
         decisions queued behind a 20-second fit would wait for all of it."""
         kind = self.classifier.currentText()
-        db = self.db
+        db, actor = self.db, identity.current()
 
         self.job = self.tasks.read(
-            lambda job: training.fit(db, classifier=kind, job=job),
+            lambda job: training.fit(db, actor=actor, classifier=kind, job=job),
             on_done=self._register,
             on_fail=self._failed,
             on_progress=self.progress.show_progress,
@@ -304,7 +305,7 @@ class ModelView(QWidget):
         self._enable()
 
     def _register(self, fitted: training.FittedModel) -> None:
-        db, fit_job = self.db, self.job
+        db, fit_job, actor = self.db, self.job, identity.current()
 
         def register(job: Job) -> str:
             # Cancel pressed after the last check of the fit, or while this
@@ -312,7 +313,7 @@ class ModelView(QWidget):
             if job.cancelled or (fit_job is not None and fit_job.cancelled):
                 training.discard(fitted)
                 raise Cancelled("training cancelled")
-            return training.register(db, fitted, job=job).model_id
+            return training.register(db, fitted, actor=actor, job=job).model_id
 
         self.job = self.tasks.write(
             register,
@@ -351,23 +352,23 @@ class ModelView(QWidget):
         model_id = self.selected_id()
         if model_id is None:
             return
-        db, who = self.db, settings.current_user()
+        db, actor = self.db, identity.current()
 
         def run(_job: Job) -> str:
             # Verify before activating: a refused artefact never becomes active.
             scoring.load_model(db, model_id)
             with db.transaction() as session:
-                registry.set_active(session, model_id, who)
+                registry.set_active(session, model_id, actor)
             return model_id
 
         self._switch(run, f"Model {model_id} activated; the queue is re-ranked.", "Not activated")
 
     def deactivate(self) -> None:
-        db, who = self.db, settings.current_user()
+        db, actor = self.db, identity.current()
 
         def run(_job: Job) -> None:
             with db.transaction() as session:
-                registry.set_active(session, None, who)
+                registry.set_active(session, None, actor)
 
         self._switch(run, "Harm score off.", "Not deactivated")
 

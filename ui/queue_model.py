@@ -27,7 +27,7 @@ from PySide6.QtGui import QBrush, QColor
 from triage import settings
 from triage.intel import ranking
 from triage.store.db import Database
-from ui import labels, theme
+from ui import identity, labels, theme
 from ui.tasks import Tasks
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1  # the intel_item.id of a row
@@ -70,10 +70,16 @@ def _read(
     session, filters: dict[str, Any], order: tuple[str | None, bool], limit: int | None = None
 ) -> Read:
     order_by, descending = order
+    weight = identity.model_weight()
     if order_by is None:  # rank order: the fast walk, and the rank is the row number
-        return ranking.queue_ids(session, limit=limit, **filters), None
+        return ranking.queue_ids(session, limit=limit, model_weight=weight, **filters), None
     pairs = ranking.queue_ranks(
-        session, order_by=order_by, descending=descending, limit=limit, **filters
+        session,
+        order_by=order_by,
+        descending=descending,
+        limit=limit,
+        model_weight=weight,
+        **filters,
     )
     return [item_id for item_id, _rank in pairs], [rank for _item_id, rank in pairs]
 

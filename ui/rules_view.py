@@ -22,7 +22,7 @@ from triage.intel import ranking
 from triage.rules import PackError, load_pack
 from triage.rules.pack import default_folder
 from triage.store.db import Database
-from ui import labels
+from ui import identity, labels
 from ui.labels import esc
 from ui.tasks import Tasks
 
@@ -207,8 +207,14 @@ class RulesView(QWidget):
 
         self.tabs.setCurrentWidget(self.replay_view)
         self.replay_view.setHtml("<p>Replaying the current data under the changed pack…</p>")
+        weight = identity.model_weight()
         self.tasks.read(
-            lambda job: replay.diff(self.db, ranking.pack_in_force(), load_pack(Path(folder))),
+            lambda job: replay.diff(
+                self.db,
+                ranking.pack_in_force(),
+                load_pack(Path(folder)),
+                model_weight=weight,
+            ),
             on_done=lambda report: self.replay_view.setHtml(render_replay(report)),
             on_fail=lambda m: self.replay_view.setHtml(
                 f"<p><b>⚠ Replay refused:</b></p><pre>{esc(m)}</pre>"

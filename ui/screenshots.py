@@ -27,15 +27,19 @@ def shoot(out: Path) -> list[Path]:
     from triage.intel import ranking
     from triage.meetings import operations as meetings
     from triage.store.db import open_database
+    from triage.users import ALL_ROLES, Actor
     from ui import app as desk
-    from ui import theme
+    from ui import identity, theme
     from ui.main_window import MainWindow
 
+    # The pictures' decisions and model are made by a user with every role.
+    SCREENSHOTS = Actor("screenshots", ALL_ROLES)  # noqa: N806
     qt = QApplication.instance() or QApplication([])
     theme.apply(qt, theme="light")  # reproducible: not the machine's scheme
     path = Path(os.environ["TRIAGE_HOME"]) / "demo.sqlite"
     desk.create_demo(path)
     db = open_database(path)
+    identity.sign_in(SCREENSHOTS)
     ranking.refresh(db)
     window = MainWindow(db)
     window.resize(*SIZE)
@@ -73,15 +77,27 @@ def shoot(out: Path) -> list[Path]:
         team="London North",
         held_on=held_on,
         attendees=["A. Patel", "J. Morris", "K. Owusu"],
+        actor=SCREENSHOTS,
     )
     mode = view.mode
     view.open_meeting(meeting_id)
     rows = mode.rows
     for row in rows[:3]:
         if not row.needs_recheck:
-            meetings.decide(db, meeting_id=meeting_id, item_id=row.item_id, decision="accepted")
+            meetings.decide(
+                db,
+                meeting_id=meeting_id,
+                item_id=row.item_id,
+                decision="accepted",
+                actor=SCREENSHOTS,
+            )
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=rows[3].item_id, decision="rejected", reason="duplicate"
+        db,
+        meeting_id=meeting_id,
+        item_id=rows[3].item_id,
+        decision="rejected",
+        reason="duplicate",
+        actor=SCREENSHOTS,
     )
     mode.reload()
     mode.select(4)
@@ -112,7 +128,7 @@ def shoot(out: Path) -> list[Path]:
     # A trained (not activated) model, so the Model screen shows an evaluation.
     from triage.harm import training
 
-    training.train(db)
+    training.train(db, actor=SCREENSHOTS)
     for key, name in (("em", "09-em-caseload"), ("stats", "10-statistics"), ("model", "11-model")):
         page = window.show_page(key)
         settle()

@@ -1,6 +1,6 @@
 """The Settings screen: who you are and how the app looks.
 
-Display name (recorded with every decision, note and action), the default
+Who is signed in (recorded with every decision, note and action), the default
 region and team (pre-selected for a new meeting and the queue), the meeting
 capacity (0: each team's capacity from ``organisation.toml``), the display
 time zone (Europe/London by default) and the theme (light, dark or the
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 from triage import settings
 from triage.intel import regions
 from triage.store.db import Database
-from ui import labels, theme
+from ui import identity, labels, theme
 
 THEME_TEXT = {"system": "As the system", "light": "Light", "dark": "Dark"}
 
@@ -40,7 +39,7 @@ class SettingsView(QWidget):
     def __init__(self, db: Database | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         title = QLabel("Settings", objectName="title")
-        self.display_name = QLineEdit(placeholderText=f"(your login: {settings.login_name()})")
+        self.signed_in = QLabel()
         self.region = QComboBox()
         self.region.addItem("None", "")
         for region in regions.load_regions():
@@ -62,7 +61,7 @@ class SettingsView(QWidget):
         self.region.currentIndexChanged.connect(self._fill_teams)
 
         form = QFormLayout()
-        form.addRow("&Display name", self.display_name)
+        form.addRow("Signed in as", self.signed_in)
         form.addRow("Default &region", self.region)
         form.addRow("Default &team", self.team)
         form.addRow("Meeting &capacity", self.capacity)
@@ -72,8 +71,8 @@ class SettingsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         intro = QLabel(
-            "Your display name is recorded with your decisions, notes and EM actions; "
-            "left empty, your login name is used."
+            "Your decisions, notes and EM actions are recorded under the user you "
+            "signed in as (users are managed with `triage user`)."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -92,7 +91,7 @@ class SettingsView(QWidget):
 
     def refresh(self) -> None:
         stored = settings.load()
-        self.display_name.setText(stored.user_name)
+        self.signed_in.setText(identity.current().describe())
         self.region.setCurrentIndex(max(0, self.region.findData(stored.default_region)))
         self._fill_teams()
         self.team.setCurrentIndex(max(0, self.team.findData(stored.default_team)))
@@ -102,7 +101,6 @@ class SettingsView(QWidget):
 
     def save(self) -> None:
         stored = settings.load()
-        stored.user_name = self.display_name.text().strip()
         stored.default_region = self.region.currentData()
         stored.default_team = self.team.currentData()
         stored.meeting_capacity = self.capacity.value()

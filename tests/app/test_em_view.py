@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from actors import as_user
 from em_helpers import NOW, add_case, add_event
 from PySide6.QtCore import Qt
 
 from triage.em import claims
+from ui import identity
 from ui.em_view import EmCaseloadView, RowRole
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 @pytest.fixture
-def view(qtbot, db, monkeypatch):
+def view(qtbot, db, monkeypatch, request):
     monkeypatch.setenv("USER", "alice")
-    monkeypatch.setattr("triage.settings.current_user", lambda: "alice")
+    identity.sign_in(as_user("alice"))
+    request.addfinalizer(lambda: identity.sign_in(None))
     with db.transaction() as s:
         add_case(
             s,
@@ -68,7 +71,7 @@ def test_claim_and_refusal_shown(view, qtbot, db):
     assert view.owner_label.text() == "Owner: alice"
     assert view.release_button.isEnabled() and not view.claim_button.isEnabled()
     # Someone else holds BAT1: the button is off and the holder is named.
-    claims.claim(db, "BAT1", who="bob")
+    claims.claim(db, "BAT1", actor=as_user("bob"))
     view.select_case("BAT1")
     assert view.owner_label.text() == "Owner: bob" and not view.claim_button.isEnabled()
     row = view.models["all"].data(view.models["all"].index(0, 0), RowRole)
@@ -77,7 +80,7 @@ def test_claim_and_refusal_shown(view, qtbot, db):
 
 def test_claim_lost_to_someone_else_names_the_holder(view, qtbot, db):
     view.select_case("BAT1")
-    claims.claim(db, "BAT1", who="bob")  # bob claims while alice is looking
+    claims.claim(db, "BAT1", actor=as_user("bob"))  # bob claims while alice is looking
     with qtbot.waitSignal(view.claim_changed, timeout=5000):
         qtbot.mouseClick(view.claim_button, Qt.MouseButton.LeftButton)
     assert "already claimed by bob" in view.message.text()
@@ -95,7 +98,7 @@ def test_filters_by_case_caseworker_deadline_and_harm(view, qtbot, db):
     assert [r["case_id"] for r in view.models["all"].rows] == ["REL1"]
     assert view.models["all"].rows[0]["rank"] == 1  # a filter keeps each row's rank
     view.due_filter.setCurrentIndex(0)
-    claims.claim(db, "BAT1", who="bob")
+    claims.claim(db, "BAT1", actor=as_user("bob"))
     view.refresh()
     view.caseworker_filter.setCurrentIndex(view.caseworker_filter.findData("bob"))
     assert [r["case_id"] for r in view.models["all"].rows] == ["BAT1"]
@@ -191,7 +194,7 @@ def test_release_someone_elses_claim_asks_and_is_recorded_as_forced(view, qtbot,
 
     from triage.store.models import AuditEntry
 
-    claims.claim(db, "BAT1", who="bob")
+    claims.claim(db, "BAT1", actor=as_user("bob"))
     view.select_case("BAT1")
     assert view.release_button.isEnabled()
     asked = []

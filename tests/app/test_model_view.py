@@ -6,6 +6,7 @@ import threading
 from datetime import date
 
 import pytest
+from actors import EVERYONE
 from model_history import make_history
 from PySide6.QtCore import Qt
 
@@ -90,7 +91,9 @@ def test_meeting_decisions_do_not_wait_for_training(view, qtbot, db, held_fit):
 
     reading, release = held_fit
     (item_id,) = add_items(db, [{"intel_id": "OPEN-1", "harm_flags": ";weapon;"}])
-    meeting_id = meetings.start_meeting(db, region=REGION, team=TEAM, held_on=date(2026, 11, 20))
+    meeting_id = meetings.start_meeting(
+        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), actor=EVERYONE
+    )
     view.classifier.setCurrentText("logistic")
     qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(reading.is_set, timeout=30000)
@@ -99,7 +102,11 @@ def test_meeting_decisions_do_not_wait_for_training(view, qtbot, db, held_fit):
     decided = []
     view.tasks.write(
         lambda _job: meetings.decide(
-            db, meeting_id=meeting_id, item_id=item_id, decision="accepted"
+            db,
+            meeting_id=meeting_id,
+            item_id=item_id,
+            decision="accepted",
+            actor=EVERYONE,
         ),
         on_done=decided.append,
         on_fail=decided.append,
@@ -179,7 +186,7 @@ def test_queue_trace_shows_the_model_reasons(db):
 
     make_history(db, n=800)
     (open_item,) = add_items(db, [{"intel_id": "OPEN-1", "harm_flags": ";weapon;"}])
-    training.train(db, classifier="logistic", activate=True, n_boot=0)
+    training.train(db, classifier="logistic", activate=True, n_boot=0, actor=EVERYONE)
     ranking.refresh(db)
     page = render_trace(ranking.explain(db, 1))
     assert "Advisory harm model score" in page and "moved most by" in page

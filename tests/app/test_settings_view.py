@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from actors import EVERYONE
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -34,7 +35,7 @@ def test_settings_are_saved_and_the_theme_applied(qtbot, restore_theme):
     view = SettingsView()
     qtbot.addWidget(view)
     assert view.time_zone.currentData() == "Europe/London"  # the default
-    view.display_name.setText("  Sam Patel ")
+    assert view.signed_in.text() == EVERYONE.describe()  # who the audit records
     view.region.setCurrentIndex(view.region.findData("LSE"))
     view.team.setCurrentIndex(view.team.findData("London North"))
     view.capacity.setValue(14)
@@ -42,17 +43,12 @@ def test_settings_are_saved_and_the_theme_applied(qtbot, restore_theme):
     view.theme.setCurrentIndex(view.theme.findData("dark"))
     view.save_button.click()
     stored = settings.load()
-    assert (stored.user_name, stored.default_region, stored.default_team) == (
-        "Sam Patel",
-        "LSE",
-        "London North",
-    )
+    assert (stored.default_region, stored.default_team) == ("LSE", "London North")
     assert (stored.meeting_capacity, stored.display_time_zone, stored.theme) == (
         14,
         "Europe/Dublin",
         "dark",
     )
-    assert settings.current_user() == "Sam Patel"
     window = QApplication.instance().palette().color(QPalette.ColorRole.Window)
     text = QApplication.instance().palette().color(QPalette.ColorRole.WindowText)
     assert window.lightness() < 60 and text.lightness() > 200  # light text on dark

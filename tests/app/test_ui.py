@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from actors import EVERYONE, as_user
 from meeting_fixtures import REGION, TEAM, ranked, standard_items
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from triage.store.models import (
     TaskingMeeting,
     TaskingOutcome,
 )
+from ui import identity
 from ui.main_window import MainWindow
 
 # The offscreen platform cannot resize native windows; harmless, and only there.
@@ -434,10 +436,14 @@ def stored_count(path, table: str) -> int:
 def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
     from triage.meetings import operations as meetings
 
-    meeting_id = meetings.start_meeting(db, region=REGION, team=TEAM, held_on=date(2026, 11, 20))
+    meeting_id = meetings.start_meeting(
+        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), actor=EVERYONE
+    )
     with db.sessions() as session:
         first = meetings.agenda(session, meeting_id)[0]
-    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted", actor=EVERYONE
+    )
     panel = window.show_page("meetings").results
     panel.refresh()  # read on a reader thread, shown when it comes back
 
@@ -518,7 +524,7 @@ def test_why_this_rank_opens_with_plain_english_and_why_below_the_row_above(wind
 def test_notes_and_decision_history_in_the_detail_pane(window, qtbot, db, monkeypatch):
     from triage.intel import notes
 
-    monkeypatch.setattr("triage.settings.current_user", lambda: "Sam Patel")
+    identity.sign_in(as_user("Sam Patel"))  # reset after the test by the conftest
     view = window.page("intel")
     qtbot.waitUntil(lambda: view.model.rowCount() == 21)
     view.table.selectRow(0)

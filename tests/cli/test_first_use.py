@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from actors import EVERYONE, add_users
 from em_helpers import add_case
 from meeting_fixtures import add_items, ranked, standard_items
 from sqlalchemy import select
@@ -63,7 +64,7 @@ def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(db, command
 
 def quarantined_row(db, tmp_path, csv_text: str) -> int:
     (tmp_path / "q.csv").write_text(csv_text, encoding="utf-8")
-    assert import_file(db, "intel", tmp_path / "q.csv").quarantined == 1
+    assert import_file(db, "intel", tmp_path / "q.csv", actor=EVERYONE).quarantined == 1
     with db.transaction() as session:
         return session.scalar(select(QuarantinedRow.id))
 
@@ -71,12 +72,14 @@ def quarantined_row(db, tmp_path, csv_text: str) -> int:
 def test_a_fix_naming_a_column_the_row_does_not_have_is_refused(db, tmp_path):
     row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
     with pytest.raises(ValueError, match=r"no column 'regoin' \(its columns: intel_id"):
-        reimport_quarantined(db, row_id, {"regoin": "LSE"})
+        reimport_quarantined(db, row_id, {"regoin": "LSE"}, actor=EVERYONE)
     with db.transaction() as session:
         row = session.get(QuarantinedRow, row_id)
         assert row.raw == {"intel_id": "Q-1", "received_at": "2026-03-14", "region": "Narnia"}
     # A column intelligence extracts know may still be added to the row.
-    fixed = reimport_quarantined(db, row_id, {"region": "LSE", "team": "London North"})
+    fixed = reimport_quarantined(
+        db, row_id, {"region": "LSE", "team": "London North"}, actor=EVERYONE
+    )
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
 
 
@@ -127,7 +130,7 @@ def test_a_utf16_extract_with_a_byte_order_mark_is_read_and_named(db, tmp_path, 
     text = "intel_id,received_at,region,business_name\nU-1,2026-03-14,LSE,Café Ŵ\n"
     # utf-16 writes its own byte order mark; utf-16-be needs it written.
     extract.write_bytes((text if encoding == "utf-16" else "\ufeff" + text).encode(encoding))
-    result = import_file(db, "intel", extract)
+    result = import_file(db, "intel", extract, actor=EVERYONE)
     assert (result.inserted, result.encoding) == (1, "UTF-16")
     with db.transaction() as session:
         assert session.scalar(select(IntelItem.business_name)) == "Café Ŵ"
@@ -155,13 +158,15 @@ def test_breaches_actioned_on_a_mistyped_case_is_an_error_not_zero_done(db, caps
     assert "0 breach notification(s) marked actioned" in capsys.readouterr().out
 
 
-def test_a_refused_claim_or_release_is_reported_on_stderr(db, capsys):
+def test_a_refused_claim_or_release_is_reported_on_stderr(db, capsys, monkeypatch):
     with db.transaction() as session:
         add_case(session, "W1")
-    base = ["--db", str(db.path), "em"]
-    assert cli([*base, "claim", "W1", "--who", "alice"]) == 0
+    add_users(db, "alice", "bob", roles=("em-caseworker",))
+    monkeypatch.setenv("TRIAGE_PASSWORD", "pw")
+    db_path = ["--db", str(db.path)]
+    assert cli([*db_path, "--user", "alice", "em", "claim", "W1"]) == 0
     capsys.readouterr()
-    assert cli([*base, "release", "W1", "--who", "bob"]) == 1
+    assert cli([*db_path, "--user", "bob", "em", "release", "W1"]) == 1
     out, err = capsys.readouterr()
     assert (out, err) == ("", "triage: case W1 is claimed by alice, not bob\n")
 
@@ -190,7 +195,7 @@ def test_an_item_passed_on_before_it_was_received_is_quarantined(db, tmp_path):
         "P-3,2026-02-28T09:00,LSE,\n",
         encoding="utf-8",
     )
-    result = import_file(db, "intel", tmp_path / "i.csv")
+    result = import_file(db, "intel", tmp_path / "i.csv", actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (2, 1)
     assert result.problems == [(2, "passed_at: before received_at")]
 
@@ -201,7 +206,7 @@ def test_uk_dates_are_read_and_one_that_reads_two_ways_is_quarantined(db, tmp_pa
         "intel_id,received_at,region\nD-1,14/03/2026,LSE\nD-2,14/07/2026 09:30,LSE\n"
         "D-3,05/06/2026,LSE\n"
     )
-    result = import_file(db, "intel", tmp_path / "d.csv")
+    result = import_file(db, "intel", tmp_path / "d.csv", actor=EVERYONE)
     assert result.problems == [
         (
             4,
@@ -271,14 +276,14 @@ def test_a_file_not_separated_by_commas_says_so(db, tmp_path, separator, hint):
     extract = tmp_path / "intel.csv"
     extract.write_text(separator.join(["intel_id", "received_at", "region"]) + "\n")
     with pytest.raises(UnreadableFile, match=f"{hint}: save it as CSV UTF-8"):
-        import_file(db, "intel", extract)
+        import_file(db, "intel", extract, actor=EVERYONE)
 
 
 def test_an_extract_of_another_kind_is_named_as_such(db, tmp_path):
     extract = tmp_path / "outcomes.csv"
     extract.write_text("intel_id,meeting_date,decision\nI-1,2026-03-02,accepted\n")
     with pytest.raises(UnreadableFile, match="its columns are those of outcomes extracts$"):
-        import_file(db, "intel", extract)
+        import_file(db, "intel", extract, actor=EVERYONE)
 
 
 def test_the_trace_reads_flags_as_the_extracts_write_them(db):

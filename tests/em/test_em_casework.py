@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
+from actors import EVERYONE, add_users, as_user
 from em_helpers import NOW, add_case
 from sqlalchemy import func, select
 
@@ -103,14 +104,14 @@ def test_cohort_read_from_the_stored_bail_date(db):
 def test_decision_recorded_separately_and_override_reported(db):
     with db.transaction() as s:
         add_case(s, "D1", harm_level="high")
-    rec_id = recommend.record_recommendation(db, "D1")
+    rec_id = recommend.record_recommendation(db, "D1", actor=EVERYONE)
     with pytest.raises(ValueError, match="reason"):
-        recommend.decide(db, rec_id, em=True, device="fitted", reason=" ", who="amy")
+        recommend.decide(db, rec_id, em=True, device="fitted", reason=" ", actor=as_user("amy"))
     assert recommend.decide(
-        db, rec_id, em=False, device="none", reason="convention rights", who="amy"
+        db, rec_id, em=False, device="none", reason="convention rights", actor=as_user("amy")
     )
     with pytest.raises(ValueError, match="already decided"):
-        recommend.decide(db, rec_id, em=True, device="fitted", reason="again", who="amy")
+        recommend.decide(db, rec_id, em=True, device="fitted", reason="again", actor=as_user("amy"))
     with db.transaction() as s:
         rows = recommend.overrides(s)
     assert [(r["case_id"], r["recommended"]["device"], r["decided"]["device"]) for r in rows] == [
@@ -118,19 +119,21 @@ def test_decision_recorded_separately_and_override_reported(db):
     ]
 
 
-def test_second_claim_refused_naming_the_holder(db, capsys):
+def test_second_claim_refused_naming_the_holder(db, capsys, monkeypatch):
     with db.transaction() as s:
         add_case(s, "K1")
-    claims.claim(db, "K1", who="alice")
-    claims.claim(db, "K1", who="alice")  # again by the holder: no change
+    add_users(db, "bob", roles=("em-caseworker",))
+    monkeypatch.setenv("TRIAGE_PASSWORD", "pw")
+    claims.claim(db, "K1", actor=as_user("alice"))
+    claims.claim(db, "K1", actor=as_user("alice"))  # again by the holder: no change
     with pytest.raises(claims.ClaimError, match="already claimed by alice"):
-        claims.claim(db, "K1", who="bob")
+        claims.claim(db, "K1", actor=as_user("bob"))
     with pytest.raises(claims.ClaimError, match="claimed by alice, not bob"):
-        claims.release(db, "K1", who="bob")
-    assert cli.main(["--db", str(db.path), "em", "claim", "K1", "--who", "bob"]) == 1
+        claims.release(db, "K1", actor=as_user("bob"))
+    assert cli.main(["--db", str(db.path), "--user", "bob", "em", "claim", "K1"]) == 1
     assert "already claimed by alice" in capsys.readouterr().err
-    claims.release(db, "K1", who="alice")
-    claims.claim(db, "K1", who="bob")
+    claims.release(db, "K1", actor=as_user("alice"))
+    claims.claim(db, "K1", actor=as_user("bob"))
     assert claims.holder(db, "K1")[0] == "bob"
 
 
@@ -142,9 +145,9 @@ def test_claim_is_atomic_across_connections(db, tmp_path):
         add_case(s, "K2")
     other = open_database(db.path)
     try:
-        claims.claim(other, "K2", who="carol")
+        claims.claim(other, "K2", actor=as_user("carol"))
         with pytest.raises(claims.ClaimError, match="carol"):
-            claims.claim(db, "K2", who="dan")
+            claims.claim(db, "K2", actor=as_user("dan"))
     finally:
         other.close()
 
@@ -221,7 +224,7 @@ def test_bridge_does_not_audit_an_item_it_cannot_create(db, tmp_path):
 
     extract = tmp_path / "intel.csv"
     extract.write_text("intel_id,received_at,region\nEM-OUT1,2026-11-01,LSE\n")
-    import_file(db, "intel", extract)
+    import_file(db, "intel", extract, actor=EVERYONE)
     with db.transaction() as s:
         add_case(s, "OUT1", region="LSE", last_contact_at=NOW - timedelta(days=8))
     assert [bridge.sync_bridge(db, as_of=NOW).created for _ in range(2)] == [0, 0]
@@ -241,7 +244,7 @@ def test_trail_register_requires_ground_and_period(db):
         "ground": "absconding",
         "period_from": NOW - timedelta(days=3),
         "period_to": NOW,
-        "who": "amy",
+        "actor": as_user("amy"),
     }
     with pytest.raises(trail.TrailRequestError, match="DPIA"):
         trail.register_request(db, **{**base, "ground": "curiosity"})
@@ -253,9 +256,9 @@ def test_trail_register_requires_ground_and_period(db):
     ids.append(
         trail.register_request(db, **{**base, "kind": "attendance", "requester_org": "probation"})
     )
-    trail.record_outcome(db, ids[0], "provided", who="amy")
-    trail.record_outcome(db, ids[1], "rejected_too_broad", who="amy")
-    trail.record_outcome(db, ids[3], "withdrawn", who="amy")
+    trail.record_outcome(db, ids[0], "provided", actor=as_user("amy"))
+    trail.record_outcome(db, ids[1], "rejected_too_broad", actor=as_user("amy"))
+    trail.record_outcome(db, ids[3], "withdrawn", actor=as_user("amy"))
     stats = trail.figure9(db)
     rows = {r["outcome"]: r for r in stats["rows"]}
     assert rows["Data provided"]["trail_monitoring"] == 1
@@ -289,9 +292,9 @@ def test_figure9_reproduces_the_published_table(db):
                 ground="breach_of_bail_conditions",
                 period_from=NOW - timedelta(days=1),
                 period_to=NOW,
-                who="t",
+                actor=as_user("t"),
             )
-            trail.record_outcome(db, rid, outcome, who="t")
+            trail.record_outcome(db, rid, outcome, actor=as_user("t"))
     rows = trail.figure9(db)["rows"]
     assert [(r["attendance"], r["trail_monitoring"], r["total"]) for r in rows] == [
         (2, 22, 24),
@@ -332,7 +335,7 @@ def test_review_ceased_ends_monitoring_and_clears_its_work(db):
     assert any(kind.startswith("review") for kind in kinds)
     assert len(kinds) == 2  # the overdue review and the breach
 
-    casework.complete_review(db, "C1", outcome="ceased", who="amy")
+    casework.complete_review(db, "C1", outcome="ceased", actor=as_user("amy"))
     with db.transaction() as s:
         case = s.execute(select(EmCase).where(EmCase.case_id == "C1")).scalar_one()
         assert case.em_status == "ceased"

@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime, timedelta
 
 import pytest
+from actors import EVERYONE, as_user
 from em_helpers import NOW, add_case, add_event
 from sqlalchemy import func, select
 
@@ -275,7 +276,17 @@ def test_cli_casework_round_trip(db, capsys):
     advice = json.loads(out[out.index("{") :])
     assert advice["device"] == "fitted" and "non_fitted_unavailable" in advice["flags"]
     assert (
-        cli.main([*base, "decide", "1", "--device", "fitted", "--reason", "agree", "--who", "amy"])
+        cli.main(
+            [
+                *base,
+                "decide",
+                "1",
+                "--device",
+                "fitted",
+                "--reason",
+                "agree",
+            ]
+        )
         == 0
     )
     assert "overrides" not in capsys.readouterr().out
@@ -315,8 +326,8 @@ def test_representation_flagged_against_the_three_day_window(db):
 
     with db.transaction() as s:
         add_case(s, "RW", harm_level="high", fitted_at=NOW - timedelta(days=10))
-    rec_id = recommend.record_recommendation(db, "RW")
-    recommend.decide(db, rec_id, em=True, device="fitted", reason="agree", who="amy")
+    rec_id = recommend.record_recommendation(db, "RW", actor=EVERYONE)
+    recommend.decide(db, rec_id, em=True, device="fitted", reason="agree", actor=as_user("amy"))
     # decided at NOW; window closes NOW + 3 days
     with db.transaction() as s:
         add_event(s, "IN", "RW", "representation_received", NOW + timedelta(days=3))
@@ -363,7 +374,7 @@ def test_cli_rank_em_filters_as_the_app_does(db, capsys):
             bail_granted_at=NOW - timedelta(hours=80),
         )
         add_case(s, "K2", harm_level="low", fitted_at=NOW - timedelta(days=200))
-    claims.claim(db, "K2", who="bob")
+    claims.claim(db, "K2", actor=as_user("bob"))
     base = ["--db", str(db.path), "rank", "em", "--json", "--no-refresh"]
 
     def cases(*options: str) -> list[tuple[str, int]]:

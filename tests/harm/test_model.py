@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import pickle
@@ -10,15 +11,17 @@ from datetime import datetime
 
 import numpy as np
 import pytest
+from actors import EVERYONE
 from model_history import make_history
 from sqlalchemy import select, update
 
 from triage.harm import artefact, evaluation, features, registry, scoring, training
 from triage.jobs import Cancelled, Job
+from triage.store.models import AuditEntry
 
 
 def _train(db, **kwargs):
-    return training.train(db, n_boot=50, **kwargs)
+    return training.train(db, n_boot=50, **kwargs, actor=EVERYONE)
 
 
 def test_protected_characteristics_are_refused_as_features():
@@ -96,7 +99,7 @@ def test_fitting_takes_no_write_lock_and_registering_stores_it(db):
     other_writer = sqlite3.connect(db.path, isolation_level=None)
     other_writer.execute("BEGIN IMMEDIATE")  # holds the database's write lock throughout
     try:
-        fitted = training.fit(db, classifier="logistic", n_boot=0)
+        fitted = training.fit(db, classifier="logistic", n_boot=0, actor=EVERYONE)
     finally:
         other_writer.execute("ROLLBACK")
         other_writer.close()
@@ -110,7 +113,7 @@ def test_fitting_takes_no_write_lock_and_registering_stores_it(db):
         assert registry.all_models(session) == []
     assert _model_audit(db) == []
 
-    result = training.register(db, fitted)
+    result = training.register(db, fitted, actor=EVERYONE)
     assert result.model_id == fitted.model_id and result.active is False
     assert scoring.load_model(db, result.model_id).id == result.model_id
     assert _model_audit(db) == [result.model_id]
@@ -118,14 +121,14 @@ def test_fitting_takes_no_write_lock_and_registering_stores_it(db):
 
 def test_a_failed_registration_leaves_no_artefact(db, monkeypatch):
     make_history(db, n=800)
-    fitted = training.fit(db, classifier="logistic", n_boot=0)
+    fitted = training.fit(db, classifier="logistic", n_boot=0, actor=EVERYONE)
 
     def refuse(*_args, **_kwargs):
         raise RuntimeError("audit unavailable")
 
     monkeypatch.setattr(training.audit, "record", refuse)
     with pytest.raises(RuntimeError, match="audit unavailable"):
-        training.register(db, fitted)
+        training.register(db, fitted, actor=EVERYONE)
     assert not fitted.path.parent.exists()
     with db.transaction() as session:
         assert registry.all_models(session) == []
@@ -206,7 +209,7 @@ def test_active_model_scores_every_item_with_reasons(db):
     rate = result.manifest["training"]["positives"] / result.manifest["training"]["rows"]
     assert scoring.threshold(db) == result.manifest["threshold"] == pytest.approx(rate, abs=1e-4)
     with db.transaction() as session:
-        registry.set_active(session, None, "tester")
+        registry.set_active(session, None, EVERYONE)
     assert scoring.active_scores(db) is None
     assert scoring.threshold(db) == training.SUGGEST_THRESHOLD
 
@@ -311,6 +314,9 @@ def test_version_mismatch_or_foreign_location_is_refused(db, tmp_path):
     manifest["versions"] = {**manifest["versions"], "scikit-learn": "0.0.1"}
     with db.transaction() as session:
         session.execute(update(registry.HarmModel).values(manifest=manifest))
+    with pytest.raises(artefact.ArtefactRefused, match="row was changed after it was accepted"):
+        scoring.load_model(db)
+    _accept_again(db, result.model_id)  # as it is now: the file's own checks still apply
     with pytest.raises(artefact.ArtefactRefused, match="scikit-learn 0.0.1 registered"):
         scoring.load_model(db)
     assert scoring.active_scores(db) is None
@@ -323,6 +329,7 @@ def test_version_mismatch_or_foreign_location_is_refused(db, tmp_path):
         session.execute(
             update(registry.HarmModel).values(path=str(outside), manifest=result.manifest)
         )
+    _accept_again(db, result.model_id)
     with pytest.raises(artefact.ArtefactRefused, match="outside"):
         scoring.load_model(db)
 
@@ -336,6 +343,33 @@ def test_version_mismatch_or_foreign_location_is_refused(db, tmp_path):
     beside.write_text(json.dumps(edited))
     with pytest.raises(artefact.ArtefactRefused, match="differs"):
         scoring.load_model(db)
+
+
+def _accept_again(db, model_id: str) -> None:
+    with db.transaction() as session:
+        registry.set_active(session, None, EVERYONE)
+        registry.set_active(session, model_id, EVERYONE)
+
+
+def test_a_model_changed_after_it_was_accepted_is_refused(db):
+    make_history(db, n=800)
+    result = _train(db, classifier="logistic", activate=True)
+    with db.sessions() as session:
+        (accepted,) = session.scalars(
+            select(AuditEntry.new_value).where(AuditEntry.action == registry.ACCEPT)
+        ).all()
+    assert accepted.startswith(f"artefact={result.sha256} row=")
+    assert scoring.load_model(db) is not None
+    # Someone swaps the file and makes the row's hash match it: the row no
+    # longer matches what the audit chain recorded when it was accepted.
+    swapped = result.path.read_bytes() + b"\x00"
+    result.path.write_bytes(swapped)
+    forged = hashlib.sha256(swapped).hexdigest()
+    with db.transaction() as session:
+        session.execute(update(registry.HarmModel).values(sha256=forged))
+    with pytest.raises(artefact.ArtefactRefused, match=f"model {result.model_id} refused"):
+        scoring.load_model(db)
+    assert scoring.active_scores(db) is None  # the ranking goes on without it
 
 
 def test_only_one_model_active(db):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from actors import EVERYONE
 from hostile_files import HEADER_ROW, cell, intel_rows, row, sheet, xlsx
 from sqlalchemy import func, select
 
@@ -53,7 +54,7 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(db, tmp_path):
         'B-3,2026-07-01T10:00,LSE,"an unbalanced quote',
         *(good(n) for n in range(4, 12)),
     )
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert stored_ids(db) == {f"G-{n}" for n in (2, *range(4, 12))}
     # The bad line is its own quarantined row, under its own line number.
     assert list(quarantined(db)) == [3] and "not closed" in quarantined(db)[3]
@@ -62,7 +63,7 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(db, tmp_path):
 
 def test_a_stray_quote_mid_cell_keeps_the_row(db, tmp_path):
     path = csv_file(tmp_path, 'Q-2,2026-07-01T10:00,LSE,Joe"s cafe', good(3))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (2, 0)
     with db.transaction() as session:
         summary = select(IntelItem.summary).where(IntelItem.intel_id == "Q-2")
@@ -73,7 +74,7 @@ def test_a_quoted_cell_over_several_lines_is_one_row_and_is_reported(db, tmp_pat
     path = csv_file(
         tmp_path, good(2), 'M-3,2026-07-01T10:00,LSE,"line one\nline two\nthree"', good(6)
     )
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (3, 0)
     assert result.multi_line == [(3, 5)] and result.lines == 6
     with db.transaction() as session:
@@ -83,7 +84,7 @@ def test_a_quoted_cell_over_several_lines_is_one_row_and_is_reported(db, tmp_pat
 
 def test_an_unclosed_quote_at_the_end_loses_nothing(db, tmp_path):
     path = csv_file(tmp_path, good(2), 'U-3,2026-07-01T10:00,LSE,"never closed', good(4), good(5))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert stored_ids(db) == {"G-2", "G-4", "G-5"} and list(quarantined(db)) == [3]
     assert result.rows_read == 4
 
@@ -91,7 +92,7 @@ def test_an_unclosed_quote_at_the_end_loses_nothing(db, tmp_path):
 @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f"])
 def test_control_characters_quarantine_their_row_with_a_reason(db, tmp_path, control):
     path = csv_file(tmp_path, good(2), f"N-3,2026-07-01T10:00,LSE,cut{control}short", good(4))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert stored_ids(db) == {"G-2", "G-4"}
     assert quarantined(db) == {3: f"column 4: control character U+{ord(control):04X}"}
     assert result.quarantined == 1
@@ -103,7 +104,7 @@ def test_control_characters_quarantine_their_row_with_a_reason(db, tmp_path, con
 def test_a_cell_over_the_limit_is_quarantined_without_its_text(db, tmp_path):
     long_cell = "x" * (extracts.MAX_CELL_CHARS + 1)
     path = csv_file(tmp_path, good(2), f"L-3,2026-07-01T10:00,LSE,{long_cell}", good(4))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert stored_ids(db) == {"G-2", "G-4"} and result.quarantined == 1
     assert "longer than 32,767 characters" in quarantined(db)[3]
 
@@ -112,7 +113,7 @@ def test_a_line_over_the_row_limit_refuses_the_file(db, tmp_path, monkeypatch):
     monkeypatch.setattr(extracts, "MAX_ROW_CHARS", 1000)
     path = csv_file(tmp_path, good(2), "H-3," + "y" * 2000)
     with pytest.raises(UnreadableFile, match=r"x.csv: line 3 is longer than the 1,000-character"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     assert stored_ids(db) == set()
 
 
@@ -121,7 +122,7 @@ def test_a_header_of_100000_columns_is_refused_quickly(db, tmp_path):
     path.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n1\n")
     started = time.monotonic()
     with pytest.raises(UnreadableFile, match=r"the header has 100,000 columns; the limit is 1,000"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     assert time.monotonic() - started < 10
 
 
@@ -129,7 +130,7 @@ def test_a_file_of_mostly_bad_rows_is_refused_whole(db, tmp_path):
     path = tmp_path / "junk.csv"
     path.write_text(HEADER + "\n" + "a\n" * 12_000)
     with pytest.raises(UnreadableFile, match=r"12,000 of the first 12,000 rows cannot be imported"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(QuarantinedRow)) == 0
         assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
@@ -145,7 +146,7 @@ def test_a_file_of_mostly_bad_rows_is_refused_whole(db, tmp_path):
 def test_each_encoding_is_read_and_named(db, tmp_path, encoding, named):
     path = tmp_path / "e.csv"
     path.write_bytes(f"{HEADER}\nE-1,2026-07-01T10:00,LSE,Café £5 – “quoted”\n".encode(encoding))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert (result.inserted, result.encoding) == (1, named)
     with db.transaction() as session:
         assert session.scalar(select(IntelItem.summary)) == "Café £5 – “quoted”"
@@ -164,7 +165,7 @@ def test_binary_files_get_one_clear_message(db, tmp_path, content, message):
     path = tmp_path / "b.csv"
     path.write_bytes(content)
     with pytest.raises(UnreadableFile, match=message):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
 
 
 # -- dates and local times -------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_local_times_that_do_not_exist_or_happen_twice_are_quarantined(db, tmp_p
         "T-5,2026-10-25T01:30+00:00,LSE,",
         "T-6,2026-03-29T02:30,LSE,",
     )
-    import_file(db, "intel", path)
+    import_file(db, "intel", path, actor=EVERYONE)
     reasons = quarantined(db)
     assert sorted(reasons) == [2, 3]
     assert "does not exist" in reasons[2] and "happens twice" in reasons[3]
@@ -213,7 +214,7 @@ def test_a_formula_gives_its_saved_value_and_one_without_is_quarantined(db, tmp_
         )
     )
     path = xlsx(tmp_path / "f.xlsx", sheet(body))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert stored_ids(db) == {"F-2"} and result.quarantined == 2
     assert quarantined(db) == {
         3: "cell B3: formula without a saved value",
@@ -227,7 +228,7 @@ def test_formulas_saved_by_openpyxl_without_values_are_quarantined(db, tmp_path)
     book.active.append(["O-2", "2026-07-01", "LSE", "=1+2"])
     book.active.append(["O-3", datetime(2026, 7, 1, 9, 30), "LSE", 4])
     book.save(tmp_path / "o.xlsx")
-    result = import_file(db, "intel", tmp_path / "o.xlsx")
+    result = import_file(db, "intel", tmp_path / "o.xlsx", actor=EVERYONE)
     assert stored_ids(db) == {"O-3"} and result.problems == [
         (2, "cell D2: formula without a saved value")
     ]
@@ -237,7 +238,7 @@ def test_formulas_saved_by_openpyxl_without_values_are_quarantined(db, tmp_path)
 
 def test_an_out_of_date_dimension_loses_no_rows(db, tmp_path):
     path = xlsx(tmp_path / "d.xlsx", sheet(HEADER_ROW + intel_rows(2, 31), dimension="A1:C5"))
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert (result.rows_read, result.inserted) == (30, 30)
 
 
@@ -246,13 +247,13 @@ def test_a_cell_at_the_last_excel_cell_is_refused_quickly(db, tmp_path):
     path = xlsx(tmp_path / "far.xlsx", sheet(body, dimension="A1:XFD1048576"))
     started = time.monotonic()
     with pytest.raises(UnreadableFile, match=r"cell XFD1048576 is beyond the 1,000-column limit"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     assert time.monotonic() - started < 10 and stored_ids(db) == set()
 
 
 def test_a_far_row_of_empty_cells_costs_nothing(db, tmp_path):
     body = HEADER_ROW + intel_rows(2, 3) + row(1048576, '<c r="XFD1048576"/>')
-    result = import_file(db, "intel", xlsx(tmp_path / "far.xlsx", sheet(body)))
+    result = import_file(db, "intel", xlsx(tmp_path / "far.xlsx", sheet(body)), actor=EVERYONE)
     assert (result.rows_read, result.inserted) == (2, 2)
 
 
@@ -262,7 +263,7 @@ def test_a_zip_bomb_is_refused_by_its_declared_size(db, tmp_path, monkeypatch):
     path = xlsx(tmp_path / "bomb.xlsx", sheet(HEADER_ROW + padding + intel_rows(2, 3)))
     assert path.stat().st_size < 20_000
     with pytest.raises(UnreadableFile, match=r"unpacks to 2 MB; the limit is 1 MB"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
 
 
 def test_xml_entities_and_dtds_are_refused(db, tmp_path):
@@ -274,7 +275,7 @@ def test_xml_entities_and_dtds_are_refused(db, tmp_path):
         "</sheetData></worksheet>"
     )
     with pytest.raises(UnreadableFile, match="refused for safety"):
-        import_file(db, "intel", xlsx(tmp_path / "dtd.xlsx", bomb))
+        import_file(db, "intel", xlsx(tmp_path / "dtd.xlsx", bomb), actor=EVERYONE)
 
 
 def test_every_flipped_byte_of_a_workbook_gives_a_message_or_an_import(db, tmp_path):
@@ -291,7 +292,7 @@ def test_every_flipped_byte_of_a_workbook_gives_a_message_or_an_import(db, tmp_p
         damaged[position] ^= 0xFF
         path.write_bytes(bytes(damaged))
         try:
-            result = import_file(db, "intel", path)
+            result = import_file(db, "intel", path, actor=EVERYONE)
         except UnreadableFile as error:
             assert str(error).startswith("flip.xlsx: ")
         else:
@@ -308,7 +309,7 @@ def test_a_damaged_zip_names_the_file(db, tmp_path):
     book.save(buffer)
     path.write_bytes(buffer.getvalue()[:600])
     with pytest.raises(UnreadableFile, match=r"cut.xlsx: not a readable XLSX workbook"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
 
 
 def test_shared_strings_and_rich_text_are_read(tmp_path):
@@ -328,4 +329,4 @@ def test_a_zip_that_is_not_a_workbook(db, tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "hello")
     with pytest.raises(UnreadableFile, match=r"z.xlsx: not a readable XLSX workbook \(no part"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)

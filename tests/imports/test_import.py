@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from actors import EVERYONE, as_user
 from sqlalchemy import func, select, text
 
 from triage.cli.main import main as cli
@@ -77,7 +78,7 @@ def dump(path: Path) -> list[str]:
 
 
 def test_intel_values_are_converted_as_the_contract_says(db, tmp_path):
-    result = import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    result = import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     assert (result.rows_read, result.inserted, result.quarantined) == (2, 2, 0)
     with db.transaction() as session:
         item = session.scalar(select(IntelItem).where(IntelItem.intel_id == "I-1"))
@@ -127,7 +128,7 @@ def test_bad_intel_rows_are_quarantined_with_line_and_reason(db, tmp_path):
         "I-1,2026-01-01,LSE,,,,,,,,,,,,,,,,",
         "I-7,2026-01-01,LSE,,,,,,,,,,,,,unicorns,,,",
     )
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert (result.rows_read, result.inserted, result.quarantined) == (8, 1, 7)
     reasons = dict(result.problems)
     assert reasons[3].startswith("received_at: not a date") and "yesterday" not in reasons[3]
@@ -147,12 +148,12 @@ def test_bad_intel_rows_are_quarantined_with_line_and_reason(db, tmp_path):
         assert (batch.rows_read, batch.inserted, batch.quarantined) == (8, 1, 7)
         assert len(batch.sha256) == 64
     # The same file again: its bad rows are still reported, but listed once.
-    again = import_file(db, "intel", path)
+    again = import_file(db, "intel", path, actor=EVERYONE)
     assert again.quarantined == 7
     assert count(db, QuarantinedRow) == 7
     # A changed bad row is a new entry beside the old one.
     edited = path.read_text().replace("I-3,yesterday", "I-3,last week")
-    import_file(db, "intel", write(path, edited))
+    import_file(db, "intel", write(path, edited), actor=EVERYONE)
     assert count(db, QuarantinedRow) == 8
 
 
@@ -162,7 +163,7 @@ def test_unknown_columns_are_kept_and_headers_are_case_insensitive(db, tmp_path)
         "\ufeffIntel_ID,RECEIVED_AT,Region,Officer Note,Empty Extra\n"
         "X-1,2026-02-02,sni,call back Tuesday,\n",
     )
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert result.inserted == 1
     with db.transaction() as session:
         item = session.scalar(select(IntelItem))
@@ -171,11 +172,13 @@ def test_unknown_columns_are_kept_and_headers_are_case_insensitive(db, tmp_path)
 
 
 def test_reimport_updates_changes_audits_them_and_never_duplicates(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
-    again = import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    again = import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     changed = GOOD_INTEL[0].replace(",known,", ",unknown,")
-    third = import_file(db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"))
+    third = import_file(
+        db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"), actor=EVERYONE
+    )
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 1)
     assert count(db, IntelItem) == 2
     # A value stored in another form (no microseconds, as another writer
@@ -184,7 +187,9 @@ def test_reimport_updates_changes_audits_them_and_never_duplicates(db, tmp_path)
         session.execute(
             text("UPDATE intel_item SET received_at = '2026-01-10 00:00:00' WHERE intel_id = 'I-2'")
         )
-    fourth = import_file(db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"))
+    fourth = import_file(
+        db, "intel", intel_csv(tmp_path, changed, GOOD_INTEL[1], name="v3.csv"), actor=EVERYONE
+    )
     assert (fourth.inserted, fourth.updated, fourth.unchanged) == (0, 0, 2)
     with db.transaction() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_update"))
@@ -194,7 +199,7 @@ def test_reimport_updates_changes_audits_them_and_never_duplicates(db, tmp_path)
         assert entry.who
     # A file without the grading column leaves the grading and its parts alone.
     without = write(tmp_path / "v4.csv", "intel_id,received_at,region\nI-1,2026-07-01T10:00,LSE\n")
-    import_file(db, "intel", without)
+    import_file(db, "intel", without, actor=EVERYONE)
     with db.transaction() as session:
         item = session.scalar(select(IntelItem).where(IntelItem.intel_id == "I-1"))
         assert (item.grading, item.grade_source, item.grade_intel, item.grade_handling) == (
@@ -216,7 +221,7 @@ def test_xlsx_imports_like_csv(db, tmp_path):
     )
     sheet.append(["X-2", "not a date", "LSE"])
     workbook.save(tmp_path / "intel.xlsx")
-    result = import_file(db, "intel", tmp_path / "intel.xlsx")
+    result = import_file(db, "intel", tmp_path / "intel.xlsx", actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (1, 1)
     assert result.problems[0][0] == 3
     with db.transaction() as session:
@@ -235,7 +240,7 @@ def test_xlsx_rows_without_trailing_empty_cells_import(db, tmp_path):
     workbook.save(tmp_path / "short.xlsx")
     seen = []
     job = Job(lambda fraction, _message: seen.append(fraction))
-    result = import_file(db, "intel", tmp_path / "short.xlsx", job=job)
+    result = import_file(db, "intel", tmp_path / "short.xlsx", job=job, actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (2, 0)
     assert seen and all(0.0 <= f <= 1.0 for f in seen)
 
@@ -249,7 +254,7 @@ def test_windows_1252_is_read_and_named(db, tmp_path):
         (INTEL_HEADER + "\nI-1,2026-01-01,LSE,,,,,,,,,,,,,,,,\n").encode()
         + "I-2,2026-01-01,LSE,,,,,,,,,Café – Rouge,,,,,,,\n".encode("cp1252")
     )
-    result = import_file(db, "intel", path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
     assert (result.inserted, result.encoding) == (2, "Windows-1252")
     with db.transaction() as session:
         stored = select(IntelItem.business_name).where(IntelItem.intel_id == "I-2")
@@ -265,14 +270,14 @@ def test_text_in_no_known_encoding_changes_nothing_and_names_the_line(db, tmp_pa
     )
     before = dump(db.path)
     with pytest.raises(UnreadableFile, match=r"odd.csv: line 3: not UTF-8 or Windows-1252"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     assert dump(db.path) == before
 
 
 def test_missing_required_column_changes_nothing(db, tmp_path):
     path = write(tmp_path / "short.csv", "intel_id,region\nI-1,LSE\n")
     with pytest.raises(UnreadableFile, match="short.csv: missing required column received_at"):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     assert count(db, ImportBatch) == 0
 
 
@@ -284,7 +289,7 @@ def test_unreadable_files_get_one_clear_message(db, tmp_path, content, message):
     path = tmp_path / "weird.csv"
     path.write_bytes(content)
     with pytest.raises(UnreadableFile, match=message):
-        import_file(db, "intel", path)
+        import_file(db, "intel", path, actor=EVERYONE)
     assert count(db, ImportBatch) == 0
 
 
@@ -293,7 +298,7 @@ def test_cancel_rolls_everything_back(db, tmp_path):
     job = Job()
     job.cancel()
     with pytest.raises(Cancelled) as stopped:
-        import_file(db, "intel", intel_csv(tmp_path, *rows), job=job)
+        import_file(db, "intel", intel_csv(tmp_path, *rows), job=job, actor=EVERYONE)
     assert stopped.value.partial is None
     assert count(db, IntelItem) == 0 and count(db, ImportBatch) == 0
 
@@ -302,7 +307,7 @@ def test_progress_is_reported_up_to_the_whole_file(db, tmp_path):
     rows = [f"P-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(12000)]
     seen = []
     job = Job(lambda fraction, message: seen.append((fraction, message)))
-    import_file(db, "intel", intel_csv(tmp_path, *rows), job=job)
+    import_file(db, "intel", intel_csv(tmp_path, *rows), job=job, actor=EVERYONE)
     assert seen[-1] == (1.0, "12,000 rows read")
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
 
@@ -317,7 +322,12 @@ from triage.jobs import Job
 def progress(fraction, message):
     print("writing", flush=True)
 
-import_file(open_database(sys.argv[1]), "intel", sys.argv[2], job=Job(progress))
+from triage.users import ALL_ROLES, Actor
+
+import_file(
+    open_database(sys.argv[1]), "intel", sys.argv[2], job=Job(progress),
+    actor=Actor("tester", ALL_ROLES),
+)
 print("finished", flush=True)
 """
 
@@ -327,7 +337,7 @@ def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path, first_lo
     # A first load into an empty table drops its indexes and rebuilds them
     # at the end: killed in between, the indexes must still be there.
     if not first_load:
-        import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+        import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     db.close()
     before = dump(db.path)
     big = intel_csv(
@@ -363,14 +373,14 @@ def test_a_first_load_leaves_every_index_in_place(db, tmp_path):
 
     before = indexes()
     assert any(name == "ix_intel_subject_received" for name, _sql in before)
-    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     assert indexes() == before
 
 
 def test_a_key_repeated_in_a_later_chunk_names_its_first_line(db, tmp_path):
     rows = [f"R-{n},2026-01-01,LSE,,,,,,,,,,,,,,,," for n in range(5002)]
     rows.append(rows[1])
-    result = import_file(db, "intel", intel_csv(tmp_path, *rows))
+    result = import_file(db, "intel", intel_csv(tmp_path, *rows), actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (5002, 1)
     assert result.problems == [(5004, "intel_id repeats line 3")]
 
@@ -389,7 +399,7 @@ CASES = (
 
 
 def test_em_cases_import_and_validate(db, tmp_path):
-    result = import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES))
+    result = import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES), actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (2, 1)
     reason = result.problems[0][1]
     for column in ("harm_level", "sentence_months", "bail_type", "vulnerabilities"):
@@ -402,7 +412,7 @@ def test_em_cases_import_and_validate(db, tmp_path):
 
 
 def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):
-    import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES))
+    import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES), actor=EVERYONE)
     events = write(
         tmp_path / "events.csv",
         "event_id,case_id,event_type,started_at,ended_at,due_at,notes\n"
@@ -412,14 +422,14 @@ def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):
         "E-4,EM-1,pap_received,2026-11-03T10:00,,2026-11-17T17:00,letter from solicitors\n"
         "E-5,EM-1,battery,2026-11-04T06:00,2026-11-04T01:00,,\n",
     )
-    result = import_file(db, "em-events", events)
+    result = import_file(db, "em-events", events, actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (2, 3)
     reasons = dict(result.problems)
     assert reasons[3] == "case_id: no such EM case"
     assert reasons[4].startswith("event_type: not one of")
     assert "ended_at: before started_at" in reasons[6]
     assert count(db, EmEvent) == 2
-    again = import_file(db, "em-events", events)
+    again = import_file(db, "em-events", events, actor=EVERYONE)
     assert (again.inserted, again.unchanged) == (0, 2)
 
 
@@ -427,7 +437,7 @@ def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):
 
 
 def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     outcomes = write(
         tmp_path / "outcomes.csv",
         "intel_id,meeting_date,decision,reason,decided_by,result,result_at\n"
@@ -438,7 +448,7 @@ def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
         "I-9,2026-07-13,accepted,,,,\n"
         "I-2,2026-07-15,not_discussed,,,removal,\n",
     )
-    result = import_file(db, "outcomes", outcomes)
+    result = import_file(db, "outcomes", outcomes, actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (3, 3)
     reasons = dict(result.problems)
     assert "rejection needs a reason" in reasons[4]
@@ -457,18 +467,18 @@ def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
         assert all(m.status == "imported" for m in meetings)
         accepted = session.scalar(select(TaskingOutcome).where(TaskingOutcome.result.is_not(None)))
         assert (accepted.result, accepted.result_at) == ("arrest", date(2026, 7, 20))
-    again = import_file(db, "outcomes", outcomes)
+    again = import_file(db, "outcomes", outcomes, actor=EVERYONE)
     assert (again.inserted, again.unchanged) == (0, 3)
     assert count(db, TaskingOutcome) == 3
 
 
 def test_outcomes_with_only_the_required_columns(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL))
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     full = write(
         tmp_path / "full.csv",
         "intel_id,meeting_date,decision,reason,decided_by\nI-2,2026-07-14,rejected,stale,TL\n",
     )
-    import_file(db, "outcomes", full)
+    import_file(db, "outcomes", full, actor=EVERYONE)
     minimal = write(
         tmp_path / "minimal.csv",
         "intel_id,meeting_date,decision\n"
@@ -476,14 +486,14 @@ def test_outcomes_with_only_the_required_columns(db, tmp_path):
         "I-2,2026-07-15,rejected\n"
         "I-2,2026-07-14,rejected\n",
     )
-    result = import_file(db, "outcomes", minimal)
+    result = import_file(db, "outcomes", minimal, actor=EVERYONE)
     assert (result.inserted, result.unchanged, result.quarantined) == (1, 0, 2)
     assert "rejection needs a reason" in dict(result.problems)[3]
     # I-1 was received on 1 July 2026: a decision dated before that is refused.
     early = write(
         tmp_path / "early.csv", "intel_id,meeting_date,decision\nI-1,2026-06-30,accepted\n"
     )
-    result = import_file(db, "outcomes", early)
+    result = import_file(db, "outcomes", early, actor=EVERYONE)
     assert result.quarantined == 1
     assert "before the item was received (2026-07-01)" in result.problems[0][1]
     with db.transaction() as session:
@@ -496,15 +506,17 @@ def test_outcomes_with_only_the_required_columns(db, tmp_path):
 
 
 def test_a_fixed_quarantined_row_is_reimported_and_resolved(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, "Q-1,2026-13-45,LSE,,,,,,,,,,,,,,,,"))
+    import_file(
+        db, "intel", intel_csv(tmp_path, "Q-1,2026-13-45,LSE,,,,,,,,,,,,,,,,"), actor=EVERYONE
+    )
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
-    still_bad = reimport_quarantined(db, row_id, {"received_at": "soon"})
+    still_bad = reimport_quarantined(db, row_id, {"received_at": "soon"}, actor=EVERYONE)
     assert still_bad.quarantined == 1 and count(db, IntelItem) == 0
     with db.transaction() as session:
         row = session.get(QuarantinedRow, row_id)
         assert row.reason.startswith("received_at: not a date") and row.status == "open"
-    fixed = reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    fixed = reimport_quarantined(db, row_id, {"received_at": "2026-03-14"}, actor=EVERYONE)
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
     assert count(db, QuarantinedRow) == 1
     with db.transaction() as session:
@@ -512,15 +524,15 @@ def test_a_fixed_quarantined_row_is_reimported_and_resolved(db, tmp_path):
         assert row.status == "resolved" and row.resolved_by
     # Once resolved (or discarded) a row is no longer there to fix.
     with pytest.raises(ValueError, match="already resolved"):
-        reimport_quarantined(db, row_id, {"received_at": "2026-03-15"})
+        reimport_quarantined(db, row_id, {"received_at": "2026-03-15"}, actor=EVERYONE)
 
 
 def test_a_fix_names_its_column_in_any_case(db, tmp_path):
     extract = write(tmp_path / "q.csv", "Intel_ID,Received_At,Region\nQ-1,bad,LSE\n")
-    import_file(db, "intel", extract)
+    import_file(db, "intel", extract, actor=EVERYONE)
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
-    fixed = reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    fixed = reimport_quarantined(db, row_id, {"received_at": "2026-03-14"}, actor=EVERYONE)
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
     with db.transaction() as session:
         item = session.scalar(select(IntelItem))
@@ -530,7 +542,7 @@ def test_a_fix_names_its_column_in_any_case(db, tmp_path):
 def test_a_row_imported_with_a_mapping_is_fixed_under_canonical_names(db, tmp_path):
     mapping = {"Ref": "intel_id", "When": "received_at", "Area": "region"}
     extract = write(tmp_path / "m.csv", "Ref,When,Area,Note\nM-1,bad,LSE,keep me\n")
-    import_file(db, "intel", extract, mapping=mapping)
+    import_file(db, "intel", extract, mapping=mapping, actor=EVERYONE)
     with db.transaction() as session:
         row = session.scalar(select(QuarantinedRow))
         assert row.raw == {
@@ -539,17 +551,19 @@ def test_a_row_imported_with_a_mapping_is_fixed_under_canonical_names(db, tmp_pa
             "region": "LSE",
             "Note": "keep me",
         }
-    fixed = reimport_quarantined(db, row.id, {"received_at": "2026-03-14"})
+    fixed = reimport_quarantined(db, row.id, {"received_at": "2026-03-14"}, actor=EVERYONE)
     assert (fixed.inserted, fixed.quarantined) == (1, 0)
     with db.transaction() as session:
         assert session.scalar(select(IntelItem.extra)) == {"Note": "keep me"}
 
 
 def test_a_junk_row_is_discarded_with_its_reason_kept_and_audited(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, "TEST-1,never,LSE,,,,,,,,,,,,,,,,"))
+    import_file(
+        db, "intel", intel_csv(tmp_path, "TEST-1,never,LSE,,,,,,,,,,,,,,,,"), actor=EVERYONE
+    )
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
-    discard_quarantined(db, row_id, "  a test row  ", who="TL Smith")
+    discard_quarantined(db, row_id, "  a test row  ", actor=as_user("TL Smith"))
     with db.transaction() as session:
         row = session.get(QuarantinedRow, row_id)
         assert (row.status, row.resolved_by) == ("discarded", "TL Smith")
@@ -570,18 +584,18 @@ def test_a_junk_row_is_discarded_with_its_reason_kept_and_audited(db, tmp_path):
 
 
 def test_discarding_refuses_unknown_rows_rows_not_open_and_no_reason(db, tmp_path):
-    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"), actor=EVERYONE)
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
     with pytest.raises(KeyError, match="no quarantined row 999"):
-        discard_quarantined(db, 999, "duplicate")
+        discard_quarantined(db, 999, "duplicate", actor=EVERYONE)
     with pytest.raises(ValueError, match="why"):
-        discard_quarantined(db, row_id, "   ")
+        discard_quarantined(db, row_id, "   ", actor=EVERYONE)
     with db.transaction() as session:
         assert session.get(QuarantinedRow, row_id).status == "open"
-    reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+    reimport_quarantined(db, row_id, {"received_at": "2026-03-14"}, actor=EVERYONE)
     with pytest.raises(ValueError, match="already resolved"):
-        discard_quarantined(db, row_id, "duplicate")
+        discard_quarantined(db, row_id, "duplicate", actor=EVERYONE)
     with db.transaction() as session:
         assert session.get(QuarantinedRow, row_id).status == "resolved"
         assert not session.scalar(
@@ -695,7 +709,7 @@ def test_wal_foreign_keys_and_append_only_audit(db):
     from triage.store import audit
 
     with db.transaction() as session:
-        audit.record(session, "test", "intel_item", "I-1", "status", "open", "accepted")
+        audit.record(session, "test", "intel_item", "I-1", "status", "open", "accepted", who="t")
     for statement in ("UPDATE audit_log SET who = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"):
             with db.transaction() as session:
@@ -718,18 +732,18 @@ def test_a_row_discarded_while_its_fix_waits_is_not_imported(db, tmp_path, monke
     # discarded between the fix's first look at it and the fix's import.
     from triage.imports import importer
 
-    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"), actor=EVERYONE)
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
     run = importer._Pipeline.run
 
     def discarded_meanwhile(self, *args):
-        discard_quarantined(db, row_id, "a test row", who="TL Smith")
+        discard_quarantined(db, row_id, "a test row", actor=as_user("TL Smith"))
         return run(self, *args)
 
     monkeypatch.setattr(importer._Pipeline, "run", discarded_meanwhile)
     with pytest.raises(ValueError, match="already discarded"):
-        reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+        reimport_quarantined(db, row_id, {"received_at": "2026-03-14"}, actor=EVERYONE)
     with db.transaction() as session:
         row = session.get(QuarantinedRow, row_id)
         assert (row.status, row.resolved_by) == ("discarded", "TL Smith")
@@ -742,7 +756,7 @@ def test_a_row_fixed_while_its_discard_waits_stays_resolved(db, tmp_path, monkey
     from triage import clock as real_clock
     from triage.imports import importer
 
-    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"))
+    import_file(db, "intel", intel_csv(tmp_path, "Q-1,never,LSE,,,,,,,,,,,,,,,,"), actor=EVERYONE)
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
 
@@ -755,12 +769,12 @@ def test_a_row_fixed_while_its_discard_waits_stays_resolved(db, tmp_path, monkey
         def now(self):
             if not self.fixed:
                 self.fixed = True
-                reimport_quarantined(db, row_id, {"received_at": "2026-03-14"})
+                reimport_quarantined(db, row_id, {"received_at": "2026-03-14"}, actor=EVERYONE)
             return real_clock.now()
 
     monkeypatch.setattr(importer, "clock", FixedMeanwhile())
     with pytest.raises(ValueError, match="already resolved"):
-        discard_quarantined(db, row_id, "a test row")
+        discard_quarantined(db, row_id, "a test row", actor=EVERYONE)
     with db.transaction() as session:
         row = session.get(QuarantinedRow, row_id)
         assert row.status == "resolved" and "discarded" not in row.reason
@@ -772,11 +786,11 @@ def test_a_row_fixed_while_its_discard_waits_stays_resolved(db, tmp_path, monkey
 
 def test_a_discarded_row_stays_discarded_when_its_file_is_imported_again(db, tmp_path):
     path = intel_csv(tmp_path, GOOD_INTEL[0], "TEST-1,never,LSE,,,,,,,,,,,,,,,,")
-    import_file(db, "intel", path)
+    import_file(db, "intel", path, actor=EVERYONE)
     with db.transaction() as session:
         row_id = session.scalar(select(QuarantinedRow.id))
-    discard_quarantined(db, row_id, "a test row")
-    again = import_file(db, "intel", path)
+    discard_quarantined(db, row_id, "a test row", actor=EVERYONE)
+    again = import_file(db, "intel", path, actor=EVERYONE)
     # Still reported as bad, but not listed again to be judged a second time.
     assert again.quarantined == 1
     with db.transaction() as session:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from actors import EVERYONE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +55,7 @@ def extract_text(draw, kind: str) -> str:
 
 def check_import(db, kind: str, path: Path) -> None:
     try:
-        result = import_file(db, kind, path)
+        result = import_file(db, kind, path, actor=EVERYONE)
     except UnreadableFile as error:
         assert str(error).startswith(f"{path.name}: ")
         return

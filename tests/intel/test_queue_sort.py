@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from triage import settings
 from triage.intel import ranking
 from triage.intel.models import IntelRank
 from triage.store.models import IntelItem
@@ -49,14 +48,14 @@ def demo(tmp_path, new_database_file):
     database.close()
 
 
-def rank_order(session, *conditions) -> list[int]:
+def rank_order(session, *conditions, weight: float = 0.0) -> list[int]:
     """The queue in rank order, worked out here rather than by ``queue_ids``."""
     return list(
         session.scalars(
             select(IntelRank.item_id)
             .join(IntelItem, IntelItem.id == IntelRank.item_id)
             .where(*conditions)
-            .order_by(*ranking._order(settings.load().model_weight))
+            .order_by(*ranking._order(weight))
         )
     )
 
@@ -138,13 +137,12 @@ def test_rank_key_is_the_rank_order_and_its_reverse(demo):
 
 def test_sorting_after_the_model_weight_changed_uses_the_live_order(demo):
     # Stored positions are for weight 0; with another weight the queue sorts live.
-    settings.save(settings.Settings(model_weight=20.0))
     with demo.transaction() as session:
-        ranked = rank_order(session, IntelItem.status == "open")
-        assert ranking.queue_ids(session) == ranked
-        by_team = ranking.queue_ids(session, order_by="team")
+        ranked = rank_order(session, IntelItem.status == "open", weight=20.0)
+        assert ranking.queue_ids(session, model_weight=20.0) == ranked
+        by_team = ranking.queue_ids(session, order_by="team", model_weight=20.0)
         assert by_team == sorted_here(session, ranked, "team", False)
-        assert dict(ranking.queue_ranks(session, order_by="team")) == {
+        assert dict(ranking.queue_ranks(session, order_by="team", model_weight=20.0)) == {
             item_id: n for n, item_id in enumerate(ranked, 1)
         }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from actors import EVERYONE
+
 from triage.cli.main import main
 from triage.imports.importer import import_file
 
@@ -11,10 +13,10 @@ from triage.imports.importer import import_file
 def test_past_queue_shows_items_open_then(db, tmp_path, capsys):
     items = tmp_path / "intel.csv"
     items.write_text("intel_id,received_at,region\nA-1,2026-10-01,LSE\nA-2,2026-10-02,LSE\n")
-    import_file(db, "intel", items)
+    import_file(db, "intel", items, actor=EVERYONE)
     outcomes = tmp_path / "outcomes.csv"
     outcomes.write_text("intel_id,meeting_date,decision\nA-1,2026-11-02,accepted\n")
-    import_file(db, "outcomes", outcomes)
+    import_file(db, "outcomes", outcomes, actor=EVERYONE)
     argv = ["--db", str(db.path), "rank", "intel", "--format", "json"]
     assert main([*argv, "--as-of", "2026-10-20"]) == 0
     past = json.loads(capsys.readouterr().out)
@@ -32,7 +34,7 @@ def test_explain_and_replay_as_of_see_only_items_received_by_then(db, tmp_path, 
 
     items = tmp_path / "intel.csv"
     items.write_text("intel_id,received_at,region\nA-1,2026-10-01,LSE\nA-2,2026-11-02,LSE\n")
-    import_file(db, "intel", items)
+    import_file(db, "intel", items, actor=EVERYONE)
     pack = load_pack()
     assert replay.diff(db, pack, pack, as_of=parse_datetime("2026-10-20")).items == 1
     assert replay.diff(db, pack, pack).items == 2

@@ -8,10 +8,10 @@ import dataclasses
 import json
 from datetime import date
 
+from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, add_items, standard_items
 from sqlalchemy import event, text
 
-from triage import settings
 from triage.cli.main import main as cli
 from triage.intel import ranking
 from triage.meetings import operations as meetings
@@ -33,20 +33,27 @@ def test_each_change_the_ranking_reads_makes_it_stale(db, monkeypatch):
     standard_items(db, 10)
     ranking.ensure_current(db)
 
-    def stale_then_current() -> bool:
-        stale = not ranking.is_current(db)
-        ranking.ensure_current(db)
-        return stale and ranking.is_current(db)
+    def stale_then_current(weight: float = 0.0) -> bool:
+        stale = not ranking.is_current(db, model_weight=weight)
+        ranking.ensure_current(db, model_weight=weight)
+        return stale and ranking.is_current(db, model_weight=weight)
 
     add_items(db, [{"intel_id": "NEW-1", "allegation": "other"}])  # an import
     assert stale_then_current()
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=date(2026, 11, 20),
+        capacity=2,
+        actor=EVERYONE,
     )
     assert ranking.is_current(db)  # starting a meeting changes no item
     with db.sessions() as session:
         first = meetings.agenda(session, meeting_id)[0]
-    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted", actor=EVERYONE
+    )
     assert stale_then_current()
     with db.transaction() as session:  # a harm model registered (or switched on/off)
         session.execute(
@@ -60,12 +67,9 @@ def test_each_change_the_ranking_reads_makes_it_stale(db, monkeypatch):
     assert stale_then_current()
     monkeypatch.setenv("TRIAGE_NOW", "2026-11-21T00:30:00")  # the day changed (UK time)
     assert stale_then_current()
-    stored = settings.load()
-    stored.model_weight = 0.5
-    settings.save(stored)
-    assert stale_then_current()
+    assert stale_then_current(weight=0.5)  # the user's model weight changed
     other_pack = dataclasses.replace(ranking.pack_in_force(), version="another-version")
-    assert not ranking.is_current(db, pack=other_pack)
+    assert not ranking.is_current(db, pack=other_pack, model_weight=0.5)
     # Ranked as of another instant, the stored ranks are not today's.
     ranking.refresh(db, as_of=ranking.clock.now().replace(year=2026, month=6))
     assert not ranking.is_current(db)

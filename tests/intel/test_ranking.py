@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
-from triage import settings
 from triage.cli.main import main
 from triage.intel import ranking, replay
 from triage.intel.models import IntelRank
@@ -230,9 +229,8 @@ def test_model_weight_orders_within_bucket(db):
         session.execute(update(IntelRank).where(IntelRank.item_id == risky).values(harm_score=0.9))
     with db.transaction() as session:
         assert ranking.queue_ids(session) == [plain, risky]  # weight 0 by default
-    settings.save(settings.Settings(model_weight=20.0))
     with db.transaction() as session:
-        assert ranking.queue_ids(session) == [risky, plain]
+        assert ranking.queue_ids(session, model_weight=20.0) == [risky, plain]
 
 
 def test_agenda_capacity_line_and_past_instant(db):

@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import pytest
+from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, ranked, standard_items
 from sqlalchemy import func, select
 
@@ -150,12 +151,21 @@ def test_meeting_commands_refuse_unknown_meetings_items_and_teams(path, capsys):
 
 def test_close_preview_counts_undecided_and_carried_over_items(db, path):
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=date(2026, 11, 20),
+        capacity=3,
+        actor=EVERYONE,
     )
     with db.sessions() as session:
         rows = meetings.agenda(session, meeting_id)
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted")
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[1].item_id, decision="not_discussed")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted", actor=EVERYONE
+    )
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=rows[1].item_id, decision="not_discussed", actor=EVERYONE
+    )
     with db.sessions() as session:
         preview = meetings.close_preview(session, meeting_id)
         # One line re-read after a decision, as the app does.
@@ -163,7 +173,7 @@ def test_close_preview_counts_undecided_and_carried_over_items(db, path):
     assert line.decision == "not_discussed" and line.position == rows[1].position
     assert (preview.undecided, preview.carried_over) == (len(rows) - 2, len(rows) - 1)
     assert "including 1 already marked not discussed" in preview.question()
-    result = meetings.close_meeting(db, meeting_id=meeting_id)
+    result = meetings.close_meeting(db, meeting_id=meeting_id, actor=EVERYONE)
     assert result.not_discussed == preview.carried_over
     with db.sessions() as session:
         carried = session.execute(

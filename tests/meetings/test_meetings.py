@@ -7,12 +7,14 @@ import csv
 from datetime import date, datetime
 
 import pytest
+from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, add_items, ranked, standard_items
 from sqlalchemy import select
 
 from triage.cli.main import main as cli
 from triage.meetings import operations as meetings
 from triage.meetings.models import MeetingAgendaItem
+from triage.store import audit
 from triage.store.models import AuditEntry, IntelItem, TaskingMeeting, TaskingOutcome
 
 DAY = date(2026, 11, 20)
@@ -23,7 +25,13 @@ def meeting(db):
     standard_items(db, 20)
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=DAY, attendees=["Ana", "Ben"], capacity=5
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=DAY,
+        attendees=["Ana", "Ben"],
+        capacity=5,
+        actor=EVERYONE,
     )
     return db, meeting_id
 
@@ -64,7 +72,9 @@ def test_agenda_is_the_ranked_queue_past_the_capacity_line(meeting):
 def test_capacity_defaults_to_the_team_in_organisation_toml(db):
     standard_items(db, 5)
     ranked(db)
-    meeting_id = meetings.start_meeting(db, region="London and South East", team=TEAM, held_on=DAY)
+    meeting_id = meetings.start_meeting(
+        db, region="London and South East", team=TEAM, held_on=DAY, actor=EVERYONE
+    )
     with db.sessions() as session:
         assert session.get(TaskingMeeting, meeting_id).capacity == 17
 
@@ -72,11 +82,20 @@ def test_capacity_defaults_to_the_team_in_organisation_toml(db):
 def test_accept_reject_and_not_discussed_are_stored_and_audited(meeting):
     db, meeting_id = meeting
     first, second, third = rows_of(db, meeting_id)[:3]
-    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=second.item_id, decision="rejected", reason="no_capacity"
+        db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted", actor=EVERYONE
     )
-    meetings.decide(db, meeting_id=meeting_id, item_id=third.item_id, decision="not_discussed")
+    meetings.decide(
+        db,
+        meeting_id=meeting_id,
+        item_id=second.item_id,
+        decision="rejected",
+        reason="no_capacity",
+        actor=EVERYONE,
+    )
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=third.item_id, decision="not_discussed", actor=EVERYONE
+    )
     accepted = outcome(db, first.item_id)
     assert (accepted.decision, accepted.meeting_date, accepted.agenda_rank) == ("accepted", DAY, 1)
     assert accepted.decided_by
@@ -96,42 +115,60 @@ def test_a_rejection_needs_a_known_reason(meeting):
     db, meeting_id = meeting
     item = rows_of(db, meeting_id)[0].item_id
     with pytest.raises(meetings.MeetingError, match="needs a reason"):
-        meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="rejected")
+        meetings.decide(
+            db, meeting_id=meeting_id, item_id=item, decision="rejected", actor=EVERYONE
+        )
     with pytest.raises(meetings.MeetingError, match="unknown reject reason 'bored'"):
         meetings.decide(
-            db, meeting_id=meeting_id, item_id=item, decision="rejected", reason="bored"
+            db,
+            meeting_id=meeting_id,
+            item_id=item,
+            decision="rejected",
+            reason="bored",
+            actor=EVERYONE,
         )
     with pytest.raises(meetings.MeetingError, match="not on the agenda"):
-        meetings.decide(db, meeting_id=meeting_id, item_id=999999, decision="accepted")
+        meetings.decide(
+            db, meeting_id=meeting_id, item_id=999999, decision="accepted", actor=EVERYONE
+        )
     assert outcome(db, item) is None
 
 
 def test_a_second_meeting_the_same_day_cannot_take_over_a_decision(meeting):
     db, meeting_id = meeting
-    region_wide = meetings.start_meeting(db, region=REGION, team=None, held_on=DAY, capacity=5)
+    region_wide = meetings.start_meeting(
+        db, region=REGION, team=None, held_on=DAY, capacity=5, actor=EVERYONE
+    )
     item = rows_of(db, meeting_id)[0].item_id
     assert item in {r.item_id for r in rows_of(db, region_wide)}
-    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="accepted")
+    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="accepted", actor=EVERYONE)
     with pytest.raises(meetings.MeetingError, match=f"at meeting {meeting_id}"):
-        meetings.decide(db, meeting_id=region_wide, item_id=item, decision="not_discussed")
+        meetings.decide(
+            db, meeting_id=region_wide, item_id=item, decision="not_discussed", actor=EVERYONE
+        )
     assert (outcome(db, item).meeting_id, outcome(db, item).decision) == (meeting_id, "accepted")
-    assert meetings.undo(db, meeting_id=region_wide) is None
+    assert meetings.undo(db, meeting_id=region_wide, actor=EVERYONE) is None
 
 
 def test_undo_restores_the_previous_decision_exactly(meeting):
     db, meeting_id = meeting
     item = rows_of(db, meeting_id)[0].item_id
-    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="accepted")
+    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="accepted", actor=EVERYONE)
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=item, decision="rejected", reason="duplicate"
+        db,
+        meeting_id=meeting_id,
+        item_id=item,
+        decision="rejected",
+        reason="duplicate",
+        actor=EVERYONE,
     )
-    assert meetings.undo(db, meeting_id=meeting_id) == item
+    assert meetings.undo(db, meeting_id=meeting_id, actor=EVERYONE) == item
     assert outcome(db, item).decision == "accepted"
-    assert meetings.undo(db, meeting_id=meeting_id) == item
+    assert meetings.undo(db, meeting_id=meeting_id, actor=EVERYONE) == item
     assert outcome(db, item) is None
     with db.sessions() as session:
         assert session.get(IntelItem, item).status == "open"
-    assert meetings.undo(db, meeting_id=meeting_id) is None
+    assert meetings.undo(db, meeting_id=meeting_id, actor=EVERYONE) is None
     assert audit_actions(db).count("meeting.undo") == 2
 
 
@@ -140,15 +177,24 @@ def test_a_stale_item_must_be_rechecked_before_it_is_accepted(meeting):
     stale = next(r for r in rows_of(db, meeting_id) if r.intel_id == "INT-STALE")
     assert stale.stale and stale.needs_recheck
     with pytest.raises(meetings.StaleItemError, match="re-check"):
-        meetings.decide(db, meeting_id=meeting_id, item_id=stale.item_id, decision="accepted")
+        meetings.decide(
+            db, meeting_id=meeting_id, item_id=stale.item_id, decision="accepted", actor=EVERYONE
+        )
     # Rejecting it as stale needs no re-check.
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=stale.item_id, decision="rejected", reason="stale"
+        db,
+        meeting_id=meeting_id,
+        item_id=stale.item_id,
+        decision="rejected",
+        reason="stale",
+        actor=EVERYONE,
     )
-    meetings.undo(db, meeting_id=meeting_id)
-    meetings.recheck(db, item_id=stale.item_id)
+    meetings.undo(db, meeting_id=meeting_id, actor=EVERYONE)
+    meetings.recheck(db, item_id=stale.item_id, actor=EVERYONE)
     assert not next(r for r in rows_of(db, meeting_id) if r.intel_id == "INT-STALE").needs_recheck
-    meetings.decide(db, meeting_id=meeting_id, item_id=stale.item_id, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=stale.item_id, decision="accepted", actor=EVERYONE
+    )
     assert outcome(db, stale.item_id).decision == "accepted"
     assert "item.recheck" in audit_actions(db)
 
@@ -156,16 +202,21 @@ def test_a_stale_item_must_be_rechecked_before_it_is_accepted(meeting):
 def test_close_records_undecided_as_not_discussed_and_carries_them_over(meeting):
     db, meeting_id = meeting
     rows = rows_of(db, meeting_id)
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted", actor=EVERYONE
+    )
     meetings.decide(
         db,
         meeting_id=meeting_id,
         item_id=rows[1].item_id,
         decision="rejected",
         reason="not_workable",
+        actor=EVERYONE,
     )
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[2].item_id, decision="not_discussed")
-    result = meetings.close_meeting(db, meeting_id=meeting_id)
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=rows[2].item_id, decision="not_discussed", actor=EVERYONE
+    )
+    result = meetings.close_meeting(db, meeting_id=meeting_id, actor=EVERYONE)
     assert (result.accepted, result.rejected, result.not_discussed) == (1, 1, 13)
     with db.sessions() as session:
         carried = {i.id: i.carry_over_count for i in session.execute(select(IntelItem)).scalars()}
@@ -176,10 +227,17 @@ def test_close_records_undecided_as_not_discussed_and_carries_them_over(meeting)
     assert all(n == 0 for i, n in carried.items() if i not in on_agenda)
     assert audit_actions(db).count("meeting.close.carry_over") == 13
     with pytest.raises(meetings.MeetingError, match="closed"):
-        meetings.decide(db, meeting_id=meeting_id, item_id=rows[3].item_id, decision="accepted")
+        meetings.decide(
+            db, meeting_id=meeting_id, item_id=rows[3].item_id, decision="accepted", actor=EVERYONE
+        )
     # The carried items head the next week's agenda again, with their count.
     next_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 27), capacity=5
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=date(2026, 11, 27),
+        capacity=5,
+        actor=EVERYONE,
     )
     following = rows_of(db, next_id)
     assert rows[0].item_id not in {r.item_id for r in following}
@@ -189,20 +247,31 @@ def test_close_records_undecided_as_not_discussed_and_carries_them_over(meeting)
 def test_closing_a_meeting_left_open_keeps_a_later_meetings_decision(meeting):
     db, meeting_id = meeting
     later = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 27), capacity=5
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=date(2026, 11, 27),
+        capacity=5,
+        actor=EVERYONE,
     )
     item = rows_of(db, later)[0].item_id
     assert item in {r.item_id for r in rows_of(db, meeting_id)}
-    meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="not_discussed")
-    meetings.decide(db, meeting_id=later, item_id=item, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=item, decision="not_discussed", actor=EVERYONE
+    )
+    meetings.decide(db, meeting_id=later, item_id=item, decision="accepted", actor=EVERYONE)
     with pytest.raises(meetings.MeetingError, match="cannot be undone here"):
-        meetings.undo(db, meeting_id=meeting_id)
-    meetings.undo(db, meeting_id=later)
-    meetings.undo(db, meeting_id=meeting_id)  # fine again once the later decision is gone
-    meetings.decide(db, meeting_id=later, item_id=item, decision="accepted")
+        meetings.undo(db, meeting_id=meeting_id, actor=EVERYONE)
+    meetings.undo(db, meeting_id=later, actor=EVERYONE)
+    meetings.undo(
+        db, meeting_id=meeting_id, actor=EVERYONE
+    )  # fine again once the later decision is gone
+    meetings.decide(db, meeting_id=later, item_id=item, decision="accepted", actor=EVERYONE)
     with pytest.raises(meetings.MeetingError, match="already accepted"):
-        meetings.decide(db, meeting_id=meeting_id, item_id=item, decision="not_discussed")
-    meetings.close_meeting(db, meeting_id=meeting_id)
+        meetings.decide(
+            db, meeting_id=meeting_id, item_id=item, decision="not_discussed", actor=EVERYONE
+        )
+    meetings.close_meeting(db, meeting_id=meeting_id, actor=EVERYONE)
     with db.sessions() as session:
         stored = session.get(IntelItem, item)
         assert (stored.status, stored.carry_over_count) == ("accepted", 1)
@@ -211,24 +280,39 @@ def test_closing_a_meeting_left_open_keeps_a_later_meetings_decision(meeting):
 def test_results_close_the_loop_for_accepted_tasks_only(meeting):
     db, meeting_id = meeting
     rows = rows_of(db, meeting_id)
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted")
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=rows[1].item_id, decision="rejected", reason="duplicate"
+        db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted", actor=EVERYONE
+    )
+    meetings.decide(
+        db,
+        meeting_id=meeting_id,
+        item_id=rows[1].item_id,
+        decision="rejected",
+        reason="duplicate",
+        actor=EVERYONE,
     )
     accepted, rejected = outcome(db, rows[0].item_id), outcome(db, rows[1].item_id)
     meetings.record_result(
-        db, outcome_id=accepted.id, result="arrest", result_at=date(2026, 11, 24)
+        db,
+        outcome_id=accepted.id,
+        result="arrest",
+        result_at=date(2026, 11, 24),
+        actor=EVERYONE,
     )
     stored = outcome(db, rows[0].item_id)
     assert (stored.result, stored.result_at) == ("arrest", date(2026, 11, 24))
     with pytest.raises(meetings.MeetingError, match="accepted"):
-        meetings.record_result(db, outcome_id=rejected.id, result="arrest")
+        meetings.record_result(db, outcome_id=rejected.id, result="arrest", actor=EVERYONE)
     with pytest.raises(meetings.MeetingError, match="before the meeting"):
         meetings.record_result(
-            db, outcome_id=accepted.id, result="removal", result_at=date(2026, 11, 1)
+            db,
+            outcome_id=accepted.id,
+            result="removal",
+            result_at=date(2026, 11, 1),
+            actor=EVERYONE,
         )
     with pytest.raises(meetings.MeetingError, match="unknown result"):
-        meetings.record_result(db, outcome_id=accepted.id, result="medal")
+        meetings.record_result(db, outcome_id=accepted.id, result="medal", actor=EVERYONE)
     assert "outcome.result" in audit_actions(db)
     with db.sessions() as session:
         listed = meetings.accepted_awaiting_result(session)
@@ -238,7 +322,9 @@ def test_results_close_the_loop_for_accepted_tasks_only(meeting):
 def test_exports_csv_and_pdf_and_presenter_leaves_out_personal_fields(meeting, tmp_path):
     db, meeting_id = meeting
     rows = rows_of(db, meeting_id)
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted")
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted", actor=EVERYONE
+    )
     agenda_csv = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "a.csv")
     with open(agenda_csv, encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
@@ -252,6 +338,9 @@ def test_exports_csv_and_pdf_and_presenter_leaves_out_personal_fields(meeting, t
     )
     with open(minutes_csv, encoding="utf-8") as handle:
         assert next(csv.DictReader(handle))["decision"] == "accepted"
+    with db.sessions() as session:
+        head = audit.chain_head(session)
+    assert minutes_csv.read_text(encoding="utf-8").splitlines()[-1] == f"audit chain head,{head}"
     for kind in ("agenda", "minutes"):
         pdf = meetings.export(db, meeting_id=meeting_id, path=tmp_path / f"{kind}.pdf", kind=kind)
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
@@ -351,10 +440,17 @@ def test_an_imported_meeting_shows_its_decisions(db):
 def test_a_past_agenda_is_replayed_as_it_stood(meeting):
     db, meeting_id = meeting
     first = rows_of(db, meeting_id)[0]
-    meetings.decide(db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted")
-    meetings.close_meeting(db, meeting_id=meeting_id)
+    meetings.decide(
+        db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted", actor=EVERYONE
+    )
+    meetings.close_meeting(db, meeting_id=meeting_id, actor=EVERYONE)
     live = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 27), capacity=5
+        db,
+        region=REGION,
+        team=TEAM,
+        held_on=date(2026, 11, 27),
+        capacity=5,
+        actor=EVERYONE,
     )
     assert first.item_id not in {r.item_id for r in rows_of(db, live)}
     # As of the first meeting's morning the item was still open: it is back on top.
@@ -365,5 +461,6 @@ def test_a_past_agenda_is_replayed_as_it_stood(meeting):
         held_on=date(2026, 11, 20),
         capacity=5,
         as_of=datetime(2026, 11, 20, 8, 0),
+        actor=EVERYONE,
     )
     assert rows_of(db, replay)[0].item_id == first.item_id

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from actors import EVERYONE
 
 from triage.cli.main import main as cli
 from triage.imports.importer import import_file
@@ -55,7 +56,7 @@ def test_data_in_the_file_and_its_wal_is_encrypted_and_ranks(encrypted, tmp_path
     db = open_database(encrypted, PASSPHRASE)
     try:
         assert db.encrypted
-        assert import_file(db, "intel", extract).inserted == 50
+        assert import_file(db, "intel", extract, actor=EVERYONE).inserted == 50
         wal = Path(f"{encrypted}-wal")
         assert wal.exists() and wal.stat().st_size > 0  # still open: the rows are in the WAL
         for path in (encrypted, wal):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from actors import EVERYONE
 from sqlalchemy import Engine, event
 
 from triage.cli.main import main as cli
@@ -159,7 +160,7 @@ def test_the_core_names_the_database_and_no_sql_or_values(existing, tmp_path, pr
     db = open_database(existing)
     try:
         with pytest.raises(StoreUnavailable) as raised:
-            import_file(db, "intel", extract(tmp_path / "f.csv", "SECRET", 3))
+            import_file(db, "intel", extract(tmp_path / "f.csv", "SECRET", 3), actor=EVERYONE)
     finally:
         db.close()
     message = str(raised.value)

@@ -20,6 +20,7 @@ from triage.cli.main import UsageError
 from triage.store import cipher
 from triage.store.db import Database, open_database
 from triage.store.faults import StoreUnavailable
+from triage.users import Actor, accounts
 
 
 def add_format(parser: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json")) -> None:
@@ -42,10 +43,11 @@ def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> N
 
 
 def database(args: argparse.Namespace) -> Database:
+    """The open database, with the acting user signed in (exit 4 if they cannot)."""
     path = paths.resolve_db_path(args.db)
     passphrase = read_passphrase(path) if cipher.is_encrypted(path) else None
     try:
-        return open_database(path, passphrase, backups_kept=settings.load().backups_kept)
+        db = open_database(path, passphrase, backups_kept=settings.load().backups_kept)
     except DatabaseError as error:
         if "file is not a database" not in str(error.orig):
             raise  # locked, read-only, full, ...: the store is unavailable (exit 3)
@@ -53,6 +55,36 @@ def database(args: argparse.Namespace) -> Database:
         raise UsageError(f"{path}: not a Triage database ({error.orig})") from None
     except RuntimeError as error:  # SQLite, but another program's database
         raise UsageError(str(error)) from None
+    try:
+        acting_user(args, db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def acting_user(args: Any, db: Database) -> Actor:
+    """The user the command acts for, passed to every core operation:
+    ``--user`` or ``$TRIAGE_USER`` with the password from ``$TRIAGE_PASSWORD``
+    or a prompt; none at all while the database has one password-less user.
+    Signed in once per command."""
+    signed_in: Actor | None = getattr(args, "_actor", None)
+    if signed_in is not None:
+        return signed_in
+    name = getattr(args, "user", None) or os.environ.get("TRIAGE_USER") or None
+    password = None
+    if name is not None and accounts.needs_password(db, name):
+        password = os.environ.get("TRIAGE_PASSWORD")
+        if password is None and sys.stdin.isatty():
+            password = getpass.getpass(f"Password for {name}: ")
+    actor = accounts.sign_in(db, name, password)
+    args._actor = actor
+    return actor
+
+
+def model_weight() -> float:
+    """The user's weight for the harm score in the queue order (a setting)."""
+    return float(settings.load().model_weight)
 
 
 def read_passphrase(path: Path) -> str:

@@ -11,8 +11,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from triage import clock, settings
-from triage.cli.common import add_format, database, moment_text, print_done, print_json, print_rows
+from triage import clock
+from triage.cli.common import (
+    acting_user,
+    add_format,
+    database,
+    moment_text,
+    print_done,
+    print_json,
+    print_rows,
+)
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.em import casework, claims, escalation, recommend, trail
 from triage.em.battery import battery_saving
@@ -146,15 +154,17 @@ def explain_em(args: argparse.Namespace) -> int:
 
 
 def em_claim(args: argparse.Namespace) -> int:
+    db = database(args)
     return _claim_change(
-        args, lambda: claims.claim(database(args), args.case_id, who=args.who), claimed=True
+        args, lambda: claims.claim(db, args.case_id, actor=acting_user(args, db)), claimed=True
     )
 
 
 def em_release(args: argparse.Namespace) -> int:
+    db = database(args)
     return _claim_change(
         args,
-        lambda: claims.release(database(args), args.case_id, who=args.who, force=args.force),
+        lambda: claims.release(db, args.case_id, actor=acting_user(args, db), force=args.force),
         claimed=False,
     )
 
@@ -215,11 +225,12 @@ def em_refresh(args: argparse.Namespace) -> int:
 
 
 def em_escalation_done(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
         escalation.mark_done(
-            database(args),
+            db,
             args.id,
-            who=args.who or settings.current_user(),
+            actor=acting_user(args, db),
             status="withdrawn" if args.withdrawn else "done",
         )
     except ValueError as error:
@@ -234,7 +245,9 @@ def em_recommend(args: argparse.Namespace) -> int:
     pack = _pack(args)
     try:
         if args.record:
-            rec_id = recommend.record_recommendation(db, args.case_id, pack=pack)
+            rec_id = recommend.record_recommendation(
+                db, args.case_id, actor=acting_user(args, db), pack=pack
+            )
             print(f"recorded recommendation {rec_id}", file=sys.stderr)
         with db.transaction() as session:
             rec = recommend.recommend_case(session, args.case_id, pack)
@@ -245,14 +258,15 @@ def em_recommend(args: argparse.Namespace) -> int:
 
 
 def em_decide(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
         override = recommend.decide(
-            database(args),
+            db,
             args.recommendation_id,
             em=not args.exempt,
             device=args.device,
             reason=args.reason,
-            who=args.who or settings.current_user(),
+            actor=acting_user(args, db),
             minimum_months=args.months,
         )
     except ValueError as error:
@@ -285,16 +299,17 @@ def em_overrides(args: argparse.Namespace) -> int:
 
 
 def em_review(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
         day = clock.parse_date(args.on) if args.on else None
         casework.complete_review(
-            database(args),
+            db,
             args.case_id,
             outcome=args.outcome,
             trigger=args.trigger,
             completed_on=day,
             note=args.note,
-            who=args.who or settings.current_user(),
+            actor=acting_user(args, db),
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -307,10 +322,9 @@ def em_review(args: argparse.Namespace) -> int:
 
 
 def em_actioned(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
-        n = casework.mark_breaches_actioned(
-            database(args), args.case_id, who=args.who or settings.current_user()
-        )
+        n = casework.mark_breaches_actioned(db, args.case_id, actor=acting_user(args, db))
     except ValueError as error:
         raise UsageError(str(error)) from None
     print_done(
@@ -322,10 +336,9 @@ def em_actioned(args: argparse.Namespace) -> int:
 
 
 def em_reply(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
-        casework.record_reply(
-            database(args), args.event_id, who=args.who or settings.current_user()
-        )
+        casework.record_reply(db, args.event_id, actor=acting_user(args, db))
     except ValueError as error:
         raise UsageError(str(error)) from None
     print_done(args, f"reply to {args.event_id} recorded", {"event_id": args.event_id})
@@ -333,9 +346,10 @@ def em_reply(args: argparse.Namespace) -> int:
 
 
 def trail_add(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
         request_id = trail.register_request(
-            database(args),
+            db,
             case_id=args.case_id,
             requester_org=args.org,
             requester=args.requester,
@@ -344,7 +358,7 @@ def trail_add(args: argparse.Namespace) -> int:
             period_from=clock.parse_datetime(args.period_from) if args.period_from else None,
             period_to=clock.parse_datetime(args.period_to) if args.period_to else None,
             justification=args.justification,
-            who=args.who or settings.current_user(),
+            actor=acting_user(args, db),
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -353,10 +367,9 @@ def trail_add(args: argparse.Namespace) -> int:
 
 
 def trail_outcome(args: argparse.Namespace) -> int:
+    db = database(args)
     try:
-        trail.record_outcome(
-            database(args), args.id, args.outcome, who=args.who or settings.current_user()
-        )
+        trail.record_outcome(db, args.id, args.outcome, actor=acting_user(args, db))
     except ValueError as error:
         raise UsageError(str(error)) from None
     print_done(
@@ -425,7 +438,6 @@ def register(top: Subcommands, groups: Groups) -> None:
         formats: tuple[str, ...] = ("table", "json"),
     ) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text)
-        parser.add_argument("--who", help="your name for the record (default the current user)")
         add_format(parser, formats)
         parser.set_defaults(handler=handler)
         return parser
@@ -487,13 +499,11 @@ def register(top: Subcommands, groups: Groups) -> None:
     p.add_argument("--from", dest="period_from", required=True)
     p.add_argument("--to", dest="period_to", required=True)
     p.add_argument("--justification")
-    p.add_argument("--who")
     add_format(p)
     p.set_defaults(handler=trail_add)
     p = trail_sub.add_parser("outcome", help="record a request's outcome")
     p.add_argument("id", type=int)
     p.add_argument("outcome", choices=TRAIL_OUTCOMES)
-    p.add_argument("--who")
     add_format(p)
     p.set_defaults(handler=trail_outcome)
     p = trail_sub.add_parser(

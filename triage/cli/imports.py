@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from triage import settings
-from triage.cli.common import add_format, database, print_json, print_rows
+from triage.cli.common import acting_user, add_format, database, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
 from triage.imports import extracts
@@ -110,7 +110,9 @@ def run_import(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         with terminal_job(args) as job:
-            result = import_file(db, args.kind, args.file, mapping=mapping, job=job)
+            result = import_file(
+                db, args.kind, args.file, mapping=mapping, job=job, actor=acting_user(args, db)
+            )
     except UnreadableFile as error:
         if args.format == "json":
             print_json({"kind": args.kind, "file": args.file, "error": str(error)})
@@ -201,7 +203,7 @@ def run_fix(args: argparse.Namespace) -> int:
         fixed[name] = value
     db = database(args)
     try:
-        result = reimport_quarantined(db, args.row_id, fixed)
+        result = reimport_quarantined(db, args.row_id, fixed, actor=acting_user(args, db))
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
     except (UnreadableFile, ValueError) as error:
@@ -215,7 +217,7 @@ def run_fix(args: argparse.Namespace) -> int:
 def run_discard(args: argparse.Namespace) -> int:
     db = database(args)
     try:
-        discard_quarantined(db, args.row_id, args.reason)
+        discard_quarantined(db, args.row_id, args.reason, actor=acting_user(args, db))
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
     except ValueError as error:

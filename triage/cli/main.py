@@ -7,7 +7,8 @@ intelligence and EM areas each add their own kind (``rank intel``,
 
 Exit status: 0 success; 1 done, but with something to look at (quarantined
 rows, failed checks); 2 unusable input or command; 3 the database cannot be
-used (locked, damaged, full, read-only, wrong passphrase, newer schema).
+used (locked, damaged, full, read-only, wrong passphrase, newer schema); 4 not
+permitted.
 """
 
 from __future__ import annotations
@@ -22,8 +23,22 @@ from typing import TypeAlias
 from triage import __version__, paths
 from triage.private_files import private_umask
 from triage.store.faults import store_fault
+from triage.users import NotPermitted
 
-AREAS = ("database", "imports", "demo", "ranking", "notes", "em", "stats", "model", "meetings")
+AREAS = (
+    "database",
+    "imports",
+    "demo",
+    "ranking",
+    "notes",
+    "em",
+    "stats",
+    "model",
+    "meetings",
+    "users",
+    "audit",
+    "retention",
+)
 
 
 # The subcommand registry every area module adds its commands to; "rank" and
@@ -43,10 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Triage: intelligence tasking and EM caseload prioritisation.",
         epilog="Exit status: 0 done; 1 done, with rows quarantined or checks failed; "
         "2 unusable input or command; 3 the database cannot be used (locked, damaged, full, "
-        "read-only, wrong passphrase, newer schema).",
+        "read-only, wrong passphrase, newer schema); 4 not permitted (unknown or disabled "
+        "user, wrong password, or a role that may not do it).",
     )
     parser.add_argument("--version", action="version", version=f"triage {__version__}")
     parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
+    parser.add_argument(
+        "--user",
+        help="act as this user (else $TRIAGE_USER); the password from a prompt or $TRIAGE_PASSWORD",
+    )
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     groups: Groups = {
         "rank": top.add_parser("rank", help="ranked work queues").add_subparsers(
@@ -88,6 +108,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except UsageError as error:
         print(f"triage: {error}", file=sys.stderr)
         return 2
+    except NotPermitted as error:  # refused, or could not sign in: already audited
+        print(f"triage: {error}", file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         return 130
     except Exception as error:

@@ -16,7 +16,15 @@ import subprocess
 import sys
 from datetime import date
 
-from triage.cli.common import add_format, database, print_done, print_json, print_rows
+from triage.cli.common import (
+    acting_user,
+    add_format,
+    database,
+    model_weight,
+    print_done,
+    print_json,
+    print_rows,
+)
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.meetings import operations as meetings
 from triage.store.db import Database
@@ -163,6 +171,8 @@ def start_command(args: argparse.Namespace) -> int:
             held_on=args.date,
             attendees=args.attendee,
             capacity=args.capacity,
+            actor=acting_user(args, db),
+            model_weight=model_weight(),
         )
     except (meetings.MeetingError, ValueError) as error:  # ValueError: an unknown region
         raise UsageError(str(error)) from None
@@ -182,6 +192,7 @@ def decide_command(args: argparse.Namespace) -> int:
             decision=decision,
             reason=args.reason,
             note=args.note,
+            actor=acting_user(args, db),
         )
     except meetings.MeetingError as error:
         raise UsageError(str(error)) from None
@@ -199,7 +210,7 @@ def decide_command(args: argparse.Namespace) -> int:
 def undo_command(args: argparse.Namespace) -> int:
     db = database(args)
     try:
-        item_id = meetings.undo(db, meeting_id=args.meeting_id)
+        item_id = meetings.undo(db, meeting_id=args.meeting_id, actor=acting_user(args, db))
     except meetings.MeetingError as error:
         raise UsageError(str(error)) from None
     if item_id is None:
@@ -216,7 +227,7 @@ def recheck_command(args: argparse.Namespace) -> int:
     db = database(args)
     item_id = _item_id(db, args.intel_id)
     try:
-        when = meetings.recheck(db, item_id=item_id, note=args.note)
+        when = meetings.recheck(db, item_id=item_id, note=args.note, actor=acting_user(args, db))
     except meetings.MeetingError as error:
         raise UsageError(str(error)) from None
     values = {"intel_id": args.intel_id, "rechecked_at": when}
@@ -233,7 +244,7 @@ def close_command(args: argparse.Namespace) -> int:
             values = {**preview.__dict__, "closed": False}
             print_done(args, preview.question(), values)
             return 0
-        result = meetings.close_meeting(db, meeting_id=args.meeting_id)
+        result = meetings.close_meeting(db, meeting_id=args.meeting_id, actor=acting_user(args, db))
     except meetings.MeetingError as error:
         raise UsageError(str(error)) from None
     values = {

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from triage import settings
 from triage.cli.common import (
+    acting_user,
     add_format,
     database,
+    model_weight,
     moment_text,
     print_done,
     print_json,
@@ -97,6 +98,7 @@ def _train(args: argparse.Namespace) -> int:
         with terminal_job(args) as job:
             result = training.train(
                 db,
+                actor=acting_user(args, db),
                 classifier=args.classifier,
                 activate=args.activate,
                 job=job,
@@ -248,10 +250,11 @@ def _activate(args: argparse.Namespace) -> int:
     except artefact.ArtefactRefused as refusal:
         raise UsageError(f"not activated: {refusal}") from None
     with db.transaction() as session:
-        previous = registry.set_active(session, args.id, settings.current_user())
+        previous = registry.set_active(session, args.id, acting_user(args, db))
     if previous != args.id:
-        ranking.clear_harm_scores(db)  # the previous model's, until the next re-rank
-    weight = settings.load().model_weight
+        # The previous model's scores go, until the next re-rank.
+        ranking.clear_harm_scores(db, model_weight=model_weight())
+    weight = model_weight()
     print_done(
         args,
         f"Model {args.id} is active (ranking weight {weight}; re-rank to fill scores).",
@@ -266,8 +269,8 @@ def _deactivate(args: argparse.Namespace) -> int:
 
     db = database(args)
     with db.transaction() as session:
-        previous = registry.set_active(session, None, settings.current_user())
-    ranking.clear_harm_scores(db)
+        previous = registry.set_active(session, None, acting_user(args, db))
+    ranking.clear_harm_scores(db, model_weight=model_weight())
     print_done(
         args,
         f"Harm score off (was {previous or 'already off'}).",

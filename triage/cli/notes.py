@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from triage import settings
-from triage.cli.common import add_format, database, print_done, print_rows
+from triage.cli.common import acting_user, add_format, database, print_done, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.intel import ranking
 from triage.intel.notes import NoteError, add_note, decision_history, notes
@@ -25,7 +24,7 @@ def note_add(args: argparse.Namespace) -> int:
     db = database(args)
     item_id = _item_id(db, args.id)
     try:
-        note_id = add_note(db, item_id, args.text, author=args.who or settings.current_user())
+        note_id = add_note(db, item_id, args.text, actor=acting_user(args, db))
     except NoteError as error:
         raise UsageError(str(error)) from None
     print_done(args, f"note {note_id} added to {args.id}", {"note_id": note_id})
@@ -58,7 +57,6 @@ def register(top: Subcommands, groups: Groups) -> None:
     p = sub.add_parser("add", help="add a note to an item (intel_id or database id)")
     p.add_argument("id", metavar="ID")
     p.add_argument("text")
-    p.add_argument("--who", help="the author (default your display name, else your login)")
     add_format(p)
     p.set_defaults(handler=note_add)
     p = sub.add_parser("list", help="an item's decision history and notes")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from triage import clock
-from triage.cli.common import add_format, database, print_json, print_rows
+from triage.cli.common import add_format, database, model_weight, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
 from triage.intel import plain, ranking, regions, replay
@@ -128,10 +128,13 @@ def rank_intel(args: argparse.Namespace) -> int:
     if as_of is None:
         # Now: the stored ranking, brought up to date if anything changed, as
         # the app does.
+        weight = model_weight()
         with terminal_job(args) as job:
-            run = ranking.ensure_current(db, pack=pack, job=job)
+            run = ranking.ensure_current(db, pack=pack, job=job, model_weight=weight)
         with db.transaction() as session:
-            ids = ranking.queue_ids(session, region=region, team=args.team, limit=limit)
+            ids = ranking.queue_ids(
+                session, region=region, team=args.team, limit=limit, model_weight=weight
+            )
             found = ranking.rows(session, ids)
         moment = clock.now()
         note = "ranking up to date" if run is None else f"{run.items} items ranked"
@@ -141,7 +144,7 @@ def rank_intel(args: argparse.Namespace) -> int:
         with db.transaction() as session:
             found = ranking.agenda(
                 session, region=region, team=args.team, capacity=capacity or 0, as_of=as_of,
-                pack=pack, limit=limit,
+                pack=pack, limit=limit, model_weight=model_weight(),
             )  # fmt: skip
         for row in found:  # as it stood then: open, whatever was decided since
             row["status"] = "open"
@@ -292,7 +295,7 @@ def rules_check(args: argparse.Namespace) -> int:
 def rules_diff(args: argparse.Namespace) -> int:
     old, new = _pack(args.old), _pack(args.new)
     db = database(args)
-    result = replay.diff(db, old, new, as_of=_as_of(args.as_of))
+    result = replay.diff(db, old, new, as_of=_as_of(args.as_of), model_weight=model_weight())
     if args.format == "json":
         print_json(result.as_dict())
         return 0

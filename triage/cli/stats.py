@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from triage import clock, settings
-from triage.cli.common import add_format, database, print_table
+from triage.cli.common import acting_user, add_format, database, model_weight, print_table
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
 from triage.intel import ranking, regions
@@ -27,6 +27,7 @@ from triage.stats import exports
 from triage.stats.period import Period
 from triage.stats.report import StatsReport, build_report
 from triage.stats.table import StatTable, cell_text
+from triage.users import Action, require
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
 DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
@@ -113,11 +114,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} needs --out FILE")
     db = database(args)
     try:
+        require(db, acting_user(args, db), Action.READ_STATISTICS)
         # Each item's bucket comes from the stored ranking: brought up to date
         # first. A refused pack keeps the ranks already stored (`triage rules
         # check` says why).
         with contextlib.suppress(PackError):
-            ranking.ensure_current(db)
+            ranking.ensure_current(db, model_weight=model_weight())
         with terminal_job(args) as job:
             report = build_report(
                 db,

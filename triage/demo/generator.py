@@ -43,6 +43,7 @@ from triage.em.deadlines import add_months
 from triage.imports.columns import KINDS
 from triage.intel import regions
 from triage.jobs import Job, job_or_silent
+from triage.users import Actor
 
 if TYPE_CHECKING:  # the store loads only when demo data goes into a database
     from triage.store.db import Database
@@ -1407,6 +1408,11 @@ def write_demo_files(
     return DemoFiles(folder, paths, counts, end)
 
 
+# The demo data is made by Triage, not by a person: its imports are recorded
+# under this name (with an officer's right to import), never a user's.
+DEMO_LOADER = Actor("triage (demo data)", frozenset({"officer"}))
+
+
 def load_demo_files(
     db: Database, files: DemoFiles, job: Job | None = None
 ) -> dict[str, dict[str, int]]:
@@ -1426,7 +1432,7 @@ def load_demo_files(
         job.check("demo data cancelled", partial=imported)
         part = job.part(done / total, (done + sizes[kind]) / total)
         part.progress(0.0, f"importing {files.paths[kind].name}")
-        result = import_file(db, kind, files.paths[kind], job=part)
+        result = import_file(db, kind, files.paths[kind], job=part, actor=DEMO_LOADER)
         done += sizes[kind]
         imported[kind] = {
             "rows_read": result.rows_read,

@@ -16,6 +16,7 @@ from triage.em.queue import LEGAL_EVENTS
 from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import EmCase, EmEvent
+from triage.users import Action, Actor, require
 
 
 def complete_review(
@@ -23,7 +24,7 @@ def complete_review(
     case_id: str,
     *,
     outcome: str,
-    who: str,
+    actor: Actor,
     trigger: str = "scheduled",
     completed_on: date | None = None,
     note: str | None = None,
@@ -34,6 +35,8 @@ def complete_review(
     (``em_status`` ceased), so the queue stops raising its reviews, release
     deadline and breaches.
     """
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     if trigger not in REVIEW_TRIGGERS:
         raise ValueError(f"trigger must be one of {', '.join(REVIEW_TRIGGERS)}")
     if outcome not in REVIEW_OUTCOMES:
@@ -90,8 +93,10 @@ def complete_review(
             case.updated_at = clock.now()
 
 
-def mark_breaches_actioned(db: Database, case_id: str, *, who: str) -> int:
+def mark_breaches_actioned(db: Database, case_id: str, *, actor: Actor) -> int:
     """Mark every open breach notification of a case actioned; returns how many."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     now = clock.now()
     with db.transaction() as session:
         # A mistyped case id is not "0 marked actioned".
@@ -127,8 +132,10 @@ def mark_breaches_actioned(db: Database, case_id: str, *, who: str) -> int:
     return len(ids)
 
 
-def record_reply(db: Database, event_id: str, *, who: str) -> None:
+def record_reply(db: Database, event_id: str, *, actor: Actor) -> None:
     """A reply sent to a representation, PAP letter or judicial review."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     now = clock.now()
     with db.transaction() as session:
         event = session.execute(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from triage import clock, settings
+from triage import clock
 from triage.store import audit
 from triage.store.db import Database, rows_changed
 from triage.store.models import EmCase
+from triage.users import Action, Actor, require
 
 
 class ClaimError(Exception):
@@ -29,9 +30,10 @@ def holder(db: Database, case_id: str) -> tuple[str, object] | None:
     return (row[0], row[1]) if row[0] else None
 
 
-def claim(db: Database, case_id: str, *, who: str | None = None) -> None:
-    """Claim ``case_id`` for ``who``; refused (ClaimError) if someone else holds it."""
-    who = who or settings.current_user()
+def claim(db: Database, case_id: str, *, actor: Actor) -> None:
+    """Claim ``case_id`` for ``actor``; refused (ClaimError) if someone else holds it."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     now = clock.now()
     with db.transaction() as session:
         won = rows_changed(
@@ -55,9 +57,10 @@ def claim(db: Database, case_id: str, *, who: str | None = None) -> None:
     raise ClaimError(f"case {case_id} is already claimed by {row[0]} (since {since})")
 
 
-def release(db: Database, case_id: str, *, who: str | None = None, force: bool = False) -> None:
+def release(db: Database, case_id: str, *, actor: Actor, force: bool = False) -> None:
     """Give a case back. Only its holder may, unless ``force`` (recorded as such)."""
-    who = who or settings.current_user()
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     with db.transaction() as session:
         current = session.execute(
             select(EmCase.claimed_by).where(EmCase.case_id == case_id)

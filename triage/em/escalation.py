@@ -23,6 +23,7 @@ from triage.em.pack import EmPack, default_pack
 from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import EmEvent
+from triage.users import Action, Actor, require
 
 NON_BATTERY_BREACHES = tuple(t for t in vocab.BREACH_TYPES if t != "battery")
 
@@ -107,8 +108,10 @@ def apply_escalations(
     return EscalationRun(len(new_rows), letters, len(new_rows) - letters)
 
 
-def mark_done(db: Database, escalation_id: int, *, who: str, status: str = "done") -> None:
+def mark_done(db: Database, escalation_id: int, *, actor: Actor, status: str = "done") -> None:
     """Record that a letter was sent or a referral made (or withdrawn)."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     if status not in ("done", "withdrawn"):
         raise ValueError(f"status must be done or withdrawn, not {status!r}")
     with db.transaction() as session:

@@ -35,6 +35,7 @@ from triage.em.pack import BANDS, EmPack, default_pack, harm_tier
 from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import EmCase
+from triage.users import Action, Actor, require
 
 # The duty to electronically monitor came into force on 31 August 2021 for
 # releases in England and Wales [004 ¶1.3]; those already on bail then are the
@@ -269,9 +270,11 @@ def recommend_stored(case: EmCase, breaches: int, pack: EmPack) -> Recommendatio
 
 
 def record_recommendation(
-    db: Database, case_id: str, *, pack: EmPack | None = None, who: str = "triage (recommendation)"
+    db: Database, case_id: str, *, actor: Actor, pack: EmPack | None = None
 ) -> int:
     """Store the current advice for a case; returns its id."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     pack = pack or default_pack()
     with db.transaction() as session:
         rec = recommend_case(session, case_id, pack)
@@ -300,10 +303,12 @@ def decide(
     em: bool,
     device: str,
     reason: str,
-    who: str,
+    actor: Actor,
     minimum_months: int | None = None,
 ) -> bool:
     """Record the caseworker's decision on a recommendation; True if it overrides."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     if device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
     if not reason or not reason.strip():

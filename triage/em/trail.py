@@ -25,6 +25,7 @@ from triage.em.models import (
 from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import EmCase
+from triage.users import Action, Actor, require
 
 OUTCOME_LABELS = {
     "provided": "Data provided",
@@ -57,10 +58,12 @@ def register_request(
     period_from: datetime | None,
     period_to: datetime | None,
     justification: str | None = None,
-    who: str,
+    actor: Actor,
     requested_at: datetime | None = None,
 ) -> int:
     """Register a request; refused without a DPIA ground or a specified period."""
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     _check("ground (DPIA)", ground, TRAIL_GROUNDS)
     _check("requester organisation", requester_org, TRAIL_REQUESTERS)
     _check("kind", kind, TRAIL_KINDS)
@@ -93,7 +96,9 @@ def register_request(
         return row.id
 
 
-def record_outcome(db: Database, request_id: int, outcome: str, *, who: str) -> None:
+def record_outcome(db: Database, request_id: int, outcome: str, *, actor: Actor) -> None:
+    require(db, actor, Action.EM_ACTIONS)
+    who = actor.name
     _check("outcome", outcome, TRAIL_OUTCOMES)
     with db.transaction() as session:
         row = session.get(EmTrailRequest, request_id)

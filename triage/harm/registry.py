@@ -9,6 +9,8 @@ is active (a partial unique index enforces it, whoever writes).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from triage import clock
 from triage.store import audit
-from triage.store.models import Base
+from triage.store.models import AuditEntry, Base
+from triage.users import Action, Actor, require
 
 
 class HarmModel(Base):
@@ -63,8 +66,54 @@ def all_models(session: Session) -> list[HarmModel]:
     return list(session.scalars(select(HarmModel).order_by(HarmModel.created_at, HarmModel.id)))
 
 
-def set_active(session: Session, model_id: str | None, who: str) -> str | None:
+ACCEPT = "model.accept"  # the audit action that records what was accepted
+
+
+class ModelChanged(Exception):
+    """The model's file or row is not what was accepted: it is not used."""
+
+
+def row_digest(row: HarmModel) -> str:
+    """SHA-256 of what makes the model itself: id, file hash, classifier and
+    manifest (not who activated it or when)."""
+    canonical = json.dumps(
+        [row.id, row.sha256, row.classifier, row.manifest], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_accepted(session: Session, row: HarmModel) -> None:
+    """Refuse (``ModelChanged``) an accepted model whose row no longer matches
+    what the audit chain recorded at its acceptance. The file is checked
+    against the row's hash when it is loaded (``artefact.load_verified``)."""
+    entry = session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == ACCEPT,
+            AuditEntry.entity == "harm_model",
+            AuditEntry.entity_id == row.id,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if not row.active:
+        return  # about to be accepted (activated), or not in use
+    if entry is None:
+        raise ModelChanged(
+            f"model {row.id} is active but its acceptance is not in the audit log: "
+            "a rules owner must activate it again"
+        )
+    expected = f"artefact={row.sha256} row={row_digest(row)}"
+    if entry.new_value != expected:
+        raise ModelChanged(
+            f"model {row.id} refused: its registry row was changed after it was accepted "
+            f"(audit entry {entry.id}); a rules owner must re-train or activate it again"
+        )
+
+
+def set_active(session: Session, model_id: str | None, actor: Actor) -> str | None:
     """Make ``model_id`` the one active model (None: none). Returns the previous one."""
+    require(session, actor, Action.MODEL)
     previous = active_model(session)
     previous_id = previous.id if previous else None
     if previous_id == model_id:
@@ -75,7 +124,19 @@ def set_active(session: Session, model_id: str | None, who: str) -> str | None:
         row = get(session, model_id)
         row.active = True
         row.activated_at = clock.now()
-        row.activated_by = who
+        row.activated_by = actor.name
+        # What is accepted goes into the hash chain: a later change to the
+        # file or the row no longer matches it (``check_accepted``).
+        audit.record(
+            session,
+            ACCEPT,
+            "harm_model",
+            model_id,
+            "trust",
+            None,
+            f"artefact={row.sha256} row={row_digest(row)}",
+            who=actor.name,
+        )
     audit.record(
         session,
         "model_activate" if model_id else "model_deactivate",
@@ -84,6 +145,6 @@ def set_active(session: Session, model_id: str | None, who: str) -> str | None:
         "active",
         previous_id,
         model_id,
-        who=who,
+        who=actor.name,
     )
     return previous_id

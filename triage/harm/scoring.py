@@ -61,6 +61,10 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
         row = registry.get(session, model_id) if model_id else registry.active_model(session)
         if row is None:
             return None
+        try:
+            registry.check_accepted(session, row)
+        except registry.ModelChanged as changed:
+            raise artefact.ArtefactRefused(str(changed)) from None
         path, sha, manifest, rid = row.path, row.sha256, dict(row.manifest), row.id
     spec = features.FeatureSpec.from_json(manifest["features"])  # refuses protected names
     pipeline = artefact.load_verified(path, sha, manifest)

@@ -39,11 +39,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
-from triage import clock, settings
+from triage import clock
 from triage.harm import artefact, card, evaluation, features, registry
 from triage.jobs import Job, job_or_silent
 from triage.store import audit
 from triage.store.db import Database
+from triage.users import Action, Actor, require
 
 CLASSIFIERS = ("logistic", "hgb")
 TEST_SHARE = 0.25
@@ -175,14 +176,15 @@ def reference_values(frame: pd.DataFrame, spec: features.FeatureSpec) -> dict[st
 def train(
     db: Database,
     *,
+    actor: Actor,
     activate: bool = False,
     job: Job | None = None,
     **options: Any,
 ) -> TrainResult:
     """Fit, evaluate, store and register a model (``fit`` then ``register``)."""
     job = job_or_silent(job)
-    fitted = fit(db, job=job.part(0.0, 0.95), **options)
-    return register(db, fitted, activate=activate, job=job.part(0.95, 1.0))
+    fitted = fit(db, actor=actor, job=job.part(0.0, 0.95), **options)
+    return register(db, fitted, actor=actor, activate=activate, job=job.part(0.95, 1.0))
 
 
 def fit(db: Database, **options: Any) -> FittedModel:
@@ -202,11 +204,12 @@ def _fit(
     *,
     classifier: str = "auto",
     job: Job | None = None,
-    created_by: str | None = None,
+    actor: Actor,
     n_boot: int = 200,
 ) -> FittedModel:
     """The training steps of the module docstring, up to the artefact files
     (a cancel raises ``Cancelled`` before any file is written)."""
+    require(db, actor, Action.MODEL)
     started = time.perf_counter()
     job = job_or_silent(job)
     report = job.progress
@@ -285,7 +288,7 @@ def _fit(
     job.check("training cancelled")
 
     report(0.92, "Writing the artefact and its manifest")
-    who = created_by or settings.current_user()
+    who = actor.name
     now = clock.now()
     digest = data_hash(frame, spec.names + ["target", "outcome_id"])
     manifest = {
@@ -332,6 +335,7 @@ def register(
     db: Database,
     fitted: FittedModel,
     *,
+    actor: Actor,
     activate: bool = False,
     job: Job | None = None,
 ) -> TrainResult:
@@ -339,6 +343,7 @@ def register(
 
     One short transaction: this is all of training that needs the writer.
     """
+    require(db, actor, Action.MODEL)
     report = job_or_silent(job).progress
     manifest = fitted.manifest
     try:
@@ -365,10 +370,10 @@ def register(
                 "sha256",
                 None,
                 manifest["sha256"],
-                who=fitted.created_by,
+                who=actor.name,
             )
             if activate:
-                registry.set_active(session, fitted.model_id, fitted.created_by)
+                registry.set_active(session, fitted.model_id, actor)
     except BaseException:
         discard(fitted)  # never loaded unregistered: the folder would only take space
         raise

@@ -28,7 +28,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Table, func, insert, selec
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from triage import clock, settings
+from triage import clock
 from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
@@ -46,6 +46,7 @@ from triage.store.models import (
     TaskingMeeting,
     TaskingOutcome,
 )
+from triage.users import Action, Actor, require
 
 __all__ = [
     "ImportResult",
@@ -113,12 +114,13 @@ def import_file(
     *,
     job: Job | None = None,
     mapping: dict[str, str] | None = None,
-    who: str | None = None,
+    actor: Actor,
 ) -> ImportResult:
     """Import one extract file of ``kind``. See the module docstring.
 
     ``job`` gets the fraction of the file read and the rows read so far; a
     cancel raises ``Cancelled`` with nothing changed (no partial result)."""
+    require(db, actor, Action.IMPORT)
     if kind not in KINDS:
         raise UnreadableFile(f"unknown extract kind {kind!r} (known: {', '.join(KINDS)})")
     path = Path(path)
@@ -139,7 +141,7 @@ def import_file(
             f"{_header_hint(header, kind)}"
         )
     pipeline = _Pipeline(
-        db, spec, header, extract.name, who or settings.current_user(),
+        db, spec, header, extract.name, actor.name,
         # Quarantined cells are kept under the names they were mapped to, so a
         # fixed row re-imports without its file's mapping profile.
         raw_header=[
@@ -183,7 +185,7 @@ def _more_rows_than(path: Path, limit: int) -> bool:
 
 
 def reimport_quarantined(
-    db: Database, row_id: int, fixed: dict[str, str] | None = None, who: str | None = None
+    db: Database, row_id: int, fixed: dict[str, str] | None = None, *, actor: Actor
 ) -> ImportResult:
     """Re-import a quarantined row after fixing cells in place.
 
@@ -191,7 +193,8 @@ def reimport_quarantined(
     marked resolved; if it is still bad, its cells and reason are updated and
     it stays in the quarantine (``result.quarantined == 1``).
     """
-    who = who or settings.current_user()
+    require(db, actor, Action.IMPORT)
+    who = actor.name
     with db.transaction() as session:
         stored = _open_quarantined(session, row_id)
         raw = dict(stored.raw)
@@ -229,17 +232,18 @@ def reimport_quarantined(
     return pipeline.run(iter([(line_no, cells)]), digest, job_or_silent(None), lambda: 1.0)
 
 
-def discard_quarantined(db: Database, row_id: int, reason: str, who: str | None = None) -> None:
+def discard_quarantined(db: Database, row_id: int, reason: str, *, actor: Actor) -> None:
     """Mark an open quarantined row as junk (a test row, a known duplicate).
 
     Nothing is deleted: the row keeps its cells and stays listed by
     ``quarantine list --all``. The reason goes to the audit log and is also
     appended to the row's own reason, so the listing says why it was dropped.
     """
+    require(db, actor, Action.IMPORT)
     reason = reason.strip()
     if not reason:
         raise ValueError("say why the row is discarded")
-    who = who or settings.current_user()
+    who = actor.name
     with db.transaction() as session:
         # Marked only if still open, in the one statement: a fix by another
         # writer (the command line, the app) may have resolved the row.

@@ -18,6 +18,7 @@ from triage import clock
 from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import Base, IntelItem, TaskingMeeting, TaskingOutcome
+from triage.users import Action, Actor, require
 
 # Long enough for a paragraph, short enough that a pasted document is refused.
 MAX_NOTE_CHARS = 4000
@@ -41,8 +42,10 @@ class NoteError(ValueError):
     """A note that cannot be stored; the message says why."""
 
 
-def add_note(db: Database, item_id: int, text: str, *, author: str) -> int:
-    """Store a note on an item; returns its id."""
+def add_note(db: Database, item_id: int, text: str, *, actor: Actor) -> int:
+    """Store a note on an item by ``actor``; returns its id."""
+    require(db, actor, Action.NOTES)
+    author = actor.name
     body = (text or "").strip()
     if not body:
         raise NoteError("a note needs some text")

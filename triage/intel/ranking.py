@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from triage import clock, packs, settings, vocab
+from triage import clock, packs, vocab
 from triage.intel.models import IntelRank, RankState
 from triage.jobs import Job, job_or_silent
 from triage.rules import trace
@@ -99,10 +99,10 @@ _UPDATE = ", ".join(
 )
 
 
-def is_current(db: Database, *, pack: Pack | None = None) -> bool:
+def is_current(db: Database, *, pack: Pack | None = None, model_weight: float = 0.0) -> bool:
     """Whether the stored ranking is up to date: nothing it reads has changed
     since (the store's ``rank_state`` row, kept by triggers), and it was made
-    today (UK time) with the pack in force and the model weight set now. One
+    today (UK time) with the pack in force and ``model_weight`` (the user's). One
     primary-key read: cheap enough to ask before every read of the queue."""
     version = (pack or pack_in_force()).version
     with db.engine.connect() as connection:
@@ -119,20 +119,24 @@ def is_current(db: Database, *, pack: Pack | None = None) -> bool:
         and not state.dirty
         and state.rules_version == version
         and state.ranked_day == clock.to_local(clock.now()).date()
-        and state.position_weight == _weight()
+        and state.position_weight == model_weight
     )
 
 
 def ensure_current(
-    db: Database, *, pack: Pack | None = None, job: Job | None = None
+    db: Database,
+    *,
+    pack: Pack | None = None,
+    job: Job | None = None,
+    model_weight: float = 0.0,
 ) -> RankRun | None:
     """Bring the stored ranking up to date if it is not (``is_current``):
     the one call every reader that needs current ranks makes first (queue,
     statistics, a meeting's agenda). Returns the run, or None when nothing
     had changed."""
-    if is_current(db, pack=pack):
+    if is_current(db, pack=pack, model_weight=model_weight):
         return None
-    return refresh(db, pack=pack, job=job)
+    return refresh(db, pack=pack, job=job, model_weight=model_weight)
 
 
 def refresh(
@@ -140,6 +144,7 @@ def refresh(
     *,
     as_of: datetime | None = None,
     pack: Pack | None = None,
+    model_weight: float = 0.0,
     job: Job | None = None,
 ) -> RankRun:
     """Rank every item as of ``as_of`` (default now) and rewrite ``intel_rank``.
@@ -151,7 +156,7 @@ def refresh(
     job.progress(0.0, "ranking by the rules")
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
-    weight = _weight()
+    weight = model_weight
     compiled = compile_pack(pack, moment)
     params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     with db.transaction() as session:
@@ -204,12 +209,12 @@ def refresh(
                 "WHERE harm_in.item_id = intel_rank.item_id"
             )
     job.progress(0.85, "numbering the queue")
-    _store_positions(db, weight)
+    _store_positions(db, model_weight)
     job.progress(1.0, f"{items:,} items ranked")
     return RankRun(pack.version, int(items), time.perf_counter() - started, moment)
 
 
-def clear_harm_scores(db: Database) -> None:
+def clear_harm_scores(db: Database, *, model_weight: float = 0.0) -> None:
     """Forget the stored harm scores (the active model changed or was switched
     off without a re-rank): the queue must not show or order by, nor a new
     meeting's agenda copy, the scores of a model no longer in force."""
@@ -219,8 +224,8 @@ def clear_harm_scores(db: Database) -> None:
                 update(IntelRank).where(IntelRank.harm_score.is_not(None)).values(harm_score=None)
             )
         )
-    if changed and _weight():
-        _store_positions(db, _weight())  # the stored order counted those scores
+    if changed and model_weight:
+        _store_positions(db, model_weight)  # the stored order counted those scores
 
 
 def _store_positions(db: Database, weight: float) -> None:
@@ -272,10 +277,6 @@ def _harm_scores(db: Database, as_of: datetime) -> dict[int, float] | None:
     return active_scores(db, as_of=as_of)
 
 
-def _weight() -> float:
-    return float(settings.load().model_weight)
-
-
 def _order(weight: float) -> list[Any]:
     return [
         IntelRank.bucket,
@@ -321,6 +322,7 @@ class QueueFilter(TypedDict, total=False):
     order_by: str | None
     descending: bool
     limit: int | None
+    model_weight: float  # the harm score's weight in the order (the user's setting)
 
 
 def queue_ids(session: Session, **queue: Unpack[QueueFilter]) -> list[int]:
@@ -351,13 +353,14 @@ def _queue_query(
     order_by: str | None = None,
     descending: bool = False,
     limit: int | None = None,
+    model_weight: float = 0.0,
 ) -> tuple[Any, Any]:
     """The ids query of a queue, and its rank in the filtered queue as a window column."""
     if order_by is not None and order_by not in SORT_KEYS:
         raise ValueError(f"cannot sort the queue by {order_by!r}")
     if order_by == "rank" and not descending:
         order_by = None  # the rank order itself: keep the fast walk below
-    weight = _weight()
+    weight = model_weight
     positioned = session.scalar(select(IntelRank.position_weight).limit(1)) == weight
     search = text.strip() if text else ""
     searching = bool(search)
@@ -519,6 +522,7 @@ def agenda(
     as_of: datetime | None = None,
     pack: Pack | None = None,
     limit: int | None = None,
+    model_weight: float = 0.0,
 ) -> list[dict[str, Any]]:
     """The open items of a region (or team) ranked as of ``as_of``; ``fits`` marks
     the first ``capacity`` (the "fits this week" line). ``limit`` keeps only the
@@ -548,7 +552,7 @@ def agenda(
         )
         params["day"] = clock.to_local(moment).date().isoformat()
     compiled = compile_pack(pack, moment, where=" AND ".join(where))
-    params.update(compiled.params, weight=_weight())
+    params.update(compiled.params, weight=model_weight)
     names = ", ".join(f"i.{c.key}" for c in _ROW_COLUMNS if c.key != "item_id")
     sql = (
         f"SELECT c.*, {names}, r.harm_score FROM ({compiled.sql}) c "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from triage import clock, settings
+from triage import clock
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack
 from triage.store.db import Database
@@ -57,7 +57,9 @@ class Diff:
         }
 
 
-def _ranked(db: Database, pack: Pack, as_of: datetime) -> dict[int, tuple[Any, ...]]:
+def _ranked(
+    db: Database, pack: Pack, as_of: datetime, model_weight: float
+) -> dict[int, tuple[Any, ...]]:
     # Items received by the instant only: a replay --as-of a past day sees the data of then.
     compiled = compile_pack(pack, as_of, where="i.received_at <= :as_of")
     sql = (
@@ -66,16 +68,24 @@ def _ranked(db: Database, pack: Pack, as_of: datetime) -> dict[int, tuple[Any, .
         f"FROM ({compiled.sql}) c JOIN intel_item i ON i.id = c.item_id "
         "LEFT JOIN intel_rank r ON r.item_id = c.item_id"
     )
-    params = dict(compiled.params, weight=float(settings.load().model_weight))
+    params = dict(compiled.params, weight=model_weight)
     with db.engine.connect() as connection:
         prepare(connection, compiled)
         return {row[0]: row[1:] for row in connection.exec_driver_sql(sql, params)}
 
 
-def diff(db: Database, old: Pack, new: Pack, *, as_of: datetime | None = None) -> Diff:
-    """Compare two packs over every item received by ``as_of`` (default now)."""
+def diff(
+    db: Database,
+    old: Pack,
+    new: Pack,
+    *,
+    as_of: datetime | None = None,
+    model_weight: float = 0.0,
+) -> Diff:
+    """Compare two packs over every item received by ``as_of`` (default now),
+    ordering within a bucket with the harm score at ``model_weight``."""
     moment = as_of or clock.now()
-    before, after = _ranked(db, old, moment), _ranked(db, new, moment)
+    before, after = _ranked(db, old, moment, model_weight), _ranked(db, new, moment, model_weight)
     matrix: dict[int, dict[int, int]] = {a: {b: 0 for b in range(1, 7)} for a in range(1, 7)}
     for item_id, row in before.items():
         matrix[row[0]][after[item_id][0]] += 1

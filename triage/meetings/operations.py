@@ -24,12 +24,13 @@ from sqlalchemy import Select, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from triage import clock, settings, vocab
+from triage import clock, vocab
 from triage.intel import regions
 from triage.meetings.models import MeetingAgendaItem, MeetingStep
 from triage.store import audit
 from triage.store.db import Database
 from triage.store.models import IntelItem, TaskingMeeting, TaskingOutcome
+from triage.users import Action, Actor, require
 
 # A stale item may be accepted only after its basic checks were redone (NAO
 # Fig 13: "basic checks may need to be redone"); a re-check stays good for the
@@ -174,16 +175,19 @@ def start_meeting(
     region: str,
     team: str | None,
     held_on: date,
+    actor: Actor,
     attendees: list[str] | tuple[str, ...] = (),
     chair: str | None = None,
     capacity: int | None = None,
     as_of: datetime | None = None,
+    model_weight: float = 0.0,
 ) -> int:
     """Open a meeting and snapshot its ranked agenda. Returns the meeting id.
 
     Without ``as_of`` the agenda is the open queue now (a live meeting); with
     it, the queue as it stood then (``ranking.agenda`` replays past decisions).
     """
+    require(db, actor, Action.RUN_MEETINGS)
     from triage.intel import ranking  # the rules engine; imported late to keep CLI start fast
 
     region = regions.region_code(region)
@@ -193,16 +197,24 @@ def start_meeting(
         raise MeetingError(f"capacity must be 0 or more, not {capacity}")
     length = default_agenda_length(capacity)
     if as_of is None:
-        ranking.ensure_current(db)  # ages, freshness and stale flags as of today
+        ranking.ensure_current(db, model_weight=model_weight)  # ages, freshness, stale flags today
     with db.transaction() as session:
         if as_of is None:
             # Live meeting: the stored ranking (what the queue screen shows), top-N
             # in SQL; evaluating the pack afresh for a whole team is far slower.
-            ids = ranking.queue_ids(session, region=region, team=team, limit=length)
+            ids = ranking.queue_ids(
+                session, region=region, team=team, limit=length, model_weight=model_weight
+            )
             ranked = ranking.rows(session, ids)
         else:
             ranked = ranking.agenda(
-                session, region=region, team=team, capacity=capacity, as_of=as_of, limit=length
+                session,
+                region=region,
+                team=team,
+                capacity=capacity,
+                as_of=as_of,
+                limit=length,
+                model_weight=model_weight,
             )
         rules_version = next(
             (r.get("rules_version") for r in ranked if r.get("rules_version")), None
@@ -213,7 +225,7 @@ def start_meeting(
             region=region,
             team=team,
             held_on=held_on,
-            chair=chair or settings.current_user(),
+            chair=chair or actor.name,
             attendees=vocab.join_list([a.strip() for a in attendees if a.strip()]),
             capacity=capacity,
             rules_version=rules_version,
@@ -247,6 +259,7 @@ def start_meeting(
             meeting.id,
             new=f"{region}/{team or '-'} {held_on.isoformat()} capacity={capacity} "
             f"agenda={len(snapshot)}",
+            who=actor.name,
         )
         return meeting.id
 
@@ -553,10 +566,12 @@ def decide(
     meeting_id: int,
     item_id: int,
     decision: str,
+    actor: Actor,
     reason: str | None = None,
     note: str | None = None,
 ) -> int:
     """Record accept / reject (with a reason) / not discussed. Returns the step id."""
+    require(db, actor, Action.RUN_MEETINGS)
     if decision not in vocab.DECISIONS:
         raise MeetingError(f"unknown decision {decision!r} (known: {', '.join(vocab.DECISIONS)})")
     if decision == "rejected":
@@ -595,7 +610,7 @@ def decide(
                 "decision": decision,
                 "reason": reason,
                 "note": note,
-                "decided_by": settings.current_user(),
+                "decided_by": actor.name,
                 "decided_at": clock.now().isoformat(),
             },
             "status": "open" if decision == "not_discussed" else decision,
@@ -613,6 +628,7 @@ def decide(
             field="decision",
             old=None if old is None else _describe(old),
             new=_describe(after["outcome"]) + f" (meeting {meeting_id})",
+            who=actor.name,
         )
         return step.id
 
@@ -622,8 +638,9 @@ def _describe(outcome: dict[str, Any]) -> str:
     return decision + (f":{outcome['reason']}" if outcome.get("reason") else "")
 
 
-def undo(db: Database, *, meeting_id: int) -> int | None:
+def undo(db: Database, *, meeting_id: int, actor: Actor) -> int | None:
     """Undo the meeting's latest decision still in force. Returns its item id."""
+    require(db, actor, Action.RUN_MEETINGS)
     with db.transaction() as session:
         meeting = _open_meeting(session, meeting_id)
         step = session.execute(
@@ -655,12 +672,14 @@ def undo(db: Database, *, meeting_id: int) -> int | None:
             field="decision",
             old=_describe(step.after["outcome"]),
             new=None if restored is None else _describe(restored),
+            who=actor.name,
         )
         return step.item_id
 
 
-def recheck(db: Database, *, item_id: int, note: str | None = None) -> datetime:
+def recheck(db: Database, *, item_id: int, actor: Actor, note: str | None = None) -> datetime:
     """Record that a stale item's basic checks were redone (now)."""
+    require(db, actor, Action.RUN_MEETINGS)
     with db.transaction() as session:
         item = _item(session, item_id)
         now = clock.now()
@@ -675,6 +694,7 @@ def recheck(db: Database, *, item_id: int, note: str | None = None) -> datetime:
             field="rechecked_at",
             old=old,
             new=now.isoformat() + (f" ({note})" if note else ""),
+            who=actor.name,
         )
         return now
 
@@ -740,9 +760,10 @@ def close_preview(session: Session, meeting_id: int) -> ClosePreview:
     return ClosePreview(meeting_id=meeting_id, undecided=undecided, carried_over=undecided + marked)
 
 
-def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
+def close_meeting(db: Database, *, meeting_id: int, actor: Actor) -> CloseResult:
     """Close: undecided agenda items become not discussed and carry over."""
-    who = settings.current_user()
+    require(db, actor, Action.RUN_MEETINGS)
+    who = actor.name
     now = clock.now()
     with db.transaction() as session:
         meeting = _open_meeting(session, meeting_id)
@@ -804,6 +825,7 @@ def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
             meeting_id,
             new=f"accepted={info.accepted} rejected={info.rejected} "
             f"not_discussed={info.not_discussed}",
+            who=actor.name,
         )
         return CloseResult(
             meeting_id=meeting_id,
@@ -814,9 +836,10 @@ def close_meeting(db: Database, *, meeting_id: int) -> CloseResult:
 
 
 def record_result(
-    db: Database, *, outcome_id: int, result: str, result_at: date | None = None
+    db: Database, *, outcome_id: int, result: str, actor: Actor, result_at: date | None = None
 ) -> None:
     """What an accepted task led to (closing the loop), and when."""
+    require(db, actor, Action.RUN_MEETINGS)
     if result not in vocab.RESULTS:
         raise MeetingError(f"unknown result {result!r} (known: {', '.join(vocab.RESULTS)})")
     with db.transaction() as session:
@@ -842,6 +865,7 @@ def record_result(
             field="result",
             old=old,
             new=f"{result}@{when.isoformat()}",
+            who=actor.name,
         )
 
 
@@ -934,13 +958,18 @@ def export(
     with db.sessions() as session:
         rows = agenda(session, meeting_id)
         info = summary(session, meeting_id)
+        # On the minutes: a later cut of the audit log back past this
+        # meeting's entries is caught by `triage audit verify --head`.
+        head = audit.chain_head(session) if kind == "minutes" else None
     if fmt == "csv":
         with open(target, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
             writer.writerows(_cells(row, columns) for row in rows)
+            if head is not None:
+                writer.writerow(["audit chain head", head])
     else:
-        _write_pdf(target, kind, info, rows, columns)
+        _write_pdf(target, kind, info, rows, columns, head)
     return target
 
 
@@ -956,6 +985,7 @@ def _write_pdf(
     info: MeetingSummary,
     rows: list[AgendaRow],
     columns: tuple[str, ...],
+    head: str | None = None,
 ) -> None:
     from fpdf import FPDF
 
@@ -980,6 +1010,8 @@ def _write_pdf(
             f"Accepted {info.accepted}{of_capacity}; rejected {info.rejected}; "
             f"not discussed {info.not_discussed}; undecided {info.undecided}"
         )
+    if head is not None:
+        lines.append(f"Audit chain head: {head}")
     for line in lines:
         pdf.cell(0, 5.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)

@@ -26,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 
 from triage import clock, paths
 from triage.private_files import private_file, private_folder, restrict
-from triage.store import cipher
+from triage.store import audit, cipher
 from triage.store.cipher import companion
 from triage.store.faults import (
     WRONG_PASSPHRASE,
@@ -71,6 +71,7 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # BY, the statistics' GROUP BY) may use a second core.
     cursor.execute("PRAGMA threads=2")
     cursor.close()
+    audit.register_functions(dbapi_connection)  # the audit chain's hash, for its INSERT
 
 
 def make_engine(path: Path, passphrase: str | None = None) -> Engine:
@@ -139,18 +140,44 @@ def backup(
         target = folder / f"{path.stem}-{label}-{stamp}-{n}.sqlite"
     private_file(target)
     problem = copy_checked(path, target, passphrase)
+    head = None if problem else _chain_head(target, passphrase)
     if problem:
         target.unlink()
         raise StoreDamaged(
             f"{path}: the database is damaged ({problem}); no backup written. "
             "Restore an earlier backup with 'triage db restore'"
         )
+    if head is not None:
+        # The audit chain's head beside the copy: a log later cut back past it
+        # is caught by `triage audit verify --head` (users and audit half).
+        private_file(audit_head_file(target)).write_text(head + "\n", encoding="ascii")
     if keep is not None:
         made = sorted(folder.glob(f"{glob_escape(path.stem)}-{label}-*.sqlite"), key=_age)
         for old in made[:-keep] if keep > 0 else made:
             if old != target:
                 old.unlink()
+                audit_head_file(old).unlink(missing_ok=True)
     return target
+
+
+def audit_head_file(backup_path: Path) -> Path:
+    """Where a backup's audit chain head is written."""
+    return backup_path.with_name(backup_path.name + ".audit-head")
+
+
+def _chain_head(path: Path, passphrase: str | None) -> str | None:
+    """A copy's audit chain head (None before the chain existed, migration 0006)."""
+    connection = cipher.connect(path, passphrase)
+    try:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(audit_log)")}
+        if "entry_hash" not in columns:
+            return None
+        row = connection.execute(
+            "SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        connection.close()
+    return str(row[0]) if row and row[0] else audit.GENESIS
 
 
 def _age(path: Path) -> tuple[float, str]:

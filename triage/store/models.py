@@ -91,7 +91,8 @@ class QuarantinedRow(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: SQLite triggers (see migrations) refuse UPDATE and DELETE."""
+    """Append-only: SQLite triggers (see migrations) refuse UPDATE and DELETE;
+    hash-chained (``triage.store.audit``) so a change made without them shows."""
 
     __tablename__ = "audit_log"
 
@@ -105,6 +106,10 @@ class AuditEntry(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    # The hash chain (``triage.store.audit``): the previous entry's hash and
+    # this entry's own, over its canonical content.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
 

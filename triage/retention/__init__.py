@@ -1,0 +1,1 @@
+"""The retention policy (``rules/retention.toml``) and the purge it drives."""
