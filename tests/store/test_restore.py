@@ -59,6 +59,7 @@ def test_restore_drill_backup_damage_restore_checks_pass(demo, capsys):
     assert "passes the integrity check" in out and f"restored {demo} from {made}" in out
     assert cli(["--db", str(demo), "rank", "intel", "--limit", "3"]) == 0
     assert counts(demo, capsys) == before
+    assert cli(["--db", str(demo), "audit", "verify"]) == 0
     with sqlite3.connect(demo) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     connection.close()
@@ -153,3 +154,22 @@ def test_an_import_over_10000_rows_is_backed_up_first(db, tmp_path):
     with sqlite3.connect(made) as connection:  # the state before the large import
         assert connection.execute("SELECT count(*) FROM intel_item").fetchone() == (20_001,)
     connection.close()
+
+
+def test_restore_refuses_a_backup_whose_audit_log_was_edited(demo, capsys):
+    made = open_database(demo).backup()
+    with sqlite3.connect(made) as connection:
+        # An insider with the file: drop the guard, rewrite an entry, put the guard back.
+        (trigger_sql,) = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'audit_log_no_update'"
+        ).fetchone()
+        connection.execute("DROP TRIGGER audit_log_no_update")
+        connection.execute("UPDATE audit_log SET who = 'someone else' WHERE id = 1")
+        connection.execute(trigger_sql)
+    connection.close()
+    before = digest(demo)
+    assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"triage: {made}: the audit chain does not check out (audit entry 1")
+    assert err.endswith("nothing was replaced\n")
+    assert digest(demo) == before

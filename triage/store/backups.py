@@ -2,8 +2,9 @@
 
 ``restore`` checks a backup before anything is replaced: it must be a
 Triage database this version can open (not from a newer schema), pass
-SQLite's integrity check and open with the passphrase given when
-encrypted.
+SQLite's integrity check, open with the passphrase given when
+encrypted, and have an intact audit chain that still holds the head
+recorded beside it when it was made.
 Only then is it copied beside the target, checked again, and swapped in;
 the database it replaces is kept in ``backups/``.
 """
@@ -17,9 +18,9 @@ from typing import Any
 
 from triage import clock
 from triage.private_files import private_file, private_folder
-from triage.store import cipher
+from triage.store import audit, cipher
 from triage.store.cipher import companion
-from triage.store.db import alembic_config, copy_checked, make_engine
+from triage.store.db import alembic_config, audit_head_file, copy_checked, make_engine
 from triage.store.faults import StoreDamaged, StoreUnavailable, integrity_problem, is_driver_error
 
 
@@ -76,11 +77,47 @@ def restore(backup_path: Path, target: Path, passphrase: str | None = None) -> P
     if problem:
         staging.unlink(missing_ok=True)
         raise StoreDamaged(f"{staging}: the copy failed its integrity check ({problem})")
+    chain_problem = audit_chain_problem(staging, key, recorded_head(backup_path))
+    if chain_problem:
+        staging.unlink(missing_ok=True)
+        raise StoreDamaged(
+            f"{backup_path}: the audit chain does not check out ({chain_problem}); "
+            "nothing was replaced"
+        )
     kept = _set_aside(target) if target.exists() and target.stat().st_size > 0 else None
     os.replace(staging, target)
     for stale in (companion(target, "-wal"), companion(target, "-shm")):
         stale.unlink(missing_ok=True)
     return kept
+
+
+def recorded_head(backup_path: Path) -> str | None:
+    """The audit chain head written beside a backup when it was made, if any."""
+    try:
+        return audit_head_file(backup_path).read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def audit_chain_problem(
+    path: Path, passphrase: str | None, expected_head: str | None
+) -> str | None:
+    """The first break in the audit chain of the database at ``path`` (or a
+    missing append-only trigger), or None. A database from before the chain
+    existed has nothing to check: its entries are chained when it is migrated."""
+    engine = make_engine(path, passphrase)
+    try:
+        with engine.connect() as connection:
+            columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(audit_log)")}
+            if "entry_hash" not in columns:
+                return None
+            result = audit.verify(connection, expected_head=expected_head)
+            missing = audit.missing_triggers(connection)
+    finally:
+        engine.dispose()
+    if result.problem:
+        return result.problem
+    return f"append-only trigger missing or changed: {', '.join(missing)}" if missing else None
 
 
 def _set_aside(target: Path) -> Path:
