@@ -21,6 +21,8 @@ def test_a_time_in_the_spring_gap_is_written_as_the_moment_clocks_changed():
 
 def test_a_time_in_the_autumn_repeat_carries_its_first_offset():
     assert demo._stamp(datetime(2026, 10, 25, 1, 20)) == "2026-10-25T01:20:00+01:00"
+    # Whatever fold a wall time carries (hypothesis found fold=1 written bare).
+    assert demo._stamp(datetime(2027, 10, 31, 1, 0, fold=1)) == "2027-10-31T01:00:00+01:00"
     assert demo._stamp(datetime(2026, 10, 25, 2, 20)) == "2026-10-25T02:20:00"
 
 

@@ -364,7 +364,8 @@ def _stamp(moment: datetime) -> str:
     One in the hour repeated when clocks go back is written with its first
     offset (+01:00). Both keep later wall times later or equal as instants.
     """
-    aware = moment.replace(tzinfo=clock.LONDON)
+    # fold=0: the generator's wall times never mean the second of a repeated hour.
+    aware = moment.replace(tzinfo=clock.LONDON, fold=0)
     if clock.to_local(aware.astimezone(UTC).replace(tzinfo=None)).hour != moment.hour:
         return (moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).isoformat(
             timespec="seconds"
