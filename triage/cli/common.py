@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import json
 import os
@@ -15,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import DatabaseError
 
-from triage import clock, paths, settings
+from triage import clock, paths, settings, spreadsheet
 from triage.cli.main import UsageError
 from triage.store import cipher
 from triage.store.db import Database, open_database
@@ -140,11 +139,9 @@ def print_rows(
         return
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        # Lists as the extracts write them (formats.md: semicolon separated),
-        # not as Python's repr.
-        writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
+        writer = spreadsheet.csv_writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([_csv_value(row.get(c)) for c in columns] for row in rows)
         return
     print_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from typing import Any
 
-from triage import settings
+from triage import settings, spreadsheet
 from triage.cli.common import acting_user, add_format, database, print_json, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
@@ -185,9 +184,10 @@ def run_export(args: argparse.Namespace) -> int:
     except OSError as error:  # a folder that does not exist, no permission, ...
         raise UsageError(f"{args.out}: cannot write it ({error.strerror})") from None
     try:
-        writer = csv.DictWriter(handle, ["id", "kind", "file", "line", "reason", "status", "raw"])
-        writer.writeheader()
-        writer.writerows(rows)
+        columns = ["id", "kind", "file", "line", "reason", "status", "raw"]
+        writer = spreadsheet.csv_writer(handle)
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
     finally:
         if args.out:
             handle.close()

@@ -26,7 +26,6 @@ state each), EM rows are small enough to build in memory.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 import tempfile
@@ -38,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypedDict, TypeVar, overload
 
-from triage import clock
+from triage import clock, spreadsheet
 from triage.em.deadlines import add_months
 from triage.imports.columns import KINDS
 from triage.intel import regions
@@ -634,8 +633,8 @@ class _IntelWriter:
         return next((j for j in range(limit) if labels[j] in undiscussed), None)
 
     def write(self, intel_handle: TextIO, outcome_handle: TextIO) -> None:
-        intel_csv = csv.writer(intel_handle, lineterminator="\n")
-        outcome_csv = csv.writer(outcome_handle, lineterminator="\n")
+        intel_csv = spreadsheet.csv_writer(intel_handle)
+        outcome_csv = spreadsheet.csv_writer(outcome_handle)
         intel_csv.writerow(INTEL_COLUMNS)
         outcome_csv.writerow(OUTCOME_COLUMNS)
         labels, times = self._plan()
@@ -1358,11 +1357,11 @@ class _EmWriter:
                 raw.append((_unstamp(contact), index, "contact_made", None, "", None))
 
     def write(self, cases_handle: TextIO, events_handle: TextIO) -> None:
-        cases_csv = csv.writer(cases_handle, lineterminator="\n")
+        cases_csv = spreadsheet.csv_writer(cases_handle)
         cases_csv.writerow(EM_CASE_COLUMNS)
         for case in self.cases:
             cases_csv.writerow([case.get(c, "") for c in EM_CASE_COLUMNS])
-        events_csv = csv.writer(events_handle, lineterminator="\n")
+        events_csv = spreadsheet.csv_writer(events_handle)
         events_csv.writerow(EM_EVENT_COLUMNS)
         events_csv.writerows(self.events)
 

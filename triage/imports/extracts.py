@@ -36,6 +36,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from defusedxml import ElementTree as SafeXML
 
+from triage import spreadsheet
+
 if TYPE_CHECKING:  # a typing-only name (typeshed's), not importable at run time
     from _typeshed import WriteableBuffer
 
@@ -342,6 +344,10 @@ class Extract:
     def _checked(self, line_no: int, cells: list[str]) -> ExtractRow | Rejected:
         """The row, or a Rejected one if a cell is too long or holds a control character."""
         joined = "".join(cells)
+        if "'" in joined:
+            # Cells an export escaped against formula injection read back as
+            # they were (triage.spreadsheet).
+            cells = [spreadsheet.unescape_csv_cell(cell) for cell in cells]
         if len(joined) <= MAX_CELL_CHARS and not _CONTROL.search(joined):
             return line_no, cells  # the usual case, checked at C speed
         for position, cell in enumerate(cells, start=1):

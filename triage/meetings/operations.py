@@ -13,7 +13,6 @@ and so head back onto the next meeting's agenda.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,7 +23,7 @@ from sqlalchemy import Select, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from triage import clock, vocab
+from triage import clock, spreadsheet, vocab
 from triage.intel import regions
 from triage.meetings.models import MeetingAgendaItem, MeetingStep
 from triage.store import audit
@@ -963,7 +962,7 @@ def export(
         head = audit.chain_head(session) if kind == "minutes" else None
     if fmt == "csv":
         with open(target, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = spreadsheet.csv_writer(handle)
             writer.writerow(columns)
             writer.writerows(_cells(row, columns) for row in rows)
             if head is not None:

@@ -10,7 +10,6 @@ PDF summary is in ``triage.stats.summary_pdf``.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +19,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from triage import clock
+from triage import clock, spreadsheet
 from triage.stats.period import Period
 from triage.stats.report import StatsReport
 from triage.stats.table import StatTable
@@ -97,7 +96,7 @@ def write_csv(table: StatTable, target: Path | IO[str]) -> None:
         with open(target, "w", encoding="utf-8", newline="") as handle:
             write_csv(table, handle)
         return
-    writer = csv.writer(target, lineterminator="\n")
+    writer = spreadsheet.csv_writer(target)
     writer.writerow([c.key for c in table.columns])
     for row in table.rows:
         writer.writerow(["" if row.get(c.key) is None else row.get(c.key) for c in table.columns])
@@ -122,7 +121,7 @@ def write_xlsx(
     suppress_below: int = 0,
 ) -> Path:
     """A workbook: one formatted sheet (table + native chart) per table, then definitions."""
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    workbook = spreadsheet.workbook(path)
     formats = {
         "title": workbook.add_format({"bold": True, "font_size": 14}),
         "note": workbook.add_format({"italic": True, "font_color": "#444444"}),
