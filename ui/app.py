@@ -46,6 +46,7 @@ def first_run(app, path: Path) -> None:
     from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
+    from ui.plain import text as plain_text
     from ui.tasks import Tasks
 
     dialog = QProgressDialog(
@@ -76,7 +77,9 @@ def first_run(app, path: Path) -> None:
         QMessageBox.warning(
             None,
             "Triage",
-            f"The demo database could not be made ({failure[0]}); starting with an empty one.",
+            plain_text(
+                f"The demo database could not be made ({failure[0]}); starting with an empty one."
+            ),
         )
 
 
@@ -145,7 +148,7 @@ def run_app(args: argparse.Namespace) -> int:
     from triage import paths, settings
     from triage.private_files import private_folder
     from triage.store.faults import StoreUnavailable
-    from ui import identity, login, theme
+    from ui import identity, login, plain, theme
     from ui.main_window import MainWindow
     from ui.passphrase import open_asking
 
@@ -161,7 +164,9 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         db = open_asking(path, None, stored.backups_kept)
     except Exception as error:
-        QMessageBox.critical(None, "Triage", f"Cannot open the database {path}:\n{error}")
+        QMessageBox.critical(
+            None, "Triage", plain.text(f"Cannot open the database {path}:\n{error}")
+        )
         return 3 if isinstance(error, StoreUnavailable) else 2
     if db is None:  # an encrypted database, its passphrase not given
         return 3

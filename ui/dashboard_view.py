@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -41,6 +40,7 @@ from triage.stats.period import Period
 from triage.stats.report import StatsReport, build_report
 from triage.stats.table import StatTable, cell_text
 from triage.store.db import Database
+from ui.plain import plain, warn
 from ui.rows_model import SIZE_FROM_ROWS
 from ui.tasks import Tasks
 
@@ -188,7 +188,7 @@ class TablePanel(QWidget):
     def __init__(self, parent: QWidget | None = None, *, chart: bool = True) -> None:
         super().__init__(parent)
         self.table: StatTable | None = None
-        self.title = QLabel()
+        self.title = plain(QLabel())
         self.title.setStyleSheet("font-weight: bold; font-size: 12pt")
         self.chart = BarChart(self) if chart else None
         self.grid = QTableWidget(self)
@@ -200,7 +200,7 @@ class TablePanel(QWidget):
         # re-measured the whole column on the UI thread.
         self.grid.horizontalHeader().setResizeContentsPrecision(SIZE_FROM_ROWS)
         self.grid.cellClicked.connect(self._cell_clicked)
-        self.definition = QLabel()
+        self.definition = plain(QLabel())
         self.definition.setWordWrap(True)
         self.definition.setStyleSheet("color: #444444; font-style: italic")
         layout = QVBoxLayout(self)
@@ -301,7 +301,7 @@ class DashboardView(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save these statistics as an XLSX workbook or a PDF summary")
         self.export_button.clicked.connect(self.export_dialog)
-        self.status = QLabel()
+        self.status = plain(QLabel())
         self.period_box.currentIndexChanged.connect(self.refresh)
         self.region_box.currentIndexChanged.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
@@ -405,6 +405,6 @@ class DashboardView(QWidget):
             exports.write_report(Path(path), released)
         except (OSError, ValueError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
-            QMessageBox.warning(self, "Export statistics", f"Could not write {path}: {reason}")
+            warn(self, "Export statistics", f"Could not write {path}: {reason}")
             return
         self.status.setText(f"{self.shown_period.label} · exported to {path}")

@@ -50,6 +50,7 @@ from triage.ops.em_refresh import EmRefresh, refresh_em
 from triage.store.db import Database
 from ui import identity, labels
 from ui.em_actions import EmActionsPanel
+from ui.plain import plain, tooltip
 from ui.rows_model import SIZE_FROM_ROWS, RowListModel
 from ui.tasks import Tasks
 
@@ -144,7 +145,7 @@ class RowsModel(RowListModel):
                 return (value or "").replace("_", " ")
             return "" if value is None else str(value)
         if role == Qt.ItemDataRole.ToolTipRole and key == "priority":
-            return row.get("reason")
+            return tooltip(row.get("reason"))
         return None
 
 
@@ -242,12 +243,12 @@ class EmCaseloadView(QWidget):
 
         # The selected case: owner and buttons, then its explanation and timeline.
         self.case_label = QLabel("Select a case")
-        self.owner_label = QLabel()
+        self.owner_label = plain(QLabel())
         self.claim_button = QPushButton("Claim")
         self.release_button = QPushButton("Release")
         self.claim_button.clicked.connect(self.claim)
         self.release_button.clicked.connect(self.release)
-        self.message = QLabel(objectName="emMessage")
+        self.message = plain(QLabel(objectName="emMessage"))
         self.message.setWordWrap(True)
         owner_row = QHBoxLayout()
         owner_row.addWidget(self.case_label, 1)
@@ -422,7 +423,7 @@ class EmCaseloadView(QWidget):
             self._show_case(None)
             return
         harm = _words(trace["harm_tier"]) or "unknown"
-        self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b> — harm {harm}")
+        self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b> — harm {html.escape(harm)}")
         holder = trace["claimed_by"]
         self.owner_label.setText(f"Owner: {holder}" if holder else "Unclaimed")
         self.claim_button.setEnabled(holder is None)
@@ -514,7 +515,7 @@ class EmCaseloadView(QWidget):
 
         def failed(error: str) -> None:
             self._show_case(self.case_id)
-            self.message.setText(f"⚠ {html.escape(error)}")
+            self.message.setText(f"⚠ {error}")
             self.claim_changed.emit(case_id)
 
         self.tasks.write(fn, done, failed)
@@ -538,7 +539,7 @@ class EmCaseloadView(QWidget):
 
         def failed(error: str) -> None:
             self.apply_button.setEnabled(True)
-            self.message.setText(f"⚠ {html.escape(error)}")
+            self.message.setText(f"⚠ {error}")
 
         self.tasks.write(lambda job: refresh_em(db, pack=pack, job=job), done, failed)
 

@@ -46,6 +46,8 @@ from triage.store.db import Database
 from triage.store.models import QuarantinedRow
 from ui import access, identity, theme
 from ui.job_progress import JobProgress
+from ui.labels import esc
+from ui.plain import plain
 from ui.tasks import Tasks
 
 KIND_LABELS = {
@@ -101,7 +103,7 @@ class MappingDialog(QDialog):
         self.profile = QLineEdit(
             placeholderText="Profile name, e.g. 'Casework system weekly extract'"
         )
-        self.problem = QLabel()
+        self.problem = plain(QLabel())
         self.problem.setStyleSheet(f"color: {theme.colour('bad')}; font-weight: 600")
         self.kind.currentIndexChanged.connect(self._fill_choices)
         self._fill_choices()
@@ -182,7 +184,7 @@ class QuarantinePanel(QWidget):
         self.cells.setHorizontalHeaderLabels(["Column", "Value (double-click to fix)"])
         self.cells.verticalHeader().setVisible(False)
         self.cells.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.reason = QLabel()
+        self.reason = plain(QLabel())
         self.reason.setWordWrap(True)
         self.reason.setObjectName("banner")
         self.retry = QPushButton("Re-import the fixed row")
@@ -190,7 +192,7 @@ class QuarantinePanel(QWidget):
         self.retry.clicked.connect(self.reimport)
         self.discard_button = QPushButton("Discard row…")
         self.discard_button.clicked.connect(self.ask_discard)
-        self.message = QLabel()
+        self.message = plain(QLabel())
         right = QWidget()
         rlayout = QVBoxLayout(right)
         rlayout.addWidget(self.reason)
@@ -413,12 +415,12 @@ class ImportsView(QWidget):
         separator = wrong_separator(headers)
         if separator:
             # A mapping dialog offering one column named "intel_id;received_at;..." helps no one.
-            self.summary.setText(f"⚠ {Path(path).name}: {separator}")
+            self.summary.setText(f"⚠ {esc(Path(path).name)}: {esc(separator)}")
             return None
         profile = matching_profile(headers)
         if profile:
             name, mapping, kind = profile
-            self.summary.setText(f"Using saved column mapping “{name}”.")
+            self.summary.setText(f"Using saved column mapping “{esc(name)}”.")
             return kind, mapping
         dialog = MappingDialog(Path(path).name, headers, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -446,7 +448,7 @@ class ImportsView(QWidget):
 
     def start_import(self, path: str, kind: str, mapping: dict[str, str] | None) -> None:
         name = Path(path).name
-        self.summary.setText(f"Importing {name} as {KIND_LABELS[kind].lower()}…")
+        self.summary.setText(f"Importing {esc(name)} as {KIND_LABELS[kind].lower()}…")
         db, actor = self.db, identity.current()
         self.job = self.tasks.write(
             lambda job: importer.import_file(db, kind, path, job=job, mapping=mapping, actor=actor),
@@ -464,10 +466,10 @@ class ImportsView(QWidget):
         self.job = None
         self.progress.finish(f"{result.rows_read:,} rows read", done=True)
         problems = "".join(
-            f"<li>line {line}: {reason}</li>" for line, reason in result.problems[:5]
+            f"<li>line {line}: {esc(reason)}</li>" for line, reason in result.problems[:5]
         )
         self.summary.setText(
-            f"<b>{result.file}</b> ({KIND_LABELS.get(result.kind, result.kind)}): "
+            f"<b>{esc(result.file)}</b> ({esc(KIND_LABELS.get(result.kind, result.kind))}): "
             f"{result.rows_read:,} rows read · {result.inserted:,} new · "
             f"{result.updated:,} updated · "
             f"{result.unchanged:,} unchanged · <b>{result.quarantined:,} quarantined</b>"
@@ -494,7 +496,7 @@ class ImportsView(QWidget):
     def refuse(self, message: str) -> None:
         """A file that cannot be imported: the core's message, in the summary
         and in a dialog (plain text: it names the user's file), never a trace."""
-        self.summary.setText(f"⚠ {message}")
+        self.summary.setText(f"⚠ {esc(message)}")
         self.error_box = QMessageBox(
             QMessageBox.Icon.Warning, "The file was not imported", message, parent=self
         )

@@ -38,6 +38,7 @@ from triage.rules import PackError
 from triage.store.db import Database, limit_page_cache, open_database
 from ui import access, identity, labels, login
 from ui.passphrase import NewDatabaseDialog, open_asking
+from ui.plain import plain, warn
 from ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -120,10 +121,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.db_label = QLabel()
-        self.pack_label = QLabel()
-        self.counts_label = QLabel()
-        self.job_label = QLabel()
+        self.db_label = plain(QLabel())
+        self.pack_label = plain(QLabel())
+        self.counts_label = plain(QLabel())
+        self.job_label = plain(QLabel())
         bar = self.statusBar()
         bar.addWidget(self.db_label, 1)
         bar.addPermanentWidget(self.job_label)
@@ -372,9 +373,7 @@ class MainWindow(QMainWindow):
             return
         target = Path(path)
         if target.resolve() == self.db.path.resolve():
-            QMessageBox.warning(
-                self, "New database", f"{path} is the database open now: choose another name."
-            )
+            warn(self, "New database", f"{path} is the database open now: choose another name.")
             return
         choice = NewDatabaseDialog(target, self)
         if choice.exec() != QDialog.DialogCode.Accepted:
@@ -404,9 +403,7 @@ class MainWindow(QMainWindow):
             stored = settings.load()
             stored.recent_databases = [p for p in stored.recent_databases if p != path]
             settings.save(stored)
-            QMessageBox.warning(
-                self, "Cannot open database", f"{path} no longer exists (moved or deleted)."
-            )
+            warn(self, "Cannot open database", f"{path} no longer exists (moved or deleted).")
             return
         self.switch_database(path)
 
@@ -414,7 +411,7 @@ class MainWindow(QMainWindow):
         try:
             db = open_asking(Path(path), self, settings.load().backups_kept)
         except Exception as error:
-            QMessageBox.warning(self, "Cannot open database", f"{path}: {error}")
+            warn(self, "Cannot open database", f"{path}: {error}")
             return
         if db is not None:
             self._adopt(db)

@@ -47,6 +47,7 @@ from triage.meetings import operations as meetings
 from triage.store.db import Database
 from ui import access, identity, labels, theme
 from ui.labels import esc
+from ui.plain import plain
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
 from ui.widgets import DateField
@@ -195,8 +196,8 @@ class MeetingMode(QWidget):
         self.info: meetings.MeetingSummary | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-        self.title = QLabel(objectName="title")
-        self.subtitle = QLabel(objectName="subtitle")
+        self.title = plain(QLabel(objectName="title"))
+        self.subtitle = plain(QLabel(objectName="subtitle"))
         self.counter = QLabel(objectName="counter")
         self.counter.setToolTip("Accepted tasks against this week's capacity")
         back = self._button("◀ Meetings", self.back_requested.emit)
@@ -243,7 +244,7 @@ class MeetingMode(QWidget):
         self.card.setWordWrap(True)
         self.card.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.card.setTextFormat(Qt.TextFormat.RichText)
-        self.banner = QLabel(objectName="banner")
+        self.banner = plain(QLabel(objectName="banner"))
         self.banner.setWordWrap(True)
         self.banner.hide()
 
@@ -771,7 +772,7 @@ class ResultsPanel(QWidget):
         record = QPushButton("Record result")
         record.setObjectName("primary")
         record.clicked.connect(self.record)
-        self.message = QLabel()
+        self.message = plain(QLabel())
         bar = QHBoxLayout()
         bar.addWidget(QLabel("What the task led to"))
         bar.addWidget(self.result)
@@ -862,7 +863,7 @@ class MeetingsView(QWidget):
         self.list.doubleClicked.connect(lambda index: self._open_row(index.row()))
         open_button = QPushButton("Open selected")
         open_button.clicked.connect(lambda: self._open_row(self.list.currentIndex().row()))
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.meeting_ids: list[int] = []
         self._latest_list = _Latest()
         self.results = ResultsPanel(db, tasks)

@@ -41,6 +41,7 @@ from triage.jobs import Cancelled, Job
 from triage.store.db import Database
 from ui import identity
 from ui.job_progress import JobProgress
+from ui.plain import plain
 from ui.tasks import Tasks
 
 COLUMNS = (
@@ -144,7 +145,7 @@ class ModelView(QWidget):
         # (activation, card export) are said on the same line.
         self.progress = JobProgress()
         self.cancel_button = self.progress.cancel_button
-        self.progress_text = self.progress.text
+        self.progress_text = plain(self.progress.text)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setAccessibleName("Harm models")
@@ -221,12 +222,12 @@ class ModelView(QWidget):
             self.status.setText("The harm score is <b>off</b>. Ranking uses the rules only.")
         elif state["usable"]:
             self.status.setText(
-                f"Harm score <b>on</b>: model {state['active']}. It is advice "
+                f"Harm score <b>on</b>: model {html.escape(state['active'])}. It is advice "
                 "beside the rules bucket, never instead of it."
             )
         else:
             self.status.setText(
-                f"Model {state['active']} is active but <b>refused</b>: "
+                f"Model {html.escape(state['active'])} is active but <b>refused</b>: "
                 f"{html.escape(state['reason'])}. Ranking uses the rules only."
             )
         with self.db.transaction() as session:

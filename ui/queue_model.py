@@ -28,6 +28,7 @@ from triage import settings
 from triage.intel import ranking
 from triage.store.db import Database
 from ui import identity, labels, theme
+from ui.plain import tooltip
 from ui.tasks import Tasks
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1  # the intel_item.id of a row
@@ -304,7 +305,7 @@ class IntelQueueModel(QAbstractTableModel):
             if key == "bucket":
                 return labels.BUCKET_MEANINGS.get(values.get("bucket"))
             if key == "summary":
-                return values.get("summary")
+                return tooltip(values.get("summary"))
         if role == Qt.ItemDataRole.TextAlignmentRole and key in (
             "rank",
             "score",
