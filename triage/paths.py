@@ -9,6 +9,7 @@ source tree, an installed wheel or a PyInstaller bundle.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,41 @@ def resolve_db_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env)
     return default_db_path()
+
+
+# "scheme://...": a database server's address, never a file name.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class UnusableDatabasePath(ValueError):
+    """A database named by a path that cannot be one: refused, nothing created."""
+
+
+def refuse_url(value: str | os.PathLike[str]) -> str:
+    """``value`` as text, refused if it is a URL (``scheme://...``): a database
+    server address is never taken for a file name."""
+    text = os.fspath(value)
+    if _URL.match(text):
+        raise UnusableDatabasePath(
+            f"{text.split('://')[0]}://...: a database server address is not supported yet; "
+            "give the path of a database file"
+        )
+    return text
+
+
+def usable_db_path(value: str | os.PathLike[str] | None = None) -> Path:
+    """The database file ``resolve_db_path`` names, refused (with the reason)
+    when it is a URL, a folder, or in a folder that does not exist. A new
+    file in an existing folder is fine: it is created on first use."""
+    path = resolve_db_path(refuse_url(value) if value else None)
+    if path.is_dir():
+        raise UnusableDatabasePath(f"{path} is a folder: give the path of a database file in it")
+    if not path.parent.is_dir():
+        raise UnusableDatabasePath(
+            f"{path}: the folder {path.parent} does not exist "
+            "(create it first, or make the database with `triage db init PATH`)"
+        )
+    return path
 
 
 def bundle_root() -> Path:

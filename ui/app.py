@@ -146,7 +146,6 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from triage import paths, settings
-    from triage.private_files import private_folder
     from triage.store.faults import StoreUnavailable
     from ui import identity, login, plain, theme
     from ui.main_window import MainWindow
@@ -156,9 +155,13 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("Triage")
     app.setWindowIcon(QIcon(str(paths.bundled("ui", "icons", "triage.png"))))
     theme.apply(app, presenter=args.presenter)
-    path = paths.resolve_db_path(args.db)
+    try:
+        # As the CLI: a URL, a folder or a missing folder is refused, not made.
+        path = paths.usable_db_path(args.db)
+    except paths.UnusableDatabasePath as error:
+        QMessageBox.critical(None, "Triage", plain.text(str(error)))
+        return 2
     if not path.exists():
-        private_folder(path.parent)
         first_run(app, path)
     stored = settings.load()
     try:

@@ -43,7 +43,10 @@ def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> N
 
 def database(args: argparse.Namespace) -> Database:
     """The open database, with the acting user signed in (exit 4 if they cannot)."""
-    path = paths.resolve_db_path(args.db)
+    try:
+        path = paths.usable_db_path(args.db)
+    except paths.UnusableDatabasePath as error:  # a URL, a folder, a missing folder
+        raise UsageError(str(error)) from None
     passphrase = read_passphrase(path) if cipher.is_encrypted(path) else None
     try:
         db = open_database(path, passphrase, backups_kept=settings.load().backups_kept)

@@ -103,8 +103,10 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def register_protection(actions: Subcommands) -> None:
     """``init``, ``encrypt``, ``rekey`` and ``restore``: issue 16's storage commands."""
-    init = actions.add_parser("init", help="create a new, empty database")
-    init.add_argument("path", help="the new database file")
+    init = actions.add_parser(
+        "init", help="create a new, empty database (and its folder if needed)"
+    )
+    init.add_argument("path", help="the new database file, e.g. team/triage.sqlite")
     init.add_argument(
         "--encrypt",
         action="store_true",
@@ -139,11 +141,16 @@ def _target(args: argparse.Namespace, given: str | None) -> Path:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    path = Path(args.path)
-    if path.exists() and path.stat().st_size > 0:
-        raise UsageError(f"{path}: already exists; choose a new file name")
-    passphrase = new_passphrase("TRIAGE_PASSPHRASE") if args.encrypt else None
-    open_database(path, passphrase).close()
+    try:
+        path = Path(paths.refuse_url(args.path))
+        if path.exists() and (path.is_dir() or path.stat().st_size > 0):
+            raise UsageError(f"{path}: already exists; choose a new file name")
+        passphrase = new_passphrase("TRIAGE_PASSPHRASE") if args.encrypt else None
+        database_module.create_database(path, passphrase)
+    except paths.UnusableDatabasePath as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:  # a folder that cannot be made, no permission, ...
+        raise UsageError(f"{args.path}: cannot create it ({error.strerror})") from None
     state = "encrypted" if args.encrypt else "not encrypted"
     print_done(
         args, f"created {path} ({state})", {"database": str(path), "encrypted": args.encrypt}

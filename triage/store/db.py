@@ -227,10 +227,11 @@ def open_database(
 
     A new database is encrypted when ``passphrase`` is given. An encrypted
     one needs its passphrase (``StoreUnavailable`` without it, or with a
-    wrong one); a plain one opens whatever ``passphrase`` says.
+    wrong one); a plain one opens whatever ``passphrase`` says. Raises
+    ``paths.UnusableDatabasePath`` for a URL, a folder or a file in a folder
+    that does not exist, before anything is created.
     """
-    db_path = paths.resolve_db_path(path)
-    private_folder(db_path.parent)
+    db_path = paths.usable_db_path(path)  # never creates folders
     existed = db_path.exists() and db_path.stat().st_size > 0
     encrypted = cipher.is_encrypted(db_path) if existed else passphrase is not None
     if encrypted and passphrase is None:
@@ -307,6 +308,18 @@ def _check_before_upgrade(
             "Nothing was changed"
         )
     return True
+
+
+def create_database(path: str | Path, passphrase: str | None = None) -> Path:
+    """A new, empty database at ``path`` (encrypted with ``passphrase`` if
+    given), its folder made if needed (``triage db init``). Refused if a
+    database file is already there."""
+    target = Path(paths.refuse_url(path))
+    if target.exists() and (target.is_dir() or target.stat().st_size > 0):
+        raise paths.UnusableDatabasePath(f"{target} already exists: choose a new file name")
+    private_folder(target.parent)
+    open_database(target, passphrase).close()
+    return target
 
 
 def _known_revision(engine: Engine, revision: str) -> bool:
