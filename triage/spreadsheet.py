@@ -80,3 +80,12 @@ def workbook(path: Path | str) -> xlsxwriter.Workbook:
         str(path),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
+
+
+def close(book: xlsxwriter.Workbook) -> None:
+    """Write the workbook out; a file that cannot be made raises the OSError
+    XlsxWriter wraps, as the CSV writers raise it."""
+    try:
+        book.close()
+    except xlsxwriter.exceptions.FileCreateError as error:
+        raise error.args[0] from None

@@ -22,11 +22,19 @@ from triage.store.faults import StoreUnavailable
 from triage.users import Actor, accounts
 
 
-def add_format(parser: argparse.ArgumentParser, formats: Sequence[str] = ("table", "json")) -> None:
-    """``--format`` with the command's formats (the first is the default) and
-    ``--json`` as an alias of ``--format json``: one spelling on every command."""
+def add_format(
+    parser: argparse.ArgumentParser,
+    formats: Sequence[str] = ("table", "json"),
+    default: str | None = "",
+) -> None:
+    """``--format`` with the command's formats (``default``, else the first, is
+    the default; None leaves it to the command) and ``--json`` as an alias of
+    ``--format json``: one spelling on every command."""
     parser.add_argument(
-        "--format", choices=formats, default=formats[0], help=f"output: {', '.join(formats)}"
+        "--format",
+        choices=formats,
+        default=formats[0] if default == "" else default,
+        help=f"output: {', '.join(formats)}",
     )
     parser.add_argument(
         "--json", dest="format", action="store_const", const="json", help="same as --format json"

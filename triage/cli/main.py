@@ -38,6 +38,7 @@ AREAS = (
     "users",
     "audit",
     "retention",
+    "outcomes",
 )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -157,11 +156,7 @@ def write_xlsx(
         row += 1
         sheet.write(row, 0, f"{table.name}: {table.title}", formats["wrap"])
         sheet.write(row, 1, table.definition, formats["wrap"])
-    try:
-        workbook.close()
-    except xlsxwriter.exceptions.FileCreateError as error:
-        # The OSError it wraps, as the CSV and PDF writers raise.
-        raise error.args[0] from None
+    spreadsheet.close(workbook)
     return path
 
 
