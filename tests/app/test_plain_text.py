@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from meeting_fixtures import REGION, add_items, ranked
+from meeting_fixtures import REGION, TEAM, add_items, ranked
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGui
 from PySide6.QtWidgets import QLabel
@@ -18,7 +18,7 @@ from ui.queue_model import COLUMNS
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 MARK = "<img src='x'><b>INJ</b>"
-TEAM = "Team <b>INJ</b>"
+ATTENDEE = "Ana <b>INJ</b>"
 
 
 def renders_rich(text: str, text_format: Qt.TextFormat) -> bool:
@@ -84,11 +84,13 @@ def test_hostile_text_in_items_a_file_name_and_a_team_is_never_rendered(qtbot, d
     imports.quarantine.list.selectRow(0)
 
     meetings_view = window.show_page("meetings")
-    meetings_view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2)
+    meetings_view.start(
+        region=REGION, team=TEAM, held_on=date(2026, 11, 20), attendees=[ATTENDEE], capacity=2
+    )
     mode = meetings_view.mode
     qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
-    assert TEAM in mode.title.text()
+    assert ATTENDEE in mode.subtitle.text()
 
-    assert assert_no_label_renders_the_mark(window) >= 3  # summary, title, quarantine reason
+    assert assert_no_label_renders_the_mark(window) >= 3  # summary, subtitle, quarantine reason
     window.tasks.wait()
     window.close()

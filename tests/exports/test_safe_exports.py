@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from meeting_fixtures import REGION, add_items, ranked
+from meeting_fixtures import REGION, TEAM, add_items, ranked
+from sqlalchemy import update
 
 from triage import spreadsheet
 from triage.cli.main import main as cli
@@ -20,6 +21,7 @@ from triage.imports.importer import import_file
 from triage.meetings import operations as meetings
 from triage.stats import exports, tasking
 from triage.stats.period import Period
+from triage.store.models import IntelItem
 
 HOSTILE = (
     '=HYPERLINK("http://x","Click")',
@@ -99,7 +101,7 @@ def hostile_meeting(db):
             "summary": value,
             "business_name": value,
             "allegation": "other",
-            "team": "=cmd|'/C calc'!A0",
+            "team": TEAM,
             "age_days": 3 + i,
         }
         for i, value in enumerate(HOSTILE)
@@ -107,8 +109,11 @@ def hostile_meeting(db):
     ids = add_items(db, specs)
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team="=cmd|'/C calc'!A0", held_on=date(2026, 11, 20), capacity=3
+        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3
     )
+    # A team name as an extract could spell it (meetings take known teams only).
+    with db.transaction() as session:
+        session.execute(update(IntelItem).values(team="=cmd|'/C calc'!A0"))
     meetings.decide(db, meeting_id=meeting_id, item_id=ids[0], decision="accepted")
     meetings.decide(
         db, meeting_id=meeting_id, item_id=ids[1], decision="rejected", reason="stale", note="=1+1"
@@ -149,8 +154,9 @@ def test_cli_csv_listings_are_safe(hostile_meeting, capsys):
     for command in (["rank", "intel", "--format", "csv"], ["meeting", "list", "--format", "csv"]):
         assert cli(["--db", str(db.path), *command]) == 0
         out = capsys.readouterr().out
-        assert "'=cmd|" in out
         assert_csv_is_safe(out)
+        if command[0] == "rank":
+            assert "'=cmd|" in out
 
 
 def test_quarantine_export_is_safe_and_reads_back(db, tmp_path, capsys):
