@@ -86,6 +86,9 @@ def test_spec_bundles_rules_icons_and_migrations(spec):
         if source.is_file():
             assert files[source.relative_to(ROOT).as_posix()] == source
     assert "ui/icons/triage.png" in files
+    for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf"):
+        assert f"triage/fonts/{font}" in files  # the PDF exports' Unicode font
+    assert "triage/fonts/LICENSE-DejaVu.txt" in files
     assert "triage/store/migrations/env.py" in files
     assert "triage/store/migrations/script.py.mako" in files
     for version in (ROOT / "triage" / "store" / "migrations" / "versions").glob("0*.py"):
@@ -197,6 +200,13 @@ def test_frozen_layout_migrates_a_database_and_loads_the_rules(spec, tmp_path, m
         assert schema_revision(db.engine) == head_revision(db.engine) is not None
     finally:
         db.close()
+    # A PDF export finds its font in the bundle.
+    from triage.pdf import new_pdf
+
+    pdf = new_pdf()
+    pdf.add_page()
+    pdf.cell(text="“Zoë” – café")
+    assert pdf.output()[:4] == b"%PDF"
 
 
 def test_frozen_layout_without_migrations_fails_clearly(tmp_path, monkeypatch):

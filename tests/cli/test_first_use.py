@@ -9,7 +9,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import zlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -351,10 +350,10 @@ def test_the_readme_explain_example_names_an_item_the_demo_makes(db, capsys):
 
 
 def pdf_text(path: Path) -> str:
-    """The text operators of a PDF's compressed page streams (fpdf2 writes plain Tj)."""
-    data = path.read_bytes()
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S)
-    return b"".join(zlib.decompress(s) for s in streams if s.startswith(b"x")).decode("latin-1")
+    """The text of every page of a PDF."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
 
 def test_minutes_of_an_imported_meeting_say_capacity_not_recorded_and_keep_ids_whole(db, tmp_path):
@@ -376,10 +375,10 @@ def test_minutes_of_an_imported_meeting_say_capacity_not_recorded_and_keep_ids_w
         meeting_id = meeting.id
     target = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
     text = pdf_text(target)
-    assert "capacity not recorded)" in text
-    assert "(Accepted 0; rejected 0; not discussed 1; undecided 0)" in text
+    assert "capacity not recorded" in text
+    assert "Accepted 0; rejected 0; not discussed 1; undecided 0" in text
     assert "None" not in text
-    assert "(INT-0028767)" in text and "(not_discussed)" in text
+    assert "INT-0028767" in text and "not_discussed" in text
 
 
 # The offscreen platform warns on a top-level window's size hints, as in test_em_view.
@@ -539,7 +538,7 @@ def test_the_statistics_screen_exports_what_it_shows(qtbot, db, tmp_path, monkey
         lambda *a, **k: (str(tmp_path / "summary"), "PDF summary, one page (*.pdf)"),
     )
     view.export_dialog()
-    assert "(Triage statistics)" in pdf_text(tmp_path / "summary.pdf")
+    assert "Triage statistics" in pdf_text(tmp_path / "summary.pdf")
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[2]))
     view.export(str(tmp_path / "no-such-folder" / "stats.pdf"))

@@ -147,6 +147,13 @@ def test_statistics_csv_and_xlsx_are_safe(hostile_meeting, tmp_path):
     assert_csv_is_safe(buffer.getvalue())
     target = exports.write_xlsx([by_team], tmp_path / "stats.xlsx", period=period)
     assert "=cmd|'/C calc'!A0" in assert_xlsx_is_safe(target)
+    # Set up to print: A4 landscape, one page wide, the header row on every page.
+    sheet = openpyxl.load_workbook(target)["by_team"]
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.paperSize) == ("landscape", 9)
+    assert setup.fitToWidth in (None, 1) and setup.fitToHeight == 0  # None: the default, 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$4:$4"
 
 
 def test_cli_csv_listings_are_safe(hostile_meeting, capsys):

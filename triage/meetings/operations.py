@@ -972,12 +972,6 @@ def export(
     return target
 
 
-def _latin1(text: str) -> str:
-    # The PDF core fonts are Latin-1; anything else is shown as '?' rather than
-    # failing the export in the middle of a meeting.
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def _write_pdf(
     target: Path,
     kind: str,
@@ -986,15 +980,15 @@ def _write_pdf(
     columns: tuple[str, ...],
     head: str | None = None,
 ) -> None:
-    from fpdf import FPDF
+    from triage.pdf import FAMILY, new_pdf
 
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf = new_pdf(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
+    pdf.set_font(FAMILY, "B", 15)
     title = "Tasking meeting agenda" if kind == "agenda" else "Tasking meeting minutes"
-    pdf.cell(0, 9, _latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 10)
     # Imported meetings have no capacity on record: not "capacity None".
     capacity = "not recorded" if info.capacity is None else info.capacity
     lines = [
@@ -1012,9 +1006,9 @@ def _write_pdf(
     if head is not None:
         lines.append(f"Audit chain head: {head}")
     for line in lines:
-        pdf.cell(0, 5.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.set_font("Helvetica", "", 7.5)
+    pdf.set_font(FAMILY, "", 7.5)
     # Ids, codes and postcodes wide enough not to break mid-word ("INT-00287 / 67");
     # the short numbers narrower to make the room.
     widths = {
@@ -1035,7 +1029,7 @@ def _write_pdf(
                     "---- capacity line: items below do not fit this week ----",
                     colspan=len(columns),
                 )
-            table.row([_latin1(cell) for cell in _cells(row, columns)])
+            table.row([cell for cell in _cells(row, columns)])
     pdf.output(str(target))
 
 

@@ -177,7 +177,8 @@ def _write_sheet(
     generated: str,
 ) -> None:
     sheet = workbook.add_worksheet(name)
-    # Printed (and converted to PDF) one page wide, landscape A4.
+    # Printed (and converted to PDF) one page wide, landscape A4, the header
+    # row repeated on every page.
     sheet.set_landscape()
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
@@ -191,6 +192,7 @@ def _write_sheet(
         )
         sheet.set_column(col, col, min(max(width + 2, 8), 60))
     sheet.set_row(header_row, 45)
+    sheet.repeat_rows(header_row)
     for r, row in enumerate(table.rows, start=header_row + 1):
         for col, column in enumerate(table.columns):
             value = row.get(column.key)

@@ -17,6 +17,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from triage import clock
+from triage.pdf import FAMILY, new_pdf
 from triage.stats.period import Period
 from triage.stats.table import StatTable
 
@@ -30,8 +31,7 @@ def _text(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.1f}"
-    # Core PDF fonts are Latin-1: replace anything else rather than fail.
-    return str(value).encode("latin-1", "replace").decode("latin-1")
+    return str(value)
 
 
 def _cell(column_kind: str, value: Any) -> str:
@@ -42,9 +42,9 @@ def _cell(column_kind: str, value: Any) -> str:
 
 
 def _table(pdf: FPDF, table: StatTable, short_titles: dict[str, str] | None = None) -> None:
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(FAMILY, "B", 10)
     pdf.cell(0, 6, _text(table.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 7)
+    pdf.set_font(FAMILY, "", 7)
     first_width = 52 if len(table.columns) > 4 else 80
     rest = (pdf.epw - first_width) / max(len(table.columns) - 1, 1)
     widths = [first_width] + [rest] * (len(table.columns) - 1)
@@ -64,7 +64,7 @@ def _table(pdf: FPDF, table: StatTable, short_titles: dict[str, str] | None = No
             row = grid.row()
             for column in table.columns:
                 row.cell(_cell(column.kind, values.get(column.key)))
-    pdf.set_font("Helvetica", "I", 6.5)
+    pdf.set_font(FAMILY, "I", 6.5)
     pdf.multi_cell(0, 3, _text(table.definition), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
@@ -106,14 +106,14 @@ def write_summary_pdf(
     suppress_below: int = 0,
 ) -> Path:
     """One A4 page: heading, lead indicators, then as many of ``tables`` as fit."""
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = new_pdf(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(12, 12, 12)
     pdf.add_page()
     pdf.set_title(title)
-    pdf.set_font("Helvetica", "B", 15)
+    pdf.set_font(FAMILY, "B", 15)
     pdf.cell(0, 8, _text(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8.5)
+    pdf.set_font(FAMILY, "", 8.5)
     generated = clock.to_local(clock.now()).strftime("%d %b %Y %H:%M")
     note = f"{period.label}. Generated {generated} (UK time). Aggregates only."
     if suppress_below > 1:
@@ -128,7 +128,7 @@ def write_summary_pdf(
             continue
         _table(pdf, table, SHORT_TITLES)
     pdf.set_y(PAGE_BOTTOM + 2)
-    pdf.set_font("Helvetica", "I", 7)
+    pdf.set_font(FAMILY, "I", 7)
     footer = "Percentages are rounded half-up each on its own and need not sum to 100."
     if left_out:
         footer += " Not shown for space (see the XLSX export): " + "; ".join(left_out) + "."
