@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 
 from triage import clock
 from triage.cli.common import add_format, database, print_json
-from triage.cli.main import UsageError
+from triage.cli.main import Groups, Subcommands, UsageError
 from triage.meetings import outcomes
 
 
-def register(top, groups) -> None:
+def register(top: Subcommands, groups: Groups) -> None:
     parser = top.add_parser("outcomes", help="tasking outcomes: export for another system")
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     export = sub.add_parser(
@@ -26,7 +27,7 @@ def register(top, groups) -> None:
     export.set_defaults(handler=run_export)
 
 
-def _day(text: str | None, option: str):
+def _day(text: str | None, option: str) -> date | None:
     if not text:
         return None
     try:
