@@ -35,13 +35,15 @@ def test_the_walk_finds_every_command_area():
 
 
 @pytest.mark.parametrize("path,parser", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
-def test_every_command_takes_format_json_and_the_json_alias(path, parser):
+def test_every_command_takes_format_json_the_json_alias_and_wide_tables(path, parser):
     if path in NO_OUTPUT:
         return
     options = {o: a for a in parser._actions for o in a.option_strings}
     assert "--format" in options and "json" in options["--format"].choices, path
     alias = options.get("--json")
     assert alias is not None and alias.dest == "format" and alias.const == "json", path
+    if "table" in options["--format"].choices:  # a table fits 100 columns unless --wide
+        assert "--wide" in options, path
 
 
 @pytest.mark.parametrize(

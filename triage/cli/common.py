@@ -21,6 +21,11 @@ from triage.store.db import Database, open_database
 from triage.store.faults import StoreUnavailable
 from triage.users import Actor, accounts
 
+# A table fits this many characters a line unless --wide asks for every column
+# in full; a cell longer than CELL_CAP is cut with "…" first.
+TABLE_WIDTH = 100
+CELL_CAP = 32
+
 
 def add_format(
     parser: argparse.ArgumentParser,
@@ -39,6 +44,12 @@ def add_format(
     parser.add_argument(
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
+    if "table" in formats:
+        parser.add_argument(
+            "--wide",
+            action="store_true",
+            help=f"every table column in full (else fitted to {TABLE_WIDTH} characters)",
+        )
 
 
 def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> None:
@@ -142,9 +153,13 @@ def print_json(value: Any) -> None:
 
 
 def print_rows(
-    rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    *,
+    wide: bool = False,
 ) -> None:
-    """Print dict rows as an aligned table, CSV or JSON."""
+    """Print dict rows as an aligned table (``print_table``), CSV or JSON."""
     if fmt == "json":
         print_json(list(rows))
         return
@@ -154,7 +169,7 @@ def print_rows(
         writer.writerow(columns)
         writer.writerows([_csv_value(row.get(c)) for c in columns] for row in rows)
         return
-    print_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
+    print_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows), wide=wide)
 
 
 def _csv_value(value: Any) -> Any:
@@ -178,10 +193,36 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def print_table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, wide: bool = False
+) -> None:
+    """An aligned table; unless ``wide``, long cells are cut and the columns
+    that still do not fit in TABLE_WIDTH are left out (and named on stderr)."""
     body = [list(map(str, r)) for r in rows]
+    headers = list(headers)
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    if not wide and _line_width(widths) > TABLE_WIDTH:
+        widths = [max(len(h), min(w, CELL_CAP)) for h, w in zip(headers, widths, strict=True)]
+        kept = len(widths)
+        while kept > 1 and _line_width(widths[:kept]) > TABLE_WIDTH:
+            kept -= 1
+        if kept < len(headers):
+            print(
+                f"# left out to fit {TABLE_WIDTH} characters: {', '.join(headers[kept:])} "
+                "(--wide shows every column)",
+                file=sys.stderr,
+            )
+        headers, widths = headers[:kept], widths[:kept]
+        body = [[_cut(c, w) for c, w in zip(r, widths, strict=False)] for r in body]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for r in body:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _line_width(widths: Sequence[int]) -> int:
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

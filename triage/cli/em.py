@@ -100,7 +100,7 @@ def rank_em(args: argparse.Namespace) -> int:
         due=args.due,
         harm=args.harm,
     )
-    print_rows(_with_moments(rows), args.format, RANK_COLUMNS)
+    print_rows(_with_moments(rows), args.format, RANK_COLUMNS, wide=args.wide)
     return 0
 
 
@@ -191,6 +191,7 @@ def em_deadlines(args: argparse.Namespace) -> int:
         _with_moments(rows),
         args.format,
         ("due_at", "state", "deadline", "case_id", "workstream", "claimed_by", "detail"),
+        wide=args.wide,
     )
     return 0
 
@@ -294,6 +295,7 @@ def em_overrides(args: argparse.Namespace) -> int:
             "decided_by",
             "decided_at",
         ),
+        wide=args.wide,
     )
     return 0
 
@@ -383,7 +385,8 @@ def trail_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(stats)
     else:
-        print_rows(stats["rows"], args.format, ("outcome", *TRAIL_KINDS, "total"))
+        columns = ("outcome", *TRAIL_KINDS, "total")
+        print_rows(stats["rows"], args.format, columns, wide=args.wide)
         if args.format == "table":
             print(
                 f"awaiting outcome: {stats['awaiting_outcome']}; requesters: "

@@ -168,7 +168,8 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(rows)
     elif rows:
-        print_rows(rows, "table", ["id", "kind", "file", "line", "status", "reason"])
+        columns = ["id", "kind", "file", "line", "status", "reason"]
+        print_rows(rows, "table", columns, wide=args.wide)
     else:
         print("The quarantine is empty.")
     return 0

@@ -110,7 +110,7 @@ def list_command(args: argparse.Namespace) -> int:
             rows = meetings.list_meetings(session, region=args.region)
         except ValueError as error:  # an unknown --region
             raise UsageError(str(error)) from None
-    print_rows(rows, args.format)
+    print_rows(rows, args.format, wide=args.wide)
     return 0
 
 
@@ -140,7 +140,7 @@ def show_command(args: argparse.Namespace) -> int:
             f"({info.status}) accepted {accepted}, rejected {info.rejected}, "
             f"not discussed {info.not_discussed}, undecided {info.undecided}"
         )
-    print_rows(table, args.format, columns)
+    print_rows(table, args.format, columns, wide=args.wide)
     return 0
 
 

@@ -232,7 +232,8 @@ def _list(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(rows)
     elif rows:
-        print_rows([{**r, "sha256": r["sha256"][:12]} for r in rows], "table")
+        short = [{**r, "sha256": r["sha256"][:12]} for r in rows]
+        print_rows(short, "table", wide=args.wide)
     else:
         print("No models registered: `triage model train` makes one.")
     return 0

@@ -162,7 +162,7 @@ def rank_intel(args: argparse.Namespace) -> int:
             f"# {note} as of {clock.to_local(moment):%Y-%m-%d %H:%M}, rules {pack.version[:12]}",
             file=sys.stderr,
         )
-    print_rows(found, args.format, None if args.format == "json" else columns)
+    print_rows(found, args.format, None if args.format == "json" else columns, wide=args.wide)
     return 0
 
 

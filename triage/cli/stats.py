@@ -154,6 +154,7 @@ def _output(args: argparse.Namespace, report: StatsReport) -> int:
             print_table(
                 [c.title or c.key for c in table.columns],
                 ([cell_text(row.get(c.key), c.kind) for c in table.columns] for row in table.rows),
+                wide=args.wide,
             )
             print()
         return 0
