@@ -22,6 +22,9 @@ def mode(path: Path) -> int:
 
 def test_a_new_database_and_its_wal_and_shm_files_are_private(tmp_path):
     path = tmp_path / "new-folder" / "inner" / "triage.sqlite"
+    # Folders are made only by an explicit new database (`triage db init`):
+    # open_database refuses a folder that does not exist (issue 15.18).
+    store.create_database(path)
     db = store.open_database(path)
     try:
         with db.transaction() as session:
