@@ -333,7 +333,7 @@ def test_em_explain_heading_and_trail_stats_read_as_text(db, capsys):
         add_case(session, "W1")
     assert cli(["--db", str(db.path), "explain", "em", "W1", "--no-refresh"]) == 0
     heading = capsys.readouterr().out.splitlines()[0]
-    assert heading.startswith("EM case W1 as of 2026-11-20 09:00 UTC (rules ")
+    assert heading.startswith("EM case W1 as of 2026-11-20 09:00 GMT (rules ")  # UK time
     assert cli(["--db", str(db.path), "em", "trail", "stats"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert (

@@ -223,6 +223,7 @@ def test_cli_rank_and_explain_json(db, capsys):
     assert cli.main(["--db", str(db.path), "explain", "em", "K1", "--json"]) == 0
     trace = json.loads(capsys.readouterr().out)
     assert "consolidated_battery_breaches" in trace and "recommendation" in trace
+    assert trace["as_of"] == NOW.isoformat() + "+00:00"  # with its offset, as every CLI time
     assert cli.main(["--db", str(db.path), "explain", "em", "NOPE"]) == 2
 
 

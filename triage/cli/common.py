@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -141,6 +142,29 @@ def moment_text(moment: datetime) -> str:
     2026-04-30T00:00:00+01:00: what the app shows, and unambiguous to a
     program reading it."""
     return clock.to_local(moment).isoformat(timespec="seconds")
+
+
+def clock_text(moment: datetime) -> str:
+    """A stored time for a heading: UK local time to the minute, with its zone
+    (``2026-07-01 10:00 BST``)."""
+    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+# A stored time already written as ISO text without an offset (a core trace's).
+_NAIVE_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def local_times(value: Any) -> Any:
+    """``value`` (a core trace: dicts, lists, text) with every stored time
+    written as ISO text without an offset turned into UK local time with its
+    offset, as every other CLI output gives times."""
+    if isinstance(value, dict):
+        return {key: local_times(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [local_times(item) for item in value]
+    if isinstance(value, str) and _NAIVE_ISO_MOMENT.fullmatch(value):
+        return moment_text(datetime.fromisoformat(value))
+    return value
 
 
 def _json_value(value: Any) -> Any:

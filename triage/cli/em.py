@@ -15,7 +15,9 @@ from triage import clock
 from triage.cli.common import (
     acting_user,
     add_format,
+    clock_text,
     database,
+    local_times,
     moment_text,
     print_done,
     print_json,
@@ -113,10 +115,10 @@ def explain_em(args: argparse.Namespace) -> int:
     except KeyError as error:
         raise UsageError(error.args[0]) from None
     if args.format == "json":
-        print_json(trace)
+        print_json(local_times(trace))
         return 0
-    # As `explain intel` heads its trace: to the minute, in UTC, said so.
-    as_of_text = f"{datetime.fromisoformat(trace['as_of']):%Y-%m-%d %H:%M} UTC"
+    # As `explain intel` heads its trace: UK local time to the minute, zone named.
+    as_of_text = clock_text(datetime.fromisoformat(trace["as_of"]))
     print(f"EM case {trace['case_id']} as of {as_of_text} (rules {trace['rules_version']})")
     print(
         f"  harm tier: {trace['harm_tier'] or 'unknown'}   claimed by: {trace['claimed_by'] or '-'}"

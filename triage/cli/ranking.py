@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from triage import clock
-from triage.cli.common import add_format, database, model_weight, print_json, print_rows
+from triage.cli.common import (
+    add_format,
+    clock_text,
+    database,
+    model_weight,
+    print_json,
+    print_rows,
+)
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
 from triage.intel import plain, ranking, regions, replay
@@ -209,7 +216,7 @@ def explain_text(found: dict[str, Any]) -> list[str]:
     lines += [
         f"{found['intel_id']}: bucket {found['bucket']} ({found['bucket_rule']}: "
         f"{found['bucket_label']}), score {found['score']:.3f}",
-        f"as of {found['as_of']:%Y-%m-%d %H:%M} UTC, rules {found['rules_version'][:12]}, "
+        f"as of {clock_text(found['as_of'])}, rules {found['rules_version'][:12]}, "
         f"age {found['age_days']} day(s)"
         + (f", upstream bucket {found['upstream_bucket']}" if found["upstream_bucket"] else ""),
         f"flags: {', '.join(found['flags']) or 'none'}",
