@@ -378,7 +378,7 @@ def test_minutes_of_an_imported_meeting_say_capacity_not_recorded_and_keep_ids_w
     assert "capacity not recorded" in text
     assert "Accepted 0; rejected 0; not discussed 1; undecided 0" in text
     assert "None" not in text
-    assert "INT-0028767" in text and "not_discussed" in text
+    assert "INT-0028767" in text and "not discussed" in text
 
 
 # The offscreen platform warns on a top-level window's size hints, as in test_em_view.

@@ -13,6 +13,7 @@ and so head back onto the next meeting's agenda.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -917,7 +918,14 @@ AGENDA_COLUMNS = (
     "business_name",
     "summary",
 )
-MINUTES_COLUMNS = AGENDA_COLUMNS[:9] + ("decision", "reason", "note", "result", "result_at")
+MINUTES_COLUMNS = AGENDA_COLUMNS[:9] + (
+    "team",
+    "decision",
+    "reason",
+    "note",
+    "result",
+    "result_at",
+)
 
 
 def _cells(row: AgendaRow, columns: tuple[str, ...]) -> list[str]:
@@ -960,16 +968,56 @@ def export(
         # On the minutes: a later cut of the audit log back past this
         # meeting's entries is caught by `triage audit verify --head`.
         head = audit.chain_head(session) if kind == "minutes" else None
+    if kind == "minutes":
+        table = [_minutes_cells(row, columns) for row in rows]
+    else:
+        table = [_cells(row, columns) for row in rows]
     if fmt == "csv":
         with open(target, "w", newline="", encoding="utf-8") as handle:
             writer = spreadsheet.csv_writer(handle)
             writer.writerow(columns)
-            writer.writerows(_cells(row, columns) for row in rows)
+            writer.writerows(table)
             if head is not None:
                 writer.writerow(["audit chain head", head])
     else:
-        _write_pdf(target, kind, info, rows, columns, head)
+        _write_pdf(target, kind, info, rows, columns, table, head)
     return target
+
+
+def _minutes_cells(row: AgendaRow, columns: tuple[str, ...]) -> list[str]:
+    """A minutes line in words a reader of the minutes knows: the region's
+    name, the reason's label, "not discussed"; never a code."""
+    cells = dict(zip(columns, _cells(row, columns), strict=True))
+    words = {
+        "region": _region_name(row.region),
+        "reason": _reason_label(row.reason) if row.reason else "",
+        "decision": (row.decision or "undecided").replace("_", " "),
+        "result": (row.result or "").replace("_", " "),
+        "flags": ", ".join(flag.replace("_", " ") for flag in row.flags),
+    }
+    return [words.get(name, cells[name]) for name in columns]
+
+
+def _region_name(code: str) -> str:
+    try:
+        return regions.region_by_code(code).name
+    except KeyError:  # a region no longer in organisation.toml
+        return code
+
+
+def _reason_label(code: str) -> str:
+    labels = {reason.code: reason.label for reason in load_reasons()}
+    return labels.get(code, code.replace("_", " "))
+
+
+def _person(name: str | None) -> str:
+    """A name for the minutes: never the computer's account name (what the
+    chair defaults to when no display name is set in Settings)."""
+    if not name:
+        return "not recorded"
+    if name == getpass.getuser():
+        return "not recorded (no display name set)"
+    return name
 
 
 def _write_pdf(
@@ -978,6 +1026,7 @@ def _write_pdf(
     info: MeetingSummary,
     rows: list[AgendaRow],
     columns: tuple[str, ...],
+    table_cells: list[list[str]],
     head: str | None = None,
 ) -> None:
     from triage.pdf import FAMILY, new_pdf
@@ -992,17 +1041,20 @@ def _write_pdf(
     # Imported meetings have no capacity on record: not "capacity None".
     capacity = "not recorded" if info.capacity is None else info.capacity
     lines = [
-        f"{info.region} / {info.team or 'whole region'} - {info.held_on.isoformat()} - "
-        f"status {info.status} - capacity {capacity}",
-        f"Chair: {info.chair or '-'}; attendees: {', '.join(info.attendees) or '-'}",
-        f"Rule pack version: {info.rules_version or 'unknown'}",
+        f"{_region_name(info.region)} / {info.team or 'whole region'} - "
+        f"{info.held_on.isoformat()} - {info.status} - capacity {capacity}",
+        f"Chair: {_person(info.chair)}; attendees: {', '.join(info.attendees) or 'not recorded'}",
     ]
-    if kind == "minutes":
+    if kind == "agenda":
+        lines.append(f"Rule pack version: {(info.rules_version or 'unknown')[:12]}")
+    else:
         of_capacity = "" if info.capacity is None else f" of capacity {info.capacity}"
         lines.append(
             f"Accepted {info.accepted}{of_capacity}; rejected {info.rejected}; "
             f"not discussed {info.not_discussed}; undecided {info.undecided}"
         )
+        carried = info.not_discussed + info.undecided
+        lines.append(f"Carried over to the next meeting: {carried} item(s)")
     if head is not None:
         lines.append(f"Audit chain head: {head}")
     for line in lines:
@@ -1014,14 +1066,15 @@ def _write_pdf(
     widths = {
         "summary": 3.0, "business_name": 2.0, "flags": 2.2, "team": 1.6, "note": 2.0,
         "intel_id": 1.6, "decision": 1.6, "allegation": 1.8, "subject_ref": 1.3,
-        "postcode": 1.2, "fits": 0.7, "bucket": 0.8, "score": 0.9, "region": 0.9,
-        "age_days": 0.9,
+        "postcode": 1.2, "fits": 0.7, "bucket": 0.8, "score": 0.9, "age_days": 0.9,
+        # The minutes name the region and the reason in words.
+        "region": 0.9 if kind == "agenda" else 1.8, "reason": 2.2,
     }  # fmt: skip
     col_widths = tuple(widths.get(c, 1.0) for c in columns)
     with pdf.table(col_widths=col_widths, text_align="LEFT", line_height=4) as table:
         table.row([c.replace("_", " ") for c in columns])
         line_drawn = False
-        for row in rows:
+        for row, cells in zip(rows, table_cells, strict=True):
             if not row.fits and not line_drawn and kind == "agenda":
                 line_drawn = True
                 marker = table.row()
@@ -1029,7 +1082,7 @@ def _write_pdf(
                     "---- capacity line: items below do not fit this week ----",
                     colspan=len(columns),
                 )
-            table.row([cell for cell in _cells(row, columns)])
+            table.row(cells)
     pdf.output(str(target))
 
 
