@@ -368,6 +368,7 @@ def test_replay_diff(db, tmp_path, capsys):
     )
     out = json.loads(capsys.readouterr().out)
     assert out["matrix"]["1"]["6"] == 4 and out["moved"] == 4
+    assert out["as_of"].endswith("+00:00")  # UK local time with its offset, as every CLI time
 
 
 def test_stored_positions_give_the_queue_order(tmp_path, new_database_file):

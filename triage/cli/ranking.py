@@ -13,6 +13,7 @@ from triage.cli.common import (
     add_format,
     clock_text,
     database,
+    local_times,
     model_weight,
     print_json,
     print_rows,
@@ -304,7 +305,7 @@ def rules_diff(args: argparse.Namespace) -> int:
     db = database(args)
     result = replay.diff(db, old, new, as_of=_as_of(args.as_of), model_weight=model_weight())
     if args.format == "json":
-        print_json(result.as_dict())
+        print_json(local_times(result.as_dict()))
         return 0
     print(f"old rules {result.old_version[:12]}  new rules {result.new_version[:12]}")
     print(f"{result.items} items, {result.moved} change bucket")
