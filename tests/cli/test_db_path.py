@@ -45,7 +45,7 @@ def test_db_init_makes_a_database_and_its_folder_once(tmp_path, monkeypatch, cap
     monkeypatch.chdir(tmp_path)
     target = tmp_path / "team" / "triage.sqlite"
     assert cli(["db", "init", str(target), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"database": str(target)}
+    assert json.loads(capsys.readouterr().out) == {"database": str(target), "encrypted": False}
     db = open_database(target)
     db.close()
     assert cli(["db", "init", str(target)]) == 2
