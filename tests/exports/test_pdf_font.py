@@ -10,8 +10,9 @@ from pypdf import PdfReader
 
 from triage.meetings import operations as meetings
 from triage.pdf import FONT_FILES, font_folder
-from triage.stats import exports, tasking
+from triage.stats import tasking
 from triage.stats.period import Period
+from triage.stats.summary_pdf import write_summary_pdf
 
 UNICODE = "“Zoë Ó Briain’s” café — Łódź · naïve"
 
@@ -65,8 +66,12 @@ def test_statistics_pdf_prints_unicode_text(db, tmp_path):
     period = Period.resolve()
     stats = tasking.compute(db, period)
     lead = tasking.figure9(stats)
-    target = exports.write_report(
-        tmp_path / "summary.pdf", lead, [], period=period, title="Outcomes — “Łódź” team"
+    target = write_summary_pdf(
+        tmp_path / "summary.pdf",
+        title="Outcomes — “Łódź” team",
+        period=period,
+        lead=lead,
+        tables=[],
     )
     assert "Outcomes — “Łódź” team" in pdf_text(target)
     assert embedded_fonts(target)
