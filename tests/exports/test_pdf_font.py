@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, add_items, ranked
 from pypdf import PdfReader
 
@@ -45,7 +46,7 @@ def test_agenda_and_minutes_pdf_print_unicode_text(db, tmp_path):
     add_items(db, [{"intel_id": "INT-U1", "summary": UNICODE, "business_name": UNICODE}])
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2,
+        db, actor=EVERYONE, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2,
         attendees=["Zoë Ó Briain"],
     )  # fmt: skip
     for kind in ("agenda", "minutes"):

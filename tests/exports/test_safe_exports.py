@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from actors import EVERYONE
 from hypothesis import given
 from hypothesis import strategies as st
 from meeting_fixtures import REGION, TEAM, add_items, ranked
@@ -109,14 +110,20 @@ def hostile_meeting(db):
     ids = add_items(db, specs)
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3
+        db, actor=EVERYONE, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3
     )
     # A team name as an extract could spell it (meetings take known teams only).
     with db.transaction() as session:
         session.execute(update(IntelItem).values(team="=cmd|'/C calc'!A0"))
-    meetings.decide(db, meeting_id=meeting_id, item_id=ids[0], decision="accepted")
+    meetings.decide(db, actor=EVERYONE, meeting_id=meeting_id, item_id=ids[0], decision="accepted")
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=ids[1], decision="rejected", reason="stale", note="=1+1"
+        db,
+        actor=EVERYONE,
+        meeting_id=meeting_id,
+        item_id=ids[1],
+        decision="rejected",
+        reason="stale",
+        note="=1+1",
     )
     return db, meeting_id
 
@@ -136,7 +143,7 @@ def test_meeting_agenda_and_minutes_csv_are_safe(hostile_meeting, tmp_path, kind
 
 def test_statistics_csv_and_xlsx_are_safe(hostile_meeting, tmp_path):
     db, meeting_id = hostile_meeting
-    meetings.close_meeting(db, meeting_id=meeting_id)
+    meetings.close_meeting(db, actor=EVERYONE, meeting_id=meeting_id)
     period = Period.resolve()
     stats = tasking.compute(db, period)
     by_team = tasking.by_team(stats)
@@ -172,7 +179,7 @@ def test_quarantine_export_is_safe_and_reads_back(db, tmp_path, capsys):
         'intel_id,received_at,region,summary\nQ-1,not a date,LSE,"=HYPERLINK(""http://x"")"\n',
         encoding="utf-8",
     )
-    assert import_file(db, "intel", extract).quarantined == 1
+    assert import_file(db, "intel", extract, actor=EVERYONE).quarantined == 1
     out = tmp_path / "quarantine.csv"
     assert cli(["--db", str(db.path), "quarantine", "export", "--out", str(out)]) == 0
     rows = assert_csv_is_safe(read(out))

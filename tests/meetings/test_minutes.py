@@ -8,10 +8,10 @@ import getpass
 from datetime import date
 
 import pytest
+from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, ranked, standard_items
 from pypdf import PdfReader
 
-from triage import settings
 from triage.meetings import operations as meetings
 
 
@@ -20,16 +20,23 @@ def closed_meeting(db):
     standard_items(db, 8)
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3,
-        attendees=["Ben Okafor"],
+        db, actor=EVERYONE, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3,
+        attendees=["Ben Okafor"], chair=getpass.getuser(),
     )  # fmt: skip
     with db.sessions() as session:
         rows = meetings.agenda(session, meeting_id)
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted")
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=rows[1].item_id, decision="rejected", reason="stale"
+        db, actor=EVERYONE, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted"
     )
-    meetings.close_meeting(db, meeting_id=meeting_id)
+    meetings.decide(
+        db,
+        actor=EVERYONE,
+        meeting_id=meeting_id,
+        item_id=rows[1].item_id,
+        decision="rejected",
+        reason="stale",
+    )
+    meetings.close_meeting(db, actor=EVERYONE, meeting_id=meeting_id)
     return db, meeting_id, len(rows)
 
 
@@ -52,15 +59,13 @@ def test_minutes_pdf_names_region_capacity_and_carry_overs(closed_meeting, tmp_p
     assert "Rule pack version" not in text
 
 
-def test_minutes_show_the_display_name_when_one_is_set(db, tmp_path):
-    stored = settings.load()
-    stored.user_name = "Ana Silva"
-    settings.save(stored)
+def test_minutes_show_the_chair_s_display_name(db, tmp_path):
     standard_items(db, 3)
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2
-    )
+        actor=EVERYONE, db=db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2,
+        chair="Ana Silva",
+    )  # fmt: skip
     path = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
     assert "Chair: Ana Silva" in pdf_text(path)
 
@@ -69,7 +74,8 @@ def test_minutes_csv_in_words(closed_meeting, tmp_path):
     db, meeting_id, _ = closed_meeting
     path = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.csv", kind="minutes")
     with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        # The last line is the audit chain head (the audit's tamper check).
+        rows = [row for row in csv.DictReader(handle) if row["position"] != "audit chain head"]
     assert {row["region"] for row in rows} == {"London and South East"}
     assert {row["team"] for row in rows} == {TEAM}
     assert {row["decision"] for row in rows} == {"accepted", "rejected", "not discussed"}

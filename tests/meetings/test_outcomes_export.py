@@ -8,6 +8,7 @@ from datetime import date
 
 import openpyxl
 import pytest
+from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, ranked, standard_items
 from sqlalchemy import select, update
 
@@ -26,22 +27,31 @@ def decided(db):
     standard_items(db, 12)
     ranked(db)
     meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3
+        db, actor=EVERYONE, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3
     )
     with db.sessions() as session:
         rows = meetings.agenda(session, meeting_id)
-    meetings.decide(db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted")
     meetings.decide(
-        db, meeting_id=meeting_id, item_id=rows[1].item_id, decision="rejected", reason="stale"
+        db, actor=EVERYONE, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted"
     )
-    meetings.close_meeting(db, meeting_id=meeting_id)
+    meetings.decide(
+        db,
+        actor=EVERYONE,
+        meeting_id=meeting_id,
+        item_id=rows[1].item_id,
+        decision="rejected",
+        reason="stale",
+    )
+    meetings.close_meeting(db, actor=EVERYONE, meeting_id=meeting_id)
     with db.transaction() as session:
         accepted = session.scalar(
             select(TaskingOutcome.id).where(TaskingOutcome.decision == "accepted")
         )
         # A name a spreadsheet would run as a formula: escaped and read back.
         session.execute(update(TaskingOutcome).values(decided_by="=Ana+Ben"))
-    meetings.record_result(db, outcome_id=accepted, result="arrest", result_at=date(2026, 11, 25))
+    meetings.record_result(
+        db, actor=EVERYONE, outcome_id=accepted, result="arrest", result_at=date(2026, 11, 25)
+    )
     return db
 
 
@@ -75,7 +85,7 @@ def test_an_exported_file_imported_again_changes_nothing(decided, tmp_path, caps
     command = ["--db", str(db.path), "outcomes", "export", "--from", "2026-11-01"]
     assert cli([*command, "--to", "2026-11-30", "--format", fmt, "--out", str(target)]) == 0
     assert f"{len(before)} outcome(s) written" in capsys.readouterr().out
-    result = import_file(db, "outcomes", target)
+    result = import_file(db, "outcomes", target, actor=EVERYONE)
     assert (result.inserted, result.updated, result.quarantined) == (0, 0, 0)
     assert result.unchanged == len(before) > 2
     assert stored_outcomes(db) == before
