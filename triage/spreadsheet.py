@@ -28,21 +28,30 @@ import xlsxwriter
 
 # What a spreadsheet may read as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# After an escaping apostrophe: a formula character, or an apostrophe that was
+# itself in the value.
+_ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell a spreadsheet shows as written, never runs."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        if _PLAIN_NUMBER.fullmatch(value):
-            return value  # "-1.5" is a number, not a formula
+    """A value as a CSV cell a spreadsheet shows as written, never runs.
+
+    Text that already begins with an apostrophe before a formula character
+    or another apostrophe is escaped too, so ``unescape_csv_cell`` gives back
+    exactly what was written, whatever it was."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value  # "-1.5" is a number, not a formula
+    if value.startswith("'") and value[1:2] and value[1:].startswith(_ESCAPED_STARTS):
         return "'" + value
     return value
 
 
 def unescape_csv_cell(text: str) -> str:
     """The value ``csv_cell`` wrote ``text`` for (an import reading an export)."""
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
+    if text.startswith("'") and text[1:2] and text[1:].startswith(_ESCAPED_STARTS):
         return text[1:]
     return text
 
