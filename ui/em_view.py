@@ -541,7 +541,10 @@ class EmCaseloadView(QWidget):
             self.apply_button.setEnabled(True)
             self.message.setText(f"⚠ {error}")
 
-        self.tasks.write(lambda job: refresh_em(db, pack=pack, job=job), done, failed)
+        weight = identity.model_weight()
+        self.tasks.write(
+            lambda job: refresh_em(db, pack=pack, job=job, model_weight=weight), done, failed
+        )
 
 
 def _words(code: str | None) -> str:

@@ -18,6 +18,7 @@ from triage.cli.common import (
     clock_text,
     database,
     local_times,
+    model_weight,
     moment_text,
     print_done,
     print_json,
@@ -76,7 +77,7 @@ def _refresh_now(args: argparse.Namespace, db: Database, pack: EmPack) -> None:
     nothing (as ``rank intel --as-of``), or a later date would raise bridge items
     received in the future for every case out of contact by then."""
     if not args.no_refresh and not args.as_of:
-        refresh_em(db, as_of=clock.now(), pack=pack)
+        refresh_em(db, as_of=clock.now(), pack=pack, model_weight=model_weight())
 
 
 def _with_moments(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -222,7 +223,7 @@ def em_battery(args: argparse.Namespace) -> int:
 
 def em_refresh(args: argparse.Namespace) -> int:
     as_of, pack = _as_of(args), _pack(args)
-    done = refresh_em(database(args), as_of=as_of, pack=pack)
+    done = refresh_em(database(args), as_of=as_of, pack=pack, model_weight=model_weight())
     print_json({"escalation": done.escalation.__dict__, "bridge": done.bridge.__dict__})
     return 0
 

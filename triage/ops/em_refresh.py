@@ -30,12 +30,14 @@ class EmRefresh:
 def refresh_em(
     db: Database,
     *,
+    model_weight: float,
     as_of: datetime | None = None,
     pack: EmPack | None = None,
     job: Job | None = None,
 ) -> EmRefresh:
     """Apply the ladder and the bridge as of ``as_of`` (default now), then re-rank
-    the intelligence queue if the bridge created items."""
+    the intelligence queue if the bridge created items, with the harm-score
+    ``model_weight`` the front end read (as every other re-rank does)."""
     job = job_or_silent(job)
     pack = pack or default_pack()
     as_of = as_of or clock.now()
@@ -48,6 +50,6 @@ def refresh_em(
     if linked.created:
         job.check(partial=(ladder, linked))
         job.progress(0.4, "ranking the intelligence queue")
-        ranked = ranking.refresh(db)
+        ranked = ranking.refresh(db, model_weight=model_weight)
     job.progress(1.0, "EM refresh done")
     return EmRefresh(ladder, linked, ranked)
