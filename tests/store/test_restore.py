@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
+from store_helpers import digest, overwrite_64k
 
 from triage.cli.main import main as cli
-from triage.demo.generator import create_demo_database
 from triage.store.db import open_database
 
 PASSPHRASE = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    create_demo_database(path, intel=2000, em=100)
-    return path
-
-
-@pytest.fixture
-def demo(demo_file, tmp_path) -> Path:
-    copy = tmp_path / "work.sqlite"
-    shutil.copyfile(demo_file, copy)
-    return copy
-
-
-def damage(path: Path) -> None:
-    with path.open("r+b") as file:
-        file.seek(path.stat().st_size // 2)
-        file.write(bytes(range(256)) * 256)
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def counts(path: Path, capsys) -> dict[str, int]:
@@ -51,7 +24,7 @@ def test_restore_drill_backup_damage_restore_checks_pass(demo, capsys):
     before = counts(demo, capsys)
     assert cli(["--db", str(demo), "db", "backup", "--format", "json"]) == 0
     (made,) = (demo.parent / "backups").glob("*.sqlite")
-    damage(demo)
+    overwrite_64k(demo)
     assert cli(["--db", str(demo), "rank", "intel"]) == 3
     capsys.readouterr()
     assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 0
@@ -77,7 +50,7 @@ def test_restore_to_another_path(demo, tmp_path, capsys):
 
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(demo, capsys):
     made = open_database(demo).backup()
-    damage(made)
+    overwrite_64k(made)
     before = digest(demo)
     assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 3
     err = capsys.readouterr().err

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
+from store_helpers import digest, overwrite_64k
 
 from triage.cli.main import main as cli
-from triage.demo.generator import create_demo_database
 from triage.store import db as store
 from triage.store.faults import StoreDamaged, StoreUnavailable
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    create_demo_database(path, intel=3000, em=150)
-    return path
-
-
-@pytest.fixture
-def demo(demo_file, tmp_path) -> Path:
-    copy = tmp_path / "work.sqlite"
-    shutil.copyfile(demo_file, copy)
-    return copy
-
-
-def overwrite_64k(path: Path) -> None:
-    """64 KB of junk in the middle of the file: pages the queue must read."""
-    with path.open("r+b") as file:
-        file.seek(path.stat().st_size // 2)
-        file.write(bytes(range(256)) * 256)
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_ranking_a_damaged_database_exits_3_naming_the_damage(demo, capsys):
