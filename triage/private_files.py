@@ -60,3 +60,30 @@ def restrict(path: Path) -> None:
     """Make an existing file readable by its owner only (a no-op if it is missing)."""
     if _POSIX and path.exists():
         os.chmod(path, PRIVATE_FILE)
+
+
+# SQLite's unix VFS: every connection to a WAL database holds a shared lock on
+# this byte of the "-shm" WAL index (the "DMS" slot) for as long as it is open.
+_WAL_INDEX_DMS_BYTE = 128
+
+
+def open_in_another_process(shm: Path) -> bool:
+    """Whether another process holds open the WAL database whose index is ``shm``.
+
+    Tries (without waiting) to lock the byte every open connection holds
+    shared. Only another process can be seen: POSIX locks are per process,
+    and closing this probe drops any lock this process holds on the file, so
+    call it only where this process has the database closed. On Windows an
+    open database cannot be replaced at all, so there is nothing to probe.
+    """
+    if not _POSIX or not shm.exists():
+        return False
+    import fcntl
+
+    with open(shm, "rb+") as probe:
+        try:
+            fcntl.lockf(probe, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _WAL_INDEX_DMS_BYTE)
+        except OSError:
+            return True
+        fcntl.lockf(probe, fcntl.LOCK_UN, 1, _WAL_INDEX_DMS_BYTE)
+    return False

@@ -40,6 +40,8 @@ from triage.stats.period import Period
 from triage.stats.report import StatsReport, build_report
 from triage.stats.table import StatTable, cell_text
 from triage.store.db import Database
+from triage.users import Action, Actor, permitted
+from ui import identity
 from ui.plain import plain, warn
 from ui.rows_model import SIZE_FROM_ROWS
 from ui.tasks import Tasks
@@ -254,10 +256,10 @@ class TablePanel(QWidget):
             self.drill_down_requested.emit(filters)
 
 
-def compute_report(db: Database, period: Period, region: str | None) -> StatsReport:
+def compute_report(db: Database, period: Period, region: str | None, actor: Actor) -> StatsReport:
     """The report the dashboard shows, every table (a core call: run on a reader thread)."""
     title = "Triage statistics" + (f" - {region}" if region else "")
-    return build_report(db, period, title=title, region=region)
+    return build_report(db, period, title=title, actor=actor, region=region)
 
 
 class DashboardView(QWidget):
@@ -356,14 +358,20 @@ class DashboardView(QWidget):
         region = self.region_box.currentData()
         self._generation += 1
         generation = self._generation
+        actor = identity.current()
+        if not permitted(actor, Action.READ_STATISTICS):
+            # Said here rather than by a failed computation: the core refuses
+            # (and audits the refusal) all the same if it is asked.
+            self.status.setText(f"{actor.describe()} may not {Action.READ_STATISTICS}.")
+            return
         tasks = self.tasks
         if tasks is None:
-            self._show(generation, compute_report(self.db, period, region))
+            self._show(generation, compute_report(self.db, period, region, actor))
             return
         self.status.setText("Computing statistics…")
         db = self.db
         tasks.read(
-            lambda _job: compute_report(db, period, region),
+            lambda _job: compute_report(db, period, region, actor),
             on_done=lambda report: self._show(generation, report),
             on_fail=lambda message: self.status.setText(f"Statistics failed: {message}"),
         )

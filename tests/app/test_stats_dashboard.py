@@ -133,3 +133,17 @@ def test_statistics_stay_off_the_ui_thread_once_the_screen_is_shelved(db, qtbot,
         stats.refresh()
     assert len(threads) >= 2 and threading.get_ident() not in threads
     window.tasks.wait()
+
+
+def test_a_role_without_statistics_is_told_so_and_nothing_is_computed(qtbot, db, monkeypatch):
+    from triage.users import Actor
+    from ui import dashboard_view, identity
+
+    computed: list[object] = []
+    monkeypatch.setattr(dashboard_view, "compute_report", lambda *a: computed.append(a))
+    identity.sign_in(Actor("olive", frozenset({"officer"})))
+    view = dashboard_view.DashboardView(db)
+    qtbot.addWidget(view)
+    view.refresh()
+    assert computed == [] and view.report is None
+    assert "olive (officer) may not read the statistics" in view.status.text()

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from actors import EVERYONE
+from sqlalchemy import select
 from stats_helpers import item, load, outcome
 
 from triage.jobs import Cancelled, Job
 from triage.stats.period import Period
 from triage.stats.report import build_report
+from triage.store.models import AuditEntry
+from triage.users import Actor, NotPermitted
 
 PERIOD = Period.resolve(date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 20))
 
@@ -27,19 +31,19 @@ def figure9_sni(report):
 
 
 def test_kinds_pick_the_tables_and_the_lead_comes_first(loaded):
-    both = build_report(loaded, PERIOD, title="all")
-    tasking = build_report(loaded, PERIOD, title="tasking", kind="tasking")
-    em = build_report(loaded, PERIOD, title="em", kind="em")
+    both = build_report(loaded, PERIOD, title="all", actor=EVERYONE)
+    tasking = build_report(loaded, PERIOD, title="tasking", actor=EVERYONE, kind="tasking")
+    em = build_report(loaded, PERIOD, title="em", actor=EVERYONE, kind="em")
     names = [t.name for t in both.all_tables()]
     assert names[0] == "lead_indicators"
     assert names[1:] == [t.name for t in tasking.tables] + [t.name for t in em.tables]
     assert "figure9" in names and "figure6" in names
     with pytest.raises(ValueError, match="unknown statistics kind"):
-        build_report(loaded, PERIOD, title="x", kind="nope")
+        build_report(loaded, PERIOD, title="x", actor=EVERYONE, kind="nope")
 
 
 def test_released_suppresses_small_counts_once_and_says_so(loaded):
-    report = build_report(loaded, PERIOD, title="t", kind="tasking")
+    report = build_report(loaded, PERIOD, title="t", actor=EVERYONE, kind="tasking")
     assert figure9_sni(report)["received"] == 4 and report.suppress_below == 0
     released = report.released(10)
     assert released.suppress_below == 10
@@ -49,9 +53,22 @@ def test_released_suppresses_small_counts_once_and_says_so(loaded):
 
 def test_building_reports_progress_and_can_be_cancelled(loaded):
     seen: list[float] = []
-    build_report(loaded, PERIOD, title="t", job=Job(lambda f, _m: seen.append(f)))
+    build_report(loaded, PERIOD, title="t", actor=EVERYONE, job=Job(lambda f, _m: seen.append(f)))
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     job = Job()
     job.cancel()
     with pytest.raises(Cancelled):
-        build_report(loaded, PERIOD, title="t", job=job)
+        build_report(loaded, PERIOD, title="t", actor=EVERYONE, job=job)
+
+
+def test_only_roles_that_read_statistics_get_them_and_a_refusal_is_audited(loaded):
+    officer = Actor("olive", frozenset({"officer"}))
+    with pytest.raises(NotPermitted, match=r"olive \(officer\) may not read the statistics"):
+        build_report(loaded, PERIOD, title="t", actor=officer)
+    with loaded.sessions() as session:
+        refused = session.scalars(
+            select(AuditEntry.who).where(AuditEntry.action == "permission.refused")
+        ).all()
+    assert refused == ["olive"]
+    auditor = Actor("aud", frozenset({"auditor"}))
+    assert build_report(loaded, PERIOD, title="t", actor=auditor).tables

@@ -146,3 +146,43 @@ def test_restore_refuses_a_backup_whose_audit_log_was_edited(demo, capsys):
     assert err.startswith(f"triage: {made}: the audit chain does not check out (audit entry 1")
     assert err.endswith("nothing was replaced\n")
     assert digest(demo) == before
+
+
+def test_restore_refuses_while_another_process_has_the_database_open(demo, capsys):
+    """The app holding the database open: replacing the file under it would
+    leave the app writing to a file that is no longer the database."""
+    import subprocess
+    import sys
+
+    made = open_database(demo).backup()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(demo)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        before = digest(demo)
+        assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 3
+        err = capsys.readouterr().err
+        assert "the database is open in another Triage window or command" in err
+        assert "Nothing was replaced" in err and digest(demo) == before
+    finally:
+        holder.communicate("")  # closing its stdin lets it close the database
+    assert cli(["--db", str(demo), "db", "restore", str(made), "--yes"]) == 0
+
+
+# A process that opens the database like the app does (WAL, a query run) and
+# keeps it open until its standard input is closed.
+HOLD_OPEN = """
+import sys
+from sqlalchemy import text
+from triage.store.db import open_database
+db = open_database(sys.argv[1])
+with db.engine.connect() as connection:
+    connection.execute(text("SELECT count(*) FROM intel_item")).scalar()
+    print("open", flush=True)
+    sys.stdin.read()
+db.close()
+"""

@@ -18,6 +18,7 @@ from triage.stats import em, feedback, lead, tasking
 from triage.stats.period import Period
 from triage.stats.table import StatTable, suppress
 from triage.store.db import Database
+from triage.users import Action, Actor, require
 
 KINDS = ("tasking", "em")
 
@@ -52,14 +53,17 @@ def build_report(
     period: Period,
     *,
     title: str,
+    actor: Actor,
     kind: str | None = None,
     region: str | None = None,
     job: Job | None = None,
 ) -> StatsReport:
     """Compute the lead indicators and the tables of ``kind`` ("tasking",
-    "em", or None for both, as the Statistics screen shows them)."""
+    "em", or None for both, as the Statistics screen shows them), for an
+    ``actor`` whose role may read the statistics (``NotPermitted`` otherwise)."""
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown statistics kind {kind!r} (known: {', '.join(KINDS)})")
+    require(db, actor, Action.READ_STATISTICS)
     job = job_or_silent(job)
     job.progress(0.0, "counting tasking outcomes")
     stats = tasking.compute(db, period, region=region)

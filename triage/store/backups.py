@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from triage import clock
-from triage.private_files import private_file, private_folder
+from triage.private_files import open_in_another_process, private_file, private_folder
 from triage.store import audit, cipher
 from triage.store.cipher import companion
 from triage.store.db import alembic_config, audit_head_file, copy_checked, make_engine
@@ -63,9 +63,14 @@ def restore(backup_path: Path, target: Path, passphrase: str | None = None) -> P
     """Replace ``target`` with a checked copy of ``backup_path``.
 
     Returns where the replaced database was kept (``backups/`` beside it),
-    or None if there was none. Close the app on ``target`` first: the swap
-    happens under any connection still open on it.
+    or None if there was none. Refused (``StoreUnavailable``) while another
+    process, the app say, has ``target`` open: the swap would happen under it.
     """
+    if open_in_another_process(companion(target, "-shm")):
+        raise StoreUnavailable(
+            f"{target}: the database is open in another Triage window or command; "
+            "close it, then restore. Nothing was replaced"
+        )
     check_backup(backup_path, passphrase)
     key = passphrase if cipher.is_encrypted(backup_path) else None
     private_folder(target.parent)
