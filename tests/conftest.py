@@ -16,6 +16,7 @@ import pytest
 from actors import EVERYONE
 from hypothesis import settings
 
+from triage import clock
 from triage.store.db import Database, open_database
 from ui import identity  # plain Python: no Qt
 
@@ -34,7 +35,8 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TRIAGE_HOME", str(home))
     monkeypatch.delenv("TRIAGE_DB", raising=False)
     monkeypatch.setenv("TRIAGE_NOW", "2026-11-20T09:00:00")
-    return home
+    yield home
+    clock.use_display_zone("Europe/London")  # a test that changed it leaves UK time
 
 
 @pytest.fixture(scope="session")

@@ -117,8 +117,32 @@ def sql_timestamp(moment: datetime) -> str:
 
 
 def to_local(moment: datetime) -> datetime:
-    """Naive UTC -> aware UK local time, for display."""
+    """Naive UTC -> aware UK local time: the time that decides a day (a local
+    date, a deadline's day, "today"), whatever zone times are shown in."""
     return moment.replace(tzinfo=UTC).astimezone(LONDON)
+
+
+# The zone times are shown in: UK time unless a front end sets the user's
+# display time zone (a setting: the front ends read settings, the core doesn't).
+_display_zone = LONDON
+
+
+def use_display_zone(name: str) -> None:
+    """Show times in the IANA zone ``name`` from now on (ZoneInfoNotFoundError
+    for an unknown name)."""
+    global _display_zone
+    _display_zone = ZoneInfo(name)
+
+
+def to_display(moment: datetime) -> datetime:
+    """Naive UTC -> aware time in the display time zone, for showing it
+    (screens, CLI tables, exports)."""
+    return moment.replace(tzinfo=UTC).astimezone(_display_zone)
+
+
+def display_zone_label() -> str:
+    """How headers name the display time zone: "UK time", or the zone's name."""
+    return "UK time" if _display_zone.key == LONDON.key else _display_zone.key
 
 
 def start_of_local_day(day: date) -> datetime:

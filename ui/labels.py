@@ -7,30 +7,26 @@ the app reads the same on a washed-out projector or to a colour-blind user.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from triage import settings
-
-# The zone the app shows times in (the Settings screen's display time zone).
-_display_zone = ZoneInfo(settings.DEFAULT_TIME_ZONE)
+from triage import clock
 
 
 def use_time_zone(name: str) -> None:
-    """Show times in ``name`` from now on (a zone the settings have checked)."""
-    global _display_zone
-    _display_zone = ZoneInfo(name)
+    """Show times in ``name`` from now on (a zone the settings have checked):
+    on screens and in what the core writes for this app (exports, minutes)."""
+    clock.use_display_zone(name)
 
 
 def local_time(moment: datetime) -> datetime:
     """A stored (naive UTC) time in the display time zone."""
-    return moment.replace(tzinfo=UTC).astimezone(_display_zone)
+    return clock.to_display(moment)
 
 
 def zone_label() -> str:
     """How column headers name the display time zone."""
-    return "UK time" if _display_zone.key == settings.DEFAULT_TIME_ZONE else _display_zone.key
+    return clock.display_zone_label()
 
 
 def esc(value: Any) -> str:

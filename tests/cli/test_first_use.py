@@ -18,7 +18,7 @@ from em_helpers import add_case
 from meeting_fixtures import add_items, ranked, standard_items
 from sqlalchemy import select
 
-from triage import settings
+from triage import clock, settings
 from triage.cli.main import main as cli
 from triage.demo import generator as demo
 from triage.imports.extracts import UnreadableFile
@@ -565,3 +565,17 @@ def test_status_bar_messages_are_set_apart(qtbot):
     end_of_job = job.mapTo(bar, job.contentsRect().topRight()).x()
     start_of_counts = counts.mapTo(bar, counts.contentsRect().topLeft()).x()
     assert start_of_counts - end_of_job >= 16
+
+
+def test_cli_times_follow_the_display_time_zone_setting_and_days_stay_uk(db, capsys):
+    """The Settings screen's display time zone applies to the CLI and exports
+    too, not only to the app's own labels."""
+    with db.transaction() as session:
+        add_case(session, "W1")
+    chosen = settings.load()
+    chosen.display_time_zone = "America/New_York"
+    settings.save(chosen)
+    assert cli(["--db", str(db.path), "explain", "em", "W1", "--no-refresh"]) == 0
+    heading = capsys.readouterr().out.splitlines()[0]
+    assert heading.startswith("EM case W1 as of 2026-11-20 04:00 EST (rules ")
+    assert clock.to_local(clock.now()).hour == 9  # the UK day and deadlines are unchanged

@@ -138,16 +138,16 @@ def new_passphrase(variable: str) -> str:
 
 
 def moment_text(moment: datetime) -> str:
-    """A stored (naive UTC) time as UK local time with its offset, e.g.
+    """A stored (naive UTC) time in the display time zone with its offset, e.g.
     2026-04-30T00:00:00+01:00: what the app shows, and unambiguous to a
     program reading it."""
-    return clock.to_local(moment).isoformat(timespec="seconds")
+    return clock.to_display(moment).isoformat(timespec="seconds")
 
 
 def clock_text(moment: datetime) -> str:
-    """A stored time for a heading: UK local time to the minute, with its zone
+    """A stored time for a heading: display time to the minute, with its zone
     (``2026-07-01 10:00 BST``)."""
-    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return clock.to_display(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 # A stored time already written as ISO text without an offset (a core trace's).

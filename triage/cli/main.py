@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import TypeAlias
 
-from triage import __version__, paths
+from triage import __version__, clock, paths, settings
 from triage.private_files import private_umask
 from triage.store.faults import store_fault
 from triage.users import NotPermitted
@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Times in tables and exports are shown in the user's display time zone,
+    # as the app shows them (a setting; UK time by default).
+    clock.use_display_zone(settings.load().display_time_zone)
     try:
         # Exports, logs and database files this command writes are private.
         with private_umask():

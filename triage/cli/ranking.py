@@ -167,7 +167,7 @@ def rank_intel(args: argparse.Namespace) -> int:
         note += f"; capacity {capacity} a week"
     if args.format != "json":
         print(
-            f"# {note} as of {clock.to_local(moment):%Y-%m-%d %H:%M}, rules {pack.version[:12]}",
+            f"# {note} as of {clock_text(moment)}, rules {pack.version[:12]}",
             file=sys.stderr,
         )
     print_rows(found, args.format, None if args.format == "json" else columns, wide=args.wide)
@@ -185,7 +185,7 @@ def explain_intel(args: argparse.Namespace) -> int:
     received = found["inputs"]["received_at"]
     if as_of is not None and received is not None and received > as_of:
         raise UsageError(
-            f"{found['intel_id']} was received {clock.to_local(received):%Y-%m-%d %H:%M}, "
+            f"{found['intel_id']} was received {clock_text(received)}, "
             "after --as-of: there is nothing to explain then"
         )
     if args.format == "json":

@@ -53,7 +53,7 @@ def claim(db: Database, case_id: str, *, actor: Actor) -> None:
         raise ClaimError(f"no EM case {case_id!r}")
     if row[0] == who:
         return  # already ours: claiming again changes nothing
-    since = clock.to_local(row[1]).strftime("%Y-%m-%d %H:%M") if row[1] else "unknown time"
+    since = clock.to_display(row[1]).strftime("%Y-%m-%d %H:%M %Z") if row[1] else "unknown time"
     raise ClaimError(f"case {case_id} is already claimed by {row[0]} (since {since})")
 
 

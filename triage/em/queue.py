@@ -43,9 +43,9 @@ NAMED_BREACH_KINDS = (
 CaseRow = Row[*tuple[Any, ...]]
 
 
-def _uk(moment: datetime) -> str:
-    """A stored (UTC) instant as UK local time, for the detail text."""
-    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M UK")
+def _shown(moment: datetime) -> str:
+    """A stored (UTC) instant in the display time zone, for the detail text."""
+    return clock.to_display(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @dataclass
@@ -220,7 +220,7 @@ def build_queue(
         kind = "release_ij" if case.bail_type == "ij" else "release_sos"
         state = deadlines.deadline_state(due, as_of, pack)
         detail = (
-            f"IJ bail granted {_uk(case.bail_granted_at)}: device due by {_uk(due)}"
+            f"IJ bail granted {_shown(case.bail_granted_at)}: device due by {_shown(due)}"
             if due
             else "SoS bail: no statutory deadline"
         )
@@ -481,7 +481,7 @@ def deadline_rows(
                 "workstream": "legal",
                 "claimed_by": None,
                 "harm": None,
-                "detail": f"EM decision {_uk(decided_at)}: representations until {_uk(end)}",
+                "detail": f"EM decision {_shown(decided_at)}: representations until {_shown(end)}",
             }
         )
     if not include_later:

@@ -135,7 +135,7 @@ def write_xlsx(
         "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
         "bold": workbook.add_format({"bold": True, "valign": "top"}),
     }
-    generated = clock.to_local(clock.now()).strftime("%Y-%m-%d %H:%M")
+    generated = clock.to_display(clock.now()).strftime("%Y-%m-%d %H:%M %Z")
     used: set[str] = set()
     for table in tables:
         _write_sheet(workbook, formats, table, _sheet_name(table.name, used), period, generated)

@@ -114,7 +114,7 @@ def write_summary_pdf(
     pdf.set_font(FAMILY, "B", 15)
     pdf.cell(0, 8, _text(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "", 8.5)
-    generated = clock.to_local(clock.now()).strftime("%d %b %Y %H:%M")
+    generated = clock.to_display(clock.now()).strftime("%d %b %Y %H:%M %Z")
     note = f"{period.label}. Generated {generated} (UK time). Aggregates only."
     if suppress_below > 1:
         note += f" Counts below {suppress_below} shown as <{suppress_below}."
