@@ -20,11 +20,12 @@ from triage.private_files import private_folder
 APP_NAME = "Triage"
 
 
-def data_dir() -> Path:
-    """The folder for the user's databases, settings, models and backups."""
+def data_dir(*, create: bool = True) -> Path:
+    """The folder for the user's databases, settings, models and backups
+    (made, private, unless ``create`` is false: only reading, say)."""
     override = os.environ.get("TRIAGE_HOME")
     folder = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, False))
-    return private_folder(folder)
+    return private_folder(folder) if create else folder
 
 
 def default_db_path() -> Path:

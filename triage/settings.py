@@ -49,13 +49,14 @@ class Settings:
         del self.recent_databases[keep:]
 
 
-def settings_path() -> Path:
-    return paths.data_dir() / "settings.json"
+def settings_path(*, create_folder: bool = True) -> Path:
+    return paths.data_dir(create=create_folder) / "settings.json"
 
 
 def load() -> Settings:
+    # Reading makes no folder: a command that only reads settings leaves no trace.
     try:
-        stored = json.loads(settings_path().read_text(encoding="utf-8"))
+        stored = json.loads(settings_path(create_folder=False).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return Settings()
     defaults = Settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_a_pack_that_fails_is_not_put_in_force(tmp_path):
     os.utime(source, ns=(1, 10**18))
 
     def broken() -> str:
-        raise packs.PackError("pack.toml: bad")
+        raise packs.PackError("pack.toml", ["pack.toml: bad"])
 
     with pytest.raises(packs.PackError):
         packs.in_force("test-failing", [source], broken)
@@ -51,3 +52,33 @@ def test_both_packs_use_the_one_cache_and_the_one_error_type():
     assert em_pack.default_pack() is em_pack.default_pack()
     assert issubclass(intel_pack.PackError, packs.PackError)
     assert issubclass(em_pack.PackError, packs.PackError)
+
+
+def test_both_packs_are_checked_whole_and_refused_once_naming_every_problem(tmp_path):
+    """One validation path: the EM pack, like the intelligence pack, lists all
+    its problems (file, key, problem) instead of stopping at the first."""
+    text = em_pack.pack_file().read_text(encoding="utf-8")
+    broken = tmp_path / "pack.toml"
+    broken.write_text(
+        text.replace("ij_release_hours = 72", "ij_release_hours = -1").replace(
+            "medium = 40", "medium = 70"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(packs.PackError) as caught:
+        em_pack.load_pack(broken)
+    assert caught.value.source == broken
+    assert any(
+        p.startswith("pack.toml: deadlines.ij_release_hours: must be positive")
+        for p in caught.value.problems
+    )
+    assert any(
+        p.startswith("pack.toml: priority.harm_points: must fall") for p in caught.value.problems
+    )
+    folder = tmp_path / "intel"
+    shutil.copytree(intel_pack.default_folder(), folder)
+    (folder / "reasons.toml").write_text("not = [valid", encoding="utf-8")
+    (folder / "buckets.toml").unlink()
+    with pytest.raises(packs.PackError) as caught:
+        intel_pack.load_pack(folder)
+    assert [p.split(":")[0] for p in caught.value.problems] == ["buckets.toml", "reasons.toml"]

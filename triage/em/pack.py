@@ -8,7 +8,6 @@ The content hash (``version``) is stored with every result made from it.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,8 @@ REQUIRED_KINDS = (
 )
 
 
-class PackError(packs.PackError, ValueError):
-    """The pack file is unusable; the message names file, key and problem."""
+# One error type for every pack (``triage.packs``): raised once, naming each problem.
+PackError = packs.PackError
 
 
 @dataclass(frozen=True)
@@ -84,114 +83,106 @@ def pack_file() -> Path:
     return paths.bundled("rules", "em", "pack.toml")
 
 
-def _get(data: dict[str, Any], path: Path, dotted: str, kind: type | tuple[type, ...]) -> Any:
-    node: object = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise PackError(f"{path}: missing key {dotted!r}")
-        node = node[part]
-    if isinstance(node, bool) and kind is not bool:
-        raise PackError(f"{path}: {dotted} must be a number, not {node!r}")
-    if not isinstance(node, kind):
-        raise PackError(f"{path}: {dotted} has the wrong type ({node!r})")
-    return node
-
-
-def _positive(path: Path, dotted: str, value: float) -> float:
-    if value <= 0:
-        raise PackError(f"{path}: {dotted} must be positive, not {value!r}")
-    return value
-
-
 def load_pack(path: Path | None = None) -> EmPack:
-    """Read and check a pack file (default: the bundled one)."""
+    """Read and check a pack file (default: the bundled one); ``PackError``
+    lists every problem."""
     source = Path(path) if path else pack_file()
-    try:
-        raw = source.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except OSError as error:
-        raise PackError(f"{source}: cannot read ({error.strerror})") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PackError(f"{source}: not valid TOML ({error})") from None
-    number = (int, float)
+    check = packs.Checker(source)
+    data = check.read_toml(source)
+    check.refuse_if_any()  # unreadable: nothing else to say
+    file = source.name
 
-    def pos(key: str) -> float:
-        return _positive(source, key, float(_get(data, source, key, number)))
+    def number(key: str, *, positive: bool = True) -> float:
+        value = check.value(data, file, key, (int, float))
+        if value is None:
+            return 0.0
+        if positive and value <= 0:
+            check.problem(file, key, f"must be positive, not {value!r}")
+        return float(value)
 
-    harm_band = dict(_get(data, source, "recommendation.harm_band", dict))
-    harm_points = {k: float(v) for k, v in _get(data, source, "priority.harm_points", dict).items()}
-    for name, table in (
+    def table(key: str) -> dict[str, Any]:
+        return dict(check.value(data, file, key, dict) or {})
+
+    harm_band = table("recommendation.harm_band")
+    harm_points = {k: float(v) for k, v in table("priority.harm_points").items()}
+    for name, tiers in (
         ("recommendation.harm_band", harm_band),
         ("priority.harm_points", harm_points),
     ):
-        missing = [t for t in HARM_ORDER if t not in table]
-        if missing:
-            raise PackError(f"{source}: {name} lacks {', '.join(missing)}")
+        missing = [t for t in HARM_ORDER if t not in tiers]
+        if missing and tiers:
+            check.problem(file, name, f"lacks {', '.join(missing)}")
     for tier, band in harm_band.items():
         if band not in BANDS:
-            raise PackError(f"{source}: recommendation.harm_band.{tier} = {band!r} (use {BANDS})")
-    points = [harm_points[t] for t in HARM_ORDER]
+            check.problem(file, f"recommendation.harm_band.{tier}", f"{band!r} (use {BANDS})")
+    points = [harm_points[t] for t in HARM_ORDER if t in harm_points]
     if any(a <= b for a, b in zip(points, points[1:], strict=False)):
-        raise PackError(
-            f"{source}: priority.harm_points must fall strictly along the harm order "
-            + " > ".join(HARM_ORDER)
+        check.problem(
+            file,
+            "priority.harm_points",
+            "must fall strictly along the harm order " + " > ".join(HARM_ORDER),
         )
-    minimum = {
-        k: int(v) for k, v in _get(data, source, "recommendation.minimum_months", dict).items()
-    }
+    minimum = {k: int(v) for k, v in table("recommendation.minimum_months").items()}
     if set(minimum) != set(BANDS):
-        raise PackError(f"{source}: recommendation.minimum_months needs exactly {BANDS}")
-    unsuitable = tuple(_get(data, source, "recommendation.fitted_unsuitable", list))
+        check.problem(file, "recommendation.minimum_months", f"needs exactly {BANDS}")
+    unsuitable = tuple(check.value(data, file, "recommendation.fitted_unsuitable", list) or ())
     for value in unsuitable:
         if value not in vocab.VULNERABILITIES:
-            raise PackError(f"{source}: recommendation.fitted_unsuitable: unknown {value!r}")
+            check.problem(file, "recommendation.fitted_unsuitable", f"unknown {value!r}")
 
     kinds: dict[str, Kind] = {}
-    for name, entry in _get(data, source, "kinds", dict).items():
+    for name, entry in table("kinds").items():
         workstream = entry.get("workstream") if isinstance(entry, dict) else None
         if workstream not in WORKSTREAMS:
-            raise PackError(f"{source}: kinds.{name}.workstream must be one of {WORKSTREAMS}")
+            check.problem(file, f"kinds.{name}.workstream", f"must be one of {WORKSTREAMS}")
+            continue
         kinds[name] = Kind(
             name,
             workstream,
-            float(_get(data, source, f"kinds.{name}.points", number)),
+            number(f"kinds.{name}.points", positive=False),
             str(entry.get("label", name)),
         )
     missing = [k for k in REQUIRED_KINDS if k not in kinds]
     if missing:
-        raise PackError(f"{source}: [kinds] lacks {', '.join(missing)}")
+        check.problem(file, "kinds", f"lacks {', '.join(missing)}")
 
-    high_max = int(_get(data, source, "recommendation.high_compliance_max", int))
-    lowest_min = int(_get(data, source, "recommendation.lowest_compliance_min", int))
+    high_max = int(number("recommendation.high_compliance_max", positive=False))
+    lowest_min = int(number("recommendation.lowest_compliance_min", positive=False))
     if not 0 <= high_max < lowest_min:
-        raise PackError(
-            f"{source}: need 0 <= recommendation.high_compliance_max < lowest_compliance_min"
+        check.problem(
+            file,
+            "recommendation",
+            "needs 0 <= high_compliance_max < lowest_compliance_min",
         )
-    return EmPack(
+    pack = EmPack(
         path=source,
-        version=hashlib.sha256(raw).hexdigest()[:12],
-        ij_release_hours=pos("deadlines.ij_release_hours"),
-        review_months=int(pos("deadlines.review_months")),
-        representation_window_days=pos("deadlines.representation_window_days"),
-        due_soon_hours=pos("deadlines.due_soon_hours"),
-        review_horizon_days=pos("deadlines.review_horizon_days"),
-        out_of_contact_hours=pos("contact.out_of_contact_hours"),
-        battery_window_hours=pos("battery.window_hours"),
-        battery_threshold_hours=pos("battery.threshold_hours"),
-        warning_letter_every=int(pos("escalation.warning_letter_every")),
-        prosecution_referral_after=int(pos("escalation.prosecution_referral_after")),
-        non_fitted_available=bool(_get(data, source, "recommendation.non_fitted_available", bool)),
+        version=hashlib.sha256(source.read_bytes()).hexdigest()[:12],
+        ij_release_hours=number("deadlines.ij_release_hours"),
+        review_months=int(number("deadlines.review_months")),
+        representation_window_days=number("deadlines.representation_window_days"),
+        due_soon_hours=number("deadlines.due_soon_hours"),
+        review_horizon_days=number("deadlines.review_horizon_days"),
+        out_of_contact_hours=number("contact.out_of_contact_hours"),
+        battery_window_hours=number("battery.window_hours"),
+        battery_threshold_hours=number("battery.threshold_hours"),
+        warning_letter_every=int(number("escalation.warning_letter_every")),
+        prosecution_referral_after=int(number("escalation.prosecution_referral_after")),
+        non_fitted_available=bool(
+            check.value(data, file, "recommendation.non_fitted_available", bool)
+        ),
         harm_band=harm_band,
-        long_sentence_months=int(pos("recommendation.long_sentence_months")),
+        long_sentence_months=int(number("recommendation.long_sentence_months")),
         high_compliance_max=high_max,
         lowest_compliance_min=lowest_min,
         fitted_unsuitable=unsuitable,
         minimum_months=minimum,
         harm_points=harm_points,
-        overdue_points=float(_get(data, source, "priority.overdue_points", number)),
-        due_soon_points=float(_get(data, source, "priority.due_soon_points", number)),
+        overdue_points=number("priority.overdue_points", positive=False),
+        due_soon_points=number("priority.due_soon_points", positive=False),
         kinds=kinds,
     )
+    check.refuse_if_any()
+    return pack
 
 
 def default_pack() -> EmPack:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -85,14 +84,8 @@ CAMPAIGN_KINDS = ("national", "local")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class PackError(packs.PackError):
-    """A rule pack that cannot be used; ``problems`` lists each one."""
-
-    def __init__(self, folder: Path, problems: list[str]) -> None:
-        self.folder = folder
-        self.problems = problems
-        listed = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"rule pack {folder} refused ({len(problems)} problem(s)):\n{listed}")
+# One error type for every pack (``triage.packs``): raised once, naming each problem.
+PackError = packs.PackError
 
 
 @dataclass(frozen=True)
@@ -198,35 +191,21 @@ def load_pack(folder: str | Path | None = None) -> Pack:
     root = Path(folder) if folder else default_folder()
     loader = _Loader(root)
     pack = loader.load()
-    if loader.problems:
-        raise PackError(root, loader.problems)
+    loader.refuse_if_any()
     assert pack is not None
     return pack
 
 
-class _Loader:
-    """Collects every problem in a pack instead of stopping at the first."""
+class _Loader(packs.Checker):
+    """Reads the pack's files and checks every rule (``triage.packs``' one
+    validation path: every problem noted, then one refusal)."""
 
     def __init__(self, root: Path) -> None:
+        super().__init__(root)
         self.root = root
-        self.problems: list[str] = []
-
-    def problem(self, file: str, where: str, text: str) -> None:
-        self.problems.append(f"{file}: {where}: {text}")
-
-    def read(self, name: str) -> dict[str, Any]:
-        path = self.root / name
-        try:
-            with open(path, "rb") as handle:
-                return tomllib.load(handle)
-        except FileNotFoundError:
-            self.problems.append(f"{name}: missing from {self.root}")
-        except tomllib.TOMLDecodeError as error:
-            self.problems.append(f"{name}: not valid TOML: {error}")
-        return {}
 
     def load(self) -> Pack | None:
-        data = {name: self.read(name) for name in FILES}
+        data = {name: self.read_toml(self.root / name) for name in FILES}
         if self.problems:
             return None
         region_list = self.organisation(data["organisation.toml"])
