@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from triage import settings
 from triage.intel import regions
+from triage.meetings import minutes
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 from ui import access, identity, labels, theme
@@ -742,7 +743,7 @@ class MeetingMode(QWidget):
                 return
         meeting_id, presenter = self.meeting_id, self.presenter
         self.tasks.read(
-            lambda job: meetings.export(
+            lambda job: minutes.export(
                 self.db, meeting_id=meeting_id, path=path, kind=kind, presenter=presenter
             ),
             on_done=lambda target: self.show_banner(f"Exported {kind} to {target}"),

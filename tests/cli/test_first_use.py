@@ -24,7 +24,7 @@ from triage.demo import generator as demo
 from triage.imports.extracts import UnreadableFile
 from triage.imports.importer import import_file, reimport_quarantined
 from triage.intel import ranking, replay
-from triage.meetings import operations as meetings
+from triage.meetings import minutes
 from triage.rules.pack import default_folder, load_pack
 from triage.stats.period import Period
 from triage.store.models import EmCase, IntelItem, QuarantinedRow, TaskingMeeting, TaskingOutcome
@@ -373,7 +373,7 @@ def test_minutes_of_an_imported_meeting_say_capacity_not_recorded_and_keep_ids_w
             )
         )  # fmt: skip
         meeting_id = meeting.id
-    target = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
+    target = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
     text = pdf_text(target)
     assert "capacity not recorded" in text
     assert "Accepted 0; rejected 0; not discussed 1; undecided 0" in text

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from triage import spreadsheet
 from triage.cli.main import main as cli
 from triage.imports.importer import import_file
+from triage.meetings import minutes
 from triage.meetings import operations as meetings
 from triage.stats import exports, tasking
 from triage.stats.period import Period
@@ -166,7 +167,7 @@ def hostile_meeting(db):
 @pytest.mark.parametrize("kind", ["agenda", "minutes"])
 def test_meeting_agenda_and_minutes_csv_are_safe(hostile_meeting, tmp_path, kind):
     db, meeting_id = hostile_meeting
-    path = meetings.export(db, meeting_id=meeting_id, path=tmp_path / f"{kind}.csv", kind=kind)
+    path = minutes.export(db, meeting_id=meeting_id, path=tmp_path / f"{kind}.csv", kind=kind)
     rows = assert_csv_is_safe(read(path))
     cells = {cell for row in rows for cell in row}
     if kind == "agenda":

@@ -12,6 +12,8 @@ from meeting_fixtures import REGION, TEAM, add_items, ranked, standard_items
 from sqlalchemy import select
 
 from triage.cli.main import main as cli
+from triage.intel.linked import linked_items
+from triage.meetings import minutes
 from triage.meetings import operations as meetings
 from triage.meetings.models import MeetingAgendaItem
 from triage.store import audit
@@ -325,27 +327,25 @@ def test_exports_csv_and_pdf_and_presenter_leaves_out_personal_fields(meeting, t
     meetings.decide(
         db, meeting_id=meeting_id, item_id=rows[0].item_id, decision="accepted", actor=EVERYONE
     )
-    agenda_csv = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "a.csv")
+    agenda_csv = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "a.csv")
     with open(agenda_csv, encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
     assert len(table) == 15 and table[0]["intel_id"] == rows[0].intel_id
     assert "summary" in table[0] and table[0]["fits"] == "yes"
-    presenter = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "p.csv", presenter=True)
+    presenter = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "p.csv", presenter=True)
     header = presenter.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert not set(header) & set(meetings.PERSONAL_FIELDS)
-    minutes_csv = meetings.export(
-        db, meeting_id=meeting_id, path=tmp_path / "m.csv", kind="minutes"
-    )
+    minutes_csv = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "m.csv", kind="minutes")
     with open(minutes_csv, encoding="utf-8") as handle:
         assert next(csv.DictReader(handle))["decision"] == "accepted"
     with db.sessions() as session:
         head = audit.chain_head(session)
     assert minutes_csv.read_text(encoding="utf-8").splitlines()[-1] == f"audit chain head,{head}"
     for kind in ("agenda", "minutes"):
-        pdf = meetings.export(db, meeting_id=meeting_id, path=tmp_path / f"{kind}.pdf", kind=kind)
+        pdf = minutes.export(db, meeting_id=meeting_id, path=tmp_path / f"{kind}.pdf", kind=kind)
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
     with pytest.raises(meetings.MeetingError, match=r"\.csv or \.pdf"):
-        meetings.export(db, meeting_id=meeting_id, path=tmp_path / "x.docx")
+        minutes.export(db, meeting_id=meeting_id, path=tmp_path / "x.docx")
 
 
 def test_linked_items_share_a_subject_or_premises(db):
@@ -360,7 +360,7 @@ def test_linked_items_share_a_subject_or_premises(db):
         ],
     )
     with db.sessions() as session:
-        linked = meetings.linked_items(session, ids[0])
+        linked = linked_items(session, ids[0])
     assert {(o["intel_id"], o["why"]) for o in linked} == {
         ("B", "same subject"),
         ("C", "same premises"),

@@ -12,6 +12,7 @@ from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, ranked, standard_items
 from pypdf import PdfReader
 
+from triage.meetings import minutes
 from triage.meetings import operations as meetings
 
 
@@ -47,7 +48,7 @@ def pdf_text(path) -> str:
 
 def test_minutes_pdf_names_region_capacity_and_carry_overs(closed_meeting, tmp_path):
     db, meeting_id, agenda_length = closed_meeting
-    path = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
+    path = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
     text = pdf_text(path)
     assert "London and South East / London North" in text
     assert "capacity 3" in text and "Accepted 1 of capacity 3" in text
@@ -66,13 +67,13 @@ def test_minutes_show_the_chair_s_display_name(db, tmp_path):
         actor=EVERYONE, db=db, region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=2,
         chair="Ana Silva",
     )  # fmt: skip
-    path = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
+    path = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "m.pdf", kind="minutes")
     assert "Chair: Ana Silva" in pdf_text(path)
 
 
 def test_minutes_csv_in_words(closed_meeting, tmp_path):
     db, meeting_id, _ = closed_meeting
-    path = meetings.export(db, meeting_id=meeting_id, path=tmp_path / "m.csv", kind="minutes")
+    path = minutes.export(db, meeting_id=meeting_id, path=tmp_path / "m.csv", kind="minutes")
     with open(path, encoding="utf-8", newline="") as handle:
         # The last line is the audit chain head (the audit's tamper check).
         rows = [row for row in csv.DictReader(handle) if row["position"] != "audit chain head"]

@@ -26,6 +26,7 @@ from triage.cli.common import (
     print_rows,
 )
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.meetings import minutes
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 
@@ -123,7 +124,7 @@ def show_command(args: argparse.Namespace) -> int:
         except meetings.MeetingError as error:
             raise UsageError(str(error)) from None
     # The agenda's ranking columns, then what was decided.
-    columns = [*meetings.AGENDA_COLUMNS[:8], "decision", "reason", "result"]
+    columns = [*minutes.AGENDA_COLUMNS[:8], "decision", "reason", "result"]
     if info.capacity is None:  # from history: no capacity on record, so no line to fit under
         columns.remove("fits")
     table = [{c: getattr(r, c) for c in columns} for r in rows]
@@ -266,7 +267,7 @@ def close_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     db = database(args)
     try:
-        target = meetings.export(
+        target = minutes.export(
             db, meeting_id=args.meeting_id, path=args.path, kind=args.kind, presenter=args.presenter
         )
     except meetings.MeetingError as error:

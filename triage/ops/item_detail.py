@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triage.meetings import operations as meetings
+from triage.intel.linked import linked_items
 from triage.store.db import Database
 from triage.store.models import IntelItem
 
@@ -14,5 +14,5 @@ def item_detail(db: Database, item_id: int) -> tuple[IntelItem | None, list[dict
     """The item (None if it is gone) and its linked items."""
     with db.sessions() as session:
         item = session.get(IntelItem, item_id)
-        linked = meetings.linked_items(session, item_id) if item is not None else []
+        linked = linked_items(session, item_id) if item is not None else []
     return item, linked
