@@ -39,6 +39,7 @@ AREAS = (
     "audit",
     "retention",
     "outcomes",
+    "sync",
 )
 
 

@@ -14,6 +14,7 @@ from triage.intel import notes as _notes  # noqa: F401  (item_note)
 from triage.meetings import models as meeting_models  # noqa: F401  (meeting agenda + steps)
 from triage.stats import indexes as _stats_indexes  # noqa: F401  (statistics indexes)
 from triage.store.models import Base
+from triage.sync import models as _sync_models  # noqa: F401  (laptop copies)
 from triage.users import models as _users_models  # noqa: F401  (app_user)
 
 __all__ = ["Base", "metadata"]
