@@ -19,6 +19,7 @@ from triage.cli.common import (
     read_passphrase,
 )
 from triage.cli.main import Groups, Subcommands, UsageError
+from triage.cli.sync import register_copy
 from triage.store import backups, cipher
 from triage.store import db as database_module
 from triage.store.db import open_database
@@ -54,6 +55,7 @@ def register(top: Subcommands, groups: Groups) -> None:
     add_format(backup)
     backup.set_defaults(handler=run_backup)
     register_protection(actions)
+    register_copy(actions)
 
 
 def database_info(db: database_module.Database) -> dict[str, Any]:

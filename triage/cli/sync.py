@@ -35,6 +35,7 @@ from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
 from triage.store import cipher
 from triage.store.db import Database, open_database
+from triage.sync.copy import CopyError, copy_database
 from triage.sync.pull import PullResult, SyncError, pull
 from triage.sync.push import PushResult, pending, push
 from triage.users import Actor, accounts
@@ -69,6 +70,85 @@ def register(top: Subcommands, groups: Groups) -> None:
     status = actions.add_parser("status", help="where this laptop copy came from, what is unsent")
     add_format(status)
     status.set_defaults(handler=run_status)
+
+
+def register_copy(actions: Subcommands) -> None:
+    """``triage db copy SRC DST``: registered with the other ``db`` commands."""
+    copy = actions.add_parser(
+        "copy", help="copy a whole database into a new one (a file or a URL), counts checked"
+    )
+    copy.add_argument("source", help="the database to copy: a file or a URL")
+    copy.add_argument("target", help="the new database: a file (not there yet) or a URL")
+    copy.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt a new file (passphrase from a prompt or $TRIAGE_NEW_PASSPHRASE)",
+    )
+    copy.add_argument(
+        "--plain",
+        action="store_true",
+        help="allow copying an encrypted database into a file that is not encrypted",
+    )
+    add_format(copy)
+    copy.set_defaults(handler=run_copy)
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    source = open_server(args.source)
+    created: Path | None = None
+    try:
+        actor = sign_in(args, source)
+        if "://" in args.target:
+            target = open_server(args.target)
+        else:
+            created = _new_file(args, source)
+            target = open_database(created, _copy_passphrase(args, source))
+        try:
+            with terminal_job(args) as job:
+                result = copy_database(source, target, actor=actor, job=job)
+        finally:
+            target.close()
+    except CopyError as error:
+        if created is not None:
+            _remove(created)
+        raise UsageError(str(error)) from None
+    except BaseException:
+        if created is not None:
+            _remove(created)
+        raise
+    finally:
+        source.close()
+    print_done(
+        args,
+        f"copied {result.source} to {result.target}: {result.rows:,} rows in "
+        f"{len(result.tables)} tables, every count checked",
+        {**asdict(result), "rows": result.rows},
+    )
+    return 0
+
+
+def _new_file(args: argparse.Namespace, source: Database) -> Path:
+    try:
+        path = paths.usable_db_path(args.target)
+    except paths.UnusableDatabasePath as error:
+        raise UsageError(str(error)) from None
+    if path.exists() and path.stat().st_size > 0:
+        raise UsageError(f"{path}: already exists; copy into a new file")
+    if source.encrypted and not (args.encrypt or args.plain):
+        raise UsageError(
+            f"{args.source} is encrypted: add --encrypt for an encrypted copy "
+            "(or --plain to write it unencrypted)"
+        )
+    return path
+
+
+def _copy_passphrase(args: argparse.Namespace, source: Database) -> str | None:
+    return new_passphrase("TRIAGE_NEW_PASSPHRASE") if args.encrypt else None
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, cipher.companion(path, "-wal"), cipher.companion(path, "-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 def open_server(value: str) -> Database:

@@ -1,0 +1,77 @@
+"""``triage db copy SRC DST``: a whole database into a new one, counts checked,
+the audit chain intact on the copy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from actors import EVERYONE
+from meeting_fixtures import ranked
+from sqlalchemy import func, select
+
+from triage.cli.main import main as cli
+from triage.intel import notes as item_notes
+from triage.store.db import open_database
+from triage.store.schema import metadata
+from triage.sync.copy import CopyError, copy_database
+from triage.users import Actor, NotPermitted, auditing
+
+
+def _counts(db):
+    with db.engine.connect() as connection:
+        return {
+            t.name: connection.execute(select(func.count()).select_from(t)).scalar()
+            for t in metadata.sorted_tables
+        }
+
+
+def test_copy_keeps_every_row_and_the_audit_chain(server, tmp_path, capsys):
+    ranked(server)
+    item_notes.add_note(server, 1, "a note", actor=EVERYONE)
+    target = tmp_path / "copy.sqlite"
+    code = cli(["db", "copy", str(server.path), str(target), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    copy = open_database(target)
+    try:
+        assert _counts(copy) == _counts(server)
+        assert result["tables"]["intel_item"] == 14 and result["rows"] == sum(
+            _counts(server).values()
+        )
+        assert auditing.verify(copy, actor=EVERYONE).ok
+        with copy.engine.connect() as a, server.engine.connect() as b:
+            for name in ("intel_item", "audit_log", "app_user", "rank_state", "intel_rank"):
+                t = metadata.tables[name]
+                assert a.execute(select(t)).all() == b.execute(select(t)).all()
+        # New rows continue after the copied ids.
+        note = item_notes.add_note(copy, 1, "after the copy", actor=EVERYONE)
+        assert note == 2
+    finally:
+        copy.close()
+
+
+def test_copy_into_a_database_with_data_is_refused(server, tmp_path, new_database_file):
+    other = open_database(new_database_file(tmp_path / "other.sqlite"))
+    try:
+        item_notes.add_note(server, 1, "x", actor=EVERYONE)
+        copy_database(server, other, actor=EVERYONE)
+        with pytest.raises(CopyError, match="already holds data"):
+            copy_database(server, other, actor=EVERYONE)
+    finally:
+        other.close()
+
+
+def test_copy_is_for_admins(server, tmp_path, new_database_file):
+    other = open_database(new_database_file(tmp_path / "other.sqlite"))
+    try:
+        with pytest.raises(NotPermitted):
+            copy_database(server, other, actor=Actor("tl", frozenset({"team-leader"})))
+        assert _counts(other)["intel_item"] == 0
+    finally:
+        other.close()
+
+
+def test_copy_to_an_existing_file_is_exit_2(server, db, capsys):
+    assert cli(["db", "copy", str(server.path), str(db.path)]) == 2
+    assert "already exists" in capsys.readouterr().err
