@@ -50,14 +50,31 @@ class UnusableDatabasePath(ValueError):
     """A database named by a path that cannot be one: refused, nothing created."""
 
 
+def is_url(value: str | os.PathLike[str]) -> bool:
+    return bool(_URL.match(os.fspath(value)))
+
+
+def database_url(cli_value: str | os.PathLike[str] | None = None) -> str | None:
+    """The database server address (a SQLAlchemy URL such as
+    ``postgresql+psycopg://user@host:5432/triage``) that ``--db`` or, without
+    it, ``TRIAGE_DB`` gives; None when they name a file (or nothing)."""
+    given = os.fspath(cli_value) if cli_value else os.environ.get("TRIAGE_DB", "")
+    return given if given and is_url(given) else None
+
+
+def without_password(url: str) -> str:
+    """A server address with any password in it replaced by ``***``."""
+    return re.sub(r"^([^:/]+://[^:@/]*):[^/]*@", r"\1:***@", url)
+
+
 def refuse_url(value: str | os.PathLike[str]) -> str:
     """``value`` as text, refused if it is a URL (``scheme://...``): a database
     server address is never taken for a file name."""
     text = os.fspath(value)
-    if _URL.match(text):
+    if is_url(text):
         raise UnusableDatabasePath(
-            f"{text.split('://')[0]}://...: a database server address is not supported yet; "
-            "give the path of a database file"
+            f"{text.split('://')[0]}://...: a database server address, not a file; "
+            "this needs the path of a database file"
         )
     return text
 
@@ -66,7 +83,10 @@ def usable_db_path(value: str | os.PathLike[str] | None = None) -> Path:
     """The database file ``resolve_db_path`` names, refused (with the reason)
     when it is a URL, a folder, or in a folder that does not exist. A new
     file in an existing folder is fine: it is created on first use."""
-    path = resolve_db_path(refuse_url(value) if value else None)
+    url = database_url(value)  # --db, or TRIAGE_DB without it
+    if url:
+        refuse_url(url)
+    path = resolve_db_path(value)
     if path.is_dir():
         raise UnusableDatabasePath(f"{path} is a folder: give the path of a database file in it")
     if not path.parent.is_dir():

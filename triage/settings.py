@@ -44,7 +44,8 @@ class Settings:
     theme: str = "system"
 
     def remember_database(self, path: str | os.PathLike[str], keep: int = 8) -> None:
-        text = str(Path(path).resolve())
+        # A server's address as given (open_database hides its password).
+        text = str(path) if paths.is_url(path) else str(Path(path).resolve())
         self.recent_databases = [text] + [p for p in self.recent_databases if p != text]
         del self.recent_databases[keep:]
 

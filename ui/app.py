@@ -155,20 +155,24 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("Triage")
     app.setWindowIcon(QIcon(str(paths.bundled("ui", "icons", "triage.png"))))
     theme.apply(app, presenter=args.presenter)
+    url = paths.database_url(args.db)  # a team's server: never a local file
     try:
-        # As the CLI: a URL, a folder or a missing folder is refused, not made.
-        path = paths.usable_db_path(args.db)
+        # As the CLI: a folder or a missing folder is refused, not made.
+        path = paths.usable_db_path(args.db) if url is None else None
     except paths.UnusableDatabasePath as error:
         QMessageBox.critical(None, "Triage", plain.text(str(error)))
         return 2
-    if not path.exists():
+    if path is not None and not path.exists():
         first_run(app, path)
     stored = settings.load()
+    where = url or path
+    assert where is not None
     try:
-        db = open_asking(path, None, stored.backups_kept)
+        db = open_asking(where, None, stored.backups_kept)
     except Exception as error:
+        shown = paths.without_password(str(where))
         QMessageBox.critical(
-            None, "Triage", plain.text(f"Cannot open the database {path}:\n{error}")
+            None, "Triage", plain.text(f"Cannot open the database {shown}:\n{error}")
         )
         return 3 if isinstance(error, StoreUnavailable) else 2
     if db is None:  # an encrypted database, its passphrase not given
@@ -178,7 +182,7 @@ def run_app(args: argparse.Namespace) -> int:
         db.close()
         return 4  # nobody signed in: nothing is shown
     identity.sign_in(actor)
-    stored.remember_database(db.path)
+    stored.remember_database(db.location)
     settings.save(stored)
     window = MainWindow(db)
     window.show()

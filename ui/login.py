@@ -40,7 +40,7 @@ class LoginDialog(QDialog):
         buttons.accepted.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{db.path.name} has several users: who are you?"))
+        layout.addWidget(QLabel(f"{db.name} has several users: who are you?"))
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)

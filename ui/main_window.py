@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         # Built screens whose data changed since they were last shown.
         self._stale: set[str] = set()
-        self.setWindowTitle(f"Triage — {db.path.name}")
+        self.setWindowTitle(f"Triage — {db.name}")
         limit = access.available_size(self)
         self.resize(min(1440, limit.width()), min(900, limit.height()))
         self.layout_store = layout_store()
@@ -259,6 +259,7 @@ class MainWindow(QMainWindow):
         self._action(
             file_menu, "&Open database…", self.open_database_dialog, QKeySequence.StandardKey.Open
         )
+        self._action(file_menu, "Open &server database…", self.open_server_dialog)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
         protection = "encrypted" if self.db.encrypted else "not encrypted"
         who = identity.current().describe()
         # Signed in first: the protection ends the line, as the status bar always had it.
-        self.db_label.setText(f"Database: {self.db.path} · signed in as {who} · {protection}")
+        self.db_label.setText(f"Database: {self.db.location} · signed in as {who} · {protection}")
         try:
             self.pack_label.setText(f"Rule pack {ranking.pack_in_force().version[:10]}")
         except PackError:
@@ -372,7 +373,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         target = Path(path)
-        if target.resolve() == self.db.path.resolve():
+        if self.db.path is not None and target.resolve() == self.db.path.resolve():
             warn(self, "New database", f"{path} is the database open now: choose another name.")
             return
         choice = NewDatabaseDialog(target, self)
@@ -396,10 +397,23 @@ class MainWindow(QMainWindow):
         if path:
             self.switch_database(path)
 
+    def open_server_dialog(self) -> None:
+        """A database on a team's PostgreSQL server, by its address."""
+        from PySide6.QtWidgets import QInputDialog
+
+        url, ok = QInputDialog.getText(
+            self,
+            "Open server database",
+            "Server address (postgresql+psycopg://user@host:5432/database;\n"
+            "the password from ~/.pgpass or PGPASSWORD, or in the address):",
+        )
+        if ok and url.strip():
+            self.switch_database(url.strip())
+
     def open_recent(self, path: str) -> None:
         """A recent database, unless it was moved or deleted since (opening a
         missing path would silently create an empty database there)."""
-        if not Path(path).exists():
+        if not paths.is_url(path) and not Path(path).exists():
             stored = settings.load()
             stored.recent_databases = [p for p in stored.recent_databases if p != path]
             settings.save(stored)
@@ -409,9 +423,9 @@ class MainWindow(QMainWindow):
 
     def switch_database(self, path: str) -> None:
         try:
-            db = open_asking(Path(path), self, settings.load().backups_kept)
+            db = open_asking(path, self, settings.load().backups_kept)
         except Exception as error:
-            warn(self, "Cannot open database", f"{path}: {error}")
+            warn(self, "Cannot open database", f"{paths.without_password(path)}: {error}")
             return
         if db is not None:
             self._adopt(db)
@@ -425,7 +439,7 @@ class MainWindow(QMainWindow):
         identity.sign_in(actor)
         self.tasks.wait()
         stored = settings.load()
-        stored.remember_database(db.path)
+        stored.remember_database(db.location)
         settings.save(stored)
         self.set_database(db)
 
@@ -439,7 +453,7 @@ class MainWindow(QMainWindow):
         self.pages.clear()
         self._stale.clear()
         old.close()
-        self.setWindowTitle(f"Triage — {db.path.name}")
+        self.setWindowTitle(f"Triage — {db.name}")
         self._nav_changed(self.nav.currentRow())
         self.update_status()
         self.ensure_ranked()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from triage import paths
 from triage.store import cipher
 from triage.store.db import DEFAULT_BACKUPS_KEPT, Database, open_database
 from triage.store.faults import WRONG_PASSPHRASE, StoreUnavailable
@@ -110,13 +111,17 @@ class NewDatabaseDialog(QDialog):
 
 
 def open_asking(
-    path: Path, parent: QWidget | None = None, backups_kept: int = DEFAULT_BACKUPS_KEPT
+    where: Path | str, parent: QWidget | None = None, backups_kept: int = DEFAULT_BACKUPS_KEPT
 ) -> Database | None:
-    """Open ``path``, asking for its passphrase if it is encrypted.
+    """Open the file ``where``, asking for its passphrase if it is encrypted,
+    or the server database at the address ``where``.
 
     None when the user cancels or gives a wrong passphrase ``ATTEMPTS``
     times (they are told); other faults are raised for the caller to show.
     """
+    if paths.is_url(where):
+        return open_database(str(where))
+    path = Path(where)
     if not cipher.is_encrypted(path):
         return open_database(path, backups_kept=backups_kept)
     problem = ""

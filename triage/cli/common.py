@@ -63,13 +63,19 @@ def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> N
 
 def database(args: argparse.Namespace) -> Database:
     """The open database, with the acting user signed in (exit 4 if they cannot)."""
+    url = paths.database_url(args.db)
     try:
-        path = paths.usable_db_path(args.db)
-    except paths.UnusableDatabasePath as error:  # a URL, a folder, a missing folder
+        path = paths.usable_db_path(args.db) if url is None else None
+    except paths.UnusableDatabasePath as error:  # a folder, a missing folder
         raise UsageError(str(error)) from None
-    passphrase = read_passphrase(path) if cipher.is_encrypted(path) else None
+    passphrase = read_passphrase(path) if path and cipher.is_encrypted(path) else None
     try:
-        db = open_database(path, passphrase, backups_kept=settings.load().backups_kept)
+        if url is not None:  # nothing local: no settings read, no backups kept here
+            db = open_database(url)
+        else:
+            db = open_database(path, passphrase, backups_kept=settings.load().backups_kept)
+    except paths.UnusableDatabasePath as error:  # an address that is not PostgreSQL
+        raise UsageError(str(error)) from None
     except DatabaseError as error:
         if "file is not a database" not in str(error.orig):
             raise  # locked, read-only, full, ...: the store is unavailable (exit 3)

@@ -67,8 +67,8 @@ def database_info(db: database_module.Database) -> dict[str, Any]:
             select(func.count()).where(QuarantinedRow.status == "open")
         )
     return {
-        "path": str(db.path),
-        "size_bytes": db.path.stat().st_size,
+        "path": db.location,
+        "size_bytes": db.size_bytes(),
         "schema_revision": database_module.schema_revision(db.engine),
         "counts": counts,
     }
@@ -94,6 +94,8 @@ def run_backup(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         target = db.backup()
+    except paths.UnusableDatabasePath as error:  # a server: pg_dump's job
+        raise UsageError(str(error)) from None
     finally:
         db.close()
     if args.format == "json":

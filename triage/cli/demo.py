@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         db.close()
     quarantined = sum(r["quarantined"] for r in summary.imported.values())
     report = {
-        "database": str(db.path),
+        "database": db.location,
         "end": summary.files.end.isoformat() if summary.files.end else None,
         "seed": args.seed,
         "imported": summary.imported,
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(report)
     else:
-        print(f"Demo data in {db.path} (seed {args.seed}, ending {report['end']}):")
+        print(f"Demo data in {db.location} (seed {args.seed}, ending {report['end']}):")
         for kind in demo.IMPORT_ORDER:
             result = summary.imported[kind]
             print(

@@ -130,7 +130,11 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def _db_named(args: argparse.Namespace) -> str:
-    return str(paths.resolve_db_path(getattr(args, "db", None)))
+    given = getattr(args, "db", None)
+    url = paths.database_url(given)
+    if url is not None:  # the server's address, never its password
+        return paths.without_password(url)
+    return str(paths.resolve_db_path(given))
 
 
 if __name__ == "__main__":

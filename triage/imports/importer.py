@@ -164,7 +164,7 @@ def import_file(
         fault = store_fault(error)
         if fault is None:
             raise
-        raise type(fault)(f"{db.path}: {fault}; nothing was imported") from None
+        raise type(fault)(f"{db.location}: {fault}; nothing was imported") from None
     result.encoding = extract.encoding
     result.lines = extract.lines
     result.blank_lines = extract.blank_lines

@@ -2,10 +2,11 @@
 
 Every write that changes a stored decision or record goes through ``record``
 in the same transaction as the change itself, so the log and the data can
-never disagree. The table refuses UPDATE and DELETE (SQLite triggers in
-migration 0002), and each entry carries the SHA-256 of the entry before it
-and of its own canonical content (migration 0006), so an entry edited,
-deleted, inserted or moved with a SQLite tool breaks the chain that
+never disagree. The table refuses UPDATE and DELETE (the triggers of
+``dialect.create_append_only_triggers``, on SQLite and PostgreSQL), and each
+entry carries the SHA-256 of the entry before it and of its own canonical
+content (migration 0006), so an entry edited, deleted, inserted or moved
+with a database tool breaks the chain that
 ``verify`` walks. Cutting the chain's tail is caught against a head recorded
 elsewhere (``chain_head``: printed on the minutes, written into backups).
 """
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from triage import clock
+from triage.store import dialect
 
 GENESIS = "0" * 64  # the "previous entry" of the first one
 # A value the retention purge removed from an entry keeps its digest, so the
@@ -97,6 +99,12 @@ _INSERT = text(
     f"ORDER BY id DESC LIMIT 1), '{GENESIS}') AS prev FROM audit_log) AS n"
 )
 
+_PLAIN_INSERT = text(
+    "INSERT INTO audit_log (id, at, who, action, entity, entity_id, field, old_value, "
+    "new_value, batch_id, prev_hash, entry_hash) VALUES (:id, :at, :who, :action, :entity, "
+    ":entity_id, :field, :old_value, :new_value, :batch_id, :prev_hash, :entry_hash)"
+)
+
 
 def _text(value: Any) -> str | None:
     if value is None:
@@ -120,6 +128,30 @@ def _row(at: datetime, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _append(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert and chain ``rows``. SQLite: one INSERT ... SELECT, chained by the
+    SQL function under the write lock. PostgreSQL: the chain's advisory lock
+    (held to the end of the transaction, so two writers never chain onto the
+    same entry), then the ids and hashes worked out here."""
+    if not dialect.is_postgres(session):
+        session.execute(_INSERT, rows)
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": dialect.AUDIT_CHAIN_LOCK})
+    last = session.execute(
+        text("SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    ).first()
+    entry_id, previous = (int(last[0]), str(last[1] or GENESIS)) if last else (0, GENESIS)
+    chained = []
+    for row in rows:
+        entry_id += 1
+        own = entry_hash(entry_id, row["at"], row["who"], row["action"], row["entity"],
+                         row["entity_id"], row["field"], row["old_value"], row["new_value"],
+                         row["batch_id"], previous)  # fmt: skip
+        chained.append({**row, "id": entry_id, "prev_hash": previous, "entry_hash": own})
+        previous = own
+    session.execute(_PLAIN_INSERT, chained)
+
+
 def record(
     session: Session | Connection,
     action: str,
@@ -134,7 +166,7 @@ def record(
 ) -> None:
     values = {"who": who, "action": action, "entity": entity, "entity_id": entity_id,
               "field": field, "old": old, "new": new, "batch_id": batch_id}  # fmt: skip
-    session.execute(_INSERT, [_row(clock.now(), values)])
+    _append(session, [_row(clock.now(), values)])
 
 
 def record_many(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
@@ -142,7 +174,7 @@ def record_many(session: Session | Connection, rows: list[dict[str, Any]]) -> No
     if not rows:
         return
     now = clock.now()
-    session.execute(_INSERT, [_row(now, row) for row in rows])
+    _append(session, [_row(now, row) for row in rows])
 
 
 def chain_head(connection: Connection | Session) -> str:
@@ -166,6 +198,13 @@ class Verification:
         return self.problem is None
 
 
+def stored_text(row: Sequence[Any]) -> list[Any]:
+    """A row of ``_COLUMNS`` with its time as the text the hash was taken over
+    (SQLite hands back that text; PostgreSQL a timestamp)."""
+    at = row[1]
+    return [row[0], clock.sql_timestamp(at) if isinstance(at, datetime) else at, *row[2:]]
+
+
 def stored_hash(row: Sequence[Any]) -> str:
     """``entry_hash`` of a row read as (the columns of ``_COLUMNS``, prev_hash, ...)."""
     return entry_hash(
@@ -175,25 +214,19 @@ def stored_hash(row: Sequence[Any]) -> str:
 
 def _stored(connection: Connection) -> Iterator[tuple[Any, ...]]:
     columns = ", ".join(_COLUMNS)
-    yield from connection.exec_driver_sql(
+    for row in connection.exec_driver_sql(
         f"SELECT {columns}, prev_hash, entry_hash FROM audit_log ORDER BY id"
-    )
+    ):
+        yield tuple(stored_text(row))
 
 
 def missing_triggers(connection: Connection) -> list[str]:
     """The append-only triggers that are absent or no longer refuse the change."""
-    stored: dict[str, str] = dict(
-        connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
-        ).all()
-    )
-    missing = []
-    for name in TRIGGERS:
-        sql = " ".join((stored.get(name) or "").split()).upper()
-        verb = name.rsplit("_", 1)[1].upper()
-        if f"BEFORE {verb} ON AUDIT_LOG" not in sql or "RAISE(ABORT" not in sql:
-            missing.append(name)
-    return missing
+    stored = dialect.append_only_trigger_sql(connection)
+    return [
+        name for name in TRIGGERS if not dialect.refuses(name.rsplit("_", 1)[1].upper(),
+                                                         stored.get(name, ""))
+    ]  # fmt: skip
 
 
 def verify(connection: Connection, *, expected_head: str | None = None) -> Verification:

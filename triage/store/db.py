@@ -20,13 +20,23 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, exc
+from sqlalchemy import (
+    URL,
+    Connection,
+    CursorResult,
+    Engine,
+    Result,
+    create_engine,
+    event,
+    exc,
+    make_url,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from triage import clock, paths
 from triage.private_files import private_file, private_folder, restrict
-from triage.store import audit, cipher
+from triage.store import audit, cipher, dialect
 from triage.store.cipher import companion
 from triage.store.faults import (
     WRONG_PASSPHRASE,
@@ -190,9 +200,9 @@ def glob_escape(text: str) -> str:
 
 @dataclass
 class Database:
-    """An open database: its file, engine and session factory."""
+    """An open database: its file (or server address), engine and session factory."""
 
-    path: Path
+    path: Path | None  # None for a database on a server
     engine: Engine
     sessions: sessionmaker[Session]
     migrated_from: str | None = None
@@ -201,6 +211,35 @@ class Database:
     backups_kept: int = DEFAULT_BACKUPS_KEPT
     # Kept to key the backups' connections; never shown (repr=False).
     passphrase: str | None = field(default=None, repr=False)
+    # A server database's address, its password hidden (shown, logged, audited).
+    url: str | None = None
+
+    @property
+    def on_server(self) -> bool:
+        return self.path is None
+
+    @property
+    def location(self) -> str:
+        """The file's path, or the server address without its password."""
+        return str(self.path) if self.path is not None else str(self.url)
+
+    @property
+    def name(self) -> str:
+        """A short name for titles: the file's name, or ``database@host``."""
+        if self.path is not None:
+            return self.path.name
+        address = make_url(str(self.url))
+        return f"{address.database}@{address.host}"
+
+    def file(self) -> Path:
+        """The database file; refused (``UnusableDatabasePath``) for a server
+        database, whose backups and restores are the server's (pg_dump)."""
+        if self.path is None:
+            raise paths.UnusableDatabasePath(
+                f"{self.location} is a database server: back it up and restore it with "
+                "pg_dump and pg_restore (docs/team-server.md)"
+            )
+        return self.path
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -211,11 +250,20 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
-    def backup(self, label: str = "backup", rolling: bool = False) -> Path:
+    def size_bytes(self) -> int:
+        if self.path is not None:
+            return self.path.stat().st_size
+        with self.engine.connect() as connection:
+            return int(dialect.database_size(connection))
+
+    def backup(self, label: str = "backup", rolling: bool = False) -> Path | None:
         """A checked, private copy in ``backups/``; ``rolling``: one of the
-        automatic ones, of which the newest ``backups_kept`` are kept."""
+        automatic ones, of which the newest ``backups_kept`` are kept (none
+        on a server, which is backed up by its operators' pg_dump)."""
+        if rolling and self.path is None:
+            return None
         keep = self.backups_kept if rolling else None
-        return backup(self.path, label, passphrase=self.passphrase, keep=keep)
+        return backup(self.file(), label, passphrase=self.passphrase, keep=keep)
 
 
 def open_database(
@@ -228,9 +276,13 @@ def open_database(
     A new database is encrypted when ``passphrase`` is given. An encrypted
     one needs its passphrase (``StoreUnavailable`` without it, or with a
     wrong one); a plain one opens whatever ``passphrase`` says. Raises
-    ``paths.UnusableDatabasePath`` for a URL, a folder or a file in a folder
-    that does not exist, before anything is created.
+    ``paths.UnusableDatabasePath`` for a folder or a file in a folder that
+    does not exist, before anything is created. A URL (``path``, or
+    ``TRIAGE_DB`` without it) opens a database on a server (``open_server``).
     """
+    url = paths.database_url(path)
+    if url is not None:
+        return open_server(url)
     db_path = paths.usable_db_path(path)  # never creates folders
     existed = db_path.exists() and db_path.stat().st_size > 0
     encrypted = cipher.is_encrypted(db_path) if existed else passphrase is not None
@@ -262,11 +314,11 @@ def open_database(
         # same moment waits (busy timeout), then finds the schema in place.
         try:
             with engine.connect() as connection:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                dialect.begin_write(connection)
                 current = MigrationContext.configure(connection).get_current_revision()
                 existed = existed or current is not None
                 if current != head:
-                    if _check_before_upgrade(engine, connection, db_path, current, head):
+                    if _check_before_upgrade(engine, connection, str(db_path), current, head):
                         backup_path = backup(
                             db_path, f"before-{head}", passphrase=key, keep=backups_kept
                         )
@@ -290,13 +342,11 @@ def open_database(
 
 
 def _check_before_upgrade(
-    engine: Engine, connection: Connection, db_path: Path, current: str | None, head: str | None
+    engine: Engine, connection: Connection, db_path: str, current: str | None, head: str | None
 ) -> bool:
-    """Refuse a file that is not ours or is newer; True if it holds data to
-    back up before the upgrade (False for a new, empty file)."""
-    tables: int = connection.exec_driver_sql(
-        "SELECT count(*) FROM sqlite_master WHERE type='table'"
-    ).scalar_one()
+    """Refuse a database that is not ours or is newer; True if it holds data
+    to back up before the upgrade (False for a new, empty one)."""
+    tables = dialect.table_names(connection)
     if current is None and not tables:
         return False
     if current is None:
@@ -308,6 +358,106 @@ def _check_before_upgrade(
             "Nothing was changed"
         )
     return True
+
+
+def open_server(url: str) -> Database:
+    """Open (setting up or upgrading its schema as needed) the database at a
+    server address, ``postgresql+psycopg://user:password@host:port/database``.
+
+    An unreachable server, a refused login or a missing database is a
+    ``StoreUnavailable`` naming the host, never the password, within
+    ``CONNECT_TIMEOUT_SECONDS`` per address. Nothing is written locally.
+    """
+    address = server_url(url)
+    shown = address.render_as_string(hide_password=True)
+    engine = create_engine(
+        address,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "triage"},
+    )
+    event.listen(engine, "connect", _on_server_connect)
+    try:
+        with engine.connect() as connection:
+            dialect.begin_write(connection)
+            current = MigrationContext.configure(connection).get_current_revision()
+            head = head_revision(engine)
+            if current != head:
+                _check_before_upgrade(engine, connection, shown, current, head)
+                config = alembic_config(engine)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            connection.commit()
+    except exc.OperationalError as error:
+        engine.dispose()
+        raise StoreUnavailable(f"{shown}: {server_problem(error, address)}") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(
+        path=None,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        migrated_from=current if current is not None and current != head else None,
+        url=shown,
+    )
+
+
+# How long opening waits for each of a server's addresses before it counts as
+# unreachable (exit 3): a host name with an IPv4 and an IPv6 address is given
+# up within 10 s.
+CONNECT_TIMEOUT_SECONDS = 4
+
+
+def server_url(url: str) -> URL:
+    """A server address as SQLAlchemy's URL, PostgreSQL through psycopg 3;
+    anything else is refused (``UnusableDatabasePath``)."""
+    try:
+        address = make_url(url)
+    except exc.ArgumentError:
+        address = None
+    if address is None or address.get_backend_name() != "postgresql":
+        scheme = url.split("://")[0]
+        raise paths.UnusableDatabasePath(
+            f"{scheme}://...: not a database Triage can use; give a database file's path or a "
+            "PostgreSQL address, postgresql+psycopg://user@host:5432/database"
+        )
+    if address.get_driver_name() != "psycopg":
+        address = address.set(drivername="postgresql+psycopg")
+    if not address.database:
+        raise paths.UnusableDatabasePath(
+            f"{address.render_as_string(hide_password=True)}: name the database after the "
+            "host, postgresql+psycopg://user@host:5432/database"
+        )
+    return address
+
+
+def server_problem(error: exc.OperationalError, address: URL) -> str:
+    """Why a server could not be used, in words, without the password (libpq's
+    messages never carry it; it is cut out all the same)."""
+    text = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    if address.password:
+        text = text.replace(str(address.password), "***")
+    lowered = text.lower()
+    host = f"{address.host or 'localhost'}:{address.port or 5432}"
+    if (
+        "password authentication failed" in lowered
+        or "no password supplied" in lowered
+        or ("authentication failed" in lowered)
+    ):
+        return f"the server at {host} refused the login (wrong user name or password)"
+    if "does not exist" in lowered and "database" in lowered:
+        return f"the server at {host} has no database {address.database!r}; create it first"
+    if "timeout" in lowered or "timed out" in lowered:
+        return f"the database server at {host} did not answer (timed out)"
+    return f"the database server at {host} cannot be reached ({text})"
+
+
+def _on_server_connect(dbapi_connection: Any, _record: object) -> None:
+    # A writer waits this long for a row or table another writer holds,
+    # then the store counts as busy (exit 3), as SQLite's busy timeout.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {int(busy_timeout() * 1000)}")
+    dbapi_connection.commit()
 
 
 def create_database(path: str | Path, passphrase: str | None = None) -> Path:
@@ -338,6 +488,9 @@ def rows_changed(result: Result[Any]) -> int:
 def limit_page_cache(db: Database, kib: int) -> None:
     """Give every connection opened on ``db`` from now on a page cache of ``kib``
     KiB (the app's, smaller than the bulk paths' 128 MB; see ui.main_window)."""
+
+    if db.on_server:  # the server's memory is its operators' setting
+        return
 
     def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.execute(f"PRAGMA cache_size=-{int(kib)}")

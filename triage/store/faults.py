@@ -35,6 +35,14 @@ _MEANINGS = {
     "disk i/o error": "the disk reported an I/O error reading or writing the database",
     "unable to open database file": "the database file cannot be opened (missing folder "
     "or no permission)",
+    # PostgreSQL's (through psycopg)
+    "lock timeout": "the database is locked by another program; try again when it has finished",
+    "server closed the connection": "the database server closed the connection",
+    "terminating connection": "the database server closed the connection",
+    "connection failed": "the database server cannot be reached",
+    "could not receive data from server": "the database server cannot be reached",
+    "no space left on device": "the database server's disk is full",
+    "read-only transaction": "the database server is read-only",
 }
 
 
@@ -55,16 +63,17 @@ def store_fault(error: BaseException) -> StoreUnavailable | None:
         if sqlite_message in text:
             kind = StoreDamaged if "damaged" in meaning else StoreUnavailable
             return kind(meaning)
-    return StoreUnavailable(f"the database cannot be used ({original})")
+    first_line = (str(original).strip().splitlines() or [""])[0]  # psycopg adds detail lines
+    return StoreUnavailable(f"the database cannot be used ({first_line})")
 
 
 def _driver_error_names(error: BaseException | None) -> set[str]:
-    """The DB-API class names of a SQLite driver's error (empty for anything else).
+    """The DB-API class names of a database driver's error (empty for anything else).
 
-    sqlite3's and sqlcipher3's errors have the same DB-API names but are
-    different classes, so they are matched by name within those drivers.
+    sqlite3's, sqlcipher3's and psycopg's errors have the same DB-API names
+    but are different classes, so they are matched by name within those drivers.
     """
-    if not type(error).__module__.startswith(("sqlite3", "sqlcipher3")):
+    if not type(error).__module__.startswith(("sqlite3", "sqlcipher3", "psycopg")):
         return set()
     return {cls.__name__ for cls in type(error).__mro__}
 

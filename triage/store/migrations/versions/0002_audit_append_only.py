@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from triage.store import dialect
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -16,18 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(
-            f"""
-            CREATE TRIGGER audit_log_no_{verb.lower()}
-            BEFORE {verb} ON audit_log
-            BEGIN
-                SELECT RAISE(ABORT, 'audit_log is append-only');
-            END
-            """
-        )
+    dialect.create_append_only_triggers(op.get_bind())
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-    op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    dialect.drop_append_only_triggers(op.get_bind())

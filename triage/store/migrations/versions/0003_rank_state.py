@@ -17,13 +17,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from triage.store import dialect
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 WATCHED = ("intel_item", "harm_model")
-VERBS = ("INSERT", "UPDATE", "DELETE")
 
 
 def upgrade() -> None:
@@ -38,23 +39,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     # Dirty from the start: an upgraded database's ranking is re-checked once.
-    op.execute("INSERT INTO rank_state (id, dirty) VALUES (1, 1)")
-    for table in WATCHED:
-        for verb in VERBS:
-            op.execute(
-                f"""
-                CREATE TRIGGER rank_stale_on_{table}_{verb.lower()}
-                AFTER {verb} ON {table}
-                WHEN (SELECT dirty FROM rank_state WHERE id = 1) = 0
-                BEGIN
-                    UPDATE rank_state SET dirty = 1 WHERE id = 1;
-                END
-                """
-            )
+    op.execute(sa.text("INSERT INTO rank_state (id, dirty) VALUES (1, :dirty)").bindparams(dirty=True))
+    dialect.create_rank_stale_triggers(op.get_bind(), WATCHED)
 
 
 def downgrade() -> None:
-    for table in WATCHED:
-        for verb in VERBS:
-            op.execute(f"DROP TRIGGER IF EXISTS rank_stale_on_{table}_{verb.lower()}")
+    dialect.drop_rank_stale_triggers(op.get_bind(), WATCHED)
     op.drop_table("rank_state")

@@ -10,21 +10,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from triage.store.audit import GENESIS, stored_hash
+from triage.store import dialect
+from triage.store.audit import GENESIS, stored_hash, stored_text
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
-
-_TRIGGER = """
-CREATE TRIGGER audit_log_no_{verb_lower}
-BEFORE {verb} ON audit_log
-BEGIN
-    SELECT RAISE(ABORT, 'audit_log is append-only');
-END
-"""
-
 
 def upgrade() -> None:
     # ADD COLUMN, not a batch copy: the copy would drop the triggers.
@@ -33,8 +25,7 @@ def upgrade() -> None:
     # Chain the entries already there, in id order. The triggers refuse the
     # UPDATE, so they are lifted for it, inside this migration's transaction.
     connection = op.get_bind()
-    for verb in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS audit_log_no_{verb}")
+    dialect.drop_append_only_triggers(connection)
     previous = GENESIS
     rows = connection.exec_driver_sql(
         "SELECT id, at, who, action, entity, entity_id, field, old_value, new_value, batch_id "
@@ -42,22 +33,21 @@ def upgrade() -> None:
     ).all()
     chained = []
     for row in rows:
-        own = stored_hash([*row, previous])
+        own = stored_hash([*stored_text(row), previous])
         chained.append((previous, own, row[0]))
         previous = own
     if chained:
-        connection.exec_driver_sql(
-            "UPDATE audit_log SET prev_hash = ?, entry_hash = ? WHERE id = ?", chained
+        connection.execute(
+            sa.text("UPDATE audit_log SET prev_hash = :prev, entry_hash = :own WHERE id = :id"),
+            [{"prev": prev, "own": own, "id": id_} for prev, own, id_ in chained],
         )
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(_TRIGGER.format(verb=verb, verb_lower=verb.lower()))
+    dialect.create_append_only_triggers(connection)
 
 
 def downgrade() -> None:
-    for verb in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS audit_log_no_{verb}")
+    connection = op.get_bind()
+    dialect.drop_append_only_triggers(connection)
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_column("entry_hash")
         batch.drop_column("prev_hash")
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(_TRIGGER.format(verb=verb, verb_lower=verb.lower()))
+    dialect.create_append_only_triggers(connection)

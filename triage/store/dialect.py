@@ -1,0 +1,168 @@
+"""The differences between SQLite and PostgreSQL, each behind one function.
+
+Everything else (tables, queries, migrations) is written once with SQLAlchemy
+Core and runs on both. What cannot be written once lives here: the
+append-only triggers' syntax, how a writer takes the write lock, listing
+tables, and the few SQLite functions our stored CHECK constraints and
+queries call (given to PostgreSQL as SQL functions of the same name).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.orm import Session
+
+APPEND_ONLY = "audit_log is append-only"
+# One number for the transaction-scoped advisory lock every PostgreSQL
+# writer of the audit chain takes (any constant works; it names the lock).
+AUDIT_CHAIN_LOCK = 0x7472_6961_6765  # "triage"
+
+
+def is_postgres(bind: Connection | Engine | Session) -> bool:
+    return bind.get_bind().dialect.name == "postgresql" if isinstance(bind, Session) else (
+        bind.dialect.name == "postgresql"
+    )  # fmt: skip
+
+
+def table_names(connection: Connection) -> list[str]:
+    """The tables in the database (SQLite's sqlite_master, PostgreSQL's catalogue)."""
+    return list(inspect(connection).get_table_names())
+
+
+def database_size(connection: Connection) -> int:
+    """Bytes the database takes on the server (a SQLite file's size is its own)."""
+    return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+
+
+def begin_write(connection: Connection) -> None:
+    """Take the database's write lock at the start of a transaction, so that a
+    second process doing the same (setting up one schema) waits for the first:
+    SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-scoped advisory lock."""
+    if is_postgres(connection):
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1)")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def install_functions(connection: Connection) -> None:
+    """PostgreSQL: SQLite's ``instr`` (our CHECK constraints call it) and
+    ``julianday`` (day arithmetic in queries), as SQL functions. SQLite has them."""
+    if not is_postgres(connection):
+        return
+    for statement in (
+        "CREATE OR REPLACE FUNCTION instr(haystack text, needle text) RETURNS integer "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT strpos(haystack, needle)'",
+        "CREATE OR REPLACE FUNCTION julianday(moment timestamp) RETURNS double precision "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+        "AS 'SELECT extract(epoch FROM moment)::double precision / 86400.0 + 2440587.5'",
+        "CREATE OR REPLACE FUNCTION julianday(moment text) RETURNS double precision "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT julianday(moment::timestamp)'",
+    ):
+        connection.exec_driver_sql(statement)
+
+
+def create_append_only_triggers(connection: Connection) -> None:
+    """Refuse every UPDATE and DELETE of ``audit_log`` (and TRUNCATE on PostgreSQL)."""
+    if is_postgres(connection):
+        connection.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"RAISE EXCEPTION '{APPEND_ONLY}' USING ERRCODE = 'insufficient_privilege'; "
+            "END $$"
+        )
+        for verb in ("UPDATE", "DELETE"):
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
+            )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        connection.exec_driver_sql(
+            f"""
+            CREATE TRIGGER audit_log_no_{verb.lower()}
+            BEFORE {verb} ON audit_log
+            BEGIN
+                SELECT RAISE(ABORT, '{APPEND_ONLY}');
+            END
+            """
+        )
+
+
+def drop_append_only_triggers(connection: Connection) -> None:
+    on = " ON audit_log" if is_postgres(connection) else ""
+    for verb in ("update", "delete", "truncate"):
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_log_no_{verb}{on}")
+
+
+def append_only_trigger_sql(connection: Connection) -> dict[str, str]:
+    """Each audit_log trigger's name and definition, as the database stores them
+    (on PostgreSQL only enabled triggers: a disabled one refuses nothing)."""
+    if is_postgres(connection):
+        rows = connection.execute(
+            text(
+                "SELECT t.tgname, pg_get_triggerdef(t.oid) || ' ' || p.prosrc "
+                "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE t.tgrelid = to_regclass('audit_log') AND NOT t.tgisinternal "
+                "AND t.tgenabled <> 'D'"
+            )
+        ).all()
+    else:
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+        ).all()
+    return {str(name): str(sql or "") for name, sql in rows}
+
+
+def refuses(verb: str, definition: str) -> bool:
+    """Whether a stored trigger definition refuses ``verb`` on audit_log."""
+    sql = " ".join(definition.split()).upper()
+    if f"BEFORE {verb} ON " not in sql or "AUDIT_LOG" not in sql:
+        return False
+    return "RAISE(ABORT" in sql or "RAISE EXCEPTION" in sql
+
+
+def create_rank_stale_triggers(connection: Connection, tables: tuple[str, ...]) -> None:
+    """Any change to ``tables`` marks the ranking stale (rank_state.dirty)."""
+    postgres = is_postgres(connection)
+    if postgres:
+        connection.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION rank_mark_stale() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "IF EXISTS (SELECT 1 FROM changed) THEN "
+            "UPDATE rank_state SET dirty = true WHERE id = 1 AND NOT dirty; END IF; RETURN NULL; "
+            "END $$"
+        )
+    for table in tables:
+        for verb in ("INSERT", "UPDATE", "DELETE"):
+            name = f"rank_stale_on_{table}_{verb.lower()}"
+            if postgres:
+                # Once per statement, only when it changed rows (as SQLite's row triggers).
+                changed = "OLD" if verb == "DELETE" else "NEW"
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER {name} AFTER {verb} ON {table} "
+                    f"REFERENCING {changed} TABLE AS changed "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION rank_mark_stale()"
+                )
+            else:
+                connection.exec_driver_sql(
+                    f"""
+                    CREATE TRIGGER {name}
+                    AFTER {verb} ON {table}
+                    WHEN (SELECT dirty FROM rank_state WHERE id = 1) = 0
+                    BEGIN
+                        UPDATE rank_state SET dirty = 1 WHERE id = 1;
+                    END
+                    """
+                )
+
+
+def drop_rank_stale_triggers(connection: Connection, tables: tuple[str, ...]) -> None:
+    postgres = is_postgres(connection)
+    for table in tables:
+        for verb in ("insert", "update", "delete"):
+            on = f" ON {table}" if postgres else ""
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS rank_stale_on_{table}_{verb}{on}")
