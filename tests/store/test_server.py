@@ -113,4 +113,3 @@ def test_an_unreachable_server_exits_3_within_10_s_naming_the_host(
     # Nothing made but the settings folder (TRIAGE_HOME): no file, no folder named after the URL
     assert [p.name for p in tmp_path.iterdir()] in ([], ["home"])
     assert not [p for p in tmp_path.rglob("*") if p.suffix == ".sqlite" or "S3cret" in str(p)]
-
