@@ -41,7 +41,7 @@ def test_app_em_refresh_then_app_and_cli_rank_alike(qtbot, db, capsys):
     qtbot.waitUntil(lambda: model.complete and "EM-GONE1" in app_order(), timeout=10000)
     window.tasks.wait()
 
-    assert main(["--db", str(db.path), "rank", "intel", "--limit", "0", "--format", "json"]) == 0
+    assert main(["--db", db.location, "rank", "intel", "--limit", "0", "--format", "json"]) == 0
     cli_order = [row["intel_id"] for row in json.loads(capsys.readouterr().out)]
     assert app_order() == cli_order
     assert len(cli_order) == 14  # 12 items, the stale one and the bridge's

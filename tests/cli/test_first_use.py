@@ -46,7 +46,7 @@ def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(db, command
         env["PYTHONUNBUFFERED"] = unbuffered
     try:
         child = subprocess.run(
-            [sys.executable, "-m", "triage.cli.main", "--db", str(db.path), *command],
+            [sys.executable, "-m", "triage.cli.main", "--db", db.location, *command],
             stdout=write_end,
             stderr=subprocess.PIPE,
             env=env,
@@ -84,7 +84,7 @@ def test_a_fix_naming_a_column_the_row_does_not_have_is_refused(db, tmp_path):
 
 def test_the_cli_fix_with_a_misspelt_column_is_a_usage_error(db, tmp_path, capsys):
     row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
-    code = cli(["--db", str(db.path), "quarantine", "fix", str(row_id), "regoin=LSE"])
+    code = cli(["--db", db.location, "quarantine", "fix", str(row_id), "regoin=LSE"])
     assert code == 2
     assert "no column 'regoin'" in capsys.readouterr().err
 
@@ -105,7 +105,7 @@ def test_an_imported_meeting_without_a_capacity_shows_no_none(db, capsys):
         session.add(meeting)
         session.flush()
         meeting_id = meeting.id
-    assert cli(["--db", str(db.path), "meeting", "show", str(meeting_id)]) == 0
+    assert cli(["--db", db.location, "meeting", "show", str(meeting_id)]) == 0
     lines = capsys.readouterr().out.splitlines()
     heading = lines[0]
     assert "None" not in heading
@@ -138,7 +138,7 @@ def test_a_utf16_extract_with_a_byte_order_mark_is_read_and_named(db, tmp_path, 
 def test_a_review_dated_after_today_is_refused_and_changes_nothing(db, capsys):
     with db.transaction() as session:
         add_case(session, "W1", harm_level="medium", fitted_at=datetime(2026, 8, 1, 12))
-    base = ["--db", str(db.path), "em", "review", "W1", "--outcome", "continue", "--on"]
+    base = ["--db", db.location, "em", "review", "W1", "--outcome", "continue", "--on"]
     # Today is 2026-11-20 (TRIAGE_NOW): a review a year ahead is a typo.
     assert cli([*base, "2027-11-19"]) == 2
     assert "after today (2026-11-20)" in capsys.readouterr().err
@@ -150,7 +150,7 @@ def test_a_review_dated_after_today_is_refused_and_changes_nothing(db, capsys):
 def test_breaches_actioned_on_a_mistyped_case_is_an_error_not_zero_done(db, capsys):
     with db.transaction() as session:
         add_case(session, "W1")
-    base = ["--db", str(db.path), "em", "actioned"]
+    base = ["--db", db.location, "em", "actioned"]
     assert cli([*base, "W9"]) == 2
     assert "no EM case 'W9'" in capsys.readouterr().err
     assert cli([*base, "W1"]) == 0
@@ -162,7 +162,7 @@ def test_a_refused_claim_or_release_is_reported_on_stderr(db, capsys, monkeypatc
         add_case(session, "W1")
     add_users(db, "alice", "bob", roles=("em-caseworker",))
     monkeypatch.setenv("TRIAGE_PASSWORD", "pw")
-    db_path = ["--db", str(db.path)]
+    db_path = ["--db", db.location]
     assert cli([*db_path, "--user", "alice", "em", "claim", "W1"]) == 0
     capsys.readouterr()
     assert cli([*db_path, "--user", "bob", "em", "release", "W1"]) == 1
@@ -172,7 +172,7 @@ def test_a_refused_claim_or_release_is_reported_on_stderr(db, capsys, monkeypatc
 
 def test_a_team_is_found_in_any_case_with_its_region_and_capacity(db, capsys):
     add_items(db, [{"intel_id": "T-1"}, {"intel_id": "T-2", "team": "London South"}])
-    base = ["--db", str(db.path), "rank", "intel", "--format", "json", "--team"]
+    base = ["--db", db.location, "rank", "intel", "--format", "json", "--team"]
     assert cli([*base, "london north"]) == 0
     rows = json.loads(capsys.readouterr().out)
     # London North's weekly capacity line is drawn without --region.
@@ -181,7 +181,7 @@ def test_a_team_is_found_in_any_case_with_its_region_and_capacity(db, capsys):
 
 def test_a_team_the_rules_do_not_know_is_a_usage_error_not_an_empty_queue(db, capsys):
     add_items(db, [{"intel_id": "T-1"}])
-    assert cli(["--db", str(db.path), "rank", "intel", "--team", "London Nroth"]) == 2
+    assert cli(["--db", db.location, "rank", "intel", "--team", "London Nroth"]) == 2
     err = capsys.readouterr().err
     assert "no team 'London Nroth' (known: London North, London South" in err
 
@@ -223,7 +223,7 @@ def test_uk_dates_are_read_and_one_that_reads_two_ways_is_quarantined(db, tmp_pa
 def test_statistics_to_a_folder_that_does_not_exist_is_a_usage_error(db, tmp_path, capsys, fmt):
     target = tmp_path / "no-such-folder" / f"outcomes.{fmt}"
     assert (
-        cli(["--db", str(db.path), "stats", "tasking", "--format", fmt, "--out", str(target)]) == 2
+        cli(["--db", db.location, "stats", "tasking", "--format", fmt, "--out", str(target)]) == 2
     )
     assert capsys.readouterr().err == (
         f"triage: {target}: cannot write it (No such file or directory)\n"
@@ -232,7 +232,7 @@ def test_statistics_to_a_folder_that_does_not_exist_is_a_usage_error(db, tmp_pat
 
 def test_every_csv_file_of_all_tables_is_named(db, tmp_path, capsys):
     out = tmp_path / "stats.csv"
-    argv = ["--db", str(db.path), "stats", "em", "--format", "csv", "--table", "all"]
+    argv = ["--db", db.location, "stats", "em", "--format", "csv", "--table", "all"]
     assert cli([*argv, "--out", str(out)]) == 0
     written = capsys.readouterr().err.splitlines()
     assert f"wrote {tmp_path / 'stats-figure6.csv'}" in written
@@ -243,7 +243,7 @@ def test_every_csv_file_of_all_tables_is_named(db, tmp_path, capsys):
 
 def test_quarantine_export_to_a_folder_that_does_not_exist_is_a_usage_error(db, tmp_path, capsys):
     target = tmp_path / "no-such-folder" / "quarantine.csv"
-    assert cli(["--db", str(db.path), "quarantine", "export", "--out", str(target)]) == 2
+    assert cli(["--db", db.location, "quarantine", "export", "--out", str(target)]) == 2
     assert capsys.readouterr().err == (
         f"triage: {target}: cannot write it (No such file or directory)\n"
     )
@@ -311,13 +311,13 @@ def test_an_unknown_mapping_profile_names_the_saved_ones(db, tmp_path, capsys):
     settings.save(settings.Settings(mapping_profiles={"ims-weekly": {"Ref": "intel_id"}}))
     extract = tmp_path / "i.csv"
     extract.write_text("intel_id,received_at,region\n")
-    assert cli(["--db", str(db.path), "import", "intel", str(extract), "--mapping", "ims"]) == 2
+    assert cli(["--db", db.location, "import", "intel", str(extract), "--mapping", "ims"]) == 2
     assert "no column-mapping profile 'ims' (known: ims-weekly)" in capsys.readouterr().err
 
 
 def test_rank_limit_0_is_the_whole_queue_and_a_negative_limit_is_refused(db, capsys):
     add_items(db, [{"intel_id": f"L-{n}"} for n in range(3)])
-    base = ["--db", str(db.path), "rank", "intel", "--format", "json", "--limit"]
+    base = ["--db", db.location, "rank", "intel", "--format", "json", "--limit"]
     assert cli([*base, "0"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 3
     assert cli([*base, "0", "--as-of", "2026-11-20T10:00"]) == 0
@@ -331,10 +331,10 @@ def test_rank_limit_0_is_the_whole_queue_and_a_negative_limit_is_refused(db, cap
 def test_em_explain_heading_and_trail_stats_read_as_text(db, capsys):
     with db.transaction() as session:
         add_case(session, "W1")
-    assert cli(["--db", str(db.path), "explain", "em", "W1", "--no-refresh"]) == 0
+    assert cli(["--db", db.location, "explain", "em", "W1", "--no-refresh"]) == 0
     heading = capsys.readouterr().out.splitlines()[0]
     assert heading.startswith("EM case W1 as of 2026-11-20 09:00 GMT (rules ")  # UK time
-    assert cli(["--db", str(db.path), "em", "trail", "stats"]) == 0
+    assert cli(["--db", db.location, "em", "trail", "stats"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert (
         last == "awaiting outcome: 0; requesters: home_office 0, police 0, probation 0, subject 0"
@@ -345,7 +345,7 @@ def test_the_readme_explain_example_names_an_item_the_demo_makes(db, capsys):
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     intel_id = re.search(r"triage explain intel (\S+)", readme).group(1)
     demo.fill_database(db, seed=5, intel=200, em=0, end=date(2026, 11, 20))
-    assert cli(["--db", str(db.path), "explain", "intel", intel_id]) == 0
+    assert cli(["--db", db.location, "explain", "intel", intel_id]) == 0
     assert capsys.readouterr().out.startswith(f"{intel_id} is in bucket ")
 
 
@@ -433,7 +433,7 @@ def test_a_capacity_change_previews_the_items_it_brings_above_the_line(db, tmp_p
     line = next(c for c in result.crossings if c.team == "Northern Ireland")
     assert (line.capacity, line.old_capacity, line.left) == (5, 3, [])
     assert len(line.entered) == 2
-    argv = ["--db", str(db.path), "rules", "diff", str(default_folder()), str(new)]
+    argv = ["--db", db.location, "rules", "diff", str(default_folder()), str(new)]
     assert cli(argv) == 0
     assert "SNI / Northern Ireland: capacity 5 (was 3), 6 open, 2 move above the line" in (
         capsys.readouterr().out
@@ -509,7 +509,7 @@ def test_the_app_names_a_semicolon_file_instead_of_asking_for_a_mapping(
 
 def test_a_quarantine_fix_reports_one_row_read(db, tmp_path, capsys):
     row_id = quarantined_row(db, tmp_path, "intel_id,received_at,region\nQ-1,2026-03-14,Narnia\n")
-    assert cli(["--db", str(db.path), "quarantine", "fix", str(row_id), "region=LSE"]) == 0
+    assert cli(["--db", db.location, "quarantine", "fix", str(row_id), "region=LSE"]) == 0
     assert capsys.readouterr().out.startswith("q.csv: 1 row read, 1 inserted, ")
 
 

@@ -53,12 +53,12 @@ def test_every_command_takes_format_json_the_json_alias_and_wide_tables(path, pa
 def test_json_and_format_json_print_the_same(db, capsys, command):
     outputs = []
     for spelling in (["--json"], ["--format", "json"]):
-        assert cli(["--db", str(db.path), *command, *spelling]) == 0
+        assert cli(["--db", db.location, *command, *spelling]) == 0
         outputs.append(json.loads(capsys.readouterr().out))
     assert outputs[0] == outputs[1]
 
 
 def test_an_action_command_reports_in_json(db, capsys):
-    assert cli(["--db", str(db.path), "rules", "check", "--format", "json"]) == 0
+    assert cli(["--db", db.location, "rules", "check", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True and report["bucket_rules"] > 0

@@ -38,10 +38,10 @@ def test_a_narrow_table_is_printed_as_it_is(capsys):
 def test_rank_intel_fits_100_columns_unless_wide(db, capsys):
     standard_items(db, 10)
     ranked(db)
-    assert cli(["--db", str(db.path), "rank", "intel"]) == 0
+    assert cli(["--db", db.location, "rank", "intel"]) == 0
     fitted = capsys.readouterr().out.splitlines()
     assert max(map(len, fitted)) <= TABLE_WIDTH
-    assert cli(["--db", str(db.path), "rank", "intel", "--wide"]) == 0
+    assert cli(["--db", db.location, "rank", "intel", "--wide"]) == 0
     wide = capsys.readouterr().out.splitlines()
     assert len(wide) == len(fitted)
     assert len(wide[0].split()) >= len(fitted[0].split())

@@ -130,7 +130,7 @@ def test_second_claim_refused_naming_the_holder(db, capsys, monkeypatch):
         claims.claim(db, "K1", actor=as_user("bob"))
     with pytest.raises(claims.ClaimError, match="claimed by alice, not bob"):
         claims.release(db, "K1", actor=as_user("bob"))
-    assert cli.main(["--db", str(db.path), "--user", "bob", "em", "claim", "K1"]) == 1
+    assert cli.main(["--db", db.location, "--user", "bob", "em", "claim", "K1"]) == 1
     assert "already claimed by alice" in capsys.readouterr().err
     claims.release(db, "K1", actor=as_user("alice"))
     claims.claim(db, "K1", actor=as_user("bob"))
@@ -143,7 +143,7 @@ def test_claim_is_atomic_across_connections(db, tmp_path):
 
     with db.transaction() as s:
         add_case(s, "K2")
-    other = open_database(db.path)
+    other = open_database(db.location)
     try:
         claims.claim(other, "K2", actor=as_user("carol"))
         with pytest.raises(claims.ClaimError, match="carol"):

@@ -215,16 +215,16 @@ def test_cli_rank_and_explain_json(db, capsys):
             bail_type="ij",
             bail_granted_at=NOW - timedelta(hours=10),
         )
-    assert cli.main(["--db", str(db.path), "rank", "em", "--format", "json"]) == 0
+    assert cli.main(["--db", db.location, "rank", "em", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["case_id"] == "K1" and rows[0]["workstream"] == "releases"
     # CLI times are UK local time with their offset (GMT in November).
     assert rows[0]["due_at"] == (NOW + timedelta(hours=62)).isoformat() + "+00:00"
-    assert cli.main(["--db", str(db.path), "explain", "em", "K1", "--json"]) == 0
+    assert cli.main(["--db", db.location, "explain", "em", "K1", "--json"]) == 0
     trace = json.loads(capsys.readouterr().out)
     assert "consolidated_battery_breaches" in trace and "recommendation" in trace
     assert trace["as_of"] == NOW.isoformat() + "+00:00"  # with its offset, as every CLI time
-    assert cli.main(["--db", str(db.path), "explain", "em", "NOPE"]) == 2
+    assert cli.main(["--db", db.location, "explain", "em", "NOPE"]) == 2
 
 
 def test_cli_rank_em_as_of_writes_nothing(db, capsys):
@@ -234,7 +234,7 @@ def test_cli_rank_em_as_of_writes_nothing(db, capsys):
         add_case(s, "L1", region="LSE", harm_level="high", last_contact_at=NOW - timedelta(days=2))
     later = (NOW + timedelta(days=30)).isoformat()
     for command in (["rank", "em", "--as-of", later], ["explain", "em", "L1", "--as-of", later]):
-        assert cli.main(["--db", str(db.path), *command]) == 0
+        assert cli.main(["--db", db.location, *command]) == 0
     capsys.readouterr()
     with db.transaction() as s:
         # Out of contact by the later date, but no bridge item received in the future.
@@ -256,7 +256,7 @@ def test_bad_pack_names_file_key_and_problem(tmp_path, db, capsys):
     assert str(broken) in message and "priority.harm_points" in message
     missing = tmp_path / "missing.toml"
     missing.write_text(text.replace("ij_release_hours = 72", ""), encoding="utf-8")
-    assert cli.main(["--db", str(db.path), "rank", "em", "--pack", str(missing)]) == 2
+    assert cli.main(["--db", db.location, "rank", "em", "--pack", str(missing)]) == 2
     assert "deadlines.ij_release_hours" in capsys.readouterr().err
 
 
@@ -271,7 +271,7 @@ def test_cli_casework_round_trip(db, capsys):
             fitted_at=datetime(2026, 8, 1, 12),
             bail_granted_at=datetime(2021, 5, 4, 12),
         )
-    base = ["--db", str(db.path), "em"]
+    base = ["--db", db.location, "em"]
     assert cli.main([*base, "recommend", "W1", "--record"]) == 0
     out = capsys.readouterr().out
     advice = json.loads(out[out.index("{") :])
@@ -351,7 +351,7 @@ def test_cli_rank_em_ranks_a_new_bridge_item_at_once(db, capsys):
 
     with db.transaction() as s:
         add_case(s, "B1", region="SNI", harm_level="high", last_contact_at=NOW - timedelta(days=8))
-    assert cli.main(["--db", str(db.path), "rank", "em", "--format", "json"]) == 0
+    assert cli.main(["--db", db.location, "rank", "em", "--format", "json"]) == 0
     capsys.readouterr()
     with db.transaction() as s:
         ranked = s.execute(
@@ -376,7 +376,7 @@ def test_cli_rank_em_filters_as_the_app_does(db, capsys):
         )
         add_case(s, "K2", harm_level="low", fitted_at=NOW - timedelta(days=200))
     claims.claim(db, "K2", actor=as_user("bob"))
-    base = ["--db", str(db.path), "rank", "em", "--json", "--no-refresh"]
+    base = ["--db", db.location, "rank", "em", "--json", "--no-refresh"]
 
     def cases(*options: str) -> list[tuple[str, int]]:
         assert cli.main([*base, *options]) == 0

@@ -202,7 +202,7 @@ def test_statistics_csv_and_xlsx_are_safe(hostile_meeting, tmp_path):
 def test_cli_csv_listings_are_safe(hostile_meeting, capsys):
     db, _meeting_id = hostile_meeting
     for command in (["rank", "intel", "--format", "csv"], ["meeting", "list", "--format", "csv"]):
-        assert cli(["--db", str(db.path), *command]) == 0
+        assert cli(["--db", db.location, *command]) == 0
         out = capsys.readouterr().out
         assert_csv_is_safe(out)
         if command[0] == "rank":
@@ -217,7 +217,7 @@ def test_quarantine_export_is_safe_and_reads_back(db, tmp_path, capsys):
     )
     assert import_file(db, "intel", extract, actor=EVERYONE).quarantined == 1
     out = tmp_path / "quarantine.csv"
-    assert cli(["--db", str(db.path), "quarantine", "export", "--out", str(out)]) == 0
+    assert cli(["--db", db.location, "quarantine", "export", "--out", str(out)]) == 0
     rows = assert_csv_is_safe(read(out))
     raw = rows[1][rows[0].index("raw")]
     assert '=HYPERLINK(""http://x"")' in raw and not raw.startswith("=")

@@ -289,7 +289,7 @@ def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
     make_history(db, n=800)
     with db.transaction() as session:  # some items still waiting for a decision
         session.execute(update(IntelItem).where(IntelItem.id > 790).values(status="open"))
-    argv = ["--db", str(db.path), "rank", "intel", "--format", "json", "--limit", "5"]
+    argv = ["--db", db.location, "rank", "intel", "--format", "json", "--limit", "5"]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5 and all(row["harm_score"] is None for row in rows)
@@ -299,10 +299,10 @@ def test_rank_intel_json_fills_harm_score_only_with_an_active_model(db, capsys):
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5 and all(0 <= row["harm_score"] <= 1 for row in rows)
-    assert main(["--db", str(db.path), "explain", "intel", "I000795", "--json"]) == 0
+    assert main(["--db", db.location, "explain", "intel", "I000795", "--json"]) == 0
     harm = json.loads(capsys.readouterr().out)["harm_model"]
     assert harm["model_id"] == result.model_id and len(harm["reasons"]) == 3
-    assert main(["--db", str(db.path), "explain", "intel", "I000795"]) == 0
+    assert main(["--db", db.location, "explain", "intel", "I000795"]) == 0
     assert "moved most by" in capsys.readouterr().out
 
 

@@ -83,7 +83,7 @@ def test_decision_history_lists_each_meeting_decision(db):
 
 def test_cli_note_add_and_list(db, capsys):
     add_items(db, [{"intel_id": "C-1"}])
-    base = ["--db", str(db.path), "note"]
+    base = ["--db", db.location, "note"]
     me = accounts.sign_in(db, None, None).name  # the signed-in user is the author
     assert main([*base, "add", "C-1", "Owner spoken to"]) == 0
     assert "note 1 added to C-1" in capsys.readouterr().out

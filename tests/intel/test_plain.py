@@ -72,12 +72,12 @@ def test_cli_explain_starts_with_the_paragraph(db, capsys):
     add_item(db, campaign="NAT-CONSTRUCTION", intel_id="UP-1")
     add_item(db, intel_id="DOWN-1")
     ranking.refresh(db, as_of=NOW)
-    assert main(["--db", str(db.path), "explain", "intel", "DOWN-1"]) == 0
+    assert main(["--db", db.location, "explain", "intel", "DOWN-1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("DOWN-1 is in bucket 6 because:")
     assert "Below UP-1 because UP-1 is in a higher bucket" in out
     assert "Details:" in out
-    assert main(["--db", str(db.path), "explain", "intel", "DOWN-1", "--json"]) == 0
+    assert main(["--db", db.location, "explain", "intel", "DOWN-1", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["summary"].startswith("DOWN-1 is in bucket 6")
     assert found["below"]["intel_id"] == "UP-1"

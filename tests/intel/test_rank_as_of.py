@@ -17,7 +17,7 @@ def test_past_queue_shows_items_open_then(db, tmp_path, capsys):
     outcomes = tmp_path / "outcomes.csv"
     outcomes.write_text("intel_id,meeting_date,decision\nA-1,2026-11-02,accepted\n")
     import_file(db, "outcomes", outcomes, actor=EVERYONE)
-    argv = ["--db", str(db.path), "rank", "intel", "--format", "json"]
+    argv = ["--db", db.location, "rank", "intel", "--format", "json"]
     assert main([*argv, "--as-of", "2026-10-20"]) == 0
     past = json.loads(capsys.readouterr().out)
     # A-1 was accepted on 2 November; on 20 October it was still open.
@@ -38,5 +38,5 @@ def test_explain_and_replay_as_of_see_only_items_received_by_then(db, tmp_path, 
     pack = load_pack()
     assert replay.diff(db, pack, pack, as_of=parse_datetime("2026-10-20")).items == 1
     assert replay.diff(db, pack, pack).items == 2
-    assert main(["--db", str(db.path), "explain", "intel", "A-2", "--as-of", "2026-10-20"]) == 2
+    assert main(["--db", db.location, "explain", "intel", "A-2", "--as-of", "2026-10-20"]) == 2
     assert "after --as-of" in capsys.readouterr().err

@@ -84,7 +84,7 @@ def test_stats_right_after_an_import_gives_each_item_its_bucket(db, tmp_path, ca
         "IMP-2,2026-11-03T10:00:00,LSE,London North,other,,,two\n",
         encoding="utf-8",
     )
-    path = str(db.path)
+    path = db.location
     assert cli(["--db", path, "import", "intel", str(extract)]) == 0
     capsys.readouterr()
     argv = ["--db", path, "stats", "tasking", "--from", "2026-11-01", "--to", "2026-11-20"]

@@ -281,7 +281,7 @@ def test_refresh_records_version_and_instant(db):
 def test_rank_intel_cli_json(db, capsys):
     first = add_item(db, campaign="NAT-CARE", intel_id="X-1")
     add_item(db, intel_id="X-2", region="SNI", team="Scotland")
-    assert main(["--db", str(db.path), "rank", "intel", "--format", "json"]) == 0
+    assert main(["--db", db.location, "rank", "intel", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["intel_id"] for r in out] == ["X-1", "X-2"]
     row = out[0]
@@ -305,13 +305,13 @@ def test_rank_intel_cli_json(db, capsys):
         [],
     )
     assert row["harm_score"] is None and row["rules_version"] == load_pack().version
-    team = ["--db", str(db.path), "rank", "intel", "--region", "LSE", "--team", "London North"]
+    team = ["--db", db.location, "rank", "intel", "--region", "LSE", "--team", "London North"]
     assert main([*team, "--format", "json"]) == 0
     row = json.loads(capsys.readouterr().out)[0]
     assert (row["intel_id"], row["fits"], row["upstream_bucket"]) == ("X-1", True, None)
     assert main([*team[:-1], "Nope"]) == 2
     stored = ranking.refresh(db).as_of
-    argv = ["--db", str(db.path), "rank", "intel", "--region", "Scotland and Northern Ireland"]
+    argv = ["--db", db.location, "rank", "intel", "--region", "Scotland and Northern Ireland"]
     assert main([*argv, "--as-of", "2026-11-15", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     # Midnight (UK) on 15 November: X-2 (received 10 Nov 09:00 UTC) was 4.6 days old.
@@ -326,15 +326,15 @@ def test_rank_intel_cli_json(db, capsys):
 def test_explain_cli(db, capsys):
     add_item(db, intel_id="X-9", business_name="Mill", persons_estimated=3, harm_flags=";weapon;")
     add_item(db, intel_id="X-8")
-    assert main(["--db", str(db.path), "explain", "intel", "X-9"]) == 0
+    assert main(["--db", db.location, "explain", "intel", "X-9"]) == 0
     text = capsys.readouterr().out
     assert "bucket 4 (B4-threat-flags" in text
     assert "B3-business would need: persons_estimated at least 5 (read persons_estimated=3)" in text
-    assert main(["--db", str(db.path), "explain", "intel", "X-8", "--json"]) == 0
+    assert main(["--db", db.location, "explain", "intel", "X-8", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert (found["bucket"], found["why_not_higher"]["bucket"]) == (6, 5)
     assert {c["result"] for c in found["why_not_higher"]["rules"][0]["unmet"]} == {"not evaluated"}
-    assert main(["--db", str(db.path), "explain", "intel", "NOPE"]) == 2
+    assert main(["--db", db.location, "explain", "intel", "NOPE"]) == 2
 
 
 def test_replay_diff(db, tmp_path, capsys):
@@ -363,8 +363,7 @@ def test_replay_diff(db, tmp_path, capsys):
     assert sorted(line.entered) == sorted(intel[i] for i in threats)
     assert len(line.left) == 3 and set(line.left) <= {intel[i] for i in care}
     assert (
-        main(["--db", str(db.path), "rules", "diff", str(default_folder()), str(new), "--json"])
-        == 0
+        main(["--db", db.location, "rules", "diff", str(default_folder()), str(new), "--json"]) == 0
     )
     out = json.loads(capsys.readouterr().out)
     assert out["matrix"]["1"]["6"] == 4 and out["moved"] == 4

@@ -21,7 +21,7 @@ from triage.store.models import IntelItem, TaskingMeeting, TaskingOutcome
 def path(db) -> str:
     standard_items(db, 20)
     ranked(db)
-    return str(db.path)
+    return db.location
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

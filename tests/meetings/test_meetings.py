@@ -385,7 +385,7 @@ def test_agenda_snapshot_is_kept_when_the_queue_changes(meeting):
 
 def test_cli_lists_shows_and_exports(meeting, tmp_path, capsys):
     db, meeting_id = meeting
-    path = str(db.path)
+    path = db.location
     assert cli(["--db", path, "meeting", "list", "--format", "csv"]) == 0
     assert f"{meeting_id},2026-11-20,LSE,{TEAM},open" in capsys.readouterr().out
     assert cli(["--db", path, "meeting", "show", str(meeting_id)]) == 0

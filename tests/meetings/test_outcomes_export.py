@@ -82,7 +82,7 @@ def test_an_exported_file_imported_again_changes_nothing(decided, tmp_path, caps
     db = decided
     before = stored_outcomes(db)
     target = tmp_path / f"outcomes.{fmt}"
-    command = ["--db", str(db.path), "outcomes", "export", "--from", "2026-11-01"]
+    command = ["--db", db.location, "outcomes", "export", "--from", "2026-11-01"]
     assert cli([*command, "--to", "2026-11-30", "--format", fmt, "--out", str(target)]) == 0
     assert f"{len(before)} outcome(s) written" in capsys.readouterr().out
     result = import_file(db, "outcomes", target, actor=EVERYONE)

@@ -39,7 +39,7 @@ def filled(db):
 
 
 def run(db, capsys, *args: str) -> tuple[int, str, str]:
-    code = main(["--db", str(db.path), "stats", *args])
+    code = main(["--db", db.location, "stats", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -67,7 +67,7 @@ def test_a_cli_export_is_private_and_the_umask_is_restored(db, tmp_path):
     before = os.umask(0o022)
     try:
         target = tmp_path / "quarantine.csv"
-        assert cli(["--db", str(db.path), "quarantine", "export", "--out", str(target)]) == 0
+        assert cli(["--db", db.location, "quarantine", "export", "--out", str(target)]) == 0
         assert mode(target) == 0o600
         assert os.umask(0o022) == 0o022  # the command put the caller's umask back
     finally:

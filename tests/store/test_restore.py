@@ -119,10 +119,10 @@ def test_an_import_over_10000_rows_is_backed_up_first(db, tmp_path):
         return str(path)
 
     # Into an empty database: nothing to back up, however large.
-    assert cli(["--db", str(db.path), "import", "intel", extract("first", 10_001)]) == 0
-    assert cli(["--db", str(db.path), "import", "intel", extract("exactly", 10_000)]) == 0
+    assert cli(["--db", db.location, "import", "intel", extract("first", 10_001)]) == 0
+    assert cli(["--db", db.location, "import", "intel", extract("exactly", 10_000)]) == 0
     assert not (tmp_path / "backups").exists()
-    assert cli(["--db", str(db.path), "import", "intel", extract("over", 10_001)]) == 0
+    assert cli(["--db", db.location, "import", "intel", extract("over", 10_001)]) == 0
     (made,) = (tmp_path / "backups").glob("test-before-import-*.sqlite")
     with sqlite3.connect(made) as connection:  # the state before the large import
         assert connection.execute("SELECT count(*) FROM intel_item").fetchone() == (20_001,)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
+import psycopg
 import pytest
 from pg_server import free_port
 from sqlalchemy import text
@@ -28,7 +30,7 @@ def test_an_address_opens_a_server_database_and_makes_no_local_file(
     monkeypatch.setenv("TRIAGE_DB", url)
     assert cli(["db", "info", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["path"] == url
-    assert [p.name for p in tmp_path.iterdir()] == ["home"]  # settings only, no database
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["home"])  # settings at most, no database
     assert not list(isolated_home.rglob("*.sqlite"))
 
 
@@ -113,3 +115,50 @@ def test_an_unreachable_server_exits_3_within_10_s_naming_the_host(
     # Nothing made but the settings folder (TRIAGE_HOME): no file, no folder named after the URL
     assert [p.name for p in tmp_path.iterdir()] in ([], ["home"])
     assert not [p for p in tmp_path.rglob("*") if p.suffix == ".sqlite" or "S3cret" in str(p)]
+
+
+GRANTS = Path(__file__).resolve().parents[2] / "docs" / "team-server-grants.sql"
+
+
+@pytest.mark.postgresql
+def test_the_least_privilege_login_works_but_cannot_drop_tables_or_rewrite_the_audit(
+    pg_server, capsys
+):
+    """docs/team-server.md's set-up, as written: an owner makes the schema, the
+    grants file gives the app's login what it needs and no more."""
+    pg_server.psql(
+        "DO $$ BEGIN CREATE ROLE triage_owner LOGIN PASSWORD 'owner-pw'; "
+        "CREATE ROLE triage_app LOGIN PASSWORD 'app-pw'; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    pg_server.psql("CREATE DATABASE triage_team OWNER triage_owner")
+    base = f"127.0.0.1:{pg_server.port}/triage_team"
+    try:
+        open_database(f"postgresql+psycopg://triage_owner:owner-pw@{base}").close()
+        owner = f"host=127.0.0.1 port={pg_server.port} dbname=triage_team user=triage_owner"
+        with psycopg.connect(owner + " password=owner-pw", autocommit=True) as connection:
+            connection.execute(GRANTS.read_text(encoding="utf-8"))
+        app = f"postgresql+psycopg://triage_app:app-pw@{base}"
+        assert cli(["--db", app, "user", "list", "--json"]) == 0  # opens, signs in, reads
+        capsys.readouterr()
+        db = open_database(app)
+        with db.transaction() as session:
+            audit.record(session, "test", "thing", 1, who="someone")
+        for statement in (
+            "DROP TABLE intel_item",
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "UPDATE audit_log SET who = 'x'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+            "UPDATE alembic_version SET version_num = '0001'",
+            "CREATE TABLE mine (id integer)",
+        ):
+            with pytest.raises(Exception, match="must be owner|permission denied"):
+                with db.engine.begin() as connection:
+                    connection.exec_driver_sql(statement)
+        with db.engine.connect() as connection:
+            assert audit.verify(connection).ok and audit.missing_triggers(connection) == []
+        db.close()
+    finally:
+        pg_server.psql("DROP DATABASE triage_team WITH (FORCE)")

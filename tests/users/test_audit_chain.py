@@ -4,13 +4,12 @@ inserted or moved, and a missing append-only trigger."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from actors import EVERYONE
 
 from triage.cli.main import main as cli
-from triage.store import audit
+from triage.store import audit, dialect
 from triage.store.db import audit_head_file
 from triage.users import Actor, NotPermitted, auditing
 
@@ -26,20 +25,13 @@ def write_entries(db, n: int = 5) -> None:
 
 
 def tamper(db, *statements: str) -> None:
-    """What an insider with a SQLite tool could do: lift the triggers and edit."""
-    connection = sqlite3.connect(db.path)
-    with connection:
-        connection.execute("DROP TRIGGER audit_log_no_update")
-        connection.execute("DROP TRIGGER audit_log_no_delete")
+    """What an insider with a database tool (and the owner's rights) could do:
+    lift the triggers, edit, put the triggers back."""
+    with db.engine.begin() as connection:
+        dialect.drop_append_only_triggers(connection)
         for statement in statements:
-            connection.execute(statement)
-        connection.executescript(
-            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
-            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
-        )
-    connection.close()
+            connection.exec_driver_sql(statement)
+        dialect.create_append_only_triggers(connection)
 
 
 def check(db, **options) -> audit.Verification:
@@ -96,6 +88,7 @@ def test_a_cut_tail_is_caught_against_a_recorded_head(db):
     assert "is not in the audit log" in check(db, expected_head=recorded).problem
 
 
+@pytest.mark.sqlite_only("backups of a file; a server's are pg_dump's")
 def test_every_backup_has_the_chain_head_beside_it(db):
     write_entries(db)
     target = db.backup()
@@ -108,15 +101,15 @@ def test_every_backup_has_the_chain_head_beside_it(db):
 
 def test_a_dropped_trigger_is_a_failure(db):
     write_entries(db)
-    connection = sqlite3.connect(db.path)
-    connection.execute("DROP TRIGGER audit_log_no_delete")
-    connection.close()
+    on = " ON audit_log" if db.on_server else ""
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TRIGGER audit_log_no_delete{on}")
     assert check(db).problem == "append-only trigger missing or changed: audit_log_no_delete"
 
 
 def test_cli_verify_and_show(db, capsys):
     write_entries(db)
-    base = ["--db", str(db.path), "audit"]
+    base = ["--db", db.location, "audit"]
     assert cli([*base, "verify"]) == 0
     assert capsys.readouterr().out.startswith("audit log intact: 8 entries verified")
     assert cli([*base, "show", "--format", "json", "--since", "2026-01-01"]) == 0

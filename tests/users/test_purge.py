@@ -79,10 +79,10 @@ def test_only_an_admin_may_purge(db):
 
 
 def test_cli_dry_run_and_a_bad_policy(db, capsys, tmp_path):
-    assert cli(["--db", str(db.path), "purge", "--dry-run", "--json"]) == 0
+    assert cli(["--db", db.location, "purge", "--dry-run", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dry_run"] and report["counts"] == {"intel": 0, "em_cases": 0, "quarantine": 0}
     bad = tmp_path / "retention.toml"
     bad.write_text("[intel]\nclosed_months = 'soon'\n", encoding="utf-8")
-    assert cli(["--db", str(db.path), "purge", "--policy", str(bad)]) == 2
+    assert cli(["--db", db.location, "purge", "--policy", str(bad)]) == 2
     assert "[intel] closed_months must be a whole number" in capsys.readouterr().err

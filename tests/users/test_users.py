@@ -116,7 +116,7 @@ def test_an_officer_may_not_decide_at_a_meeting_and_nothing_changes(team):
 
 
 def test_cli_users_sign_in_and_exit_4_when_refused(db, monkeypatch, capsys):
-    base = ["--db", str(db.path)]
+    base = ["--db", db.location]
     owner = first_user(db).name
     monkeypatch.setenv("TRIAGE_NEW_PASSWORD", "owner-pw")
     assert cli([*base, "user", "passwd"]) == 0  # single-user mode: no login yet

@@ -24,7 +24,19 @@ from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Table, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -33,7 +45,7 @@ from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
 from triage.jobs import Job, job_or_silent
-from triage.store import audit
+from triage.store import audit, dialect
 from triage.store.db import Database, rows_changed
 from triage.store.faults import store_fault
 from triage.store.models import (
@@ -510,6 +522,24 @@ class _KeyedStore:
         self.table_was_empty = session.execute(select(self.table.c.id).limit(1)).first() is None
         self.deferred_indexes = _drop_indexes(session, self.table) if self.table_was_empty else []
 
+    def _stored_rows(self, chunk: Chunk, compared: list[str]) -> Iterable[Sequence[Any]]:
+        """The stored rows with the chunk's keys: id, then ``compared``. SQLite:
+        as stored (text times), to compare with ``_stored``'s forms; PostgreSQL:
+        typed values, as ``_stored(raw=True)`` gives."""
+        connection = self.session.connection()
+        if dialect.is_postgres(connection):
+            table = self.table
+            return connection.execute(
+                select(table.c.id, *(table.c[name] for name in compared)).where(
+                    table.c[self.key].in_(chunk.column(self.key))
+                )
+            )
+        return connection.exec_driver_sql(
+            f"SELECT id, {', '.join(compared)} FROM {self.table.name} "
+            f"WHERE {self.key} IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk.column(self.key)),
+        )
+
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
         rejected, chunk = self.check(chunk)
         if not len(chunk):
@@ -522,16 +552,10 @@ class _KeyedStore:
         # stored forms as plain tuples, and only look at the others field
         # by field.
         compared = [*chunk.names, "extra"]
-        stored = _stored_columns(self.table, chunk, null=None)
+        raw = dialect.is_postgres(self.session)  # typed values both ways, no stored text
+        stored = _stored_columns(self.table, chunk, null=None, raw=raw)
         key_at = chunk.names.index(self.key)
-        existing = {
-            row[1 + key_at]: row
-            for row in self.session.connection().exec_driver_sql(
-                f"SELECT id, {', '.join(compared)} FROM {self.table.name} "
-                f"WHERE {self.key} IN ({', '.join('?' * len(chunk))})",
-                tuple(chunk.column(self.key)),
-            )
-        }
+        existing = {row[1 + key_at]: tuple(row) for row in self._stored_rows(chunk, compared)}
         is_new, maybe_changed = [], {}
         for k, new in enumerate(zip(*stored, strict=True)):
             old = existing.get(new[key_at])
@@ -865,9 +889,12 @@ def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
 _NULL = float("nan")
 
 
-def _stored(column_type: Any, values: list[Any], null: Any = _NULL) -> list[Any]:
+def _stored(column_type: Any, values: list[Any], null: Any = _NULL, raw: bool = False) -> list[Any]:
     """A column of values in the stored form SQLAlchemy's SQLite dialect
-    writes (and the ORM reads back), ready to bind directly."""
+    writes (and the ORM reads back), ready to bind directly; ``raw``
+    (PostgreSQL, whose driver binds typed values): the values themselves."""
+    if raw:
+        return [None if v is None else v for v in values]
     if isinstance(column_type, DateTime):
         return [null if v is None else v.isoformat(" ", "microseconds") for v in values]
     if isinstance(column_type, Date):
@@ -879,19 +906,34 @@ def _stored(column_type: Any, values: list[Any], null: Any = _NULL) -> list[Any]
     return [null if v is None else v for v in values]
 
 
-def _stored_columns(table: Table, chunk: Chunk, null: Any = _NULL) -> list[list[Any]]:
+def _stored_columns(
+    table: Table, chunk: Chunk, null: Any = _NULL, raw: bool = False
+) -> list[list[Any]]:
     """The chunk's columns and then its extras, in stored form."""
     columns = [
-        _stored(table.c[name].type, values, null)
+        _stored(table.c[name].type, values, null, raw)
         for name, values in zip(chunk.names, chunk.columns, strict=True)
     ]
-    columns.append(_stored(table.c.extra.type, [extra or None for extra in chunk.extras], null))
+    extras = [extra or None for extra in chunk.extras]
+    columns.append(_stored(table.c.extra.type, extras, null, raw))
     return columns
 
 
 def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[str, Any]) -> None:
     """Insert new rows at driver speed: one executemany of plain tuples."""
     names = [*chunk.names, "extra", *constants]
+    if dialect.is_postgres(session):  # typed values through SQLAlchemy's insert
+        values = _stored_columns(table, chunk, null=None, raw=True)
+        rows = [dict(zip(names, [*row, *constants.values()], strict=True))
+                for row in zip(*values, strict=True)]  # fmt: skip
+        # An empty JSON value is SQL NULL, as on SQLite (not JSON's null).
+        json_nulls = {
+            name: bindparam(name, type_=JSON(none_as_null=True))
+            for name in names
+            if isinstance(table.c[name].type, JSON)
+        }
+        session.execute(insert(table).values(json_nulls), rows)
+        return
     columns: list[Iterable[Any]] = list(_stored_columns(table, chunk))
     # Constants repeat for every row; zip stops at the end of the chunk's columns.
     columns += [
@@ -908,7 +950,10 @@ def _drop_indexes(session: Session, table: Table) -> list[str]:
     For a first load into an empty table: building an index once from the
     loaded rows is about three times cheaper than updating it row by row.
     It all happens inside the import's transaction, so a cancel or crash
-    leaves the indexes (and everything else) as they were."""
+    leaves the indexes (and everything else) as they were. PostgreSQL keeps
+    its indexes: the statements are SQLite's, and its index updates are cheap."""
+    if dialect.is_postgres(session):
+        return []
     found: Sequence[tuple[str, str]] = session.execute(
         text(
             "SELECT name, sql FROM sqlite_master "

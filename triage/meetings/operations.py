@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from sqlalchemy import Select, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import TextClause
 from triage import clock, vocab
 from triage.intel import regions
 from triage.meetings.models import MeetingAgendaItem, MeetingStep
-from triage.store import audit
+from triage.store import audit, dialect
 from triage.store.db import Database
 from triage.store.models import IntelItem, TaskingMeeting, TaskingOutcome
 from triage.users import Action, Actor, require
@@ -62,6 +62,15 @@ class MeetingError(Exception):
 
 class StaleItemError(MeetingError):
     """A stale item cannot be accepted before its basic checks are redone."""
+
+
+class AlreadyDecided(MeetingError):
+    """Someone else decided the item first; nothing was overwritten."""
+
+
+# ``decide``'s ``seen``: the caller did not say what it saw (a change of one's
+# own decision is allowed; another person's decision is not overwritten).
+ANY_STATE: Final = "any"
 
 
 @dataclass(frozen=True)
@@ -568,8 +577,16 @@ def decide(
     actor: Actor,
     reason: str | None = None,
     note: str | None = None,
+    seen: datetime | None | Literal["any"] = ANY_STATE,
 ) -> int:
-    """Record accept / reject (with a reason) / not discussed. Returns the step id."""
+    """Record accept / reject (with a reason) / not discussed. Returns the step id.
+
+    Two people deciding the same item at once: the first wins, the second gets
+    ``AlreadyDecided`` ("already decided by NAME at TIME") and nothing is
+    overwritten. ``seen`` is what the caller showed: None (undecided) or the
+    decision's ``decided_at``; left out, deciding again over one's own
+    decision changes it, over someone else's is refused. The item's row is
+    locked first (``dialect.lock_rows``), so the check and the write are one."""
     require(db, actor, Action.RUN_MEETINGS)
     if decision not in vocab.DECISIONS:
         raise MeetingError(f"unknown decision {decision!r} (known: {', '.join(vocab.DECISIONS)})")
@@ -582,14 +599,17 @@ def decide(
     elif reason:
         raise MeetingError(f"only a rejection takes a reason, not {decision}")
     with db.transaction() as session:
+        dialect.lock_rows(session, IntelItem, IntelItem.id == item_id)
         meeting = _open_meeting(session, meeting_id)
         slot = _agenda_slot(session, meeting_id, item_id)
         item = _item(session, item_id)
+        existing = _outcome_for(session, meeting, item_id)
+        if existing is not None and existing.meeting_id == meeting_id:
+            _refuse_if_overwriting(existing, item.intel_id, actor, seen)
         if decision == "accepted" and slot.stale and not _recheck_valid(item.rechecked_at):
             raise StaleItemError(
                 f"{item.intel_id} is stale: redo its basic checks (re-check) before accepting it"
             )
-        existing = _outcome_for(session, meeting, item_id)
         if existing is not None and existing.meeting_id != meeting_id:
             # One decision per item and day (the outcome's unique key): taking it
             # over would move another meeting's decision into this one.
@@ -630,6 +650,21 @@ def decide(
             who=actor.name,
         )
         return step.id
+
+
+def _refuse_if_overwriting(
+    existing: TaskingOutcome, intel_id: str, actor: Actor, seen: datetime | None | str
+) -> None:
+    if seen == ANY_STATE:
+        overwriting = existing.decided_by != actor.name
+    else:
+        overwriting = seen is None or existing.decided_at != seen
+    if overwriting:
+        when = clock.to_local(existing.decided_at).strftime("%H:%M:%S on %d/%m/%Y")
+        raise AlreadyDecided(
+            f"{intel_id} was already decided by {existing.decided_by or 'someone'} at {when} "
+            f"({existing.decision}); nothing was changed"
+        )
 
 
 def _describe(outcome: dict[str, Any]) -> str:

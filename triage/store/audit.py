@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Session
 
 from triage import clock
@@ -128,14 +128,38 @@ def _row(at: datetime, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_PENDING = "triage_audit_pending"
+
+
 def _append(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
     """Insert and chain ``rows``. SQLite: one INSERT ... SELECT, chained by the
-    SQL function under the write lock. PostgreSQL: the chain's advisory lock
-    (held to the end of the transaction, so two writers never chain onto the
-    same entry), then the ids and hashes worked out here."""
+    SQL function under the write lock. PostgreSQL: kept on the session until
+    it commits (``_chain_pending``), so the chain's lock is held only for the
+    commit, never through a long import while decisions wait."""
     if not dialect.is_postgres(session):
         session.execute(_INSERT, rows)
-        return
+    elif isinstance(session, Session):
+        session.info.setdefault(_PENDING, []).extend(rows)
+    else:
+        _chain(session, rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        _chain(session, rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _chain(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: take the chain's advisory lock (to the end of the
+    transaction, so two writers never chain onto the same entry), then work
+    out the ids and hashes here."""
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": dialect.AUDIT_CHAIN_LOCK})
     last = session.execute(
         text("SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")

@@ -9,7 +9,9 @@ queries call (given to PostgreSQL as SQL functions of the same name).
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, inspect, text
+from typing import Any
+
+from sqlalchemy import Connection, Engine, false, inspect, literal, select, text, update
 from sqlalchemy.orm import Session
 
 APPEND_ONLY = "audit_log is append-only"
@@ -32,6 +34,19 @@ def table_names(connection: Connection) -> list[str]:
 def database_size(connection: Connection) -> int:
     """Bytes the database takes on the server (a SQLite file's size is its own)."""
     return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+
+
+def lock_rows(session: Session, table: Any, *where: Any) -> None:
+    """Lock the rows of ``table`` matching ``where`` for this transaction, before
+    reading them, so a check and the write it allows are one step: PostgreSQL
+    locks those rows (SELECT ... FOR UPDATE; others wait, readers do not);
+    SQLite takes its one write lock (a write that changes nothing), waiting
+    up to the busy timeout for another writer."""
+    if is_postgres(session):
+        session.execute(select(literal(1)).select_from(table).where(*where).with_for_update())
+    else:
+        key = next(iter(inspect(table).primary_key))
+        session.execute(update(table).where(false()).values({key.name: key}))
 
 
 def begin_write(connection: Connection) -> None:
