@@ -152,6 +152,36 @@ def test_claim_is_atomic_across_connections(db, tmp_path):
         other.close()
 
 
+def test_claims_at_the_same_moment_from_many_machines_one_wins(db):
+    import threading
+
+    from triage.store.db import open_database
+
+    with db.transaction() as s:
+        add_case(s, "K3")
+    machines = [open_database(db.location) for _ in range(6)]
+    start, won, refused = threading.Barrier(len(machines)), [], []
+
+    def claim(n: int) -> None:
+        start.wait()
+        try:
+            claims.claim(machines[n], "K3", actor=as_user(f"worker{n}"))
+            won.append(f"worker{n}")
+        except claims.ClaimError as error:
+            refused.append(str(error))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(len(machines))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for machine in machines:
+        machine.close()
+    assert len(won) == 1 and len(refused) == len(machines) - 1
+    assert all(f"already claimed by {won[0]}" in message for message in refused)
+    assert claims.holder(db, "K3")[0] == won[0]
+
+
 def test_bridge_creates_exactly_one_item_and_reports_contact(db):
     with db.transaction() as s:
         add_case(

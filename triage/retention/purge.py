@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import JSON, Connection, bindparam, text
 
 from triage import clock, paths
 from triage.em.deadlines import add_months
-from triage.store import audit
+from triage.store import audit, dialect
 from triage.store.db import Database
 from triage.users.roles import Action, Actor, require
 
@@ -135,10 +135,11 @@ def purge(db: Database, *, actor: Actor, policy: Policy | None = None) -> dict[s
     now = clock.now()
     cutoffs = (policy or load_policy()).cutoffs(now)
     params = _params(cutoffs)
+    sqlite = not db.on_server  # a server's storage is its operators' (docs/team-server.md)
     with db.engine.connect() as connection:
-        # Freed pages and cells are overwritten with zeros, not left readable.
-        connection.exec_driver_sql("PRAGMA secure_delete = ON")
-        connection.commit()
+        if sqlite:  # Freed pages and cells are overwritten with zeros, not left readable.
+            connection.exec_driver_sql("PRAGMA secure_delete = ON")
+            connection.commit()
         with connection.begin():
             counts = _counts(connection, cutoffs)
             _minimise_intel(connection, params)
@@ -154,11 +155,12 @@ def purge(db: Database, *, actor: Actor, policy: Policy | None = None) -> dict[s
                 ", ".join(f"{kind}={n}" for kind, n in counts.items()),
                 who=actor.name,
             )
-        # Outside the transaction: rebuild the file and empty the WAL, so no
-        # old page with the removed data is left in either.
-        connection.exec_driver_sql("VACUUM")
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        connection.commit()
+        if sqlite:
+            # Outside the transaction: rebuild the file and empty the WAL, so no
+            # old page with the removed data is left in either.
+            connection.exec_driver_sql("VACUUM")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.commit()
     return counts
 
 
@@ -168,7 +170,7 @@ def _redact_audit(
     """The audit's copies of a purged record's values keep only their digest.
     The append-only triggers are lifted for this one UPDATE, inside the purge's
     transaction, and put back before it commits."""
-    connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+    dialect.drop_append_only_triggers(connection)
     connection.execute(
         text(
             "UPDATE audit_log SET old_value = triage_audit_redacted(old_value), "
@@ -177,10 +179,7 @@ def _redact_audit(
         ),
         dict(params, entity=entity),
     )
-    connection.exec_driver_sql(
-        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-    )
+    dialect.create_append_only_triggers(connection)
 
 
 def _minimise_intel(connection: Connection, params: dict[str, str]) -> None:
@@ -218,11 +217,10 @@ def _minimise_cases(connection: Connection, params: dict[str, str], now: datetim
         connection.execute(text(f"UPDATE {table} SET {columns} WHERE case_id IN ({ids})"), params)
     emptied = ", ".join(f"{column} = NULL" for column in CASE_PERSONAL)
     connection.execute(
-        text(
-            f"UPDATE em_case SET {emptied}, extra = json_object('purged', :day) "
-            f"WHERE case_id IN ({ids})"
+        text(f"UPDATE em_case SET {emptied}, extra = :marked WHERE case_id IN ({ids})").bindparams(
+            bindparam("marked", type_=JSON)
         ),
-        dict(params, day=now.date().isoformat()),
+        dict(params, marked={"purged": now.date().isoformat()}),
     )
 
 

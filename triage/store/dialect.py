@@ -72,6 +72,15 @@ def install_functions(connection: Connection) -> None:
         "AS 'SELECT extract(epoch FROM moment)::double precision / 86400.0 + 2440587.5'",
         "CREATE OR REPLACE FUNCTION julianday(moment text) RETURNS double precision "
         "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT julianday(moment::timestamp)'",
+        # json_extract(doc, '$.key'): one level, as our queries use it.
+        "CREATE OR REPLACE FUNCTION json_extract(doc json, path text) RETURNS text "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT doc ->> substr(path, 3)'",
+        # audit.redacted: what a purged audit value is stored as (its digest).
+        "CREATE OR REPLACE FUNCTION triage_audit_redacted(value text) RETURNS text "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE "
+        "WHEN value IS NULL THEN NULL "
+        "WHEN starts_with(value, '[purged] sha256:') THEN value "
+        "ELSE '[purged] sha256:' || encode(sha256(convert_to(value, 'UTF8')), 'hex') END $$",
     ):
         connection.exec_driver_sql(statement)
 
