@@ -27,25 +27,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def build(path: Path, items: int) -> None:
-    from triage.demo.generator import create_demo_database
+    from triage.demo.generator import copy_items, create_demo_database
     from triage.intel import ranking
     from triage.store.db import open_database
 
     create_demo_database(path, intel=items // 10, end=date(2026, 11, 19))
     db = open_database(path)
-    with db.transaction() as session:
-        connection = session.connection()
-        names = [row[1] for row in connection.exec_driver_sql("PRAGMA table_info(intel_item)")]
-        copied = ", ".join(n for n in names if n not in ("id", "intel_id"))
-        copy = 0
-        have = connection.exec_driver_sql("SELECT count(*) FROM intel_item").scalar_one()
-        while have < items:
-            copy += 1
-            connection.exec_driver_sql(
-                f"INSERT INTO intel_item (intel_id, {copied}) SELECT intel_id || '-C{copy}', "
-                f"{copied} FROM intel_item WHERE intel_id NOT LIKE '%-C%' LIMIT {items - have}"
-            )
-            have = connection.exec_driver_sql("SELECT count(*) FROM intel_item").scalar_one()
+    copy_items(db, items)
     ranking.refresh(db)
     db.close()
 
@@ -71,6 +59,8 @@ def main() -> int:
 
     app = QApplication(sys.argv[:1])
     from triage.store.db import open_database
+    from triage.users.accounts import sign_in
+    from ui import identity
     from ui.main_window import MainWindow
 
     longest = [0.0]
@@ -98,6 +88,7 @@ def main() -> int:
         return longest[0]
 
     db = open_database(path)
+    identity.sign_in(sign_in(db, None, None))  # the database's one user, as on a new laptop
     window = MainWindow(db)
     window.show()
     intel = window.page("intel")

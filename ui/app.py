@@ -46,6 +46,7 @@ def first_run(app, path: Path) -> None:
     from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
+    from ui import theme
     from ui.plain import text as plain_text
     from ui.tasks import Tasks
 
@@ -53,6 +54,7 @@ def first_run(app, path: Path) -> None:
         "Creating a demo database so you can try Triage at once…", None, 0, 1000
     )
     dialog.setWindowTitle("Triage — first run")
+    theme.style(dialog)
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
     dialog.setValue(0)

@@ -280,13 +280,15 @@ class DashboardView(QWidget):
         "em": ("figure6", "battery_consolidated", "figure14", "figure5"),
     }
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, *, tasks: Tasks | None = None
+    ) -> None:
         super().__init__(parent)
         self.db = db
         # Taken now: once the main window shelves this screen in its stack,
         # parent() is the stack, and asking it then ran the statistics on the UI
         # thread (freezes of 2 to 11.6 s were measured).
-        self.tasks: Tasks | None = getattr(parent, "tasks", None)
+        self.tasks: Tasks | None = tasks or getattr(parent, "tasks", None)
         self.report: StatsReport | None = None
         self.tables: dict[str, StatTable] = {}
         self.shown_period: Period | None = None

@@ -51,7 +51,7 @@ from triage.store.db import Database
 from ui import identity, labels
 from ui.em_actions import EmActionsPanel
 from ui.plain import plain, tooltip
-from ui.rows_model import SIZE_FROM_ROWS, RowListModel
+from ui.rows_model import RowListModel, size_columns_once
 from ui.tasks import Tasks
 
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -95,6 +95,8 @@ def _local(value: str | None) -> str:
 
 
 TabRows = dict[str, list[dict[str, Any]]]
+# Each tab's rows with their display text, worked out off the UI thread.
+TabCells = dict[str, tuple[list[dict[str, Any]], list[tuple[str, ...]]]]
 
 
 def tab_rows(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, Any]) -> TabRows:
@@ -106,12 +108,47 @@ def tab_rows(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, A
     return rows
 
 
+def _cell(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    if key == "due_at":
+        return _local(value)
+    if key in ("due_state", "state"):
+        return STATE_TEXT.get(value, value or "")
+    if key == "priority":
+        return f"{value:g}"
+    if key in ("kind", "deadline", "harm"):
+        return (value or "").replace("_", " ")
+    return "" if value is None else str(value)
+
+
+def tab_cells(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, Any]) -> TabCells:
+    """``tab_rows`` with each row's display text: formatting 8,000 rows a tab
+    as they were painted and measured took hundreds of ms of the UI thread."""
+    cells = {}
+    for key, rows in tab_rows(queue, deadlines, filters).items():
+        columns = DEADLINE_COLUMNS if key == "deadlines" else QUEUE_COLUMNS
+        cells[key] = (rows, [tuple(_cell(row, c[0]) for c in columns) for row in rows])
+    return cells
+
+
 class RowsModel(RowListModel):
-    """A small read-only table of dict rows (a few thousand at most)."""
+    """A read-only table of dict rows, shown through their ready-made text."""
 
     def __init__(self, columns: tuple[tuple[str, str, str], ...], parent=None) -> None:
         super().__init__(len(columns), parent)
         self.columns = columns
+        self.cells: list[tuple[str, ...]] = []
+
+    def set_rows(self, rows: list[Any], cells: list[tuple[str, ...]] | None = None) -> None:
+        self.cells = (
+            cells
+            if cells is not None
+            else [tuple(_cell(row, c[0]) for c in self.columns) for row in rows]
+        )
+        super().set_rows(rows)
+
+    def headers(self) -> list[str]:
+        return [self.headerData(n, Qt.Orientation.Horizontal) for n in range(len(self.columns))]
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -129,23 +166,12 @@ class RowsModel(RowListModel):
     ):
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
-        key = self.columns[index.column()][0]
-        if role == RowRole:
-            return row
         if role == Qt.ItemDataRole.DisplayRole:
-            value = row.get(key)
-            if key == "due_at":
-                return _local(value)
-            if key in ("due_state", "state"):
-                return STATE_TEXT.get(value, value or "")
-            if key == "priority":
-                return f"{value:g}"
-            if key in ("kind", "deadline", "harm"):
-                return (value or "").replace("_", " ")
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.ToolTipRole and key == "priority":
-            return tooltip(row.get("reason"))
+            return self.cells[index.row()][index.column()]
+        if role == RowRole:
+            return self.rows[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole and self.columns[index.column()][0] == "priority":
+            return tooltip(self.rows[index.row()].get("reason"))
         return None
 
 
@@ -156,15 +182,18 @@ class EmCaseloadView(QWidget):
     em_refreshed = Signal(object)  # the EmRefresh: the intel ranking may have changed
     loaded = Signal()  # a refresh is on show
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, *, tasks: Tasks | None = None
+    ) -> None:
         super().__init__(parent)
         self.db = db
-        app_tasks: Tasks | None = getattr(parent, "tasks", None)
+        app_tasks: Tasks | None = tasks or getattr(parent, "tasks", None)
         self.tasks: Tasks = app_tasks or Tasks(self)
         # In the app the queue is built on a reader thread (seconds on a large
         # caseload); a standalone screen (tests, tools) builds it at once.
         self._in_background = app_tasks is not None
-        self._generation = 0
+        self._generation = 0  # of refreshes
+        self._fill_generation = 0  # of filter changes
         self.pack = default_pack()
         self.case_id: str | None = None
         self.holder: str | None = None  # who has claimed the case on show
@@ -229,11 +258,10 @@ class EmCaseloadView(QWidget):
             table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
             table.setAlternatingRowColors(True)
             table.verticalHeader().setVisible(False)
-            # Sized once per refresh from the first rows: in ResizeToContents mode
-            # the header measured all 8,000 rows of every tab (4 s on showing it).
-            table.horizontalHeader().setResizeContentsPrecision(SIZE_FROM_ROWS)
+            # Sized once, from the first rows: in ResizeToContents mode the header
+            # measured all 8,000 rows of every tab (4 s on showing it).
             table.horizontalHeader().setStretchLastSection(True)
-            model.modelReset.connect(table.resizeColumnsToContents)
+            size_columns_once(table, model)
             table.selectionModel().currentRowChanged.connect(
                 lambda current, _previous, m=model: self._row_selected(m, current)
             )
@@ -310,13 +338,13 @@ class EmCaseloadView(QWidget):
 
         filters = self.current_filters()
 
-        def read(_job: object) -> tuple[Queue, list[dict[str, Any]], TabRows]:
+        def read(_job: object) -> tuple[Queue, list[dict[str, Any]], TabCells]:
             with db.transaction() as session:
                 queue = build_queue(session, as_of=clock.now(), pack=pack)
             deadlines = deadline_rows(queue, pack=pack)
-            return queue, deadlines, tab_rows(queue, deadlines, filters)
+            return queue, deadlines, tab_cells(queue, deadlines, filters)
 
-        def show(result: tuple[Queue, list[dict[str, Any]], TabRows]) -> None:
+        def show(result: tuple[Queue, list[dict[str, Any]], TabCells]) -> None:
             if generation != self._generation:
                 return
             self.queue, self.deadlines, rows = result
@@ -360,21 +388,34 @@ class EmCaseloadView(QWidget):
         self.caseworker_filter.blockSignals(False)
 
     def _fill_tabs(self) -> None:
-        """The tabs from the queue on show, through the filters (no rebuild)."""
-        if self.queue is not None:
-            self._show_tabs(tab_rows(self.queue, self.deadlines, self.current_filters()))
+        """The tabs from the queue on show, through the filters (no rebuild; in
+        the app on a reader thread, as the queue may hold thousands of cases)."""
+        queue, deadlines, filters = self.queue, self.deadlines, self.current_filters()
+        if queue is None:
+            return
+        if not self._in_background:
+            self._show_tabs(tab_cells(queue, deadlines, filters))
+            return
+        self._fill_generation += 1
+        generation = self._fill_generation
 
-    def _show_tabs(self, tabs: TabRows) -> None:
-        """Each tab's rows (worked out off the UI thread after a refresh)."""
+        def show(tabs: TabCells) -> None:
+            if generation == self._fill_generation and queue is self.queue:
+                self._show_tabs(tabs)
+
+        self.tasks.read(lambda _job: tab_cells(queue, deadlines, filters), on_done=show)
+
+    def _show_tabs(self, tabs: TabCells) -> None:
+        """Each tab's rows (worked out off the UI thread in the app)."""
         queue = self.queue
         if queue is None:
             return
         filters = self.current_filters()
-        self.models["all"].set_rows(tabs["all"])
+        self.models["all"].set_rows(*tabs["all"])
         counts = []
         for workstream in WORKSTREAMS:
-            rows = tabs[workstream]
-            self.models[workstream].set_rows(rows)
+            rows, cells = tabs[workstream]
+            self.models[workstream].set_rows(rows, cells)
             overdue = sum(1 for r in rows if r["due_state"] == "overdue")
             index = list(self.models).index(workstream)
             self.tabs.setTabText(index, f"{TAB_TITLES[workstream]} ({len(rows)})")
@@ -382,8 +423,8 @@ class EmCaseloadView(QWidget):
                 f"{TAB_TITLES[workstream].lower()} {len(rows)}"
                 + (f" ({overdue} overdue)" if overdue else "")
             )
-        deadlines = tabs["deadlines"]
-        self.models["deadlines"].set_rows(deadlines)
+        deadlines = tabs["deadlines"][0]
+        self.models["deadlines"].set_rows(*tabs["deadlines"])
         overdue_deadlines = sum(1 for r in deadlines if r["state"] == "overdue")
         self.tabs.setTabText(len(self.models) - 1, f"Deadlines ({overdue_deadlines} overdue)")
         shown = " (filtered)" if any(v is not None for v in filters.values()) else ""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from triage.store.db import Database
 from triage.users import Actor
 from triage.users.accounts import SignInError, sign_in
+from ui import theme
 
 
 class LoginDialog(QDialog):
@@ -23,6 +24,8 @@ class LoginDialog(QDialog):
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        if parent is None:
+            theme.style(self)
         self.db = db
         self.actor: Actor | None = None
         self.setWindowTitle("Sign in to Triage")

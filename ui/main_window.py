@@ -36,7 +36,7 @@ from triage.jobs import Job
 from triage.ops.status import store_counts
 from triage.rules import PackError
 from triage.store.db import Database, limit_page_cache, open_database
-from ui import access, identity, labels, login
+from ui import access, identity, labels, login, theme
 from ui.passphrase import NewDatabaseDialog, open_asking
 from ui.plain import plain, warn
 from ui.tasks import Tasks
@@ -88,6 +88,7 @@ APP_PAGE_CACHE_KIB = 32768
 class MainWindow(QMainWindow):
     def __init__(self, db: Database, tasks: Tasks | None = None) -> None:
         super().__init__()
+        theme.style(self)
         self.db = db
         limit_page_cache(db, APP_PAGE_CACHE_KIB)
         self.tasks = tasks or Tasks(self)
@@ -163,10 +164,13 @@ class MainWindow(QMainWindow):
         holder = QScrollArea()
         holder.setWidgetResizable(True)
         holder.setFrameShape(QScrollArea.Shape.NoFrame)
-        holder.setWidget(widget)
         access.prepare(widget)
         self._restore_layout(key, widget)
+        # The holder joins the window empty, then the screen, made outside the
+        # window, joins it once: each move of a whole screen into the styled
+        # window re-polishes every widget in it (tens of ms each time).
         self.stack.insertWidget(index, holder)
+        holder.setWidget(widget)
         self._slots[key] = holder
 
     def _build(self, key: str) -> QWidget:
@@ -211,7 +215,8 @@ class MainWindow(QMainWindow):
         except (ImportError, AttributeError):
             return placeholder(title, "This screen is not part of this build yet.")
         try:
-            view = cls(self.db, self)
+            # Made outside the window (styled once as it joins it, in _put).
+            view = cls(self.db, tasks=self.tasks)
             if key == "stats" and hasattr(view, "drill_down_requested"):
                 view.drill_down_requested.connect(self.drill_down)
             if key == "em":

@@ -125,10 +125,12 @@ class ModelView(QWidget):
     training_failed = Signal(str)  # message
     active_changed = Signal(object)  # model id or None
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, *, tasks: Tasks | None = None
+    ) -> None:
         super().__init__(parent)
         self.db = db
-        self.tasks: Tasks = getattr(parent, "tasks", None) or Tasks(self)
+        self.tasks: Tasks = tasks or getattr(parent, "tasks", None) or Tasks(self)
         self.job: Job | None = None
 
         self.status = QLabel(objectName="modelStatus")

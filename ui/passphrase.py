@@ -23,6 +23,7 @@ from triage import paths
 from triage.store import cipher
 from triage.store.db import DEFAULT_BACKUPS_KEPT, Database, open_database
 from triage.store.faults import WRONG_PASSPHRASE, StoreUnavailable
+from ui import theme
 
 # Attempts before the app gives up on an encrypted database.
 ATTEMPTS = 3
@@ -33,6 +34,8 @@ class PassphraseDialog(QDialog):
 
     def __init__(self, path: Path, parent: QWidget | None = None, problem: str = "") -> None:
         super().__init__(parent)
+        if parent is None:
+            theme.style(self)
         self.setWindowTitle("Encrypted database")
         layout = QFormLayout(self)
         message = QLabel(f"{path.name} is encrypted. Enter its passphrase to open it.")

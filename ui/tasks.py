@@ -114,6 +114,12 @@ class Tasks(QObject):
         """Run a whole-queue read on the one-thread queue pool."""
         return self._start(self.queue_reads, fn, on_done, on_fail, None)
 
+    def idle(self) -> bool:
+        """No job running or waiting (their last signals may still be queued)."""
+        return all(
+            pool.activeThreadCount() == 0 for pool in (self.writer, self.readers, self.queue_reads)
+        )
+
     def wait(self, msecs: int = 30000) -> bool:
         """Block until every job is done (closing the app, tests)."""
         return all(

@@ -1595,3 +1595,38 @@ def create_demo_database(
         )
     finally:
         db.close()
+
+
+def copy_items(db: Database, items: int) -> int:
+    """Grow the demo's intelligence items to ``items`` by copying them (intel
+    ids suffixed ``-C1``, ``-C2``, ...), for trying the app, its tests and the
+    benchmarks at scale in seconds; the number of items now.
+
+    Copies keep every field but the id, so they rank, filter and count like
+    the originals; they have no outcomes. Nothing else is copied."""
+    from sqlalchemy import func, insert, select
+
+    from triage.store.models import IntelItem
+
+    columns = IntelItem.__table__.columns
+    copied = [c for c in columns if c.name not in ("id", "intel_id")]
+    originals = ~IntelItem.intel_id.like("%-C%")
+    count = select(func.count()).select_from(IntelItem)
+    copy = 0
+    with db.transaction() as session:
+        have = session.scalar(count) or 0
+        while have < items:
+            copy += 1
+            rows = (
+                select(IntelItem.intel_id + f"-C{copy}", *copied)
+                .where(originals)
+                .order_by(IntelItem.id)
+                .limit(items - have)
+            )
+            session.execute(
+                insert(IntelItem).from_select(["intel_id", *(c.name for c in copied)], rows)
+            )
+            before, have = have, session.scalar(count) or 0
+            if have == before:
+                break  # nothing to copy: an empty database stays empty
+    return have
