@@ -267,6 +267,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &server database…", self.open_server_dialog)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action(file_menu, "&Sync with the team server…", self.open_sync)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         data_menu = self.menuBar().addMenu("&Data")
@@ -280,6 +281,15 @@ class MainWindow(QMainWindow):
         self._action(
             help_menu, "&Help and keys", self.show_help, QKeySequence.StandardKey.HelpContents
         )
+
+    def open_sync(self) -> QDialog:
+        """File > Sync: push this laptop copy's offline work, or pull a new copy."""
+        from ui.sync_dialog import SyncDialog
+
+        dialog = SyncDialog(self, self.db, self.tasks)
+        dialog.finished.connect(lambda _result: self._data_changed())
+        dialog.open()
+        return dialog
 
     def show_help(self) -> None:
         """F1: the help window, beside the app (not modal), closed by Esc."""

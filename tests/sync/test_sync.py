@@ -193,3 +193,38 @@ def test_push_needs_the_roles_of_what_it_sends(server, laptop_path):
         laptop.close()
     with server.sessions() as session:
         assert session.scalar(select(EmCase.claimed_by).where(EmCase.case_id == "EM-1")) is None
+
+
+def _raise_letter(db):
+    from triage import clock
+    from triage.em.models import EmEscalation
+
+    with db.transaction() as session:
+        row = EmEscalation(
+            case_id="EM-1", step="warning_letter", breach_count=1, status="open",
+            raised_at=clock.now(), rules_version="v",
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_the_same_escalation_raised_on_both_sides_is_one_row(server, laptop_path):
+    from triage.em import escalation
+    from triage.em.models import EmEscalation
+
+    _pull(server, laptop_path)
+    laptop = open_database(laptop_path)
+    try:
+        offline = _raise_letter(laptop)  # the ladder, run on each side meanwhile
+        _raise_letter(server)
+        first = push(laptop, server, actor=EVERYONE)
+        assert first.conflicts == [] and first.already == 1
+        escalation.mark_done(laptop, offline, actor=EVERYONE)  # the letter sent offline
+        second = push(laptop, server, actor=EVERYONE)
+        assert second.conflicts == [] and second.applied["em"] == 1
+    finally:
+        laptop.close()
+    with server.sessions() as session:
+        rows = session.scalars(select(EmEscalation)).all()
+        assert [(r.step, r.status) for r in rows] == [("warning_letter", "done")]

@@ -37,7 +37,7 @@ from triage.store import cipher
 from triage.store.db import Database, open_database
 from triage.sync.copy import CopyError, copy_database
 from triage.sync.pull import PullResult, SyncError, pull
-from triage.sync.push import PushResult, pending, push
+from triage.sync.push import PushResult, push, status
 from triage.users import Actor, accounts
 
 
@@ -284,17 +284,14 @@ def _push_text(result: PushResult) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from triage.sync.push import laptop_copy
-
     db = database(args)
     try:
-        waiting = pending(db)
-        with db.engine.connect() as connection:
-            copy = laptop_copy(connection)
+        copy = status(db)
     finally:
         db.close()
-    if copy is None or waiting is None:
+    if copy is None:
         raise UsageError(f"{db.path} is not a laptop copy (make one with 'triage sync pull')")
+    waiting = copy.unsent
     found = {
         "server": copy.server, "region": copy.region, "team": copy.team,
         "pulled_at": copy.pulled_at, "pulled_by": copy.pulled_by, "pushed_at": copy.pushed_at,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, RowMapping, delete, insert, select, update
@@ -175,6 +176,32 @@ def pending(db: Database) -> Pending | None:
             len(_new_notes(connection, links)),
             len(meetings),
         )
+
+
+@dataclass(frozen=True)
+class CopyStatus:
+    """A laptop copy: where it came from, when, and what is not yet pushed."""
+
+    server: str
+    region: str
+    team: str
+    pulled_at: datetime
+    pulled_by: str
+    pushed_at: datetime | None
+    unsent: Pending
+
+
+def status(db: Database) -> CopyStatus | None:
+    """The laptop copy ``db`` is (None: it is not one)."""
+    with db.engine.connect() as connection:
+        copy = laptop_copy(connection)
+    waiting = pending(db)
+    if copy is None or waiting is None:
+        return None
+    return CopyStatus(
+        copy.server, copy.region, copy.team, copy.pulled_at, copy.pulled_by, copy.pushed_at,
+        waiting,
+    )  # fmt: skip
 
 
 def push(laptop: Database, server: Database, *, actor: Actor, job: Job | None = None) -> PushResult:
@@ -402,6 +429,14 @@ class _Writer:
             if values is None:
                 continue
             server_id = self.server_id(name, row["id"])
+            if server_id is None and child.natural:
+                server_id = self.session.execute(
+                    select(c.id).where(
+                        c[child.ref] == server_ref, *(c[k] == row[k] for k in child.natural)
+                    )
+                ).scalar()
+                if server_id is not None:  # the same row, made on both sides
+                    self.link(name, row["id"], server_id)
             if server_id is not None:
                 self.session.execute(update(child.table).where(c.id == server_id).values(values))
             elif child.inserts:

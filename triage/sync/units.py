@@ -43,6 +43,9 @@ class Child:
     pushed: tuple[str, ...] | None = None  # columns a push may write (None: all but ids)
     inserts: bool = True  # rows made offline go to the server
     deletes: bool = False  # rows removed offline are removed there (an undone decision)
+    # Columns that, with the owner, name one row on either side (a unique key):
+    # a row made offline is matched to the same row made on the server.
+    natural: tuple[str, ...] = ()
 
     def columns(self) -> list[str]:
         if self.pushed is not None:
@@ -83,6 +86,7 @@ INTEL = Owner(
                 "result_at",
             ),
             deletes=True,
+            natural=("meeting_date",),
         ),  # fmt: skip
         Child(table(ItemNote), "item_id", ()),
     ),
@@ -100,7 +104,12 @@ EM = Owner(
             "case_id",
             ("completed_on", "trigger", "outcome", "note", "completed_by", "recorded_at"),
         ),
-        Child(table(EmEscalation), "case_id", ("step", "breach_count", "status", "done_at")),
+        Child(
+            table(EmEscalation),
+            "case_id",
+            ("step", "breach_count", "status", "done_at"),
+            natural=("step", "breach_count"),
+        ),
         Child(
             table(EmRecommendation),
             "case_id",
