@@ -99,8 +99,11 @@ def rows_for(
     )
 
 
-def active_scores(db: Database, *, as_of: datetime | None = None) -> dict[int, float] | None:
-    """Harm score of every item from the active model; None without a usable one."""
+def active_scores(
+    db: Database, *, as_of: datetime | None = None, item_ids: list[int] | None = None
+) -> dict[int, float] | None:
+    """Harm score of every item (or of ``item_ids``) from the active model;
+    None without a usable one."""
     try:
         model = load_model(db)
     except artefact.ArtefactRefused as refusal:
@@ -113,7 +116,7 @@ def active_scores(db: Database, *, as_of: datetime | None = None) -> dict[int, f
         return None
     try:
         with db.engine.connect() as connection:
-            frame = rows_for(model, connection, as_of=as_of or clock.now())
+            frame = rows_for(model, connection, as_of=as_of or clock.now(), item_ids=item_ids)
         scores = predict(model, frame)
     except Exception:
         log.exception("harm score off: scoring with model %s failed", model.id)

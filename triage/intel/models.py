@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,18 +48,17 @@ class IntelRank(Base):
     rules_version: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[datetime] = mapped_column(DateTime)
     ranked_at: Mapped[datetime] = mapped_column(DateTime)
-    # The item's place in the whole queue (1 = first), worked out once per
-    # refresh with the model weight in ``position_weight``. A filtered queue
-    # then reads this index in order and stops at its page, instead of sorting
-    # every matching row (1,000,000 items: ~0.6 s a page without it).
-    queue_position: Mapped[int | None] = mapped_column(Integer)
-    position_weight: Mapped[float | None] = mapped_column(Float)
+    # Where the item sorts within its bucket: minus (score + the model weight
+    # x the harm score), so the index on (bucket, queue_key) walks the queue
+    # in order and a page stops early, with nothing renumbered when one item
+    # is re-ranked. The weight is ``RankState.position_weight``.
+    queue_key: Mapped[float | None] = mapped_column(Float)
 
     # No index on (bucket, score): a refresh rewrites every row and that index
-    # made it 3x slower; the position index is written once, in order.
+    # made it 3x slower; a full refresh builds the queue index after writing.
     __table_args__ = (
         CheckConstraint("bucket BETWEEN 1 AND 6", name="bucket_range"),
-        Index("ix_rank_queue_position", "bucket", "queue_position"),
+        Index("ix_rank_queue_key", "bucket", "queue_key"),
     )
 
 
@@ -89,5 +89,25 @@ class RankState(Base):
     rules_version: Mapped[str | None] = mapped_column(String(64))
     ranked_day: Mapped[date | None] = mapped_column(Date)
     position_weight: Mapped[float | None] = mapped_column(Float)
+    # Set when every item must be ranked again (a harm model changed: every
+    # score moves); item changes are logged one by one in ``rank_change``.
+    full_rerank: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The instant of the last full ranking.
+    as_of: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
+class RankChange(Base):
+    """An item whose rank inputs changed (or which was deleted) since the last
+    ranking, with its old corroboration keys: items sharing them are ranked
+    again too. Written by triggers (migration 0008); new items need no entry
+    (they have no rank yet)."""
+
+    __tablename__ = "rank_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer)
+    subject_ref: Mapped[str | None] = mapped_column(String(64))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    business_name: Mapped[str | None] = mapped_column(Text)

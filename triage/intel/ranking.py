@@ -11,24 +11,35 @@ line; ``explain`` traces one item.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import SQLColumnExpression, column, func, insert, or_, select, table, update
+from sqlalchemy import (
+    SQLColumnExpression,
+    column,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from triage import clock, packs, vocab
-from triage.intel.models import IntelRank, RankState
+from triage.intel.models import IntelRank, RankChange, RankState
 from triage.jobs import Job, job_or_silent
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import FILES, Pack, PackError, default_folder, load_pack
-from triage.store.db import Database, rows_changed
+from triage.store.db import Database
 from triage.store.models import Base, IntelItem
 
 __all__ = [
@@ -44,6 +55,7 @@ __all__ = [
     "queue_ids",
     "queue_ranks",
     "refresh",
+    "rerank_changed",
     "reload_pack",
     "rows",
 ]
@@ -92,6 +104,7 @@ _UPDATE = ", ".join(
         "stale",
         "age_days",
         "harm_score",
+        "queue_key",
         "rules_version",
         "as_of",
         "ranked_at",
@@ -99,25 +112,32 @@ _UPDATE = ", ".join(
 )
 
 
-def is_current(db: Database, *, pack: Pack | None = None, model_weight: float = 0.0) -> bool:
-    """Whether the stored ranking is up to date: nothing it reads has changed
-    since (the store's ``rank_state`` row, kept by triggers), and it was made
-    today (UK time) with the pack in force and ``model_weight`` (the user's). One
-    primary-key read: cheap enough to ask before every read of the queue."""
-    version = (pack or pack_in_force()).version
+def _state(db: Database) -> Any:
     with db.engine.connect() as connection:
-        state = connection.execute(
+        return connection.execute(
             select(
                 RankState.dirty,
+                RankState.full_rerank,
                 RankState.rules_version,
                 RankState.ranked_day,
                 RankState.position_weight,
             ).where(RankState.id == 1)
         ).one_or_none()
-    return (
-        state is not None
-        and not state.dirty
-        and state.rules_version == version
+
+
+def is_current(db: Database, *, pack: Pack | None = None, model_weight: float = 0.0) -> bool:
+    """Whether the stored ranking is up to date: nothing it reads has changed
+    since (the store's ``rank_state`` row, kept by triggers), and it was made
+    today (UK time) with the pack in force and ``model_weight`` (the user's). One
+    primary-key read: cheap enough to ask before every read of the queue."""
+    state = _state(db)
+    return state is not None and not state.dirty and _same_run(state, pack, model_weight)
+
+
+def _same_run(state: Any, pack: Pack | None, model_weight: float) -> bool:
+    """Whether the stored ranking was made today with this pack and weight."""
+    return bool(
+        state.rules_version == (pack or pack_in_force()).version
         and state.ranked_day == clock.to_local(clock.now()).date()
         and state.position_weight == model_weight
     )
@@ -133,10 +153,17 @@ def ensure_current(
     """Bring the stored ranking up to date if it is not (``is_current``):
     the one call every reader that needs current ranks makes first (queue,
     statistics, a meeting's agenda). Returns the run, or None when nothing
-    had changed."""
-    if is_current(db, pack=pack, model_weight=model_weight):
+    had changed.
+
+    Made today with the same pack and weight, only what changed is ranked
+    again (``rerank_changed``); a new day, pack, weight or harm model ranks everything
+    (``refresh``)."""
+    state = _state(db)
+    if state is None or state.full_rerank or not _same_run(state, pack, model_weight):
+        return refresh(db, pack=pack, job=job, model_weight=model_weight)
+    if not state.dirty:
         return None
-    return refresh(db, pack=pack, job=job, model_weight=model_weight)
+    return rerank_changed(db, pack=pack, job=job, model_weight=model_weight)
 
 
 def refresh(
@@ -156,62 +183,176 @@ def refresh(
     job.progress(0.0, "ranking by the rules")
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
-    weight = model_weight
     compiled = compile_pack(pack, moment)
-    params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     with db.transaction() as session:
         connection = session.connection()
         prepare(connection, compiled)
-        # Updating rows in place, in key order, is ~3x faster than deleting
-        # and re-inserting a million of them (docs/benchmarks.md).
-        connection.exec_driver_sql(
-            f"INSERT INTO intel_rank ({_COLUMNS}, harm_score, rules_version, as_of, ranked_at) "
-            f"SELECT {_COLUMNS}, NULL, :version, :as_of, :ranked_at FROM ({compiled.sql}) "
-            f"WHERE true ORDER BY item_id ON CONFLICT (item_id) DO UPDATE SET {_UPDATE}",
-            params,
-        )
-        # Items deleted behind our back (foreign keys off) leave no stale ranks.
-        connection.exec_driver_sql(
-            "DELETE FROM intel_rank WHERE NOT EXISTS "
-            "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
-        )
-        items: int = connection.exec_driver_sql("SELECT count(*) FROM intel_rank").scalar_one()
+        # Rewriting a million sort keys through their index is several times
+        # slower than building the index again afterwards.
+        with _queue_index_rebuilt(connection):
+            _write_ranks(connection, compiled, pack, moment)
+            # Items deleted behind our back (foreign keys off) leave no stale ranks.
+            connection.exec_driver_sql(
+                "DELETE FROM intel_rank WHERE NOT EXISTS "
+                "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
+            )
+        items: int = connection.execute(select(func.count()).select_from(IntelRank)).scalar_one()
         # Current as of now, in the transaction that read the items: a change
         # committed after it marks the state dirty again. Ranked as of another
-        # instant, the stored ranks are not today's, so the next reader re-ranks.
-        connection.execute(
-            update(RankState)
-            .where(RankState.id == 1)
-            .values(
-                dirty=as_of is not None,
-                rules_version=pack.version,
-                ranked_day=clock.to_local(moment).date(),
-                position_weight=weight,
-            )
+        # instant, the stored ranks are not today's, so the next reader re-ranks
+        # them all.
+        connection.execute(delete(RankChange))
+        _mark_ranked(
+            connection, pack, moment, model_weight, full_rerank=as_of is not None, as_of=moment
         )
         job.check("ranking cancelled; the ranks are as they were")
     job.progress(0.7, "scoring harm")
     # Scored after the ranks are committed: the model reads this run's buckets
     # (its rules_bucket feature), which an open write transaction would hide.
-    harm = _harm_scores(db, moment)
-    if harm:
-        with db.transaction() as session:
-            connection = session.connection()
-            connection.exec_driver_sql(
-                "CREATE TEMP TABLE IF NOT EXISTS harm_in (item_id INTEGER PRIMARY KEY, s REAL)"
-            )
-            connection.exec_driver_sql("DELETE FROM harm_in")
-            connection.exec_driver_sql(
-                "INSERT INTO harm_in VALUES (?, ?)", [(k, float(v)) for k, v in harm.items()]
-            )
-            connection.exec_driver_sql(
-                "UPDATE intel_rank SET harm_score = harm_in.s FROM harm_in "
-                "WHERE harm_in.item_id = intel_rank.item_id"
-            )
-    job.progress(0.85, "numbering the queue")
-    _store_positions(db, model_weight)
+    _store_harm(db, _harm_scores(db, moment), model_weight)
     job.progress(1.0, f"{items:,} items ranked")
     return RankRun(pack.version, int(items), time.perf_counter() - started, moment)
+
+
+def rerank_changed(
+    db: Database,
+    *,
+    pack: Pack | None = None,
+    model_weight: float = 0.0,
+    job: Job | None = None,
+) -> RankRun:
+    """Rank again, as of now, only the items that changed since the stored
+    ranking: new items (no rank yet), items whose rank inputs changed or that
+    were deleted (``rank_change``), and the items sharing a subject or a
+    postcode with any of them, whose corroboration counts move with them.
+    The other items keep their ranks (as ``is_current`` keeps a ranking made
+    earlier the same day). ``RankRun.items`` counts the items ranked again."""
+    started = time.perf_counter()
+    job = job_or_silent(job)
+    job.progress(0.0, "ranking the changed items")
+    pack = pack or pack_in_force()
+    moment = clock.now()
+    with db.transaction() as session:
+        connection = session.connection()
+        targets = _changed_items(connection)
+        where = f"i.id IN (SELECT item_id FROM {_TARGETS})"
+        compiled = compile_pack(pack, moment, where=where, few=True)
+        connection.execute(
+            delete(IntelRank).where(
+                IntelRank.item_id.in_(select(targets.c.item_id)),
+                ~select(IntelItem.id).where(IntelItem.id == IntelRank.item_id).exists(),
+            )
+        )
+        _write_ranks(connection, compiled, pack, moment)
+        ids: list[int] = list(connection.execute(select(targets.c.item_id)).scalars())
+        connection.execute(delete(RankChange))
+        _mark_ranked(connection, pack, moment, model_weight, full_rerank=False)
+        job.check("ranking cancelled; the ranks are as they were")
+    if ids:
+        job.progress(0.7, "scoring harm")
+        _store_harm(db, _harm_scores(db, moment, ids), model_weight)
+    job.progress(1.0, f"{len(ids):,} items ranked")
+    return RankRun(pack.version, len(ids), time.perf_counter() - started, moment)
+
+
+_TARGETS = "temp.rank_target"
+
+
+def _changed_items(connection: Any) -> Any:
+    """Fill the temporary table of items to rank again, and return it."""
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_TARGETS}")
+    connection.exec_driver_sql(f"CREATE TABLE {_TARGETS} (item_id INTEGER PRIMARY KEY)")
+    targets = table("rank_target", column("item_id"), schema="temp")
+    newest_ranked = select(func.coalesce(func.max(IntelRank.item_id), 0)).scalar_subquery()
+    # Ids only grow, so items with no rank yet are those past the newest ranked
+    # one (an id reused after a delete is in the change log).
+    changed = (
+        select(IntelItem.id).where(IntelItem.id > newest_ranked).union(select(RankChange.item_id))
+    )
+    connection.execute(insert(targets).from_select(["item_id"], changed))
+    # Their corroboration groups: the keys they have now and those they had.
+    # Postcode alone covers the premises (postcode and business name) and the
+    # harm model's postcode count.
+    for key, old_key in (
+        (IntelItem.subject_ref, RankChange.subject_ref),
+        (IntelItem.postcode, RankChange.postcode),
+    ):
+        keys = select(key).where(IntelItem.id.in_(select(targets.c.item_id))).union(select(old_key))
+        neighbours = select(IntelItem.id).where(
+            key.in_(keys), IntelItem.id.not_in(select(targets.c.item_id))
+        )
+        connection.execute(insert(targets).from_select(["item_id"], neighbours))
+    return targets
+
+
+def _write_ranks(connection: Any, compiled: Any, pack: Pack, moment: datetime) -> None:
+    """Upsert the ranks ``compiled`` selects; harm scores are written after."""
+    params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
+    # Updating rows in place, in key order, is ~3x faster than deleting
+    # and re-inserting a million of them (docs/benchmarks.md).
+    connection.exec_driver_sql(
+        f"INSERT INTO intel_rank ({_COLUMNS}, harm_score, queue_key, rules_version, as_of, "
+        f"ranked_at) SELECT {_COLUMNS}, NULL, -score, :version, :as_of, :ranked_at "
+        f"FROM ({compiled.sql}) ranked WHERE true ORDER BY item_id "
+        f"ON CONFLICT (item_id) DO UPDATE SET {_UPDATE}",
+        params,
+    )
+
+
+def _mark_ranked(
+    connection: Any,
+    pack: Pack,
+    moment: datetime,
+    weight: float,
+    *,
+    full_rerank: bool,
+    as_of: datetime | None = None,
+) -> None:
+    values: dict[str, Any] = dict(
+        dirty=full_rerank,
+        full_rerank=full_rerank,
+        rules_version=pack.version,
+        ranked_day=clock.to_local(moment).date(),
+        position_weight=weight,
+    )
+    if as_of is not None:
+        values["as_of"] = as_of
+    connection.execute(update(RankState).where(RankState.id == 1).values(**values))
+
+
+@contextmanager
+def _queue_index_rebuilt(connection: Any) -> Iterator[None]:
+    """Drop the queue index for a bulk write and build it again after."""
+    rank_table = Base.metadata.tables[IntelRank.__tablename__]
+    index = next(i for i in rank_table.indexes if i.name == "ix_rank_queue_key")
+    index.drop(connection)
+    yield
+    index.create(connection)
+
+
+def _store_harm(db: Database, harm: dict[int, float] | None, weight: float) -> None:
+    """Write harm scores, and the sort keys they move (when ``weight`` counts them)."""
+    if not harm:
+        return
+    with db.transaction() as session:
+        connection = session.connection()
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS harm_in (item_id INTEGER PRIMARY KEY, s REAL)"
+        )
+        connection.exec_driver_sql("DELETE FROM harm_in")
+        connection.exec_driver_sql(
+            "INSERT INTO harm_in VALUES (?, ?)", [(k, float(v)) for k, v in harm.items()]
+        )
+        scored = table("harm_in", column("item_id"), column("s"))
+        values: dict[str, Any] = {"harm_score": scored.c.s}
+        if weight:
+            values["queue_key"] = -(IntelRank.score + weight * scored.c.s)
+        statement = update(IntelRank).where(IntelRank.item_id == scored.c.item_id).values(**values)
+        if weight and len(harm) > 10_000:
+            with _queue_index_rebuilt(connection):
+                connection.execute(statement)
+        else:
+            connection.execute(statement)
 
 
 def clear_harm_scores(db: Database, *, model_weight: float = 0.0) -> None:
@@ -219,44 +360,11 @@ def clear_harm_scores(db: Database, *, model_weight: float = 0.0) -> None:
     off without a re-rank): the queue must not show or order by, nor a new
     meeting's agenda copy, the scores of a model no longer in force."""
     with db.transaction() as session:
-        changed = rows_changed(
-            session.execute(
-                update(IntelRank).where(IntelRank.harm_score.is_not(None)).values(harm_score=None)
-            )
-        )
-    if changed and model_weight:
-        _store_positions(db, model_weight)  # the stored order counted those scores
-
-
-def _store_positions(db: Database, weight: float) -> None:
-    """Number the whole queue once, in queue order, for fast filtered pages.
-
-    The numbers go to a temporary table in item order, then into
-    ``intel_rank`` in one pass with its position index dropped and rebuilt:
-    1,000,000 items take ~7 s this way against ~14 s updating in queue order
-    through the live index."""
-    numbered = table("rank_position", column("item_id"), column("position"))
-    ordered = select(IntelRank.item_id, func.row_number().over(order_by=_order(weight))).join(
-        IntelItem, IntelItem.id == IntelRank.item_id
-    )
-    rank_table = Base.metadata.tables[IntelRank.__tablename__]
-    index = next(i for i in rank_table.indexes if i.name == "ix_rank_queue_position")
-    with db.transaction() as session:
-        connection = session.connection()
-        connection.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS rank_position "
-            "(item_id INTEGER PRIMARY KEY, position INTEGER)"
-        )
-        connection.exec_driver_sql("DELETE FROM rank_position")
-        connection.execute(insert(numbered).from_select(["item_id", "position"], ordered))
-        index.drop(connection)
-        connection.execute(
+        session.execute(
             update(IntelRank)
-            .where(IntelRank.item_id == numbered.c.item_id)
-            .values(queue_position=numbered.c.position, position_weight=weight)
+            .where(IntelRank.harm_score.is_not(None))
+            .values(harm_score=None, queue_key=-IntelRank.score)
         )
-        index.create(connection)
-        connection.exec_driver_sql("DELETE FROM rank_position")
 
 
 def _model_active(db: Database) -> bool:
@@ -268,13 +376,15 @@ def _model_active(db: Database) -> bool:
         return registry.active_model(session) is not None
 
 
-def _harm_scores(db: Database, as_of: datetime) -> dict[int, float] | None:
-    """The active model's scores, or None."""
+def _harm_scores(
+    db: Database, as_of: datetime, item_ids: list[int] | None = None
+) -> dict[int, float] | None:
+    """The active model's scores (of every item, or ``item_ids``), or None."""
     if not _model_active(db):
         return None
     from triage.harm.scoring import active_scores
 
-    return active_scores(db, as_of=as_of)
+    return active_scores(db, as_of=as_of, item_ids=item_ids)
 
 
 def _order(weight: float) -> list[Any]:
@@ -361,7 +471,10 @@ def _queue_query(
     if order_by == "rank" and not descending:
         order_by = None  # the rank order itself: keep the fast walk below
     weight = model_weight
-    positioned = session.scalar(select(IntelRank.position_weight).limit(1)) == weight
+    # The stored sort keys count the harm score with the weight last ranked with.
+    positioned = (
+        session.scalar(select(RankState.position_weight).where(RankState.id == 1)) == weight
+    )
     search = text.strip() if text else ""
     searching = bool(search)
     # Open items are most of any queue, so walking the position index in queue
@@ -408,9 +521,15 @@ def _queue_query(
             )
         )
     if positioned:
-        # Positions follow bucket first, so (bucket, position) is the same
-        # order, and the index on that pair serves a bucket filter as well.
-        rank_order = [IntelRank.bucket, IntelRank.queue_position]
+        # The stored key is the order's score term, so the index on (bucket,
+        # queue_key) gives the order (ties sorted as they come) and serves a
+        # bucket filter as well.
+        rank_order = [
+            IntelRank.bucket,
+            IntelRank.queue_key,
+            IntelItem.received_at,
+            IntelItem.intel_id,
+        ]
     else:  # the model weight changed since the last refresh: sort as the queue says
         rank_order = _order(weight)
     if order_by == "rank":  # descending: the whole rank order reversed

@@ -225,11 +225,15 @@ def _counts_setup(uses: set[str]) -> tuple[str, ...]:
     return tuple(statements)
 
 
-def compile_pack(pack: Pack, as_of: datetime, where: str = "1") -> CompiledPack:
+def compile_pack(
+    pack: Pack, as_of: datetime, where: str = "1", *, few: bool = False
+) -> CompiledPack:
     """One SELECT giving every matching item's bucket, rule, score, flags and age.
 
     ``where`` filters items (e.g. ``i.region = :region``); corroboration still
-    counts every item in the database.
+    counts every item in the database. With ``few`` (``where`` picks a few
+    items) each item's corroboration is counted on its own through the two
+    indexes instead of for the whole table first.
     """
     c = _Compiler(pack, as_of)
     factors = [(f, *c.factor(f)) for f in pack.factors]
@@ -243,8 +247,12 @@ def compile_pack(pack: Pack, as_of: datetime, where: str = "1") -> CompiledPack:
     ]
     # A loaded pack's corroboration factors all name `by` (subject or premises).
     uses = {f.by for f in pack.factors if f.type == "corroboration" and f.by}
-    counts = [f"cc.{by}_others AS {by}_others" for by in sorted(uses)]
-    join = f"LEFT JOIN {COUNTS_TABLE} cc ON cc.id = i.id" if uses else ""
+    if few:
+        counts = [f"{corroboration_count(by, 'i')} AS {by}_others" for by in sorted(uses)]
+        join = ""
+    else:
+        counts = [f"cc.{by}_others AS {by}_others" for by in sorted(uses)]
+        join = f"LEFT JOIN {COUNTS_TABLE} cc ON cc.id = i.id" if uses else ""
     rules = pack.rules
     bucket_of = " ".join(f"WHEN {n} THEN {r.bucket}" for n, r in enumerate(rules))
     rule_of = " ".join(f"WHEN {n} THEN {_lit(r.id)}" for n, r in enumerate(rules))
@@ -284,4 +292,5 @@ FROM (SELECT {middle}
       LIMIT -1 OFFSET 0) b
 """
     params = {"as_of": clock.sql_timestamp(as_of), "as_of_epoch": epoch(as_of)}
-    return CompiledPack(sql=sql, params=params, setup=_counts_setup(uses) if uses else ())
+    setup = _counts_setup(uses) if uses and not few else ()
+    return CompiledPack(sql=sql, params=params, setup=setup)
