@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -148,3 +150,108 @@ def display_zone_label() -> str:
 def start_of_local_day(day: date) -> datetime:
     """Midnight UK time at the start of ``day``, as naive UTC."""
     return datetime.combine(day, time()).replace(tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
+
+
+_MONTH_DAYS: Any = None  # numpy is imported when first needed
+
+
+def parse_datetimes(texts: Sequence[str]) -> tuple[list[datetime | None], dict[int, str]]:
+    """``parse_datetime`` over a column: the values (None for an empty cell)
+    and the problem of each cell that fails (position -> message).
+
+    Cells in a plain ISO shape without an offset (``2026-03-14``,
+    ``2026-03-14T09:30``, ``2026-03-14 09:30:15``) are converted together with
+    numpy, the UK offset looked up once per distinct local hour (so a time
+    that does not exist or happens twice fails exactly as it does one by
+    one); any other cell goes through ``parse_datetime`` itself."""
+    import numpy as np
+
+    global _MONTH_DAYS
+    if _MONTH_DAYS is None:
+        _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    count = len(texts)
+    values: list[datetime | None] = [None] * count
+    problems: dict[int, str] = {}
+    lengths = np.fromiter(map(len, texts), np.int64, count)
+    shaped = (lengths == 10) | (lengths == 16) | (lengths == 19)
+    rest: list[int] = np.flatnonzero(~shaped & (lengths > 0)).tolist()
+    positions = np.flatnonzero(shaped)
+    if len(positions):
+        picked = texts if len(positions) == count else [texts[k] for k in positions.tolist()]
+        # Shorter cells are padded with NULs, which fail the checks of the
+        # characters they do not have.
+        chars = np.array(picked, dtype="<U19").view(np.uint32).reshape(len(positions), 19)
+        length = lengths[positions]
+        timed, with_seconds = length > 10, length > 16
+        digits = chars.astype(np.int64) - 48
+        is_digit = (digits >= 0) & (digits <= 9)
+        plain = is_digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1)
+        plain &= (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
+        plain &= ~timed | (
+            ((chars[:, 10] == ord("T")) | (chars[:, 10] == ord(" ")))
+            & is_digit[:, [11, 12, 14, 15]].all(axis=1)
+            & (chars[:, 13] == ord(":"))
+        )
+        plain &= ~with_seconds | (is_digit[:, [17, 18]].all(axis=1) & (chars[:, 16] == ord(":")))
+        digits = np.where(is_digit, digits, 0)
+
+        def number(start: int, width: int) -> Any:
+            value = digits[:, start]
+            for i in range(start + 1, start + width):
+                value = value * 10 + digits[:, i]
+            return value
+
+        year, month, day = number(0, 4), number(5, 2), number(8, 2)
+        hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
+        plain &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+        plain &= (hour <= 23) & (minute <= 59) & (second <= 59)
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+        plain &= day <= month_days
+        local = _days_from_civil(year, month, day) * 86400 + (hour * 3600 + minute * 60 + second)
+        hours, where = np.unique(np.where(plain, local // 3600, 0), return_inverse=True)
+        offsets = np.zeros(len(hours), dtype=np.int64)
+        refused: dict[int, str] = {}
+        for h, start in enumerate(hours.tolist()):
+            moment = _EPOCH + timedelta(hours=start)
+            try:
+                offset = _london_offset(moment.year, moment.month, moment.day, moment.hour)
+            except ValueError as error:
+                refused[h] = str(error)
+                continue
+            offsets[h] = offset // timedelta(seconds=1)
+        utc = (local - offsets[where]).astype("datetime64[s]").astype("datetime64[us]").tolist()
+        if len(positions) == count and not refused and plain.all():
+            values = utc  # the usual column: every cell plain
+        else:
+            for k, good, at, moment in zip(
+                positions.tolist(), plain.tolist(), where.tolist(), utc, strict=True
+            ):
+                if not good:
+                    rest.append(k)
+                elif at in refused:
+                    problems[k] = refused[at]
+                else:
+                    values[k] = moment
+    for k in rest:
+        if not texts[k].strip():
+            continue  # empty, as a cell of spaces is
+        try:
+            values[k] = parse_datetime(texts[k])
+        except ValueError as error:
+            problems[k] = str(error)
+    return values, problems
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _days_from_civil(year: Any, month: Any, day: Any) -> Any:
+    """Days since 1970-01-01 of (proleptic Gregorian) dates, on numpy arrays
+    (H. Hinnant's algorithm: integer arithmetic only)."""
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (month > 2) * -3 + (month <= 2) * 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468

@@ -132,3 +132,105 @@ def test_any_damage_to_a_workbook_is_imported_or_refused(shared_db, tmp_path, ki
     path = tmp_path / f"{kind}.xlsx"
     path.write_bytes(bytes(content))
     check_import(shared_db, kind, path)
+
+
+def read_all(path: Path) -> tuple[list, tuple]:
+    extract = Extract(path)
+    rows = [
+        (r.line_no, r.cells, r.reason) if isinstance(r, Rejected) else r for r in extract.rows()
+    ]
+    return rows, (extract.lines, extract.blank_lines, extract.header_lines, extract.multi_line)
+
+
+@settings(settings.get_profile("imports"), max_examples=150)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                "a,b,c",
+                '1,"x\ny",3',
+                '"q",,',
+                "",
+                " ",
+                '"open,1,2',
+                'x""y,z,"',
+                "'=1,2,3",
+                "1,2",
+                'a,"b\r\nc",d',
+                "\x1b,1,2",
+            ]
+        )
+        | NASTY,
+        max_size=30,
+    ).map(lambda lines: "h1,h2,h3\n" + "\n".join(lines)),
+    ending=st.sampled_from(["", "\n", "\r\n", "\r"]),
+    block_chars=st.sampled_from([1, 3, 16, 1 << 18]),
+)
+def test_the_block_reader_reads_as_the_line_by_line_reader(
+    tmp_path_factory, text, ending, block_chars
+):
+    """Rows taken whole blocks at a time (any block size, lines cut by the
+    blocks anywhere, \\r\\n split between two blocks) are the rows, line
+    numbers, reasons and counts of reading one record at a time."""
+    import triage.imports.extracts as extracts
+
+    path = tmp_path_factory.mktemp("blocks") / "x.csv"
+    path.write_bytes((text.replace("\n", ending or "\n") + ending).encode())
+    patch = pytest.MonkeyPatch()
+    try:
+        patch.setattr(extracts._Lines, "BLOCK_CHARS", block_chars)
+        fast = read_all(path)
+        patch.setattr(extracts.Extract, "_plain_rows", lambda self, lines: iter(()))
+        careful = read_all(path)
+    except UnreadableFile as error:
+        fast = careful = str(error)  # type: ignore[assignment]
+    finally:
+        patch.undo()
+    assert fast == careful
+
+
+ISO_CELLS = st.builds(
+    lambda moment, shape, sep: moment.isoformat(sep=sep)[:shape],
+    st.datetimes(),
+    st.sampled_from([10, 16, 19, 26]),
+    st.sampled_from(["T", " "]),
+)
+
+
+@settings(settings.get_profile("imports"), max_examples=200)
+@given(
+    cells=st.lists(
+        ISO_CELLS
+        | st.sampled_from(
+            [
+                "",
+                "  ",
+                "2026-03-29T01:30",
+                "2026-10-25T01:59:59",
+                "2026-02-29",
+                "2024-02-29T23:59",
+                "2026-13-01",
+                "0000-01-01",
+                "2026-01-01T24:00",
+                "14/07/2026",
+                "2026-07-01T10:00Z",
+                "2026-07-01x10:00:00",
+            ]
+        )
+        | st.text(alphabet="0123456789-:T /xZ+", max_size=20),
+        max_size=40,
+    )
+)
+def test_a_column_of_times_converts_as_each_cell_does(cells):
+    from triage import clock
+
+    values, problems = clock.parse_datetimes(cells)
+    for k, cell in enumerate(cells):
+        try:
+            expected = clock.parse_datetime(cell) if cell.strip() else None
+            problem = None
+        except ValueError as error:
+            expected, problem = None, str(error)
+        except OverflowError:
+            continue  # a time beyond datetime's range once shifted to UTC
+        assert (values[k], problems.get(k)) == (expected, problem), cell

@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -239,18 +240,20 @@ class Extract:
         text = io.TextIOWrapper(buffered, encoding=self._codec, errors="strict", newline="")
         lines = _Lines(text, self.name)
         self._progress = lambda: counter.bytes_read / self.size
-        records = self._records(lines)
+        self._width = 0  # the header's, once it is read
         try:
             header: list[str] | None = None
-            for item in records:
-                if isinstance(item, Rejected):
-                    raise UnreadableFile(
-                        f"{self.name}: not a CSV or XLSX file: its first row, line "
-                        f"{item.line_no}: {item.reason}"
-                    )
-                # A second byte-order mark (some tools add one) is not part of the name.
-                header = [item[1][0].lstrip("\ufeff"), *item[1][1:]]
-                break
+            done = False
+            while header is None and not done:
+                found, done = self._record(lines)
+                for item in found:
+                    if isinstance(item, Rejected):
+                        raise UnreadableFile(
+                            f"{self.name}: not a CSV or XLSX file: its first row, line "
+                            f"{item.line_no}: {item.reason}"
+                        )
+                    # A second byte-order mark (some tools add one) is not part of the name.
+                    header = [item[1][0].lstrip("\ufeff"), *item[1][1:]]
         except (UnreadableFile, UnicodeDecodeError):
             raw.close()
             raise
@@ -260,16 +263,17 @@ class Extract:
         self._width = len(header)
         self.header_lines = lines.number - self.blank_lines
 
-        def generate() -> Iterator[ExtractRow | Rejected]:
+        def generate() -> Iterator[list[ExtractRow | Rejected]]:
             try:
                 rows = 0
-                for item in records:
-                    rows += 1
+                for batch in self._records(lines):
+                    rows += len(batch)
                     if rows > MAX_ROWS:
+                        yield batch[: len(batch) - (rows - MAX_ROWS)]
                         raise UnreadableFile(
                             f"{self.name}: more than {MAX_ROWS:,} rows; split the file"
                         )
-                    yield item
+                    yield batch
             except UnicodeDecodeError:  # the file changed since it was checked
                 raise UnreadableFile(
                     f"{self.name}: line {lines.number}: not {self.encoding} text"
@@ -277,49 +281,107 @@ class Extract:
             finally:
                 raw.close()
 
-        return header, generate()
+        return header, chain.from_iterable(generate())
 
-    def _records(self, lines: _Lines) -> Iterator[ExtractRow | Rejected]:
-        """Rows from the lines, each with its first line number (see module docstring)."""
-        self._width = 0  # the header's, once it is read
+    def _records(self, lines: _Lines) -> Iterator[list[ExtractRow | Rejected]]:
+        """Batches of rows from the lines, each row with its first line number
+        (see module docstring).
+
+        Runs of plain one-line records go through ``_plain_rows`` at C speed;
+        whatever it cannot vouch for (a quoted cell over several lines, a
+        malformed row, the end of the file) is read one record at a time by
+        ``_record``, with every check, before the plain path resumes."""
         while True:
-            reader = csv.reader(lines)
-            restart = False
+            yield from self._plain_rows(lines)
+            found, done = self._record(lines)
+            if found:
+                yield found
+            if done:
+                return
+
+    def _plain_rows(self, lines: _Lines) -> Iterator[list[ExtractRow | Rejected]]:
+        """Blocks of lines as batches of rows while each record is exactly one line.
+
+        ``csv.reader`` numbers the lines it has consumed: a row that did not
+        take exactly the next line ran over several, so it and the lines
+        after it are handed back to ``_record``. A block's last line is never
+        taken here, since a quote opened in it may close in a line not read
+        yet. Returns when a block is cut short (or the file ends)."""
+        while True:
+            block = lines.block()
+            if len(block) < 2:
+                lines.unread(block)
+                return
+            joined = "".join(block)
+            # The usual case, checked once per block at C speed: no control
+            # character, no cell over the limit and no escaped cell anywhere.
+            plain = (
+                max(map(len, block)) <= MAX_CELL_CHARS
+                and not _CONTROL.search(joined)
+                and "'" not in joined
+            )
+            reader = csv.reader(block)
+            last = len(block) - 1
+            taken = 0
+            base = lines.number
+            batch: list[ExtractRow | Rejected] = []
             try:
                 for cells in reader:
-                    ran_out = lines.ran_out  # the quote ran on to the end of the file
-                    record = lines.take()
-                    first = lines.number - len(record) + 1
-                    if len(record) > 1 and (
-                        lines.cut or ran_out or (self._width and len(cells) != self._width)
-                    ):
-                        yield from self._single_line(record[0], first, unbalanced=True)
-                        lines.give_back(record[1:])
-                        restart = True
+                    if reader.line_num != taken + 1 or taken == last:
                         break
-                    self.lines = lines.number
+                    taken += 1
                     if not cells or (len(cells) == 1 and not cells[0].strip()):
-                        self.blank_lines += len(record)
-                        continue
-                    if len(record) > 1:
-                        self.multi_line.append((first, lines.number))
-                    yield self._checked(first, cells)
-            except csv.Error as error:
+                        self.blank_lines += 1
+                    elif plain:
+                        batch.append((base + taken, cells))
+                    else:
+                        batch.append(self._checked(base + taken, cells))
+            except csv.Error:
+                pass  # _record says what is wrong with the row
+            lines.number = self.lines = base + taken
+            lines.unread(block[taken:])
+            lines.adapt(taken)
+            if batch:
+                yield batch
+            if taken < last:
+                return
+
+    def _record(self, lines: _Lines) -> tuple[list[ExtractRow | Rejected], bool]:
+        """The next record (none for a blank one), with every check, and
+        whether the file has ended."""
+        reader = csv.reader(lines)
+        try:
+            for cells in reader:
+                ran_out = lines.ran_out  # the quote ran on to the end of the file
                 record = lines.take()
                 first = lines.number - len(record) + 1
-                yield Rejected(first, [record[0].rstrip("\r\n")], f"malformed CSV ({error})")
-                lines.give_back(record[1:])
-                restart = True
-            if not restart and lines.cut:  # the reader stopped inside a record
-                record = lines.take()
-                yield from self._single_line(
-                    record[0], lines.number - len(record) + 1, unbalanced=True
-                )
-                lines.give_back(record[1:])
-                restart = True
-            if not restart:
+                if len(record) > 1 and (
+                    lines.cut or ran_out or (self._width and len(cells) != self._width)
+                ):
+                    found = list(self._single_line(record[0], first, unbalanced=True))
+                    lines.give_back(record[1:])
+                    return found, False
                 self.lines = lines.number
-                return
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    self.blank_lines += len(record)
+                    return [], False
+                if len(record) > 1:
+                    self.multi_line.append((first, lines.number))
+                return [self._checked(first, cells)], False
+        except csv.Error as error:
+            record = lines.take()
+            first = lines.number - len(record) + 1
+            lines.give_back(record[1:])
+            return [Rejected(first, [record[0].rstrip("\r\n")], f"malformed CSV ({error})")], False
+        if lines.cut:  # the reader stopped inside a record
+            record = lines.take()
+            found = list(
+                self._single_line(record[0], lines.number - len(record) + 1, unbalanced=True)
+            )
+            lines.give_back(record[1:])
+            return found, False
+        self.lines = lines.number
+        return [], True
 
     def _single_line(
         self, line: str, line_no: int, unbalanced: bool
@@ -421,17 +483,27 @@ class Extract:
 class _Lines:
     """The physical lines of a text file, for ``csv.reader``, with the lines of
     the record being read kept so that they can be given back and read again.
-    Stops a record at MAX_ROW_LINES lines or MAX_ROW_CHARS characters (``cut``)."""
+    Stops a record at MAX_ROW_LINES lines or MAX_ROW_CHARS characters (``cut``).
+
+    The text is read in blocks of BLOCK_CHARS and split into lines as
+    ``readline`` splits them (at ``\\n``, ``\\r\\n`` or ``\\r``); ``back``
+    holds the lines read from the file but not yet handed out."""
+
+    BLOCK_CHARS = 1 << 18
 
     def __init__(self, text: IO[str], name: str) -> None:
         self.text = text
         self.name = name
         self.back: deque[str] = deque()
+        self.partial = ""  # the start of a line whose end is not read yet
+        self.too_long: int | None = None  # the line over the limit, once met
+        self.eof = False
         self.current: list[str] = []
         self.chars = 0
         self.number = 0  # the number of the last line handed out
         self.cut = False
         self.ran_out = False  # the record being read asked past the end of the file
+        self.block_lines = 64  # how many lines ``block`` hands out; adapts
 
     def __iter__(self) -> _Lines:
         return self
@@ -440,22 +512,75 @@ class _Lines:
         if len(self.current) >= MAX_ROW_LINES or self.chars > MAX_ROW_CHARS:
             self.cut = True
             raise StopIteration
-        if self.back:
-            line = self.back.popleft()
-        else:
-            line = self.text.readline(MAX_ROW_CHARS + 1)
-            if not line:
-                self.ran_out = True
-                raise StopIteration
-            if len(line) > MAX_ROW_CHARS:
-                raise UnreadableFile(
-                    f"{self.name}: line {self.number + 1} is longer than the "
-                    f"{MAX_ROW_CHARS:,}-character limit"
-                )
+        if not self.back and not self._fill():
+            self.ran_out = True
+            raise StopIteration
+        line = self.back.popleft()
         self.number += 1
         self.current.append(line)
         self.chars += len(line)
         return line
+
+    def _fill(self) -> bool:
+        """Read the next block of the file into ``back``; False if nothing was left."""
+        if self.too_long is not None:
+            raise UnreadableFile(
+                f"{self.name}: line {self.too_long} is longer than the "
+                f"{MAX_ROW_CHARS:,}-character limit"
+            )
+        if self.eof:
+            return False
+        data = self.text.read(self.BLOCK_CHARS)
+        if not data:
+            self.eof = True
+            if self.partial:
+                self.back.append(self.partial)
+                self.partial = ""
+                return True
+            return False
+        # newline="" splits at \n, \r\n and a lone \r, keeping the endings,
+        # as the file object's readline does. The last piece may be a line
+        # cut short by the block (even one ending in \r, its \n in the next
+        # block): kept back until the next block completes it.
+        pieces = io.StringIO(self.partial + data, newline="").readlines()
+        self.partial = pieces.pop()
+        if len(self.partial) > MAX_ROW_CHARS or (pieces and max(map(len, pieces)) > MAX_ROW_CHARS):
+            over = next(
+                (k for k, piece in enumerate(pieces) if len(piece) > MAX_ROW_CHARS), len(pieces)
+            )
+            # The lines before it are still read; the error comes when it is reached.
+            self.too_long = self.number + len(self.back) + over + 1
+            self.back.extend(pieces[:over])
+            self.partial = ""
+            return over > 0 or self._fill()
+        self.back.extend(pieces)
+        # A block inside one long line gives no line yet: read on (at most
+        # MAX_ROW_CHARS / BLOCK_CHARS times before the line is over the limit).
+        return bool(pieces) or self._fill()
+
+    def block(self) -> list[str]:
+        """At least ``block_lines`` lines not yet handed out (fewer at the end
+        of the file), taken from ``back``
+        (``number`` is not advanced: the taker counts what it uses)."""
+        wanted = self.block_lines
+        while len(self.back) < wanted and self._fill():
+            pass
+        lines = list(self.back)
+        self.back.clear()
+        return lines
+
+    def unread(self, lines: list[str]) -> None:
+        """Lines from ``block`` not used, to be handed out again first."""
+        self.back.extendleft(reversed(lines))
+
+    def adapt(self, taken: int) -> None:
+        """Larger blocks while they are used whole, smaller when a block is
+        cut short at once (a file of rows over several lines), so handing
+        lines back costs little either way."""
+        if taken:
+            self.block_lines = min(4096, self.block_lines * 2)
+        else:
+            self.block_lines = max(8, self.block_lines // 4)
 
     def take(self) -> list[str]:
         """The lines of the record just read."""

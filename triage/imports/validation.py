@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import Any
 
-from triage.imports.columns import Column, ExtractKind, text
+from triage import clock
+from triage.imports.columns import Column, ExtractKind, datetime_, text
 from triage.imports.extracts import ExtractRow, Rejected
 
 # A "repetitive" column with more distinct cells than this is converted cell
@@ -109,20 +110,24 @@ class Validator:
     def validate(self, rows: list[ExtractRow | Rejected]) -> tuple[Chunk, list[Rejected]]:
         """The chunk's good rows, converted, and its bad rows with their reasons
         (with those the reader already found bad)."""
-        rejected = []
-        lines = []
-        cells = []
-        for item in rows:
-            if isinstance(item, Rejected):
-                rejected.append(item)
-                continue
-            line_no, row = item
-            if len(row) == self.width:
-                lines.append(line_no)
-                cells.append(row)
-            else:
-                reason = f"the row has {len(row)} cells, the header has {self.width}"
-                rejected.append(Rejected(line_no, row, reason))
+        good = [item for item in rows if item.__class__ is tuple]
+        rejected: list[Rejected] = []
+        if len(good) < len(rows):
+            rejected = [item for item in rows if isinstance(item, Rejected)]
+        lines: list[int] = [line_no for line_no, _ in good]
+        cells: list[list[str]] = [row for _, row in good]
+        if set(map(len, cells)) - {self.width}:
+            wrong = {k for k, row in enumerate(cells) if len(row) != self.width}
+            rejected += [
+                Rejected(
+                    lines[k],
+                    cells[k],
+                    f"the row has {len(cells[k])} cells, the header has {self.width}",
+                )
+                for k in sorted(wrong)
+            ]
+            lines = [line_no for k, line_no in enumerate(lines) if k not in wrong]
+            cells = [row for k, row in enumerate(cells) if k not in wrong]
         by_column = list(zip(*cells, strict=True)) if cells else [()] * self.width
         problems: dict[int, list[str]] = {}
         columns = [self._convert(column, by_column[i], problems) for i, column in self.plan]
@@ -142,8 +147,20 @@ class Validator:
         self, column: Column, cells: tuple[str, ...], problems: dict[int, list[str]]
     ) -> list[Any]:
         memo = self.memos.get(column.name)
+        if column.convert is datetime_:
+            # A whole column at once (times are mostly distinct, so no memo).
+            times, failed_at = clock.parse_datetimes(cells)
+            for k, message in failed_at.items():
+                problems.setdefault(k, []).append(f"{column.name}: {message}")
+            if column.required and None in times:
+                for k, moment in enumerate(times):
+                    if moment is None and k not in failed_at:
+                        problems.setdefault(k, []).append(f"{column.name}: required but empty")
+            return times
         if column.convert is text:
-            values: list[Any] = [cell.strip() or None for cell in cells]
+            values: list[Any] = list(map(str.strip, cells))
+            if "" in values:
+                values = [value or None for value in values]
             if column.required and None in values:
                 for k, value in enumerate(values):
                     if value is None:
@@ -178,6 +195,9 @@ class Validator:
             keys = columns[self.key_columns[0]]
         else:
             keys = list(zip(*(columns[i] for i in self.key_columns), strict=True))
+        if not problems and len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):
+            seen.update(zip(keys, lines, strict=True))  # the usual chunk: every key new
+            return
         for k, key in enumerate(keys):
             if k in problems:
                 continue
