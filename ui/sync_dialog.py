@@ -39,20 +39,23 @@ class SyncDialog(QDialog):
         self.server_db: Database | None = None
         self.pulled: Path | None = None
         self.setWindowTitle("Sync with the team server")
-        self.copy: CopyStatus | None = status(db)
+        # What this database is as a laptop copy: read off the UI thread, as
+        # comparing every pulled item's state takes a moment on a big copy.
+        self.copy: CopyStatus | None = None
+        self.ready = False
         stored = settings.load()
         layout = QVBoxLayout(self)
-        self.about = plain(QLabel(self._about()))
+        self.about = plain(QLabel("Reading this database's sync state…"))
         self.about.setWordWrap(True)
         layout.addWidget(self.about)
         form = QFormLayout()
-        self.server = QLineEdit(self.copy.server if self.copy else "")
+        self.server = QLineEdit()
         self.server.setAccessibleName("Server: a database file or URL")
         form.addRow("Server (file or URL)", self.server)
-        self.region = QLineEdit(self.copy.region if self.copy else stored.default_region)
+        self.region = QLineEdit(stored.default_region)
         self.region.setAccessibleName("Region")
         form.addRow("Region", self.region)
-        self.team = QLineEdit(self.copy.team if self.copy else stored.default_team)
+        self.team = QLineEdit(stored.default_team)
         self.team.setAccessibleName("Team")
         form.addRow("Team", self.team)
         target_row = QHBoxLayout()
@@ -71,7 +74,7 @@ class SyncDialog(QDialog):
         self.pull_button = buttons.addButton(
             "Pu&ll into the new copy", QDialogButtonBox.ButtonRole.ActionRole
         )
-        self.push_button.setEnabled(self.copy is not None)
+        self.push_button.setEnabled(False)
         self.push_button.clicked.connect(self.start_push)
         self.pull_button.clicked.connect(self.start_pull)
         buttons.rejected.connect(self.reject)
@@ -79,6 +82,17 @@ class SyncDialog(QDialog):
         self.report.setAccessibleName("Sync report")
         layout.addWidget(self.report, 1)
         layout.addWidget(buttons)
+        tasks.read(lambda _job: status(db), on_done=self._show_status, on_fail=self._failed)
+
+    def _show_status(self, copy: CopyStatus | None) -> None:
+        first = not self.ready
+        self.copy, self.ready = copy, True
+        self.about.setText(self._about())
+        self.push_button.setEnabled(copy is not None)
+        if first and copy is not None:
+            self.server.setText(copy.server)
+            self.region.setText(copy.region)
+            self.team.setText(copy.team)
 
     def _about(self) -> str:
         if self.copy is None:
@@ -165,8 +179,8 @@ class SyncDialog(QDialog):
             )
             lines += [f"• {c.text()}" for c in result.conflicts]
         self.report.setPlainText("\n".join(lines))
-        self.copy = status(self.db)
-        self.about.setText(self._about())
+        db = self.db
+        self.tasks.read(lambda _job: status(db), on_done=self._show_status)
 
     def start_pull(self) -> None:
         target = self.target.text().strip()
@@ -174,7 +188,7 @@ class SyncDialog(QDialog):
             self.report.setPlainText("Choose a file for the new laptop copy.")
             return
         path = Path(target)
-        if path.exists() and path.resolve() == self.db.path.resolve():
+        if self.db.path is not None and path.exists() and path.resolve() == self.db.path.resolve():
             self.report.setPlainText("That is the database open now: choose another file.")
             return
         opened = self._open_server()

@@ -60,6 +60,7 @@ def test_push_from_the_app_lists_the_conflict(qtbot, server, tmp_path):
     window.show()
     try:
         dialog = window.open_sync()
+        qtbot.waitUntil(lambda: dialog.ready, timeout=10000)  # read off the UI thread
         assert "Not yet pushed: 2 items" in dialog.about.text()
         assert dialog.server.text() == str(server.path)
         qtbot.mouseClick(dialog.push_button, Qt.MouseButton.LeftButton)
@@ -67,7 +68,8 @@ def test_push_from_the_app_lists_the_conflict(qtbot, server, tmp_path):
         report = dialog.report.toPlainText()
         assert "Pushed: 1 items" in report
         assert "1 conflict(s), not sent" in report and "item INT-0001" in report
-        assert "Not yet pushed: 1 items" in dialog.about.text()  # the conflict stays
+        # The conflict stays unsent.
+        qtbot.waitUntil(lambda: "Not yet pushed: 1 items" in dialog.about.text(), timeout=10000)
         assert _status(server, "INT-0000") == "accepted"
         assert _status(server, "INT-0001") == "rejected"
         dialog.reject()
@@ -82,7 +84,9 @@ def test_pull_from_the_app_into_a_new_copy(qtbot, server, db, tmp_path):
     window.show()
     try:
         dialog = window.open_sync()
+        qtbot.waitUntil(lambda: dialog.ready, timeout=10000)
         assert not dialog.push_button.isEnabled()  # not a laptop copy
+        assert "not a laptop copy" in dialog.about.text()
         dialog.server.setText(str(server.path))
         dialog.region.setText(REGION)
         dialog.team.setText(TEAM)

@@ -72,6 +72,7 @@ def test_copy_is_for_admins(server, tmp_path, new_database_file):
         other.close()
 
 
-def test_copy_to_an_existing_file_is_exit_2(server, db, capsys):
-    assert cli(["db", "copy", str(server.path), str(db.path)]) == 2
+def test_copy_to_an_existing_file_is_exit_2(server, tmp_path, new_database_file, capsys):
+    existing = new_database_file(tmp_path / "existing.sqlite")
+    assert cli(["db", "copy", str(server.path), str(existing)]) == 2
     assert "already exists" in capsys.readouterr().err

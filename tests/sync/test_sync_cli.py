@@ -120,5 +120,5 @@ def test_missing_server_file_is_exit_2(tmp_path, capsys):
 
 
 def test_status_of_a_database_that_is_not_a_copy_is_exit_2(db, capsys):
-    assert cli(["--db", str(db.path), "sync", "status"]) == 2
+    assert cli(["--db", db.location, "sync", "status"]) == 2
     assert "not a laptop copy" in capsys.readouterr().err

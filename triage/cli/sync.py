@@ -290,7 +290,7 @@ def run_status(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if copy is None:
-        raise UsageError(f"{db.path} is not a laptop copy (make one with 'triage sync pull')")
+        raise UsageError(f"{db.location} is not a laptop copy (make one with 'triage sync pull')")
     waiting = copy.unsent
     found = {
         "server": copy.server, "region": copy.region, "team": copy.team,

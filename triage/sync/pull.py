@@ -64,11 +64,8 @@ class PullResult:
 
 
 def server_name(db: Database) -> str:
-    """How a server is shown: its URL without the password, or its file."""
-    url = db.engine.url
-    if url.drivername.startswith("sqlite"):
-        return str(url.database)
-    return url.render_as_string(hide_password=True)
+    """How a server is shown: its address without the password, or its file."""
+    return db.location
 
 
 @contextmanager
