@@ -51,7 +51,7 @@ from ui.labels import esc
 from ui.plain import plain
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
-from ui.widgets import DateField
+from ui.widgets import DateField, Island
 
 HELP_TEXT = (
     "<b>A</b> accept · <b>R</b> reject, then <b>1-9</b> reason (Esc cancels) · "
@@ -279,12 +279,13 @@ class MeetingMode(QWidget):
         self.help.setWordWrap(True)
         self.help.setObjectName("subtitle")
 
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.banner)
-        side_layout.addWidget(self.card, 1)
-        side_layout.addLayout(actions)
-        side_layout.addWidget(self.reason_panel)
+        action_buttons = QWidget()
+        action_buttons.setLayout(actions)
+        actions.setContentsMargins(0, 0, 0, 0)
+        # Laid out by itself: each key changes the card, and the banner or the
+        # reason panel comes and goes, without re-measuring the window.
+        side = Island([self.banner, self.card, action_buttons, self.reason_panel], self.card)
+        side.setContentsMargins(9, 9, 9, 9)
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.table)
@@ -364,6 +365,14 @@ class MeetingMode(QWidget):
         over = info.capacity is not None and info.accepted > info.capacity
         # A meeting imported from history has no capacity on record: no "/ None".
         of_capacity = "" if info.capacity is None else f" / {info.capacity}"
+        widest = f"Accepted {info.agenda_items}{of_capacity}"
+        if self.counter.property("widest") != widest:
+            # A fixed size, as wide as it can get in this meeting: a label whose
+            # size may change re-measures the whole window on each new text.
+            self.counter.setProperty("widest", widest)
+            self.counter.ensurePolished()
+            self.counter.setText(widest)
+            self.counter.setFixedSize(self.counter.sizeHint())
         self.counter.setText(f"Accepted {info.accepted}{of_capacity}")
         if self.counter.property("over") != ("true" if over else "false"):
             # Re-styled only when it changes: a re-polish costs a relayout.
@@ -890,7 +899,9 @@ class MeetingsView(QWidget):
         self.mode = MeetingMode(db, tasks)
         self.mode.back_requested.connect(self.show_home)
         self.mode.changed.connect(self.changed)
-        self.mode.closed.connect(lambda _id: (self.refresh_list(), self.results.refresh()))
+        # The list and the results are behind the meeting: read again when shown.
+        self.mode.closed.connect(self._home_changed)
+        self._home_stale = False
         self.stack.addWidget(home)
         self.stack.addWidget(self.mode)
         layout = QVBoxLayout(self)
@@ -935,8 +946,14 @@ class MeetingsView(QWidget):
         )
         self.list_loaded.emit()
 
+    def _home_changed(self, _meeting_id: int | None = None) -> None:
+        self._home_stale = True
+
     def show_home(self) -> None:
         self.refresh_list()
+        if self._home_stale:
+            self._home_stale = False
+            self.results.refresh()
         self.stack.setCurrentIndex(0)
         self.setFocusProxy(None)
 
@@ -977,8 +994,7 @@ class MeetingsView(QWidget):
             started: tuple[int, tuple[list[meetings.AgendaRow], meetings.MeetingSummary]],
         ) -> None:
             self.message.setText("")
-            self.refresh_list()
-            self.open_meeting(*started)
+            self.open_meeting(*started)  # the list shows it when the user goes back
             self.started.emit(started[0])
 
         self.tasks.write(

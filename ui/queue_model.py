@@ -63,8 +63,10 @@ COLUMN = {key: n for n, (key, _h, _t) in enumerate(COLUMNS)}
 SORTABLE = frozenset(key for key, _h, _t in COLUMNS if key in ranking.SORT_KEYS)
 
 
-# What a queue read gives: the ids in order, and their ranks (None in rank order).
+# What a queue read gives: the ids in order, their ranks (None in rank order),
+# and for a first page, its display rows (read there too, off the UI thread).
 Read = tuple[list[int], list[int] | None]
+FirstRead = tuple[list[int], list[int] | None, list[dict[str, Any]]]
 
 
 def _read(
@@ -134,15 +136,18 @@ class IntelQueueModel(QAbstractTableModel):
         order = self._sort_arguments()
         if self.tasks is None:
             with self.db.sessions() as session:
-                self._show_first(generation, filters, order, _read(session, filters, order))
+                self._show_first(generation, filters, order, (*_read(session, filters, order), []))
             return
         self.complete = False
 
-        def read_first(_job) -> Read | None:
+        def read_first(_job) -> FirstRead | None:
             if generation != self._generation:
                 return None  # typed on: a newer filter is queued
             with self.db.sessions() as session:
-                return _read(session, filters, order, limit=FIRST_PAGE)
+                ids, ranks = _read(session, filters, order, limit=FIRST_PAGE)
+                # The rows the view paints first, so the UI thread runs no query
+                # to show them.
+                return ids, ranks, ranking.rows(session, ids[:PAGE])
 
         self.tasks.read(
             read_first,
@@ -154,16 +159,17 @@ class IntelQueueModel(QAbstractTableModel):
         generation: int,
         filters: dict[str, Any],
         order: tuple[str | None, bool],
-        read: Read | None,
+        read: FirstRead | None,
         paged: bool = False,
     ) -> None:
         if read is None or generation != self._generation:
             return
-        ids, ranks = read
+        ids, ranks, first_rows = read
         self.beginResetModel()
         self.ids = array("q", ids)
         self.ranks = None if ranks is None else array("q", ranks)
         self._cache.clear()
+        self._cache_page(0, first_rows)
         self.endResetModel()
         self.complete = not paged or len(ids) < FIRST_PAGE
         self.first_page_ready.emit(len(self.ids))
@@ -238,9 +244,13 @@ class IntelQueueModel(QAbstractTableModel):
 
     def _load_page(self, row: int) -> None:
         start = (row // PAGE) * PAGE
-        page = list(self.ids[start : start + PAGE])
         with self.db.sessions() as session:
-            by_id = {values["item_id"]: values for values in ranking.rows(session, page)}
+            self._cache_page(start, ranking.rows(session, list(self.ids[start : start + PAGE])))
+
+    def _cache_page(self, start: int, rows: list[dict[str, Any]]) -> None:
+        """Keep the display ``rows`` of the page starting at row ``start``."""
+        by_id = {values["item_id"]: values for values in rows}
+        page = self.ids[start : start + PAGE]
         for offset, item_id in enumerate(page):
             values = by_id.get(item_id)
             if values is not None:
