@@ -195,12 +195,14 @@ class MeetingMode(QWidget):
         self.busy = False
         self.reasons = meetings.load_reasons()
         self.info: meetings.MeetingSummary | None = None
+        self.hide_score = True  # the model's score of undecided items (a setting)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.title = plain(QLabel(objectName="title"))
         self.subtitle = plain(QLabel(objectName="subtitle"))
         self.counter = QLabel(objectName="counter")
         self.counter.setToolTip("Accepted tasks against this week's capacity")
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignCenter)  # in its fixed width
         back = self._button("◀ Meetings", self.back_requested.emit)
         self.presenter_box = QCheckBox("Presenter view (P)")
         self.presenter_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -285,7 +287,7 @@ class MeetingMode(QWidget):
         # Laid out by itself: each key changes the card, and the banner or the
         # reason panel comes and goes, without re-measuring the window.
         side = Island([self.banner, self.card, action_buttons, self.reason_panel], self.card)
-        side.setContentsMargins(9, 9, 9, 9)
+        side.setContentsMargins(0, 6, 6, 6)
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.table)
@@ -411,9 +413,11 @@ class MeetingMode(QWidget):
             marker.setForeground(QBrush(QColor(theme.colour("bad"))))
             self.table.setItem(line_at, 0, marker)
             self.table.setSpan(line_at, 0, 1, len(AGENDA_COLUMNS))
-        hide_score = settings.load().hide_model_score_until_decided
+        # Read once per fill (a file read), not on every key: a changed setting
+        # shows when the screen is next shown (the agenda is filled again then).
+        self.hide_score = settings.load().hide_model_score_until_decided
         for n in range(len(self.rows)):
-            self._fill_row(n, hide_score)
+            self._fill_row(n)
         for col, (key, _h) in enumerate(AGENDA_COLUMNS):
             self.table.setColumnHidden(col, self.presenter and key in PERSONAL_COLUMNS)
         # Sized once per fill, from the rows on screen: a header left in
@@ -421,10 +425,9 @@ class MeetingMode(QWidget):
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
 
-    def _fill_row(self, n: int, hide_score: bool | None = None) -> None:
+    def _fill_row(self, n: int) -> None:
         """Write agenda line ``n`` into its table row."""
-        if hide_score is None:
-            hide_score = settings.load().hide_model_score_until_decided
+        hide_score = self.hide_score
         row = self.rows[n]
         out = self._table_row(n)
         for col, (key, _header) in enumerate(AGENDA_COLUMNS):

@@ -212,3 +212,22 @@ def test_release_someone_elses_claim_asks_and_is_recorded_as_forced(view, qtbot,
     with db.sessions() as session:
         actions = session.scalars(select(AuditEntry.action)).all()
     assert "em.release_forced" in actions
+
+
+def test_in_the_app_the_queue_and_filters_are_read_off_the_ui_thread(view, qtbot, db):
+    """With the app's task runner, a refresh and a filter change are worked
+    out on a reader thread and shown when they arrive (display text included)."""
+    from ui.tasks import Tasks
+
+    tasks = Tasks()
+    in_app = EmCaseloadView(db, tasks=tasks)
+    qtbot.addWidget(in_app)
+    in_app.refresh()
+    qtbot.waitUntil(lambda: in_app.queue is not None)
+    model = in_app.models["all"]
+    assert [r["case_id"] for r in model.rows] == ["REL1", "BAT1"]
+    in_app.case_filter.setText("bat")
+    qtbot.waitUntil(lambda: [r["case_id"] for r in model.rows] == ["BAT1"])
+    assert model.data(model.index(0, 1)) == "BAT1"
+    assert model.data(model.index(0, 0), RowRole)["rank"] == 2
+    tasks.wait()
