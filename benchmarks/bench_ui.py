@@ -28,6 +28,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,7 @@ DECISIONS = 30
 # The queue's first read and the rows the view paints first (ui.queue_model's
 # FIRST_PAGE and PAGE; the core's process does not import Qt to read them).
 FIRST_PAGE, PAGE = 500, 200
-HELD_ON = date(2026, 11, 20)
+HELD_ON = date(2026, 11, 27)
 
 
 def build(path: Path, n: int) -> None:
@@ -285,9 +286,17 @@ def main() -> None:
         build(path, args.items)
     else:
         rank_today(path)
+    # Both sides start a meeting and decide: on a copy, so a kept database
+    # can be measured again (an item decided today cannot be decided again).
+    scratch = Path(folder) / "run.sqlite"
+    for suffix in ("", "-wal"):
+        if Path(f"{path}{suffix}").exists():
+            shutil.copyfile(f"{path}{suffix}", f"{scratch}{suffix}")
     load_before = os.getloadavg()[0]
-    core_figures = run("--core", path)
-    app_figures = run("--app", path)
+    core_figures = run("--core", scratch)
+    app_figures = run("--app", scratch)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
     print(
         f"{app_figures['queue_rows']:,} items in the open queue; load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
