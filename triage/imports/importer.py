@@ -17,16 +17,20 @@ import gc
 import hashlib
 import io
 import json
+import queue
+import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     DateTime,
     Table,
@@ -70,6 +74,8 @@ __all__ = [
 ]
 
 CHUNK = 5000
+# Chunks read and validated ahead of the one being stored.
+READ_AHEAD = 2
 # An import of more rows than this into a database holding data takes a
 # rolling backup first (issue 16.7).
 LARGE_IMPORT_ROWS = 10_000
@@ -163,7 +169,8 @@ def import_file(
             )
         ],
     )  # fmt: skip
-    if _has_data(db) and _more_rows_than(path, LARGE_IMPORT_ROWS):
+    pipeline.large = _more_rows_than(path, LARGE_IMPORT_ROWS)
+    if pipeline.large and _has_data(db):
         db.backup("before-import", rolling=True)  # issue 16.7: a large import is undoable
     try:
         result = pipeline.run(
@@ -337,11 +344,98 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _transaction(db: Database, large: bool) -> Iterator[Session]:
+    """The import's one transaction; for a large import, a commit without
+    SQLite's checkpoint in it.
+
+    SQLite copies the write-ahead log into the database file when a commit
+    leaves the log over 1,000 pages, inside that commit: for a million rows
+    1.3-1.7 s after the data is already durable (a committed WAL is). For a
+    large import the automatic checkpoint is off on the transaction's
+    connection until the commit; then a passive checkpoint runs on another
+    thread while the caller goes on (or SQLite does it at the next commit,
+    or when the last connection closes). SQLite only: elsewhere nothing."""
+    raw: Any = None
+    try:
+        with db.transaction() as session:
+            if large and db.engine.dialect.name == "sqlite":
+                raw = session.connection().connection.dbapi_connection
+                before = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                raw.execute("PRAGMA wal_autocheckpoint=0")
+            yield session
+    finally:
+        if raw is not None:
+            raw.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+            threading.Thread(target=_checkpoint, args=(db,), name="checkpoint", daemon=True).start()
+
+
+def _checkpoint(db: Database) -> None:
+    try:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    except Exception:  # noqa: BLE001, S110 - SQLite checkpoints later by itself
+        pass
+
+
 def _chunks(
     rows: Iterator[ExtractRow | Rejected], size: int
 ) -> Iterator[list[ExtractRow | Rejected]]:
     while chunk := list(islice(rows, size)):
         yield chunk
+
+
+_DONE = object()
+
+
+def _read_ahead(
+    rows: Iterator[ExtractRow | Rejected],
+    validator: Validator,
+    prepare: Callable[[Chunk], tuple[list[Rejected], Chunk]],
+) -> Iterator[tuple[int, Chunk, list[Rejected]]]:
+    """Chunks of the file read, validated and prepared (``prepare``, the
+    store's work that needs no database) on a second thread: (rows read,
+    the good rows, the bad ones), in file order.
+
+    Reading and validating is pure Python; storing is mostly SQLite, which
+    lets go of the interpreter while it works, so the two overlap on two
+    cores. At most READ_AHEAD chunks wait, which bounds the memory. An error
+    while reading (an unreadable file) is raised here, in the caller's
+    thread, in the file's order; when the caller stops early (a cancel, a
+    store error) the reading thread is stopped before this returns."""
+    ready: queue.Queue[Any] = queue.Queue(READ_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in _chunks(rows, CHUNK):
+                valid, rejected = validator.validate(chunk)
+                found, valid = prepare(valid)
+                if not hand_over((len(chunk), valid, rejected + found)):
+                    return
+            hand_over(_DONE)
+        except BaseException as error:  # handed to the caller, who raises it
+            hand_over(error)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 class _Pipeline:
@@ -362,6 +456,7 @@ class _Pipeline:
         self.file_name = file_name
         self.who = who
         self.retry_of: int | None = None
+        self.large = False  # more than LARGE_IMPORT_ROWS rows: checkpoint after
         self.validator = Validator(spec, header, self.raw_header)
 
     def run(
@@ -371,7 +466,7 @@ class _Pipeline:
         job: Job,
         fraction_read: Callable[[], float],
     ) -> ImportResult:
-        with _collector_paused(), self.db.transaction() as session:
+        with _collector_paused(), _transaction(self.db, self.large) as session:
             batch_id = session.execute(
                 insert(ImportBatch).returning(ImportBatch.id),
                 [
@@ -391,10 +486,9 @@ class _Pipeline:
                 _open_quarantined(session, self.retry_of)
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
-            for chunk in _chunks(rows, CHUNK):
+            for read, valid, rejected in _read_ahead(rows, self.validator, store.prepare):
                 job.check(f"{self.file_name}: import cancelled; nothing was changed")
-                result.rows_read += len(chunk)
-                valid, rejected = self.validator.validate(chunk)
+                result.rows_read += read
                 rejected += store.load(valid, result)
                 self._quarantine(session, batch_id, rejected, result)
                 if (
@@ -521,6 +615,7 @@ class _KeyedStore:
         # keys repeated inside the file are already rejected by validation.
         self.table_was_empty = session.execute(select(self.table.c.id).limit(1)).first() is None
         self.deferred_indexes = _drop_indexes(session, self.table) if self.table_was_empty else []
+        self.on_sqlite = not dialect.is_postgres(session)  # the form values are stored in
 
     def _stored_rows(self, chunk: Chunk, compared: list[str]) -> Iterable[Sequence[Any]]:
         """The stored rows with the chunk's keys: id, then ``compared``. SQLite:
@@ -539,6 +634,23 @@ class _KeyedStore:
             f"WHERE {self.key} IN ({', '.join('?' * len(chunk))})",
             tuple(chunk.column(self.key)),
         )
+
+    def prepare(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
+        """The work on a validated chunk that needs no database: checks
+        between its columns, derived columns and, for a first load, the
+        stored form of every value. Done on the reading thread."""
+        rejected, chunk = self.check_rows(chunk)
+        self.derive(chunk)
+        if self.table_was_empty and self.on_sqlite and len(chunk):
+            chunk.stored = _stored_columns(self.table, chunk)
+        return rejected, chunk
+
+    def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
+        """Checks between a row's own values."""
+        return [], chunk
+
+    def derive(self, chunk: Chunk) -> None:
+        """Columns stored beside the extract's, computed from them."""
 
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
         rejected, chunk = self.check(chunk)
@@ -636,7 +748,7 @@ class _IntelStore(_KeyedStore):
     table = Base.metadata.tables[IntelItem.__tablename__]
     key = "intel_id"
 
-    def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
+    def derive(self, chunk: Chunk) -> None:
         # The grading's three parts are stored beside it, and only from a file
         # that has the column: one without it leaves grading and parts as they are.
         if "grading" in chunk.names:
@@ -644,9 +756,8 @@ class _IntelStore(_KeyedStore):
             chunk.add_column("grade_source", [int(g[0]) if g else None for g in gradings])
             chunk.add_column("grade_intel", [g[1] if g else None for g in gradings])
             chunk.add_column("grade_handling", [g[3] if g else None for g in gradings])
-        return super().load(chunk, result)
 
-    def check(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
+    def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         if "passed_at" not in chunk.names:
             return [], chunk
         # Passed on before it was received is a typo in one of the two; kept,
@@ -676,7 +787,12 @@ class _EmEventStore(_KeyedStore):
     def check(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         case_ids = chunk.column("case_id")
         wanted = set(case_ids)
-        known = set(self.session.scalars(select(EmCase.case_id).where(EmCase.case_id.in_(wanted))))
+        known = set(
+            self.session.scalars(
+                select(EmCase.case_id).where(EmCase.case_id.in_(bindparam("keys", expanding=True))),
+                {"keys": list(wanted)},
+            )
+        )
         started = chunk.column("started_at")
         ended = chunk.column("ended_at") if "ended_at" in chunk.names else repeat(None)
         problems = {}
@@ -696,6 +812,10 @@ class _EmEventStore(_KeyedStore):
         return dict(changed, id=record_id, batch_id=self.batch_id)
 
 
+_OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
+_MEETINGS = Base.metadata.tables[TaskingMeeting.__tablename__]
+
+
 class _OutcomeStore:
     """Tasking outcomes: keyed by (item, meeting date); meetings made up as
     'imported' per region, team and date; item status kept in step."""
@@ -707,6 +827,10 @@ class _OutcomeStore:
         self.now = clock.now()
         self.touched_items: set[int] = set()
         self.meetings: dict[tuple[str, str | None, Any], int] = {}
+        self.day_starts: dict[Any, Any] = {}
+
+    def prepare(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
+        return [], chunk
 
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
         if not len(chunk):
@@ -720,7 +844,8 @@ class _OutcomeStore:
                     IntelItem.region,
                     IntelItem.team,
                     IntelItem.received_at,
-                ).where(IntelItem.intel_id.in_(set(chunk.column("intel_id"))))
+                ).where(IntelItem.intel_id.in_(bindparam("keys", expanding=True))),
+                {"keys": list(set(chunk.column("intel_id")))},
             )
         }
         rows = chunk.rows()
@@ -756,7 +881,8 @@ class _OutcomeStore:
                     TaskingOutcome.result,
                     TaskingOutcome.result_at,
                     TaskingOutcome.extra,
-                ).where(TaskingOutcome.item_id.in_(item_ids))
+                ).where(TaskingOutcome.item_id.in_(bindparam("ids", expanding=True))),
+                {"ids": list(item_ids)},
             )
         }
         # A column the file does not have is left as it is, as for the other kinds.
@@ -765,6 +891,13 @@ class _OutcomeStore:
             for c in ("decision", "reason", "decided_by", "result", "result_at")
             if c in chunk.names
         ) + ("extra",)
+        self._find_meetings(
+            [
+                (items[row["intel_id"]].region, items[row["intel_id"]].team, row["meeting_date"])
+                for row in good
+                if (items[row["intel_id"]].id, row["meeting_date"]) not in existing
+            ]
+        )
         inserts, changes = [], []
         for row, extra in zip(good, chunk.extras, strict=True):
             item = items[row["intel_id"]]
@@ -773,14 +906,14 @@ class _OutcomeStore:
             old = existing.get((item.id, row["meeting_date"]))
             self.touched_items.add(item.id)
             if old is None:
-                meeting_id = self._meeting(item.region, item.team, row["meeting_date"])
+                day = row["meeting_date"]
                 inserts.append(
                     dict(
                         values,
                         item_id=item.id,
-                        meeting_id=meeting_id,
-                        meeting_date=row["meeting_date"],
-                        decided_at=clock.start_of_local_day(row["meeting_date"]),
+                        meeting_id=self.meetings[(item.region, item.team, day)],
+                        meeting_date=day,
+                        decided_at=self._start_of_day(day),
                         batch_id=self.batch_id,
                     )
                 )
@@ -808,42 +941,80 @@ class _OutcomeStore:
                 }
                 for name, value in changed.items()
             ]
-        if inserts:
-            self.session.execute(insert(TaskingOutcome), inserts)
+        if inserts and dialect.is_postgres(self.session):
+            self.session.execute(insert(_OUTCOMES), inserts)
+        elif inserts:
+            # Plain tuples in stored form, as for the other kinds (the ORM's
+            # bulk insert split the rows by which values were None, statement
+            # by statement). JSON's None is stored as SQLAlchemy stores it: null.
+            names = list(inserts[0])
+            columns = [
+                [json.dumps(v) for v in values]
+                if name == "extra"
+                else _stored(_OUTCOMES.c[name].type, values)
+                for name, values in ((n, [row[n] for row in inserts]) for n in names)
+            ]
+            _insert_rows(
+                self.session.connection(), _OUTCOMES.name, names, list(zip(*columns, strict=True))
+            )
             result.inserted += len(inserts)
         audit.record_many(self.session, changes)
         return rejected
 
-    def _meeting(self, region: str, team: str | None, day: Any) -> int:
-        key = (region, team, day)
-        if key not in self.meetings:
-            found = self.session.scalar(
-                select(TaskingMeeting.id).where(
-                    TaskingMeeting.region == region,
-                    TaskingMeeting.team.is_(None) if team is None else TaskingMeeting.team == team,
-                    TaskingMeeting.held_on == day,
+    def _start_of_day(self, day: Any) -> Any:
+        if day not in self.day_starts:
+            self.day_starts[day] = clock.start_of_local_day(day)
+        return self.day_starts[day]
+
+    def _find_meetings(self, keys: list[tuple[str, str | None, Any]]) -> None:
+        """Have ``meetings`` give the meeting of each (region, team, day):
+        the one held that day if there is one, else one made up as
+        'imported'. Looked up together, made together."""
+        # In the order the rows first name them, as they were made one by one.
+        wanted = [key for key in dict.fromkeys(keys) if key not in self.meetings]
+        if not wanted:
+            return
+        for day_part in _parts(sorted({day for _, _, day in wanted}), 500):
+            for found in self.session.execute(
+                select(
+                    TaskingMeeting.id,
+                    TaskingMeeting.region,
+                    TaskingMeeting.team,
+                    TaskingMeeting.held_on,
                 )
-            )
-            if found is None:
-                found = self.session.execute(
-                    insert(TaskingMeeting).returning(TaskingMeeting.id),
-                    [
-                        {
-                            "region": region,
-                            "team": team,
-                            "held_on": day,
-                            "status": "imported",
-                            "opened_at": self.now,
-                            "closed_at": self.now,
-                        }
-                    ],
-                ).scalar_one()
-            self.meetings[key] = found
-        return self.meetings[key]
+                .where(TaskingMeeting.held_on.in_(day_part))
+                .order_by(TaskingMeeting.id)
+            ):
+                key = (found.region, found.team, found.held_on)
+                if key not in self.meetings:
+                    self.meetings[key] = found.id
+        missing = [key for key in wanted if key not in self.meetings]
+        if not missing:
+            return
+        made = self.session.execute(
+            insert(_MEETINGS).returning(TaskingMeeting.id, sort_by_parameter_order=True),
+            [
+                {
+                    "region": region,
+                    "team": team,
+                    "held_on": day,
+                    "status": "imported",
+                    "opened_at": self.now,
+                    "closed_at": self.now,
+                }
+                for region, team, day in missing
+            ],
+        ).scalars()
+        self.meetings.update(zip(missing, made, strict=True))
 
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
         refresh_item_status(self.session, self.touched_items)
+
+
+def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
@@ -920,7 +1091,7 @@ def _stored_columns(
 
 
 def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[str, Any]) -> None:
-    """Insert new rows at driver speed: one executemany of plain tuples."""
+    """Insert new rows at driver speed, from plain tuples in stored form."""
     names = [*chunk.names, "extra", *constants]
     if dialect.is_postgres(session):  # typed values through SQLAlchemy's insert
         values = _stored_columns(table, chunk, null=None, raw=True)
@@ -934,13 +1105,48 @@ def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[s
         }
         session.execute(insert(table).values(json_nulls), rows)
         return
-    columns: list[Iterable[Any]] = list(_stored_columns(table, chunk))
+    columns: list[Iterable[Any]] = list(chunk.stored or _stored_columns(table, chunk))
     # Constants repeat for every row; zip stops at the end of the chunk's columns.
     columns += [
         repeat(_stored(table.c[name].type, [value])[0]) for name, value in constants.items()
     ]
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    session.connection().exec_driver_sql(sql, list(zip(*columns, strict=False)))
+    _insert_rows(session.connection(), table.name, names, list(zip(*columns, strict=False)))
+
+
+# Rows per INSERT statement on SQLite, at most (fewer when the build allows
+# fewer parameters per statement).
+ROWS_PER_INSERT = 400
+
+
+def _insert_rows(
+    connection: Connection, table_name: str, names: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows of stored values in ``names`` order.
+
+    On SQLite, many rows to one ``INSERT ... VALUES (...), (...)`` (standard
+    SQL): the driver binds them with the interpreter held, then SQLite
+    inserts them all without it, long enough for the reading thread to work
+    meanwhile. Row by row (``executemany``) the two threads would trade the
+    interpreter every row, each waiting its switch interval. The last rows,
+    and on a build that allows few parameters, one ``executemany``. SQLite
+    only (PostgreSQL inserts typed values through SQLAlchemy)."""
+    columns = ", ".join(names)
+    one = f"({', '.join('?' * len(names))})"
+    per = 1
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and raw is not None:
+        getlimit = getattr(raw, "getlimit", None)
+        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
+        per = max(1, min(ROWS_PER_INSERT, limit // len(names)))
+    whole = len(rows) - len(rows) % per if per > 1 else 0
+    if whole:
+        many = f"INSERT INTO {table_name} ({columns}) VALUES {', '.join([one] * per)}"
+        for start in range(0, whole, per):
+            connection.exec_driver_sql(many, tuple(chain.from_iterable(rows[start : start + per])))
+    if whole < len(rows):
+        connection.exec_driver_sql(
+            f"INSERT INTO {table_name} ({columns}) VALUES {one}", rows[whole:]
+        )
 
 
 def _drop_indexes(session: Session, table: Table) -> list[str]:

@@ -31,6 +31,9 @@ class Chunk:
     lines: list[int]
     cells: list[list[str]]  # raw cells, should a later check reject the row
     extras: list[dict[str, str] | None]  # cells of columns the format does not know
+    # The columns then the extras in the form they are stored, once a store
+    # has made them (kept in step by ``take``, dropped by ``add_column``).
+    stored: list[list[Any]] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -41,6 +44,7 @@ class Chunk:
     def add_column(self, name: str, values: list[Any]) -> None:
         self.names.append(name)
         self.columns.append(values)
+        self.stored = None
 
     def rows(self) -> list[dict[str, Any]]:
         """Row by row, for the paths that compare or look rows up one at a time."""
@@ -56,6 +60,7 @@ class Chunk:
             list(compress(self.lines, keep)),
             list(compress(self.cells, keep)),
             list(compress(self.extras, keep)),
+            None if self.stored is None else [list(compress(v, keep)) for v in self.stored],
         )
 
     def split(self, problems: dict[int, str]) -> tuple[list[Rejected], Chunk]:
