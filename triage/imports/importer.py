@@ -80,6 +80,10 @@ READ_AHEAD = 2
 # rolling backup first (issue 16.7).
 LARGE_IMPORT_ROWS = 10_000
 
+# A file larger than this leaves SQLite's checkpoint until after its commit
+# (about 100,000 intelligence rows as CSV).
+LARGE_IMPORT_BYTES = 16 * 2**20
+
 # A file with more bad rows than this, most of its rows, is refused whole
 # rather than quarantined row by row: it is not the extract it claims to be.
 MAX_QUARANTINED = 10_000
@@ -169,9 +173,10 @@ def import_file(
             )
         ],
     )  # fmt: skip
-    pipeline.large = _more_rows_than(path, LARGE_IMPORT_ROWS)
-    if pipeline.large and _has_data(db):
+    if _has_data(db) and _more_rows_than(path, LARGE_IMPORT_ROWS):
         db.backup("before-import", rolling=True)  # issue 16.7: a large import is undoable
+    # Judged by size, without reading the file a second time.
+    pipeline.large = extract.size > LARGE_IMPORT_BYTES
     try:
         result = pipeline.run(
             extract.rows(), extract.sha256, job_or_silent(job), extract.fraction_read
@@ -346,8 +351,8 @@ def _collector_paused() -> Iterator[None]:
 
 @contextmanager
 def _transaction(db: Database, large: bool) -> Iterator[Session]:
-    """The import's one transaction; for a large import, a commit without
-    SQLite's checkpoint in it.
+    """The import's one transaction; for a large import (``large``, over
+    LARGE_IMPORT_BYTES), a commit without SQLite's checkpoint in it.
 
     SQLite copies the write-ahead log into the database file when a commit
     leaves the log over 1,000 pages, inside that commit: for a million rows
@@ -456,7 +461,7 @@ class _Pipeline:
         self.file_name = file_name
         self.who = who
         self.retry_of: int | None = None
-        self.large = False  # more than LARGE_IMPORT_ROWS rows: checkpoint after
+        self.large = False  # over LARGE_IMPORT_BYTES: checkpoint after the commit
         self.validator = Validator(spec, header, self.raw_header)
 
     def run(
