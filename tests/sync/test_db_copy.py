@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from triage.cli.main import main as cli
 from triage.intel import notes as item_notes
 from triage.store.db import open_database
+from triage.store.models import AuditEntry
 from triage.store.schema import metadata
 from triage.sync.copy import CopyError, copy_database
 from triage.users import Actor, NotPermitted, auditing
@@ -35,15 +36,25 @@ def test_copy_keeps_every_row_and_the_audit_chain(server, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     copy = open_database(target)
     try:
-        assert _counts(copy) == _counts(server)
-        assert result["tables"]["intel_item"] == 14 and result["rows"] == sum(
-            _counts(server).values()
-        )
+        # Every row, and one more audit entry on each side: the copy itself.
+        expected = _counts(server)
+        assert _counts(copy) == expected
+        with server.sessions() as session:
+            copied = session.scalars(
+                select(AuditEntry.new_value).where(AuditEntry.action == "db.copy")
+            )
+            assert [text.split(":")[0] for text in copied] == [f"copied to {target}"]
+        assert result["tables"]["intel_item"] == 14
+        assert result["rows"] == sum(expected.values()) - 1  # before the source's entry
         assert auditing.verify(copy, actor=EVERYONE).ok
         with copy.engine.connect() as a, server.engine.connect() as b:
-            for name in ("intel_item", "audit_log", "app_user", "rank_state", "intel_rank"):
+            for name in ("intel_item", "app_user", "rank_state", "intel_rank"):
                 t = metadata.tables[name]
                 assert a.execute(select(t)).all() == b.execute(select(t)).all()
+            t = metadata.tables["audit_log"]
+            copied_log = a.execute(select(t).order_by(t.c.id)).all()
+            assert copied_log[:-1] == b.execute(select(t).order_by(t.c.id)).all()[:-1]
+            assert copied_log[-1].action == "db.copy"
         # New rows continue after the copied ids.
         note = item_notes.add_note(copy, 1, "after the copy", actor=EVERYONE)
         assert note == 2

@@ -4,6 +4,7 @@ with every table's row count checked before the copy is committed.
 Rows keep their ids (the audit chain hashes them, and rows name each other
 by them), so the audit log verifies on the copy as on the original. The
 copy is one transaction on the target: a failure part-way leaves it empty.
+Both databases' audit logs record it (``db.copy``), after the copied entries.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Integer, Table, delete, func, insert, select, text
 
 from triage.jobs import Job, job_or_silent
+from triage.store import audit
 from triage.store.db import Database, schema_revision
 from triage.store.schema import metadata
 from triage.sync.pull import server_name, snapshot
@@ -86,6 +88,16 @@ def copy_database(
                     f"{table.name}: {copied} rows copied of {expected}; nothing was kept"
                 )
             result.tables[table.name] = copied
+        # After the copied entries, so the chain goes on from the source's head.
+        audit.record(
+            writing, "db.copy", "database", "copy",
+            new=f"copied from {result.source}: {result.rows} rows", who=actor.name,
+        )  # fmt: skip
+    with source.transaction() as session:
+        audit.record(
+            session, "db.copy", "database", "copy",
+            new=f"copied to {result.target}: {result.rows} rows", who=actor.name,
+        )  # fmt: skip
     job.progress(1.0, "copied")
     return result
 
