@@ -17,8 +17,8 @@ list the arrow keys move between rows. <b>Esc</b> closes any dialog.</p>
 <h3>Anywhere</h3>
 <table cellpadding=3>
 <tr><td><b>F1</b></td><td>this help</td></tr>
-<tr><td><b>Ctrl+1</b> … <b>Ctrl+8</b></td><td>Intelligence, EM caseload, Meetings, Statistics,
-Imports, Rules, Model, Settings</td></tr>
+<tr><td><b>Ctrl+1</b> … <b>Ctrl+9</b></td><td>Intelligence, EM caseload, Meetings, Statistics,
+Imports, Rules, Model, Settings, Quality assurance</td></tr>
 <tr><td><b>Ctrl+R</b></td><td>re-rank now</td></tr>
 <tr><td><b>Ctrl+N</b> / <b>Ctrl+O</b></td><td>new / open database</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>quit (the window's layout and column widths are kept)</td></tr>

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from triage import settings
 from triage.intel import notes, plain, regions
-from triage.ops.item_detail import item_detail
+from triage.ops.item_detail import item_detail, item_history
 from triage.store.db import Database
 from ui import identity, labels, theme
 from ui.labels import esc
@@ -451,10 +451,10 @@ class IntelligenceView(QWidget):
     # -- detail --------------------------------------------------------------------
 
     def _show_history(self, item_id: int) -> None:
-        """The item's meeting decisions and its notes (who, when), oldest first."""
-        with self.db.sessions() as session:
-            decisions = notes.decision_history(session, item_id)
-            written = notes.notes(session, item_id)
+        """The item's meeting decisions, the QA reviews of them and its notes
+        (who, when), oldest first."""
+        history = item_history(self.db, item_id)
+        decisions, written = history.decisions, history.notes
         rows = "".join(
             f"<tr><td>{esc(d['meeting_date'])}</td><td>{esc(d['team'] or '')}</td>"
             f"<td><b>{esc(labels.DECISIONS.get(d['decision'], d['decision']))}</b></td>"
@@ -470,6 +470,9 @@ class IntelligenceView(QWidget):
             if decisions
             else "<p>Not yet discussed at a meeting.</p>"
         )
+        if history.qa_reviews:
+            parts.append("<h3>Quality assurance</h3>")
+            parts.extend(labels.qa_review_html(r) for r in history.qa_reviews)
         parts.append("<h3>Notes</h3>")
         parts.extend(
             f"<p><b>{esc(n['author'])}</b>, {esc(_when(n['written_at']))}:<br>"

@@ -98,3 +98,24 @@ def bucket_text(bucket: int | None) -> str:
 
 def flag_text(flags: list[str] | tuple[str, ...] | None) -> str:
     return "  ".join(FLAGS.get(flag, flag.replace("_", " ")) for flag in flags or ())
+
+
+QA_OUTCOMES = {"probably_correct": "Probably correct", "probably_wrong": "Probably wrong"}
+
+
+def qa_review_html(review: dict[str, Any]) -> str:
+    """One QA review as the item's history shows it to the decision maker."""
+    verdict = "satisfactory" if review["satisfactory"] else "unsatisfactory"
+    errors = ", ".join(
+        e["severity"]
+        + (f" ({e['special_policy'].replace('_', ' ')})" if e["special_policy"] else "")
+        for e in review["errors"]
+    )
+    outcome = QA_OUTCOMES.get(review["outcome"], review["outcome"] or "")
+    feedback = esc(review["feedback"]).replace(chr(10), "<br>") if review["feedback"] else ""
+    return (
+        f"<p><b>{esc(review['score'])}</b> ({verdict}) for the decision of "
+        f"{esc(review['decided_on'])} ({esc(review['decision'])}), reviewed by "
+        f"{esc(review['reviewer'])}: outcome {esc(outcome.lower())}; "
+        f"errors: {esc(errors or 'none')}." + (f"<br>{feedback}" if feedback else "") + "</p>"
+    )

@@ -53,6 +53,7 @@ PAGES = (
     ("Rules", "rules"),
     ("Model", "model"),
     ("Settings", "settings"),
+    ("Quality assurance", "qa"),
 )
 # Screens that show the stored ranking: it is brought up to date when they are shown.
 RANKED_PAGES = ("intel", "stats")
@@ -202,6 +203,13 @@ class MainWindow(QMainWindow):
             view = SettingsView(self.db)
             # A new time zone or name shows on the other screens when next visited.
             view.saved.connect(self._mark_stale)
+            return view
+        if key == "qa":
+            from ui.qa_view import QaView
+
+            view = QaView(self.db, self.tasks)
+            view.changed.connect(lambda: self._others_changed("qa"))
+            view.refresh()
             return view
         if key == "rules":
             from ui.rules_view import RulesView

@@ -150,6 +150,7 @@ def shoot(out: Path) -> list[Path]:
     intel.detail_tabs.setCurrentIndex(0)
     grab("15-dark-theme")
     theme.apply(qt, theme="light")
+    shoot_qa(window, db, grab)
     window.show_help()
     settle()
     assert window.help_dialog is not None
@@ -159,6 +160,39 @@ def shoot(out: Path) -> list[Path]:
     window.close()
     db.close()
     return saved
+
+
+def shoot_qa(window, db, grab) -> None:
+    """A QA sample of the demo's last 90 days, some of it scored by a reviewer."""
+    from datetime import timedelta
+
+    from triage import clock
+    from triage.qa import operations as qa
+    from triage.qa.scoring import Finding
+    from triage.users import ALL_ROLES, Actor
+
+    reviewer = Actor("qa-reviewer", ALL_ROLES)
+    today = clock.to_local(clock.now()).date()
+    drawn = qa.draw_sample(db, today - timedelta(days=90), today, seed=2026, actor=reviewer)
+    reviews = [
+        ([], "probably_correct"),
+        ([Finding("minor"), Finding("minor")], "probably_correct"),
+        ([Finding("significant")], "probably_correct"),
+        ([], "probably_correct"),
+        ([Finding("fail")], "probably_correct"),
+        ([Finding("minor")], "probably_correct"),
+        ([Finding("fail", "safeguarding")], "probably_correct"),
+        ([], "probably_correct"),
+    ]
+    for decision, (errors, outcome) in zip(drawn.decisions, reviews, strict=False):
+        qa.score_decision(
+            db, decision["id"], points_checked=10, errors=errors, outcome=outcome, actor=reviewer
+        )
+    page = window.show_page("qa")
+    page.refresh()
+    page.table.selectRow(len(reviews))
+    page.minor.setValue(1)
+    grab("17-quality-assurance")
 
 
 def main(argv: list[str] | None = None) -> int:

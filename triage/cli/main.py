@@ -40,6 +40,7 @@ AREAS = (
     "retention",
     "outcomes",
     "sync",
+    "qa",
 )
 
 

@@ -8,7 +8,8 @@ import argparse
 from triage.cli.common import acting_user, add_format, database, print_done, print_rows
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.intel import ranking
-from triage.intel.notes import NoteError, add_note, decision_history, notes
+from triage.intel.notes import NoteError, add_note
+from triage.ops.item_detail import item_history
 from triage.store.db import Database
 
 
@@ -34,11 +35,12 @@ def note_add(args: argparse.Namespace) -> int:
 def note_list(args: argparse.Namespace) -> int:
     db = database(args)
     item_id = _item_id(db, args.id)
-    with db.transaction() as session:
-        written = notes(session, item_id)
-        history = decision_history(session, item_id)
+    found = item_history(db, item_id)
+    written, history = found.notes, found.decisions
     if args.format == "json":
-        print_done(args, "", {"notes": written, "decisions": history})
+        print_done(
+            args, "", {"notes": written, "decisions": history, "qa_reviews": found.qa_reviews}
+        )
         return 0
     print(f"Decisions on {args.id}:")
     print_rows(
@@ -46,6 +48,13 @@ def note_list(args: argparse.Namespace) -> int:
         "table",
         ("meeting_date", "team", "decision", "reason", "decided_by", "decided_at", "result"),
     )
+    if found.qa_reviews:
+        print(f"\nQA reviews of decisions on {args.id}:")
+        print_rows(
+            found.qa_reviews,
+            "table",
+            ("decided_on", "decision", "score", "outcome", "reviewer", "feedback"),
+        )
     print(f"\nNotes on {args.id}:")
     print_rows(written, "table", ("written_at", "author", "text"))
     return 0

@@ -12,6 +12,7 @@ from triage.harm import registry as _harm_registry  # noqa: F401  (harm_model)
 from triage.intel import models as ranking_models  # noqa: F401  (intel_rank)
 from triage.intel import notes as _notes  # noqa: F401  (item_note)
 from triage.meetings import models as meeting_models  # noqa: F401  (meeting agenda + steps)
+from triage.qa import models as _qa_models  # noqa: F401  (QA samples and scores)
 from triage.stats import indexes as _stats_indexes  # noqa: F401  (statistics indexes)
 from triage.store.models import Base
 from triage.sync import models as _sync_models  # noqa: F401  (laptop copies)

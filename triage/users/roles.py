@@ -30,18 +30,26 @@ class Action(StrEnum):
     READ_STATISTICS = "read the statistics"
     MANAGE_USERS = "manage users"
     PURGE = "purge data"
+    QA_REVIEW = "review decisions for quality assurance"
 
 
 # Role name -> actions. Reading the queues is every role's; the rest follow
 # the list (team leader: meetings; officer: import and notes; EM
 # caseworker: EM actions; rules owner: rule packs and the model; auditor: the
-# audit and the statistics; admin: users and the retention purge).
+# audit and the statistics; admin: users and the retention purge). QA review
+# (drawing samples, scoring decisions: 003 Annex D) is the team leader's, who
+# reviews other people's decisions, and the auditor's, for an independent
+# second line; nobody may score a decision they made (triage.qa).
 ROLES: dict[str, frozenset[Action]] = {
-    "team-leader": frozenset({Action.READ, Action.RUN_MEETINGS, Action.READ_STATISTICS}),
+    "team-leader": frozenset(
+        {Action.READ, Action.RUN_MEETINGS, Action.READ_STATISTICS, Action.QA_REVIEW}
+    ),
     "officer": frozenset({Action.READ, Action.IMPORT, Action.NOTES}),
     "em-caseworker": frozenset({Action.READ, Action.EM_ACTIONS, Action.NOTES}),
     "rules-owner": frozenset({Action.READ, Action.RULES, Action.MODEL, Action.READ_STATISTICS}),
-    "auditor": frozenset({Action.READ, Action.READ_AUDIT, Action.READ_STATISTICS}),
+    "auditor": frozenset(
+        {Action.READ, Action.READ_AUDIT, Action.READ_STATISTICS, Action.QA_REVIEW}
+    ),
     "admin": frozenset({Action.READ, Action.MANAGE_USERS, Action.PURGE}),
 }
 ALL_ROLES: frozenset[str] = frozenset(ROLES)
