@@ -41,6 +41,7 @@ AREAS = (
     "outcomes",
     "sync",
     "qa",
+    "governance",
 )
 
 

@@ -15,6 +15,7 @@ from triage.cli.main import Groups, Subcommands, UsageError
 from triage.qa import operations as qa
 from triage.qa.report import FORMATS, build_report, write_report
 from triage.qa.scoring import OUTCOMES, SEVERITIES, SPECIAL_POLICIES, Finding, ScoreError
+from triage.users import Action, require
 
 LIST_COLUMNS = (
     "id", "decision_ref", "kind", "decided_on", "decided_by", "region", "team", "subject",
@@ -134,6 +135,7 @@ def run_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} needs --out FILE")
     db = database(args)
     try:
+        require(db, acting_user(args, db), Action.READ_STATISTICS)
         report = build_report(db, start, end).released(threshold)
     finally:
         db.close()

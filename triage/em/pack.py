@@ -197,3 +197,30 @@ def harm_tier(harm_level: str | None, deportation_category: str | None) -> str |
     if deportation_category in ("dwa", "do_breach", "eea"):
         return deportation_category
     return None
+
+
+def describe(pack: EmPack) -> list[str]:
+    """The EM rule pack as Markdown lines a non-specialist can read (the
+    governance pack): the deadlines, escalation and the device advice it applies."""
+    minimum = ", ".join(f"{band} {months} months" for band, months in pack.minimum_months.items())
+    unsuitable = ", ".join(v.replace("_", " ") for v in pack.fitted_unsuitable) or "none"
+    lines = [
+        f"- A person released on Immigration Judge bail must be fitted within "
+        f"{pack.ij_release_hours:g} hours; work is due soon {pack.due_soon_hours:g} hours "
+        "before its deadline.",
+        f"- Each case is reviewed every {pack.review_months} months (reviews due within "
+        f"{pack.review_horizon_days:g} days are shown); a representation is answered within "
+        f"{pack.representation_window_days:g} days.",
+        f"- No contact for {pack.out_of_contact_hours:g} hours makes a case out of contact.",
+        f"- Battery failures are consolidated: {pack.battery_threshold_hours:g} hours within "
+        f"{pack.battery_window_hours:g} hours make one breach report.",
+        f"- A warning letter is raised every {pack.warning_letter_every} breaches; a "
+        f"prosecution referral after {pack.prosecution_referral_after}.",
+        f"- Device advice: minimum monitoring {minimum}; a fitted device is not advised for "
+        f"people with these vulnerabilities: {unsuitable}; non-fitted devices "
+        f"{'are' if pack.non_fitted_available else 'are not'} available.",
+        "- The caseload is ordered by these kinds of work, most urgent first: "
+        + "; ".join(k.label for k in sorted(pack.kinds.values(), key=lambda k: -k.points))
+        + ".",
+    ]
+    return lines

@@ -215,3 +215,79 @@ def explain(
         above = ranking.explain(db, above_id, as_of=as_of)
         found["below"] = {"intel_id": above["intel_id"], "why": why_below(found, above)}
     return found
+
+
+# -- the whole pack in words (the governance pack, the Rules screen) ------------------
+
+CONDITION_WORDS = {
+    "present": "{input} is given",
+    "equals": "{input} is {value}",
+    "one_of": "{input} is one of {values}",
+    "at_least": "{input} is at least {value}",
+    "any_flag": "{input} includes any of {values}",
+    "active_campaign": "{input} is an active {kind} campaign",
+    "campaign_sector": "{input} is a sector of an active {kind} campaign",
+    "national_priority": "{input} is a national priority",
+}
+
+
+def condition_text(condition: Any) -> str:
+    """One bucket-rule condition as a sentence part ("sector is a sector of ...")."""
+    template = CONDITION_WORDS.get(
+        condition.test, "{input} " + _words(condition.test) + " {values}"
+    )
+    values = condition.values or ((condition.value,) if condition.value is not None else ())
+    return template.format(
+        input=_words(condition.input),
+        value=_words(condition.value),
+        values=_list([_words(v) for v in values]) or "nothing",
+        kind=condition.kind or "",
+    ).strip()
+
+
+def factor_points(factor: Any) -> str:
+    """What a priority factor gives, in words."""
+    if factor.type == "present":
+        given = factor.points.get("", 0.0)
+        flag = f", flagged {_words(factor.flag)}" if factor.flag else ""
+        return f"{given:g} points when {_words(factor.input)} is given{flag}"
+    if factor.points:
+        text = ", ".join(f"{_words(k)} {v:g}" for k, v in factor.points.items())
+        return text + (f" (at most {factor.max:g})" if factor.max is not None else "")
+    bits = []
+    if factor.points_each:
+        bits.append(f"{factor.points_each:g} each")
+    if factor.half_life_days:
+        bits.append(f"{factor.max_points:g} halving every {factor.half_life_days:g} days")
+    if factor.stale_after_days:
+        bits.append(f"stale after {factor.stale_after_days} days")
+    if factor.hours:
+        bits.append(f"flagged when passed on after {factor.hours:g} hours")
+    if factor.max is not None:
+        bits.append(f"at most {factor.max:g}")
+    return "; ".join(bits) or "a flag only"
+
+
+def describe_pack(pack: Any) -> list[str]:
+    """The intelligence rule pack as Markdown lines a non-specialist can read."""
+    lines = [
+        "An item goes to the bucket of the first rule below whose conditions all hold. A "
+        "condition whose information is missing is not evaluated and does not hold, so "
+        "missing information can only leave an item in a lower bucket.",
+        "",
+    ]
+    for rule in pack.rules:
+        conditions = _list([condition_text(c) for c in rule.when]) or "always (every other item)"
+        lines.append(
+            f"{len(lines) - 1}. **Bucket {rule.bucket}**: {rule.label}, when {conditions}."
+        )
+    lines += [
+        "",
+        "Within a bucket, items are ordered by the sum of these points (a missing value "
+        "gives none):",
+        "",
+    ]
+    lines += [f"- {f.label}: {factor_points(f)}." for f in pack.factors]
+    national = _list([_words(p) for p in pack.national_priorities]) or "none"
+    lines += ["", f"National priorities: {national}."]
+    return lines
