@@ -47,6 +47,7 @@ from triage.em.queue import (
     queue_rows,
 )
 from triage.ops.em_refresh import EmRefresh, refresh_em
+from triage.ops.item_detail import case_qa_reviews
 from triage.store.db import Database
 from ui import identity, labels
 from ui.em_actions import EmActionsPanel
@@ -473,7 +474,12 @@ class EmCaseloadView(QWidget):
         self.release_button.setEnabled(holder is not None)
         self.holder = holder
         self.why_view.setHtml(_why_html(trace))
-        self.recommendation_view.setHtml(_recommendation_html(trace))
+        reviews = case_qa_reviews(self.db, case_id)
+        self.recommendation_view.setHtml(
+            _recommendation_html(trace)
+            + ("<h3>Quality assurance</h3>" if reviews else "")
+            + "".join(labels.qa_review_html(r) for r in reviews)
+        )
         self._fill_timeline(trace)
         self.actions.show_trace(trace)
 

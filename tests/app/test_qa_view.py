@@ -95,3 +95,25 @@ def test_the_decision_maker_sees_the_feedback_in_the_items_history(qtbot, db):
     assert "Quality assurance" in shown
     assert "QS1 (satisfactory)" in shown and "reviewed by reviewer" in shown
     assert "Well evidenced <b>decision</b>." in shown  # escaped, shown as written
+
+
+def test_an_em_caseworker_sees_the_feedback_on_the_case(qtbot, db):
+    from ui.em_view import EmCaseloadView
+
+    add_decisions(db, tasking=0, reviews=3, by="caseworker")
+    drawn = qa.draw_sample(
+        db, date(2026, 10, 1), date(2026, 10, 31), rate=1, seed=1, actor=as_user("reviewer")
+    )
+    review = drawn.decisions[0]
+    qa.score_decision(
+        db, review["id"], points_checked=4, errors=[qa.Finding("significant")],
+        outcome="probably_correct", feedback="Record the representation.",
+        actor=as_user("reviewer"),
+    )  # fmt: skip
+    screen = EmCaseloadView(db)
+    qtbot.addWidget(screen)
+    screen._show_case(review["subject"])
+    shown = screen.recommendation_view.toPlainText()
+    assert "Quality assurance" in shown and "QS3 (unsatisfactory)" in shown
+    assert "Record the representation." in shown
+    screen.tasks.wait()

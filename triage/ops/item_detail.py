@@ -38,3 +38,10 @@ def item_history(db: Database, item_id: int) -> ItemHistory:
             notes.notes(session, item_id),
             qa.feedback(session, item_id=item_id),
         )
+
+
+def case_qa_reviews(db: Database, case_id: str) -> list[dict[str, Any]]:
+    """The scored QA reviews of an EM case's decisions (reviews, device
+    decisions, escalations, trail requests), oldest first."""
+    with db.sessions() as session:
+        return qa.feedback(session, case_id=case_id)
