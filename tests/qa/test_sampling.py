@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 from actors import as_user
+from hypothesis import given
+from hypothesis import strategies as st
 from qa_helpers import FIRST_DAY, add_decisions
 from sqlalchemy import select
 
@@ -178,3 +180,13 @@ def test_feedback_reaches_the_items_history(db):
         nothing = qa.feedback(session, item_id=drawn.decisions[1]["item_id"])
     assert [(f["score"], f["feedback"]) for f in seen] == [("QS2", "Record the reason in full.")]
     assert nothing == []  # sampled but not yet scored
+
+
+@given(st.integers(0, 3000), st.integers(1, 100), st.integers(0, qa.MAX_SEED))
+def test_a_draw_is_the_rounded_up_share_in_id_order_and_repeatable(n, percent_rate, seed):
+    population = list(range(n))
+    rate = percent_rate / 100
+    picked = qa.draw(population, rate, seed, "tasking")
+    assert picked == qa.draw(population, rate, seed, "tasking")
+    assert picked == sorted(set(picked))
+    assert len(picked) == min(n, -(-n * percent_rate // 100))  # exact ceiling
