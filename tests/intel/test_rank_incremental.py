@@ -1,6 +1,6 @@
 """Re-ranking only what changed gives the ranks a full re-rank gives at the
 same instant: new items, items whose inputs changed, deleted items, and the
-items sharing a subject or postcode with any of them (their corroboration
+items sharing a subject or premises with any of them (their corroboration
 counts move); a decision alone re-ranks nothing."""
 
 from __future__ import annotations
@@ -63,9 +63,11 @@ def queue(db) -> list[int]:
 
 def test_changes_re_rank_only_what_they_touch_and_match_a_full_re_rank(demo):
     with demo.transaction() as session:
-        subject, postcode = session.execute(
-            select(IntelItem.subject_ref, IntelItem.postcode).where(
-                IntelItem.subject_ref.is_not(None), IntelItem.postcode.is_not(None)
+        subject, postcode, business = session.execute(
+            select(IntelItem.subject_ref, IntelItem.postcode, IntelItem.business_name).where(
+                IntelItem.subject_ref.is_not(None),
+                IntelItem.postcode.is_not(None),
+                IntelItem.business_name.is_not(None),
             )
         ).first()
         never_discussed = (
@@ -103,7 +105,7 @@ def test_changes_re_rank_only_what_they_touch_and_match_a_full_re_rank(demo):
         demo,
         [
             {"intel_id": "N-1", "subject_ref": subject},
-            {"intel_id": "N-2", "postcode": postcode, "business_name": "Acme"},
+            {"intel_id": "N-2", "postcode": postcode, "business_name": business},
             {"intel_id": "N-3", "allegation": "other"},
         ],
     )

@@ -164,6 +164,10 @@ FLAG_BITS_SQL = (
     + " END"
 )
 FLAGS = tuple(f"flag_{flag}" for flag in vocab.HARM_FLAGS)
+# Scoring packs these 0/1 features into the flags' bit set, above the flags
+# and a "received before the instant" bit.
+YES_NO = ("business_named", "campaign_linked", "em_linked")
+KNOWN_BIT = len(vocab.HARM_FLAGS)
 CATEGORY_SQL = {
     "source_type": f"coalesce(i.source_type, '{MISSING}')",
     "grade_intel": f"coalesce(i.grade_intel, '{MISSING}')",
@@ -338,7 +342,10 @@ def scoring_frame(
     """
     cutoff = as_of.strftime(_STORED)
     decided = ":decided"  # a number bound once, not julianday() per row
-    numeric = [n for n in spec.numeric if n in NUMERIC_SQL]
+    # The yes/no features and "known before" ride on the flags' bit set: each
+    # column fetched is a million Python objects, the bulk of scoring's time.
+    yes_no = [n for n in spec.numeric if n in YES_NO]
+    numeric = [n for n in spec.numeric if n in NUMERIC_SQL and n not in YES_NO]
     packed = (
         " + ".join(
             f"(({_code_sql(n, limits['levels'].get(n, []))}) << {CODE_BITS * j})"
@@ -346,11 +353,17 @@ def scoring_frame(
         )
         or "0"
     )
-    columns = ["item_id", "known_before", "flag_bits", "category_codes", *numeric]
+    bits = " + ".join(
+        [
+            f"({FLAG_BITS_SQL})",
+            f"((i.received_at < :cutoff) << {KNOWN_BIT})",
+            *(f"(({NUMERIC_SQL[n]}) << {KNOWN_BIT + 1 + k})" for k, n in enumerate(yes_no)),
+        ]
+    )
+    columns = ["item_id", "flag_bits", "category_codes", *numeric]
     expressions = [
         "i.id",
-        "i.received_at < :cutoff",
-        FLAG_BITS_SQL,
+        bits,
         packed,
         *[NUMERIC_SQL[n].format(decided=decided) for n in numeric],
     ]
@@ -368,6 +381,10 @@ def scoring_frame(
         np.float64,
     )
     frame = pd.DataFrame(values, columns=columns)
+    bit_set = frame["flag_bits"].to_numpy().astype(np.int64)
+    frame["known_before"] = (bit_set >> KNOWN_BIT) & 1
+    for k, name in enumerate(yes_no):
+        frame[name] = ((bit_set >> (KNOWN_BIT + 1 + k)) & 1).astype(float)
     _unpack_flags(frame)
     codes_packed = frame.pop("category_codes").to_numpy().astype(np.int64)
     for j, name in enumerate(spec.categorical):

@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -223,8 +224,9 @@ def rerank_changed(
 ) -> RankRun:
     """Rank again, as of now, only the items that changed since the stored
     ranking: new items (no rank yet), items whose rank inputs changed or that
-    were deleted (``rank_change``), and the items sharing a subject or a
-    postcode with any of them, whose corroboration counts move with them.
+    were deleted (``rank_change``), and the items sharing a subject or
+    premises (and, with a harm model, a postcode) with any of them, old or
+    new, whose corroboration counts move with them.
     The other items keep their ranks (as ``is_current`` keeps a ranking made
     earlier the same day). ``RankRun.items`` counts the items ranked again."""
     started = time.perf_counter()
@@ -232,9 +234,10 @@ def rerank_changed(
     job.progress(0.0, "ranking the changed items")
     pack = pack or pack_in_force()
     moment = clock.now()
+    scoring = _model_active(db)
     with db.transaction() as session:
         connection = session.connection()
-        targets = _changed_items(connection)
+        targets = _changed_items(connection, by_postcode=scoring)
         where = f"i.id IN (SELECT item_id FROM {_TARGETS})"
         compiled = compile_pack(pack, moment, where=where, few=True)
         connection.execute(
@@ -248,7 +251,7 @@ def rerank_changed(
         connection.execute(delete(RankChange))
         _mark_ranked(connection, pack, moment, model_weight, full_rerank=False)
         job.check("ranking cancelled; the ranks are as they were")
-    if ids:
+    if ids and scoring:
         job.progress(0.7, "scoring harm")
         _store_harm(db, _harm_scores(db, moment, ids), model_weight)
     job.progress(1.0, f"{len(ids):,} items ranked")
@@ -258,7 +261,7 @@ def rerank_changed(
 _TARGETS = "temp.rank_target"
 
 
-def _changed_items(connection: Any) -> Any:
+def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
     """Fill the temporary table of items to rank again, and return it."""
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_TARGETS}")
     connection.exec_driver_sql(f"CREATE TABLE {_TARGETS} (item_id INTEGER PRIMARY KEY)")
@@ -271,15 +274,23 @@ def _changed_items(connection: Any) -> Any:
     )
     connection.execute(insert(targets).from_select(["item_id"], changed))
     # Their corroboration groups: the keys they have now and those they had.
-    # Postcode alone covers the premises (postcode and business name) and the
-    # harm model's postcode count.
-    for key, old_key in (
-        (IntelItem.subject_ref, RankChange.subject_ref),
-        (IntelItem.postcode, RankChange.postcode),
-    ):
-        keys = select(key).where(IntelItem.id.in_(select(targets.c.item_id))).union(select(old_key))
+    # The rules count subjects and premises (postcode and business name); an
+    # active harm model also counts postcodes alone.
+    keys: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = [
+        ((IntelItem.subject_ref,), (RankChange.subject_ref,)),
+        (
+            (IntelItem.postcode, IntelItem.business_name),
+            (RankChange.postcode, RankChange.business_name),
+        ),
+    ]
+    if by_postcode:
+        keys.append(((IntelItem.postcode,), (RankChange.postcode,)))
+    for now, before in keys:
+        shared = select(*now).where(IntelItem.id.in_(select(targets.c.item_id)))
+        key = tuple_(*now) if len(now) > 1 else now[0]
         neighbours = select(IntelItem.id).where(
-            key.in_(keys), IntelItem.id.not_in(select(targets.c.item_id))
+            key.in_(shared.union(select(*before))),
+            IntelItem.id.not_in(select(targets.c.item_id)),
         )
         connection.execute(insert(targets).from_select(["item_id"], neighbours))
     return targets
