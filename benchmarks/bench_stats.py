@@ -131,6 +131,39 @@ def floor_query(path: Path) -> None:
     connection.close()
 
 
+def duckdb_floor(path: Path) -> tuple[float, float] | None:
+    """The floor's GROUP BY on DuckDB over a copy of the same rows (copied
+    once, not timed): what a user would pick instead for the same counts."""
+    try:
+        import duckdb
+    except ImportError:
+        return None
+    import pandas as pd
+
+    target = path.with_suffix(".duckdb")
+    if not target.exists():
+        source = sqlite3.connect(path)
+        items = pd.read_sql_query("SELECT id, region FROM intel_item", source)
+        outcomes = pd.read_sql_query("SELECT item_id, decision FROM tasking_outcome", source)
+        source.close()
+        copy = duckdb.connect(str(target))
+        copy.register("items", items)
+        copy.register("outcomes", outcomes)
+        copy.execute("CREATE TABLE intel_item AS SELECT * FROM items")
+        copy.execute("CREATE TABLE tasking_outcome AS SELECT * FROM outcomes")
+        copy.close()
+
+    def query() -> None:
+        connection = duckdb.connect(str(target), read_only=True)
+        connection.execute(
+            "SELECT i.region, o.decision, count(*) FROM intel_item i "
+            "LEFT JOIN tasking_outcome o ON o.item_id = i.id GROUP BY 1, 2"
+        ).fetchall()
+        connection.close()
+
+    return min(timed(query) for _ in range(3))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -165,16 +198,23 @@ def main() -> None:
         f"items: {args.items:,}; outcome rows: "
         f"{db.engine.connect().exec_driver_sql('SELECT count(*) FROM tasking_outcome').scalar():,}"
     )
+    duck = duckdb_floor(path)
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"XLSX export: wall {xlsx[0]:.3f} s, CPU {xlsx[1]:.3f} s "
+        f"({out.stat().st_size:,} bytes; target < 10 s)"
+    )
+    if duck:
+        print(
+            f"DuckDB peer (the floor's GROUP BY on a DuckDB copy): wall {duck[0]:.3f} s "
+            f"({duck[0] / floor[0]:.1f}x the floor), CPU {duck[1]:.3f} s "
+            f"({duck[1] / floor[1]:.1f}x the floor)"
+        )
     print(f"floor (plain sqlite3 GROUP BY join): wall {floor[0]:.3f} s, CPU {floor[1]:.3f} s")
     print(
         f"statistics (cube + {len(tables)} tables, best of 3): wall {statistics[0]:.3f} s "
         f"({statistics[0] / floor[0]:.1f}x the floor), CPU {statistics[1]:.3f} s "
-        f"({statistics[1] / floor[1]:.1f}x the floor); target < 2 s"
-    )
-    print(
-        f"XLSX export: wall {xlsx[0]:.3f} s, CPU {xlsx[1]:.3f} s "
-        f"({out.stat().st_size:,} bytes; target < 10 s)"
+        f"({statistics[1] / floor[1]:.1f}x the floor); target <= 3x the floor"
     )
     db.close()
     if not args.keep and args.db is None:
