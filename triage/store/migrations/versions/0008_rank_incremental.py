@@ -21,6 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from triage.store import dialect
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -69,7 +71,9 @@ def upgrade() -> None:
     )
     op.add_column("rank_state", sa.Column("as_of", sa.DateTime(), nullable=True))
     # No sort keys yet: the queue sorts as the rules say until the next ranking.
-    op.execute("UPDATE rank_state SET dirty = 1, position_weight = NULL")
+    op.execute(
+        sa.text("UPDATE rank_state SET dirty = :yes, position_weight = NULL").bindparams(yes=True)
+    )
     op.create_table(
         "rank_change",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +83,9 @@ def upgrade() -> None:
         sa.Column("business_name", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    if dialect.is_postgres(op.get_bind()):
+        _postgres_triggers()
+        return
     op.execute(
         f"""
         CREATE TRIGGER rank_change_on_intel_item_update
@@ -110,11 +117,46 @@ def upgrade() -> None:
         )
 
 
-def downgrade() -> None:
+def _postgres_triggers() -> None:
+    """The same triggers in PostgreSQL's form (plpgsql functions)."""
+    op.execute(
+        "CREATE OR REPLACE FUNCTION rank_log_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN INSERT INTO rank_change (item_id, subject_ref, postcode, business_name) "
+        "VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END, "
+        "OLD.subject_ref, OLD.postcode, OLD.business_name); RETURN NULL; END $$"
+    )
+    op.execute(
+        f"CREATE TRIGGER rank_change_on_intel_item_update "
+        f"AFTER UPDATE OF {', '.join(RANK_INPUTS)} ON intel_item "
+        "FOR EACH ROW EXECUTE FUNCTION rank_log_change()"
+    )
+    op.execute(
+        "CREATE TRIGGER rank_change_on_intel_item_delete AFTER DELETE ON intel_item "
+        "FOR EACH ROW EXECUTE FUNCTION rank_log_change()"
+    )
+    op.execute(
+        "CREATE OR REPLACE FUNCTION rank_mark_full() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN UPDATE rank_state SET full_rerank = true WHERE id = 1 AND NOT full_rerank; "
+        "RETURN NULL; END $$"
+    )
     for verb in VERBS:
-        op.execute(f"DROP TRIGGER IF EXISTS rank_full_on_harm_model_{verb.lower()}")
-    op.execute("DROP TRIGGER IF EXISTS rank_change_on_intel_item_update")
-    op.execute("DROP TRIGGER IF EXISTS rank_change_on_intel_item_delete")
+        op.execute(
+            f"CREATE TRIGGER rank_full_on_harm_model_{verb.lower()} AFTER {verb} ON harm_model "
+            "FOR EACH STATEMENT EXECUTE FUNCTION rank_mark_full()"
+        )
+
+
+def downgrade() -> None:
+    postgres = dialect.is_postgres(op.get_bind())
+    on_model = " ON harm_model" if postgres else ""
+    on_item = " ON intel_item" if postgres else ""
+    for verb in VERBS:
+        op.execute(f"DROP TRIGGER IF EXISTS rank_full_on_harm_model_{verb.lower()}{on_model}")
+    op.execute(f"DROP TRIGGER IF EXISTS rank_change_on_intel_item_update{on_item}")
+    op.execute(f"DROP TRIGGER IF EXISTS rank_change_on_intel_item_delete{on_item}")
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS rank_log_change()")
+        op.execute("DROP FUNCTION IF EXISTS rank_mark_full()")
     op.drop_table("rank_change")
     op.drop_column("rank_state", "as_of")
     op.drop_column("rank_state", "full_rerank")
@@ -123,4 +165,4 @@ def downgrade() -> None:
     op.add_column("intel_rank", sa.Column("position_weight", sa.Float(), nullable=True))
     op.add_column("intel_rank", sa.Column("queue_position", sa.Integer(), nullable=True))
     op.create_index("ix_rank_queue_position", "intel_rank", ["bucket", "queue_position"])
-    op.execute("UPDATE rank_state SET dirty = 1")
+    op.execute(sa.text("UPDATE rank_state SET dirty = :yes").bindparams(yes=True))
