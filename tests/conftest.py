@@ -43,6 +43,55 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Test files whose code path still runs SQLite-only SQL (issue 18.2 not done
+# for it yet): skipped in the PostgreSQL run, named with what they wait for.
+_RANKING = "the ranking (triage/intel/ranking.py, rules/engine.py: temp tables, ? placeholders)"
+PENDING_ON_POSTGRES = {
+    path: reason
+    for reason, paths in {
+        _RANKING: (
+            "tests/app/test_access.py", "tests/app/test_em_refresh_app_cli.py",
+            "tests/app/test_meeting_close.py", "tests/app/test_plain_text.py",
+            "tests/app/test_ui.py", "tests/app/test_ui_queue_sort.py",
+            "tests/cli/test_first_use.py", "tests/cli/test_table_width.py",
+            "tests/exports/test_pdf_font.py", "tests/exports/test_safe_exports.py",
+            "tests/intel/test_plain.py", "tests/intel/test_rank_as_of.py",
+            "tests/intel/test_rank_current.py", "tests/intel/test_ranking.py",
+            "tests/meetings/test_meeting_cli.py", "tests/meetings/test_meetings.py",
+            "tests/meetings/test_minutes.py", "tests/meetings/test_outcomes_export.py",
+        ),
+        "the harm model's features (julianday, instr arithmetic)": (
+            "tests/app/test_model_view.py", "tests/harm/test_model.py",
+        ),
+        "the statistics' SQL (strftime, julianday, PRAGMA temp_store) and the ranking": (
+            "tests/app/test_stats_dashboard.py", "tests/stats/test_stats_tasking.py",
+            "tests/stats/test_stats_cli.py", "tests/stats/test_stats_report.py",
+            "tests/stats/test_stats_em.py", "tests/stats/test_stats_feedback.py",
+        ),
+        "the rule trace's SQL (rules/trace.py) and the ranking": (
+            "tests/rules/test_rules_trace.py",
+        ),
+        "the EM bridge's SQL (INSERT OR IGNORE, json_object, json_set, strftime)": (
+            "tests/em/test_em_casework.py::test_bridge_creates_exactly_one_item_and_reports_contact",
+            "tests/em/test_em_casework.py::test_bridge_run_for_an_earlier_instant_changes_nothing_later",
+            "tests/em/test_em_casework.py::test_bridge_summary_names_the_packs_out_of_contact_limit",
+            "tests/em/test_em_queue.py::test_cli_rank_em_ranks_a_new_bridge_item_at_once",
+        ),
+        "a quarantined row's raw text holding NUL (PostgreSQL text cannot)": (
+            "tests/imports/test_hostile.py::test_control_characters_quarantine_their_row_with_a_reason",
+        ),
+        _RANKING + ", via a meeting or the CLI": (
+            "tests/intel/test_notes.py::test_decision_history_lists_each_meeting_decision",
+            "tests/users/test_users.py::test_cli_users_sign_in_and_exit_4_when_refused",
+        ),
+        "the app's encryption screen opens the database file": (
+            "tests/app/test_app_encryption.py",
+        ),
+    }.items()
+    for path in paths
+}  # fmt: skip
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL run takes the tests whose store is the `db` fixture (or
     that are marked `postgresql`), less those about a SQLite file itself; the
@@ -58,6 +107,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: --backend postgresql"))
             kept.append(item)
             continue
+        pending = PENDING_ON_POSTGRES.get(item.nodeid.split("[")[0]) or PENDING_ON_POSTGRES.get(
+            item.nodeid.split("::")[0]
+        )
+        # TRIAGE_PG_PENDING=run: run them anyway (to see what a port fixed).
+        if pending is not None and os.environ.get("TRIAGE_PG_PENDING") != "run":
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL port pending: {pending}"))
         sqlite_only = item.get_closest_marker("sqlite_only")
         if sqlite_only is not None:
             reason = sqlite_only.args[0] if sqlite_only.args else "about a SQLite file"

@@ -7,27 +7,37 @@ import threading
 from datetime import date
 
 import pytest
-from actors import EVERYONE, as_user
-from meeting_fixtures import REGION, TEAM, ranked, standard_items
-from sqlalchemy import select
+from actors import as_user
+from meeting_fixtures import REGION, TEAM, standard_items
+from sqlalchemy import insert, select
 
+from triage import clock
 from triage.meetings import operations as meetings
+from triage.meetings.models import MeetingAgendaItem
 from triage.meetings.operations import AlreadyDecided
-from triage.store.models import TaskingOutcome
+from triage.store.models import IntelItem, TaskingMeeting, TaskingOutcome
 
 DAY = date(2026, 11, 20)
 
 
 @pytest.fixture
 def meeting(db):
-    standard_items(db, 10)
-    ranked(db)
-    meeting_id = meetings.start_meeting(
-        db, region=REGION, team=TEAM, held_on=DAY, capacity=5, actor=EVERYONE
-    )
-    with db.sessions() as session:
-        first = meetings.agenda(session, meeting_id)[0].item_id
-    return db, meeting_id, first
+    """An open meeting with a few items on its agenda, written directly: the
+    test is about deciding, not about making an agenda (which ranks)."""
+    standard_items(db, 3)
+    with db.transaction() as session:
+        items = list(session.scalars(select(IntelItem.id).order_by(IntelItem.id)))
+        meeting = TaskingMeeting(region=REGION, team=TEAM, held_on=DAY, status="open",
+                                 opened_at=clock.now(), capacity=5)  # fmt: skip
+        session.add(meeting)
+        session.flush()
+        session.execute(
+            insert(MeetingAgendaItem),
+            [{"meeting_id": meeting.id, "item_id": item, "position": n, "fits": True,
+              "stale": False} for n, item in enumerate(items, 1)],
+        )  # fmt: skip
+        meeting_id = meeting.id
+    return db, meeting_id, items[0]
 
 
 def outcomes(db, item_id):

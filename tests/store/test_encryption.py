@@ -119,6 +119,7 @@ def test_a_short_passphrase_is_refused(tmp_path, monkeypatch, capsys):
     assert not target.exists()
 
 
+@pytest.mark.sqlite_only("encryption is of a SQLite file")
 def test_a_plain_database_still_opens_when_a_passphrase_is_set(db, passphrase):
     db.close()
     assert not cipher.is_encrypted(db.path)

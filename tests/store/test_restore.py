@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from store_helpers import digest, overwrite_64k
 
 from triage.cli.main import main as cli
@@ -110,6 +111,7 @@ def test_rolling_backups_keep_the_newest_k(tmp_path):
     assert left == sorted(made[-3:])
 
 
+@pytest.mark.sqlite_only("backups of a SQLite file; a server's are pg_dump's")
 def test_an_import_over_10000_rows_is_backed_up_first(db, tmp_path):
     header = "intel_id,received_at,region\n"
 
