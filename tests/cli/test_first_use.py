@@ -575,7 +575,7 @@ def test_cli_times_follow_the_display_time_zone_setting_and_days_stay_uk(db, cap
     chosen = settings.load()
     chosen.display_time_zone = "America/New_York"
     settings.save(chosen)
-    assert cli(["--db", str(db.path), "explain", "em", "W1", "--no-refresh"]) == 0
+    assert cli(["--db", db.location, "explain", "em", "W1", "--no-refresh"]) == 0
     heading = capsys.readouterr().out.splitlines()[0]
     assert heading.startswith("EM case W1 as of 2026-11-20 04:00 EST (rules ")
     assert clock.to_local(clock.now()).hour == 9  # the UK day and deadlines are unchanged
