@@ -466,14 +466,16 @@ def test_meeting_exports_agenda_and_minutes_off_the_ui_thread(window, qtbot, tmp
     view = window.show_page("meetings")
     view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3)
     mode = view.mode
-    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    # Generous waits: they end as soon as the export is done, and on a busy
+    # machine writing the minutes PDF alone took over the 5 s default.
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=30000)
     qtbot.keyClick(mode, Qt.Key.Key_P)  # presenter: the export leaves personal fields out
     mode.export("agenda", str(tmp_path / "agenda.csv"))
-    qtbot.waitUntil(lambda: "Exported agenda" in mode.banner.text())
+    qtbot.waitUntil(lambda: "Exported agenda" in mode.banner.text(), timeout=30000)
     header = (tmp_path / "agenda.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "intel_id" in header and "postcode" not in header
     mode.export("minutes", str(tmp_path / "minutes.pdf"))
-    qtbot.waitUntil(lambda: "Exported minutes" in mode.banner.text())
+    qtbot.waitUntil(lambda: "Exported minutes" in mode.banner.text(), timeout=30000)
     assert (tmp_path / "minutes.pdf").read_bytes().startswith(b"%PDF")
 
 
