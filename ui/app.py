@@ -10,6 +10,7 @@ export written; exit status 0, or 1 with the reason on stderr.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from pathlib import Path
 # so the statistics reproduce the published figures at once.
 SMOKE_INTEL = 6000
 SMOKE_EM = 400
+log = logging.getLogger("ui.app")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -29,6 +31,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
     parser.add_argument("--presenter", action="store_true", help="larger type for a projector")
     parser.add_argument("--smoke", action="store_true", help="self-test a build, then exit")
+    parser.add_argument("--version", action="store_true", help="print the version and build")
     return parser.parse_args(argv)
 
 
@@ -134,13 +137,34 @@ def smoke() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.version:
+        from triage.ops.about import build_info
+
+        print(build_info().line().replace("triage", "triage-desk", 1))
+        return 0
     if args.smoke:
         return smoke()
     from triage.private_files import private_umask
 
     # Exports, logs and databases the app writes are readable by the user only.
     with private_umask():
-        return run_app(args)
+        start_support()
+        code = run_app(args)
+        log.info("closed with exit status %s", code)
+        return code
+
+
+def start_support() -> None:
+    """The log file, and the crash dialog for any exception nothing handled."""
+    import platform
+
+    from triage import logs
+    from triage.ops.about import build_info
+    from ui import crash
+
+    logs.start_logging()
+    crash.install()
+    log.info("%s starting on %s", build_info().line(), platform.platform())
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -184,6 +208,7 @@ def run_app(args: argparse.Namespace) -> int:
         db.close()
         return 4  # nobody signed in: nothing is shown
     identity.sign_in(actor)
+    log.info("database opened (schema %s)", db_schema(db))
     stored.remember_database(db.location)
     settings.save(stored)
     window = MainWindow(db)
@@ -192,6 +217,12 @@ def run_app(args: argparse.Namespace) -> int:
     window.tasks.wait()
     db.close()
     return code
+
+
+def db_schema(db) -> str:
+    from triage.store.db import schema_revision
+
+    return schema_revision(db.engine) or "none"
 
 
 if __name__ == "__main__":

@@ -289,6 +289,14 @@ class MainWindow(QMainWindow):
         self._action(
             help_menu, "&Help and keys", self.show_help, QKeySequence.StandardKey.HelpContents
         )
+        self._action(help_menu, "&About Triage", self.show_about)
+
+    def show_about(self) -> None:
+        """Help > About: version, build, data versions, components' licences."""
+        from triage.ops.about import about
+        from ui.about import AboutDialog
+
+        AboutDialog(about(self.db), self).exec()
 
     def open_sync(self) -> QDialog:
         """File > Sync: push this laptop copy's offline work, or pull a new copy."""
