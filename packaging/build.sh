@@ -1,36 +1,91 @@
 #!/usr/bin/env bash
-# Build the packaged desktop app: dist/triage-desk/ with the executable
-# triage-desk (`triage-desk cli ...` is the command line), from
-# packaging/triage-desk.spec. Needs the project venv (./run setup).
-# PyInstaller builds for the OS it runs on: run this on the kind of machine
-# you ship to (docs/install.md); check the result with packaging/check.sh.
+# Build the packaged desktop app and its release artefacts into dist/:
+#   triage-desk/                               the one-folder bundle (PyInstaller):
+#                                              `triage-desk` the app, `triage-desk cli ...`
+#   triage-desk-VERSION-linux-x86_64.tar.gz    that folder, to unpack anywhere
+#   triage-desk_VERSION_amd64.deb              installs it in /opt/triage-desk, with
+#                                              `triage-desk` and `triage` on the PATH,
+#                                              a desktop entry and the icon
+#   *.cdx.json                                 a CycloneDX SBOM for each of the two
+#   SHA256SUMS                                 the SHA-256 of every file above
+# The build installs packaging/requirements.lock with --require-hashes into a
+# venv of its own ($BUILD_VENV, default build/venv, made with $PYTHON, default
+# python3), so two builds from one commit bundle the same packages; then the
+# project itself. PyInstaller builds for the system it runs on: see
+# docs/packaging.md (packaging/older-linux.sh builds for glibc 2.31).
 #   packaging/build.sh           build (incremental: reuses build/pyinstaller)
 #   packaging/build.sh --clean   build from scratch
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=.venv
-[ -x "$VENV/bin/python" ] || { echo "No virtual environment at $VENV: run ./run setup first." >&2; exit 2; }
+PYTHON=${PYTHON:-python3}
+venv=${BUILD_VENV:-build/venv}
+lock=packaging/requirements.lock
+about=build/about  # build_info.json, components.json: bundled by the spec
+start=$SECONDS
 
-# PyInstaller in the venv, installed only when missing or outside the pinned range
-# (so a machine that has it builds with no network).
-if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version
-major, minor = (int(part) for part in version("pyinstaller").split(".")[:2])
-sys.exit(0 if (6, 5) <= (major, minor) < (7, 0) else 1)
-PY
-then
-  "$VENV/bin/python" -m pip install -q "pyinstaller>=6.5,<7"
+# The build venv, (re)installed when the lock changed since it was made.
+if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ]; then
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$lock"
+  touch "$venv/.installed"
 fi
+# The project itself: no dependencies (the lock has them), no index.
+"$venv/bin/python" -m pip install -q --no-deps --no-build-isolation --no-index .
+version=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("triage"))')
+
+commit=${TRIAGE_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+if [ -z "${TRIAGE_COMMIT:-}" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  commit="$commit+local-changes"
+fi
+# Archive timestamps: the commit's time, so the tarball and .deb do not
+# change with the hour of the build.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+mkdir -p "$about"
+printf '{"version": "%s", "commit": "%s", "built": "%s"}\n' \
+  "$version" "$commit" "$(date -u +%Y-%m-%dT%H:%MZ)" >"$about/build_info.json"
+"$venv/bin/python" -m triage.ops.about "$about/components.json"
 
 options=(--noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller)
 if [ "${1:-}" = "--clean" ]; then options+=(--clean); fi
-version=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("triage"))')
-start=$(date +%s)
-"$VENV/bin/python" -m PyInstaller "${options[@]}" packaging/triage-desk.spec
-seconds=$(( $(date +%s) - start ))
-
+"$venv/bin/python" -m PyInstaller "${options[@]}" packaging/triage-desk.spec
 app=dist/triage-desk/triage-desk
 [ -x "$app" ] || [ -x "$app.exe" ] || [ -d dist/Triage.app ] || { echo "build produced no $app" >&2; exit 1; }
-echo "built dist/triage-desk (triage $version) in ${seconds}s, $(du -sh dist/triage-desk | cut -f1) unpacked"
+bundled=$SECONDS
+echo "built dist/triage-desk (triage $version, commit $commit) in $((bundled - start))s," \
+  "$(du -sm dist/triage-desk | cut -f1) MB unpacked"
+[ "$(uname -s)" = Linux ] || exit 0  # the installers below are Linux's
+
+name=triage-desk-$version-linux-$(uname -m)
+deb=triage-desk_${version}_amd64.deb
+rm -f dist/*.tar.gz dist/*.deb dist/*.cdx.json dist/SHA256SUMS
+
+# The tarball: unpack anywhere, run triage-desk/triage-desk.
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+  -C dist -cf - triage-desk | gzip -n -6 >"dist/$name.tar.gz"
+
+# The .deb: /opt/triage-desk, commands on the PATH, desktop entry, icon.
+stage=build/deb
+rm -rf "$stage"
+mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/applications" \
+  "$stage/usr/share/icons/hicolor/256x256/apps" "$stage/usr/share/doc/triage-desk"
+cp -a dist/triage-desk "$stage/opt/triage-desk"
+ln -s ../../opt/triage-desk/triage-desk "$stage/usr/bin/triage-desk"
+cp packaging/linux/triage "$stage/usr/bin/triage"
+cp packaging/linux/triage-desk.desktop "$stage/usr/share/applications/"
+cp ui/icons/triage.png "$stage/usr/share/icons/hicolor/256x256/apps/triage-desk.png"
+cp "$about/components.json" "$stage/usr/share/doc/triage-desk/components.json"
+sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$(du -sk "$stage" | cut -f1)/" \
+  packaging/linux/control >"$stage/DEBIAN/control"
+chmod -R u=rwX,go=rX "$stage"
+find "$stage" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+dpkg-deb --root-owner-group -Zgzip --build "$stage" "dist/$deb" >/dev/null
+
+# An SBOM per artefact, then every file's checksum.
+for artefact in "$name.tar.gz" "$deb"; do
+  "$venv/bin/python" packaging/sbom.py "dist/$artefact" "$about" "$lock" >"dist/$artefact.cdx.json"
+done
+(cd dist && sha256sum "$name.tar.gz" "$deb" -- *.cdx.json >SHA256SUMS)
+echo "made dist/$name.tar.gz ($(du -m "dist/$name.tar.gz" | cut -f1) MB), dist/$deb" \
+  "($(du -m "dist/$deb" | cut -f1) MB), their SBOMs and SHA256SUMS in $((SECONDS - bundled))s"
