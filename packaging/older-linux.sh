@@ -108,9 +108,13 @@ if [ "${1:-}" = "--smoke" ]; then
   in_root sh -c 'ldd --version | head -1 && cd /src && packaging/check.sh --smoke'
   exit
 fi
+# pip inside the root trusts what this machine's pip trusts (a site's own CA).
+cert=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
+cp "$cert" "$root/etc/ssl/host-ca-certificates.crt"
 # The tree is the host's (bind-mounted): dist/ lands where build.sh always puts
 # it; the build's own venv lives in the root, not in the source tree.
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+local-changes"
 in_root sh -c "cd /src && TRIAGE_COMMIT=$commit SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) \
-  PYTHON=$python BUILD_VENV=/build/venv packaging/build.sh ${*:-}"
+  PIP_CERT=/etc/ssl/host-ca-certificates.crt PYTHON=$python BUILD_VENV=/build/venv \
+  packaging/build.sh ${*:-}"
