@@ -53,6 +53,9 @@ BAIL_TYPES = ("ij", "sos")
 HELD_AT = ("prison", "irc", "community")
 DEVICES = ("fitted", "non_fitted", "none")
 EM_STATUSES = ("awaiting_fit", "active", "suspended", "ceased")
+# Where getting a device on a person stands [004 Fig 5]; Figure 5 counts the
+# first three for people awaiting a device in the community.
+INDUCTION_STATUSES = ("not_attempted_pending", "arranged", "attempted_unsuccessful", "fitted")
 VULNERABILITIES = ("medical", "mental_health", "trafficking_victim", "age", "disability", "other")
 
 # The 16 breach types of the EM report plus partial curfew, then case events.

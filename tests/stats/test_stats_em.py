@@ -188,7 +188,7 @@ def test_figure5_awaiting_device(db):
             f"W{n}",
             em_status="awaiting_fit",
             held_at="community",
-            extra={"induction_status": status},
+            induction_status=status,
         )
         for n, status in enumerate(
             ["attempted_unsuccessful"] * 3 + ["not_attempted_pending"] * 4 + ["arranged"] * 2
@@ -197,7 +197,7 @@ def test_figure5_awaiting_device(db):
     cases += [
         case("D1", em_status="awaiting_fit", held_at="irc", bail_type="ij"),
         case("D2", em_status="awaiting_fit", held_at="prison", bail_type="sos"),
-        case("D3", em_status="active", held_at="community", extra={"induction_status": "arranged"}),
+        case("D3", em_status="active", held_at="community", induction_status="arranged"),
     ]
     load(db, cases, [])
     rows = [(r["reason"], r["total"]) for r in em.figure5(db).rows]

@@ -288,7 +288,7 @@ def _canonical(kind: str) -> tuple[str, ...]:
 # columns real extracts carry, which the importer keeps in each row's raw record.
 INTEL_COLUMNS = (*_canonical("intel"), "source_system", "legacy_ref")
 OUTCOME_COLUMNS = _canonical("outcomes")
-EM_CASE_COLUMNS = (*_canonical("em-cases"), "induction_status")
+EM_CASE_COLUMNS = _canonical("em-cases")
 EM_EVENT_COLUMNS = _canonical("em-events")
 FILE_NAMES = {
     "em-cases": "em_cases.csv",

@@ -201,6 +201,7 @@ EM_CASES = ExtractKind(
         Column("last_contact_at", datetime_),
         Column("vulnerabilities", list_of(vocab.VULNERABILITIES), repetitive=True),
         Column("gender", text, repetitive=True),
+        Column("induction_status", one_of(vocab.INDUCTION_STATUSES), repetitive=True),
     ),
 )
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, or_, select, text
 
 from triage import clock, vocab
 from triage.em import battery, deadlines
@@ -24,6 +24,7 @@ from triage.em.pack import EmPack, default_pack
 from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable, total_row
 from triage.store.db import Database
+from triage.store.models import EmCase
 
 # Figure 6 rows: the named types, then "Other" for every other breach type.
 FIG6_ROWS = (
@@ -38,7 +39,7 @@ FIG6_ROWS = (
 )
 OTHER = "Other"
 TOTAL = "Total monthly breaches"
-# Figure 5 rows: the induction_status values (extra column) and their labels.
+# Figure 5 rows: the induction_status values (em_case.induction_status) and their labels.
 INDUCTION_LABELS = {
     "attempted_unsuccessful": "Attempted and unsuccessful",
     "not_attempted_pending": "Not yet attempted - pending",
@@ -305,25 +306,19 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
 
 def figure5(db: Database, region: str | None = None) -> StatTable:
     """People not in detention awaiting a device, by induction status (current state)."""
+    awaiting = [EmCase.em_status == "awaiting_fit"]
+    if region:
+        awaiting.append(EmCase.region == region)
     with db.engine.connect() as connection:
         records: Sequence[tuple[str | None, int]] = connection.execute(
-            text(
-                "SELECT json_extract(extra, '$.induction_status'), count(*) FROM em_case "
-                "WHERE em_status = 'awaiting_fit'"
-                " AND (held_at IS NULL OR held_at = 'community')"
-                + (" AND region = :region" if region else "")
-                + " GROUP BY 1"
-            ),
-            {"region": region} if region else {},
+            select(EmCase.induction_status, func.count())
+            .where(*awaiting, or_(EmCase.held_at.is_(None), EmCase.held_at == "community"))
+            .group_by(EmCase.induction_status)
         ).all()
         detained: Sequence[tuple[str | None, int]] = connection.execute(
-            text(
-                "SELECT bail_type, count(*) FROM em_case WHERE em_status = 'awaiting_fit' "
-                "AND held_at IN ('prison', 'irc')"
-                + (" AND region = :region" if region else "")
-                + " GROUP BY 1"
-            ),
-            {"region": region} if region else {},
+            select(EmCase.bail_type, func.count())
+            .where(*awaiting, EmCase.held_at.in_(("prison", "irc")))
+            .group_by(EmCase.bail_type)
         ).all()
     counts = {(status or ""): n for status, n in records}
     rows: list[dict[str, Any]] = [

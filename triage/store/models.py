@@ -267,6 +267,8 @@ class EmCase(Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
     vulnerabilities: Mapped[str | None] = mapped_column(Text)  # ";a;b;" like harm_flags
     gender: Mapped[str | None] = mapped_column(String(32))
+    # Where fitting the device stands (Figure 5); migration 0007.
+    induction_status: Mapped[str | None] = mapped_column(String(24))
     extra: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # One owner at a time (triage.em claims).
     claimed_by: Mapped[str | None] = mapped_column(String(128))
@@ -284,6 +286,9 @@ class EmCase(Base):
         CheckConstraint(_in("held_at", vocab.HELD_AT), name="held_at_known"),
         CheckConstraint(_in("device", vocab.DEVICES), name="device_known"),
         CheckConstraint(_in("em_status", vocab.EM_STATUSES), name="em_status_known"),
+        CheckConstraint(
+            _in("induction_status", vocab.INDUCTION_STATUSES), name="induction_status_known"
+        ),
         CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence_ok"),
     )
 
