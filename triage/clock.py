@@ -147,6 +147,12 @@ def display_zone_label() -> str:
     return "UK time" if _display_zone.key == LONDON.key else _display_zone.key
 
 
+def local_text(moment: datetime) -> str:
+    """Naive UTC -> UK local time as text with its zone ('2026-03-29 02:30 BST'),
+    for texts the core writes (summaries, reasons)."""
+    return to_local(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def start_of_local_day(day: date) -> datetime:
     """Midnight UK time at the start of ``day``, as naive UTC."""
     return datetime.combine(day, time()).replace(tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)

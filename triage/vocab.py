@@ -30,7 +30,9 @@ HARM_FLAGS = (
     "organised_crime",
     "drugs",
 )
-ITEM_STATUSES = ("open", "accepted", "rejected")
+# closed: withdrawn from tasking without a decision (an EM bridge item whose
+# case is back in contact); closed_at and closed_reason say when and why.
+ITEM_STATUSES = ("open", "accepted", "rejected", "closed")
 
 DECISIONS = ("accepted", "rejected", "not_discussed")
 # Reason codes for decisions (formats.md §4); labels and meeting keys live in

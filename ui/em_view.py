@@ -579,7 +579,8 @@ class EmCaseloadView(QWidget):
             text = (
                 f"Escalation ladder: {ladder.warning_letters} warning letter(s), "
                 f"{ladder.prosecution_referrals} prosecution referral(s) raised. ICE bridge: "
-                f"{linked.created} item(s) created, {linked.back_in_contact} back in contact."
+                f"{linked.created} item(s) created, {linked.back_in_contact} back in contact "
+                f"({linked.closed} closed), {linked.reopened} reopened."
             )
             self.refresh(then=lambda: self.message.setText(text))
             self.em_refreshed.emit(result)

@@ -47,6 +47,9 @@ STATUS_CHOICES = (
     ("Open (undecided)", {"statuses": ["open"]}),
     ("Accepted", {"statuses": ["accepted"], "include_decided": True}),
     ("Rejected", {"statuses": ["rejected"], "include_decided": True}),
+    ("Closed without a decision", {"statuses": ["closed"], "include_decided": True}),
+    # The statistics' "not discussed" cells: open, or closed without a decision.
+    ("Not discussed (open or closed)", {"statuses": ["open", "closed"]}),
     ("All statuses", {"include_decided": True}),
 )
 ITEM_FIELDS = (

@@ -53,7 +53,7 @@ COLUMNS = (
     ("intel_id", "Intel ID", "Upstream reference"),
     ("region", "Region", ""),
     ("team", "Team", ""),
-    ("status", "Status", "open, accepted or rejected"),
+    ("status", "Status", "open, accepted, rejected or closed"),
     ("carry_over_count", "Carried", "Meetings it was on the agenda but not discussed"),
     ("harm_score", "Harm model", "Advisory ML score (only with an active model)"),
     ("summary", "Summary", ""),

@@ -222,7 +222,8 @@ def test_bridge_creates_exactly_one_item_and_reports_contact(db):
             .scalars()
             .all()
         )
-    assert actions == ["em.bridge.create", "em.bridge.back_in_contact"]
+    # Back in contact closes the undecided item (issue 19.10), audited as well.
+    assert actions == ["em.bridge.create", "em.bridge.back_in_contact", "em.bridge.close"]
     # Contact lost again a week later: the same item says so, no second item.
     later = NOW + timedelta(days=8)
     again = bridge.sync_bridge(db, as_of=later)

@@ -151,8 +151,19 @@ def explain_em(args: argparse.Namespace) -> int:
     )
     for reason in rec["reasons"]:
         print(f"      - {reason}")
-    if trace["bridge"]:
-        print(f"  ICE bridge item: {trace['bridge']['intel_id']} ({trace['bridge']['state']})")
+    c = trace["contact"]
+    last = (
+        moment_text(datetime.fromisoformat(c["last_contact_at"])) if c["last_contact_at"] else "-"
+    )
+    state = "out of contact" if c["out_of_contact"] else "in contact"
+    if c["last_contact_at"] is None:
+        state = "not evaluated: no contact recorded"
+    print(f"  last contact: {last} ({state}; {c['threshold_hours'] / 24:g} days or more is out)")
+    bridge = trace["bridge"]
+    if bridge:
+        closed = f", closed: {bridge['closed_reason']}" if bridge["status"] == "closed" else ""
+        state = f"{bridge['state']}; {bridge['status']}{closed}"
+        print(f"  ICE bridge item: {bridge['intel_id']} ({state})")
     return 0
 
 

@@ -1,25 +1,33 @@
 """The bridge from EM to ICE tasking.
 
 An EM case out of contact for 7 days or more (at least 7 x 24 hours since its
-last contact or device signal) becomes, once, a bucket-4 intelligence item
-for its region: ``intel_id`` ``EM-<case_id>``, ``em_case_id`` set, harm flag
-``fno`` (EM cases are foreign national offenders, which is what puts the item
-in bucket 4 under the bucket rules) and ``em_bridge`` in ``extra``. When the
-case is back in contact the item says so in its summary and ``extra``, and if
-contact is lost again it says that too. Each change is audited.
+last contact: the later of its ``last_contact_at`` and its latest
+``contact_made`` event, ``triage.em.contact``) becomes, once, a bucket-4
+intelligence item for its region: ``intel_id`` ``EM-<case_id>``,
+``em_case_id`` set, harm flag ``fno`` (EM cases are foreign national
+offenders, which is what puts the item in bucket 4 under the bucket rules)
+and ``em_bridge`` in ``extra``. When the case is back in contact the item
+says so in its summary and ``extra`` and, if no meeting has decided it yet,
+closes (status ``closed``, with when and why): it leaves the queue. If
+contact is lost again the item says that too and an item the bridge closed
+opens again. Times in summaries and reasons are UK local time with the zone;
+``extra`` keeps UTC. Each change is audited.
 
-All of it is set-based SQL: running it again changes nothing.
+Running it again changes nothing. Portable SQL (SQLAlchemy Core); the
+wording is done in Python, over the bridge's few items.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from triage import clock
+from triage.em.contact import last_contact_sql
 from triage.em.pack import EmPack, default_pack
 from triage.store import audit
 from triage.store.db import Database
@@ -27,6 +35,7 @@ from triage.store.models import EmCase, IntelItem
 
 PREFIX = "EM-"
 WHO = "triage (EM bridge)"
+CLOSED_REASON = "EM case back in contact (last contact {when}): locating them is no longer needed"
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,13 @@ class BridgeRun:
     back_in_contact: int
     lost_again: int
     without_region: int
+    closed: int = 0
+    reopened: int = 0
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC instant as stored in ``extra``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def sync_bridge(
@@ -45,13 +61,14 @@ def sync_bridge(
     as_of = as_of or clock.now()
     cutoff = as_of - timedelta(hours=pack.out_of_contact_hours)
     limit = f"{pack.out_of_contact_hours / 24:g} days"  # the pack's, 7 by default
+    contact = last_contact_sql(as_of)
     out_of_contact = and_(
-        EmCase.last_contact_at.is_not(None),
-        EmCase.last_contact_at <= cutoff,
+        contact.is_not(None),
+        contact <= cutoff,
         func.coalesce(EmCase.em_status, "active") != "ceased",
     )
     # An item already holding the bridge's intel_id counts as linked too, so
-    # the insert below (OR IGNORE) and its audit entries always agree.
+    # the insert below and its audit entries always agree.
     linked = exists().where(
         or_(
             IntelItem.em_case_id == EmCase.case_id,
@@ -64,74 +81,20 @@ def sync_bridge(
             .select_from(EmCase)
             .where(out_of_contact, EmCase.region.is_(None), ~linked)
         ).scalar_one()
-        new_cases = list(
-            session.execute(
-                select(EmCase.case_id, EmCase.region).where(
-                    out_of_contact, EmCase.region.is_not(None), ~linked
-                )
-            )
-        )
-        if new_cases:
-            source = select(
-                (literal(PREFIX) + EmCase.case_id).label("intel_id"),
-                literal(as_of).label("received_at"),
-                literal(as_of).label("passed_at"),
+        new_cases = session.execute(
+            select(
+                EmCase.case_id,
                 EmCase.region,
-                literal("internal").label("source_type"),
-                literal(True).label("subject_named"),
-                EmCase.person_ref.label("subject_ref"),
+                EmCase.person_ref,
                 EmCase.nationality,
-                literal("unknown").label("whereabouts"),
-                literal("fno").label("allegation"),
-                literal(";fno;").label("harm_flags"),
-                (
-                    literal("EM case ")
-                    + EmCase.case_id
-                    + literal(" out of contact since ")
-                    + func.strftime("%Y-%m-%d %H:%M UTC", EmCase.last_contact_at)
-                    + literal(
-                        f" ({limit} or more): locate and re-establish contact;"
-                        " FNO, coordinate with police."
-                    )
-                ).label("summary"),
-                func.json_object(
-                    "em_bridge",
-                    "true",
-                    "em_case_id",
-                    EmCase.case_id,
-                    "em_contact",
-                    "out_of_contact",
-                    "out_of_contact_since",
-                    func.strftime("%Y-%m-%dT%H:%M:%S", EmCase.last_contact_at),
-                ).label("extra"),
-                literal("open").label("status"),
-                literal(0).label("carry_over_count"),
-                EmCase.case_id.label("em_case_id"),
-                literal(as_of).label("created_at"),
-                literal(as_of).label("updated_at"),
+                contact.label("contact"),
             ).where(out_of_contact, EmCase.region.is_not(None), ~linked)
-            columns = [
-                "intel_id",
-                "received_at",
-                "passed_at",
-                "region",
-                "source_type",
-                "subject_named",
-                "subject_ref",
-                "nationality",
-                "whereabouts",
-                "allegation",
-                "harm_flags",
-                "summary",
-                "extra",
-                "status",
-                "carry_over_count",
-                "em_case_id",
-                "created_at",
-                "updated_at",
-            ]
-            # OR IGNORE: intel_id is unique, so a concurrent run cannot duplicate.
-            session.execute(insert(IntelItem).prefix_with("OR IGNORE").from_select(columns, source))
+        ).all()
+        if new_cases:
+            session.execute(
+                insert(IntelItem),
+                [_new_item(row, as_of, limit) for row in new_cases],
+            )
             audit.record_many(
                 session,
                 [
@@ -139,113 +102,132 @@ def sync_bridge(
                         "who": WHO,
                         "action": "em.bridge.create",
                         "entity": "intel_item",
-                        "entity_id": PREFIX + case_id,
+                        "entity_id": PREFIX + row.case_id,
                         "field": "em_case_id",
-                        "new": case_id,
+                        "new": row.case_id,
                     }
-                    for case_id, _ in new_cases
+                    for row in new_cases
                 ],
             )
-
-        back = _change_contact(session, as_of, cutoff, BACK_IN_CONTACT, limit)
-        lost = _change_contact(session, as_of, cutoff, OUT_AGAIN, limit)
-    return BridgeRun(len(new_cases), back, lost, without_region)
-
-
-@dataclass(frozen=True)
-class _ContactChange:
-    """One move between contact states of a bridge item."""
-
-    old: str
-    new: str
-    back: bool  # True: the case's last contact is now after the cutoff
-    summary: tuple[str, str]  # the text around the last-contact time
-    stamp_key: str
-    action: str
-
-
-BACK_IN_CONTACT = _ContactChange(
-    "out_of_contact",
-    "back_in_contact",
-    True,
-    (" back in contact (last contact ", "). "),
-    "$.back_in_contact_at",
-    "em.bridge.back_in_contact",
-)
-OUT_AGAIN = _ContactChange(
-    "back_in_contact",
-    "out_of_contact",
-    False,
-    (" out of contact again since ", " ({limit} or more). "),
-    "$.out_of_contact_since",
-    "em.bridge.out_of_contact_again",
-)
-
-
-def _change_contact(
-    session: Session, as_of: datetime, cutoff: datetime, change: _ContactChange, limit: str
-) -> int:
-    """Move linked items between contact states where the case's last contact
-    says so: the summary says it first, ``extra`` records the state and when,
-    each move is audited. Returns how many items moved."""
-    case_contact = (
-        select(EmCase.last_contact_at)
-        .where(EmCase.case_id == IntelItem.em_case_id)
-        .scalar_subquery()
+        moves = _contact_moves(session, as_of, cutoff, limit)
+    return BridgeRun(
+        len(new_cases),
+        moves["back_in_contact"],
+        moves["lost_again"],
+        without_region,
+        moves["closed"],
+        moves["reopened"],
     )
-    moving = [
-        (intel_id, contact)
-        for intel_id, contact in session.execute(
-            select(IntelItem.intel_id, case_contact).where(
-                IntelItem.em_case_id.is_not(None),
-                func.json_extract(IntelItem.extra, "$.em_contact") == change.old,
-                # An earlier as_of never rewrites a later state.
-                IntelItem.updated_at <= as_of,
-                case_contact > cutoff if change.back else case_contact <= cutoff,
+
+
+def _new_item(case: Any, as_of: datetime, limit: str) -> dict[str, Any]:
+    """The item for a case out of contact (a row of the select above)."""
+    case_id, since = case.case_id, case.contact
+    return {
+        "intel_id": PREFIX + case_id,
+        "received_at": as_of,
+        "passed_at": as_of,
+        "region": case.region,
+        "source_type": "internal",
+        "subject_named": True,
+        "subject_ref": case.person_ref,
+        "nationality": case.nationality,
+        "whereabouts": "unknown",
+        "allegation": "fno",
+        "harm_flags": ";fno;",
+        "summary": (
+            f"EM case {case_id} out of contact since {clock.local_text(since)} ({limit} or "
+            "more): locate and re-establish contact; FNO, coordinate with police."
+        ),
+        "extra": {
+            "em_bridge": "true",
+            "em_case_id": case_id,
+            "em_contact": "out_of_contact",
+            "out_of_contact_since": _stamp(since),
+        },
+        "status": "open",
+        "carry_over_count": 0,
+        "em_case_id": case_id,
+        "created_at": as_of,
+        "updated_at": as_of,
+    }
+
+
+def _contact_moves(
+    session: Session, as_of: datetime, cutoff: datetime, limit: str
+) -> dict[str, int]:
+    """Move linked items between contact states where their case's last
+    contact says so: the summary says it first, ``extra`` records the state
+    and when; back in contact closes an undecided item, lost again reopens
+    one the bridge closed. Each move is audited."""
+    items = session.execute(
+        select(
+            IntelItem.id,
+            IntelItem.intel_id,
+            IntelItem.em_case_id,
+            IntelItem.status,
+            IntelItem.summary,
+            IntelItem.extra,
+            last_contact_sql(as_of).label("contact"),
+        )
+        .join(EmCase, EmCase.case_id == IntelItem.em_case_id)
+        # An earlier as_of never rewrites a later state.
+        .where(IntelItem.em_case_id.is_not(None), IntelItem.updated_at <= as_of)
+    ).all()
+    counts = {"back_in_contact": 0, "lost_again": 0, "closed": 0, "reopened": 0}
+    entries: list[dict[str, Any]] = []
+    for item in items:
+        extra = dict(item.extra or {})
+        state, contact = extra.get("em_contact"), item.contact
+        if contact is None:
+            continue
+        when = clock.local_text(contact)
+        values: dict[str, Any] = {"updated_at": as_of}
+        if state == "out_of_contact" and contact > cutoff:
+            counts["back_in_contact"] += 1
+            extra.update(em_contact="back_in_contact", back_in_contact_at=_stamp(contact))
+            lead = f"EM case {item.em_case_id} back in contact (last contact {when}). "
+            entries.append(
+                _entry(item.intel_id, "em.bridge.back_in_contact", "em_contact", state,
+                       f"back_in_contact (last contact {contact.isoformat()})")
+            )  # fmt: skip
+            if item.status == "open":
+                counts["closed"] += 1
+                reason = CLOSED_REASON.format(when=when)
+                values.update(status="closed", closed_at=as_of, closed_reason=reason)
+                extra["closed_by_bridge"] = "true"
+                entries.append(_entry(item.intel_id, "em.bridge.close", "status", "open", "closed"))
+        elif state == "back_in_contact" and contact <= cutoff:
+            counts["lost_again"] += 1
+            extra.update(em_contact="out_of_contact", out_of_contact_since=_stamp(contact))
+            lead = (
+                f"EM case {item.em_case_id} out of contact again since {when} ({limit} or more). "
             )
-        )
-        if contact is not None  # always: the comparison with the cutoff excludes NULL
-    ]
-    if not moving:
-        return 0
-    before, after = change.summary
-    session.execute(
-        update(IntelItem)
-        .where(IntelItem.intel_id.in_([intel_id for intel_id, _ in moving]))
-        .values(
-            summary=literal("EM case ")
-            + IntelItem.em_case_id
-            + literal(before)
-            + func.strftime("%Y-%m-%d %H:%M UTC", case_contact)
-            + literal(after.format(limit=limit))
-            + func.coalesce(IntelItem.summary, ""),
-            extra=func.json_set(
-                func.coalesce(IntelItem.extra, "{}"),
-                "$.em_contact",
-                change.new,
-                change.stamp_key,
-                func.strftime("%Y-%m-%dT%H:%M:%S", case_contact),
-            ),
-            updated_at=as_of,
-        )
-    )
-    audit.record_many(
-        session,
-        [
-            {
-                "who": WHO,
-                "action": change.action,
-                "entity": "intel_item",
-                "entity_id": intel_id,
-                "field": "em_contact",
-                "old": change.old,
-                "new": (
-                    f"back_in_contact (last contact {contact.isoformat()})"
-                    if change.back
-                    else change.new
-                ),
-            }
-            for intel_id, contact in moving
-        ],
-    )
-    return len(moving)
+            entries.append(
+                _entry(item.intel_id, "em.bridge.out_of_contact_again", "em_contact", state,
+                       "out_of_contact")
+            )  # fmt: skip
+            if item.status == "closed" and extra.pop("closed_by_bridge", None):
+                counts["reopened"] += 1
+                values.update(status="open", closed_at=None, closed_reason=None)
+                entries.append(
+                    _entry(item.intel_id, "em.bridge.reopen", "status", "closed", "open")
+                )
+        else:
+            continue
+        values.update(summary=lead + (item.summary or ""), extra=extra)
+        session.execute(update(IntelItem).where(IntelItem.id == item.id).values(**values))
+    audit.record_many(session, entries)
+    return counts
+
+
+def _entry(intel_id: str, action: str, field: str, old: str, new: str) -> dict[str, Any]:
+    return {
+        "who": WHO,
+        "action": action,
+        "entity": "intel_item",
+        "entity_id": intel_id,
+        "field": field,
+        "old": old,
+        "new": new,
+    }

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from triage import clock, vocab
-from triage.em import deadlines
+from triage.em import contact, deadlines
 from triage.em.battery import battery_with_pack
 from triage.em.escalation import counted_breaches, ladder_steps
 from triage.em.models import EmEscalation, EmRecommendation, EmReview, EmTrailRequest
@@ -76,17 +76,22 @@ def explain_case(
             .order_by(EmTrailRequest.requested_at, EmTrailRequest.id)
         ).all()
         bridge = session.execute(
-            select(IntelItem.intel_id, IntelItem.extra, IntelItem.summary).where(
-                IntelItem.em_case_id == case_id
-            )
+            select(
+                IntelItem.intel_id,
+                IntelItem.extra,
+                IntelItem.summary,
+                IntelItem.status,
+                IntelItem.closed_at,
+                IntelItem.closed_reason,
+            ).where(IntelItem.em_case_id == case_id)
         ).first()
 
     release_due = deadlines.release_deadline(case.bail_type, case.bail_granted_at, pack)
     review_due = deadlines.review_due(case.fitted_at, case.last_review_at, pack)
     cutoff_hours = pack.out_of_contact_hours
-    hours_out = (
-        (as_of - case.last_contact_at).total_seconds() / 3600 if case.last_contact_at else None
-    )
+    contact_events = [e.started_at for e in events if e.event_type == contact.CONTACT_EVENT]
+    last_contact = contact.last_contact(case.last_contact_at, contact_events, as_of)
+    hours_out = (as_of - last_contact).total_seconds() / 3600 if last_contact else None
     breach_events = [e for e in events if e.event_type in vocab.BREACH_TYPES]
     return {
         "case_id": case_id,
@@ -141,7 +146,9 @@ def explain_case(
             ],
         },
         "contact": {
-            "last_contact_at": _iso(case.last_contact_at),
+            # The later of the case's last_contact_at and its contact_made events.
+            "last_contact_at": _iso(last_contact),
+            "recorded_last_contact_at": _iso(case.last_contact_at),
             "hours_out_of_contact": round(hours_out, 1) if hours_out is not None else None,
             "out_of_contact": hours_out is not None and hours_out >= cutoff_hours,
             "threshold_hours": cutoff_hours,
@@ -224,6 +231,9 @@ def explain_case(
         else {
             "intel_id": bridge[0],
             "state": (bridge[1] or {}).get("em_contact"),
+            "status": bridge[3],
+            "closed_at": _iso(bridge[4]),
+            "closed_reason": bridge[5],
             "summary": bridge[2],
         },
     }

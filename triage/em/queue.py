@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from triage import clock, vocab
 from triage.em import deadlines
 from triage.em.battery import battery_with_pack
+from triage.em.contact import last_contact_sql
 from triage.em.models import EmEscalation, EmRecommendation
 from triage.em.pack import EmPack, default_pack, harm_tier
 from triage.store.models import EmCase, EmEvent
@@ -166,7 +167,8 @@ def build_queue(
         EmCase.fitted_at,
         EmCase.em_status,
         EmCase.last_review_at,
-        EmCase.last_contact_at,
+        # A contact_made event counts as contact (issue 19.10).
+        last_contact_sql(as_of).label("last_contact_at"),
         EmCase.claimed_by,
     )
     cases = {c.case_id: c for c in session.execute(select(*case_columns))}

@@ -34,7 +34,9 @@ from sqlalchemy import (
     Date,
     DateTime,
     Table,
+    and_,
     bindparam,
+    case,
     func,
     insert,
     select,
@@ -1050,8 +1052,19 @@ def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
             update(IntelItem)
             .where(IntelItem.id.in_(part))
             .values(
-                status=func.coalesce(
-                    func.nullif(func.replace(latest, "not_discussed", "open"), ""), "open"
+                status=case(
+                    # Closed without a decision (a bridge item back in contact)
+                    # stays closed until a meeting accepts or rejects it.
+                    (
+                        and_(
+                            IntelItem.closed_at.is_not(None),
+                            func.coalesce(latest, "not_discussed") == "not_discussed",
+                        ),
+                        "closed",
+                    ),
+                    else_=func.coalesce(
+                        func.nullif(func.replace(latest, "not_discussed", "open"), ""), "open"
+                    ),
                 ),
                 carry_over_count=carried,
             )

@@ -680,6 +680,8 @@ def agenda(
             "NOT EXISTS (SELECT 1 FROM tasking_outcome o WHERE o.item_id = i.id "
             "AND o.decision IN ('accepted', 'rejected') AND o.meeting_date < :day)"
         )
+        # Closed (a bridge item back in contact) by then: off the agenda too.
+        where.append("(i.closed_at IS NULL OR i.closed_at > :as_of)")
         params["day"] = clock.to_local(moment).date().isoformat()
     compiled = compile_pack(pack, moment, where=" AND ".join(where))
     params.update(compiled.params, weight=model_weight)

@@ -617,6 +617,11 @@ def decide(
                 f"{item.intel_id} was already decided on {meeting.held_on} at meeting "
                 f"{existing.meeting_id}: change it there"
             )
+        if existing is None and item.status == "closed":
+            raise MeetingError(
+                f"{item.intel_id} was closed {clock.local_text(item.closed_at or clock.now())} "
+                "and left the queue without a decision: nothing to decide"
+            )
         if existing is None and item.status != "open":
             # Open when the agenda was made; another meeting has decided it since.
             raise MeetingError(

@@ -39,7 +39,8 @@ OUTCOMES = ("accepted", "rejected", "not_discussed")
 STATUS_FILTERS: dict[str, dict[str, Any]] = {
     "accepted": {"statuses": ["accepted"], "include_decided": True},
     "rejected": {"statuses": ["rejected"], "include_decided": True},
-    "not_discussed": {"statuses": ["open"]},
+    # An item closed without a decision counts as not discussed (domain.md §5).
+    "not_discussed": {"statuses": ["open", "closed"]},
 }
 DECISION_AGE_BANDS = ((0, 2), (3, 7), (8, 30), (31, 90), (91, None))
 POOL_AGE_BANDS = ((0, 30), (31, 90), (91, 180), (181, None))

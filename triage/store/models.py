@@ -155,6 +155,9 @@ class IntelItem(Base):
     rechecked_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Set for items raised by the EM bridge: the EM case they came from.
     em_case_id: Mapped[str | None] = mapped_column(String(64))
+    # status 'closed': when and why (migration 0008).
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
