@@ -278,6 +278,7 @@ class DashboardView(QWidget):
         ),
         "feedback": ("rule_feedback", "rejection_reasons", "model_agreement"),
         "em": ("figure6", "battery_consolidated", "figure14", "figure5"),
+        "breaches": ("breach_rates", "breach_trend"),
     }
 
     def __init__(
@@ -323,6 +324,7 @@ class DashboardView(QWidget):
             ("Tasking", self.PANELS["tasking"]),
             ("Feedback", self.PANELS["feedback"]),
             ("EM", self.PANELS["em"]),
+            ("Breach trends", self.PANELS["breaches"]),
         ):
             page = QWidget()
             column = QVBoxLayout(page)

@@ -1,4 +1,4 @@
-"""CLI: ``triage stats tasking|em`` - outcome statistics as tables, CSV, JSON, XLSX or PDF.
+"""CLI: ``triage stats tasking|em|breaches`` - outcome statistics as tables, CSV, JSON, XLSX or PDF.
 
 ``--format json`` of ``stats tasking`` prints the ``outcomes`` table: one row
 per region and group (``group`` high or low) with received, available,
@@ -29,7 +29,7 @@ from triage.stats.report import StatsReport, build_report
 from triage.stats.table import StatTable, cell_text
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
-DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6"}
+DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6", "breaches": "breach_rates"}
 # Each kind's own --help text (the module docstring's paragraph is about
 # tasking only, and its ``markup`` shows as is in a terminal).
 DESCRIPTION = {
@@ -38,6 +38,10 @@ DESCRIPTION = {
     "the three percentages, then one row per region and bucket (group 'bucket', bucket 1-6). "
     "--table NAME picks another table, --table all every one (JSON: an object by name).",
     "em": "--format json prints the 'figure6' table: breaches by type and month. "
+    "--table NAME picks another table, --table all every one (JSON: an object by name).",
+    "breaches": "--format json prints the 'breach_rates' table: breaches per case-month by "
+    "harm level, vulnerability flag and protected characteristic (where recorded), with exact "
+    "Poisson 95% intervals; 'breach_trend' has them month by month by harm level. "
     "--table NAME picks another table, --table all every one (JSON: an object by name).",
 }
 
@@ -48,6 +52,7 @@ def register(top: Subcommands, groups: Groups) -> None:
     for kind, help_text in (
         ("tasking", "tasking outcomes (NAO Figure 9 and related tables, feedback per rule)"),
         ("em", "EM caseload (ICIBI Figures 5, 6 and 14)"),
+        ("breaches", "breach trends per case-month by harm, vulnerability, characteristic"),
     ):
         sub = kinds.add_parser(kind, help=help_text, description=DESCRIPTION[kind])
         sub.add_argument("--from", dest="start", metavar="D", help="first day received (UK date)")

@@ -202,6 +202,10 @@ EM_CASES = ExtractKind(
         Column("vulnerabilities", list_of(vocab.VULNERABILITIES), repetitive=True),
         Column("gender", text, repetitive=True),
         Column("induction_status", one_of(vocab.INDUCTION_STATUSES), repetitive=True),
+        # Protected characteristics: monitoring only (store.models.PROTECTED_CHARACTERISTICS).
+        Column("ethnicity", text, stored_as="pc_ethnicity", repetitive=True),
+        Column("religion", text, stored_as="pc_religion", repetitive=True),
+        Column("sexual_orientation", text, stored_as="pc_sexual_orientation", repetitive=True),
     ),
 )
 

@@ -18,7 +18,8 @@ from typing import Any
 class Column:
     """A column: ``kind`` is count, pct, number or text.
 
-    A pct column names the count it is a share of in ``of`` and its
+    A pct column (or a number built on counts, such as a rate) names the
+    count it is a share of in ``of`` and its
     denominator in ``per`` (either may be kept in the rows without being
     shown), so suppression can hide the percentage of a suppressed count.
     ``filters`` are the queue filters a click on this column adds to the
@@ -114,8 +115,9 @@ SUPPRESSED_PCT = "c"
 def suppress(table: StatTable, below: int) -> StatTable:
     """A copy with counts 1..below-1 shown as "<below" and their percentages as "c".
 
-    Zero stays 0 (nothing to disclose). A percentage is hidden when the count
-    it is a share of (``of``) or its denominator (``per``) is hidden. Totals
+    Zero stays 0 (nothing to disclose). A percentage, or a number column
+    naming counts in ``of``/``per`` (a rate and its interval), is hidden when
+    the count it is a share of (``of``) or its denominator (``per``) is hidden. Totals
     are left as they are: see docs/statistics.md on secondary suppression.
     """
     if below <= 1:
@@ -125,7 +127,9 @@ def suppress(table: StatTable, below: int) -> StatTable:
         return isinstance(value, int) and not isinstance(value, bool) and 0 < value < below
 
     counts = [c.key for c in table.columns if c.kind == "count"]
-    pcts = [c for c in table.columns if c.kind == "pct"]
+    # Percentages, and numbers built on counts (a rate, its interval), go
+    # with the counts they name in ``of`` and ``per``.
+    pcts = [c for c in table.columns if c.kind == "pct" or (c.kind == "number" and (c.of or c.per))]
     rows = []
     for row in table.rows:
         new = dict(row)

@@ -247,6 +247,20 @@ class TaskingOutcome(Base):
     )
 
 
+# Protected characteristics an EM case may record (column -> label), for
+# aggregate monitoring only (triage.stats.breaches) [004 ¶5.25, Rec 1a]. Kept
+# apart by name: gender as formats.md has always had it, the others stored
+# with a ``pc_`` prefix. No ranking, rule pack or model reads them; the harm
+# model refuses them by name (triage.harm.features.is_protected), and
+# tests/stats/test_breach_trends.py varies them and checks nothing moves.
+PROTECTED_CHARACTERISTICS = {
+    "gender": "Gender",
+    "pc_ethnicity": "Ethnicity",
+    "pc_religion": "Religion or belief",
+    "pc_sexual_orientation": "Sexual orientation",
+}
+
+
 class EmCase(Base):
     """An electronic-monitoring case (formats.md §2)."""
 
@@ -270,6 +284,11 @@ class EmCase(Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
     vulnerabilities: Mapped[str | None] = mapped_column(Text)  # ";a;b;" like harm_flags
     gender: Mapped[str | None] = mapped_column(String(32))
+    # Protected characteristics (PROTECTED_CHARACTERISTICS), monitoring only;
+    # migration 0009.
+    pc_ethnicity: Mapped[str | None] = mapped_column(String(64))
+    pc_religion: Mapped[str | None] = mapped_column(String(64))
+    pc_sexual_orientation: Mapped[str | None] = mapped_column(String(64))
     # Where fitting the device stands (Figure 5); migration 0007.
     induction_status: Mapped[str | None] = mapped_column(String(24))
     extra: Mapped[dict[str, str] | None] = mapped_column(JSON)
