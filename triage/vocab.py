@@ -6,7 +6,16 @@ the importer's validation and the UI's filters.
 
 from __future__ import annotations
 
-IMPORT_KINDS = ("intel", "em-cases", "em-events", "outcomes")
+IMPORT_KINDS = (
+    "intel",
+    "em-cases",
+    "em-events",
+    "outcomes",
+    "em-service-levels",
+    "em-process-issues",
+)
+# The extract kinds before issue 19.2 (migration 0010 widens the CHECK).
+IMPORT_KINDS_0001 = ("intel", "em-cases", "em-events", "outcomes")
 
 SOURCE_TYPES = ("public", "police", "partner", "internal", "other")
 WHEREABOUTS = ("known", "last_known", "unknown")
@@ -58,6 +67,16 @@ EM_STATUSES = ("awaiting_fit", "active", "suspended", "ceased")
 # Where getting a device on a person stands [004 Fig 5]; Figure 5 counts the
 # first three for people awaiting a device in the community.
 INDUCTION_STATUSES = ("not_attempted_pending", "arranged", "attempted_unsuccessful", "fitted")
+# EM process issues the Hub should collate [004 ¶5.25, ¶5.71-5.73]: referrals
+# from FNO RC that were wrong or incomplete, requests the supplier failed or
+# never confirmed, and equipment faults.
+PROCESS_ISSUE_KINDS = (
+    "incorrect_referral",
+    "supplier_failed_request",
+    "supplier_no_confirmation",
+    "equipment_fault",
+    "other",
+)
 VULNERABILITIES = ("medical", "mental_health", "trafficking_victim", "age", "disability", "other")
 
 # The 16 breach types of the EM report plus partial curfew, then case events.

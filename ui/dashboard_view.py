@@ -49,6 +49,9 @@ from ui.tasks import Tasks
 # Colour-blind-safe palette (Okabe-Ito); the legend always names each series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 PERIODS = (("All received", None), ("Last 12 months", 365), ("Last 3 months", 91))
+# A figure below its target: dark red on pale red, and said in words too.
+FLAGGED_TEXT = "#8B0000"
+FLAGGED_BACKGROUND = "#FDE0DC"
 
 
 def _number(value: Any) -> float:
@@ -234,6 +237,12 @@ class TablePanel(QWidget):
                     )
                 if table.filters_for(r, column.key) is not None:
                     item.setToolTip("Click to open the matching queue")
+                if (r, column.key) in table.flagged:
+                    # Below target: said in words as well as colour.
+                    item.setText(f"{item.text()} (below target)")
+                    item.setToolTip("Below its target")
+                    item.setForeground(QColor(FLAGGED_TEXT))
+                    item.setBackground(QColor(FLAGGED_BACKGROUND))
                 self.grid.setItem(r, c, item)
         self.grid.resizeColumnsToContents()
         # Tall enough for up to 12 rows and a horizontal scroll bar: the page scrolls, not
@@ -279,6 +288,7 @@ class DashboardView(QWidget):
         "feedback": ("rule_feedback", "rejection_reasons", "model_agreement"),
         "em": ("figure6", "battery_consolidated", "figure14", "figure5"),
         "breaches": ("breach_rates", "breach_trend"),
+        "service": ("service_levels", "process_issues"),
     }
 
     def __init__(
@@ -325,6 +335,7 @@ class DashboardView(QWidget):
             ("Feedback", self.PANELS["feedback"]),
             ("EM", self.PANELS["em"]),
             ("Breach trends", self.PANELS["breaches"]),
+            ("EMS service levels", self.PANELS["service"]),
         ):
             page = QWidget()
             column = QVBoxLayout(page)

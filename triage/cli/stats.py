@@ -1,4 +1,5 @@
-"""CLI: ``triage stats tasking|em|breaches`` - outcome statistics as tables, CSV, JSON, XLSX or PDF.
+"""CLI: ``triage stats tasking|em|breaches|service-levels`` - statistics as tables,
+CSV, JSON, XLSX or PDF.
 
 ``--format json`` of ``stats tasking`` prints the ``outcomes`` table: one row
 per region and group (``group`` high or low) with received, available,
@@ -29,7 +30,12 @@ from triage.stats.report import StatsReport, build_report
 from triage.stats.table import StatTable, cell_text
 
 FORMATS = ("table", "csv", "json", "xlsx", "pdf")
-DEFAULT_TABLE = {"tasking": "outcomes", "em": "figure6", "breaches": "breach_rates"}
+DEFAULT_TABLE = {
+    "tasking": "outcomes",
+    "em": "figure6",
+    "breaches": "breach_rates",
+    "service-levels": "service_levels",
+}
 # Each kind's own --help text (the module docstring's paragraph is about
 # tasking only, and its ``markup`` shows as is in a terminal).
 DESCRIPTION = {
@@ -43,6 +49,10 @@ DESCRIPTION = {
     "harm level, vulnerability flag and protected characteristic (where recorded), with exact "
     "Poisson 95% intervals; 'breach_trend' has them month by month by harm level. "
     "--table NAME picks another table, --table all every one (JSON: an object by name).",
+    "service-levels": "--format json prints the 'service_levels' table (ICIBI Figure 12 "
+    "layout): each EMS service level's target, achieved % by month, average and the months "
+    "below target; 'process_issues' counts the process-issue log by kind and month. "
+    "--table NAME picks another table, --table all every one (JSON: an object by name).",
 }
 
 
@@ -53,6 +63,7 @@ def register(top: Subcommands, groups: Groups) -> None:
         ("tasking", "tasking outcomes (NAO Figure 9 and related tables, feedback per rule)"),
         ("em", "EM caseload (ICIBI Figures 5, 6 and 14)"),
         ("breaches", "breach trends per case-month by harm, vulnerability, characteristic"),
+        ("service-levels", "EMS service levels against targets (ICIBI Figure 12), process issues"),
     ):
         sub = kinds.add_parser(kind, help=help_text, description=DESCRIPTION[kind])
         sub.add_argument("--from", dest="start", metavar="D", help="first day received (UK date)")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -163,4 +164,55 @@ class EmTrailRequest(Base):
         CheckConstraint(_in("outcome", TRAIL_OUTCOMES), name="outcome_known"),
         CheckConstraint("period_from <= period_to", name="period_ordered"),
         Index("ix_em_trail_case", "case_id"),
+    )
+
+
+class EmServiceLevel(Base):
+    """A supplier service-level figure: one measure in one month against its
+    target [004 Fig 12]. Imported (``em-service-levels`` extracts); re-importing
+    the same measure and month updates it."""
+
+    __tablename__ = "em_service_level"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # measure and month together, the re-import key ("Equipment re-installation|2021-10").
+    level_key: Mapped[str] = mapped_column(String(200), unique=True)
+    measure: Mapped[str] = mapped_column(String(160))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    target_pct: Mapped[float] = mapped_column(Float)
+    achieved_pct: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("target_pct BETWEEN 0 AND 100", name="target_range"),
+        CheckConstraint(
+            "achieved_pct IS NULL OR achieved_pct BETWEEN 0 AND 100", name="achieved_range"
+        ),
+    )
+
+
+class EmProcessIssue(Base):
+    """One process issue in the Hub's log [004 ¶5.25]: an incorrect referral,
+    a supplier failure or an equipment fault (``em-process-issues`` extracts)."""
+
+    __tablename__ = "em_process_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", vocab.PROCESS_ISSUE_KINDS), name="kind_known"),
+        Index("ix_em_process_issue_time", "occurred_at"),
     )

@@ -240,7 +240,54 @@ OUTCOMES = ExtractKind(
     also_key=("meeting_date",),
 )
 
-KINDS: dict[str, ExtractKind] = {k.name: k for k in (INTEL, EM_CASES, EM_EVENTS, OUTCOMES)}
+
+def percentage(value: str) -> float:
+    """0-100, with or without a % sign ('81.8' or '81.8%')."""
+    try:
+        number = float(value.removesuffix("%").strip())
+    except ValueError:
+        raise ValueError("not a percentage (a number from 0 to 100)") from None
+    if not 0 <= number <= 100:
+        raise ValueError("not between 0 and 100")
+    return number
+
+
+def month(value: str) -> date:
+    """A month as 'YYYY-MM' (or any date in it): its first day."""
+    try:
+        return date.fromisoformat(f"{value}-01") if len(value) == 7 else clock.parse_date(value)
+    except ValueError:
+        raise ValueError("not a month (YYYY-MM) or a date") from None
+
+
+EM_SERVICE_LEVELS = ExtractKind(
+    "em-service-levels",
+    "measure",
+    (
+        Column("measure", text, required=True, repetitive=True),
+        Column("month", lambda v: month(v).replace(day=1), required=True, repetitive=True),
+        Column("target_pct", percentage, required=True, repetitive=True),
+        Column("achieved_pct", percentage, repetitive=True),
+        Column("notes", text),
+    ),
+    also_key=("month",),
+)
+
+EM_PROCESS_ISSUES = ExtractKind(
+    "em-process-issues",
+    "issue_id",
+    (
+        Column("issue_id", text, required=True),
+        Column("kind", one_of(vocab.PROCESS_ISSUE_KINDS), required=True, repetitive=True),
+        Column("occurred_at", datetime_, required=True),
+        Column("case_id", text),
+        Column("notes", text),
+    ),
+)
+
+KINDS: dict[str, ExtractKind] = {
+    k.name: k for k in (INTEL, EM_CASES, EM_EVENTS, OUTCOMES, EM_SERVICE_LEVELS, EM_PROCESS_ISSUES)
+}
 
 
 def detect_kind(headers: list[str]) -> str | None:

@@ -47,6 +47,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from triage import clock
+from triage.em.models import EmProcessIssue, EmServiceLevel
 from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
@@ -819,6 +820,29 @@ class _EmEventStore(_KeyedStore):
         return dict(changed, id=record_id, batch_id=self.batch_id)
 
 
+class _ServiceLevelStore(_KeyedStore):
+    """Supplier service levels, keyed by measure and month together."""
+
+    table = Base.metadata.tables[EmServiceLevel.__tablename__]
+    key = "level_key"
+
+    def derive(self, chunk: Chunk) -> None:
+        chunk.add_column(
+            "level_key",
+            [
+                f"{measure}|{month:%Y-%m}"
+                for measure, month in zip(
+                    chunk.column("measure"), chunk.column("month"), strict=True
+                )
+            ],
+        )
+
+
+class _ProcessIssueStore(_KeyedStore):
+    table = Base.metadata.tables[EmProcessIssue.__tablename__]
+    key = "issue_id"
+
+
 _OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
 _MEETINGS = Base.metadata.tables[TaskingMeeting.__tablename__]
 
@@ -1195,4 +1219,6 @@ _STORES: dict[str, Callable[[Session, int, str], Any]] = {
     "em-cases": _EmCaseStore,
     "em-events": _EmEventStore,
     "outcomes": _OutcomeStore,
+    "em-service-levels": _ServiceLevelStore,
+    "em-process-issues": _ProcessIssueStore,
 }

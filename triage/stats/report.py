@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from triage.jobs import Job, job_or_silent
-from triage.stats import breaches, em, feedback, lead, tasking
+from triage.stats import breaches, em, feedback, lead, service_levels, tasking
 from triage.stats.period import Period
 from triage.stats.table import StatTable, suppress
 from triage.store.db import Database
 from triage.users import Action, Actor, require
 
-KINDS = ("tasking", "em", "breaches")
+KINDS = ("tasking", "em", "breaches", "service-levels")
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ def build_report(
     job: Job | None = None,
 ) -> StatsReport:
     """Compute the lead indicators and the tables of ``kind`` ("tasking",
-    "em", "breaches", or None for all, as the Statistics screen shows them),
-    for an ``actor`` whose role may read the statistics (``NotPermitted``
-    otherwise)."""
+    "em", "breaches", "service-levels", or None for all, as the Statistics
+    screen shows them), for an ``actor`` whose role may read the statistics
+    (``NotPermitted`` otherwise)."""
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown statistics kind {kind!r} (known: {', '.join(KINDS)})")
     require(db, actor, Action.READ_STATISTICS)
@@ -81,5 +81,8 @@ def build_report(
     if kind in (None, "breaches"):
         job.progress(0.9, "breach trends")
         tables += breaches.tables(db, period, region=region)
+    if kind in (None, "service-levels"):
+        # The supplier's figures are national: no region.
+        tables += service_levels.tables(db, period)
     job.progress(1.0, "statistics ready")
     return StatsReport(title, period, region, indicators, tables)

@@ -58,6 +58,9 @@ class StatTable:
     chart: Chart | None = None
     # Per row, the queue filters it stands for (None: not a queue of items).
     row_filters: Sequence[dict[str, Any] | None] = field(default_factory=list)
+    # Cells to draw attention to, as (row index, column key): a figure below
+    # its target. The rows say it in words too; the screen also colours them.
+    flagged: set[tuple[int, str]] = field(default_factory=set)
 
     def column(self, key: str) -> Column:
         for column in self.columns:

@@ -10,11 +10,8 @@ leaves the queue without a tasking decision. ``closed_at`` and
 
 SQLite cannot alter a CHECK, and rebuilding ``intel_item`` would drop the
 table that outcomes, notes and ranks refer to (with foreign keys on, which
-they are inside the migration's transaction). Widening a CHECK is a change
-no stored row can violate, which SQLite documents as safe to make by
-editing the table's schema text (https://www.sqlite.org/lang_altertable.html,
-"Making Other Kinds Of Table Schema Changes": writable_schema, then a new
-schema_version). Other databases drop and re-create the constraint.
+they are inside the migration's transaction): the CHECK is widened in place
+(``triage.store.schema_edit``).
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from triage.store.models import _in
+from triage.store.schema_edit import replace_values_check
 
 revision = "0008"
 down_revision = "0007"
@@ -48,25 +45,4 @@ def downgrade() -> None:
 
 
 def _status_check(old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    connection = op.get_bind()
-    if connection.dialect.name != "sqlite":
-        op.drop_constraint("status_known", "intel_item", type_="check")
-        op.create_check_constraint("status_known", "intel_item", _in("status", new))
-        return
-    before, after = _in("status", old), _in("status", new)
-    schema = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'intel_item'")
-    sql: str = connection.execute(schema).scalar_one()
-    if sql.count(before) != 1:
-        raise RuntimeError("intel_item's status CHECK is not the one this migration expects")
-    version: int = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    connection.exec_driver_sql("PRAGMA writable_schema=ON")
-    try:
-        connection.execute(
-            sa.text(
-                "UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = 'intel_item'"
-            ),
-            {"sql": sql.replace(before, after)},
-        )
-        connection.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
-    finally:
-        connection.exec_driver_sql("PRAGMA writable_schema=OFF")
+    replace_values_check("intel_item", "status", "status_known", old, new)

@@ -1,0 +1,45 @@
+"""Widening an enumerated CHECK in a migration, for SQLite and the rest (used by
+the migrations in versions/; here, not beside them, so that packaged builds
+have it: PyInstaller collects triage.store but reads migrations from disk).
+
+SQLite cannot alter a CHECK, and rebuilding a table that others refer to
+inside the migration's transaction (foreign keys on) would drop it under
+them. Widening a CHECK (more allowed values) cannot invalidate a stored row,
+which SQLite documents as safe to make by editing the table's schema text
+(https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table
+Schema Changes": writable_schema, then a new schema_version). Other
+databases drop and re-create the named constraint.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from triage.store.models import _in
+
+
+def replace_values_check(
+    table: str, column: str, name: str, old: tuple[str, ...], new: tuple[str, ...]
+) -> None:
+    """Make ``table``'s CHECK ``name`` on ``column`` allow ``new`` instead of ``old``."""
+    connection = op.get_bind()
+    if connection.dialect.name != "sqlite":
+        op.drop_constraint(name, table, type_="check")
+        op.create_check_constraint(name, table, _in(column, new))
+        return
+    before, after = _in(column, old), _in(column, new)
+    schema = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table")
+    sql: str = connection.execute(schema, {"table": table}).scalar_one()
+    if sql.count(before) != 1:
+        raise RuntimeError(f"{table}'s {name} CHECK is not the one this migration expects")
+    version: int = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    connection.exec_driver_sql("PRAGMA writable_schema=ON")
+    try:
+        connection.execute(
+            sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :table"),
+            {"sql": sql.replace(before, after), "table": table},
+        )
+        connection.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
+    finally:
+        connection.exec_driver_sql("PRAGMA writable_schema=OFF")
