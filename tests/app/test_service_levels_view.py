@@ -41,3 +41,10 @@ def test_service_levels_tab_marks_the_months_below_target(db, qtbot, tmp_path):
     assert grid.item(0, titles.index("Oct 2021 %")).text() == "81.8 (below target)"
     issues = view.panels["process_issues"].grid
     assert issues.item(issues.rowCount() - 1, 0).text() == "Total"
+
+
+def test_the_imports_screen_offers_every_extract_kind():
+    from triage.imports.columns import KINDS
+    from ui.imports_view import KIND_LABELS
+
+    assert set(KIND_LABELS) == set(KINDS)
