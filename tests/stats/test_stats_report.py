@@ -34,9 +34,12 @@ def test_kinds_pick_the_tables_and_the_lead_comes_first(loaded):
     both = build_report(loaded, PERIOD, title="all", actor=EVERYONE)
     tasking = build_report(loaded, PERIOD, title="tasking", actor=EVERYONE, kind="tasking")
     em = build_report(loaded, PERIOD, title="em", actor=EVERYONE, kind="em")
+    # Issue 19.3 and 19.2 added two kinds; every kind's tables, in KINDS order.
+    breaches = build_report(loaded, PERIOD, title="b", actor=EVERYONE, kind="breaches")
+    levels = build_report(loaded, PERIOD, title="s", actor=EVERYONE, kind="service-levels")
     names = [t.name for t in both.all_tables()]
     assert names[0] == "lead_indicators"
-    assert names[1:] == [t.name for t in tasking.tables] + [t.name for t in em.tables]
+    assert names[1:] == [t.name for r in (tasking, em, breaches, levels) for t in r.tables]
     assert "figure9" in names and "figure6" in names
     with pytest.raises(ValueError, match="unknown statistics kind"):
         build_report(loaded, PERIOD, title="x", actor=EVERYONE, kind="nope")
