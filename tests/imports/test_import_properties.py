@@ -28,6 +28,13 @@ GOOD_CELLS = {
     "region": ["LSE", "SNI"],
     "event_type": ["battery", "absence_15min"],
     "decision": ["accepted", "rejected", "not_discussed"],
+    # The service-level and process-issue extracts (issue 19.2).
+    "measure": ["Equipment re-installation", "Attendance at court"],
+    "month": ["2021-10", "2021-11-01"],
+    "target_pct": ["95", "85%"],
+    "issue_id": ["PI-1", "PI-2"],
+    "kind": ["equipment_fault", "incorrect_referral"],
+    "occurred_at": ["2021-10-04T10:00", "2021-11-02"],
 }
 # Text that breaks naive readers: quotes, separators, line ends, control characters.
 NASTY = st.text(alphabet=st.sampled_from("a1 ,;\"'\n\r\t\x00\x1b=é€\ufeff"), max_size=12)
