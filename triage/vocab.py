@@ -11,8 +11,8 @@ IMPORT_KINDS = (
     "em-cases",
     "em-events",
     "outcomes",
-    "em-service-levels",
-    "em-process-issues",
+    "service-levels",
+    "process-issues",
 )
 # The extract kinds before issue 19.2 (migration 0011 widens the CHECK).
 IMPORT_KINDS_0001 = ("intel", "em-cases", "em-events", "outcomes")

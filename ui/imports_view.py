@@ -55,8 +55,8 @@ KIND_LABELS = {
     "em-cases": "EM cases",
     "em-events": "EM events",
     "outcomes": "Tasking outcomes",
-    "em-service-levels": "EMS service levels",
-    "em-process-issues": "EM process issues",
+    "service-levels": "EMS service levels",
+    "process-issues": "EM process issues",
 }
 IGNORE = "(keep as extra column)"
 

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 def test_service_levels_tab_marks_the_months_below_target(db, qtbot, tmp_path):
-    import_file(db, "em-service-levels", figure12_csv(tmp_path), actor=EVERYONE)
-    import_file(db, "em-process-issues", issues_csv(tmp_path), actor=EVERYONE)
+    import_file(db, "service-levels", figure12_csv(tmp_path), actor=EVERYONE)
+    import_file(db, "process-issues", issues_csv(tmp_path), actor=EVERYONE)
     view = DashboardView(db)
     qtbot.addWidget(view)
     view.refresh()

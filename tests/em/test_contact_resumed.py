@@ -46,7 +46,7 @@ def test_a_contact_made_event_is_contact_for_explain_queue_and_cli(db, capsys):
     with db.transaction() as s:
         queue = build_queue(s, as_of=NOW)
     assert not [i for i in queue.items if "out_of_contact" in i.flags]
-    assert cli.main(["--db", str(db.path), "explain", "em", "OC1", "--no-refresh"]) == 0
+    assert cli.main(["--db", db.location, "explain", "em", "OC1", "--no-refresh"]) == 0
     text = capsys.readouterr().out
     assert "out of contact" not in text.replace("days or more is out", "")
     assert "(in contact;" in text

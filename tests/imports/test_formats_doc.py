@@ -14,8 +14,8 @@ SECTIONS = {
     "em-cases": "## 2. EM cases",
     "em-events": "## 3. EM events",
     "outcomes": "## 4. Tasking outcomes",
-    "em-service-levels": "## 5. EMS service levels",
-    "em-process-issues": "## 6. EM process issues",
+    "service-levels": "## 5. EMS service levels",
+    "process-issues": "## 6. EM process issues",
 }
 
 

@@ -153,7 +153,7 @@ def test_characteristics_are_never_inputs_to_ranking_or_the_model(db):
 def test_cli_stats_breaches(db, tmp_path, capsys, file_format):
     caseload(db)
     out = tmp_path / f"breaches.{file_format}"
-    args = ["--db", str(db.path), "stats", "breaches", "--from", "2026-09-01",
+    args = ["--db", db.location, "stats", "breaches", "--from", "2026-09-01",
             "--to", "2026-09-30", "--as-of", "2026-10-01", "--format", file_format,
             "--suppress-below", "0"]  # fmt: skip
     if file_format in ("xlsx", "pdf"):

@@ -18,7 +18,7 @@ from triage.stats import service_levels
 
 @pytest.fixture
 def loaded(db, tmp_path):
-    result = import_file(db, "em-service-levels", figure12_csv(tmp_path), actor=EVERYONE)
+    result = import_file(db, "service-levels", figure12_csv(tmp_path), actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (18, 0)
     return db
 
@@ -55,7 +55,7 @@ def test_reimport_updates_and_bad_rows_are_quarantined(loaded, tmp_path):
         "Attendance at court,2021-10,100,101\n",
         encoding="utf-8",
     )
-    result = import_file(loaded, "em-service-levels", path, actor=EVERYONE)
+    result = import_file(loaded, "service-levels", path, actor=EVERYONE)
     assert (result.inserted, result.updated, result.quarantined) == (0, 1, 2)
     reasons = [row.reason for row in quarantined_rows(loaded)]
     assert reasons == [
@@ -67,7 +67,7 @@ def test_reimport_updates_and_bad_rows_are_quarantined(loaded, tmp_path):
 
 
 def test_process_issue_log_counts_by_kind_and_month(db, tmp_path):
-    result = import_file(db, "em-process-issues", issues_csv(tmp_path), actor=EVERYONE)
+    result = import_file(db, "process-issues", issues_csv(tmp_path), actor=EVERYONE)
     assert (result.inserted, result.quarantined) == (4, 1)
     table = service_levels.process_issues(db, PERIOD)
     cells = {
@@ -80,7 +80,7 @@ def test_process_issue_log_counts_by_kind_and_month(db, tmp_path):
 
 
 def test_cli_stats_service_levels(loaded, tmp_path, capsys):
-    base = ["--db", str(loaded.path), "stats", "service-levels", "--from", "2021-10-01",
+    base = ["--db", loaded.location, "stats", "service-levels", "--from", "2021-10-01",
             "--to", "2021-12-31", "--as-of", "2022-03-31", "--suppress-below", "0"]  # fmt: skip
     assert cli.main([*base, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)

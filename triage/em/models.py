@@ -169,7 +169,7 @@ class EmTrailRequest(Base):
 
 class EmServiceLevel(Base):
     """A supplier service-level figure: one measure in one month against its
-    target [004 Fig 12]. Imported (``em-service-levels`` extracts); re-importing
+    target [004 Fig 12]. Imported (``service-levels`` extracts); re-importing
     the same measure and month updates it."""
 
     __tablename__ = "em_service_level"
@@ -197,7 +197,7 @@ class EmServiceLevel(Base):
 
 class EmProcessIssue(Base):
     """One process issue in the Hub's log [004 ¶5.25]: an incorrect referral,
-    a supplier failure or an equipment fault (``em-process-issues`` extracts)."""
+    a supplier failure or an equipment fault (``process-issues`` extracts)."""
 
     __tablename__ = "em_process_issue"
 

@@ -261,7 +261,7 @@ def month(value: str) -> date:
 
 
 EM_SERVICE_LEVELS = ExtractKind(
-    "em-service-levels",
+    "service-levels",
     "measure",
     (
         Column("measure", text, required=True, repetitive=True),
@@ -274,7 +274,7 @@ EM_SERVICE_LEVELS = ExtractKind(
 )
 
 EM_PROCESS_ISSUES = ExtractKind(
-    "em-process-issues",
+    "process-issues",
     "issue_id",
     (
         Column("issue_id", text, required=True),

@@ -1219,6 +1219,6 @@ _STORES: dict[str, Callable[[Session, int, str], Any]] = {
     "em-cases": _EmCaseStore,
     "em-events": _EmEventStore,
     "outcomes": _OutcomeStore,
-    "em-service-levels": _ServiceLevelStore,
-    "em-process-issues": _ProcessIssueStore,
+    "service-levels": _ServiceLevelStore,
+    "process-issues": _ProcessIssueStore,
 }

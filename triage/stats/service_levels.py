@@ -95,7 +95,7 @@ def service_levels(db: Database, period: Period) -> StatTable:
             Column("below_target", "Below target", "text"),
         ],
         rows,
-        "Supplier service-level figures as imported (em-service-levels extracts): the "
+        "Supplier service-level figures as imported (service-levels extracts): the "
         "percentage achieved each month against the measure's target. Average = the simple "
         "mean of the months shown, half-up to one decimal. A month (or average) strictly below "
         "its target is flagged and listed under 'Below target'; a blank month had no figure.",
@@ -134,7 +134,7 @@ def process_issues(db: Database, period: Period) -> StatTable:
             Column("total", "Total"),
         ],
         rows,
-        "The Hub's process-issue log (em-process-issues extracts) by kind and the UK month it "
+        "The Hub's process-issue log (process-issues extracts) by kind and the UK month it "
         "occurred in: incorrect or incomplete referrals, supplier requests failed or never "
         "confirmed, equipment faults [004 ¶5.25, ¶5.71-5.73].",
         Chart("kind", tuple(f"m{m}" for m in months), "Process issues", True, len(rows) - 1, True),

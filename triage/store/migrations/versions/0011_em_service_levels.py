@@ -23,7 +23,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-NEW_KINDS = ("em-service-levels", "em-process-issues")
+NEW_KINDS = ("service-levels", "process-issues")
 
 
 def upgrade() -> None:
