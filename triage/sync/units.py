@@ -70,7 +70,8 @@ INTEL = Owner(
     "intel",
     table(IntelItem),
     "intel_id",
-    ("status", "carry_over_count", "rechecked_at"),
+    # closed_at and closed_reason go with a status the EM bridge set to closed.
+    ("status", "carry_over_count", "rechecked_at", "closed_at", "closed_reason"),
     (
         Child(
             table(TaskingOutcome),
