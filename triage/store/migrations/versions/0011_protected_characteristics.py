@@ -1,7 +1,7 @@
 """EM cases: optional protected characteristics for breach-trend monitoring (issue 19.3)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 
 Ethnicity, religion or belief and sexual orientation, as recorded upstream,
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
