@@ -122,9 +122,7 @@ def test_characteristics_are_never_inputs_to_ranking_or_the_model(db):
             queue = build_queue(s, as_of=AS_OF, pack=pack)
             advice = [recommend_case(s, c, pack).as_json() for c in ("H1", "H2", "L1", "N1")]
             ranks = s.execute(
-                select(
-                    IntelRank.item_id, IntelRank.bucket, IntelRank.score, IntelRank.queue_position
-                )
+                select(IntelRank.item_id, IntelRank.bucket, IntelRank.score, IntelRank.queue_key)
             ).all()
         return (
             [(i.case_id, i.kind, i.rank, i.priority, i.detail) for i in queue.items],
