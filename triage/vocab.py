@@ -14,7 +14,7 @@ IMPORT_KINDS = (
     "service-levels",
     "process-issues",
 )
-# The extract kinds before issue 19.2 (migration 0012 widens the CHECK).
+# The extract kinds before issue 19.2 (migration 0013 widens the CHECK).
 IMPORT_KINDS_0001 = ("intel", "em-cases", "em-events", "outcomes")
 
 SOURCE_TYPES = ("public", "police", "partner", "internal", "other")

@@ -1,6 +1,6 @@
 """Contact resumed (issue 19.10): a contact_made event is contact, the
 bridge item closes with a reason (and leaves the queue, statistics still
-counting it), its texts print UK local time, and migration 0010 adds the
+counting it), its texts print UK local time, and migration 0011 adds the
 closed state."""
 
 from __future__ import annotations
@@ -113,10 +113,10 @@ def test_a_decided_bridge_item_keeps_its_decision_when_contact_resumes(db):
         assert s.scalar(select(IntelItem.status)) == "accepted"
 
 
-def test_migration_0010_adds_the_closed_state(tmp_path):
+def test_migration_0011_adds_the_closed_state(tmp_path):
     path = tmp_path / "old.sqlite"
     engine = make_engine(path)
-    command.upgrade(alembic_config(engine), "0009")
+    command.upgrade(alembic_config(engine), "0010")
     engine.dispose()
     row = ("OLD-1", "2026-01-01 00:00:00", "LSE", "open", 0, "2026-01-01", "2026-01-01")
     insert_item = (

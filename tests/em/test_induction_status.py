@@ -1,5 +1,5 @@
 """induction_status (issue 19.7): a canonical EM-case column, checked on
-import, moved out of ``extra`` by migration 0009, read by Figure 5."""
+import, moved out of ``extra`` by migration 0010, read by Figure 5."""
 
 from __future__ import annotations
 
@@ -64,10 +64,10 @@ def test_an_unknown_induction_status_is_quarantined_with_its_reason(db, tmp_path
     assert "tagged" not in row.reason  # the cell is not repeated
 
 
-def test_migration_0009_moves_known_values_out_of_extra(tmp_path):
+def test_migration_0010_moves_known_values_out_of_extra(tmp_path):
     path = tmp_path / "old.sqlite"
     engine = make_engine(path)
-    command.upgrade(alembic_config(engine), "0008")
+    command.upgrade(alembic_config(engine), "0009")
     engine.dispose()
     with sqlite3.connect(path) as connection:
         connection.executemany(

@@ -155,7 +155,7 @@ class IntelItem(Base):
     rechecked_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Set for items raised by the EM bridge: the EM case they came from.
     em_case_id: Mapped[str | None] = mapped_column(String(64))
-    # status 'closed': when and why (migration 0010).
+    # status 'closed': when and why (migration 0011).
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_reason: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
@@ -285,11 +285,11 @@ class EmCase(Base):
     vulnerabilities: Mapped[str | None] = mapped_column(Text)  # ";a;b;" like harm_flags
     gender: Mapped[str | None] = mapped_column(String(32))
     # Protected characteristics (PROTECTED_CHARACTERISTICS), monitoring only;
-    # migration 0011.
+    # migration 0012.
     pc_ethnicity: Mapped[str | None] = mapped_column(String(64))
     pc_religion: Mapped[str | None] = mapped_column(String(64))
     pc_sexual_orientation: Mapped[str | None] = mapped_column(String(64))
-    # Where fitting the device stands (Figure 5); migration 0009.
+    # Where fitting the device stands (Figure 5); migration 0010.
     induction_status: Mapped[str | None] = mapped_column(String(24))
     extra: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # One owner at a time (triage.em claims).

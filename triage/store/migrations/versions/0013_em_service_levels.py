@@ -1,7 +1,7 @@
 """EMS service levels and the EM process-issue log (issue 19.2)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06
 
 Two new tables, each filled by a new extract kind (formats.md §5 and §6),
@@ -18,8 +18,8 @@ from triage import vocab
 from triage.store.models import _in
 from triage.store.schema_edit import replace_values_check
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

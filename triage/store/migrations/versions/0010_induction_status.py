@@ -1,7 +1,7 @@
 """EM cases: induction_status, a canonical column (issue 19.7)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 
 Figure 5 counts people awaiting a device by where their induction stands.
@@ -26,8 +26,8 @@ from alembic import op
 from triage import vocab
 from triage.store.models import _in
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """intelligence items: a 'closed' status with when and why (issue 19.10)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 
 An item made by the EM bridge closes when its case is back in contact: it
@@ -21,8 +21,8 @@ from alembic import op
 
 from triage.store.schema_edit import replace_values_check
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
