@@ -1,0 +1,51 @@
+"""A command line loads only the area modules its command needs."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from triage.cli.main import AREAS, COMMAND_AREAS, areas_for, build_parser
+
+
+def registered_commands(area: str) -> set[str]:
+    """The top-level commands ``area`` adds (``rank``/``explain`` if it adds a kind)."""
+    parser = build_parser((area,))
+    (top,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    commands = set()
+    for name, sub in top.choices.items():
+        groups = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if name in ("rank", "explain") and not (groups and groups[0].choices):
+            continue  # the shared group exists in every parser; this area adds no kind
+        commands.add(name)
+    return commands
+
+
+def test_the_command_table_matches_what_each_area_registers():
+    by_area = {area: registered_commands(area) for area in AREAS}
+    for area, commands in by_area.items():
+        for command in commands:
+            assert area in COMMAND_AREAS.get(command, ()), (area, command)
+    for command, areas in COMMAND_AREAS.items():
+        for area in areas:
+            assert command in by_area[area], (command, area)
+
+
+def test_a_command_loads_its_areas_and_help_loads_them_all():
+    assert areas_for(["--db", "x.sqlite", "rank", "intel", "--limit", "5"]) == ("ranking", "em")
+    assert areas_for(["--user", "ann", "meeting", "list"]) == ("meetings",)
+    assert areas_for(["--version"]) == ()
+    assert areas_for(["--help"]) == AREAS
+    assert areas_for(["no-such-command"]) == AREAS
+
+
+def test_version_and_a_ranking_command_do_not_load_pandas_or_the_pdf_writer():
+    code = (
+        "import sys\n"
+        "from triage.cli.main import areas_for, build_parser\n"
+        "build_parser(areas_for(['rank', 'intel']))\n"
+        "heavy = [m for m in ('pandas', 'fpdf', 'sklearn') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
