@@ -61,8 +61,11 @@ VERBS = ("INSERT", "UPDATE", "DELETE")
 
 def upgrade() -> None:
     op.drop_index("ix_rank_queue_position", table_name="intel_rank")
-    op.drop_column("intel_rank", "queue_position")
-    op.drop_column("intel_rank", "position_weight")
+    # Batch mode: SQLite before 3.35 (bullseye's 3.34, for one) has no DROP
+    # COLUMN, so there the table is copied without them; PostgreSQL alters it.
+    with op.batch_alter_table("intel_rank") as batch:
+        batch.drop_column("queue_position")
+        batch.drop_column("position_weight")
     op.add_column("intel_rank", sa.Column("queue_key", sa.Float(), nullable=True))
     op.create_index("ix_rank_queue_key", "intel_rank", ["bucket", "queue_key"])
     op.add_column(
