@@ -88,9 +88,6 @@ PENDING_ON_POSTGRES = {
             "tests/imports/test_import.py::test_outcomes_link_items_make_meetings_and_set_status",
             "tests/imports/test_import.py::test_outcomes_with_only_the_required_columns",
         ),
-        "db copy's audit count on PostgreSQL (2 entries against 1 expected)": (
-            "tests/sync/test_sync_postgresql.py::test_db_copy_onto_postgresql_and_back",
-        ),
         "the app's encryption screen opens the database file": (
             "tests/app/test_app_encryption.py",
         ),
