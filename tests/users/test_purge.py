@@ -56,12 +56,40 @@ def test_purge_counts_removes_and_keeps_the_statistics(demo, monkeypatch, tmp_pa
         )
         audit.record(session, "test.note", "intel_item", intel_id, "summary", None, MARKER,
                      who="tester")  # fmt: skip
+        # A QA review of its decision, whose reviewer wrote about the subject.
+        connection = session.connection()
+        connection.exec_driver_sql(
+            "INSERT INTO qa_sample (id, period_from, period_to, rate, seed, population, "
+            "drawn_at, drawn_by) VALUES (900, '2026-08-01', '2026-08-31', 0.02, 1, 1, "
+            "'2026-09-01 09:00:00.000000', 'tester')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO qa_sample_decision (id, sample_id, decision_ref, kind, decided_on, "
+            "decided_by, item_id, subject, decision) SELECT 900, 900, 'tasking:1', 'tasking', "
+            "'2026-08-10', 'ann', id, intel_id, 'rejected' FROM intel_item WHERE intel_id = ?",
+            (intel_id,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO qa_score (id, sample_decision_id, reviewer, scored_at, points_checked, "
+            "outcome, score, feedback) VALUES (900, 900, 'bob', '2026-09-02 09:00:00.000000', "
+            "10, 'probably_correct', 1, ?)",
+            (MARKER,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO qa_error (score_id, severity, note) VALUES (900, 'minor', ?)", (MARKER,)
+        )
     before = statistics(db)
     planned = purge.plan(db, actor=EVERYONE, policy=POLICY)
     assert planned["intel"] > 0 and planned["em_cases"] > 0
     assert purge.purge(db, actor=EVERYONE, policy=POLICY) == planned
     assert purge.plan(db, actor=EVERYONE, policy=POLICY) == {k: 0 for k in planned}
     assert statistics(db) == before
+    with db.engine.connect() as connection:
+        subject, score, feedback = connection.exec_driver_sql(
+            "SELECT d.subject, s.score, s.feedback FROM qa_sample_decision d "
+            "JOIN qa_score s ON s.sample_decision_id = d.id WHERE d.id = 900"
+        ).one()
+    assert subject.startswith("purged-") and score == 1 and feedback is None
     assert auditing.verify(db, actor=EVERYONE).ok
     (entry,) = [e for e in auditing.entries(db, actor=EVERYONE) if e["action"] == "retention.purge"]
     assert entry["new"] == ", ".join(f"{k}={n}" for k, n in planned.items())

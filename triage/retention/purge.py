@@ -9,7 +9,8 @@ WAL is checkpointed and truncated).
 Items and cases are *minimised*, not deleted: their identifying and
 free-text fields are emptied and their reference replaced, while the fields
 the statistics count stay, so the aggregate statistics the policy keeps are
-unchanged by a purge (tests/users/test_purge.py compares them). The audit
+unchanged by a purge (tests/users/test_purge.py compares them); a QA review
+of their decisions keeps its score and loses its reviewer's words. The audit
 log's copies of their old and new values keep only a digest
 (``audit.redacted``), so the hash chain still verifies.
 """
@@ -195,6 +196,14 @@ def _minimise_intel(connection: Connection, params: dict[str, str]) -> None:
         ),
         params,
     )
+    _minimise_qa(connection, f"item_id IN (SELECT id {_INTEL})", params)
+    connection.execute(
+        text(
+            "UPDATE qa_sample_decision SET subject = 'purged-' || item_id "
+            f"WHERE item_id IN (SELECT id {_INTEL})"
+        ),
+        params,
+    )
     emptied = ", ".join(f"{column} = NULL" for column in INTEL_PERSONAL)
     connection.execute(
         text(
@@ -215,12 +224,30 @@ def _minimise_cases(connection: Connection, params: dict[str, str], now: datetim
         ("em_trail_request", "requester = 'purged', justification = NULL"),
     ):
         connection.execute(text(f"UPDATE {table} SET {columns} WHERE case_id IN ({ids})"), params)
+    _minimise_qa(connection, f"kind != 'tasking' AND subject IN ({ids})", params)
     emptied = ", ".join(f"{column} = NULL" for column in CASE_PERSONAL)
     connection.execute(
         text(f"UPDATE em_case SET {emptied}, extra = :marked WHERE case_id IN ({ids})").bindparams(
             bindparam("marked", type_=JSON)
         ),
         dict(params, marked={"purged": now.date().isoformat()}),
+    )
+
+
+def _minimise_qa(connection: Connection, decisions: str, params: dict[str, str]) -> None:
+    """QA reviews of a purged record's decisions keep their scores (the
+    satisfactory rate stays right) but lose what the reviewer wrote."""
+    sampled = f"SELECT id FROM qa_sample_decision WHERE {decisions}"
+    connection.execute(
+        text(
+            "UPDATE qa_error SET note = NULL WHERE score_id IN "
+            f"(SELECT id FROM qa_score WHERE sample_decision_id IN ({sampled}))"
+        ),
+        params,
+    )
+    connection.execute(
+        text(f"UPDATE qa_score SET feedback = NULL WHERE sample_decision_id IN ({sampled})"),
+        params,
     )
 
 
