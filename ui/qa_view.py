@@ -180,8 +180,12 @@ class QaView(QWidget):
     # -- samples -------------------------------------------------------------------
 
     def refresh(self, select_id: int | None = None) -> None:
-        listed = qa.samples(self.db)
+        """List the samples again (read off the UI thread), then show one."""
         wanted = select_id if select_id is not None else self.samples.currentData()
+        db = self.db
+        self._read(lambda: qa.samples(db), lambda listed: self._list_samples(listed, wanted))
+
+    def _list_samples(self, listed: list[dict[str, Any]], wanted: int | None) -> None:
         self.samples.blockSignals(True)
         self.samples.clear()
         for s in listed:
@@ -196,8 +200,21 @@ class QaView(QWidget):
         self._sample_chosen()
 
     def _sample_chosen(self) -> None:
+        """Read the chosen sample and its period's report off the UI thread."""
         sample_id = self.samples.currentData()
-        self.current = qa.sample(self.db, sample_id) if sample_id is not None else None
+        db, suppress_below = self.db, settings.load().suppress_below
+
+        def read() -> tuple[qa.Sample | None, Any]:
+            chosen = qa.sample(db, sample_id) if sample_id is not None else None
+            if chosen is None:
+                return None, None
+            report = build_report(db, chosen.period_from, chosen.period_to)
+            return chosen, report.released(suppress_below)
+
+        self._read(read, self._show_sample)
+
+    def _show_sample(self, read: tuple[qa.Sample | None, Any]) -> None:
+        self.current, report = read
         rows = self.current.decisions if self.current else []
         self.model.set_rows(
             [
@@ -224,7 +241,7 @@ class QaView(QWidget):
             f"{s.period_from} to {s.period_to}, rate {s.rate:.0%}, seed {s.seed}; drawn by "
             f"{s.drawn_by}."
         )
-        self._show_report()
+        self.report.set_table(report.table)
         self._decision_chosen()
 
     def draw(self) -> None:
@@ -329,10 +346,6 @@ class QaView(QWidget):
             settings.load().suppress_below
         )
 
-    def _show_report(self) -> None:
-        if self.current is not None:
-            self.report.set_table(self._report().table)
-
     def export(self, path: Path) -> Path:
         """Write the report of the sample's period (csv, xlsx or pdf, by suffix)."""
         return write_report(self._report(), path, path.suffix.lower().lstrip("."))
@@ -351,6 +364,13 @@ class QaView(QWidget):
                 self.message.setText(f"⚠ {error}")
 
     # -- running core calls ---------------------------------------------------------
+
+    def _read(self, fn: Any, done: Any) -> None:
+        """``fn`` on a reader thread (directly without one), then ``done`` with its result."""
+        if self.tasks is None:
+            done(fn())
+            return
+        self.tasks.read(lambda _job: fn(), done, lambda error: self.message.setText(f"⚠ {error}"))
 
     def _run(self, fn: Any, done: Any, button: QPushButton) -> None:
         """``fn`` on the writer thread (directly without one); a refusal or a
