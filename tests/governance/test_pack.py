@@ -162,14 +162,12 @@ def test_reading_the_pack_needs_the_statistics_role(db):
 def test_cli_governance_pack(db, tmp_path, capsys):
     _meeting(db)
     out = tmp_path / "governance"
-    assert main(["--db", str(db.path), "governance", "pack", "--out", str(out),
+    assert main(["--db", db.location, "governance", "pack", "--out", str(out),
                  "--from", "2026-11-01", "--to", "2026-11-30", "--json"]) == 0  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert result["figures"]["tasking_override_pct"] == 60
     assert (out / MARKDOWN_NAME).read_text().startswith("# Triage governance pack")
     assert (out / PDF_NAME).stat().st_size > 0
-    assert (
-        main(["--db", str(db.path), "governance", "pack", "--out", str(out / MARKDOWN_NAME)]) == 2
-    )
-    assert main(["--db", str(db.path), "governance", "pack", "--out", str(out),
+    assert main(["--db", db.location, "governance", "pack", "--out", str(out / MARKDOWN_NAME)]) == 2
+    assert main(["--db", db.location, "governance", "pack", "--out", str(out),
                  "--from", "2026-12-01", "--to", "2026-11-01"]) == 2  # fmt: skip

@@ -24,7 +24,7 @@ def _json(capsys) -> dict:
 def test_cli_sample_score_and_report(db, capsys, tmp_path):
     add_decisions(db, tasking=100, reviews=10, by="maker")
     me = accounts.sign_in(db, None, None).name
-    base = ["--db", str(db.path), "qa"]
+    base = ["--db", db.location, "qa"]
     assert main([*base, "sample", *PERIOD, "--seed", "11", "--format", "json"]) == 0
     first = _json(capsys)
     assert main([*base, "sample", *PERIOD, "--seed", "11", "--json"]) == 0
@@ -64,7 +64,7 @@ def test_cli_sample_score_and_report(db, capsys, tmp_path):
 def test_cli_refuses_scoring_your_own_decision_with_exit_4(db, capsys):
     me = accounts.sign_in(db, None, None).name
     add_decisions(db, tasking=0, reviews=5, by=me)
-    base = ["--db", str(db.path), "qa"]
+    base = ["--db", db.location, "qa"]
     assert main([*base, "sample", *PERIOD, "--rate", "1", "--seed", "1", "--json"]) == 0
     ref = _json(capsys)["decision_ids"][0]
     assert main([*base, "score", ref, "--points", "3", "--outcome", "correct"]) == 4
