@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from triage.intel import ranking
+from triage.intel import plain, ranking
 from triage.rules import PackError, load_pack
 from triage.rules.pack import default_folder
 from triage.store.db import Database
@@ -27,17 +27,11 @@ from ui.labels import esc
 from ui.tasks import Tasks
 
 
-def describe_condition(condition) -> str:
-    values = condition.values or ((condition.value,) if condition.value is not None else ())
-    shown = ", ".join(str(v) for v in values)
-    return f"{condition.input} {condition.test.replace('_', ' ')} {shown}".strip()
-
-
 def render_pack(pack) -> str:
     buckets = "".join(
         f"<tr><td>{esc(rule.id)}</td><td>{esc(labels.bucket_text(rule.bucket))}</td>"
         f"<td>{esc(rule.label)}</td>"
-        f"<td>{'<br>'.join(esc(describe_condition(c)) for c in rule.when) or 'always'}</td></tr>"
+        f"<td>{'<br>'.join(esc(plain.condition_text(c)) for c in rule.when) or 'always'}</td></tr>"
         for rule in pack.rules
     )
     campaigns = "".join(
@@ -49,7 +43,7 @@ def render_pack(pack) -> str:
     factors = "".join(
         f"<tr><td>{esc(f.id)}</td><td>{esc(f.label)}</td><td>{esc(f.type)}</td>"
         f"<td>{esc(f.input or f.by or '')}</td>"
-        f"<td>{esc(_factor_points(f))}</td></tr>"
+        f"<td>{esc(plain.factor_points(f))}</td></tr>"
         for f in pack.factors
     )
     reasons = "".join(
@@ -71,27 +65,6 @@ def render_pack(pack) -> str:
         f"<h2>Reject reasons (meeting keys)</h2>{table}<tr><th>Key</th><th>Code</th><th>Label</th>"
         f"</tr>{reasons}</table>"
     )
-
-
-def _factor_points(factor) -> str:
-    if factor.points:
-        return ", ".join(f"{k}: {v:g}" for k, v in factor.points.items())
-    return _factor_extra(factor)
-
-
-def _factor_extra(factor) -> str:
-    bits = []
-    if factor.points_each:
-        bits.append(f"{factor.points_each:g} each, at most {factor.max_points:g}")
-    if factor.half_life_days:
-        bits.append(f"half-life {factor.half_life_days:g} days")
-    if factor.stale_after_days:
-        bits.append(f"stale after {factor.stale_after_days} days")
-    if factor.hours:
-        bits.append(f"{factor.hours:g} hours")
-    if factor.max is not None:
-        bits.append(f"max {factor.max:g}")
-    return "; ".join(bits)
 
 
 def render_replay(diff) -> str:
