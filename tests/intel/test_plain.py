@@ -81,3 +81,14 @@ def test_cli_explain_starts_with_the_paragraph(db, capsys):
     found = json.loads(capsys.readouterr().out)
     assert found["summary"].startswith("DOWN-1 is in bucket 6")
     assert found["below"]["intel_id"] == "UP-1"
+
+
+def test_a_yes_no_condition_reads_as_yes_or_no():
+    from triage.intel.plain import condition_text
+    from triage.rules.pack import load_pack
+
+    (named,) = [r for r in load_pack().rules if r.id == "B5-named-priority"]
+    assert [condition_text(c) for c in named.when] == [
+        "subject named is yes",
+        "allegation is a national priority",
+    ]

@@ -37,6 +37,8 @@ def _points(value: float) -> str:
 
 
 def _words(code: Any) -> str:
+    if isinstance(code, bool):  # a yes/no input read out ("subject named is yes")
+        return "yes" if code else "no"
     return str(code).replace("_", " ")
 
 
