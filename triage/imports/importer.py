@@ -475,18 +475,18 @@ class _Pipeline:
         fraction_read: Callable[[], float],
     ) -> ImportResult:
         with _collector_paused(), _transaction(self.db, self.large) as session:
-            batch_id = session.execute(
-                insert(ImportBatch).returning(ImportBatch.id),
-                [
-                    {
-                        "kind": self.spec.name,
-                        "file_name": self.file_name,
-                        "sha256": sha256,
-                        "imported_by": self.who,
-                        "started_at": clock.now(),
-                    }
-                ],
-            ).scalar_one()
+            # No INSERT ... RETURNING: SQLite before 3.35 (the older-Linux
+            # bundle's) has none; the flush reads the new row's id either way.
+            batch = ImportBatch(
+                kind=self.spec.name,
+                file_name=self.file_name,
+                sha256=sha256,
+                imported_by=self.who,
+                started_at=clock.now(),
+            )
+            session.add(batch)
+            session.flush()
+            batch_id = batch.id
             if self.retry_of is not None:
                 # Checked again under the write lock the insert above took: the
                 # row may have been resolved or discarded by another writer (the
@@ -844,7 +844,6 @@ class _ProcessIssueStore(_KeyedStore):
 
 
 _OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
-_MEETINGS = Base.metadata.tables[TaskingMeeting.__tablename__]
 
 
 class _OutcomeStore:
@@ -1022,21 +1021,22 @@ class _OutcomeStore:
         missing = [key for key in wanted if key not in self.meetings]
         if not missing:
             return
-        made = self.session.execute(
-            insert(_MEETINGS).returning(TaskingMeeting.id, sort_by_parameter_order=True),
-            [
-                {
-                    "region": region,
-                    "team": team,
-                    "held_on": day,
-                    "status": "imported",
-                    "opened_at": self.now,
-                    "closed_at": self.now,
-                }
-                for region, team, day in missing
-            ],
-        ).scalars()
-        self.meetings.update(zip(missing, made, strict=True))
+        # Made as objects and flushed (no INSERT ... RETURNING, which SQLite
+        # before 3.35 lacks): a chunk names few new meetings.
+        made = [
+            TaskingMeeting(
+                region=region,
+                team=team,
+                held_on=day,
+                status="imported",
+                opened_at=self.now,
+                closed_at=self.now,
+            )
+            for region, team, day in missing
+        ]
+        self.session.add_all(made)
+        self.session.flush()
+        self.meetings.update(zip(missing, (meeting.id for meeting in made), strict=True))
 
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
