@@ -30,8 +30,10 @@ def epoch(moment: datetime) -> int:
 def _secs(column: str) -> str:
     """Whole seconds of a stored datetime. The text is cut to seconds first:
     SQLite rounds fractions to milliseconds (.999999 becomes the next second),
-    Python's ``epoch`` truncates, and the two must agree."""
-    return f"unixepoch(substr({column}, 1, 19))"
+    Python's ``epoch`` truncates, and the two must agree. ``strftime('%s')``,
+    not ``unixepoch``, which SQLite only has from 3.38 (the older-Linux
+    bundle links Debian bullseye's 3.34)."""
+    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
 
 
 def whole_days(seconds: int) -> int:
