@@ -69,6 +69,7 @@ class QaView(QWidget):
         super().__init__(parent)
         self.db, self.tasks = db, tasks
         self.current: qa.Sample | None = None
+        self.shown_report: Any = None  # the released report of the sample shown
 
         title = QLabel("Quality assurance", objectName="title")
         intro = plain(
@@ -215,6 +216,7 @@ class QaView(QWidget):
 
     def _show_sample(self, read: tuple[qa.Sample | None, Any]) -> None:
         self.current, report = read
+        self.shown_report = report  # exported as shown: not computed again
         rows = self.current.decisions if self.current else []
         self.model.set_rows(
             [
@@ -339,16 +341,9 @@ class QaView(QWidget):
 
     # -- report --------------------------------------------------------------------
 
-    def _report(self) -> Any:
-        s = self.current
-        assert s is not None
-        return build_report(self.db, s.period_from, s.period_to).released(
-            settings.load().suppress_below
-        )
-
     def export(self, path: Path) -> Path:
         """Write the report of the sample's period (csv, xlsx or pdf, by suffix)."""
-        return write_report(self._report(), path, path.suffix.lower().lstrip("."))
+        return write_report(self.shown_report, path, path.suffix.lower().lstrip("."))
 
     def export_dialog(self) -> None:
         if self.current is None:
