@@ -19,15 +19,16 @@ import time
 from datetime import date
 from pathlib import Path
 
+from triage.demo import calibration, extracts
 from triage.demo import generator as demo
 
 
 def floor(path: Path, n: int) -> float:
-    row = ["x" * 8] * len(demo.INTEL_COLUMNS)
+    row = ["x" * 8] * len(extracts.INTEL_COLUMNS)
     began = time.perf_counter()
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(demo.INTEL_COLUMNS)
+        writer.writerow(extracts.INTEL_COLUMNS)
         for _ in range(n):
             writer.writerow(row)
     return time.perf_counter() - began
@@ -42,7 +43,10 @@ def main() -> None:
         began = time.perf_counter()
         cpu = time.process_time()
         files = demo.write_demo_files(
-            Path(folder) / "demo", intel=args.intel, em=demo.DEFAULT_EM, end=date(2026, 11, 20)
+            Path(folder) / "demo",
+            intel=args.intel,
+            em=calibration.DEFAULT_EM,
+            end=date(2026, 11, 20),
         )
         wall = time.perf_counter() - began
         cpu = time.process_time() - cpu

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from triage.cli.main import main
+from triage.demo import calibration, extracts
 from triage.demo import generator as demo
 from triage.jobs import Job
 from triage.store.models import EmCase, EmEvent, IntelItem, QuarantinedRow, TaskingOutcome
@@ -133,7 +134,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path):
     first = demo.write_demo_files(tmp_path / "a", seed=11, intel=3000, em=300, end=END)
     again = demo.write_demo_files(tmp_path / "b", seed=11, intel=3000, em=300, end=END)
     other = demo.write_demo_files(tmp_path / "c", seed=12, intel=3000, em=300, end=END)
-    for kind in demo.FILE_NAMES:
+    for kind in extracts.FILE_NAMES:
         assert first.paths[kind].read_bytes() == again.paths[kind].read_bytes(), kind
         assert first.paths[kind].read_bytes() != other.paths[kind].read_bytes(), kind
 
@@ -190,8 +191,8 @@ def test_other_sizes_scale_by_largest_remainder(tmp_path):
     for (region, group), counts in FIG9.items():
         for decision, count in zip(("accepted", "rejected", "not_discussed"), counts, strict=True):
             assert abs(cells[(region, group, decision)] - count * 5000 / 29443) < 1, (region, group)
-    assert demo.largest_remainder([1, 1, 1], 10) == [4, 3, 3]
-    assert sum(demo.largest_remainder([5, 3, 2.5], 7)) == 7
+    assert calibration.largest_remainder([1, 1, 1], 10) == [4, 3, 3]
+    assert sum(calibration.largest_remainder([5, 3, 2.5], 7)) == 7
 
 
 def test_history_is_consistent_and_rejections_have_reasons(default_files):
@@ -235,9 +236,9 @@ def test_the_signal_reads_features_but_never_protected_attributes(default_files)
     nationalities = [r["nationality"] for r in rows]
     rng.shuffle(nationalities)
     for row, other in zip(rows, nationalities, strict=True):
-        before = demo.harm_probability(row, age_days=10, corroborated=False)
+        before = calibration.harm_probability(row, age_days=10, corroborated=False)
         changed = dict(row, nationality=other, gender="female")
-        assert demo.harm_probability(changed, age_days=10, corroborated=False) == before
+        assert calibration.harm_probability(changed, age_days=10, corroborated=False) == before
     base = {
         "harm_flags": "",
         "allegation": "overstayer",
@@ -247,9 +248,9 @@ def test_the_signal_reads_features_but_never_protected_attributes(default_files)
         "subject_named": "false",
     }
     strong = dict(base, harm_flags="weapon", whereabouts="known", grading="1A P")
-    assert demo.harm_probability(strong, age_days=5, corroborated=True) > 4 * demo.harm_probability(
-        base, age_days=90, corroborated=False
-    )
+    assert calibration.harm_probability(
+        strong, age_days=5, corroborated=True
+    ) > 4 * calibration.harm_probability(base, age_days=90, corroborated=False)
 
 
 def test_the_signal_is_visible_in_the_results(default_files):
@@ -332,12 +333,12 @@ def test_em_caseload_matches_figures_1_2_3_5_and_14(default_files):
 
 
 def test_review_due_clamps_to_the_month_end():
-    assert demo.review_due(date(2025, 11, 30), None) == date(2026, 2, 28)
-    assert demo.review_due(date(2025, 11, 30), date(2026, 1, 15)) == date(2026, 4, 15)
+    assert calibration.review_due(date(2025, 11, 30), None) == date(2026, 2, 28)
+    assert calibration.review_due(date(2025, 11, 30), date(2026, 1, 15)) == date(2026, 4, 15)
 
 
 def test_em_breaches_reproduce_figure6_per_month(default_files):
-    months = [m.isoformat()[:7] for m in demo.breach_months(END)]
+    months = [m.isoformat()[:7] for m in calibration.breach_months(END)]
     assert months == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
     pivot: Counter = Counter()
     for event in default_files["em-events"]:
@@ -432,7 +433,7 @@ def test_demo_database_loads_through_the_importer_without_quarantine(tmp_path):
 
 def _decisions(n: int) -> dict[str, list[int]]:
     out = defaultdict(list)
-    for (_region, _group, decision), count in demo.fig9_counts(n).items():
+    for (_region, _group, decision), count in calibration.fig9_counts(n).items():
         out[decision].append(count)
     return out
 

@@ -10,20 +10,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from triage import clock
+from triage.demo import extracts
 from triage.demo import generator as demo
 from triage.store.db import open_database
 
 
 def test_a_time_in_the_spring_gap_is_written_as_the_moment_clocks_changed():
-    assert demo._stamp(datetime(2026, 3, 29, 1, 33)) == "2026-03-29T02:00:00"
-    assert demo._stamp(datetime(2026, 3, 29, 0, 59)) == "2026-03-29T00:59:00"
+    assert extracts.stamp(datetime(2026, 3, 29, 1, 33)) == "2026-03-29T02:00:00"
+    assert extracts.stamp(datetime(2026, 3, 29, 0, 59)) == "2026-03-29T00:59:00"
 
 
 def test_a_time_in_the_autumn_repeat_carries_its_first_offset():
-    assert demo._stamp(datetime(2026, 10, 25, 1, 20)) == "2026-10-25T01:20:00+01:00"
+    assert extracts.stamp(datetime(2026, 10, 25, 1, 20)) == "2026-10-25T01:20:00+01:00"
     # Whatever fold a wall time carries (hypothesis found fold=1 written bare).
-    assert demo._stamp(datetime(2027, 10, 31, 1, 0, fold=1)) == "2027-10-31T01:00:00+01:00"
-    assert demo._stamp(datetime(2026, 10, 25, 2, 20)) == "2026-10-25T02:20:00"
+    assert extracts.stamp(datetime(2027, 10, 31, 1, 0, fold=1)) == "2027-10-31T01:00:00+01:00"
+    assert extracts.stamp(datetime(2026, 10, 25, 2, 20)) == "2026-10-25T02:20:00"
 
 
 @given(
@@ -31,8 +32,8 @@ def test_a_time_in_the_autumn_repeat_carries_its_first_offset():
     st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=50)),
 )
 def test_stamps_read_back_in_the_order_they_were_made(first, gap):
-    earlier = clock.parse_datetime(demo._stamp(first))
-    later = clock.parse_datetime(demo._stamp(first + gap))
+    earlier = clock.parse_datetime(extracts.stamp(first))
+    later = clock.parse_datetime(extracts.stamp(first + gap))
     assert earlier <= later
 
 

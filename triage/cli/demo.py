@@ -8,6 +8,7 @@ from datetime import date
 from triage.cli.common import add_format, database, print_json
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
+from triage.demo import calibration, extracts
 from triage.demo import generator as demo
 
 
@@ -23,14 +24,14 @@ def register(top: Subcommands, groups: Groups) -> None:
     parser.add_argument(
         "--intel",
         type=_size,
-        default=demo.DEFAULT_INTEL,
-        help=f"intelligence items (default {demo.DEFAULT_INTEL:,}, NAO Figure 9)",
+        default=calibration.DEFAULT_INTEL,
+        help=f"intelligence items (default {calibration.DEFAULT_INTEL:,}, NAO Figure 9)",
     )
     parser.add_argument(
         "--em",
         type=_size,
-        default=demo.DEFAULT_EM,
-        help=f"EM cases (default {demo.DEFAULT_EM:,}, EM report Figure 1)",
+        default=calibration.DEFAULT_EM,
+        help=f"EM cases (default {calibration.DEFAULT_EM:,}, EM report Figure 1)",
     )
     parser.add_argument(
         "--end", type=_day, default=None, help="last day of the data, YYYY-MM-DD (default today)"
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(f"Demo data in {db.location} (seed {args.seed}, ending {report['end']}):")
-        for kind in demo.IMPORT_ORDER:
+        for kind in extracts.IMPORT_ORDER:
             result = summary.imported[kind]
             print(
                 f"  {kind:10} {result['inserted']:>9,} new  {result['updated']:>7,} updated"
