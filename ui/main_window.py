@@ -39,6 +39,7 @@ from triage.store.db import Database, limit_page_cache, open_database
 from ui import access, identity, labels, login, theme
 from ui.passphrase import NewDatabaseDialog, open_asking
 from ui.plain import plain, warn
+from ui.rows_model import KEPT_WIDTHS
 from ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -492,21 +493,33 @@ class MainWindow(QMainWindow):
     # -- layout kept between runs --------------------------------------------------
 
     def _parts(self, key: str, widget: QWidget) -> dict[str, QSplitter | QHeaderView]:
-        """A screen's splitters and table headers, by a name stable across runs
-        (screen, kind, order of creation)."""
+        """A screen's splitters and table headers, by a name stable across runs.
+
+        A header is named by its table's accessible name and column count, not
+        by its place among the screen's children: that order changes as tabs
+        and panels are shown, and a state restored onto another table (the
+        8-column meeting list's onto the 5-column results) made Qt ask for
+        columns the model does not have and crashed the app."""
         parts: dict[str, QSplitter | QHeaderView] = {}
         for n, splitter in enumerate(widget.findChildren(QSplitter)):
             parts[f"{key}/splitter{n}"] = splitter
-        for n, header in enumerate(widget.findChildren(QHeaderView)):
-            if header.orientation() == Qt.Orientation.Horizontal:
-                parts[f"{key}/header{n}"] = header
+        for header in widget.findChildren(QHeaderView):
+            view, model = header.parent(), header.model()
+            if header.orientation() != Qt.Orientation.Horizontal or model is None:
+                continue
+            if model.columnCount() == 0:  # filled later (a statistics table): nothing to keep
+                continue
+            table = view.accessibleName() if isinstance(view, QWidget) else ""
+            name = f"{key}/{table or 'table'} ({model.columnCount()} columns)"
+            if name not in parts:  # two alike tables: the first keeps its layout
+                parts[name] = header
         return parts
 
     def _restore_layout(self, key: str, widget: QWidget) -> None:
         for name, part in self._parts(key, widget).items():
             state = self.layout_store.value(name)
-            if isinstance(state, QByteArray):
-                part.restoreState(state)
+            if isinstance(state, QByteArray) and part.restoreState(state):
+                part.setProperty(KEPT_WIDTHS, True)
 
     def save_layout(self) -> None:
         """The window's place and size, splitters and column widths, for next time."""

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 # How many rows the columns are sized from (Qt's default reads 1,000).
 SIZE_FROM_ROWS = 40
+# Set on a header whose column widths were restored from the last run.
+KEPT_WIDTHS = "kept_widths"
 
 
 class RowListModel(QAbstractTableModel):
@@ -51,7 +53,12 @@ class TextRowsModel(RowListModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> str | None:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        # In range checked: an exception here reaches Qt as a crash.
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.headers)
+        ):
             return self.headers[section]
         return None
 
@@ -88,7 +95,9 @@ def size_columns_once(view: QTableView, model: RowListModel) -> None:
 
     def size_once() -> None:
         if model.rows:
-            fit_columns(view, model)
+            # Widths kept from the last run (``MainWindow._restore_layout``) win.
+            if not view.horizontalHeader().property(KEPT_WIDTHS):
+                fit_columns(view, model)
             model.modelReset.disconnect(size_once)
 
     model.modelReset.connect(size_once)
