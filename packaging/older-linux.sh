@@ -34,7 +34,7 @@ QT_LIBS="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3 li
   libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libx11-xcb1 libxrender1"
 
 # The cached root is made again whenever what goes into it changes.
-recipe=$(echo "1 $suite $python $BUILD_DEPS $QT_LIBS" | sha256sum | cut -c1-12)
+recipe=$(echo "2 $suite $python $BUILD_DEPS $QT_LIBS" | sha256sum | cut -c1-12)
 root=$cache/$suite-$recipe
 
 mounted=()
@@ -47,6 +47,12 @@ bind() {  # bind HOST_PATH PATH_IN_ROOT
   mkdir -p "$root$2"
   mount --bind "$1" "$root$2"
   mounted+=("$root$2")
+}
+
+mount_shm() {
+  mountpoint -q "$root/dev/shm" && return 0
+  mkdir -p "$root/dev/shm"
+  mount -t tmpfs -o mode=1777 shm "$root/dev/shm" && mounted+=("$root/dev/shm")
 }
 
 in_root() {
@@ -75,6 +81,9 @@ deb-src $mirror bookworm main
 EOF
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+  # CPython's configure only builds multiprocessing's SemLock (which joblib
+  # needs to run in parallel) when POSIX semaphores work, which needs /dev/shm.
+  mount_shm
   in_root apt-get update -qq
   # shellcheck disable=SC2086
   in_root apt-get install -y -qq --no-install-recommends $BUILD_DEPS $QT_LIBS >/dev/null
@@ -91,7 +100,8 @@ EOF
       LDFLAGS=-Wl,-rpath,/opt/python3.11/lib >/dev/null &&
     make -s -j"$(nproc)" >/build/python/make.log 2>&1 && make -s install >/build/python/install.log 2>&1'
   rm -rf "$root/build/python"
-  in_root "$python" -c 'import ssl, sqlite3, lzma, bz2, zlib, ctypes, uuid, pyexpat; print("python ok")'
+  in_root "$python" -c 'import ssl, sqlite3, lzma, bz2, zlib, ctypes, uuid, pyexpat, _multiprocessing
+_multiprocessing.SemLock; print("python ok")'
   echo "Python compiled in $((SECONDS - start))s"
   touch "$root/.ready"
 }
@@ -100,6 +110,7 @@ if [ "${1:-}" = "--ready" ]; then [ -f "$root/.ready" ]; exit; fi
 make_root
 [ "${1:-}" = "--root" ] && exit 0
 mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc" && mounted+=("$root/proc"); }
+mount_shm
 bind "$source" /src
 mkdir -p "$HOME/.cache/pip"
 bind "$HOME/.cache/pip" /root/.cache/pip

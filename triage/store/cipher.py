@@ -124,12 +124,27 @@ _MATH: dict[str, tuple[int, Callable[..., float]]] = {
 
 
 def add_math_functions(connection: Any) -> None:
-    """SQLite's math functions that SQLCipher's build leaves out (the ranking's
-    freshness decay uses ``pow``), registered on a SQLCipher connection."""
-    if not type(connection).__module__.startswith("sqlcipher3"):
+    """SQLite's math functions (the ranking's freshness decay uses ``pow``),
+    registered on a connection whose SQLite lacks them.
+
+    SQLite has them only when compiled with SQLITE_ENABLE_MATH_FUNCTIONS (3.35
+    and later): SQLCipher's build leaves them out, and so does the SQLite 3.34
+    of Debian bullseye, which the older-Linux bundle carries. One probe per
+    new connection (microseconds) decides; a SQLite that has them keeps its own.
+    """
+    if _has_math_functions(connection):
         return
     for name, (arity, function) in _MATH.items():
         connection.create_function(name, arity, _null_safe(function), deterministic=True)
+
+
+def _has_math_functions(connection: Any) -> bool:
+    # sqlite3 and sqlcipher3 connections both carry their module's exceptions.
+    try:
+        connection.execute("SELECT pow(2, 2), power(2, 2), exp(0), ln(1), sqrt(4)").fetchone()
+    except connection.OperationalError:
+        return False
+    return True
 
 
 def reencrypt(path: Path, new_passphrase: str, passphrase: str | None = None) -> None:
