@@ -60,8 +60,12 @@ PENDING_ON_POSTGRES = {
             "tests/meetings/test_meeting_cli.py", "tests/meetings/test_meetings.py",
             "tests/meetings/test_minutes.py", "tests/meetings/test_outcomes_export.py",
         ),
-        "the harm model's features (julianday, instr arithmetic)": (
-            "tests/app/test_model_view.py", "tests/harm/test_model.py",
+        _RANKING + ", after the harm model's features": (
+            "tests/app/test_model_view.py::test_meeting_decisions_do_not_wait_for_training",
+            "tests/app/test_model_view.py::test_queue_trace_shows_the_model_reasons",
+            "tests/harm/test_model.py::test_planted_malicious_pickle_is_never_loaded",
+            "tests/harm/test_model.py::test_rank_intel_json_fills_harm_score_only_with_an_active_model",
+            "tests/em/test_em_queue.py::test_cli_rank_em_ranks_a_new_bridge_item_at_once",
         ),
         "the statistics' SQL (strftime, julianday, PRAGMA temp_store) and the ranking": (
             "tests/app/test_stats_dashboard.py", "tests/stats/test_stats_tasking.py",
@@ -70,15 +74,6 @@ PENDING_ON_POSTGRES = {
         ),
         "the rule trace's SQL (rules/trace.py) and the ranking": (
             "tests/rules/test_rules_trace.py",
-        ),
-        "the EM bridge's SQL (INSERT OR IGNORE, json_object, json_set, strftime)": (
-            "tests/em/test_em_casework.py::test_bridge_creates_exactly_one_item_and_reports_contact",
-            "tests/em/test_em_casework.py::test_bridge_run_for_an_earlier_instant_changes_nothing_later",
-            "tests/em/test_em_casework.py::test_bridge_summary_names_the_packs_out_of_contact_limit",
-            "tests/em/test_em_queue.py::test_cli_rank_em_ranks_a_new_bridge_item_at_once",
-        ),
-        "a quarantined row's raw text holding NUL (PostgreSQL text cannot)": (
-            "tests/imports/test_hostile.py::test_control_characters_quarantine_their_row_with_a_reason",
         ),
         _RANKING + ", via a meeting or the CLI": (
             "tests/intel/test_notes.py::test_decision_history_lists_each_meeting_decision",
@@ -92,10 +87,6 @@ PENDING_ON_POSTGRES = {
             "tests/stats/test_breach_trends.py::test_characteristics_are_never_inputs_to_ranking_or_the_model",
             "tests/stats/test_breach_trends.py::test_cli_stats_breaches",
             "tests/stats/test_service_levels.py::test_cli_stats_service_levels",
-        ),
-        "the outcomes import since its 17.2 rewrite (a row neither stored nor quarantined)": (
-            "tests/imports/test_import.py::test_outcomes_link_items_make_meetings_and_set_status",
-            "tests/imports/test_import.py::test_outcomes_with_only_the_required_columns",
         ),
         "the app's encryption screen opens the database file": (
             "tests/app/test_app_encryption.py",

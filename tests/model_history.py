@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
+from triage.store import dialect
 from triage.store.db import Database
 from triage.store.models import EmCase, IntelItem, TaskingOutcome
 
@@ -100,4 +101,13 @@ def make_history(db: Database, n: int = 1600, seed: int = 0, start: date = date(
             session.execute(insert(EmCase), cases)
         session.execute(insert(IntelItem), items)
         session.execute(insert(TaskingOutcome), outcomes)
+        if dialect.is_postgres(session):
+            # The items were given their ids: PostgreSQL's sequence must move
+            # past them (SQLite takes the largest id plus one by itself).
+            session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('intel_item', 'id'), "
+                    "coalesce((SELECT max(id) FROM intel_item), 0) + 1, false)"
+                )
+            )
     return harmful

@@ -92,6 +92,7 @@ def _model_audit(db) -> list[str]:
         )
 
 
+@pytest.mark.sqlite_only("holds a SQLite file's write lock with sqlite3")
 def test_fitting_takes_no_write_lock_and_registering_stores_it(db):
     """The app fits on a reader thread while the writer thread records meeting
     decisions: ``fit`` must only read, and ``register`` does the writing."""

@@ -99,6 +99,12 @@ def test_control_characters_quarantine_their_row_with_a_reason(db, tmp_path, con
     with db.transaction() as session:
         # Kept whole in the quarantine, never cut short.
         assert session.scalar(select(QuarantinedRow.raw))["summary"] == f"cut{control}short"
+        # The line's text shows a NUL as U+2400 (PostgreSQL text cannot hold NUL).
+        shown = "\u2400" if control == "\x00" else control
+        assert (
+            session.scalar(select(QuarantinedRow.raw_text))
+            == f"N-3,2026-07-01T10:00,LSE,cut{shown}short"
+        )
 
 
 def test_a_cell_over_the_limit_is_quarantined_without_its_text(db, tmp_path):

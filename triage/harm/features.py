@@ -18,7 +18,7 @@ below never reads them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import DTypeLike
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPICursor
 
 from triage import vocab
@@ -137,7 +137,7 @@ def default_spec(with_bucket: bool) -> FeatureSpec:
 def has_ranking(connection: Connection) -> bool:
     if not inspect(connection).has_table("intel_rank"):
         return False
-    return connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM intel_rank)").scalar_one() == 1
+    return bool(connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM intel_rank)").scalar_one())
 
 
 # Each feature as one SQL expression over the item ``i`` (and the ranking ``r``),
@@ -145,20 +145,27 @@ def has_ranking(connection: Connection) -> bool:
 # ``{decided}`` is the julian day of the decision: the meeting date when
 # training, the ranking instant when scoring. Nationality and gender appear
 # nowhere here; they are read separately, only for the fairness report.
+# Portable SQL: a yes/no is a CASE giving 0 or 1 (PostgreSQL does no
+# arithmetic on booleans) and no scalar max() (PostgreSQL's is greatest()).
 NUMERIC_SQL = {
     "grade_source": "i.grade_source",
     "persons_estimated": "i.persons_estimated",
-    "days_to_decision": "max(0.0, {decided} - julianday(i.received_at))",
-    "business_named": "(i.business_name IS NOT NULL AND trim(i.business_name) != '')",
-    "campaign_linked": "(i.campaign IS NOT NULL AND i.campaign != '')",
-    "em_linked": "(i.em_case_id IS NOT NULL)",
+    "days_to_decision": (
+        "CASE WHEN {decided} > julianday(i.received_at) "
+        "THEN {decided} - julianday(i.received_at) ELSE 0.0 END"
+    ),
+    "business_named": (
+        "CASE WHEN i.business_name IS NOT NULL AND trim(i.business_name) != '' THEN 1 ELSE 0 END"
+    ),
+    "campaign_linked": "CASE WHEN i.campaign IS NOT NULL AND i.campaign != '' THEN 1 ELSE 0 END",
+    "em_linked": "CASE WHEN i.em_case_id IS NOT NULL THEN 1 ELSE 0 END",
 }
 # The eight harm flags as one bit set (bit n = HARM_FLAGS[n]): one small
 # integer per row instead of eight, and no string search on rows without flags.
 FLAG_BITS_SQL = (
     "CASE WHEN i.harm_flags IS NULL THEN 0 ELSE "
     + " + ".join(
-        f"(instr(i.harm_flags, ';{flag};') > 0) * {1 << bit}"
+        f"CASE WHEN instr(i.harm_flags, ';{flag};') > 0 THEN {1 << bit} ELSE 0 END"
         for bit, flag in enumerate(vocab.HARM_FLAGS)
     )
     + " END"
@@ -197,19 +204,21 @@ assert set(CATEGORICAL) | {BUCKET_FEATURE} == set(CATEGORY_SQL)
 _STORED = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def _cursor(
-    connection: Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-) -> DBAPICursor:
+def _cursor(connection: Connection, sql: str, params: dict[str, Any] | None = None) -> DBAPICursor:
     # The DB-API cursor, skipping SQLAlchemy's Row objects: a million rows
-    # cross into Python in seconds.
+    # cross into Python in seconds. SQLAlchemy still writes the statement in
+    # the driver's placeholders (sqlite3's ?, psycopg's %(name)s).
+    compiled = text(sql).compile(dialect=connection.dialect)
+    values = compiled.construct_params(params or {})
+    arguments: Sequence[Any] | Mapping[str, Any] = values
+    if compiled.positional:
+        arguments = tuple(values[name] for name in compiled.positiontup or ())
     cursor = connection.connection.cursor()
-    cursor.execute(sql, params)
+    cursor.execute(str(compiled), arguments)
     return cursor
 
 
-def _query(
-    connection: Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-) -> pd.DataFrame:
+def _query(connection: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     cursor = _cursor(connection, sql, params)
     try:
         columns = [d[0] for d in cursor.description]
@@ -309,8 +318,9 @@ def _count_before(
     return result
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _quote(value: str) -> str:
+    # A colon is escaped for text() (":word" would read as a bind parameter).
+    return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
 
 
 def _code_sql(name: str, levels: list[str]) -> str:
@@ -356,7 +366,7 @@ def scoring_frame(
     bits = " + ".join(
         [
             f"({FLAG_BITS_SQL})",
-            f"((i.received_at < :cutoff) << {KNOWN_BIT})",
+            f"(CASE WHEN i.received_at < :cutoff THEN 1 ELSE 0 END << {KNOWN_BIT})",
             *(f"(({NUMERIC_SQL[n]}) << {KNOWN_BIT + 1 + k})" for k, n in enumerate(yes_no)),
         ]
     )
@@ -435,8 +445,9 @@ def _key_counts(connection: Connection, kind: str, keys: list[str], cutoff: str)
         _query(
             connection,
             f"SELECT {column} AS key, count(*) AS n FROM intel_item WHERE {column} IN "
-            f"({','.join('?' * len(chunk))}) AND received_at < ? GROUP BY {column}",
-            (*chunk, cutoff),
+            f"({','.join(f':k{j}' for j in range(len(chunk)))}) AND received_at < :cutoff "
+            f"GROUP BY {column}",
+            {**{f"k{j}": key for j, key in enumerate(chunk)}, "cutoff": cutoff},
         )
         for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500))
     ]

@@ -330,10 +330,17 @@ def _canonical_header(header: list[str], mapping: dict[str, str] | None) -> list
     return names
 
 
+# How a NUL shows in a quarantined row's text: PostgreSQL's text type cannot
+# hold NUL, so the line's text shows U+2400 (the symbol for NUL) on both
+# backends. Nothing is lost: the row's cells (``raw``, JSON) keep the NUL
+# itself, escaped as \u0000, and a fixed row is imported again from them.
+NUL_SHOWN_AS = "\u2400"
+
+
 def _raw_text(cells: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
+    return out.getvalue().replace("\x00", NUL_SHOWN_AS)
 
 
 @contextmanager
@@ -987,7 +994,7 @@ class _OutcomeStore:
             _insert_rows(
                 self.session.connection(), _OUTCOMES.name, names, list(zip(*columns, strict=True))
             )
-            result.inserted += len(inserts)
+        result.inserted += len(inserts)
         audit.record_many(self.session, changes)
         return rejected
 
