@@ -8,10 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from triage.ops.about import About
 from ui.plain import text as plain_text
+from ui.widgets import close_and_copy_buttons
 
 
 class AboutDialog(QDialog):
@@ -41,11 +40,7 @@ class AboutDialog(QDialog):
             for column, value in enumerate((component.name, component.version, component.licence)):
                 self.components.setItem(row, column, QTableWidgetItem(value))
         self.components.resizeColumnsToContents()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.copy_button = QPushButton("&Copy details")
-        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button.clicked.connect(self.copy)
-        buttons.rejected.connect(self.reject)
+        buttons, self.copy_button = close_and_copy_buttons(self, self.copy)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Triage</b>: intelligence tasking and EM caseload"))
         layout.addLayout(facts)

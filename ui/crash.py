@@ -13,10 +13,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 from triage import logs
 from triage.ops.about import build_info
 from ui.plain import text as plain_text
+from ui.widgets import close_and_copy_buttons
 
 
 class CrashDialog(QDialog):
@@ -42,11 +41,7 @@ class CrashDialog(QDialog):
         self.details = QPlainTextEdit(report)
         self.details.setReadOnly(True)
         self.details.setAccessibleName("Crash details")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.copy_button = QPushButton("&Copy details")
-        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button.clicked.connect(self.copy)
-        buttons.rejected.connect(self.reject)
+        buttons, self.copy_button = close_and_copy_buttons(self, self.copy)
         layout = QVBoxLayout(self)
         layout.addWidget(message)
         layout.addWidget(self.details)

@@ -27,29 +27,43 @@ from ui.labels import esc
 from ui.tasks import Tasks
 
 
+def _table_rows(rows) -> str:
+    """HTML table rows, one cell per value (each value HTML already)."""
+    return "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+
+
 def render_pack(pack) -> str:
-    buckets = "".join(
-        f"<tr><td>{esc(rule.id)}</td><td>{esc(labels.bucket_text(rule.bucket))}</td>"
-        f"<td>{esc(rule.label)}</td>"
-        f"<td>{'<br>'.join(esc(plain.condition_text(c)) for c in rule.when) or 'always'}</td></tr>"
+    buckets = _table_rows(
+        (
+            esc(rule.id),
+            esc(labels.bucket_text(rule.bucket)),
+            esc(rule.label),
+            "<br>".join(esc(plain.condition_text(c)) for c in rule.when) or "always",
+        )
         for rule in pack.rules
     )
-    campaigns = "".join(
-        f"<tr><td>{esc(c.code)}</td><td>{esc(c.kind)}</td><td>{esc(c.name)}</td>"
-        f"<td>{esc(', '.join(c.sectors))}</td><td>{esc(', '.join(c.regions) or 'all')}</td>"
-        f"<td>{c.starts} – {c.ends}</td></tr>"
+    campaigns = _table_rows(
+        (
+            esc(c.code),
+            esc(c.kind),
+            esc(c.name),
+            esc(", ".join(c.sectors)),
+            esc(", ".join(c.regions) or "all"),
+            f"{c.starts} – {c.ends}",
+        )
         for c in pack.campaigns
     )
-    factors = "".join(
-        f"<tr><td>{esc(f.id)}</td><td>{esc(f.label)}</td><td>{esc(f.type)}</td>"
-        f"<td>{esc(f.input or f.by or '')}</td>"
-        f"<td>{esc(plain.factor_points(f))}</td></tr>"
+    factors = _table_rows(
+        (
+            esc(f.id),
+            esc(f.label),
+            esc(f.type),
+            esc(f.input or f.by or ""),
+            esc(plain.factor_points(f)),
+        )
         for f in pack.factors
     )
-    reasons = "".join(
-        f"<tr><td>{r.key}</td><td>{esc(r.code)}</td><td>{esc(r.label)}</td></tr>"
-        for r in pack.reasons
-    )
+    reasons = _table_rows((r.key, esc(r.code), esc(r.label)) for r in pack.reasons)
     table = "<table cellpadding=5 border=1 style='border-collapse:collapse' width='100%'>"
     return (
         "<h2>Bucket rules</h2><p>Each item goes to the bucket of the <b>first</b> rule that "

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QDate, QEvent, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QDateEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from triage import clock
 
@@ -92,3 +100,16 @@ class Island(QWidget):
             height = heights.get(widget, max(0, spare))
             widget.setGeometry(area.left(), y, width, height)
             y += height + self.SPACING
+
+
+def close_and_copy_buttons(
+    dialog: QDialog, copy: Callable[[], None]
+) -> tuple[QDialogButtonBox, QPushButton]:
+    """A dialog's Close button, and a "Copy details" button that calls ``copy``
+    (for a support request)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    copy_button = QPushButton("&Copy details")
+    buttons.addButton(copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+    copy_button.clicked.connect(copy)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, copy_button

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,19 @@ def new_passphrase(variable: str) -> str:
     if problem:
         raise UsageError(f"{problem}; nothing was changed")
     return given
+
+
+def option_day(text: str, option: str) -> date:
+    """The UK date an option gives; a usage error naming the option if it is not one."""
+    try:
+        return clock.parse_date(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
+
+
+def optional_day(text: str | None, option: str) -> date | None:
+    """``option_day`` for an option that may be left out (None when it is)."""
+    return option_day(text, option) if text else None
 
 
 def moment_text(moment: datetime) -> str:

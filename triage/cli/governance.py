@@ -4,26 +4,16 @@ record's and a DPIA annex's figures) as Markdown and PDF, from the data."""
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
-from triage import clock, settings
-from triage.cli.common import acting_user, add_format, database, print_done
+from triage import settings
+from triage.cli.common import acting_user, add_format, database, optional_day, print_done
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.governance.pack import build_pack, write_pack
 
 
-def _day(text: str | None, option: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return clock.parse_date(text)
-    except ValueError as error:
-        raise UsageError(f"{option}: {error}") from None
-
-
 def run_pack(args: argparse.Namespace) -> int:
-    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    start, end = optional_day(args.start, "--from"), optional_day(args.end, "--to")
     threshold = args.suppress_below
     if threshold is None:
         threshold = settings.load().suppress_below

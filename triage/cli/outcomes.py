@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
-from triage import clock
-from triage.cli.common import add_format, database, print_json
+from triage.cli.common import add_format, database, optional_day, print_json
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.meetings import outcomes
 
@@ -27,17 +25,8 @@ def register(top: Subcommands, groups: Groups) -> None:
     export.set_defaults(handler=run_export)
 
 
-def _day(text: str | None, option: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return clock.parse_date(text)
-    except ValueError as error:
-        raise UsageError(f"{option}: {error}") from None
-
-
 def run_export(args: argparse.Namespace) -> int:
-    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    start, end = optional_day(args.start, "--from"), optional_day(args.end, "--to")
     fmt = args.format or (Path(args.out).suffix.lower().lstrip(".") if args.out else "csv")
     if fmt not in outcomes.FORMATS + ("json",):
         raise UsageError(f"{args.out}: export outcomes to .csv or .xlsx, or give --format")

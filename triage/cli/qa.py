@@ -5,12 +5,19 @@ functions as the app's QA screen."""
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from triage import clock, settings
-from triage.cli.common import acting_user, add_format, database, print_done, print_json, print_rows
+from triage import settings
+from triage.cli.common import (
+    acting_user,
+    add_format,
+    database,
+    option_day,
+    print_done,
+    print_json,
+    print_rows,
+)
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.qa import operations as qa
 from triage.qa.report import FORMATS, build_report, write_report
@@ -22,13 +29,6 @@ LIST_COLUMNS = (
     "decision", "score", "reviewer",
 )  # fmt: skip
 OUTCOME_WORDS = {"correct": "probably_correct", "wrong": "probably_wrong"}
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return clock.parse_date(text)
-    except ValueError as error:
-        raise UsageError(f"{option}: {error}") from None
 
 
 def _finding(text: str) -> Finding:
@@ -44,7 +44,7 @@ def _finding(text: str) -> Finding:
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    start, end = option_day(args.start, "--from"), option_day(args.end, "--to")
     db = database(args)
     try:
         drawn = qa.draw_sample(
@@ -123,7 +123,7 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    start, end = option_day(args.start, "--from"), option_day(args.end, "--to")
     if start > end:
         raise UsageError(f"the period starts ({start}) after it ends ({end})")
     threshold = args.suppress_below

@@ -14,12 +14,18 @@ import argparse
 import contextlib
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from triage import clock, settings
-from triage.cli.common import acting_user, add_format, database, model_weight, print_table
+from triage import settings
+from triage.cli.common import (
+    acting_user,
+    add_format,
+    database,
+    model_weight,
+    optional_day,
+    print_table,
+)
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
 from triage.intel import ranking, regions
@@ -90,19 +96,12 @@ def register(top: Subcommands, groups: Groups) -> None:
         sub.set_defaults(handler=run, stats_kind=kind)
 
 
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return clock.parse_date(text)
-    except ValueError as error:
-        raise UsageError(f"{option}: {error}") from None
-
-
 def period_from(args: argparse.Namespace) -> Period:
     try:
         return Period.resolve(
-            _date(args.start, "--from"), _date(args.end, "--to"), _date(args.as_of, "--as-of")
+            optional_day(args.start, "--from"),
+            optional_day(args.end, "--to"),
+            optional_day(args.as_of, "--as-of"),
         )
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -21,7 +21,7 @@ the same way as every statistic.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from statistics import mean
 from typing import Any
@@ -252,23 +252,20 @@ def em_concordance(session: Session, start: date, end: date) -> StatTable:
 
 
 def acceptance_by_region_bucket(stats: tasking.TaskingStats) -> StatTable:
-    sums: dict[tuple[str, int | None], Counter[str]] = defaultdict(Counter)
-    for row in stats.cube:
-        sums[(row.region, row.bucket)][row.outcome] += row.n
+    tallies = tasking.tally(stats.cube, lambda row: (row.region, row.bucket))
     rows = []
-    for code in tasking.region_order({region for region, _ in sums}):
-        for bucket in sorted({b for r, b in sums if r == code}, key=lambda b: (b is None, b)):
-            outcome = sums[(code, bucket)]
-            received = sum(outcome.values())
+    for code in tasking.region_order({region for region, _ in tallies}):
+        for bucket in sorted({b for r, b in tallies if r == code}, key=lambda b: (b is None, b)):
+            counted = tallies[(code, bucket)]
             rows.append(
                 {
                     "region": tasking.region_name(code),
                     "bucket": "none" if bucket is None else str(bucket),
-                    "received": received,
-                    "accepted": outcome["accepted"],
-                    "rejected": outcome["rejected"],
-                    "not_discussed": outcome["not_discussed"],
-                    "accepted_pct": percent(outcome["accepted"], received),
+                    "received": counted.received,
+                    "accepted": counted.accepted,
+                    "rejected": counted.rejected,
+                    "not_discussed": counted.not_discussed,
+                    "accepted_pct": percent(counted.accepted, counted.received),
                 }
             )
     return StatTable(
@@ -359,6 +356,31 @@ def _protected_rows(
     return rows
 
 
+def _characteristic_rows(
+    recorded: dict[str, list[SqlColumn[Any]]],
+    seen: set[str],
+    decisions: Callable[[SqlColumn[Any]], Iterable[tuple[Any, bool, bool | None, date]]],
+) -> list[dict[str, Any]]:
+    """``_protected_rows`` for every column that records a characteristic,
+    each column's decisions from ``decisions``; the characteristics go into ``seen``."""
+    rows = []
+    for label, columns in recorded.items():
+        seen.add(label)
+        for column in columns:
+            rows += _protected_rows(label, column, decisions(column))
+    return rows
+
+
+def _em_decided(
+    found: list[Any], value: Callable[[EmCase | None], Any]
+) -> Iterable[tuple[Any, bool, bool, date]]:
+    """The EM decisions as ``_protected_rows`` reads them, the case's value from ``value``."""
+    return (
+        (value(case), bool(r.decided_em), bool(r.overridden), clock.to_local(r.decided_at).date())
+        for r, case in found
+    )
+
+
 def protected_tables(session: Session, start: date, end: date) -> tuple[list[StatTable], list[str]]:
     """Decisions by each recorded protected characteristic, and the names of
     those recorded nowhere."""
@@ -375,18 +397,13 @@ def protected_tables(session: Session, start: date, end: date) -> tuple[list[Sta
                 TaskingOutcome.decision.in_(("accepted", "rejected")),
             )
         ).all()
-        rows = []
-        for label, columns in intel.items():
-            seen.add(label)
-            for column in columns:
-                rows += _protected_rows(
-                    label,
-                    column,
-                    (
-                        (getattr(i, column.key), d == "accepted", None, day)
-                        for i, d, day in outcomes
-                    ),
-                )
+        rows = _characteristic_rows(
+            intel,
+            seen,
+            lambda column: (
+                (getattr(i, column.key), d == "accepted", None, day) for i, d, day in outcomes
+            ),
+        )
         tables.append(
             StatTable(
                 "protected_tasking",
@@ -401,23 +418,11 @@ def protected_tables(session: Session, start: date, end: date) -> tuple[list[Sta
         )
     em_columns = recorded_columns(EmCase.__table__)
     found = _em_decisions(session, start, end)
-    rows = []
-    for label, columns in em_columns.items():
-        seen.add(label)
-        for column in columns:
-            rows += _protected_rows(
-                label,
-                column,
-                (
-                    (
-                        getattr(case, column.key) if case else None,
-                        bool(r.decided_em),
-                        bool(r.overridden),
-                        clock.to_local(r.decided_at).date(),
-                    )
-                    for r, case in found
-                ),  # fmt: skip
-            )
+    rows = _characteristic_rows(
+        em_columns,
+        seen,
+        lambda column: _em_decided(found, lambda case: getattr(case, column.key) if case else None),
+    )
     # Disability recorded as a vulnerability of the case (vocab.VULNERABILITIES).
     if "disability" in vocab.VULNERABILITIES:
         seen.add("disability")
@@ -425,17 +430,14 @@ def protected_tables(session: Session, start: date, end: date) -> tuple[list[Sta
         rows += _protected_rows(
             "disability",
             flagged,
-            (
-                (
+            _em_decided(
+                found,
+                lambda case: (
                     "recorded"
                     if case and "disability" in vocab.split_list(case.vulnerabilities)
-                    else "not recorded",
-                    bool(r.decided_em),
-                    bool(r.overridden),
-                    clock.to_local(r.decided_at).date(),
-                )
-                for r, case in found
-            ),  # fmt: skip
+                    else "not recorded"
+                ),
+            ),
         )
     tables.append(
         StatTable(

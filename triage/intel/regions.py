@@ -27,6 +27,16 @@ class Region:
     def capacity(self) -> int:
         return sum(team.capacity for team in self.teams)
 
+    def team_capacity(self, team: str | None) -> int:
+        """Weekly capacity of one team, or of the whole region without a team;
+        ``KeyError`` if the region has no such team."""
+        if team is None:
+            return self.capacity
+        for member in self.teams:
+            if member.name == team:
+                return member.capacity
+        raise KeyError(team)
+
 
 def organisation_file() -> Path:
     return paths.bundled("rules", "intel", "organisation.toml")

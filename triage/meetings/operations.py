@@ -163,13 +163,11 @@ def reason_codes() -> set[str]:
 
 def default_capacity(region: str, team: str | None) -> int:
     """Weekly capacity of a team (or a whole region) from organisation.toml."""
-    found = regions.region_by_code(region)
-    if team is None:
-        return found.capacity
-    for candidate in found.teams:
-        if candidate.name == team:
-            return candidate.capacity
-    raise MeetingError(f"region {region} has no team {team!r}")
+    found = regions.region_by_code(region)  # KeyError for a region not configured
+    try:
+        return found.team_capacity(team)
+    except KeyError:
+        raise MeetingError(f"region {region} has no team {team!r}") from None
 
 
 def default_agenda_length(capacity: int) -> int:

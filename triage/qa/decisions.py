@@ -87,6 +87,17 @@ def _tasking(session: Session, start: date, end: date) -> list[Decision]:
     ]
 
 
+def _em_query(table: Any, at: Any, by: Any, details: tuple[Any, ...], *where: Any) -> Any:
+    """The decisions in an EM table: id, case, when (``at``) and by whom (``by``),
+    the ``details`` that describe it and the case's region, in id order."""
+    return (
+        select(table.id, table.case_id, at.label("at"), by.label("by"), *details, EmCase.region)
+        .outerjoin(EmCase, EmCase.case_id == table.case_id)
+        .where(*where)
+        .order_by(table.id)
+    )
+
+
 def _em(
     session: Session, query: Any, kind: str, describe: Any, on_date: bool = False
 ) -> list[Decision]:
@@ -102,39 +113,26 @@ def _em(
 
 
 def _reviews(session: Session, start: date, end: date) -> list[Decision]:
-    query = (
-        select(
-            EmReview.id,
-            EmReview.case_id,
-            EmReview.completed_on.label("at"),
-            EmReview.completed_by.label("by"),
-            EmReview.trigger,
-            EmReview.outcome,
-            EmCase.region,
-        )  # fmt: skip
-        .outerjoin(EmCase, EmCase.case_id == EmReview.case_id)
-        .where(EmReview.completed_on >= start, EmReview.completed_on <= end)
-        .order_by(EmReview.id)
+    query = _em_query(
+        EmReview,
+        EmReview.completed_on,
+        EmReview.completed_by,
+        (EmReview.trigger, EmReview.outcome),
+        EmReview.completed_on >= start,
+        EmReview.completed_on <= end,
     )
     return _em(session, query, "em_review", lambda r: f"{r.trigger} review: {r.outcome}", True)
 
 
 def _devices(session: Session, start: date, end: date) -> list[Decision]:
     first, after = _bounds(start, end)
-    query = (
-        select(
-            EmRecommendation.id,
-            EmRecommendation.case_id,
-            EmRecommendation.decided_at.label("at"),
-            EmRecommendation.decided_by.label("by"),
-            EmRecommendation.decided_em,
-            EmRecommendation.decided_device,
-            EmRecommendation.overridden,
-            EmCase.region,
-        )  # fmt: skip
-        .outerjoin(EmCase, EmCase.case_id == EmRecommendation.case_id)
-        .where(EmRecommendation.decided_at >= first, EmRecommendation.decided_at < after)
-        .order_by(EmRecommendation.id)
+    query = _em_query(
+        EmRecommendation,
+        EmRecommendation.decided_at,
+        EmRecommendation.decided_by,
+        (EmRecommendation.decided_em, EmRecommendation.decided_device, EmRecommendation.overridden),
+        EmRecommendation.decided_at >= first,
+        EmRecommendation.decided_at < after,
     )
 
     def describe(r: Any) -> str:
@@ -146,46 +144,28 @@ def _devices(session: Session, start: date, end: date) -> list[Decision]:
 
 def _escalations(session: Session, start: date, end: date) -> list[Decision]:
     first, after = _bounds(start, end)
-    query = (
-        select(
-            EmEscalation.id,
-            EmEscalation.case_id,
-            EmEscalation.done_at.label("at"),
-            EmEscalation.done_by.label("by"),
-            EmEscalation.step,
-            EmEscalation.status,
-            EmCase.region,
-        )  # fmt: skip
-        .outerjoin(EmCase, EmCase.case_id == EmEscalation.case_id)
-        .where(
-            EmEscalation.status.in_(("done", "withdrawn")),
-            EmEscalation.done_at >= first,
-            EmEscalation.done_at < after,
-        )
-        .order_by(EmEscalation.id)
+    query = _em_query(
+        EmEscalation,
+        EmEscalation.done_at,
+        EmEscalation.done_by,
+        (EmEscalation.step, EmEscalation.status),
+        EmEscalation.status.in_(("done", "withdrawn")),
+        EmEscalation.done_at >= first,
+        EmEscalation.done_at < after,
     )
     return _em(session, query, "em_escalation", lambda r: f"{r.step} {r.status}")
 
 
 def _trail(session: Session, start: date, end: date) -> list[Decision]:
     first, after = _bounds(start, end)
-    query = (
-        select(
-            EmTrailRequest.id,
-            EmTrailRequest.case_id,
-            EmTrailRequest.outcome_at.label("at"),
-            EmTrailRequest.outcome_by.label("by"),
-            EmTrailRequest.kind,
-            EmTrailRequest.outcome,
-            EmCase.region,
-        )  # fmt: skip
-        .outerjoin(EmCase, EmCase.case_id == EmTrailRequest.case_id)
-        .where(
-            EmTrailRequest.outcome.is_not(None),
-            EmTrailRequest.outcome_at >= first,
-            EmTrailRequest.outcome_at < after,
-        )
-        .order_by(EmTrailRequest.id)
+    query = _em_query(
+        EmTrailRequest,
+        EmTrailRequest.outcome_at,
+        EmTrailRequest.outcome_by,
+        (EmTrailRequest.kind, EmTrailRequest.outcome),
+        EmTrailRequest.outcome.is_not(None),
+        EmTrailRequest.outcome_at >= first,
+        EmTrailRequest.outcome_at < after,
     )
     return _em(session, query, "em_trail", lambda r: f"{r.kind} request: {r.outcome}")
 

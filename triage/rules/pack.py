@@ -164,12 +164,10 @@ class Pack:
         """Weekly capacity of a team, or of the whole region without a team."""
         for entry in self.regions:
             if entry.code == region:
-                if team is None:
-                    return entry.capacity
-                for member in entry.teams:
-                    if member.name == team:
-                        return member.capacity
-                raise KeyError(f"no team {team!r} in region {region}")
+                try:
+                    return entry.team_capacity(team)
+                except KeyError:
+                    raise KeyError(f"no team {team!r} in region {region}") from None
         raise KeyError(f"no region {region!r}")
 
 

@@ -16,11 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from triage import clock
 from triage.private_files import open_in_another_process, private_file, private_folder
 from triage.store import audit, cipher
 from triage.store.cipher import companion
-from triage.store.db import alembic_config, audit_head_file, copy_checked, make_engine
+from triage.store.db import (
+    alembic_config,
+    audit_head_file,
+    copy_checked,
+    make_engine,
+    new_backup_path,
+)
 from triage.store.faults import StoreDamaged, StoreUnavailable, integrity_problem, is_driver_error
 
 
@@ -128,13 +133,7 @@ def audit_chain_problem(
 def _set_aside(target: Path) -> Path:
     """Move the database being replaced (and its WAL, whose changes belong to
     it) into ``backups/``: it may be damaged, but it is the user's data."""
-    folder = private_folder(target.parent / "backups")
-    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
-    kept = folder / f"{target.stem}-replaced-{stamp}.sqlite"
-    n = 1
-    while kept.exists():
-        n += 1
-        kept = folder / f"{target.stem}-replaced-{stamp}-{n}.sqlite"
+    kept = new_backup_path(target, "replaced")
     os.replace(target, kept)
     wal = companion(target, "-wal")
     if wal.exists():

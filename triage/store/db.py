@@ -130,6 +130,19 @@ def copy_checked(source_path: Path, target: Path, passphrase: str | None) -> str
         source.close()
 
 
+def new_backup_path(path: Path, label: str) -> Path:
+    """A new file name for a ``label`` copy of ``path``, stamped now, in its
+    private ``backups/`` folder (``-2``, ``-3``, ... when the second is taken)."""
+    folder = private_folder(path.parent / "backups")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
+    target = folder / f"{path.stem}-{label}-{stamp}.sqlite"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{path.stem}-{label}-{stamp}-{n}.sqlite"
+    return target
+
+
 def backup(
     path: Path, label: str = "backup", passphrase: str | None = None, keep: int | None = None
 ) -> Path:
@@ -141,13 +154,7 @@ def backup(
     encrypted database's backup is encrypted with the same passphrase. With
     ``keep``, only the newest ``keep`` backups of this label are kept.
     """
-    folder = private_folder(path.parent / "backups")
-    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
-    target = folder / f"{path.stem}-{label}-{stamp}.sqlite"
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{path.stem}-{label}-{stamp}-{n}.sqlite"
+    target = new_backup_path(path, label)
     private_file(target)
     problem = copy_checked(path, target, passphrase)
     head = None if problem else _chain_head(target, passphrase)
@@ -162,7 +169,7 @@ def backup(
         # is caught by `triage audit verify --head` (users and audit half).
         private_file(audit_head_file(target)).write_text(head + "\n", encoding="ascii")
     if keep is not None:
-        made = sorted(folder.glob(f"{glob_escape(path.stem)}-{label}-*.sqlite"), key=_age)
+        made = sorted(target.parent.glob(f"{glob_escape(path.stem)}-{label}-*.sqlite"), key=_age)
         for old in made[:-keep] if keep > 0 else made:
             if old != target:
                 old.unlink()
