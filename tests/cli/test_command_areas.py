@@ -49,3 +49,17 @@ def test_version_and_a_ranking_command_do_not_load_pandas_or_the_pdf_writer():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_version_loads_neither_sqlalchemy_nor_alembic():
+    code = (
+        "import sys\n"
+        "from triage.cli.main import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
