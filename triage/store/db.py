@@ -138,7 +138,8 @@ def head_revision(engine: Engine) -> str | None:
     ``revision``/``down_revision`` lines (a test holds it to Alembic's answer),
     asking Alembic only if they do not make one plain chain."""
     versions = paths.bundled("triage", "store", "migrations") / "versions"
-    revisions, replaced = set(), set()
+    revisions: set[str] = set()
+    replaced: set[str] = set()
     for file in versions.glob("[!_]*.py"):
         text = file.read_text(encoding="utf-8")
         revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
