@@ -444,8 +444,13 @@ def test_results_panel_records_what_an_accepted_task_led_to(window, qtbot, db):
     meetings.decide(
         db, meeting_id=meeting_id, item_id=first.item_id, decision="accepted", actor=EVERYONE
     )
-    panel = window.show_page("meetings").results
-    panel.refresh()  # read on a reader thread, shown when it comes back
+    view = window.show_page("meetings")
+    panel = view.results
+    window.tasks.wait()
+    qtbot.wait(1)
+    # Behind the meeting list's tab, the results are not read until shown.
+    assert panel.model.rowCount() == 0
+    view.tabs.setCurrentWidget(panel)  # read on a reader thread, shown when it comes back
 
     def result_shown() -> str | None:
         index = panel.model.index(0, 3)
