@@ -5,13 +5,21 @@ its device recommendation with the reasons, and claim / release.
 Everything shown comes from ``triage.em`` (the same functions as ``triage
 rank em`` and ``triage explain em``); writes (claim, release, applying the
 escalation ladder and the ICE bridge) run on the app's single writer thread.
+
+The first showing of the screen is kept off the UI thread's long path: the
+core modules the queue and the explanations need (``triage.em.queue``,
+``explain`` and their ORM models, about 70 ms to import) are imported where
+they are first used, by the queue's read on a reader thread; the Actions tab
+(156 widgets, 40% of the screen) is built when first opened; and each tab's
+columns are sized when the tab is first shown. Together they took the first
+showing from one 157 ms block of the UI thread to parts under 50 ms.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -35,25 +43,17 @@ from PySide6.QtWidgets import (
 
 from triage import clock
 from triage.em import claims
-from triage.em.explain import explain_case
-from triage.em.pack import HARM_ORDER, WORKSTREAMS, default_pack
-from triage.em.queue import (
-    UNCLAIMED,
-    Queue,
-    build_queue,
-    caseworkers,
-    deadline_rows,
-    filter_rows,
-    queue_rows,
-)
-from triage.ops.em_refresh import EmRefresh, refresh_em
-from triage.ops.item_detail import case_qa_reviews
+from triage.em.pack import HARM_ORDER, WORKSTREAMS, EmPack, default_pack
 from triage.store.db import Database
-from ui import identity, labels
-from ui.em_actions import EmActionsPanel
+from ui import access, identity, labels
 from ui.plain import plain, tooltip
 from ui.rows_model import RowListModel, size_columns_once
 from ui.tasks import Tasks
+
+if TYPE_CHECKING:
+    from triage.em.queue import Queue
+    from triage.ops.em_refresh import EmRefresh
+    from ui.em_actions import EmActionsPanel
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 
@@ -98,10 +98,14 @@ def _local(value: str | None) -> str:
 TabRows = dict[str, list[dict[str, Any]]]
 # Each tab's rows with their display text, worked out off the UI thread.
 TabCells = dict[str, tuple[list[dict[str, Any]], list[tuple[str, ...]]]]
+# A refresh's read: the pack, the queue, its deadlines, the tabs, the caseworkers.
+Read = tuple["EmPack", "Queue", list[dict[str, Any]], TabCells, list[str]]
 
 
 def tab_rows(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, Any]) -> TabRows:
     """Each tab's rows (all, one per workstream, deadlines) through ``filters``."""
+    from triage.em.queue import filter_rows, queue_rows
+
     rows = {"all": queue_rows(queue, **filters)}
     for workstream in WORKSTREAMS:
         rows[workstream] = queue_rows(queue, workstream=workstream, **filters)
@@ -195,7 +199,9 @@ class EmCaseloadView(QWidget):
         self._in_background = app_tasks is not None
         self._generation = 0  # of refreshes
         self._fill_generation = 0  # of filter changes
-        self.pack = default_pack()
+        # The EM pack the queue on show was built with (read with it, off the
+        # UI thread), so its explanations use the same rules.
+        self.pack: EmPack | None = None
         self.case_id: str | None = None
         self.holder: str | None = None  # who has claimed the case on show
         self.queue: Queue | None = None  # the queue on show, reused by explanations
@@ -231,7 +237,7 @@ class EmCaseloadView(QWidget):
         self.harm_filter.addItem("Any harm level", None)
         for tier in HARM_ORDER:
             self.harm_filter.addItem(tier.replace("_", " "), tier)
-        self._fill_caseworkers([])
+        self.caseworker_filter.addItem("Anyone", None)  # and the names, once read
         filters = QHBoxLayout()
         for text, widget in (
             ("&Case", self.case_filter),
@@ -249,26 +255,18 @@ class EmCaseloadView(QWidget):
         for combo in (self.caseworker_filter, self.due_filter, self.harm_filter):
             combo.currentIndexChanged.connect(self._fill_tabs)
 
+        # Each tab's model is filled on every refresh; its table is made when
+        # the tab is first shown (until then an empty page holds its place).
         self.tabs = QTabWidget()
+        self._unmade: dict[QWidget, str] = {}
         for key, title in [("all", "All work"), *TAB_TITLES.items(), ("deadlines", "Deadlines")]:
             columns = DEADLINE_COLUMNS if key == "deadlines" else QUEUE_COLUMNS
-            model = RowsModel(columns, self)
-            table = QTableView()
-            table.setModel(model)
-            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-            table.setAlternatingRowColors(True)
-            table.verticalHeader().setVisible(False)
-            # Sized once, from the first rows: in ResizeToContents mode the header
-            # measured all 8,000 rows of every tab (4 s on showing it).
-            table.horizontalHeader().setStretchLastSection(True)
-            size_columns_once(table, model)
-            table.selectionModel().currentRowChanged.connect(
-                lambda current, _previous, m=model: self._row_selected(m, current)
-            )
-            self.models[key] = model
-            self.tables[key] = table
-            self.tabs.addTab(table, title)
+            self.models[key] = RowsModel(columns, self)
+            page = self._make_table(key) if key == "all" else QWidget()
+            if key != "all":
+                self._unmade[page] = key
+            self.tabs.addTab(page, title)
+        self.tabs.currentChanged.connect(self._queue_tab_shown)
 
         # The selected case: owner and buttons, then its explanation and timeline.
         self.case_label = QLabel("Select a case")
@@ -307,9 +305,12 @@ class EmCaseloadView(QWidget):
         self.detail_tabs.addTab(self.why_view, "Why here")
         self.detail_tabs.addTab(self.timeline, "Breach timeline")
         self.detail_tabs.addTab(self.recommendation_view, "Recommendation")
-        self.actions = EmActionsPanel(db, self.tasks, self)
-        self.actions.done.connect(self._action_done)
-        self.detail_tabs.addTab(self.actions, "Actions")
+        # Built when first opened (``actions``); until then an empty tab.
+        self._actions: EmActionsPanel | None = None
+        self._actions_tab = QWidget()
+        self._trace: dict[str, Any] | None = None  # the case on show
+        self.detail_tabs.addTab(self._actions_tab, "Actions")
+        self.detail_tabs.currentChanged.connect(self._detail_tab_shown)
 
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
@@ -328,28 +329,58 @@ class EmCaseloadView(QWidget):
         layout.addWidget(splitter, 1)
         self._show_case(None)
 
+    def _make_table(self, key: str) -> QTableView:
+        model = self.models[key]
+        table = QTableView()
+        table.setModel(model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.verticalHeader().setVisible(False)
+        # Sized once, from the first rows: in ResizeToContents mode the header
+        # measured all 8,000 rows of every tab (4 s on showing it).
+        table.horizontalHeader().setStretchLastSection(True)
+        size_columns_once(table, model)
+        table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous, m=model: self._row_selected(m, current)
+        )
+        self.tables[key] = table
+        return table
+
+    def _queue_tab_shown(self, index: int) -> None:
+        key = self._unmade.pop(self.tabs.widget(index), None)
+        if key is not None:
+            table = self._make_table(key)
+            access.prepare(table)
+            _replace_tab(self.tabs, index, table)
+
     # -- reading -------------------------------------------------------------------
 
     def refresh(self, then: Callable[[], None] | None = None) -> None:
         """Rebuild the queue and deadlines, and re-read the selected case; then
         ``then()``. A result made obsolete by a newer refresh is dropped."""
-        db, pack = self.db, self.pack
+        db = self.db
         self._generation += 1
         generation = self._generation
 
         filters = self.current_filters()
 
-        def read(_job: object) -> tuple[Queue, list[dict[str, Any]], TabCells]:
+        def read(_job: object) -> Read:
+            from triage.em import explain  # noqa: F401  (imported here for _show_case)
+            from triage.em.queue import build_queue, caseworkers, deadline_rows
+
+            pack = default_pack()
             with db.transaction() as session:
                 queue = build_queue(session, as_of=clock.now(), pack=pack)
             deadlines = deadline_rows(queue, pack=pack)
-            return queue, deadlines, tab_cells(queue, deadlines, filters)
+            cells = tab_cells(queue, deadlines, filters)
+            return pack, queue, deadlines, cells, caseworkers(queue)
 
-        def show(result: tuple[Queue, list[dict[str, Any]], TabCells]) -> None:
+        def show(result: Read) -> None:
             if generation != self._generation:
                 return
-            self.queue, self.deadlines, rows = result
-            self._fill_caseworkers(caseworkers(self.queue))
+            self.pack, self.queue, self.deadlines, rows, names = result
+            self._fill_caseworkers(names)
             if filters == self.current_filters():
                 self._show_tabs(rows)
             else:  # changed while the queue was read
@@ -377,6 +408,8 @@ class EmCaseloadView(QWidget):
         }
 
     def _fill_caseworkers(self, names: list[str]) -> None:
+        from triage.em.queue import UNCLAIMED
+
         chosen = self.caseworker_filter.currentData()
         self.caseworker_filter.blockSignals(True)
         self.caseworker_filter.clear()
@@ -457,8 +490,11 @@ class EmCaseloadView(QWidget):
             self.why_view.clear()
             self.recommendation_view.clear()
             self.timeline.setRowCount(0)
-            self.actions.show_trace(None)
+            self._show_trace(None)
             return
+        from triage.em.explain import explain_case
+        from triage.ops.item_detail import case_qa_reviews
+
         try:
             trace = explain_case(self.db, case_id, pack=self.pack, queue=self.queue)
         except KeyError:
@@ -481,7 +517,30 @@ class EmCaseloadView(QWidget):
             + "".join(labels.qa_review_html(r) for r in reviews)
         )
         self._fill_timeline(trace)
-        self.actions.show_trace(trace)
+        self._show_trace(trace)
+
+    @property
+    def actions(self) -> EmActionsPanel:
+        """The Actions tab's panel, built the first time it is wanted."""
+        if self._actions is None:
+            from ui.em_actions import EmActionsPanel
+
+            panel = EmActionsPanel(self.db, self.tasks)
+            panel.done.connect(self._action_done)
+            access.prepare(panel)
+            _replace_tab(self.detail_tabs, self.detail_tabs.indexOf(self._actions_tab), panel)
+            self._actions = panel
+            panel.show_trace(self._trace)
+        return self._actions
+
+    def _detail_tab_shown(self, index: int) -> None:
+        if self.detail_tabs.widget(index) is self._actions_tab:
+            self.actions  # noqa: B018  (builds the panel in the tab)
+
+    def _show_trace(self, trace: dict[str, Any] | None) -> None:
+        self._trace = trace
+        if self._actions is not None:
+            self._actions.show_trace(trace)
 
     def _fill_timeline(self, trace: dict) -> None:
         report_of: dict[str, int] = {}
@@ -590,9 +649,25 @@ class EmCaseloadView(QWidget):
             self.message.setText(f"⚠ {error}")
 
         weight = identity.model_weight()
-        self.tasks.write(
-            lambda job: refresh_em(db, pack=pack, job=job, model_weight=weight), done, failed
-        )
+
+        def work(job: Any) -> EmRefresh:
+            from triage.ops.em_refresh import refresh_em
+
+            return refresh_em(db, pack=pack, job=job, model_weight=weight)
+
+        self.tasks.write(work, done, failed)
+
+
+def _replace_tab(tabs: QTabWidget, index: int, widget: QWidget) -> None:
+    """Put ``widget`` in place of tab ``index``'s page (its title kept, and
+    the current tab too, without announcing a change)."""
+    old, title, current = tabs.widget(index), tabs.tabText(index), tabs.currentIndex()
+    tabs.blockSignals(True)
+    tabs.removeTab(index)
+    tabs.insertTab(index, widget, title)
+    tabs.setCurrentIndex(current)
+    tabs.blockSignals(False)
+    old.deleteLater()
 
 
 def _words(code: str | None) -> str:

@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 # How many rows the columns are sized from (Qt's default reads 1,000).
@@ -86,21 +93,41 @@ def rows_table(model: TextRowsModel) -> QTableView:
     return view
 
 
+class _SizeColumnsOnce(QObject):
+    """Sizes a view's columns once, from the first rows to arrive, when the
+    view is on screen: a tab behind another is sized when first shown, so a
+    screen of seven tabs filled at once measures one (the EM screen's six
+    hidden tabs took 31 ms of the UI thread on their first filling)."""
+
+    def __init__(self, view: QTableView, model: RowListModel) -> None:
+        super().__init__(view)
+        self.view, self.model = view, model
+        model.modelReset.connect(self.try_now)
+        view.installEventFilter(self)
+
+    def try_now(self) -> None:
+        if not self.model.rows or not self.view.isVisible():
+            return
+        # Widths kept from the last run (``MainWindow._restore_layout``) win.
+        if not self.view.horizontalHeader().property(KEPT_WIDTHS):
+            fit_columns(self.view, self.model)
+        self.model.modelReset.disconnect(self.try_now)
+        self.view.removeEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show:
+            self.try_now()
+        return False
+
+
 def size_columns_once(view: QTableView, model: RowListModel) -> None:
-    """Size ``view``'s columns from the first rows that arrive, then leave them
-    as the user sets them: re-measuring on every refresh stalled the UI thread
-    (90 ms for the meeting list, 350 ms for the EM tabs)."""
+    """Size ``view``'s columns from the first rows that arrive (once it is
+    shown), then leave them as the user sets them: re-measuring on every
+    refresh stalled the UI thread (90 ms for the meeting list, 350 ms for the
+    EM tabs)."""
     # A double click on a column's edge fits it to this many rows too.
     view.horizontalHeader().setResizeContentsPrecision(SIZE_FROM_ROWS)
-
-    def size_once() -> None:
-        if model.rows:
-            # Widths kept from the last run (``MainWindow._restore_layout``) win.
-            if not view.horizontalHeader().property(KEPT_WIDTHS):
-                fit_columns(view, model)
-            model.modelReset.disconnect(size_once)
-
-    model.modelReset.connect(size_once)
+    _SizeColumnsOnce(view, model)
 
 
 def fit_columns(view: QTableView, model: QAbstractTableModel) -> None:

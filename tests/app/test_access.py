@@ -40,6 +40,12 @@ def test_every_control_of_every_screen_has_an_accessible_name(window, qtbot):
     for _text, key in PAGES:
         window.show_page(key)
         window.tasks.wait()
+    # The EM screen makes its Actions panel and its tabs' tables when first shown.
+    em = window.pages["em"]
+    em.detail_tabs.setCurrentWidget(em.actions)
+    for index in range(em.tabs.count()):
+        em.tabs.setCurrentIndex(index)
+    assert len(em.tables) == em.tabs.count()
     missing = [describe(w) for w in access.unnamed_controls(window)]
     assert missing == []
 
