@@ -67,10 +67,8 @@ PENDING_ON_POSTGRES = {
             "tests/harm/test_model.py::test_rank_intel_json_fills_harm_score_only_with_an_active_model",
             "tests/em/test_em_queue.py::test_cli_rank_em_ranks_a_new_bridge_item_at_once",
         ),
-        "the statistics' SQL (strftime, julianday, PRAGMA temp_store) and the ranking": (
-            "tests/app/test_stats_dashboard.py", "tests/stats/test_stats_tasking.py",
-            "tests/stats/test_stats_cli.py", "tests/stats/test_stats_report.py",
-            "tests/stats/test_stats_em.py", "tests/stats/test_stats_feedback.py",
+        _RANKING + ", before the statistics (their SQL runs on PostgreSQL)": (
+            "tests/stats/test_stats_cli.py",
         ),
         "the rule trace's SQL (rules/trace.py) and the ranking": (
             "tests/rules/test_rules_trace.py",
@@ -79,11 +77,9 @@ PENDING_ON_POSTGRES = {
             "tests/intel/test_notes.py::test_decision_history_lists_each_meeting_decision",
             "tests/users/test_users.py::test_cli_users_sign_in_and_exit_4_when_refused",
         ),
-        _RANKING + " or the statistics' SQL (PRAGMA temp_store), under the new figures": (
-            "tests/app/test_service_levels_view.py::test_service_levels_tab_marks_the_months_below_target",
+        _RANKING + ", under the new figures": (
             "tests/em/test_contact_resumed.py::test_the_bridge_item_closes_with_a_reason_when_contact_resumes",
             "tests/governance/test_pack.py",
-            "tests/stats/test_breach_trends.py::test_small_counts_are_suppressed_with_their_rates_on_release",
             "tests/stats/test_breach_trends.py::test_characteristics_are_never_inputs_to_ranking_or_the_model",
             "tests/stats/test_breach_trends.py::test_cli_stats_breaches",
             "tests/stats/test_service_levels.py::test_cli_stats_service_levels",

@@ -228,10 +228,10 @@ def test_month_uses_the_uk_date():
         s <= datetime(2026, 7, 31, 23, 30) < e
         for s, e, m in offset_intervals(datetime(2026, 1, 1), datetime(2026, 12, 31))
     )
-    expression = local_date_sql("x", datetime(2026, 1, 1), datetime(2026, 12, 31))
     from sqlalchemy import create_engine, text
 
     with create_engine("sqlite://").connect() as connection:
+        expression = local_date_sql(connection, "x", datetime(2026, 1, 1), datetime(2026, 12, 31))
 
         def local(moment: str) -> str:
             return connection.execute(

@@ -23,6 +23,7 @@ from triage.em import battery, deadlines
 from triage.em.pack import EmPack, default_pack
 from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable, total_row
+from triage.stats.tasking import counted
 from triage.store.db import Database
 from triage.store.models import EmCase
 
@@ -83,7 +84,9 @@ def breach_counts(
     """(event_type, UK month) -> breach events that started in the period."""
     start, end = _bounds(period)
     with db.engine.connect() as connection:
-        month = local_date_sql("started_at", *column_span(connection, "em_event", "started_at"))
+        month = local_date_sql(
+            connection, "started_at", *column_span(connection, "em_event", "started_at")
+        )
         types = ", ".join(f"'{t}'" for t in vocab.BREACH_TYPES)
         where = "started_at < :end" + (" AND started_at >= :start" if start else "")
         where += _in_region("case_id", region)
@@ -214,7 +217,7 @@ def review_backlog(
     as_of_instant = clock.start_of_local_day(as_of)
     overdue, due_soon, oldest = 0, 0, None
     with db.engine.connect() as connection:
-        cases: Sequence[tuple[str | None, str | None]] = connection.execute(
+        cases: Sequence[tuple[str | datetime | None, str | date | None]] = connection.execute(
             text(
                 "SELECT fitted_at, last_review_at FROM em_case WHERE em_status = 'active'"
                 + (" AND region = :region" if region else "")
@@ -222,8 +225,9 @@ def review_backlog(
             {"region": region} if region else {},
         ).all()
     for fitted, last in cases:
-        fitted_at = datetime.fromisoformat(fitted) if fitted else None
-        last_review = date.fromisoformat(last) if last else None
+        # Stored text on SQLite; a datetime and a date on PostgreSQL.
+        fitted_at = datetime.fromisoformat(fitted) if isinstance(fitted, str) else fitted
+        last_review = date.fromisoformat(last) if isinstance(last, str) else last
         due = deadlines.review_due(fitted_at, last_review, pack)
         if due is None:
             continue
@@ -244,7 +248,8 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
         reviews: dict[int, int] = dict(
             connection.execute(
                 text(
-                    "SELECT outcome = 'continue', count(*) FROM em_review "
+                    "SELECT CASE WHEN outcome = 'continue' THEN 1 ELSE 0 END, count(*) "
+                    "FROM em_review "
                     "WHERE completed_on >= :first AND completed_on <= :last"
                     + _in_region("case_id", region)
                     + " GROUP BY 1"
@@ -257,10 +262,16 @@ def figure14(db: Database, period: Period, region: str | None = None) -> StatTab
             legal[kind] = connection.execute(
                 text(
                     "SELECT "
-                    " sum(responded_at IS NOT NULL AND responded_at < :end"
-                    + (" AND responded_at >= :start" if start else "")
-                    + "), sum(started_at < :as_of_end AND (responded_at IS NULL"
-                    " OR responded_at >= :as_of_end)) "
+                    + counted(
+                        "responded_at IS NOT NULL AND responded_at < :end"
+                        + (" AND responded_at >= :start" if start else "")
+                    )
+                    + ", "
+                    + counted(
+                        "started_at < :as_of_end AND (responded_at IS NULL"
+                        " OR responded_at >= :as_of_end)"
+                    )
+                    + " "
                     "FROM em_event WHERE event_type = :kind" + _in_region("case_id", region)
                 ),
                 {

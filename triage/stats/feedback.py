@@ -9,7 +9,6 @@ one more grouped query over the decisions that recorded a model score.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -17,11 +16,11 @@ from sqlalchemy import text
 from triage.stats.period import Period
 from triage.stats.table import Chart, Column, StatTable, percent
 from triage.stats.tasking import (
-    LATEST_SQL,
     STATUS_FILTERS,
     Tally,
     TaskingStats,
     compute,
+    latest_sql,
     period_params,
     tally,
 )
@@ -130,15 +129,20 @@ def model_agreement(db: Database, period: Period, *, region: str | None = None) 
     from triage.harm.scoring import suggestion, threshold
 
     params, where = period_params(period, region)
-    sql = f"""
-WITH {LATEST_SQL}
-SELECT round(l.model_score, 3) AS score, l.decision, count(*)
+    # round() of a number cast to NUMERIC: PostgreSQL rounds no double to places.
+    sql = """
+WITH {latest}
+SELECT round(CAST(l.model_score AS NUMERIC), 3) AS score, l.decision, count(*)
 FROM intel_item i JOIN latest l ON l.item_id = i.id
 WHERE {where} AND l.model_score IS NOT NULL AND l.decision IN ('accepted', 'rejected')
 GROUP BY 1, 2
 """
     with db.engine.connect() as connection:
-        records: Sequence[tuple[float, str, int]] = connection.execute(text(sql), params).all()
+        found: list[Any] = list(
+            connection.execute(text(sql.format(latest=latest_sql(connection), where=where)), params)
+        )
+    # A float on SQLite, a Decimal (NUMERIC) on PostgreSQL.
+    records = [(float(score), str(decision), int(n)) for score, decision, n in found]
     cut = threshold(db)
     bands = [{"accepted": 0, "rejected": 0, "agree": 0} for _ in SCORE_BANDS]
     for score, decision, count in records:

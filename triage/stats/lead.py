@@ -18,7 +18,7 @@ from triage.em.pack import default_pack
 from triage.stats.em import LEGAL_ROWS, _in_region, review_backlog
 from triage.stats.period import Period
 from triage.stats.table import Chart, Column, StatTable
-from triage.stats.tasking import STATUS_FILTERS, Tally, TaskingStats
+from triage.stats.tasking import STATUS_FILTERS, Tally, TaskingStats, counted
 from triage.store.db import Database
 
 
@@ -32,6 +32,11 @@ def _days(since: datetime | date | None, as_of: date) -> int | None:
         return None
     day = clock.to_local(since).date() if isinstance(since, datetime) else since
     return (as_of - day).days
+
+
+def _instant(value: str | datetime) -> datetime:
+    """A timestamp column's value: stored text on SQLite, a datetime on PostgreSQL."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
@@ -81,10 +86,10 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
     }
     with db.engine.connect() as connection:
         for kind, label in LEGAL_ROWS:
-            waiting: tuple[int, int | None, int | None, str | None] = connection.execute(
+            waiting: tuple[int, int | None, int | None, str | datetime | None] = connection.execute(
                 text(
-                    "SELECT count(*), sum(due_at < :now),"
-                    " sum(due_at >= :now AND due_at <= :soon),"
+                    f"SELECT count(*), {counted('due_at < :now')},"
+                    f" {counted('due_at >= :now AND due_at <= :soon')},"
                     " min(started_at) FROM em_event WHERE event_type = :kind"
                     " AND started_at < :now AND (responded_at IS NULL OR responded_at >= :now)"
                     + _in_region("case_id", region)
@@ -98,22 +103,32 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
                     "backlog": backlog,
                     "overdue": int(overdue or 0),
                     "due_soon": int(due_soon or 0),
-                    "oldest_days": _days(datetime.fromisoformat(oldest), period.as_of)
-                    if oldest
-                    else None,
+                    "oldest_days": _days(_instant(oldest), period.as_of) if oldest else None,
                 }
             )
-        awaiting_fit: tuple[int, str | None, int | None, int | None] = connection.execute(
-            text(
-                "SELECT count(*), min(bail_granted_at),"
-                " sum(bail_type = 'ij' AND datetime(bail_granted_at, :hours) < datetime(:now)),"
-                " sum(bail_type = 'ij' AND datetime(bail_granted_at, :hours) >= datetime(:now)"
-                "     AND datetime(bail_granted_at, :hours) <= datetime(:soon))"
-                " FROM em_case WHERE em_status = 'awaiting_fit'"
-                + (" AND region = :region" if region else "")
-            ),
-            {**params, "hours": f"+{pack.ij_release_hours} hours"},
-        ).one()
+        # The IJ deadline is granted + so many hours: compared as granted
+        # against now and soon less those hours (no date arithmetic in SQL).
+        hours = timedelta(hours=pack.ij_release_hours)
+        awaiting_fit: tuple[int, str | datetime | None, int | None, int | None] = (
+            connection.execute(
+                text(
+                    "SELECT count(*), min(bail_granted_at), "
+                    + counted("bail_type = 'ij' AND bail_granted_at < :now_less")
+                    + ", "
+                    + counted(
+                        "bail_type = 'ij' AND bail_granted_at >= :now_less "
+                        "AND bail_granted_at <= :soon_less"
+                    )
+                    + " FROM em_case WHERE em_status = 'awaiting_fit'"
+                    + (" AND region = :region" if region else "")
+                ),
+                {
+                    **params,
+                    "now_less": clock.sql_timestamp(moment - hours),
+                    "soon_less": clock.sql_timestamp(soon - hours),
+                },
+            ).one()
+        )
         awaiting, oldest_bail, overdue, due_soon = awaiting_fit
     rows.append(
         {
@@ -121,9 +136,7 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
             "backlog": awaiting,
             "overdue": int(overdue or 0),
             "due_soon": int(due_soon or 0),
-            "oldest_days": _days(datetime.fromisoformat(oldest_bail), period.as_of)
-            if oldest_bail
-            else None,
+            "oldest_days": _days(_instant(oldest_bail), period.as_of) if oldest_bail else None,
         }
     )
     return StatTable(

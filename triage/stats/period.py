@@ -5,7 +5,8 @@ the database stores naive UTC (``triage.clock``). An item received at 23:30
 UTC on 31 July was received on 1 August in London, so grouping by month or
 counting days must use the local date. SQLite has no time zones, so
 ``local_date_sql`` writes the Europe/London offsets of the years concerned
-into the SQL as a CASE expression: set-based, and exact at every clock change.
+into the SQL as a CASE expression: set-based, and exact at every clock change
+(PostgreSQL converts with its own time-zone data: ``dialect.local_date_text``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Connection
 
 from triage import clock
+from triage.store import dialect
 
 
 @dataclass(frozen=True)
@@ -103,37 +105,28 @@ def column_span(
     connection: Connection, table: str, column: str
 ) -> tuple[datetime | None, datetime | None]:
     """The first and last value of a naive-UTC column: the bounds ``local_date_sql`` takes."""
-    span: tuple[str | None, str | None] = connection.exec_driver_sql(
+    # SQLite gives stored text, PostgreSQL a datetime.
+    span: tuple[str | datetime | None, str | datetime | None] = connection.exec_driver_sql(
         f"SELECT min({column}), max({column}) FROM {table}"
     ).one()
-    low, high = span
-    return (
-        datetime.fromisoformat(low) if low else None,
-        datetime.fromisoformat(high) if high else None,
+    low, high = (
+        datetime.fromisoformat(value) if isinstance(value, str) else value for value in span
     )
+    return low, high
 
 
-def local_date_sql(column: str, first: datetime | None, last: datetime | None) -> str:
+def local_date_sql(
+    connection: Connection, column: str, first: datetime | None, last: datetime | None
+) -> str:
     """SQL for the UK date (text 'YYYY-MM-DD') of a naive-UTC column.
 
     ``first``/``last`` bound the values the column can hold (e.g. its min and
-    max); only those years' clock changes are written into the expression.
+    max); only those years' clock changes are written into SQLite's expression.
     """
-    if first is None or last is None:
-        return f"date({column})"
-    intervals = offset_intervals(first, last)
-    whens = " ".join(
-        f"WHEN {column} >= '{clock.sql_timestamp(start)}' "
-        f"AND {column} < '{clock.sql_timestamp(end)}' THEN '+{minutes} minutes'"
-        for start, end, minutes in intervals
-    )
-    if not whens:
-        return f"date({column})"
-    full = f"date({column}, CASE {whens} ELSE '+0 minutes' END)"
-    if all(0 < minutes <= 60 for _, _, minutes in intervals):
-        # At most an hour ahead (London): only an instant from 23:00 UTC on
-        # can fall on the next UK day, so the CASE runs for 1 row in 24.
-        return (
-            f"CASE WHEN substr({column}, 12, 2) < '23' THEN substr({column}, 1, 10) ELSE {full} END"
-        )
-    return full
+    if dialect.is_postgres(connection) or first is None or last is None:
+        return dialect.local_date_text(connection, column, [])
+    offsets = [
+        (clock.sql_timestamp(start), clock.sql_timestamp(end), minutes)
+        for start, end, minutes in offset_intervals(first, last)
+    ]
+    return dialect.local_date_text(connection, column, offsets)

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from triage import clock
 from triage.intel import regions
 from triage.stats.period import Period, column_span, local_date_sql
 from triage.stats.table import Chart, Column, StatTable, mean, percent
+from triage.store import dialect
 from triage.store.db import Database
 
 HIGH = (1, 2, 3, 4)
@@ -94,14 +95,18 @@ class TaskingStats:
     cube: list[CubeRow]
 
 
-# Each item's latest decision on or before the as-of day. SQLite returns the
-# bare columns of the row holding the MAX(); (item_id, meeting_date) is
-# unique, so that row is the latest decision.
-LATEST_SQL = """latest AS (
-    SELECT item_id, decision, reason, result, result_at, model_score,
-           MAX(meeting_date) AS meeting_date
-    FROM tasking_outcome WHERE meeting_date <= :as_of GROUP BY item_id
-)"""
+def latest_sql(connection: Connection) -> str:
+    """The CTE ``latest``: each item's latest decision on or before the as-of
+    day ((item_id, meeting_date) is unique, so there is one)."""
+    query = dialect.latest_per_key(
+        connection,
+        "tasking_outcome",
+        "item_id",
+        "meeting_date",
+        "decision, reason, result, result_at, model_score",
+        "meeting_date <= :as_of",
+    )
+    return f"latest AS ({query})"
 
 
 def period_params(period: Period, region: str | None = None) -> tuple[dict[str, Any], str]:
@@ -119,19 +124,25 @@ def period_params(period: Period, region: str | None = None) -> tuple[dict[str, 
     return params, " AND ".join(where)
 
 
+def counted(condition: str) -> str:
+    """SQL counting the rows where ``condition`` holds (PostgreSQL cannot sum
+    a comparison as SQLite does; FILTER is in both, SQLite from 3.30)."""
+    return f"count(*) FILTER (WHERE {condition})"
+
+
 def _band_sql(expression: str, bands: tuple[tuple[int, int | None], ...]) -> str:
     parts = []
     for low, high in bands:
         if high is None:
-            parts.append(f"sum({expression} >= {low})")
+            parts.append(counted(f"{expression} >= {low}"))
         elif low == 0:
-            parts.append(f"sum({expression} <= {high})")
+            parts.append(counted(f"{expression} <= {high}"))
         else:
-            parts.append(f"sum({expression} >= {low} AND {expression} <= {high})")
+            parts.append(counted(f"{expression} >= {low} AND {expression} <= {high}"))
     return ", ".join(parts)
 
 
-def _cube_sql(ranked: bool, day_sql: str, where: str) -> str:
+def _cube_sql(connection: Connection, ranked: bool, day_sql: str, where: str) -> str:
     bucket = "coalesce(r.bucket, i.upstream_bucket)" if ranked else "i.upstream_bucket"
     rule = "r.bucket_rule" if ranked else "NULL"
     rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
@@ -142,18 +153,12 @@ def _cube_sql(ranked: bool, day_sql: str, where: str) -> str:
     # lookups by rowid walk the tables in order; items without one follow.
     # Both halves touch each row once (benchmarks/bench_stats.py: ~4x faster
     # than joining latest decisions to items read in date order).
-    # 48-hour target, inclusive: whole seconds compared as integers, then the
-    # fractional part (always 6 digits as stored) breaks an exact-48-h tie.
-    met48 = """CASE
-        WHEN i.passed_at IS NULL THEN NULL
-        WHEN CAST(strftime('%s', i.passed_at) AS INTEGER)
-             - CAST(strftime('%s', i.received_at) AS INTEGER) < 172800 THEN 1
-        WHEN CAST(strftime('%s', i.passed_at) AS INTEGER)
-             - CAST(strftime('%s', i.received_at) AS INTEGER) = 172800
-             AND substr(i.passed_at, 20) <= substr(i.received_at, 20) THEN 1
-        ELSE 0 END"""
+    # 48-hour target, inclusive, to the microsecond.
+    within48 = dialect.at_most_seconds_apart(connection, "i.received_at", "i.passed_at", 172800)
+    met48 = f"CASE WHEN i.passed_at IS NULL THEN NULL WHEN {within48} THEN 1 ELSE 0 END"
+    materialized = dialect.materialized(connection)
     return f"""
-WITH {LATEST_SQL}, base AS MATERIALIZED (
+WITH {latest_sql(connection)}, base AS {materialized} (
     SELECT i.region AS region, i.team AS team, {bucket} AS bucket, {rule} AS rule,
            {day_sql} AS day, i.carry_over_count AS carry, {met48} AS met48,
            CASE l.decision WHEN 'accepted' THEN 'accepted' WHEN 'rejected' THEN 'rejected'
@@ -167,11 +172,11 @@ WITH {LATEST_SQL}, base AS MATERIALIZED (
     UNION ALL
     SELECT i.region, i.team, {bucket}, {rule}, {day_sql}, i.carry_over_count, {met48},
            'not_discussed', NULL, NULL, NULL, NULL
-    FROM intel_item i NOT INDEXED
+    FROM intel_item i {dialect.full_scan(connection)}
     {rank_join}
     WHERE {where} AND NOT EXISTS (
         SELECT 1 FROM tasking_outcome o WHERE o.item_id = i.id AND o.meeting_date <= :as_of)
-), classified AS MATERIALIZED (
+), classified AS {materialized} (
     SELECT region, team, bucket, rule, substr(day, 1, 7) AS month, outcome, carry, met48,
            CASE WHEN outcome = 'rejected' THEN reason END AS reason,
            CASE WHEN outcome = 'accepted' AND result IS NOT NULL
@@ -184,10 +189,10 @@ WITH {LATEST_SQL}, base AS MATERIALIZED (
     FROM base
 )
 SELECT region, team, bucket, rule, month, outcome, reason, result,
-       count(*), total(carry), sum(carry > 0), total(met48), count(met48),
-       total(decided_age), {_band_sql("decided_age", DECISION_AGE_BANDS)},
-       total(pool_age), {_band_sql("pool_age", POOL_AGE_BANDS)}, max(pool_age),
-       sum(outcome = 'accepted' AND result IS NULL),
+       count(*), coalesce(sum(carry), 0), {counted("carry > 0")}, coalesce(sum(met48), 0),
+       count(met48), coalesce(sum(decided_age), 0), {_band_sql("decided_age", DECISION_AGE_BANDS)},
+       coalesce(sum(pool_age), 0), {_band_sql("pool_age", POOL_AGE_BANDS)}, max(pool_age),
+       {counted("outcome = 'accepted' AND result IS NULL")},
        min(CASE WHEN outcome = 'accepted' AND result IS NULL THEN meeting_date END)
 FROM classified
 GROUP BY region, team, bucket, rule, month, outcome, reason, result
@@ -198,13 +203,13 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
     """Read the cube of one period (optionally one region) in one query."""
     with db.engine.connect() as connection:
         # The GROUP BY sorts up to a row per item: keep its scratch in memory.
-        connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+        dialect.sort_in_memory(connection)
         ranked = inspect(connection).has_table("intel_rank")
         day_sql = local_date_sql(
-            "i.received_at", *column_span(connection, "intel_item", "received_at")
+            connection, "i.received_at", *column_span(connection, "intel_item", "received_at")
         )
         params, where = period_params(period, region)
-        sql = _cube_sql(ranked, day_sql, where)
+        sql = _cube_sql(connection, ranked, day_sql, where)
         records = connection.execute(text(sql), params).all()
     nd = len(DECISION_AGE_BANDS)
     np_ = len(POOL_AGE_BANDS)
@@ -236,10 +241,15 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
                 pool_bands=tuple(int(v or 0) for v in rest[1 : 1 + np_]),
                 pool_oldest=rest[1 + np_],
                 awaiting_result=int(rest[2 + np_] or 0),
-                awaiting_since=date.fromisoformat(rest[3 + np_]) if rest[3 + np_] else None,
+                awaiting_since=_date(rest[3 + np_]),
             )
         )
     return TaskingStats(period=period, region=region, ranked=ranked, cube=cube)
+
+
+def _date(value: str | date | None) -> date | None:
+    """A date column's value: stored text on SQLite, a date on PostgreSQL."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @dataclass

@@ -190,3 +190,96 @@ def drop_rank_stale_triggers(connection: Connection, tables: tuple[str, ...]) ->
         for verb in ("insert", "update", "delete"):
             on = f" ON {table}" if postgres else ""
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS rank_stale_on_{table}_{verb}{on}")
+
+
+# Statistics: the few expressions SQLite and PostgreSQL cannot write alike.
+
+
+def sqlite_version_at_least(connection: Connection, *version: int) -> bool:
+    """Whether a SQLite connection's library is at least ``version`` (False on PostgreSQL).
+    The older-Linux bundle links SQLite 3.34."""
+    if is_postgres(connection):
+        return False
+    found: str = connection.exec_driver_sql("SELECT sqlite_version()").scalar_one()
+    return tuple(int(part) for part in str(found).split(".")) >= version
+
+
+def materialized(connection: Connection) -> str:
+    """The ``MATERIALIZED`` hint of a CTE that must be computed once (PostgreSQL 12+
+    and SQLite 3.35+; SQLite 3.34 has no such syntax, and its plan is left to it)."""
+    if is_postgres(connection) or sqlite_version_at_least(connection, 3, 35):
+        return "MATERIALIZED"
+    return ""
+
+
+def full_scan(connection: Connection) -> str:
+    """After a table name: read the whole table in order, not through an index.
+    SQLite's ``NOT INDEXED`` (its planner otherwise picks a range index that
+    costs a lookup per row); PostgreSQL plans its own scans."""
+    return "" if is_postgres(connection) else "NOT INDEXED"
+
+
+def sort_in_memory(connection: Connection) -> None:
+    """A big GROUP BY's sort kept in memory: SQLite's ``PRAGMA temp_store``
+    (per connection). PostgreSQL sorts within ``work_mem`` as its operator set it."""
+    if not is_postgres(connection):
+        connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+
+
+def at_most_seconds_apart(connection: Connection, start: str, end: str, seconds: int) -> str:
+    """SQL true when the naive-UTC timestamp ``end`` is at most ``seconds`` after
+    ``start``, microseconds counted. PostgreSQL subtracts timestamps; SQLite
+    (stored text 'YYYY-MM-DD HH:MM:SS.ffffff') compares whole seconds as
+    integers, then the six-digit fraction breaks an exact tie (strftime('%s'):
+    unixepoch() needs SQLite 3.38)."""
+    if is_postgres(connection):
+        return f"({end} - {start} <= interval '{int(seconds)} seconds')"
+    apart = f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
+    return (
+        f"({apart} < {int(seconds)} OR ({apart} = {int(seconds)} "
+        f"AND substr({end}, 20) <= substr({start}, 20)))"
+    )
+
+
+def local_date_text(
+    connection: Connection, column: str, offsets: list[tuple[str, str, int]]
+) -> str:
+    """SQL for the UK date, as text 'YYYY-MM-DD', of a naive-UTC column.
+
+    PostgreSQL converts with its own time-zone data. SQLite has none: ``offsets``
+    are the UTC intervals [from, to) (stored text) in which London is ahead of
+    UTC by so many minutes, written into the expression as a CASE."""
+    if is_postgres(connection):
+        return f"to_char(({column} AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/London', 'YYYY-MM-DD')"
+    whens = " ".join(
+        f"WHEN {column} >= '{start}' AND {column} < '{end}' THEN '+{minutes} minutes'"
+        for start, end, minutes in offsets
+    )
+    if not whens:
+        return f"date({column})"
+    full = f"date({column}, CASE {whens} ELSE '+0 minutes' END)"
+    if all(0 < minutes <= 60 for _, _, minutes in offsets):
+        # At most an hour ahead (London): only an instant from 23:00 UTC on
+        # can fall on the next UK day, so the CASE runs for 1 row in 24.
+        return (
+            f"CASE WHEN substr({column}, 12, 2) < '23' THEN substr({column}, 1, 10) ELSE {full} END"
+        )
+    return full
+
+
+def latest_per_key(
+    connection: Connection, table: str, key: str, latest: str, columns: str, where: str
+) -> str:
+    """A query of one row per ``key``: the one with the greatest ``latest``
+    among the rows matching ``where`` (the pair must be unique), with
+    ``columns`` and ``latest``. SQLite returns a bare column from the row
+    holding a max(); PostgreSQL has DISTINCT ON."""
+    if is_postgres(connection):
+        return (
+            f"SELECT DISTINCT ON ({key}) {key}, {columns}, {latest} FROM {table} "
+            f"WHERE {where} ORDER BY {key}, {latest} DESC"
+        )
+    return (
+        f"SELECT {key}, {columns}, max({latest}) AS {latest} FROM {table} "
+        f"WHERE {where} GROUP BY {key}"
+    )
