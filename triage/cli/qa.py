@@ -202,7 +202,7 @@ def register(top: Subcommands, groups: Groups) -> None:
     add_format(p)
     p.set_defaults(handler=run_score)
 
-    p = sub.add_parser("report", help="satisfactory rate (QS1+QS2) against the 75% target")
+    p = sub.add_parser("report", help="satisfactory rate (QS1+QS2) against the 75%% target")
     p.add_argument("--from", dest="start", required=True, metavar="D", help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", required=True, metavar="D", help="last day, YYYY-MM-DD")
     p.add_argument("--out", metavar="FILE", help="the file to write (csv, xlsx, pdf)")

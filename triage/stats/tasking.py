@@ -665,9 +665,7 @@ def age_at_decision(stats: TaskingStats) -> StatTable:
                 "decided": n,
                 "mean_days": mean(t.age_sum, n),
             }
-            for (low, high), count in zip(DECISION_AGE_BANDS, t.age_bands, strict=True):
-                row[_band_key(low, high)] = count
-            rows.append(row)
+            rows.append({**row, **_band_cells(DECISION_AGE_BANDS, t.age_bands)})
             filters.append({"region": code, **STATUS_FILTERS[outcome]})
     return StatTable(
         "age_at_decision",
@@ -677,17 +675,12 @@ def age_at_decision(stats: TaskingStats) -> StatTable:
             Column("decision", "Decision", "text"),
             Column("decided", "Decided"),
             Column("mean_days", "Mean days", "number"),
-            *[Column(_band_key(lo, hi), _band_title(lo, hi)) for lo, hi in DECISION_AGE_BANDS],
+            *_band_columns(DECISION_AGE_BANDS),
         ],
         rows,
         "For items whose latest decision is accepted or rejected: UK days from the day received "
         "to the meeting date of that decision.",
-        Chart(
-            "decision",
-            tuple(_band_key(lo, hi) for lo, hi in DECISION_AGE_BANDS),
-            "Age at decision",
-            stacked=True,
-        ),
+        _band_chart("decision", DECISION_AGE_BANDS, "Age at decision"),
         filters,
     )
 
@@ -698,6 +691,20 @@ def _band_key(low: int, high: int | None) -> str:
 
 def _band_title(low: int, high: int | None) -> str:
     return f"{low}+ days" if high is None else f"{low}-{high} days"
+
+
+def _band_cells(bands: tuple[tuple[int, int | None], ...], counts: list[int]) -> dict[str, int]:
+    """An age-band table's cells: each band's count under its key."""
+    return {_band_key(lo, hi): count for (lo, hi), count in zip(bands, counts, strict=True)}
+
+
+def _band_columns(bands: tuple[tuple[int, int | None], ...]) -> list[Column]:
+    return [Column(_band_key(lo, hi), _band_title(lo, hi)) for lo, hi in bands]
+
+
+def _band_chart(by: str, bands: tuple[tuple[int, int | None], ...], title: str) -> Chart:
+    """The bands stacked, one bar per ``by``."""
+    return Chart(by, tuple(_band_key(lo, hi) for lo, hi in bands), title, stacked=True)
 
 
 def _per_region(
@@ -778,9 +785,7 @@ def not_discussed_pool(stats: TaskingStats) -> StatTable:
             "mean_age_days": mean(t.pool_age_sum, t.not_discussed),
             "oldest_days": t.pool_oldest,
         }
-        for (low, high), count in zip(POOL_AGE_BANDS, t.pool_bands, strict=True):
-            row[_band_key(low, high)] = count
-        rows.append(row)
+        rows.append({**row, **_band_cells(POOL_AGE_BANDS, t.pool_bands)})
         filters.append({"region": code, **STATUS_FILTERS["not_discussed"]})
     return StatTable(
         "not_discussed_pool",
@@ -790,17 +795,12 @@ def not_discussed_pool(stats: TaskingStats) -> StatTable:
             Column("pool", "Items not discussed"),
             Column("mean_age_days", "Mean age (days)", "number"),
             Column("oldest_days", "Oldest (days)", "number"),
-            *[Column(_band_key(lo, hi), _band_title(lo, hi)) for lo, hi in POOL_AGE_BANDS],
+            *_band_columns(POOL_AGE_BANDS),
         ],
         rows,
         "Items received in the period without an accepted or rejected latest decision as of "
         "the as-of date; age = UK days from the day received to the as-of date.",
-        Chart(
-            "region",
-            tuple(_band_key(lo, hi) for lo, hi in POOL_AGE_BANDS),
-            "Not-discussed pool by age",
-            stacked=True,
-        ),
+        _band_chart("region", POOL_AGE_BANDS, "Not-discussed pool by age"),
         filters,
     )
 
