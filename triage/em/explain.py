@@ -9,9 +9,10 @@ the bridge item.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from triage import clock, vocab
 from triage.em import contact, deadlines
@@ -23,6 +24,14 @@ from triage.em.queue import LEGAL_EVENTS, Queue, build_queue
 from triage.em.recommend import recommend_stored
 from triage.store.db import Database
 from triage.store.models import EmCase, EmEvent, IntelItem
+
+Row = TypeVar("Row")
+
+
+def _of_case(session: Session, table: type[Row], case_id: str, *order: Any) -> list[Row]:
+    """The rows of ``table`` about one case, in ``order``."""
+    of_case = table.case_id == case_id  # type: ignore[attr-defined]  # every EM table has one
+    return list(session.scalars(select(table).where(of_case).order_by(*order)))
 
 
 def _iso(value: date | None) -> str | None:
@@ -51,30 +60,18 @@ def explain_case(
         items = [i for i in queue.items if i.case_id == case_id]
         battery = battery_with_pack(session, pack, [case_id]).get(case_id)
         counts = counted_breaches(session, pack, [case_id]).get(case_id, 0)
-        events = session.scalars(
-            select(EmEvent)
-            .where(EmEvent.case_id == case_id)
-            .order_by(EmEvent.started_at, EmEvent.event_id)
-        ).all()
-        escalations = session.scalars(
-            select(EmEscalation)
-            .where(EmEscalation.case_id == case_id)
-            .order_by(EmEscalation.breach_count)
-        ).all()
-        reviews = session.scalars(
-            select(EmReview).where(EmReview.case_id == case_id).order_by(EmReview.completed_on)
-        ).all()
+        events = _of_case(session, EmEvent, case_id, EmEvent.started_at, EmEvent.event_id)
+        escalations = _of_case(session, EmEscalation, case_id, EmEscalation.breach_count)
+        reviews = _of_case(session, EmReview, case_id, EmReview.completed_on)
         recorded = session.execute(
             select(EmRecommendation)
             .where(EmRecommendation.case_id == case_id)
             .order_by(EmRecommendation.made_at.desc())
             .limit(1)
         ).scalar_one_or_none()
-        trail_requests = session.scalars(
-            select(EmTrailRequest)
-            .where(EmTrailRequest.case_id == case_id)
-            .order_by(EmTrailRequest.requested_at, EmTrailRequest.id)
-        ).all()
+        trail_requests = _of_case(
+            session, EmTrailRequest, case_id, EmTrailRequest.requested_at, EmTrailRequest.id
+        )
         bridge = session.execute(
             select(
                 IntelItem.intel_id,
