@@ -273,7 +273,7 @@ def bench_zen(path: Path, items: int) -> None:
     results = [b["data"]["result"] for b in batch]
     assert [r["rule"] for r in results[: len(one_by_one)]] == [r["rule"] for r in one_by_one]
     # Same answers as the SQL evaluator?
-    compiled = compile_pack(pack, as_of)
+    compiled = compile_pack(pack, as_of, postgres=False)
     for statement in compiled.setup:
         connection.execute(statement, compiled.params)
     sql_rules = dict(

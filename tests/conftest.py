@@ -45,45 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # Test files whose code path still runs SQLite-only SQL (issue 18.2 not done
 # for it yet): skipped in the PostgreSQL run, named with what they wait for.
-_RANKING = "the ranking (triage/intel/ranking.py, rules/engine.py: temp tables, ? placeholders)"
 PENDING_ON_POSTGRES = {
     path: reason
     for reason, paths in {
-        _RANKING: (
-            "tests/app/test_access.py", "tests/app/test_em_refresh_app_cli.py",
-            "tests/app/test_meeting_close.py", "tests/app/test_plain_text.py",
-            "tests/app/test_ui.py", "tests/app/test_ui_queue_sort.py",
-            "tests/cli/test_first_use.py", "tests/cli/test_table_width.py",
-            "tests/exports/test_pdf_font.py", "tests/exports/test_safe_exports.py",
-            "tests/intel/test_plain.py", "tests/intel/test_rank_as_of.py",
-            "tests/intel/test_rank_current.py", "tests/intel/test_ranking.py",
-            "tests/meetings/test_meeting_cli.py", "tests/meetings/test_meetings.py",
-            "tests/meetings/test_minutes.py", "tests/meetings/test_outcomes_export.py",
-        ),
-        _RANKING + ", after the harm model's features": (
-            "tests/app/test_model_view.py::test_meeting_decisions_do_not_wait_for_training",
-            "tests/app/test_model_view.py::test_queue_trace_shows_the_model_reasons",
-            "tests/harm/test_model.py::test_planted_malicious_pickle_is_never_loaded",
-            "tests/harm/test_model.py::test_rank_intel_json_fills_harm_score_only_with_an_active_model",
-            "tests/em/test_em_queue.py::test_cli_rank_em_ranks_a_new_bridge_item_at_once",
-        ),
-        _RANKING + ", before the statistics (their SQL runs on PostgreSQL)": (
-            "tests/stats/test_stats_cli.py",
-        ),
-        "the rule trace's SQL (rules/trace.py) and the ranking": (
-            "tests/rules/test_rules_trace.py",
-        ),
-        _RANKING + ", via a meeting or the CLI": (
-            "tests/intel/test_notes.py::test_decision_history_lists_each_meeting_decision",
-            "tests/users/test_users.py::test_cli_users_sign_in_and_exit_4_when_refused",
-        ),
-        _RANKING + ", under the new figures": (
-            "tests/em/test_contact_resumed.py::test_the_bridge_item_closes_with_a_reason_when_contact_resumes",
-            "tests/governance/test_pack.py",
-            "tests/stats/test_breach_trends.py::test_characteristics_are_never_inputs_to_ranking_or_the_model",
-            "tests/stats/test_breach_trends.py::test_cli_stats_breaches",
-            "tests/stats/test_service_levels.py::test_cli_stats_service_levels",
-        ),
         "the app's encryption screen opens the database file": (
             "tests/app/test_app_encryption.py",
         ),

@@ -60,7 +60,7 @@ def test_each_change_the_ranking_reads_makes_it_stale(db, monkeypatch):
             text(
                 "INSERT INTO harm_model (id, path, sha256, classifier, manifest, evaluation, "
                 "created_by, created_at, active) VALUES ('m1', 'm1.skops', :sha, 'logistic', "
-                "'{}', '{}', 'tester', '2026-11-20 09:00:00', 0)"
+                "'{}', '{}', 'tester', '2026-11-20 09:00:00', false)"
             ),
             {"sha": "0" * 64},
         )

@@ -116,7 +116,7 @@ def test_the_xlsx_is_set_up_to_print_and_holds_no_formula(decided, tmp_path):
 
 
 def test_the_period_selects_by_meeting_date(decided, tmp_path, capsys):
-    path = str(decided.path)
+    path = decided.location
     assert cli(["--db", path, "outcomes", "export", "--to", "2026-11-19", "--json"]) == 0
     assert capsys.readouterr().out.strip() == "[]"
     assert cli(["--db", path, "outcomes", "export", "--from", "2026-11-20", "--json"]) == 0

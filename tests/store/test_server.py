@@ -140,6 +140,7 @@ def test_the_least_privilege_login_works_but_cannot_drop_tables_or_rewrite_the_a
             connection.execute(GRANTS.read_text(encoding="utf-8"))
         app = f"postgresql+psycopg://triage_app:app-pw@{base}"
         assert cli(["--db", app, "user", "list", "--json"]) == 0  # opens, signs in, reads
+        assert cli(["--db", app, "rank", "intel", "--json"]) == 0  # ranks (scratch tables)
         capsys.readouterr()
         db = open_database(app)
         with db.transaction() as session:

@@ -11,22 +11,24 @@ line; ``explain`` traces one item.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
     SQLColumnExpression,
-    column,
     delete,
     func,
     insert,
     or_,
     select,
-    table,
+    text,
     tuple_,
     update,
 )
@@ -40,6 +42,7 @@ from triage.jobs import Job, job_or_silent
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import FILES, Pack, PackError, default_folder, load_pack
+from triage.store import dialect
 from triage.store.db import Database
 from triage.store.models import Base, IntelItem
 
@@ -184,7 +187,7 @@ def refresh(
     job.progress(0.0, "ranking by the rules")
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
-    compiled = compile_pack(pack, moment)
+    compiled = compile_pack(pack, moment, postgres=dialect.is_postgres(db.engine))
     with db.transaction() as session:
         connection = session.connection()
         prepare(connection, compiled)
@@ -239,7 +242,9 @@ def rerank_changed(
         connection = session.connection()
         targets = _changed_items(connection, by_postcode=scoring)
         where = f"i.id IN (SELECT item_id FROM {_TARGETS})"
-        compiled = compile_pack(pack, moment, where=where, few=True)
+        compiled = compile_pack(
+            pack, moment, where=where, few=True, postgres=dialect.is_postgres(connection)
+        )
         connection.execute(
             delete(IntelRank).where(
                 IntelRank.item_id.in_(select(targets.c.item_id)),
@@ -258,14 +263,14 @@ def rerank_changed(
     return RankRun(pack.version, len(ids), time.perf_counter() - started, moment)
 
 
-_TARGETS = "temp.rank_target"
+_TARGETS = "rank_target"
 
 
 def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
     """Fill the temporary table of items to rank again, and return it."""
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_TARGETS}")
-    connection.exec_driver_sql(f"CREATE TABLE {_TARGETS} (item_id INTEGER PRIMARY KEY)")
-    targets = table("rank_target", column("item_id"), schema="temp")
+    targets = dialect.scratch_table(
+        connection, _TARGETS, Column("item_id", Integer, primary_key=True, autoincrement=False)
+    )
     newest_ranked = select(func.coalesce(func.max(IntelRank.item_id), 0)).scalar_subquery()
     # Ids only grow, so items with no rank yet are those past the newest ranked
     # one (an id reused after a delete is in the change log).
@@ -301,11 +306,13 @@ def _write_ranks(connection: Any, compiled: Any, pack: Pack, moment: datetime) -
     params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     # Updating rows in place, in key order, is ~3x faster than deleting
     # and re-inserting a million of them (docs/benchmarks.md).
-    connection.exec_driver_sql(
-        f"INSERT INTO intel_rank ({_COLUMNS}, harm_score, queue_key, rules_version, as_of, "
-        f"ranked_at) SELECT {_COLUMNS}, NULL, -score, :version, :as_of, :ranked_at "
-        f"FROM ({compiled.sql}) ranked WHERE true ORDER BY item_id "
-        f"ON CONFLICT (item_id) DO UPDATE SET {_UPDATE}",
+    connection.execute(
+        text(
+            f"INSERT INTO intel_rank ({_COLUMNS}, harm_score, queue_key, rules_version, as_of, "
+            f"ranked_at) SELECT {_COLUMNS}, NULL, -score, :version, :as_of, :ranked_at "
+            f"FROM ({compiled.sql}) ranked WHERE true ORDER BY item_id "
+            f"ON CONFLICT (item_id) DO UPDATE SET {_UPDATE}"
+        ),
         params,
     )
 
@@ -331,14 +338,11 @@ def _mark_ranked(
     connection.execute(update(RankState).where(RankState.id == 1).values(**values))
 
 
-@contextmanager
-def _queue_index_rebuilt(connection: Any) -> Iterator[None]:
-    """Drop the queue index for a bulk write and build it again after."""
+def _queue_index_rebuilt(connection: Any) -> AbstractContextManager[None]:
+    """The queue index set aside for a bulk write (``dialect.index_set_aside``)."""
     rank_table = Base.metadata.tables[IntelRank.__tablename__]
     index = next(i for i in rank_table.indexes if i.name == "ix_rank_queue_key")
-    index.drop(connection)
-    yield
-    index.create(connection)
+    return dialect.index_set_aside(connection, index)
 
 
 def _store_harm(db: Database, harm: dict[int, float] | None, weight: float) -> None:
@@ -347,14 +351,13 @@ def _store_harm(db: Database, harm: dict[int, float] | None, weight: float) -> N
         return
     with db.transaction() as session:
         connection = session.connection()
-        connection.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS harm_in (item_id INTEGER PRIMARY KEY, s REAL)"
+        scored = dialect.scratch_table(
+            connection,
+            "harm_in",
+            Column("item_id", Integer, primary_key=True, autoincrement=False),
+            Column("s", Float),
         )
-        connection.exec_driver_sql("DELETE FROM harm_in")
-        connection.exec_driver_sql(
-            "INSERT INTO harm_in VALUES (?, ?)", [(k, float(v)) for k, v in harm.items()]
-        )
-        scored = table("harm_in", column("item_id"), column("s"))
+        connection.execute(insert(scored), [{"item_id": k, "s": float(v)} for k, v in harm.items()])
         values: dict[str, Any] = {"harm_score": scored.c.s}
         if weight:
             values["queue_key"] = -(IntelRank.score + weight * scored.c.s)
@@ -683,7 +686,9 @@ def agenda(
         # Closed (a bridge item back in contact) by then: off the agenda too.
         where.append("(i.closed_at IS NULL OR i.closed_at > :as_of)")
         params["day"] = clock.to_local(moment).date().isoformat()
-    compiled = compile_pack(pack, moment, where=" AND ".join(where))
+    compiled = compile_pack(
+        pack, moment, where=" AND ".join(where), postgres=dialect.is_postgres(session)
+    )
     params.update(compiled.params, weight=model_weight)
     names = ", ".join(f"i.{c.key}" for c in _ROW_COLUMNS if c.key != "item_id")
     sql = (
@@ -695,7 +700,7 @@ def agenda(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     prepare(session.connection(), compiled)
-    result = session.connection().exec_driver_sql(sql, params)
+    result = session.connection().execute(text(sql), params)
     out = []
     for n, row in enumerate(result.mappings(), 1):
         values = dict(row)

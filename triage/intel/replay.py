@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from triage import clock
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import Pack
+from triage.store import dialect
 from triage.store.db import Database
 
 UNASSIGNED = "(no team)"
@@ -61,7 +64,9 @@ def _ranked(
     db: Database, pack: Pack, as_of: datetime, model_weight: float
 ) -> dict[int, tuple[Any, ...]]:
     # Items received by the instant only: a replay --as-of a past day sees the data of then.
-    compiled = compile_pack(pack, as_of, where="i.received_at <= :as_of")
+    compiled = compile_pack(
+        pack, as_of, where="i.received_at <= :as_of", postgres=dialect.is_postgres(db.engine)
+    )
     sql = (
         f"SELECT c.item_id, c.bucket, c.score + :weight * coalesce(r.harm_score, 0.0), "
         "i.received_at, i.intel_id, i.region, i.team, i.status "
@@ -71,7 +76,7 @@ def _ranked(
     params = dict(compiled.params, weight=model_weight)
     with db.engine.connect() as connection:
         prepare(connection, compiled)
-        return {row[0]: row[1:] for row in connection.exec_driver_sql(sql, params)}
+        return {row[0]: row[1:] for row in connection.execute(text(sql), params)}
 
 
 def diff(

@@ -1,8 +1,11 @@
-"""The set-based evaluator: a rule pack compiled into one SQLite SELECT.
+"""The set-based evaluator: a rule pack compiled into one SQL SELECT.
 
-``rank_select`` turns the bucket table and the priority factors into CASE
-expressions over ``intel_item``, so SQLite evaluates every item in C, in one
-pass, with no Python per item (docs/decisions.md, "Evaluator choice").
+``compile_pack`` turns the bucket table and the priority factors into CASE
+expressions over ``intel_item``, so the database evaluates every item in one
+pass, with no Python per item (docs/decisions.md, "Evaluator choice"). The
+statement is text (run it with ``sqlalchemy.text``), written once for SQLite
+and PostgreSQL; the few fragments that differ come from
+``triage.store.dialect``.
 ``triage.rules.trace`` evaluates the same pack for one item in Python and the
 tests hold the two to the same answer.
 
@@ -18,22 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Column, Connection, Integer, text
+
 from triage import clock
 from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
+from triage.store import dialect
 
 
 def epoch(moment: datetime) -> int:
     """Whole seconds since 1970 (fractions dropped, like SQLite ``unixepoch``)."""
     return calendar.timegm(moment.timetuple())
-
-
-def _secs(column: str) -> str:
-    """Whole seconds of a stored datetime. The text is cut to seconds first:
-    SQLite rounds fractions to milliseconds (.999999 becomes the next second),
-    Python's ``epoch`` truncates, and the two must agree. ``strftime('%s')``,
-    not ``unixepoch``, which SQLite only has from 3.38 (the older-Linux
-    bundle links Debian bullseye's 3.34)."""
-    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
 
 
 def whole_days(seconds: int) -> int:
@@ -43,12 +40,13 @@ def whole_days(seconds: int) -> int:
 
 
 def _lit(value: Any) -> str:
-    """An SQL literal for a pack value (pack values are validated, never user SQL)."""
+    """An SQL literal for a pack value (pack values are validated, never user
+    SQL). A colon is escaped: ``text()`` would read ``':x'`` as a parameter."""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(float(value)) if isinstance(value, float) else str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return "'" + str(value).replace("'", "''").replace(":", "\\:") + "'"
 
 
 def _in(column: str, values: Sequence[Any]) -> str:
@@ -63,25 +61,40 @@ def _present(column: str) -> str:
 
 @dataclass(frozen=True)
 class CompiledPack:
-    """The SQL of a pack at one instant. Run ``setup`` (``prepare``) on the same
-    connection first: it fills the temporary corroboration table ``sql`` reads."""
+    """The SQL of a pack at one instant. Run ``prepare`` on the same connection
+    first: it fills the temporary corroboration table ``sql`` reads."""
 
     sql: str
     params: dict[str, Any]
-    setup: tuple[str, ...] = ()
+    setup: tuple[str, ...] = ()  # inserts into the corroboration table, if it is used
 
 
-def prepare(connection: Any, compiled: CompiledPack) -> None:
-    """Run a compiled pack's setup on a SQLAlchemy connection."""
+def prepare(connection: Connection, compiled: CompiledPack) -> None:
+    """Make and fill the temporary corroboration table a compiled pack reads."""
+    if not compiled.setup:
+        return
+    dialect.scratch_table(
+        connection,
+        COUNTS_TABLE,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        *(Column(f"{by}_others", Integer) for by in sorted(_KEYS)),
+    )
     for statement in compiled.setup:
-        connection.exec_driver_sql(statement, compiled.params)
+        connection.execute(text(statement), compiled.params)
 
 
 class _Compiler:
-    def __init__(self, pack: Pack, as_of: datetime) -> None:
+    def __init__(self, pack: Pack, as_of: datetime, postgres: bool) -> None:
         self.pack = pack
         self.as_of = as_of
         self.day = clock.to_local(as_of).date()
+        self.postgres = postgres
+
+    def real(self, value: float) -> str:
+        return dialect.real_sql(self.postgres, float(value))
+
+    def secs(self, column: str) -> str:
+        return dialect.epoch_seconds_sql(self.postgres, column)
 
     # -- bucket conditions --------------------------------------------------
     def condition(self, cond: Condition) -> str:
@@ -111,10 +124,10 @@ class _Compiler:
                 return _in(col, sorted({s for c in campaigns for s in c.sectors}))
             parts = [f"({_in('i.region', c.regions)} AND {_in(col, c.sectors)})" for c in campaigns]
         # A missing input must stay "not matched" (NULL) even with no campaign.
-        return f"({col} IS NOT NULL AND (" + (" OR ".join(parts) or "0") + "))"
+        return f"({col} IS NOT NULL AND (" + (" OR ".join(parts) or "false") + "))"
 
     def rule(self, rule: BucketRule) -> str:
-        return " AND ".join(f"({self.condition(c)})" for c in rule.when) or "1"
+        return " AND ".join(f"({self.condition(c)})" for c in rule.when) or "true"
 
     def rule_index(self) -> str:
         rules = self.pack.rules
@@ -126,10 +139,15 @@ class _Compiler:
         if f.type == "flag_points":
             col = f"i.{f.input}"
             total = " + ".join(
-                f"(CASE WHEN instr({col}, {_lit(';' + k + ';')}) > 0 THEN {_lit(v)} ELSE 0.0 END)"
+                f"(CASE WHEN instr({col}, {_lit(';' + k + ';')}) > 0 "
+                f"THEN {self.real(v)} ELSE {self.real(0.0)} END)"
                 for k, v in f.points.items()
             )
-            points = f"min({_lit(f.max)}, {total})" if f.max is not None else f"({total})"
+            points = (
+                dialect.smaller_sql(self.postgres, self.real(f.max), total)
+                if f.max is not None
+                else f"({total})"
+            )
             watch: Sequence[Any] = f.flag_on or tuple(f.points)
             flag = " OR ".join(f"instr({col}, {_lit(';' + k + ';')}) > 0" for k in watch)
             return points, f"({flag})"
@@ -138,15 +156,16 @@ class _Compiler:
             typed = {
                 (int(k) if INPUTS[str(f.input)] == "int" else k): v for k, v in f.points.items()
             }
-            cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in typed.items())
+            cases = " ".join(f"WHEN {_lit(k)} THEN {self.real(v)}" for k, v in typed.items())
             watch = [int(k) if INPUTS[str(f.input)] == "int" else k for k in f.flag_on] or list(
                 typed
             )
-            return f"(CASE {col} {cases} ELSE 0.0 END)", _in(col, watch)
+            return f"(CASE {col} {cases} ELSE {self.real(0.0)} END)", _in(col, watch)
         if f.type == "country_points":
             listed = {code: f.points.get(arr, 0.0) for code, arr in self.pack.countries.items()}
-            cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in listed.items())
-            points = f"(CASE i.nationality {cases} ELSE 0.0 END)" if cases else "0.0"
+            cases = " ".join(f"WHEN {_lit(k)} THEN {self.real(v)}" for k, v in listed.items())
+            zero = self.real(0.0)
+            points = f"(CASE i.nationality {cases} ELSE {zero} END)" if cases else zero
             flagged = [
                 code
                 for code, arr in self.pack.countries.items()
@@ -155,29 +174,38 @@ class _Compiler:
             return points, _in("i.nationality", flagged)
         if f.type == "corroboration":
             others = f"coalesce(i.{f.by}_others, 0)"
-            return f"min({_lit(f.max)}, {_lit(f.points_each)} * {others})", f"{others} > 0"
+            each = f"{self.real(f.points_each)} * {others}"
+            return dialect.smaller_sql(
+                self.postgres, self.real(f.max or 0.0), each
+            ), f"{others} > 0"
         if f.type == "freshness":
-            decay = f"pow(0.5, max(i.age_days, 0) / {_lit(f.half_life_days)})"
-            return f"({_lit(f.max_points)} * {decay})", self.stale()
+            age = dialect.larger_sql(self.postgres, "i.age_days", "0")
+            decay = f"pow({self.real(0.5)}, {age} / {self.real(f.half_life_days)})"
+            return f"({self.real(f.max_points)} * {decay})", self.stale()
         if f.type == "pass_on":
             late = (
                 "(i.passed_at IS NOT NULL AND "
-                f"{_secs('i.passed_at')} - {_secs('i.received_at')} > {int(f.hours * 3600)})"
+                f"{self.secs('i.passed_at')} - {self.secs('i.received_at')} "
+                f"> {int(f.hours * 3600)})"
             )
-            return "0.0", late
+            return self.real(0.0), late
         # present
         col = f"i.{f.input}"
-        return f"(CASE WHEN {_present(col)} THEN {_lit(f.points[''])} ELSE 0.0 END)", _present(col)
+        points = (
+            f"(CASE WHEN {_present(col)} THEN {self.real(f.points[''])} ELSE {self.real(0.0)} END)"
+        )
+        return points, _present(col)
 
     def stale(self) -> str:
         fresh = [f for f in self.pack.factors if f.type == "freshness"]
         if not fresh:
-            return "0"
+            return "false"
         limit = fresh[0].stale_after_days
         # A re-check done by the ranking instant, within the stale age, clears it.
+        checked = self.secs("i.rechecked_at")
         rechecked = (
-            f"(i.rechecked_at IS NOT NULL AND {_secs('i.rechecked_at')} <= :as_of_epoch "
-            f"AND (:as_of_epoch - {_secs('i.rechecked_at')}) / 86400 <= {limit})"
+            f"(i.rechecked_at IS NOT NULL AND {checked} <= :as_of_epoch "
+            f"AND (:as_of_epoch - {checked}) / 86400 <= {limit})"
         )
         return f"(i.age_days > {limit} AND NOT {rechecked})"
 
@@ -193,7 +221,7 @@ class _Compiler:
 # correlated form (``corroboration_count``), and the property test holds the
 # two together.
 _KEYS = {"subject": ("subject_ref",), "premises": ("postcode", "business_name")}
-COUNTS_TABLE = "temp.rank_corroboration"
+COUNTS_TABLE = "rank_corroboration"  # a scratch table (dialect.scratch_table)
 
 
 def corroboration_count(by: str, item: str) -> str:
@@ -203,24 +231,24 @@ def corroboration_count(by: str, item: str) -> str:
     same = " AND ".join(f"o.{col} = {item}.{col}" for col in keys)
     return (
         f"(CASE WHEN {present} THEN (SELECT count(*) FROM intel_item o WHERE {same} "
-        f"AND o.received_at <= :as_of) - ({item}.received_at <= :as_of) END)"
+        f"AND o.received_at <= :as_of) - {_known(item + '.')} END)"
     )
 
 
+def _known(prefix: str) -> str:
+    """1 if the item was received by the ranking instant, else 0."""
+    return f"CAST(({prefix}received_at <= :as_of) AS INTEGER)"
+
+
 def _counts_setup(uses: set[str]) -> tuple[str, ...]:
-    statements = [
-        f"DROP TABLE IF EXISTS {COUNTS_TABLE}",
-        f"CREATE TABLE {COUNTS_TABLE} (id INTEGER PRIMARY KEY, "
-        + ", ".join(f"{by}_others INTEGER" for by in sorted(_KEYS))
-        + ")",
-    ]
+    statements = []
     for by in sorted(uses):
         keys = _KEYS[by]
         present = " AND ".join(_present(col) for col in keys)
         statements.append(
             f"INSERT INTO {COUNTS_TABLE} (id, {by}_others) "
             "SELECT id, count(*) FILTER (WHERE received_at <= :as_of) "
-            f"OVER (PARTITION BY {', '.join(keys)}) - (received_at <= :as_of) "
+            f"OVER (PARTITION BY {', '.join(keys)}) - {_known('')} "
             f"FROM intel_item WHERE {present} ORDER BY id "
             f"ON CONFLICT (id) DO UPDATE SET {by}_others = excluded.{by}_others"
         )
@@ -228,16 +256,17 @@ def _counts_setup(uses: set[str]) -> tuple[str, ...]:
 
 
 def compile_pack(
-    pack: Pack, as_of: datetime, where: str = "1", *, few: bool = False
+    pack: Pack, as_of: datetime, where: str = "true", *, postgres: bool, few: bool = False
 ) -> CompiledPack:
-    """One SELECT giving every matching item's bucket, rule, score, flags and age.
+    """One SELECT giving every matching item's bucket, rule, score, flags and age,
+    in the SQL of PostgreSQL if ``postgres``, else of SQLite.
 
     ``where`` filters items (e.g. ``i.region = :region``); corroboration still
     counts every item in the database. With ``few`` (``where`` picks a few
     items) each item's corroboration is counted on its own through the two
     indexes instead of for the whole table first.
     """
-    c = _Compiler(pack, as_of)
+    c = _Compiler(pack, as_of, postgres)
     factors = [(f, *c.factor(f)) for f in pack.factors]
     flag_names = sorted({f.flag for f, _, _ in factors if f.flag})
     points = [f"coalesce({sql}, 0.0) AS p{n}" for n, (_, sql, _) in enumerate(factors)]
@@ -260,16 +289,16 @@ def compile_pack(
     rule_of = " ".join(f"WHEN {n} THEN {_lit(r.id)}" for n, r in enumerate(rules))
     score = " + ".join(f"b.p{n}" for n in range(len(factors))) or "0.0"
     flag_text = " || ".join(
-        f"(CASE WHEN b.f{n} THEN {_lit(name + ';')} ELSE '' END)"
+        f"(CASE WHEN b.f{n} = 1 THEN {_lit(name + ';')} ELSE '' END)"
         for n, name in enumerate(flag_names)
     )
     # Three levels. The innermost adds the age and the corroboration counts to
     # each item row. The middle one works out the matched rule, each factor's
-    # points and each flag once per item; OFFSET keeps SQLite from flattening
-    # it into the outer one, which would repeat that work for every use. The
-    # outer one turns them into the stored columns.
+    # points and each flag once per item; OFFSET keeps the database from
+    # flattening it into the outer one, which would repeat that work for every
+    # use. The outer one turns them into the stored columns.
     item = ", ".join(
-        ["i.*", f"(:as_of_epoch - {_secs('i.received_at')}) / 86400 AS age_days", *counts]
+        ["i.*", f"(:as_of_epoch - {c.secs('i.received_at')}) / 86400 AS age_days", *counts]
     )
     middle = ", ".join(
         [
@@ -291,7 +320,7 @@ SELECT b.item_id AS item_id,
        b.age_days AS age_days
 FROM (SELECT {middle}
       FROM (SELECT {item} FROM intel_item i {join} WHERE {where}) i
-      LIMIT -1 OFFSET 0) b
+      {dialect.unflattened_sql(postgres)}) b
 """
     params = {"as_of": clock.sql_timestamp(as_of), "as_of_epoch": epoch(as_of)}
     setup = _counts_setup(uses) if uses and not few else ()

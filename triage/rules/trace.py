@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from triage import clock, vocab
@@ -289,8 +290,8 @@ def load_item(session: Session, item_id: int, as_of: datetime) -> dict[str, Any]
     counts = ", ".join(f"{corroboration_count(by, 'i')} AS {by}" for by in ("subject", "premises"))
     found = (
         session.connection()
-        .exec_driver_sql(
-            f"SELECT {counts} FROM intel_item i WHERE i.id = :id",
+        .execute(
+            text(f"SELECT {counts} FROM intel_item i WHERE i.id = :id"),
             {"id": row.id, "as_of": clock.sql_timestamp(as_of)},
         )
         .one()

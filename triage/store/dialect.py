@@ -9,9 +9,24 @@ queries call (given to PostgreSQL as SQL functions of the same name).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, false, inspect, literal, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    Table,
+    false,
+    inspect,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 APPEND_ONLY = "audit_log is append-only"
@@ -283,3 +298,74 @@ def latest_per_key(
         f"SELECT {key}, {columns}, max({latest}) AS {latest} FROM {table} "
         f"WHERE {where} GROUP BY {key}"
     )
+
+
+def scratch_table(connection: Connection, name: str, *columns: Column[Any]) -> Table:
+    """An empty temporary table of this connection's session (others never see
+    it), made afresh: any one left by an earlier use of the connection is
+    dropped first. PostgreSQL also drops it at commit (its catalogue rows
+    would otherwise outlive the transaction on a pooled connection); SQLite
+    keeps it in the connection's ``temp`` schema until the next use."""
+    postgres = is_postgres(connection)
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {'' if postgres else 'temp.'}{name}")
+    scratch = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    if postgres:
+        scratch.dialect_options["postgresql"]["on_commit"] = "DROP"
+    scratch.create(connection)
+    return scratch
+
+
+@contextmanager
+def index_set_aside(connection: Connection, index: Index) -> Iterator[None]:
+    """Around a bulk rewrite of ``index``'s table: SQLite drops the index and
+    builds it again after (several times faster than updating it row by
+    row; its one writer blocks everyone else anyway). PostgreSQL keeps it:
+    DROP INDEX would lock the table against every reader until commit, and
+    the app's least-privilege login does not own the tables."""
+    if is_postgres(connection):
+        yield
+        return
+    index.drop(connection)
+    yield
+    index.create(connection)
+
+
+# SQL text fragments for the rule pack compiler (triage.rules.engine), which
+# writes one statement as text for speed. ``postgres`` picks the dialect.
+
+
+def epoch_seconds_sql(postgres: bool, column: str) -> str:
+    """Whole seconds since 1970 of a stored naive-UTC timestamp, fractions
+    dropped (Python's ``calendar.timegm`` agrees). SQLite stores text, cut to
+    seconds first because SQLite rounds fractions to milliseconds (.999999
+    would become the next second); ``strftime('%s')``, not ``unixepoch``,
+    which SQLite only has from 3.38 (the older-Linux bundle links bullseye's
+    3.34). PostgreSQL stores a ``timestamp``, whose epoch is taken as UTC."""
+    if postgres:
+        return f"CAST(extract(epoch FROM date_trunc('second', {column})) AS BIGINT)"
+    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+
+def smaller_sql(postgres: bool, a: str, b: str) -> str:
+    """The smaller of two values that are never NULL (SQLite's two-argument
+    ``min`` gives NULL for a NULL, PostgreSQL's ``least`` skips it)."""
+    return f"least({a}, {b})" if postgres else f"min({a}, {b})"
+
+
+def larger_sql(postgres: bool, a: str, b: str) -> str:
+    """The larger of two values that are never NULL (see ``smaller_sql``)."""
+    return f"greatest({a}, {b})" if postgres else f"max({a}, {b})"
+
+
+def real_sql(postgres: bool, value: float) -> str:
+    """A floating-point literal: PostgreSQL reads ``0.5`` as ``numeric``, whose
+    ``pow`` is exact and slow, so it is typed ``double precision`` there."""
+    return f"CAST({value!r} AS DOUBLE PRECISION)" if postgres else repr(value)
+
+
+def unflattened_sql(postgres: bool) -> str:
+    """The clause that keeps a subquery from being merged into the query
+    around it (so its per-row work is done once): an OFFSET of 0, which
+    SQLite allows only after a LIMIT (-1: none) and PostgreSQL only without
+    a negative one."""
+    return "OFFSET 0" if postgres else "LIMIT -1 OFFSET 0"
