@@ -189,6 +189,7 @@ def refresh(
     moment = as_of or clock.now()
     compiled = compile_pack(pack, moment, postgres=dialect.is_postgres(db.engine))
     with db.transaction() as session:
+        dialect.write_first(session, RankState)
         connection = session.connection()
         prepare(connection, compiled)
         # Rewriting a million sort keys through their index is several times
@@ -239,6 +240,7 @@ def rerank_changed(
     moment = clock.now()
     scoring = _model_active(db)
     with db.transaction() as session:
+        dialect.write_first(session, RankState)
         connection = session.connection()
         targets = _changed_items(connection, by_postcode=scoring)
         where = f"i.id IN (SELECT item_id FROM {_TARGETS})"

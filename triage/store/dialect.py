@@ -60,6 +60,18 @@ def lock_rows(session: Session, table: Any, *where: Any) -> None:
     if is_postgres(session):
         session.execute(select(literal(1)).select_from(table).where(*where).with_for_update())
     else:
+        write_first(session, table)
+
+
+def write_first(session: Session, table: Any) -> None:
+    """Before a transaction that reads and then writes what it read (a
+    re-rank): on SQLite, take the one write lock now (a write to ``table``
+    that changes nothing), waiting up to the busy timeout for another writer.
+    Read first, its snapshot would be stale once another writer committed,
+    and its first write would fail at once with "database is locked".
+    PostgreSQL needs nothing: rows are locked as they are written, and
+    readers and other writers of other rows go on."""
+    if not is_postgres(session):
         key = next(iter(inspect(table).primary_key))
         session.execute(update(table).where(false()).values({key.name: key}))
 
