@@ -299,6 +299,9 @@ def fig6_counts(n_cases: int) -> list[dict[str, int]]:
     return months
 
 
+# --- The learnable signal's formula -------------------------------------------
+
+
 def flag_set(cell: str) -> set[str]:
     return {part for part in cell.split(";") if part}
 
@@ -333,6 +336,8 @@ def harm_probability(row: Mapping[str, str], *, age_days: int, corroborated: boo
         logit += w["subject_named"]
     return 1.0 / (1.0 + math.exp(-logit))
 
+
+# --- Weighted draws ------------------------------------------------------------
 
 # Cumulative weights per distribution, keyed by the id of its (value, weight)
 # pairs. The entry keeps the pairs object alive, so its id cannot be reused.
