@@ -8,6 +8,7 @@ set) to create a database and load the rules, as the packaged app does.
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import shutil
@@ -181,6 +182,31 @@ def test_strip_leaves_wheels_vendored_libraries_alone(spec, tmp_path, monkeypatc
         "libpython3.11.so.1.0",
         "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
     ]
+
+
+def test_identical_libraries_become_links_to_one_copy(spec, tmp_path):
+    inside = tmp_path / "triage-desk" / "_internal"
+    gfortran = b"\x7fELF gfortran" * 100
+    files = {
+        "numpy.libs/libgfortran-040039e1.so.5.0.0": gfortran,
+        "scipy.libs/libgfortran-040039e1.so.5.0.0": gfortran,
+        "scipy.libs/libgfortran-8f1e9814.so.5.0.0": b"\x7fELF another build" * 100,
+        "scipy.libs/libopenblas.so": b"\x7fELF openblas",
+    }
+    for name, content in files.items():
+        (inside / name).parent.mkdir(parents=True, exist_ok=True)
+        (inside / name).write_bytes(content)
+
+    saved = spec["link_duplicates"](tmp_path / "triage-desk")
+
+    assert saved == len(gfortran)
+    copy = inside / "scipy.libs/libgfortran-040039e1.so.5.0.0"
+    assert copy.is_symlink()
+    assert os.readlink(copy) == "../numpy.libs/libgfortran-040039e1.so.5.0.0"
+    links = sorted(p.relative_to(inside).as_posix() for p in inside.rglob("*") if p.is_symlink())
+    assert links == ["scipy.libs/libgfortran-040039e1.so.5.0.0"]
+    for name, content in files.items():
+        assert (inside / name).read_bytes() == content
 
 
 def test_frozen_layout_migrates_a_database_and_loads_the_rules(spec, tmp_path, monkeypatch):
