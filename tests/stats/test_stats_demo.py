@@ -9,6 +9,7 @@ from triage.demo.generator import create_demo_database
 from triage.intel import ranking
 from triage.stats import em, tasking
 from triage.stats.period import Period
+from triage.store import dialect
 from triage.store.db import open_database
 
 
@@ -49,3 +50,14 @@ def test_em_figures_from_demo_data(demo):
     }
     fig5 = [r["total"] for r in tables["figure5"].rows[:4]]
     assert fig5 == [34, 42, 5, 81]
+
+
+def test_the_tasking_cube_is_the_same_on_a_sqlite_without_materialized(demo, monkeypatch):
+    # SQLite before 3.35 (bullseye's 3.34, in the older-Linux bundle) has no
+    # MATERIALIZED keyword: the query runs without the hint, same answer.
+    hinted = tasking.compute(demo, Period.resolve())
+    monkeypatch.setattr(dialect, "sqlite_version_at_least", lambda _connection, *_version: False)
+    with demo.engine.connect() as connection:
+        assert dialect.is_postgres(connection) or dialect.materialized(connection) == ""
+    plain = tasking.compute(demo, Period.resolve())
+    assert plain.cube and plain == hinted
