@@ -151,6 +151,12 @@ def core_run(path: Path) -> dict[str, Any]:
             meetings.summary(session, meeting_id)
         decide_times.append(step.read())
     out["decide"], out["alone"]["decide"] = decide_times, alone
+    # The lines closing changes, known from the decisions made (as the app
+    # knows them from its agenda on show): the undecided and the not discussed.
+    decided = {item_id: kind for item_id, kind, _code in out["plan"]}
+    changed = [
+        r.item_id for r in rows if decided.get(r.item_id, "not_discussed") == "not_discussed"
+    ]
     closing = Clock()
     with db.sessions() as session:
         meetings.close_preview(session, meeting_id)
@@ -158,7 +164,7 @@ def core_run(path: Path) -> dict[str, Any]:
     meetings.close_meeting(db, meeting_id=meeting_id, actor=EVERYONE)
     out["alone"]["close"] = shut.read()
     with db.sessions() as session:
-        meetings.agenda(session, meeting_id)
+        meetings.agenda(session, meeting_id, item_ids=changed)
         meetings.summary(session, meeting_id)
     out["close"] = closing.read()
 
