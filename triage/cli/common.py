@@ -61,13 +61,19 @@ def print_done(args: argparse.Namespace, text: str, result: dict[str, Any]) -> N
         print(text)
 
 
+def usable_path(given: str | None) -> Path:
+    """The database file an option names; a usage error (exit 2) for a folder,
+    a missing folder or an address."""
+    try:
+        return paths.usable_db_path(given)
+    except paths.UnusableDatabasePath as error:
+        raise UsageError(str(error)) from None
+
+
 def database(args: argparse.Namespace) -> Database:
     """The open database, with the acting user signed in (exit 4 if they cannot)."""
     url = paths.database_url(args.db)
-    try:
-        path = paths.usable_db_path(args.db) if url is None else None
-    except paths.UnusableDatabasePath as error:  # a folder, a missing folder
-        raise UsageError(str(error)) from None
+    path = usable_path(args.db) if url is None else None
     passphrase = read_passphrase(path) if path and cipher.is_encrypted(path) else None
     try:
         if url is not None:  # nothing local: no settings read, no backups kept here

@@ -30,6 +30,7 @@ from triage.cli.common import (
     print_done,
     print_json,
     read_passphrase,
+    usable_path,
 )
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
@@ -128,10 +129,7 @@ def run_copy(args: argparse.Namespace) -> int:
 
 
 def _new_file(args: argparse.Namespace, source: Database) -> Path:
-    try:
-        path = paths.usable_db_path(args.target)
-    except paths.UnusableDatabasePath as error:
-        raise UsageError(str(error)) from None
+    path = usable_path(args.target)
     if path.exists() and path.stat().st_size > 0:
         raise UsageError(f"{path}: already exists; copy into a new file")
     if source.encrypted and not (args.encrypt or args.plain):
@@ -180,15 +178,8 @@ def sign_in(args: argparse.Namespace, db: Database) -> Actor:
     return accounts.sign_in(db, name, password)
 
 
-def _laptop_path(args: argparse.Namespace) -> Path:
-    try:
-        return paths.usable_db_path(args.to or args.db)
-    except paths.UnusableDatabasePath as error:
-        raise UsageError(str(error)) from None
-
-
 def run_pull(args: argparse.Namespace) -> int:
-    target = _laptop_path(args)
+    target = usable_path(args.to or args.db)
     existing = target.exists() and target.stat().st_size > 0
     if existing and cipher.is_encrypted(target):
         passphrase: str | None = read_passphrase(target)
