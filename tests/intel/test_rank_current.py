@@ -8,13 +8,15 @@ import dataclasses
 import json
 from datetime import date
 
+import pytest
 from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, add_items, standard_items
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
 from triage.cli.main import main as cli
 from triage.intel import ranking
 from triage.meetings import operations as meetings
+from triage.store.models import IntelItem
 
 
 def test_nothing_changed_means_no_re_rank_and_one_query(db):
@@ -27,6 +29,27 @@ def test_nothing_changed_means_no_re_rank_and_one_query(db):
     assert ranking.is_current(db)
     assert len(statements) == 1 and "rank_state" in statements[0]
     assert ranking.ensure_current(db) is None
+
+
+@pytest.mark.postgresql  # on SQLite the ranking's write lock keeps other writers out
+def test_a_change_committed_while_ranking_is_ranked_next_time(db):
+    standard_items(db, 10)
+    ranking.ensure_current(db)
+    changed = []
+
+    def change_an_item_meanwhile(_conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("DELETE FROM rank_change") and not changed:
+            changed.append(True)
+            with db.engine.begin() as other:  # another session commits mid-ranking
+                other.execute(update(IntelItem).where(IntelItem.id == 1).values(allegation="other"))
+
+    event.listen(db.engine, "before_cursor_execute", change_an_item_meanwhile)
+    ranking.refresh(db)
+    event.remove(db.engine, "before_cursor_execute", change_an_item_meanwhile)
+    assert changed and not ranking.is_current(db)  # its change is still logged
+    run = ranking.ensure_current(db)
+    assert run is not None and run.items >= 1 and ranking.is_current(db)
+    assert ranking.explain(db, 1)["stored"]["same_as_trace"]
 
 
 def test_each_change_the_ranking_reads_makes_it_stale(db, monkeypatch):

@@ -191,6 +191,7 @@ def refresh(
     with db.transaction() as session:
         dialect.write_first(session, RankState)
         connection = session.connection()
+        seen = _changes_seen(connection)
         prepare(connection, compiled)
         # Rewriting a million sort keys through their index is several times
         # slower than building the index again afterwards.
@@ -202,13 +203,18 @@ def refresh(
                 "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
             )
         items: int = connection.execute(select(func.count()).select_from(IntelRank)).scalar_one()
-        # Current as of now, in the transaction that read the items: a change
-        # committed after it marks the state dirty again. Ranked as of another
-        # instant, the stored ranks are not today's, so the next reader re-ranks
-        # them all.
-        connection.execute(delete(RankChange))
+        # Current as of now, unless something changed while it ran. Ranked as
+        # of another instant, the stored ranks are not today's, so the next
+        # reader re-ranks them all.
+        changed = _clear_changes(connection, seen)
         _mark_ranked(
-            connection, pack, moment, model_weight, full_rerank=as_of is not None, as_of=moment
+            connection,
+            pack,
+            moment,
+            model_weight,
+            full_rerank=as_of is not None,
+            changed=changed,
+            as_of=moment,
         )
         job.check("ranking cancelled; the ranks are as they were")
     job.progress(0.7, "scoring harm")
@@ -242,6 +248,7 @@ def rerank_changed(
     with db.transaction() as session:
         dialect.write_first(session, RankState)
         connection = session.connection()
+        seen = _changes_seen(connection)
         targets = _changed_items(connection, by_postcode=scoring)
         where = f"i.id IN (SELECT item_id FROM {_TARGETS})"
         compiled = compile_pack(
@@ -255,8 +262,8 @@ def rerank_changed(
         )
         _write_ranks(connection, compiled, pack, moment)
         ids: list[int] = list(connection.execute(select(targets.c.item_id)).scalars())
-        connection.execute(delete(RankChange))
-        _mark_ranked(connection, pack, moment, model_weight, full_rerank=False)
+        changed = _clear_changes(connection, seen)
+        _mark_ranked(connection, pack, moment, model_weight, full_rerank=False, changed=changed)
         job.check("ranking cancelled; the ranks are as they were")
     if ids and scoring:
         job.progress(0.7, "scoring harm")
@@ -266,6 +273,30 @@ def rerank_changed(
 
 
 _TARGETS = "rank_target"
+
+
+def _changes_seen(connection: Any) -> Any:
+    """The change log's entries as a ranking starts, in a scratch table: the
+    ones it clears when done. On PostgreSQL each statement sees the latest
+    commits, so a change committed while the ranking runs must stay logged
+    for the next one; on SQLite the ranking's write lock keeps writers out."""
+    seen = dialect.scratch_table(
+        connection,
+        "rank_change_seen",
+        Column("id", Integer, primary_key=True, autoincrement=False),
+    )
+    connection.execute(insert(seen).from_select(["id"], select(RankChange.id)))
+    return seen
+
+
+def _clear_changes(connection: Any, seen: Any) -> bool:
+    """Clear the changes ``seen``; whether any other is left: logged while the
+    ranking ran, or an item added meanwhile (no rank yet)."""
+    connection.execute(delete(RankChange).where(RankChange.id.in_(select(seen.c.id))))
+    newest_item = select(func.max(IntelItem.id)).scalar_subquery()
+    newest_rank = select(func.max(IntelRank.item_id)).scalar_subquery()
+    left = or_(select(RankChange.id).exists(), newest_item > newest_rank)
+    return bool(connection.execute(select(left)).scalar())
 
 
 def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
@@ -326,10 +357,11 @@ def _mark_ranked(
     weight: float,
     *,
     full_rerank: bool,
+    changed: bool,
     as_of: datetime | None = None,
 ) -> None:
     values: dict[str, Any] = dict(
-        dirty=full_rerank,
+        dirty=full_rerank or changed,
         full_rerank=full_rerank,
         rules_version=pack.version,
         ranked_day=clock.to_local(moment).date(),
