@@ -199,6 +199,7 @@ class EmCaseloadView(QWidget):
         self._in_background = app_tasks is not None
         self._generation = 0  # of refreshes
         self._fill_generation = 0  # of filter changes
+        self._case_reads = 0  # of cases chosen: only the latest one's read is shown
         # The EM pack the queue on show was built with (read with it, off the
         # UI thread), so its explanations use the same rules.
         self.pack: EmPack | None = None
@@ -478,8 +479,13 @@ class EmCaseloadView(QWidget):
         self._show_case(row["case_id"])
 
     def _show_case(self, case_id: str | None) -> None:
+        """Show case ``case_id`` (None: no case). In the app its explanation is
+        read on a reader thread (the first took 70 ms on the demo database,
+        compiling its statements) and shown when it comes back, unless another
+        case was chosen meanwhile."""
         self.case_id = case_id
         self.message.clear()
+        self._case_reads += 1
         if case_id is None:
             self.case_label.setText(
                 "Select a case to see why it is here, its breaches and its recommendation."
@@ -492,14 +498,44 @@ class EmCaseloadView(QWidget):
             self.timeline.setRowCount(0)
             self._show_trace(None)
             return
-        from triage.em.explain import explain_case
-        from triage.ops.item_detail import case_qa_reviews
+        db, pack, queue = self.db, self.pack, self.queue
 
-        try:
-            trace = explain_case(self.db, case_id, pack=self.pack, queue=self.queue)
-        except KeyError:
+        def read(_job: object) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+            from triage.em.explain import explain_case
+            from triage.ops.item_detail import case_qa_reviews
+
+            try:
+                trace = explain_case(db, case_id, pack=pack, queue=queue)
+            except KeyError:
+                return None  # no longer on file
+            return trace, case_qa_reviews(db, case_id)
+
+        if not self._in_background:
+            self._show_explained(case_id, read(None))
+            return
+        ticket = self._case_reads
+        # Until it is read: which case, and no claim or release on stale facts.
+        self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b>")
+        self.claim_button.setEnabled(False)
+        self.release_button.setEnabled(False)
+
+        def show(explained: tuple[dict[str, Any], list[dict[str, Any]]] | None) -> None:
+            if ticket == self._case_reads:
+                self._show_explained(case_id, explained)
+
+        self.tasks.read(
+            read,
+            on_done=show,
+            on_fail=lambda error: self.message.setText(f"⚠ {html.escape(error)}"),
+        )
+
+    def _show_explained(
+        self, case_id: str, explained: tuple[dict[str, Any], list[dict[str, Any]]] | None
+    ) -> None:
+        if explained is None:
             self._show_case(None)
             return
+        trace, reviews = explained
         harm = _words(trace["harm_tier"]) or "unknown"
         self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b> — harm {html.escape(harm)}")
         holder = trace["claimed_by"]
@@ -510,7 +546,6 @@ class EmCaseloadView(QWidget):
         self.release_button.setEnabled(holder is not None)
         self.holder = holder
         self.why_view.setHtml(_why_html(trace))
-        reviews = case_qa_reviews(self.db, case_id)
         self.recommendation_view.setHtml(
             _recommendation_html(trace)
             + ("<h3>Quality assurance</h3>" if reviews else "")

@@ -1,0 +1,71 @@
+"""The EM page in the app: what its first showing leaves for later (tables of
+hidden tabs, the Actions panel) is made when wanted, and a chosen case is
+explained off the UI thread, the latest choice winning."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from em_helpers import NOW, add_case, add_event
+
+from ui.main_window import MainWindow
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@pytest.fixture
+def em(qtbot, db):
+    with db.transaction() as s:
+        add_case(
+            s,
+            "REL1",
+            harm_level="high",
+            em_status="awaiting_fit",
+            bail_type="ij",
+            bail_granted_at=NOW - timedelta(hours=80),
+        )
+        add_case(
+            s, "BAT1", harm_level="low", fitted_at=NOW - timedelta(days=20), last_contact_at=NOW
+        )
+        for n, hours in enumerate((5, 4, 3)):
+            start = NOW - timedelta(days=5 - n)
+            add_event(s, f"B{n}", "BAT1", "battery", start, ended_at=start + timedelta(hours=hours))
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.show_page("em")
+    qtbot.waitUntil(lambda: view.queue is not None, timeout=10000)
+    yield view
+    window.tasks.wait()
+    window.close()
+
+
+def test_hidden_tabs_and_the_actions_panel_are_made_when_first_shown(em, qtbot):
+    assert list(em.tables) == ["all"]  # only the tab on show has its table
+    assert em.models["breaches"].rowCount() == 1  # the others' rows are ready all the same
+    em.tabs.setCurrentIndex(3)
+    table = em.tables["breaches"]
+    assert table.isVisible() and table.model() is em.models["breaches"]
+    assert em.tabs.tabText(3) == "Breaches (1)"
+    assert em.tabs.currentWidget() is table
+    assert em._actions is None
+    em.detail_tabs.setCurrentIndex(em.detail_tabs.count() - 1)  # the user opens Actions
+    assert em._actions is not None and em.detail_tabs.currentWidget() is em.actions
+    assert em.detail_tabs.tabText(em.detail_tabs.currentIndex()) == "Actions"
+
+
+def test_a_chosen_case_is_explained_off_the_ui_thread_and_the_latest_choice_wins(em, qtbot):
+    table = em.tables["all"]
+    table.selectRow(1)  # BAT1
+    # At once: which case, and no claim on facts not yet read.
+    assert em.case_id == "BAT1" and "BAT1" in em.case_label.text()
+    assert not em.claim_button.isEnabled()
+    table.selectRow(0)  # changed their mind before BAT1's explanation came back
+    qtbot.waitUntil(lambda: "harm" in em.case_label.text(), timeout=10000)
+    em.tasks.wait()
+    qtbot.wait(1)
+    assert em.case_id == "REL1" and "REL1" in em.case_label.text()
+    assert em.claim_button.isEnabled() and em.owner_label.text() == "Unclaimed"
+    assert em.timeline.rowCount() == 0  # REL1's, not BAT1's three battery events
+    assert "Advice" in em.recommendation_view.toPlainText()
