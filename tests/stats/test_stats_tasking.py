@@ -223,6 +223,23 @@ def test_conversion_age_carry_over_pass_on_and_pool(db):
     assert pool["pool"] == 1 and pool["oldest_days"] == 383 and pool["days_181_plus"] == 1
 
 
+def test_pass_on_within_48_hours_counts_every_microsecond(db):
+    # SQLite rounds a fraction to milliseconds when it reads a time: .9996 s
+    # must not become the next second (48 h and half a second would pass).
+    start = datetime(2026, 5, 1, 8, 0, 0, 999600)
+    cases = {
+        timedelta(hours=48, seconds=1, microseconds=500000 - 999600): False,
+        timedelta(hours=48): True,
+        timedelta(hours=48, microseconds=-400): True,
+        timedelta(hours=48, microseconds=1): False,
+        timedelta(hours=47, minutes=59, seconds=59, microseconds=999999): True,
+    }
+    load(db, [item("SNI", received=start, passed_at=start + gap) for gap in cases], [])
+    stats = tasking.compute(db, Period.resolve(None, date(2026, 10, 31), as_of=date(2026, 10, 31)))
+    passed = tasking.pass_on_48h(stats).rows[0]
+    assert (passed["met"], passed["missed"]) == (3, 2)
+
+
 def test_month_uses_the_uk_date():
     # 23:30 UTC on 31 July is 00:30 on 1 August in London (BST).
     assert any(

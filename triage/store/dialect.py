@@ -256,12 +256,12 @@ def sort_in_memory(connection: Connection) -> None:
 def at_most_seconds_apart(connection: Connection, start: str, end: str, seconds: int) -> str:
     """SQL true when the naive-UTC timestamp ``end`` is at most ``seconds`` after
     ``start``, microseconds counted. PostgreSQL subtracts timestamps; SQLite
-    (stored text 'YYYY-MM-DD HH:MM:SS.ffffff') compares whole seconds as
-    integers, then the six-digit fraction breaks an exact tie (strftime('%s'):
-    unixepoch() needs SQLite 3.38)."""
+    (stored text 'YYYY-MM-DD HH:MM:SS.ffffff') compares whole seconds
+    (``epoch_seconds_sql``) as integers, then the six-digit fraction breaks
+    an exact tie."""
     if is_postgres(connection):
         return f"({end} - {start} <= interval '{int(seconds)} seconds')"
-    apart = f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
+    apart = f"({epoch_seconds_sql(False, end)} - {epoch_seconds_sql(False, start)})"
     return (
         f"({apart} < {int(seconds)} OR ({apart} = {int(seconds)} "
         f"AND substr({end}, 20) <= substr({start}, 20)))"
