@@ -16,8 +16,8 @@ was told was stored, but which is not: must be 0), duplicated (an item
 decided twice: must be 0), throughput, p50/p95/max decision latency, and
 the import's rows and time. The last lines put PostgreSQL's figures beside
 SQLite's. The meeting and agenda are written directly (the setup, not
-measured), since the ranking that makes an agenda runs on SQLite only until
-its port to PostgreSQL.
+measured); ``benchmarks/rerank_blocking.py`` measures decisions beside a
+re-rank.
 """
 
 from __future__ import annotations
