@@ -255,16 +255,17 @@ def sort_in_memory(connection: Connection) -> None:
 
 def at_most_seconds_apart(connection: Connection, start: str, end: str, seconds: int) -> str:
     """SQL true when the naive-UTC timestamp ``end`` is at most ``seconds`` after
-    ``start``, microseconds counted. PostgreSQL subtracts timestamps; SQLite
-    (stored text 'YYYY-MM-DD HH:MM:SS.ffffff') compares whole seconds
-    (``epoch_seconds_sql``) as integers, then the six-digit fraction breaks
-    an exact tie."""
+    ``start``, microseconds counted. PostgreSQL subtracts timestamps. SQLite
+    stores text 'YYYY-MM-DD HH:MM:SS.ffffff': ``start``'s whole seconds plus
+    ``seconds``, with its own fraction put back, compared as text with
+    ``end`` (one date parse per row; the fraction is cut off first because
+    SQLite rounds it to milliseconds when it reads a time, so .9996 s would
+    become the next second)."""
     if is_postgres(connection):
         return f"({end} - {start} <= interval '{int(seconds)} seconds')"
-    apart = f"({epoch_seconds_sql(False, end)} - {epoch_seconds_sql(False, start)})"
     return (
-        f"({apart} < {int(seconds)} OR ({apart} = {int(seconds)} "
-        f"AND substr({end}, 20) <= substr({start}, 20)))"
+        f"({end} <= (datetime(substr({start}, 1, 19), '+{int(seconds)} seconds') "
+        f"|| substr({start}, 20)))"
     )
 
 
