@@ -49,6 +49,7 @@ from ui import access, identity, labels
 from ui.plain import plain, tooltip
 from ui.rows_model import RowListModel, size_columns_once
 from ui.tasks import Tasks
+from ui.widgets import replace_tab
 
 if TYPE_CHECKING:
     from triage.em.queue import Queue
@@ -353,7 +354,7 @@ class EmCaseloadView(QWidget):
         if key is not None:
             table = self._make_table(key)
             access.prepare(table)
-            _replace_tab(self.tabs, index, table)
+            replace_tab(self.tabs, index, table)
 
     # -- reading -------------------------------------------------------------------
 
@@ -563,7 +564,7 @@ class EmCaseloadView(QWidget):
             panel = EmActionsPanel(self.db, self.tasks)
             panel.done.connect(self._action_done)
             access.prepare(panel)
-            _replace_tab(self.detail_tabs, self.detail_tabs.indexOf(self._actions_tab), panel)
+            replace_tab(self.detail_tabs, self.detail_tabs.indexOf(self._actions_tab), panel)
             self._actions = panel
             panel.show_trace(self._trace)
         return self._actions
@@ -691,18 +692,6 @@ class EmCaseloadView(QWidget):
             return refresh_em(db, pack=pack, job=job, model_weight=weight)
 
         self.tasks.write(work, done, failed)
-
-
-def _replace_tab(tabs: QTabWidget, index: int, widget: QWidget) -> None:
-    """Put ``widget`` in place of tab ``index``'s page (its title kept, and
-    the current tab too, without announcing a change)."""
-    old, title, current = tabs.widget(index), tabs.tabText(index), tabs.currentIndex()
-    tabs.blockSignals(True)
-    tabs.removeTab(index)
-    tabs.insertTab(index, widget, title)
-    tabs.setCurrentIndex(current)
-    tabs.blockSignals(False)
-    old.deleteLater()
 
 
 def _words(code: str | None) -> str:

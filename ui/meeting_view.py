@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QShowEvent
+from PySide6.QtGui import QColor, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -410,7 +410,9 @@ class MeetingMode(QWidget):
                 f"──── capacity line: {self.info.capacity} fit this week; items below do not ────"
             )
             marker.setFlags(Qt.ItemFlag.NoItemFlags)
-            marker.setForeground(QBrush(QColor(theme.colour("bad"))))
+            # Colours as QColor, not QBrush: the first QBrush made in a run sets up
+            # PySide's gradient enums, 19 ms of the meeting start's UI thread.
+            marker.setForeground(QColor(theme.colour("bad")))
             self.table.setItem(line_at, 0, marker)
             self.table.setSpan(line_at, 0, 1, len(AGENDA_COLUMNS))
         # Read once per fill (a file read), not on every key: a changed setting
@@ -451,11 +453,11 @@ class MeetingMode(QWidget):
             cell = QTableWidgetItem(text)
             cell.setData(Qt.ItemDataRole.UserRole, n)
             if key == "bucket":
-                cell.setBackground(QBrush(QColor(labels.BUCKET_TINTS.get(value, "#ffffff"))))
-                cell.setForeground(QBrush(QColor(theme.TINT_TEXT)))
+                cell.setBackground(QColor(labels.BUCKET_TINTS.get(value, "#ffffff")))
+                cell.setForeground(QColor(theme.TINT_TEXT))
             if key == "decision" and value is not None:
                 colour = theme.colour({"accepted": "good", "rejected": "bad"}.get(value, "muted"))
-                cell.setForeground(QBrush(QColor(colour)))
+                cell.setForeground(QColor(colour))
             self.table.setItem(out, col, cell)
 
     def _line_at(self) -> int | None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QPushButton,
     QSizePolicy,
+    QTabWidget,
     QWidget,
 )
 
@@ -113,3 +114,16 @@ def close_and_copy_buttons(
     copy_button.clicked.connect(copy)
     buttons.rejected.connect(dialog.reject)
     return buttons, copy_button
+
+
+def replace_tab(tabs: QTabWidget, index: int, widget: QWidget) -> None:
+    """Put ``widget`` in place of tab ``index``'s page (its title kept, and
+    the current tab too, without announcing a change): a screen builds a
+    tab's contents when the tab is first shown, not all of them at once."""
+    old, title, current = tabs.widget(index), tabs.tabText(index), tabs.currentIndex()
+    tabs.blockSignals(True)
+    tabs.removeTab(index)
+    tabs.insertTab(index, widget, title)
+    tabs.setCurrentIndex(current)
+    tabs.blockSignals(False)
+    old.deleteLater()

@@ -40,12 +40,16 @@ def test_every_control_of_every_screen_has_an_accessible_name(window, qtbot):
     for _text, key in PAGES:
         window.show_page(key)
         window.tasks.wait()
-    # The EM screen makes its Actions panel and its tabs' tables when first shown.
+    # The EM screen makes its Actions panel and its tabs' tables when first shown,
     em = window.pages["em"]
     em.detail_tabs.setCurrentWidget(em.actions)
     for index in range(em.tabs.count()):
         em.tabs.setCurrentIndex(index)
     assert len(em.tables) == em.tabs.count()
+    stats = window.pages["stats"]  # and the statistics their tabs' panels
+    for index in range(stats.tabs.count()):
+        stats.tabs.setCurrentIndex(index)
+    assert len(stats.panels) == sum(len(names) for names in stats.PANELS.values())
     missing = [describe(w) for w in access.unnamed_controls(window)]
     assert missing == []
 

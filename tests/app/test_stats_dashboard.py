@@ -108,6 +108,12 @@ def test_refresh_runs_on_the_apps_reader_thread(db, qtbot):
         # refresh() returned at once: the tables come later, from the reader thread.
         assert widget.status.text() == "Computing statistics…"
     assert cell_text(widget.panels["figure9"], 0, "Total intelligence received") == "1"
+    # The other tabs' panels are made and filled when their tab is first shown.
+    assert "figure14" not in widget.panels
+    widget.tabs.setCurrentIndex(2)  # EM
+    em_panel = widget.panels["figure14"]
+    assert em_panel.grid.item(em_panel.grid.rowCount() - 1, 0).text() == "TOTAL"
+    assert widget.tabs.tabText(2) == "EM" and widget.tabs.currentIndex() == 2
     host.tasks.wait()
 
 
