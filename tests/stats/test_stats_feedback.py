@@ -118,3 +118,29 @@ def test_no_model_agreement_table_without_scores(db):
     load(db, [item("SNI", received=datetime(2026, 2, 1, 9))], [])
     names = [t.name for t in feedback.tables(db, tasking.compute(db, PERIOD))]
     assert names == ["rule_feedback", "bucket_trend"]
+
+
+def test_model_agreement_counts_only_each_items_latest_decision_as_of_the_day(db):
+    received = datetime(2026, 2, 1, 9)
+    items = [item("NMWSW", received=received) for _ in range(3)]
+    load(
+        db,
+        items,
+        [
+            # Superseded by a later decision without a score: not counted.
+            outcome(items[0]["id"], "accepted", date(2026, 2, 9), model_score=0.9),
+            outcome(items[0]["id"], "rejected", date(2026, 2, 16)),
+            # The later decision is after the as-of day: the scored one counts.
+            outcome(items[1]["id"], "rejected", date(2026, 2, 9), model_score=0.3),
+            outcome(items[1]["id"], "accepted", date(2026, 7, 6), model_score=0.95),
+            # The only decision, scored: counted (and not in a period before receipt).
+            outcome(items[2]["id"], "accepted", date(2026, 2, 9), model_score=0.9),
+        ],
+    )
+    early = Period.resolve(date(2026, 1, 1), date(2026, 1, 31), as_of=date(2026, 6, 30))
+    assert feedback.model_agreement(db, early).rows[-1]["decided"] == 0
+    table = feedback.model_agreement(db, PERIOD)
+    bands = {r["score_band"]: r for r in table.rows}
+    assert bands["0.2-0.4"]["rejected"] == 1 and bands["0.2-0.4"]["agree"] == 1
+    assert bands["0.8-1.0"]["accepted"] == 1
+    assert bands["All"]["decided"] == 2

@@ -10,7 +10,6 @@ from stats_helpers import FIG9, FIG9_PCT, assert_figure9_regions, item, load, ou
 from triage.stats import tasking
 from triage.stats.period import Period, local_date_sql, offset_intervals
 from triage.stats.table import percent, suppress
-from triage.store import dialect
 
 
 def build_figure9(db) -> None:
@@ -337,21 +336,3 @@ def test_suppression_hides_small_counts_and_their_percentages(db):
 def test_bad_period_is_refused():
     with pytest.raises(ValueError, match="starts"):
         Period.resolve(date(2026, 3, 2), date(2026, 3, 1), as_of=date(2026, 3, 5))
-
-
-def test_the_cube_reads_alike_without_the_materialized_hint(db, monkeypatch):
-    # SQLite 3.34 (the older-Linux bundle) has no MATERIALIZED syntax:
-    # dialect.materialized leaves it out there, and the cube must not change.
-    build_figure9(db)
-    period = Period.resolve(date(2019, 2, 1), date(2019, 11, 30), as_of=date(2020, 1, 1))
-    hinted = tasking.compute(db, period).cube
-    with db.engine.connect() as connection:
-        assert dialect.materialized(connection) == "MATERIALIZED"  # SQLite 3.35+, PostgreSQL
-    assert len(hinted) > 10
-    monkeypatch.setattr(dialect, "materialized", lambda connection: "")
-    plain = tasking.compute(db, period).cube
-
-    def key(row: tasking.CubeRow) -> tuple:
-        return tuple(str(v) for v in vars(row).values())
-
-    assert sorted(plain, key=key) == sorted(hinted, key=key)

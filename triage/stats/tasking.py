@@ -18,12 +18,14 @@ are the high group, 5-6 the low group.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Connection, inspect, text
 
 from triage import clock
@@ -95,20 +97,6 @@ class TaskingStats:
     cube: list[CubeRow]
 
 
-def latest_sql(connection: Connection) -> str:
-    """The CTE ``latest``: each item's latest decision on or before the as-of
-    day ((item_id, meeting_date) is unique, so there is one)."""
-    query = dialect.latest_per_key(
-        connection,
-        "tasking_outcome",
-        "item_id",
-        "meeting_date",
-        "decision, reason, result, result_at, model_score",
-        "meeting_date <= :as_of",
-    )
-    return f"latest AS ({query})"
-
-
 def period_params(period: Period, region: str | None = None) -> tuple[dict[str, Any], str]:
     """Bind parameters and the WHERE clause (on ``i``) selecting the period's items."""
     start, end = period.utc_bounds()
@@ -130,126 +118,259 @@ def counted(condition: str) -> str:
     return f"count(*) FILTER (WHERE {condition})"
 
 
-def _band_sql(expression: str, bands: tuple[tuple[int, int | None], ...]) -> str:
+class _Codes:
+    """Text values as small whole numbers in SQL, for packing.
+
+    ``sql(column)`` is the 1-based position of the column's value in one
+    string of every value present, each followed by a separator no value
+    contains (``instr``; 0 for NULL); ``values`` turns a position back into
+    the text. Shorter values come first, so a value is always found at its
+    own place, never inside another (which would be longer), and no
+    separators need joining to each value in SQL.
+    """
+
+    def __init__(self, name: str, values: Iterable[Any]) -> None:
+        present = sorted({str(v) for v in values if v is not None}, key=lambda v: (len(v), v))
+        separator = next(
+            c for c in map(chr, range(1, 0x110000)) if not any(c in v for v in present)
+        )
+        self.name = name
+        self.text = "".join(value + separator for value in present)
+        self.values: dict[int, str | None] = {0: None}
+        position = 1
+        for value in present:
+            # instr('...', '') is 1: the empty value, if present, is first.
+            assert self.text.find(value) + 1 == position
+            self.values[position] = value
+            position += len(value) + 1
+        self.radix = len(self.text) + 1
+
+    def sql(self, column: str) -> str:
+        return f"coalesce(instr(:{self.name}, {column}), 0)"
+
+    def params(self) -> dict[str, str]:
+        return {self.name: self.text}
+
+
+def _key_sql(parts: list[tuple[str, int]]) -> str:
+    """One whole number from (expression, radix) parts, the first the lowest digit."""
+    sql, scale = "0", 1
+    for expression, radix in parts:
+        sql += f" + ({expression}) * CAST({scale} AS BIGINT)"
+        scale *= radix
+    return sql
+
+
+def _digits(keys: np.ndarray, radices: list[int]) -> list[np.ndarray]:
+    """The parts of packed keys, lowest first (the inverse of ``_key_sql``)."""
     parts = []
-    for low, high in bands:
-        if high is None:
-            parts.append(counted(f"{expression} >= {low}"))
-        elif low == 0:
-            parts.append(counted(f"{expression} <= {high}"))
-        else:
-            parts.append(counted(f"{expression} >= {low} AND {expression} <= {high}"))
-    return ", ".join(parts)
+    for radix in radices:
+        parts.append(keys % radix)
+        keys = keys // radix
+    return parts
 
 
-def _cube_sql(connection: Connection, ranked: bool, day_sql: str, where: str) -> str:
-    bucket = "coalesce(r.bucket, i.upstream_bucket)" if ranked else "i.upstream_bucket"
-    rule = "r.bucket_rule" if ranked else "NULL"
-    rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
-    # The CTEs are MATERIALIZED: flattened, SQLite would re-evaluate the
-    # local-date and outcome expressions at every reference.
-    # Items with a decision are read in item-id order, driven by the latest
-    # decisions (an ordered scan of ix_stats_outcome), so the item and rank
-    # lookups by rowid walk the tables in order; items without one follow.
-    # Both halves touch each row once (benchmarks/bench_stats.py: ~4x faster
-    # than joining latest decisions to items read in date order).
-    # 48-hour target, inclusive, to the microsecond.
-    within48 = dialect.at_most_seconds_apart(connection, "i.received_at", "i.passed_at", 172800)
-    met48 = f"CASE WHEN i.passed_at IS NULL THEN NULL WHEN {within48} THEN 1 ELSE 0 END"
-    materialized = dialect.materialized(connection)
-    return f"""
-WITH {latest_sql(connection)}, base AS {materialized} (
-    SELECT i.region AS region, i.team AS team, {bucket} AS bucket, {rule} AS rule,
-           {day_sql} AS day, i.carry_over_count AS carry, {met48} AS met48,
-           CASE l.decision WHEN 'accepted' THEN 'accepted' WHEN 'rejected' THEN 'rejected'
-                ELSE 'not_discussed' END AS outcome,
-           l.reason AS reason, l.result AS result,
-           l.result_at AS result_at, l.meeting_date AS meeting_date
-    FROM latest l
-    JOIN intel_item i ON i.id = l.item_id
-    {rank_join}
-    WHERE {where}
-    UNION ALL
-    SELECT i.region, i.team, {bucket}, {rule}, {day_sql}, i.carry_over_count, {met48},
-           'not_discussed', NULL, NULL, NULL, NULL
-    FROM intel_item i {dialect.full_scan(connection)}
-    {rank_join}
-    WHERE {where} AND NOT EXISTS (
-        SELECT 1 FROM tasking_outcome o WHERE o.item_id = i.id AND o.meeting_date <= :as_of)
-), classified AS {materialized} (
-    SELECT region, team, bucket, rule, substr(day, 1, 7) AS month, outcome, carry, met48,
-           CASE WHEN outcome = 'rejected' THEN reason END AS reason,
-           CASE WHEN outcome = 'accepted' AND result IS NOT NULL
-                     AND (result_at IS NULL OR result_at <= :as_of) THEN result END AS result,
-           CASE WHEN outcome != 'not_discussed' THEN meeting_date END AS meeting_date,
-           CASE WHEN outcome != 'not_discussed'
-                THEN CAST(julianday(meeting_date) - julianday(day) AS INTEGER) END AS decided_age,
-           CASE WHEN outcome = 'not_discussed'
-                THEN CAST(julianday(:as_of) - julianday(day) AS INTEGER) END AS pool_age
-    FROM base
-)
-SELECT region, team, bucket, rule, month, outcome, reason, result,
-       count(*), coalesce(sum(carry), 0), {counted("carry > 0")}, coalesce(sum(met48), 0),
-       count(met48), coalesce(sum(decided_age), 0), {_band_sql("decided_age", DECISION_AGE_BANDS)},
-       coalesce(sum(pool_age), 0), {_band_sql("pool_age", POOL_AGE_BANDS)}, max(pool_age),
-       {counted("outcome = 'accepted' AND result IS NULL")},
-       min(CASE WHEN outcome = 'accepted' AND result IS NULL THEN meeting_date END)
-FROM classified
-GROUP BY region, team, bucket, rule, month, outcome, reason, result
-"""
+OUTCOME_NAMES = {0: "not_discussed", 1: "accepted", 2: "rejected"}
+EPOCH_JULIAN_DAY = 2440587.5  # julianday('1970-01-01')
 
 
 def compute(db: Database, period: Period, *, region: str | None = None) -> TaskingStats:
-    """Read the cube of one period (optionally one region) in one query."""
+    """Read the cube of one period (optionally one region).
+
+    One row per item comes from SQL as four whole numbers: its place (region,
+    team, bucket, rule), its latest decision (outcome, reason, result and
+    meeting day), its UK day received with the 48-hour target, and its
+    carry-overs; numpy sums them per cell. (SQLite's GROUP BY sorted a million
+    rows of eight text keys and twenty aggregates: two-thirds of the time,
+    benchmarks/bench_stats.py.) A text value's code is its position in a
+    list of the values present (``_Codes``).
+    """
     with db.engine.connect() as connection:
-        # The GROUP BY sorts up to a row per item: keep its scratch in memory.
-        dialect.sort_in_memory(connection)
+        # One snapshot for the value lists and the items they code.
+        dialect.begin_read(connection)
         ranked = inspect(connection).has_table("intel_rank")
-        day_sql = local_date_sql(
-            connection, "i.received_at", *column_span(connection, "intel_item", "received_at")
-        )
+        first, last = column_span(connection, "intel_item", "received_at")
+        day_sql = local_date_sql(connection, "i.received_at", first, last)
         params, where = period_params(period, region)
-        sql = _cube_sql(connection, ranked, day_sql, where)
-        records = connection.execute(text(sql), params).all()
-    nd = len(DECISION_AGE_BANDS)
-    np_ = len(POOL_AGE_BANDS)
+        places = connection.execute(text("SELECT DISTINCT region, team FROM intel_item")).all()
+        reasons = connection.execute(
+            text("SELECT DISTINCT reason, result FROM tasking_outcome")
+        ).all()
+        rules: Iterable[Any] = (
+            connection.execute(text("SELECT DISTINCT bucket_rule FROM intel_rank")).scalars()
+            if ranked
+            else []
+        )
+        codes = {
+            "region": _Codes("region_codes", (r for r, _ in places)),
+            "team": _Codes("team_codes", (t for _, t in places)),
+            "rule": _Codes("rule_codes", rules),
+            "reason": _Codes("reason_codes", (r for r, _ in reasons)),
+            "result": _Codes("result_codes", (r for _, r in reasons)),
+        }
+        bucket = "coalesce(r.bucket, i.upstream_bucket)" if ranked else "i.upstream_bucket"
+        place = _key_sql(
+            [
+                (codes["region"].sql("i.region"), codes["region"].radix),
+                (codes["team"].sql("i.team"), codes["team"].radix),
+                # Rule packs give buckets 1-6 (rules.pack); 7 would be any other.
+                (f"CASE WHEN {bucket} BETWEEN 1 AND 6 THEN {bucket} "
+                 f"WHEN {bucket} IS NULL THEN 0 ELSE 7 END", 8),
+                (codes["rule"].sql("r.bucket_rule") if ranked else "0", codes["rule"].radix),
+            ]
+        )  # fmt: skip
+        reason_radix, result_radix = codes["reason"].radix, codes["result"].radix
+        decision_radix = 3 * reason_radix * result_radix
+        decision = f"""CASE x.decision
+                WHEN 'accepted' THEN 1 + {3 * reason_radix} * CASE
+                    WHEN x.result_at IS NULL OR x.result_at <= :as_of
+                    THEN {codes["result"].sql("x.result")} ELSE 0 END
+                    + CAST({decision_radix} AS BIGINT)
+                    * CAST(julianday(x.meeting_date) - {EPOCH_JULIAN_DAY} AS BIGINT)
+                WHEN 'rejected' THEN 2 + 3 * {codes["reason"].sql("x.reason")}
+                    + CAST({decision_radix} AS BIGINT)
+                    * CAST(julianday(x.meeting_date) - {EPOCH_JULIAN_DAY} AS BIGINT)
+                ELSE 0 END"""
+        rank_join = "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
+        scan = "" if period.start else dialect.full_scan(connection)
+        # Items are read in table order (``scan``: no index, when the period
+        # starts at the first record), so the rank and decision look-ups walk
+        # their indexes in order. The latest decision is the one on the
+        # latest meeting date up to the as-of day ((item_id, meeting_date) is
+        # unique), read from the covering ix_stats_outcome in one seek: its
+        # outcome, reason and result codes and, for a decision, its meeting
+        # day, as one number.
+        # 48-hour target, inclusive, to the microsecond.
+        within48 = dialect.at_most_seconds_apart(connection, "i.received_at", "i.passed_at", 172800)
+        sql = f"""
+SELECT {place},
+       coalesce((SELECT {decision}
+        FROM tasking_outcome x WHERE x.item_id = i.id AND x.meeting_date <= :as_of
+        ORDER BY x.meeting_date DESC LIMIT 1), 0),
+       3 * CAST(julianday({day_sql}) - {EPOCH_JULIAN_DAY} AS INTEGER)
+       + CASE WHEN i.passed_at IS NULL THEN 2 WHEN {within48} THEN 1 ELSE 0 END,
+       coalesce(i.carry_over_count, 0)
+FROM intel_item i {scan}
+{rank_join}
+WHERE {where}
+"""
+        for c in codes.values():
+            params.update(c.params())
+        values = _fetch_numbers(connection, sql, params, 4)
+    as_of_day = (period.as_of - date(1970, 1, 1)).days
+    return TaskingStats(
+        period=period, region=region, ranked=ranked, cube=_cells(values, codes, as_of_day)
+    )
+
+
+def _fetch_numbers(
+    connection: Connection, sql: str, params: dict[str, Any], width: int
+) -> np.ndarray:
+    """A query's rows of whole numbers (no NULLs) as one array, read through
+    the driver's cursor: SQLAlchemy's row objects cost more than the query."""
+    compiled = text(sql).compile(dialect=connection.dialect)
+    values = compiled.construct_params(params)
+    arguments: Any = values
+    if compiled.positional:
+        arguments = tuple(values[name] for name in compiled.positiontup or ())
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), arguments)
+        rows = cast(Iterable[tuple[int, ...]], cursor)
+        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64)
+        return flat.reshape(-1, width)
+    finally:
+        cursor.close()
+
+
+def _band_index(ages: np.ndarray, bands: tuple[tuple[int, int | None], ...]) -> np.ndarray:
+    """Each whole-number age's band (bands are consecutive: the first takes
+    everything up to its top, the last everything from its bottom)."""
+    tops = [high for _, high in bands[:-1]]
+    return np.searchsorted(np.array(tops, dtype=np.float64), ages, side="left")
+
+
+def _cells(values: np.ndarray, codes: dict[str, _Codes], as_of_day: int) -> list[CubeRow]:
+    """Sum the item rows (place, latest decision, day received, carry-overs,
+    48-hour target) per cell of the cube."""
+    if not len(values):
+        return []
+    reason_radix, result_radix = codes["reason"].radix, codes["result"].radix
+    decision_radix = 3 * reason_radix * result_radix
+    place, latest, day_and_met48, carry = (values[:, k] for k in range(4))
+    decision, meeting_day = latest % decision_radix, latest // decision_radix
+    day, met48 = day_and_met48 // 3, day_and_met48 % 3  # met48 2: no pass-on time
+    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    first_month = int(month.min())
+    month_radix = int(month.max()) - first_month + 1
+    place_radix = codes["region"].radix * codes["team"].radix * 8 * codes["rule"].radix
+    if place_radix * month_radix * decision_radix >= 2**63:
+        raise OverflowError("too many distinct values to pack the statistics' cells")
+    key = (place * month_radix + (month - first_month)) * decision_radix + decision
+    cells, index = np.unique(key, return_inverse=True)
+    count = len(cells)
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=count)
+
+    outcome_of_row = decision % 3
+    decided_row = outcome_of_row != 0
+    # UK days from the day received to the decision's meeting, or for the
+    # undecided to the as-of day.
+    age = np.where(decided_row, meeting_day, as_of_day) - day
+    awaiting_row = (outcome_of_row == 1) & (decision // (3 * reason_radix) == 0)
+    known48 = met48 != 2
+    n = np.bincount(index, minlength=count)
+    carry_sum, carried = total(carry), total(carry > 0)
+    met48_sum, known48_sum = total(met48 == 1), total(known48)
+    age_sum, awaiting = total(age), total(awaiting_row)
+    bands = {}
+    for name, band_list, rows in (
+        ("decided", DECISION_AGE_BANDS, decided_row),
+        ("pool", POOL_AGE_BANDS, ~decided_row),
+    ):
+        width = len(band_list)
+        slot = index[rows] * width + _band_index(age[rows], band_list)
+        bands[name] = np.bincount(slot, minlength=count * width).reshape(count, width)
+    oldest = np.full(count, np.iinfo(np.int64).min)
+    np.maximum.at(oldest, index[~decided_row], age[~decided_row])
+    since = np.full(count, np.iinfo(np.int64).max)
+    np.minimum.at(since, index[awaiting_row], meeting_day[awaiting_row])
+    decision_of, month_of, place_of = _digits(cells, [decision_radix, month_radix, place_radix])
+    outcome, reason, result = _digits(decision_of, [3, reason_radix, result_radix])
+    region, team, bucket, rule = _digits(
+        place_of, [codes["region"].radix, codes["team"].radix, 8, codes["rule"].radix]
+    )
+    months = (month_of + first_month).astype("datetime64[M]").astype(str)
+    epoch = date(1970, 1, 1)
     cube = []
-    for rec in records:
-        values: list[Any] = list(rec)
-        cell_region, team, bucket, rule, month, outcome, reason, result = values[:8]
-        sums = values[8:]
-        age_bands = tuple(int(v or 0) for v in sums[6 : 6 + nd])
-        rest = sums[6 + nd :]
+    for k in range(count):
+        is_decided = outcome[k] != 0
         cube.append(
             CubeRow(
-                cell_region,
-                team,
-                bucket,
-                rule,
-                month,
-                outcome,
-                reason,
-                result,
-                n=int(sums[0]),
-                carry_sum=int(sums[1] or 0),
-                carried=int(sums[2] or 0),
-                met48=int(sums[3] or 0),
-                known48=int(sums[4] or 0),
-                age_sum=int(sums[5] or 0),
-                age_bands=age_bands,
-                pool_age_sum=int(rest[0] or 0),
-                pool_bands=tuple(int(v or 0) for v in rest[1 : 1 + np_]),
-                pool_oldest=rest[1 + np_],
-                awaiting_result=int(rest[2 + np_] or 0),
-                awaiting_since=_date(rest[3 + np_]),
+                str(codes["region"].values[int(region[k])]),
+                codes["team"].values[int(team[k])],
+                int(bucket[k]) if 1 <= bucket[k] <= 6 else None,
+                codes["rule"].values[int(rule[k])],
+                str(months[k]),
+                OUTCOME_NAMES[int(outcome[k])],
+                codes["reason"].values[int(reason[k])],
+                codes["result"].values[int(result[k])],
+                n=int(n[k]),
+                carry_sum=int(carry_sum[k]),
+                carried=int(carried[k]),
+                met48=int(met48_sum[k]),
+                known48=int(known48_sum[k]),
+                age_sum=int(age_sum[k]) if is_decided else 0,
+                age_bands=tuple(int(v) for v in bands["decided"][k]),
+                pool_age_sum=0 if is_decided else int(age_sum[k]),
+                pool_bands=tuple(int(v) for v in bands["pool"][k]),
+                pool_oldest=None if is_decided else int(oldest[k]),
+                awaiting_result=int(awaiting[k]),
+                awaiting_since=epoch + timedelta(days=int(since[k])) if awaiting[k] else None,
             )
         )
-    return TaskingStats(period=period, region=region, ranked=ranked, cube=cube)
-
-
-def _date(value: str | date | None) -> date | None:
-    """A date column's value: stored text on SQLite, a date on PostgreSQL."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return cube
 
 
 @dataclass

@@ -86,6 +86,16 @@ def begin_write(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def begin_read(connection: Connection) -> None:
+    """Start a transaction whose reads all see one snapshot of the database
+    (several queries that must agree): SQLite's BEGIN (its first read takes
+    the snapshot); PostgreSQL's REPEATABLE READ."""
+    if is_postgres(connection):
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
 def install_functions(connection: Connection) -> None:
     """PostgreSQL: SQLite's ``instr`` (our CHECK constraints call it) and
     ``julianday`` (day arithmetic in queries), as SQL functions. SQLite has them."""
