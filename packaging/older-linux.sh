@@ -111,6 +111,9 @@ make_root
 [ "${1:-}" = "--root" ] && exit 0
 mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc" && mounted+=("$root/proc"); }
 mount_shm
+# /sys as a real system has it: joblib counts the physical cores with lscpu,
+# which finds none without it (and warns on every model training).
+mountpoint -q "$root/sys" || { mount -t sysfs -o ro sys "$root/sys" && mounted+=("$root/sys"); }
 bind "$source" /src
 mkdir -p "$HOME/.cache/pip"
 bind "$HOME/.cache/pip" /root/.cache/pip
