@@ -97,10 +97,8 @@ def _local(value: str | None) -> str:
 
 
 TabRows = dict[str, list[dict[str, Any]]]
-# Each tab's rows with their display text, worked out off the UI thread.
-TabCells = dict[str, tuple[list[dict[str, Any]], list[tuple[str, ...]]]]
 # A refresh's read: the pack, the queue, its deadlines, the tabs, the caseworkers.
-Read = tuple["EmPack", "Queue", list[dict[str, Any]], TabCells, list[str]]
+Read = tuple["EmPack", "Queue", list[dict[str, Any]], TabRows, list[str]]
 
 
 def tab_rows(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, Any]) -> TabRows:
@@ -127,31 +125,29 @@ def _cell(row: dict[str, Any], key: str) -> str:
     return "" if value is None else str(value)
 
 
-def tab_cells(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, Any]) -> TabCells:
-    """``tab_rows`` with each row's display text: formatting 8,000 rows a tab
-    as they were painted and measured took hundreds of ms of the UI thread."""
-    cells = {}
-    for key, rows in tab_rows(queue, deadlines, filters).items():
-        columns = DEADLINE_COLUMNS if key == "deadlines" else QUEUE_COLUMNS
-        cells[key] = (rows, [tuple(_cell(row, c[0]) for c in columns) for row in rows])
-    return cells
-
-
 class RowsModel(RowListModel):
-    """A read-only table of dict rows, shown through their ready-made text."""
+    """A read-only table of dict rows, each row's text made when first shown.
+
+    Only the rows painted (and the first rows the columns are sized from) are
+    ever formatted: formatting every row of every tab ahead took 74 ms of
+    CPU per refresh on the demo caseload (5,400 rows over seven tabs), and
+    when the columns were measured over all of them, seconds of the UI thread.
+    """
 
     def __init__(self, columns: tuple[tuple[str, str, str], ...], parent=None) -> None:
         super().__init__(len(columns), parent)
         self.columns = columns
-        self.cells: list[tuple[str, ...]] = []
+        self.cells: list[tuple[str, ...] | None] = []
 
-    def set_rows(self, rows: list[Any], cells: list[tuple[str, ...]] | None = None) -> None:
-        self.cells = (
-            cells
-            if cells is not None
-            else [tuple(_cell(row, c[0]) for c in self.columns) for row in rows]
-        )
+    def set_rows(self, rows: list[Any]) -> None:
+        self.cells = [None] * len(rows)
         super().set_rows(rows)
+
+    def text(self, row: int) -> tuple[str, ...]:
+        cells = self.cells[row]
+        if cells is None:
+            cells = self.cells[row] = tuple(_cell(self.rows[row], c[0]) for c in self.columns)
+        return cells
 
     def headers(self) -> list[str]:
         return [self.headerData(n, Qt.Orientation.Horizontal) for n in range(len(self.columns))]
@@ -173,7 +169,7 @@ class RowsModel(RowListModel):
         if not index.isValid():
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells[index.row()][index.column()]
+            return self.text(index.row())[index.column()]
         if role == RowRole:
             return self.rows[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole and self.columns[index.column()][0] == "priority":
@@ -375,8 +371,8 @@ class EmCaseloadView(QWidget):
             with db.transaction() as session:
                 queue = build_queue(session, as_of=clock.now(), pack=pack)
             deadlines = deadline_rows(queue, pack=pack)
-            cells = tab_cells(queue, deadlines, filters)
-            return pack, queue, deadlines, cells, caseworkers(queue)
+            tabs = tab_rows(queue, deadlines, filters)
+            return pack, queue, deadlines, tabs, caseworkers(queue)
 
         def show(result: Read) -> None:
             if generation != self._generation:
@@ -430,28 +426,28 @@ class EmCaseloadView(QWidget):
         if queue is None:
             return
         if not self._in_background:
-            self._show_tabs(tab_cells(queue, deadlines, filters))
+            self._show_tabs(tab_rows(queue, deadlines, filters))
             return
         self._fill_generation += 1
         generation = self._fill_generation
 
-        def show(tabs: TabCells) -> None:
+        def show(tabs: TabRows) -> None:
             if generation == self._fill_generation and queue is self.queue:
                 self._show_tabs(tabs)
 
-        self.tasks.read(lambda _job: tab_cells(queue, deadlines, filters), on_done=show)
+        self.tasks.read(lambda _job: tab_rows(queue, deadlines, filters), on_done=show)
 
-    def _show_tabs(self, tabs: TabCells) -> None:
+    def _show_tabs(self, tabs: TabRows) -> None:
         """Each tab's rows (worked out off the UI thread in the app)."""
         queue = self.queue
         if queue is None:
             return
         filters = self.current_filters()
-        self.models["all"].set_rows(*tabs["all"])
+        self.models["all"].set_rows(tabs["all"])
         counts = []
         for workstream in WORKSTREAMS:
-            rows, cells = tabs[workstream]
-            self.models[workstream].set_rows(rows, cells)
+            rows = tabs[workstream]
+            self.models[workstream].set_rows(rows)
             overdue = sum(1 for r in rows if r["due_state"] == "overdue")
             index = list(self.models).index(workstream)
             self.tabs.setTabText(index, f"{TAB_TITLES[workstream]} ({len(rows)})")
@@ -459,8 +455,8 @@ class EmCaseloadView(QWidget):
                 f"{TAB_TITLES[workstream].lower()} {len(rows)}"
                 + (f" ({overdue} overdue)" if overdue else "")
             )
-        deadlines = tabs["deadlines"][0]
-        self.models["deadlines"].set_rows(*tabs["deadlines"])
+        deadlines = tabs["deadlines"]
+        self.models["deadlines"].set_rows(deadlines)
         overdue_deadlines = sum(1 for r in deadlines if r["state"] == "overdue")
         self.tabs.setTabText(len(self.models) - 1, f"Deadlines ({overdue_deadlines} overdue)")
         shown = " (filtered)" if any(v is not None for v in filters.values()) else ""
