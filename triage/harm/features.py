@@ -30,6 +30,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPICursor
 
 from triage import vocab
+from triage.store import dialect
 
 HARM_RESULTS = ("arrest", "removal", "referral")
 
@@ -146,14 +147,11 @@ def has_ranking(connection: Connection) -> bool:
 # training, the ranking instant when scoring. Nationality and gender appear
 # nowhere here; they are read separately, only for the fairness report.
 # Portable SQL: a yes/no is a CASE giving 0 or 1 (PostgreSQL does no
-# arithmetic on booleans) and no scalar max() (PostgreSQL's is greatest()).
+# arithmetic on booleans).
 NUMERIC_SQL = {
     "grade_source": "i.grade_source",
     "persons_estimated": "i.persons_estimated",
-    "days_to_decision": (
-        "CASE WHEN {decided} > julianday(i.received_at) "
-        "THEN {decided} - julianday(i.received_at) ELSE 0.0 END"
-    ),
+    "days_to_decision": "{decided} - julianday(i.received_at)",  # never below 0: AT_LEAST_ZERO
     "business_named": (
         "CASE WHEN i.business_name IS NOT NULL AND trim(i.business_name) != '' THEN 1 ELSE 0 END"
     ),
@@ -170,6 +168,9 @@ FLAG_BITS_SQL = (
     )
     + " END"
 )
+# Features floored at 0 (dialect.larger_sql: SQLite's two-argument max(),
+# PostgreSQL's greatest(); a CASE would compute the julian days twice).
+AT_LEAST_ZERO = frozenset({"days_to_decision"})
 FLAGS = tuple(f"flag_{flag}" for flag in vocab.HARM_FLAGS)
 # Scoring packs these 0/1 features into the flags' bit set, above the flags
 # and a "received before the instant" bit.
@@ -218,6 +219,13 @@ def _cursor(connection: Connection, sql: str, params: dict[str, Any] | None = No
     return cursor
 
 
+def _numeric_sql(connection: Connection, name: str, decided: str) -> str:
+    sql = NUMERIC_SQL[name].format(decided=decided)
+    if name in AT_LEAST_ZERO:
+        return dialect.larger_sql(dialect.is_postgres(connection), "0.0", sql)
+    return sql
+
+
 def _query(connection: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     cursor = _cursor(connection, sql, params)
     try:
@@ -245,7 +253,7 @@ def training_frame(connection: Connection) -> pd.DataFrame:
     accepted = "o.decision = 'accepted' AND o.result IS NOT NULL"
     decided = "julianday(o.meeting_date)"
     numeric = ", ".join(
-        f"{NUMERIC_SQL[n].format(decided=decided)} AS {n}" for n in spec.numeric if n in NUMERIC_SQL
+        f"{_numeric_sql(connection, n, decided)} AS {n}" for n in spec.numeric if n in NUMERIC_SQL
     )
     categorical = ", ".join(f"{CATEGORY_SQL[n]} AS {n}" for n in spec.categorical)
     frame = _query(
@@ -375,7 +383,7 @@ def scoring_frame(
         "i.id",
         bits,
         packed,
-        *[NUMERIC_SQL[n].format(decided=decided) for n in numeric],
+        *[_numeric_sql(connection, n, decided) for n in numeric],
     ]
     where = ""
     if item_ids is not None:
