@@ -231,6 +231,23 @@ def test_logistic_reasons_add_up_to_the_log_odds(db):
         assert 1 / (1 + np.exp(-total)) == pytest.approx(prob, abs=0.01)
 
 
+def test_logistic_scores_are_the_pipelines_own(db):
+    # predict() computes the logistic pipeline's probabilities with numpy;
+    # they must be scikit-learn's, with missing numbers and unseen categories.
+    make_history(db, n=800)
+    _train(db, classifier="logistic", activate=True)
+    model = scoring.load_model(db)
+    with db.engine.connect() as connection:
+        frame = scoring.rows_for(model, connection, as_of=datetime(2026, 11, 20))
+    frame.loc[frame.index[:40], "grade_source"] = np.nan
+    frame.loc[frame.index[40:80], "sector"] = 29.0  # a code training never saw
+    expected = model.pipeline.predict_proba(
+        features.clip(frame[model.spec.names], model.manifest["limits"])
+    )[:, 1]
+    assert scoring._linear_score(model) is not None  # the numpy path is the one tested
+    assert scoring.predict(model, frame) == pytest.approx(expected, abs=1e-12)
+
+
 def test_suggestion_threshold():
     assert scoring.suggestion(0.5) == "accept"
     assert scoring.suggestion(0.49) == "reject"

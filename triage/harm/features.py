@@ -17,11 +17,12 @@ below never reads them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -339,6 +340,8 @@ def _code_sql(name: str, levels: list[str]) -> str:
     return f"CASE {CATEGORY_SQL[name]} {whens} ELSE {len(levels)} END"
 
 
+# What a missing number is read as (then NaN): no feature is ever this.
+NO_NUMBER = -1.0e300
 CODE_BITS = 5  # per category code in the packed column: MAX_LEVELS + 1 codes fit
 
 
@@ -379,11 +382,13 @@ def scoring_frame(
         ]
     )
     columns = ["item_id", "flag_bits", "category_codes", *numeric]
+    # No NULLs: a missing number comes as NO_NUMBER, so the rows can be read
+    # straight into a float array (NaN again below).
     expressions = [
         "i.id",
         bits,
         packed,
-        *[_numeric_sql(connection, n, decided) for n in numeric],
+        *[f"coalesce({_numeric_sql(connection, n, decided)}, {NO_NUMBER!r})" for n in numeric],
     ]
     where = ""
     if item_ids is not None:
@@ -391,13 +396,13 @@ def scoring_frame(
     epoch = datetime(1970, 1, 1)
     params = {"cutoff": cutoff, "decided": (as_of - epoch).total_seconds() / 86400 + 2440587.5}
     join = _rank_join(BUCKET_FEATURE in spec.categorical)
-    values = _fetch_array(
+    values = _fetch_numbers(
         connection,
         f"SELECT {', '.join(expressions)} FROM intel_item i {join} {where} ORDER BY i.id",
         params,
         len(columns),
-        np.float64,
     )
+    values[values == NO_NUMBER] = np.nan
     frame = pd.DataFrame(values, columns=columns)
     bit_set = frame["flag_bits"].to_numpy().astype(np.int64)
     frame["known_before"] = (bit_set >> KNOWN_BIT) & 1
@@ -431,6 +436,19 @@ def scoring_frame(
             frame[CORROBORATION[kind]] = np.maximum(total - (known_before & has_key), 0) * 1.0
     frame["item_id"] = frame["item_id"].astype(np.int64)
     return frame[["item_id"] + spec.names]
+
+
+def _fetch_numbers(
+    connection: Connection, sql: str, params: dict[str, Any], width: int
+) -> np.ndarray:
+    """Rows of numbers, never NULL, as one 2-D float array, read from the
+    cursor straight into the array (no list of a million tuples first)."""
+    cursor = _cursor(connection, sql, params)
+    try:
+        rows = cast(Iterable[tuple[float, ...]], cursor)
+        return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64).reshape(-1, width)
+    finally:
+        cursor.close()
 
 
 def _fetch_array(
