@@ -410,10 +410,14 @@ class Tally:
         self.carried += row.carried
         self.met48 += row.met48
         self.known48 += row.known48
-        self.age_sum += row.age_sum
-        self.age_bands = [a + b for a, b in zip(self.age_bands, row.age_bands, strict=True)]
-        self.pool_age_sum += row.pool_age_sum
-        self.pool_bands = [a + b for a, b in zip(self.pool_bands, row.pool_bands, strict=True)]
+        # A cell is either decided (age bands) or not (pool bands): the other
+        # is all zeros, and skipping it halves the cost of a tally.
+        if row.age_sum or any(row.age_bands):
+            self.age_sum += row.age_sum
+            self.age_bands = [a + b for a, b in zip(self.age_bands, row.age_bands, strict=True)]
+        if row.pool_age_sum or any(row.pool_bands):
+            self.pool_age_sum += row.pool_age_sum
+            self.pool_bands = [a + b for a, b in zip(self.pool_bands, row.pool_bands, strict=True)]
         if row.pool_oldest is not None:
             self.pool_oldest = max(self.pool_oldest or 0, int(row.pool_oldest))
         self.awaiting_result += row.awaiting_result
