@@ -26,7 +26,6 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from numpy.typing import DTypeLike
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPICursor
 
@@ -414,13 +413,12 @@ def scoring_frame(
         frame[name] = ((codes_packed >> (CODE_BITS * j)) & ((1 << CODE_BITS) - 1)).astype(float)
     corroborated = [kind for kind, name in CORROBORATION.items() if name in spec.numeric]
     if corroborated:
-        keys = _fetch_array(
+        keys = _fetch_texts(
             connection,
             f"SELECT {', '.join('i.' + KEY_COLUMNS[k] for k in corroborated)} "
             f"FROM intel_item i {where} ORDER BY i.id",
             {},
             len(corroborated),
-            object,
         )
         known_before = frame["known_before"].to_numpy() == 1
         for j, kind in enumerate(corroborated):
@@ -451,13 +449,15 @@ def _fetch_numbers(
         cursor.close()
 
 
-def _fetch_array(
-    connection: Connection, sql: str, params: dict[str, Any], width: int, dtype: DTypeLike
+def _fetch_texts(
+    connection: Connection, sql: str, params: dict[str, Any], width: int
 ) -> np.ndarray:
-    """Rows of a query as one 2-D array (None becomes NaN in a float array)."""
+    """Rows of a query as one 2-D object array, read from the cursor straight
+    into the array (no list of a million tuples first)."""
     cursor = _cursor(connection, sql, params)
     try:
-        return np.array(cursor.fetchall(), dtype=dtype).reshape(-1, width)
+        rows = cast(Iterable[tuple[Any, ...]], cursor)
+        return np.fromiter(itertools.chain.from_iterable(rows), dtype=object).reshape(-1, width)
     finally:
         cursor.close()
 
