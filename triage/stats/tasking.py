@@ -395,6 +395,36 @@ class Tally:
     awaiting_result: int = 0
     awaiting_since: date | None = None
 
+    @classmethod
+    def of(cls, rows: list[CubeRow]) -> Tally:
+        """The tally of ``rows``, as ``add`` would make it one row at a time,
+        summed a field at a time (16 tallies of 14,000 cells: 1 s by ``add``)."""
+        t = cls()
+        for row in rows:
+            if row.outcome == "accepted":
+                t.accepted += row.n
+                if row.result:
+                    t.results[row.result] += row.n
+            elif row.outcome == "rejected":
+                t.rejected += row.n
+                t.reasons[row.reason or "unknown"] += row.n
+        t.received = sum(row.n for row in rows)
+        t.not_discussed = t.received - t.accepted - t.rejected
+        t.carry_sum = sum(row.carry_sum for row in rows)
+        t.carried = sum(row.carried for row in rows)
+        t.met48 = sum(row.met48 for row in rows)
+        t.known48 = sum(row.known48 for row in rows)
+        t.age_sum = sum(row.age_sum for row in rows)
+        t.age_bands = [sum(bands) for bands in zip(*(row.age_bands for row in rows), strict=True)]
+        t.pool_age_sum = sum(row.pool_age_sum for row in rows)
+        t.pool_bands = [sum(bands) for bands in zip(*(row.pool_bands for row in rows), strict=True)]
+        oldest = [int(row.pool_oldest) for row in rows if row.pool_oldest is not None]
+        t.pool_oldest = max(0, *oldest) if oldest else None
+        t.awaiting_result = sum(row.awaiting_result for row in rows)
+        since = [row.awaiting_since for row in rows if row.awaiting_since]
+        t.awaiting_since = min(since) if since else None
+        return t
+
     def add(self, row: CubeRow) -> None:
         self.received += row.n
         if row.outcome == "accepted":
@@ -449,9 +479,12 @@ class Tally:
 
 
 def tally(rows: Iterable[CubeRow], key: Callable[[CubeRow], Hashable]) -> dict[Any, Tally]:
-    tallies: dict[Any, Tally] = defaultdict(Tally)
+    groups: dict[Any, list[CubeRow]] = defaultdict(list)
     for row in rows:
-        tallies[key(row)].add(row)
+        groups[key(row)].append(row)
+    tallies: dict[Any, Tally] = defaultdict(Tally)
+    for group, members in groups.items():
+        tallies[group] = Tally.of(members)
     return tallies
 
 
