@@ -11,10 +11,12 @@ from datetime import date
 import pytest
 from actors import EVERYONE
 from meeting_fixtures import REGION, TEAM, add_items, standard_items
-from sqlalchemy import event, text, update
+from sqlalchemy import event, insert, select, text, update
 
+from triage import clock
 from triage.cli.main import main as cli
 from triage.intel import ranking
+from triage.intel.models import IntelRank
 from triage.meetings import operations as meetings
 from triage.store.models import IntelItem
 
@@ -50,6 +52,36 @@ def test_a_change_committed_while_ranking_is_ranked_next_time(db):
     run = ranking.ensure_current(db)
     assert run is not None and run.items >= 1 and ranking.is_current(db)
     assert ranking.explain(db, 1)["stored"]["same_as_trace"]
+
+
+@pytest.mark.postgresql  # on SQLite one writer at a time: ids commit in order
+def test_an_item_committed_after_a_ranking_of_a_higher_id_is_ranked_next_time(db):
+    standard_items(db, 10)
+    ranking.ensure_current(db)
+    add_items(db, [{"intel_id": "INT-MAKES-STALE"}])  # stale: no lock taken below
+    row = {
+        "region": REGION,
+        "team": TEAM,
+        "status": "open",
+        "carry_over_count": 0,
+        "received_at": clock.now(),
+        "created_at": clock.now(),
+        "updated_at": clock.now(),
+    }
+    with db.engine.connect() as slow_import:
+        slow_import.execute(insert(IntelItem).values(intel_id="INT-EARLY-ID", **row))
+        early_id = slow_import.execute(
+            select(IntelItem.id).where(IntelItem.intel_id == "INT-EARLY-ID")
+        ).scalar_one()
+        (late_id,) = add_items(db, [{"intel_id": "INT-LATE-ID"}])  # commits first
+        assert late_id > early_id
+        ranking.ensure_current(db)  # ranks the later id
+        slow_import.commit()  # the earlier id lands after the ranking
+    assert not ranking.is_current(db)
+    ranking.ensure_current(db)
+    with db.engine.connect() as connection:
+        ranked = set(connection.execute(select(IntelRank.item_id)).scalars())
+    assert {early_id, late_id} <= ranked
 
 
 def test_each_change_the_ranking_reads_makes_it_stale(db, monkeypatch):

@@ -117,10 +117,14 @@ _UPDATE = ", ".join(
 
 
 def _state(db: Database) -> Any:
+    """The ranking's state row. Stale (``dirty``) also while the change log
+    holds entries: on PostgreSQL a change (or a new item) whose transaction
+    commits after a ranking has cleared the flag is still logged, and the flag
+    alone would call the ranking current."""
     with db.engine.connect() as connection:
         return connection.execute(
             select(
-                RankState.dirty,
+                or_(RankState.dirty, select(RankChange.id).exists()).label("dirty"),
                 RankState.full_rerank,
                 RankState.rules_version,
                 RankState.ranked_day,
@@ -133,7 +137,8 @@ def is_current(db: Database, *, pack: Pack | None = None, model_weight: float = 
     """Whether the stored ranking is up to date: nothing it reads has changed
     since (the store's ``rank_state`` row, kept by triggers), and it was made
     today (UK time) with the pack in force and ``model_weight`` (the user's). One
-    primary-key read: cheap enough to ask before every read of the queue."""
+    primary-key read and a look at the (usually empty) change log: cheap
+    enough to ask before every read of the queue."""
     state = _state(db)
     return state is not None and not state.dirty and _same_run(state, pack, model_weight)
 
@@ -306,7 +311,8 @@ def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
     )
     newest_ranked = select(func.coalesce(func.max(IntelRank.item_id), 0)).scalar_subquery()
     # Ids only grow, so items with no rank yet are those past the newest ranked
-    # one (an id reused after a delete is in the change log).
+    # one (an id reused after a delete is in the change log). On PostgreSQL,
+    # where ids can commit out of order, every new item is logged too (0014).
     changed = (
         select(IntelItem.id).where(IntelItem.id > newest_ranked).union(select(RankChange.item_id))
     )

@@ -23,9 +23,10 @@ from triage.users import Action, Actor, require
 ROWS_A_BATCH = 5000
 # Tables the migrations fill in a new database: replaced by the source's rows.
 SEEDED = ("app_user", "rank_state")
-# Written last: inserting items and models marks it dirty (migration 0003's
-# triggers), and the copy must hold the source's value.
-LAST = ("rank_state",)
+# Written last, emptied first: inserting items and models marks the ranking
+# dirty (migration 0003's triggers) and, on PostgreSQL, logs each new item in
+# the change log (0014); the copy must hold the source's values.
+LAST = ("rank_change", "rank_state")
 
 
 class CopyError(Exception):
@@ -77,6 +78,8 @@ def copy_database(
         for n, table in enumerate(tables):
             job.check()
             job.progress(n / len(tables), f"copying {table.name}")
+            if table.name in LAST:
+                writing.execute(delete(table))
             rows = reading.execution_options(stream_results=True).execute(select(table))
             for part in rows.mappings().partitions(ROWS_A_BATCH):
                 writing.execute(insert(table), [dict(row) for row in part])
