@@ -12,14 +12,15 @@ import pytest
 from actors import EVERYONE
 from em_helpers import add_case
 from meeting_fixtures import REGION, TEAM, standard_items
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from triage.cli.main import main as cli
 from triage.em import claims
+from triage.imports.importer import import_file
 from triage.intel import notes as item_notes
 from triage.meetings import operations as meetings
 from triage.store.db import open_database
-from triage.store.models import AuditEntry, EmCase, IntelItem, TaskingOutcome
+from triage.store.models import AuditEntry, EmCase, IntelItem, QuarantinedRow, TaskingOutcome
 from triage.store.schema import metadata
 from triage.sync.pull import pull
 from triage.sync.push import push
@@ -115,3 +116,34 @@ def test_db_copy_onto_postgresql_and_back(pg, tmp_path, new_server_database, cap
         assert item_notes.add_note(server_copy, 1, "after", actor=EVERYONE) == first_note + 1
     finally:
         server_copy.close()
+
+
+def test_db_copy_onto_postgresql_shows_an_older_quarantined_nul_as_its_symbol(
+    tmp_path, new_server_database, capsys
+):
+    laptop = open_database(tmp_path / "older.sqlite")
+    try:
+        extract = tmp_path / "intel.csv"
+        extract.write_text(
+            "intel_id,received_at,region,summary\nN-1,2026-07-01T10:00,LSE,cut\x00short\n"
+        )
+        assert import_file(laptop, "intel", extract, actor=EVERYONE).quarantined == 1
+        with laptop.transaction() as session:  # as the importer stored it before U+2400
+            session.execute(
+                update(QuarantinedRow).values(
+                    raw_text=func.replace(QuarantinedRow.raw_text, "\u2400", "\x00")
+                )
+            )
+        target = new_server_database()
+        assert cli(["db", "copy", laptop.location, target, "--json"]) == 0
+    finally:
+        laptop.close()
+    assert json.loads(capsys.readouterr().out)["tables"]["quarantined_row"] == 1
+    server = open_database(target)
+    try:
+        with server.sessions() as session:
+            row = session.execute(select(QuarantinedRow.raw_text, QuarantinedRow.raw)).one()
+        assert row.raw_text == "N-1,2026-07-01T10:00,LSE,cut\u2400short"
+        assert row.raw["summary"] == "cut\x00short"  # the cells keep the NUL itself
+    finally:
+        server.close()

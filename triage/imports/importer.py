@@ -330,17 +330,13 @@ def _canonical_header(header: list[str], mapping: dict[str, str] | None) -> list
     return names
 
 
-# How a NUL shows in a quarantined row's text: PostgreSQL's text type cannot
-# hold NUL, so the line's text shows U+2400 (the symbol for NUL) on both
-# backends. Nothing is lost: the row's cells (``raw``, JSON) keep the NUL
-# itself, escaped as \u0000, and a fixed row is imported again from them.
-NUL_SHOWN_AS = "\u2400"
-
-
 def _raw_text(cells: list[str]) -> str:
+    """The line's text; a NUL shows as U+2400 (``dialect.NUL_SHOWN_AS``).
+    Nothing is lost: the row's cells (``raw``, JSON) keep the NUL itself,
+    escaped as \u0000, and a fixed row is imported again from them."""
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue().replace("\x00", NUL_SHOWN_AS)
+    return out.getvalue().replace("\x00", dialect.NUL_SHOWN_AS)
 
 
 @contextmanager

@@ -30,6 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 APPEND_ONLY = "audit_log is append-only"
+# PostgreSQL's text type cannot hold NUL: text that may carry one (a
+# quarantined line as read) shows it as U+2400, the symbol for NUL, on both.
+NUL_SHOWN_AS = "\u2400"
 # One number for the transaction-scoped advisory lock every PostgreSQL
 # writer of the audit chain takes (any constant works; it names the lock).
 AUDIT_CHAIN_LOCK = 0x7472_6961_6765  # "triage"

@@ -10,12 +10,14 @@ Both databases' audit logs record it (``db.copy``), after the copied entries.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Integer, Table, delete, func, insert, select, text
 
 from triage.jobs import Job, job_or_silent
-from triage.store import audit
+from triage.store import audit, dialect
 from triage.store.db import Database, schema_revision
+from triage.store.dialect import NUL_SHOWN_AS
 from triage.store.schema import metadata
 from triage.sync.pull import server_name, snapshot
 from triage.users import Action, Actor, require
@@ -67,6 +69,7 @@ def copy_database(
         raise CopyError("the two databases are at different schema versions")
     result = CopyResult(server_name(source), server_name(target), revision)
     tables = _tables()
+    storable = _without_nul if dialect.is_postgres(target.engine) else _as_read
     with snapshot(source.engine) as reading, target.engine.begin() as writing:
         for table in tables:
             if table.name not in SEEDED and _count(writing, table):
@@ -82,7 +85,7 @@ def copy_database(
                 writing.execute(delete(table))
             rows = reading.execution_options(stream_results=True).execute(select(table))
             for part in rows.mappings().partitions(ROWS_A_BATCH):
-                writing.execute(insert(table), [dict(row) for row in part])
+                writing.execute(insert(table), [storable(dict(row)) for row in part])
         _continue_ids(writing, tables)
         for table in tables:
             expected, copied = _count(reading, table), _count(writing, table)
@@ -103,6 +106,20 @@ def copy_database(
         )  # fmt: skip
     job.progress(1.0, "copied")
     return result
+
+
+def _as_read(row: dict[str, Any]) -> dict[str, Any]:
+    return row
+
+
+def _without_nul(row: dict[str, Any]) -> dict[str, Any]:
+    """A row PostgreSQL's text can hold: a NUL in text shows as U+2400, as the
+    importer now writes a quarantined line's text (a SQLite database made
+    before it may hold the NUL itself; the row's JSON cells keep it)."""
+    return {
+        key: value.replace("\x00", NUL_SHOWN_AS) if isinstance(value, str) else value
+        for key, value in row.items()
+    }
 
 
 def _continue_ids(connection: Connection, tables: list[Table]) -> None:
