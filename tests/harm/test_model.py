@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import pickle
+import shutil
 import sqlite3
 from datetime import datetime
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from actors import EVERYONE
 from model_history import make_history
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from triage.harm import artefact, evaluation, features, registry, scoring, training
 from triage.jobs import Cancelled, Job
@@ -118,6 +119,8 @@ def test_fitting_takes_no_write_lock_and_registering_stores_it(db):
     assert result.model_id == fitted.model_id and result.active is False
     assert scoring.load_model(db, result.model_id).id == result.model_id
     assert _model_audit(db) == [result.model_id]
+    with db.sessions() as session:  # in the same transaction, its bytes for other machines
+        assert registry.stored_file(session, result.model_id) == fitted.path.read_bytes()
 
 
 def test_a_failed_registration_leaves_no_artefact(db, monkeypatch):
@@ -468,3 +471,56 @@ def test_corroboration_counts_only_other_items_known_at_decision(db):
         ).set_index("item_id")
     assert some["corroboration_subject"].to_dict() == {1: 1, 3: 2}
     assert some["corroboration_postcode"].to_dict() == {1: 1, 3: 0}
+
+
+def _another_machine(tmp_path, monkeypatch, trained):
+    """From here on this process is a machine that did not train the model:
+    another data folder, and no file at the registered path."""
+    shutil.rmtree(trained.path.parent)
+    monkeypatch.setenv("TRIAGE_HOME", str(tmp_path / "another-machine"))
+
+
+def test_a_model_trained_on_another_machine_loads_from_the_database(db, tmp_path, monkeypatch):
+    make_history(db, n=800)
+    result = _train(db, classifier="logistic", activate=True)
+    scores_where_trained = scoring.active_scores(db)
+    _another_machine(tmp_path, monkeypatch, result)
+    here = artefact.models_dir() / result.model_id / artefact.MODEL_FILE
+    assert not here.exists() and not result.path.exists()
+
+    model = scoring.load_model(db)
+    assert model is not None and model.id == result.model_id
+    assert hashlib.sha256(here.read_bytes()).hexdigest() == result.sha256
+    assert json.loads((here.parent / artefact.MANIFEST_FILE).read_text()) == result.manifest
+    assert scoring.active_scores(db) == pytest.approx(scores_where_trained)
+    # Written once: later loads use this machine's file, still checked.
+    here.write_bytes(here.read_bytes() + b"\x00")
+    with pytest.raises(artefact.ArtefactRefused, match="SHA-256"):
+        scoring.load_model(db)
+
+
+def test_tampered_stored_bytes_are_never_written_or_loaded(db, tmp_path, monkeypatch):
+    make_history(db, n=800)
+    result = _train(db, activate=True)
+    marker = tmp_path / "marker.txt"
+    with db.transaction() as session:
+        session.execute(
+            update(registry.HarmModelFile).values(content=pickle.dumps(_Marker(marker)))
+        )
+    _another_machine(tmp_path, monkeypatch, result)
+    with pytest.raises(artefact.ArtefactRefused, match="stored copy .* not written or loaded"):
+        scoring.load_model(db)
+    assert not (artefact.models_dir() / result.model_id).exists()
+    assert scoring.active_scores(db) is None and not marker.exists()
+    _ranking_works_without_score(db)
+
+
+def test_a_model_without_stored_bytes_is_missing_on_another_machine(db, tmp_path, monkeypatch):
+    make_history(db, n=800)
+    result = _train(db, activate=True)
+    with db.transaction() as session:
+        session.execute(delete(registry.HarmModelFile))
+    assert scoring.load_model(db) is not None  # where it was trained, its file is there
+    _another_machine(tmp_path, monkeypatch, result)
+    with pytest.raises(artefact.ArtefactRefused, match=f"{result.model_id}.* is missing"):
+        scoring.load_model(db)

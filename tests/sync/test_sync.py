@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from actors import EVERYONE
-from meeting_fixtures import REGION, TEAM
+from meeting_fixtures import REGION, TEAM, standard_items
 from sqlalchemy import func, select
 
 from triage.em import casework, claims
@@ -228,3 +228,47 @@ def test_the_same_escalation_raised_on_both_sides_is_one_row(server, laptop_path
     with server.sessions() as session:
         rows = session.scalars(select(EmEscalation)).all()
         assert [(r.step, r.status) for r in rows] == [("warning_letter", "done")]
+
+
+def test_a_pulled_laptop_scores_with_the_servers_model(db, tmp_path, monkeypatch):
+    """The server (either backend) trained the model; the laptop, another
+    machine, gets its bytes with the pull and scores as the server does."""
+    import shutil
+
+    from model_history import make_history
+    from sqlalchemy import update
+
+    from triage.harm import artefact, registry, scoring, training
+
+    make_history(db, n=800)
+    standard_items(db, 4)
+    trained = training.train(db, n_boot=0, classifier="logistic", activate=True, actor=EVERYONE)
+    server_scores = scoring.active_scores(db)
+    # The laptop: another data folder, and no file at the registered path.
+    shutil.rmtree(trained.path.parent)
+    monkeypatch.setenv("TRIAGE_HOME", str(tmp_path / "laptop-home"))
+    laptop_path = tmp_path / "laptop" / "triage.sqlite"
+    result = _pull(db, laptop_path)
+    assert result.model == trained.model_id and result.model_file is True
+    laptop = open_database(laptop_path)
+    try:
+        laptop_scores = scoring.active_scores(laptop)
+        assert len(laptop_scores) == result.counts["items"] == 5  # 4 + the stale one
+        assert laptop_scores == pytest.approx({i: server_scores[i] for i in laptop_scores})
+        assert (artefact.models_dir() / trained.model_id / artefact.MODEL_FILE).is_file()
+    finally:
+        laptop.close()
+
+    # Bytes the server holds that do not hash right: the pull says so, and the
+    # laptop never writes or loads them.
+    with db.transaction() as session:
+        session.execute(update(registry.HarmModelFile).values(content=b"not the model"))
+    monkeypatch.setenv("TRIAGE_HOME", str(tmp_path / "second-laptop-home"))
+    again = _pull(db, tmp_path / "second" / "triage.sqlite")
+    assert again.model == trained.model_id and again.model_file is False
+    second = open_database(again.target)
+    try:
+        assert scoring.active_scores(second) is None
+        assert not (artefact.models_dir() / trained.model_id).exists()
+    finally:
+        second.close()

@@ -14,6 +14,13 @@ and before a single byte is unpickled:
    swapped between the check and the load.
 
 Anything else raises ``ArtefactRefused`` with the reason.
+
+The database also keeps each registered file's bytes (``harm_model_file``),
+so a machine that did not train the model (another client of a team server,
+a pulled laptop) can use it: ``install`` writes those bytes, with the
+registered manifest, into this machine's ``<data dir>/models/<model id>/``,
+only when they hash to the registered SHA-256, and the file is then loaded
+through ``load_verified`` like any other, all five checks included.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -75,10 +83,38 @@ def write(folder: Path, model: Any, manifest: dict[str, Any]) -> tuple[Path, dic
         "size_bytes": len(data),
         "versions": runtime_versions(),
     }
+    _write_manifest(folder, manifest)
+    return target, manifest
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / MANIFEST_FILE).write_text(
         json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
     )
-    return target, manifest
+
+
+def install(model_id: str, data: bytes, sha256: str, manifest: dict[str, Any]) -> Path:
+    """Write a registered model's stored bytes and manifest into this machine's
+    ``models/<model_id>/``, or raise ``ArtefactRefused`` (nothing written) when
+    the bytes do not hash to the registered SHA-256. Returns the file's path;
+    load it with ``load_verified``."""
+    actual = sha256_bytes(data)
+    if actual != sha256 or manifest.get("sha256") != sha256:
+        raise ArtefactRefused(
+            f"the stored copy of model {model_id} has SHA-256 {actual[:12]}..., registered "
+            f"{sha256[:12]}...: it was changed after training, so it is not written or loaded"
+        )
+    home = models_dir().resolve()
+    folder = home / model_id
+    if folder.resolve().parent != home:
+        raise ArtefactRefused(f"model id {model_id!r} does not name a folder in {home}")
+    folder.mkdir(exist_ok=True)
+    _write_manifest(folder, manifest)
+    # The model file last and whole (renamed into place): a file present is complete.
+    partial = folder / (MODEL_FILE + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, folder / MODEL_FILE)
+    return folder / MODEL_FILE
 
 
 def load_verified(path: str | Path, sha256: str, manifest: dict[str, Any]) -> Any:

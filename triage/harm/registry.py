@@ -4,7 +4,9 @@ The row holds the manifest written at training time (file hash, library
 versions, features, training-data hash). It is the trust anchor: an artefact
 file is only ever deserialised when its bytes hash to the registered SHA-256
 and the running library versions equal the registered ones. At most one model
-is active (a partial unique index enforces it, whoever writes).
+is active (a partial unique index enforces it, whoever writes). The file's
+bytes are kept too (``harm_model_file``), so the model travels with the
+database to other machines; they are trusted only through the row's hash.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, String, Text, select, text, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from triage import clock
@@ -43,6 +57,21 @@ class HarmModel(Base):
     __table_args__ = (
         Index("uq_harm_model_one_active", "active", unique=True, sqlite_where=text("active = 1")),
     )
+
+
+class HarmModelFile(Base):
+    """A registered model's file, byte for byte, so that any machine using this
+    database can load it; trusted only when it hashes to the row's SHA-256."""
+
+    __tablename__ = "harm_model_file"
+
+    model_id: Mapped[str] = mapped_column(String(40), ForeignKey("harm_model.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+def stored_file(session: Session, model_id: str) -> bytes | None:
+    """The bytes stored for ``model_id`` (None: registered before they were kept)."""
+    return session.scalar(select(HarmModelFile.content).where(HarmModelFile.model_id == model_id))
 
 
 def active_model(session: Session) -> HarmModel | None:

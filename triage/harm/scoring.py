@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,8 @@ class LoadedModel:
 def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
     """The verified model ``model_id`` (default: the active one, None if none).
 
+    A model trained on another machine is first written into this machine's
+    model folder from the bytes the database keeps (only if they hash right).
     Raises ``artefact.ArtefactRefused`` (with the reason) when its file does not
     match the registered manifest, and ``LookupError`` for an unknown id.
     """
@@ -66,7 +69,15 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
             registry.check_accepted(session, row)
         except registry.ModelChanged as changed:
             raise artefact.ArtefactRefused(str(changed)) from None
-        path, sha, manifest, rid = row.path, row.sha256, dict(row.manifest), row.id
+        sha, manifest, rid = row.sha256, dict(row.manifest), row.id
+        # Trained on another machine: its file is written here from the bytes
+        # the database keeps, once (``artefact.install`` checks their hash).
+        path = Path(row.path)
+        if not path.is_file():
+            path = artefact.models_dir() / rid / artefact.MODEL_FILE
+        stored = None if path.is_file() else registry.stored_file(session, rid)
+    if stored is not None:
+        path = artefact.install(rid, stored, sha, manifest)
     spec = features.FeatureSpec.from_json(manifest["features"])  # refuses protected names
     pipeline = artefact.load_verified(path, sha, manifest)
     if not isinstance(pipeline, Pipeline):

@@ -339,7 +339,8 @@ def register(
     activate: bool = False,
     job: Job | None = None,
 ) -> TrainResult:
-    """Store a fitted model in the registry (inactive unless ``activate``), audited.
+    """Store a fitted model in the registry (inactive unless ``activate``), audited,
+    with its file's bytes (``harm_model_file``) so that other machines can load it.
 
     One short transaction: this is all of training that needs the writer.
     """
@@ -362,6 +363,13 @@ def register(
                 )
             )
             session.flush()
+            # The bytes too, so another client of this database can load it.
+            data = fitted.path.read_bytes()
+            if artefact.sha256_bytes(data) != manifest["sha256"]:
+                raise artefact.ArtefactRefused(
+                    f"model file {fitted.path} changed between training and registering"
+                )
+            session.add(registry.HarmModelFile(model_id=fitted.model_id, content=data))
             audit.record(
                 session,
                 "model_train",

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from triage import clock
-from triage.harm.registry import ACCEPT, HarmModel, row_digest
+from triage.harm.registry import ACCEPT, HarmModel, HarmModelFile, row_digest
 from triage.intel import regions
 from triage.jobs import Job, job_or_silent
 from triage.store import audit
@@ -276,9 +276,10 @@ def _copy(source: Connection, copy: Connection, result: PullResult, actor: Actor
 
 
 def _copy_model(source: Connection, copy: Connection, result: PullResult, actor: Actor) -> None:
-    """The server's active harm model: its registry row, and its acceptance in
-    the laptop's audit (the file itself is verified against the row's hash
-    before it is ever loaded, so only the bytes the server accepted will run)."""
+    """The server's active harm model: its registry row, its file's stored
+    bytes, and its acceptance in the laptop's audit (the bytes are verified
+    against the row's hash before they are ever written out or loaded, so only
+    the bytes the server accepted will run)."""
     found = _rows(source, HarmModel, table(HarmModel).c.active.is_(True))
     if not found:
         return
@@ -290,9 +291,11 @@ def _copy_model(source: Connection, copy: Connection, result: PullResult, actor:
         f"artefact={model.sha256} row={row_digest(model)}", who=actor.name,
     )  # fmt: skip
     result.model = row["id"]
-    path = Path(row["path"])
+    # Its bytes, written out on the laptop when first loaded (``scoring.load_model``).
+    stored = _rows(source, HarmModelFile, table(HarmModelFile).c.model_id == row["id"])
+    _insert(copy, HarmModelFile, stored)
     result.model_file = (
-        path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
+        bool(stored) and hashlib.sha256(stored[0]["content"]).hexdigest() == row["sha256"]
     )
 
 
