@@ -32,3 +32,17 @@ def test_opening_a_current_database_does_not_import_alembic(db):
         "assert 'alembic' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_model_file_table_downgrades_and_upgrades(db):
+    """0015 (harm_model_file) goes down to 0014 and up again on either backend."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    config = alembic_config(db.engine)
+    command.downgrade(config, "0014")
+    assert schema_revision(db.engine) == "0014"
+    assert "harm_model_file" not in inspect(db.engine).get_table_names()
+    command.upgrade(config, "head")
+    assert schema_revision(db.engine) == head_revision(db.engine)
+    assert "harm_model_file" in inspect(db.engine).get_table_names()

@@ -87,3 +87,24 @@ def test_copy_to_an_existing_file_is_exit_2(server, tmp_path, new_database_file,
     existing = new_database_file(tmp_path / "existing.sqlite")
     assert cli(["db", "copy", str(server.path), str(existing)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_copy_carries_the_harm_model_file(db, tmp_path, new_database_file, monkeypatch):
+    """The model's bytes are copied with its row: a machine opening the copy
+    (another data folder, no file at the registered path) loads it."""
+    import shutil
+
+    from model_history import make_history
+
+    from triage.harm import scoring, training
+
+    make_history(db, n=800)
+    trained = training.train(db, n_boot=0, classifier="logistic", activate=True, actor=EVERYONE)
+    target = open_database(new_database_file(tmp_path / "copy.sqlite"))
+    try:
+        assert copy_database(db, target, actor=EVERYONE).tables["harm_model_file"] == 1
+        shutil.rmtree(trained.path.parent)
+        monkeypatch.setenv("TRIAGE_HOME", str(tmp_path / "another-machine"))
+        assert scoring.load_model(target).id == trained.model_id
+    finally:
+        target.close()

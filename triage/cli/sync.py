@@ -226,7 +226,7 @@ def _pull_text(result: PullResult) -> str:
             f"laptop has {str(result.laptop_pack)[:10]}: the offline queue may order differently"
         )
     if result.model:
-        state = "copied" if result.model_file else "not kept by the server: ranked without it"
+        state = "copied" if result.model_file else "unusable (none kept, or a wrong hash)"
         lines.append(f"  harm model {result.model}: file {state}")
     if result.replaced_backup:
         lines.append(f"  the copy it replaced is kept as {result.replaced_backup}")
