@@ -43,19 +43,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# Test files whose code path still runs SQLite-only SQL (issue 18.2 not done
-# for it yet): skipped in the PostgreSQL run, named with what they wait for.
-PENDING_ON_POSTGRES = {
-    path: reason
-    for reason, paths in {
-        "the app's encryption screen opens the database file": (
-            "tests/app/test_app_encryption.py",
-        ),
-    }.items()
-    for path in paths
-}  # fmt: skip
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL run takes the tests whose store is the `db` fixture (or
     that are marked `postgresql`), less those about a SQLite file itself; the
@@ -71,12 +58,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: --backend postgresql"))
             kept.append(item)
             continue
-        pending = PENDING_ON_POSTGRES.get(item.nodeid.split("[")[0]) or PENDING_ON_POSTGRES.get(
-            item.nodeid.split("::")[0]
-        )
-        # TRIAGE_PG_PENDING=run: run them anyway (to see what a port fixed).
-        if pending is not None and os.environ.get("TRIAGE_PG_PENDING") != "run":
-            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL port pending: {pending}"))
         sqlite_only = item.get_closest_marker("sqlite_only")
         if sqlite_only is not None:
             reason = sqlite_only.args[0] if sqlite_only.args else "about a SQLite file"

@@ -342,10 +342,11 @@ class MainWindow(QMainWindow):
         )
 
     def update_status(self) -> None:
-        protection = "encrypted" if self.db.encrypted else "not encrypted"
         who = identity.current().describe()
         # Signed in first: the protection ends the line, as the status bar always had it.
-        self.db_label.setText(f"Database: {self.db.location} · signed in as {who} · {protection}")
+        self.db_label.setText(
+            f"Database: {self.db.location} · signed in as {who} · {self.db.protection}"
+        )
         try:
             self.pack_label.setText(f"Rule pack {ranking.pack_in_force().version[:10]}")
         except PackError:

@@ -11,7 +11,10 @@ from triage.store.db import open_database
 from ui.main_window import MainWindow
 from ui.passphrase import NewDatabaseDialog, PassphraseDialog, open_asking
 
-pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+pytestmark = [
+    pytest.mark.qt_log_ignore("propagateSizeHints"),
+    pytest.mark.sqlite_only("SQLCipher encrypts a SQLite file; a server protects its own data"),
+]
 
 PASSPHRASE = "correct horse battery staple"
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from triage.cli.main import main as cli
 from triage.store import audit
-from triage.store.db import open_database
+from triage.store.db import Database, open_database
 from triage.store.faults import StoreUnavailable
 
 
@@ -163,3 +163,17 @@ def test_the_least_privilege_login_works_but_cannot_drop_tables_or_rewrite_the_a
         db.close()
     finally:
         pg_server.psql("DROP DATABASE triage_team WITH (FORCE)")
+
+
+def test_the_status_line_says_how_the_data_is_protected(tmp_path):
+    address = "postgresql+psycopg://app:***@db.example/triage"
+    on_server = [
+        Database(path=None, engine=None, sessions=None, url=address + query).protection
+        for query in ("", "?sslmode=prefer", "?sslmode=require", "?sslmode=verify-full")
+    ]
+    assert on_server == ["on a server, TLS not required"] * 2 + ["on a server, TLS required"] * 2
+    laptop = open_database(tmp_path / "laptop.sqlite")
+    try:
+        assert laptop.protection == "not encrypted"
+    finally:
+        laptop.close()

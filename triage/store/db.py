@@ -275,6 +275,17 @@ class Database:
         return str(self.path) if self.path is not None else str(self.url)
 
     @property
+    def protection(self) -> str:
+        """How the data is protected, in words for a status line: a file's
+        encryption (SQLCipher), or whether the server connection must use TLS
+        (a server's disks are its administrators' to encrypt: docs/team-server.md)."""
+        if self.path is not None:
+            return "encrypted" if self.encrypted else "not encrypted"
+        sslmode = make_url(str(self.url)).query.get("sslmode")
+        required = sslmode in ("require", "verify-ca", "verify-full")
+        return "on a server, TLS required" if required else "on a server, TLS not required"
+
+    @property
     def name(self) -> str:
         """A short name for titles: the file's name, or ``database@host``."""
         if self.path is not None:
