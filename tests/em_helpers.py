@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -35,3 +35,24 @@ def add_event(
     }
     row.update(fields)
     session.execute(insert(EmEvent), [row])
+
+
+def add_release_and_battery_cases(session) -> None:
+    """REL1: an IJ release 80 hours after bail was granted (past its 72-hour
+    deadline); BAT1: fitted, in contact, with three battery events."""
+    add_case(
+        session,
+        "REL1",
+        harm_level="high",
+        em_status="awaiting_fit",
+        bail_type="ij",
+        bail_granted_at=NOW - timedelta(hours=80),
+    )
+    add_case(
+        session, "BAT1", harm_level="low", fitted_at=NOW - timedelta(days=20), last_contact_at=NOW
+    )
+    for n, hours in enumerate((5, 4, 3)):
+        start = NOW - timedelta(days=5 - n)
+        add_event(
+            session, f"B{n}", "BAT1", "battery", start, ended_at=start + timedelta(hours=hours)
+        )

@@ -4,10 +4,8 @@ explained off the UI thread, the latest choice winning."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from em_helpers import NOW, add_case, add_event
+from em_helpers import add_release_and_battery_cases
 
 from ui.main_window import MainWindow
 
@@ -17,20 +15,7 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 @pytest.fixture
 def em(qtbot, db):
     with db.transaction() as s:
-        add_case(
-            s,
-            "REL1",
-            harm_level="high",
-            em_status="awaiting_fit",
-            bail_type="ij",
-            bail_granted_at=NOW - timedelta(hours=80),
-        )
-        add_case(
-            s, "BAT1", harm_level="low", fitted_at=NOW - timedelta(days=20), last_contact_at=NOW
-        )
-        for n, hours in enumerate((5, 4, 3)):
-            start = NOW - timedelta(days=5 - n)
-            add_event(s, f"B{n}", "BAT1", "battery", start, ended_at=start + timedelta(hours=hours))
+        add_release_and_battery_cases(s)
     window = MainWindow(db)
     qtbot.addWidget(window)
     window.show()

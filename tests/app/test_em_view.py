@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from actors import as_user
-from em_helpers import NOW, add_case, add_event
+from em_helpers import NOW, add_event, add_release_and_battery_cases
 from PySide6.QtCore import Qt
 
 from triage.em import claims
@@ -22,20 +22,7 @@ def view(qtbot, db, monkeypatch, request):
     identity.sign_in(as_user("alice"))
     request.addfinalizer(lambda: identity.sign_in(None))
     with db.transaction() as s:
-        add_case(
-            s,
-            "REL1",
-            harm_level="high",
-            em_status="awaiting_fit",
-            bail_type="ij",
-            bail_granted_at=NOW - timedelta(hours=80),
-        )
-        add_case(
-            s, "BAT1", harm_level="low", fitted_at=NOW - timedelta(days=20), last_contact_at=NOW
-        )
-        for n, hours in enumerate((5, 4, 3)):
-            start = NOW - timedelta(days=5 - n)
-            add_event(s, f"B{n}", "BAT1", "battery", start, ended_at=start + timedelta(hours=hours))
+        add_release_and_battery_cases(s)
     widget = EmCaseloadView(db)
     qtbot.addWidget(widget)
     widget.refresh()
