@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,11 @@ from sqlalchemy import insert, select
 
 from triage import clock
 from triage.store.db import open_database
-from triage.store.models import IntelItem, TaskingMeeting
+from triage.store.models import IntelItem
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from team_store import open_meeting  # noqa: E402  (beside this script)
 
 SECTORS = ["construction", "care", "catering", "agriculture", "car_wash", "nail_bar", None]
 ALLEGATIONS = ["illegal_working", "overstayer", "clandestine_entry", "sham_marriage"]
@@ -51,7 +53,6 @@ def set_up(location: str, items: int, agenda: int) -> int:
     """``items`` items (the first ``agenda`` of them on an open meeting's
     agenda), ranked once. Returns the meeting's id."""
     from triage.intel import ranking
-    from triage.meetings.models import MeetingAgendaItem
 
     db = open_database(location)
     now = clock.now()
@@ -84,16 +85,7 @@ def set_up(location: str, items: int, agenda: int) -> int:
     ranking.refresh(db)
     with db.transaction() as session:
         ids = list(session.scalars(select(IntelItem.id).order_by(IntelItem.id).limit(agenda)))
-        meeting = TaskingMeeting(region="LSE", team="London North", held_on=date(2026, 11, 20),
-                                 status="open", opened_at=now, capacity=agenda)  # fmt: skip
-        session.add(meeting)
-        session.flush()
-        session.execute(
-            insert(MeetingAgendaItem),
-            [{"meeting_id": meeting.id, "item_id": item, "position": n, "fits": True,
-              "stale": False} for n, item in enumerate(ids, 1)],
-        )  # fmt: skip
-        meeting_id = meeting.id
+        meeting_id = open_meeting(session, ids, now)
     db.close()
     return meeting_id
 

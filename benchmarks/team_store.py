@@ -49,8 +49,6 @@ HEADER = (
 
 def set_up(location: str, processes: int, per_process: int) -> tuple[int, list[int]]:
     """An open meeting whose agenda holds ``processes * per_process / 2`` items."""
-    from triage.meetings.models import MeetingAgendaItem
-
     db = open_database(location)
     count = processes * per_process // 2
     now = clock.now()
@@ -66,18 +64,26 @@ def set_up(location: str, processes: int, per_process: int) -> tuple[int, list[i
             ],
         )  # fmt: skip
         ids = list(session.scalars(select(IntelItem.id).order_by(IntelItem.id)))
-        meeting = TaskingMeeting(region="LSE", team="London North", held_on=date(2026, 11, 20),
-                                 status="open", opened_at=now, capacity=count)  # fmt: skip
-        session.add(meeting)
-        session.flush()
-        session.execute(
-            insert(MeetingAgendaItem),
-            [{"meeting_id": meeting.id, "item_id": item, "position": n, "fits": True,
-              "stale": False} for n, item in enumerate(ids, 1)],
-        )  # fmt: skip
-        meeting_id = meeting.id
+        meeting_id = open_meeting(session, ids, now)
     db.close()
     return meeting_id, ids
+
+
+def open_meeting(session: Any, ids: list[int], now: Any) -> int:
+    """An open LSE / London North meeting with ``ids`` as its agenda, all
+    within its capacity (the deciders' shared work)."""
+    from triage.meetings.models import MeetingAgendaItem
+
+    meeting = TaskingMeeting(region="LSE", team="London North", held_on=date(2026, 11, 20),
+                             status="open", opened_at=now, capacity=len(ids))  # fmt: skip
+    session.add(meeting)
+    session.flush()
+    session.execute(
+        insert(MeetingAgendaItem),
+        [{"meeting_id": meeting.id, "item_id": item, "position": n, "fits": True,
+          "stale": False} for n, item in enumerate(ids, 1)],
+    )  # fmt: skip
+    return int(meeting.id)
 
 
 def decider(args: tuple[str, int, int, list[int]]) -> dict[str, Any]:
