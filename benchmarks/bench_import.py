@@ -97,17 +97,22 @@ SCHEMA_INDEXES = (
 
 
 def floor(path: Path, folder: Path, indexes: tuple[str, ...] = ()) -> float:
-    target = folder / f"floor-{len(indexes)}.sqlite"
+    """A CSV through csv.reader + executemany into a bare table named after its
+    header (no constraints), then ``indexes`` built: seconds."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    target = folder / f"floor-{path.stem}-{len(indexes)}.sqlite"
     connection = sqlite3.connect(target)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"CREATE TABLE bare ({', '.join(HEADER)})")
+    columns = ", ".join(f'"{name}"' for name in header)
+    connection.execute(f"CREATE TABLE bare ({columns})")
     started = time.perf_counter()
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
         with connection:
             connection.executemany(
-                f"INSERT INTO bare VALUES ({', '.join('?' * len(HEADER))})", reader
+                f"INSERT INTO bare VALUES ({', '.join('?' * len(header))})", reader
             )
             for statement in indexes:
                 connection.execute(statement)
@@ -166,27 +171,6 @@ def _plan(path: str, kinds: str) -> list[tuple[str, str, str]]:
     return [(kind, kind, str(Path(path) / name)) for kind, name in KIND_FILES.items()]
 
 
-def plain_floor(path: Path, folder: Path) -> float:
-    """Any CSV through csv.reader + executemany into a bare table of its columns."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle))
-    target = folder / f"floor-{path.stem}.sqlite"
-    connection = sqlite3.connect(target)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"CREATE TABLE bare ({', '.join(f'c{i}' for i in range(len(header)))})")
-    started = time.perf_counter()
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        with connection:
-            connection.executemany(
-                f"INSERT INTO bare VALUES ({', '.join('?' * len(header))})", reader
-            )
-    elapsed = time.perf_counter() - started
-    connection.close()
-    return elapsed
-
-
 def run_child(source: Path, folder: Path, kinds: str) -> list[str]:
     env = dict(os.environ, TRIAGE_HOME=str(folder / "home"))
     return subprocess.run(
@@ -207,7 +191,7 @@ def main_kinds(rows: int) -> None:
         folder = Path(folder_name)
         files = folder / "extracts"
         write_demo_files(files, intel=rows, em=max(1, rows // 10))
-        floors = {kind: plain_floor(files / name, folder) for kind, name in KIND_FILES.items()}
+        floors = {kind: floor(files / name, folder) for kind, name in KIND_FILES.items()}
         counts = {
             kind: sum(1 for _ in open(files / name, "rb")) - 1 for kind, name in KIND_FILES.items()
         }
