@@ -44,9 +44,7 @@ def lead_indicators(db: Database, stats: TaskingStats) -> StatTable:
     pack = default_pack()
     moment = reference_instant(period)
     soon = moment + timedelta(hours=pack.due_soon_hours)
-    total = Tally()
-    for row in stats.cube:
-        total.add(row)
+    total = Tally.of(stats.cube)
     rows: list[dict[str, Any]] = [
         {
             "workstream": "Intelligence not discussed",

@@ -398,8 +398,10 @@ class Tally:
     @classmethod
     def of(cls, rows: list[CubeRow]) -> Tally:
         """The tally of ``rows``, as ``add`` would make it one row at a time,
-        summed a field at a time (16 tallies of 14,000 cells: 1 s by ``add``)."""
+        summed a field at a time (16 tallies of 14,000 cells took 1 s cell by cell)."""
         t = cls()
+        if not rows:
+            return t
         for row in rows:
             if row.outcome == "accepted":
                 t.accepted += row.n
@@ -424,37 +426,6 @@ class Tally:
         since = [row.awaiting_since for row in rows if row.awaiting_since]
         t.awaiting_since = min(since) if since else None
         return t
-
-    def add(self, row: CubeRow) -> None:
-        self.received += row.n
-        if row.outcome == "accepted":
-            self.accepted += row.n
-            if row.result:
-                self.results[row.result] += row.n
-        elif row.outcome == "rejected":
-            self.rejected += row.n
-            self.reasons[row.reason or "unknown"] += row.n
-        else:
-            self.not_discussed += row.n
-        self.carry_sum += row.carry_sum
-        self.carried += row.carried
-        self.met48 += row.met48
-        self.known48 += row.known48
-        # A cell is either decided (age bands) or not (pool bands): the other
-        # is all zeros, and skipping it halves the cost of a tally.
-        if row.age_sum or any(row.age_bands):
-            self.age_sum += row.age_sum
-            self.age_bands = [a + b for a, b in zip(self.age_bands, row.age_bands, strict=True)]
-        if row.pool_age_sum or any(row.pool_bands):
-            self.pool_age_sum += row.pool_age_sum
-            self.pool_bands = [a + b for a, b in zip(self.pool_bands, row.pool_bands, strict=True)]
-        if row.pool_oldest is not None:
-            self.pool_oldest = max(self.pool_oldest or 0, int(row.pool_oldest))
-        self.awaiting_result += row.awaiting_result
-        if row.awaiting_since and (
-            not self.awaiting_since or row.awaiting_since < self.awaiting_since
-        ):
-            self.awaiting_since = row.awaiting_since
 
     @property
     def decided(self) -> int:
@@ -578,10 +549,7 @@ def figure9(stats: TaskingStats) -> StatTable:
         filters.append({"region": code})
     if len(codes) > 1:
         overall = tally(stats.cube, lambda r: group_of(r.bucket))
-        total = Tally()
-        for row in stats.cube:
-            total.add(row)
-        rows.append(row_for("All regions", total, overall))
+        rows.append(row_for("All regions", Tally.of(stats.cube), overall))
         filters.append({})
     return StatTable(
         name="figure9",
