@@ -316,7 +316,11 @@ def test_progress_is_reported_up_to_the_whole_file(db, tmp_path):
 KILL_CHILD = """
 import sys
 from triage.store.db import open_database
+from triage.imports import importer
 from triage.imports.importer import import_file
+
+if sys.argv[3] == "forked":
+    importer.LARGE_IMPORT_BYTES = 0  # read in a forked process
 
 from triage.jobs import Job
 
@@ -334,8 +338,12 @@ print("finished", flush=True)
 
 
 @pytest.mark.sqlite_only("compares the database file's dump")
-@pytest.mark.parametrize("first_load", [False, True], ids=["update", "first-load"])
-def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path, first_load):
+@pytest.mark.parametrize(
+    ("first_load", "reading"),
+    [(False, "thread"), (True, "thread"), (True, "forked")],
+    ids=["update", "first-load", "first-load-forked"],
+)
+def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path, first_load, reading):
     # A first load into an empty table drops its indexes and rebuilds them
     # at the end: killed in between, the indexes must still be there.
     if not first_load:
@@ -348,7 +356,7 @@ def test_sigkill_mid_import_leaves_the_database_as_it_was(db, tmp_path, first_lo
         name="big.csv",
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", KILL_CHILD, db.location, str(big)],
+        [sys.executable, "-c", KILL_CHILD, db.location, str(big), reading],
         stdout=subprocess.PIPE,
         text=True,
         env=dict(os.environ),

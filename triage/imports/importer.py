@@ -17,7 +17,6 @@ import gc
 import hashlib
 import io
 import json
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,8 +47,9 @@ from sqlalchemy.orm import Session
 
 from triage import clock
 from triage.em.models import EmProcessIssue, EmServiceLevel
+from triage.imports import reading
 from triage.imports.columns import KINDS, ExtractKind, detect_kind
-from triage.imports.extracts import Extract, ExtractRow, Rejected, UnreadableFile, wrong_separator
+from triage.imports.extracts import Extract, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
 from triage.jobs import Job, job_or_silent
 from triage.store import audit, dialect
@@ -76,9 +76,6 @@ __all__ = [
     "reimport_quarantined",
 ]
 
-CHUNK = 5000
-# Chunks read and validated ahead of the one being stored.
-READ_AHEAD = 2
 # An import of more rows than this into a database holding data takes a
 # rolling backup first (issue 16.7).
 LARGE_IMPORT_ROWS = 10_000
@@ -181,9 +178,19 @@ def import_file(
     # Judged by size, without reading the file a second time.
     pipeline.large = extract.size > LARGE_IMPORT_BYTES
     try:
-        result = pipeline.run(
-            extract.rows(), extract.sha256, job_or_silent(job), extract.fraction_read
-        )
+        if pipeline.large and reading.CAN_FORK:
+            # Read on the second core (triage.imports.reading).
+            forked = reading.Forked(extract)
+            result = pipeline.run(
+                forked.chunks, extract.sha256, job_or_silent(job), forked.fraction_read
+            )
+        else:
+            result = pipeline.run(
+                lambda validator, prepare: reading.on_thread(extract.rows(), validator, prepare),
+                extract.sha256,
+                job_or_silent(job),
+                extract.fraction_read,
+            )
     except DBAPIError as error:
         # Locked beyond the busy timeout, disk full, read-only: the transaction
         # was rolled back. Said plainly, naming the database: the driver's own
@@ -256,7 +263,12 @@ def reimport_quarantined(
     pipeline = _Pipeline(db, spec, header, file_name, who, raw_header=header_names)
     pipeline.retry_of = row_id
     digest = hashlib.sha256(_raw_text(cells).encode()).hexdigest()
-    return pipeline.run(iter([(line_no, cells)]), digest, job_or_silent(None), lambda: 1.0)
+    return pipeline.run(
+        lambda validator, prepare: reading.on_thread(iter([(line_no, cells)]), validator, prepare),
+        digest,
+        job_or_silent(None),
+        lambda: 1.0,
+    )
 
 
 def discard_quarantined(db: Database, row_id: int, reason: str, *, actor: Actor) -> None:
@@ -389,66 +401,6 @@ def _checkpoint(db: Database) -> None:
         pass
 
 
-def _chunks(
-    rows: Iterator[ExtractRow | Rejected], size: int
-) -> Iterator[list[ExtractRow | Rejected]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
-
-
-_DONE = object()
-
-
-def _read_ahead(
-    rows: Iterator[ExtractRow | Rejected],
-    validator: Validator,
-    prepare: Callable[[Chunk], tuple[list[Rejected], Chunk]],
-) -> Iterator[tuple[int, Chunk, list[Rejected]]]:
-    """Chunks of the file read, validated and prepared (``prepare``, the
-    store's work that needs no database) on a second thread: (rows read,
-    the good rows, the bad ones), in file order.
-
-    Reading and validating is pure Python; storing is mostly SQLite, which
-    lets go of the interpreter while it works, so the two overlap on two
-    cores. At most READ_AHEAD chunks wait, which bounds the memory. An error
-    while reading (an unreadable file) is raised here, in the caller's
-    thread, in the file's order; when the caller stops early (a cancel, a
-    store error) the reading thread is stopped before this returns."""
-    ready: queue.Queue[Any] = queue.Queue(READ_AHEAD)
-    stop = threading.Event()
-
-    def hand_over(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for chunk in _chunks(rows, CHUNK):
-                valid, rejected = validator.validate(chunk)
-                found, valid = prepare(valid)
-                if not hand_over((len(chunk), valid, rejected + found)):
-                    return
-            hand_over(_DONE)
-        except BaseException as error:  # handed to the caller, who raises it
-            hand_over(error)
-
-    reader = threading.Thread(target=read, name="import-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
-
-
 class _Pipeline:
     """Validates and stores one file's rows inside one transaction."""
 
@@ -472,11 +424,13 @@ class _Pipeline:
 
     def run(
         self,
-        rows: Iterator[ExtractRow | Rejected],
+        ahead: Callable[[Validator, reading.Prepare], reading.Ahead],
         sha256: str,
         job: Job,
         fraction_read: Callable[[], float],
     ) -> ImportResult:
+        """Store the chunks ``ahead`` reads, validates and prepares with the
+        validator and the store's ``prepare`` (triage.imports.reading)."""
         with _collector_paused(), _transaction(self.db, self.large) as session:
             # No INSERT ... RETURNING: SQLite before 3.35 (the older-Linux
             # bundle's) has none; the flush reads the new row's id either way.
@@ -497,7 +451,7 @@ class _Pipeline:
                 _open_quarantined(session, self.retry_of)
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
-            for read, valid, rejected in _read_ahead(rows, self.validator, store.prepare):
+            for read, valid, rejected in ahead(self.validator, store.prepare):
                 job.check(f"{self.file_name}: import cancelled; nothing was changed")
                 result.rows_read += read
                 rejected += store.load(valid, result)
@@ -626,6 +580,9 @@ class _KeyedStore:
         # keys repeated inside the file are already rejected by validation.
         self.table_was_empty = session.execute(select(self.table.c.id).limit(1)).first() is None
         self.deferred_indexes = _drop_indexes(session, self.table) if self.table_was_empty else []
+        self.stale_trigger = dialect.pause_rank_stale_on_insert(
+            session.connection(), self.table.name
+        )
         self.on_sqlite = not dialect.is_postgres(session)  # the form values are stored in
 
     def _stored_rows(self, chunk: Chunk, compared: list[str]) -> Iterable[Sequence[Any]]:
@@ -654,6 +611,12 @@ class _KeyedStore:
         self.derive(chunk)
         if self.table_was_empty and self.on_sqlite and len(chunk):
             chunk.stored = _stored_columns(self.table, chunk)
+            if type(self).check is _KeyedStore.check:
+                # Nothing will look at the converted values or the cells
+                # again (no check against the database can reject a row):
+                # what is inserted is all the chunk holds, and all a reading
+                # process sends (its datetimes above all cost to send).
+                chunk.columns, chunk.cells, chunk.extras = [], [], []
         return rejected, chunk
 
     def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
@@ -753,6 +716,11 @@ class _KeyedStore:
     def finish(self, result: ImportResult) -> None:
         for statement in self.deferred_indexes:
             self.session.execute(text(statement))
+        if self.stale_trigger is not None:
+            connection = self.session.connection()
+            if result.inserted:
+                dialect.mark_rank_stale(connection)
+            connection.exec_driver_sql(self.stale_trigger)
 
 
 class _IntelStore(_KeyedStore):

@@ -1,0 +1,202 @@
+"""A large file is read in a forked process (triage.imports.reading.Forked):
+the same result as on the reading thread, and a reading error, a cancel or a
+store error leaves nothing behind, the child process included. And the
+ranking's insert trigger, paused for an import, is back after it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+from actors import EVERYONE
+from sqlalchemy import func, select, text
+
+from triage.imports import extracts, importer, reading
+from triage.imports.importer import UnreadableFile, import_file
+from triage.intel import ranking
+from triage.jobs import Cancelled, Job
+from triage.store.db import open_database
+from triage.store.models import ImportBatch, IntelItem, QuarantinedRow
+
+pytestmark = pytest.mark.skipif(not reading.CAN_FORK, reason="the reading process needs fork")
+
+TRIGGER_SQL = "SELECT sql FROM sqlite_master WHERE name = 'rank_stale_on_intel_item_insert'"
+HEADER = "intel_id,received_at,region,grading,summary,notes"
+
+
+def rows_file(tmp_path: Path, count: int, name: str = "big.csv") -> Path:
+    """Over two chunks of rows, with every kind of line the reader meets:
+    blank lines, a quoted cell over two lines, bad cells, a key repeated in a
+    later chunk, an unknown column."""
+    lines = [HEADER]
+    for n in range(count):
+        lines.append(f"F-{n},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n},")
+        if n == 10:
+            lines.append("")
+        if n == 20:
+            lines.append(f'F-x{n},2026-07-01,LSE,,"two\nlines",kept')
+        if n == 30:
+            lines.append(f"F-bad{n},2026-13-01,Atlantis,9Z Q,,")
+    lines.append("F-3,2026-07-02,LSE,,again,")  # repeats line 5, chunks later
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def stored(db) -> tuple[list[tuple], list[tuple]]:
+    with db.transaction() as session:
+        items = session.execute(
+            select(
+                IntelItem.intel_id, IntelItem.received_at, IntelItem.region,
+                IntelItem.grade_source, IntelItem.summary, IntelItem.extra,
+            ).order_by(IntelItem.intel_id)
+        ).all()  # fmt: skip
+        bad = session.execute(
+            select(QuarantinedRow.line_no, QuarantinedRow.reason, QuarantinedRow.raw).order_by(
+                QuarantinedRow.line_no
+            )
+        ).all()
+    return [tuple(r) for r in items], [tuple(r) for r in bad]
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """Every file counts as large: read in a forked process."""
+    monkeypatch.setattr(importer, "LARGE_IMPORT_BYTES", 0)
+    calls = []
+    real = reading.Forked.chunks
+
+    def counted(self, validator, prepare):
+        calls.append(self)
+        return real(self, validator, prepare)
+
+    monkeypatch.setattr(reading.Forked, "chunks", counted)
+    return calls
+
+
+def summary(result) -> tuple:
+    return (
+        result.rows_read, result.inserted, result.quarantined, result.problems,
+        result.lines, result.blank_lines, result.multi_line,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def other_db(request, tmp_path):
+    """A second empty database on the run's backend."""
+    if request.config.getoption("backend") == "postgresql":
+        location = request.getfixturevalue("new_server_database")()
+    else:
+        location = request.getfixturevalue("new_database_file")(tmp_path / "other.sqlite")
+    database = open_database(location)
+    yield database
+    database.close()
+
+
+def test_a_forked_read_imports_as_the_reading_thread_does(
+    db, other_db, tmp_path, monkeypatch, forked
+):
+    path = rows_file(tmp_path, 12_000)
+    with monkeypatch.context() as thread_only:
+        thread_only.setattr(importer, "LARGE_IMPORT_BYTES", 1 << 40)
+        on_thread = import_file(db, "intel", path, actor=EVERYONE)
+    assert not forked
+    in_process = import_file(other_db, "intel", path, actor=EVERYONE)
+    assert len(forked) == 1
+    assert summary(in_process) == summary(on_thread)
+    assert in_process.quarantined == 2 and in_process.multi_line == [(24, 25)]
+    assert stored(other_db) == stored(db)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_forked_read_of_a_workbook(db, tmp_path, forked):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["intel_id", "received_at", "region"])
+    for n in range(7000):
+        sheet.append([f"W-{n}", "2026-07-01 10:00", "LSE"])
+    sheet.append(["W-bad", "not a time", "LSE"])
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    result = import_file(db, "intel", path, actor=EVERYONE)
+    assert len(forked) == 1
+    assert (result.inserted, result.quarantined, result.lines) == (7000, 1, 7002)
+    assert result.problems[0][0] == 7002
+
+
+def test_an_error_while_reading_changes_nothing_and_ends_the_child(
+    db, tmp_path, monkeypatch, forked
+):
+    monkeypatch.setattr(extracts, "MAX_ROWS", 7000)
+    with pytest.raises(UnreadableFile, match="more than 7,000 rows"):
+        import_file(db, "intel", rows_file(tmp_path, 12_000), actor=EVERYONE)
+    assert len(forked) == 1
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(IntelItem)) == 0
+        assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    assert multiprocessing.active_children() == []
+
+
+def test_a_cancel_while_the_child_reads_changes_nothing_and_ends_it(db, tmp_path, forked):
+    def cancel_after_the_first_chunk(fraction, message):
+        job.cancel()
+
+    job = Job(cancel_after_the_first_chunk)
+    with pytest.raises(Cancelled):
+        import_file(db, "intel", rows_file(tmp_path, 30_000), job=job, actor=EVERYONE)
+    assert len(forked) == 1
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(IntelItem)) == 0
+    assert multiprocessing.active_children() == []
+
+
+def test_a_child_that_dies_is_an_error_not_a_partial_import(db, tmp_path, monkeypatch, forked):
+    def dies(*_args):
+        import os
+
+        os._exit(9)
+
+    monkeypatch.setattr(reading.Forked, "_child", dies)
+    with pytest.raises(reading.ReadingFailed, match="reading process stopped"):
+        import_file(db, "intel", rows_file(tmp_path, 100), actor=EVERYONE)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_the_ranking_trigger_is_back_and_the_ranking_stale_after_an_import(db, tmp_path):
+    def trigger() -> list[str]:
+        if db.engine.dialect.name != "sqlite":
+            return ["PostgreSQL's trigger runs once per statement: never paused"]
+        with db.transaction() as session:
+            return list(session.scalars(text(TRIGGER_SQL)))
+
+    before = trigger()
+    assert before
+    path = rows_file(tmp_path, 50)
+    import_file(db, "intel", path, actor=EVERYONE)
+    assert trigger() == before
+    ranking.ensure_current(db)
+    assert ranking.is_current(db)
+    import_file(db, "intel", path, actor=EVERYONE)  # every row unchanged: still current
+    assert ranking.is_current(db)
+    more = tmp_path / "more.csv"
+    more.write_text(HEADER + "\nM-1,2026-07-03,LSE,,new,\n", encoding="utf-8")
+    import_file(db, "intel", more, actor=EVERYONE)
+    assert not ranking.is_current(db)
+    assert trigger() == before
+
+
+@pytest.mark.sqlite_only("the trigger is SQLite's")
+def test_a_failed_import_keeps_the_ranking_trigger(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(extracts, "MAX_ROWS", 10)
+    with pytest.raises(UnreadableFile):
+        import_file(db, "intel", rows_file(tmp_path, 50), actor=EVERYONE)
+    connection = sqlite3.connect(db.location)
+    found = connection.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'rank_stale_on_intel_item_insert'"
+    ).fetchone()
+    connection.close()
+    assert found == (1,)

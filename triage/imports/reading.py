@@ -1,0 +1,176 @@
+"""Reading and validating an extract ahead of the store, in chunks.
+
+The store's work is mostly SQLite, which lets go of the interpreter while it
+inserts; reading, parsing and validating is pure Python. On a thread
+(``on_thread``) the two still take turns at one interpreter. For a large
+CSV or workbook on Linux, ``Forked`` does the reading in a child process
+forked for the import, which sends each chunk, validated and in the form it
+is stored, to the importer: the two run on two cores.
+
+The child only reads the file and computes; it never touches the database
+(the transaction stays the parent's, so a cancel or a crash still changes
+nothing). Either way the chunks come in file order, at most READ_AHEAD wait,
+and a reading error is raised in the caller's thread, in the file's order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+from triage.imports.extracts import Extract, ExtractRow, Rejected
+from triage.imports.validation import Chunk, Validator
+
+CHUNK = 5000
+# Chunks read and validated ahead of the one being stored.
+READ_AHEAD = 2
+
+# The store's work on a validated chunk that needs no database: (rows it
+# rejects, the chunk without them).
+Prepare = Callable[[Chunk], tuple[list[Rejected], Chunk]]
+# (rows read, the good rows, the bad ones), chunk by chunk.
+Ahead = Iterator[tuple[int, Chunk, list[Rejected]]]
+
+# fork, not spawn: the child needs nothing but the objects already built
+# (the open file, its validator) and starts in milliseconds. Linux only:
+# macOS's system libraries are not safe to use after a fork, Windows has none.
+CAN_FORK = sys.platform.startswith("linux")
+
+
+def chunks(
+    rows: Iterator[ExtractRow | Rejected], size: int
+) -> Iterator[list[ExtractRow | Rejected]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _validated(
+    rows: Iterator[ExtractRow | Rejected], validator: Validator, prepare: Prepare
+) -> Iterator[tuple[int, Chunk, list[Rejected]]]:
+    for chunk in chunks(rows, CHUNK):
+        valid, rejected = validator.validate(chunk)
+        found, valid = prepare(valid)
+        yield len(chunk), valid, rejected + found
+
+
+_DONE = object()
+
+
+def on_thread(
+    rows: Iterator[ExtractRow | Rejected], validator: Validator, prepare: Prepare
+) -> Ahead:
+    """The chunks read, validated and prepared on a second thread. When the
+    caller stops early (a cancel, a store error) the reading thread is
+    stopped before this returns."""
+    ready: queue.Queue[Any] = queue.Queue(READ_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in _validated(rows, validator, prepare):
+                if not hand_over(item):
+                    return
+            hand_over(_DONE)
+        except BaseException as error:  # handed to the caller, who raises it
+            hand_over(error)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+class ReadingFailed(RuntimeError):
+    """The reading process stopped, or raised an error that cannot be sent."""
+
+
+class Forked:
+    """Reads ``extract`` in a forked child process: ``chunks`` as from
+    ``on_thread``; ``fraction_read`` for progress. When the last chunk is
+    in, the extract's line counts are those the child found."""
+
+    def __init__(self, extract: Extract) -> None:
+        self.extract = extract
+        self.fraction = 0.0
+
+    def fraction_read(self) -> float:
+        return self.fraction
+
+    def chunks(self, validator: Validator, prepare: Prepare) -> Ahead:
+        context = multiprocessing.get_context("fork")
+        receiving, sending = context.Pipe(duplex=False)
+        child = context.Process(
+            target=self._child,
+            args=(receiving, sending, validator, prepare),
+            name="import-reader",
+            daemon=True,
+        )
+        child.start()
+        sending.close()
+        try:
+            while True:
+                try:
+                    message = receiving.recv()
+                except EOFError:
+                    raise ReadingFailed("the import's reading process stopped") from None
+                if message[0] == "chunk":
+                    _, read, valid, rejected, self.fraction = message
+                    yield read, valid, rejected
+                elif message[0] == "done":
+                    _, self.extract.lines, self.extract.blank_lines, self.extract.multi_line = (
+                        message
+                    )
+                    return
+                else:
+                    raise message[1]
+        finally:
+            receiving.close()
+            # Stopped early (a cancel, a store error): the child may be
+            # waiting to send; it holds nothing but its reading.
+            if child.is_alive():
+                child.terminate()
+            child.join()
+
+    def _child(self, receiving: Any, sending: Any, validator: Validator, prepare: Prepare) -> None:
+        """The child's work: each chunk sent as soon as it is ready (the pipe
+        holds one back, so the parent's next chunk is waiting when it asks).
+        Leaves by ``os._exit``: nothing of the parent's copied state (its
+        database connections above all) is closed or finalised here."""
+        receiving.close()
+        code = 0
+        try:
+            extract = self.extract
+            for read, valid, rejected in _validated(extract.rows(), validator, prepare):
+                sending.send(("chunk", read, valid, rejected, extract.fraction_read()))
+            sending.send(("done", extract.lines, extract.blank_lines, extract.multi_line))
+        except BrokenPipeError:
+            code = 1  # the parent stopped reading
+        except BaseException as error:
+            code = 1
+            try:
+                sending.send(("error", error))
+            except Exception:  # noqa: BLE001 - an error that does not pickle
+                sending.send(("error", ReadingFailed(f"reading failed ({type(error).__name__})")))
+        finally:
+            os._exit(code)
