@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QInputDialog,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -47,7 +49,6 @@ from triage.meetings import minutes
 from triage.meetings import operations as meetings
 from triage.store.db import Database
 from ui import access, identity, labels, theme
-from ui.labels import esc
 from ui.plain import plain
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
@@ -175,6 +176,73 @@ class StartMeetingDialog(QDialog):
         }
 
 
+class ItemCard(QFrame):
+    """The current agenda item: its heading, whether it fits this week, its
+    fields one a line and its summary, each a fixed plain-text label whose
+    text is replaced on every key. A rich-text label parsed and laid out a
+    new document on every key and asked to be painted a second time after
+    each paint (its text layout is made lazily, while painting): a third of a
+    decision's UI-thread time."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="card")
+        self.heading = plain(QLabel(objectName="card_heading"))
+        self.heading.setWordWrap(True)
+        self.fits = plain(QLabel(objectName="card_fits"))
+        # Names and values in two columns of lines: one label each, so a new
+        # item sets two texts instead of laying out a grid of them.
+        self.names = plain(QLabel(objectName="card_names"))
+        self.values = plain(QLabel(objectName="card_values"))
+        # A long value is cut at the card's edge rather than widening the card.
+        self.values.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary_name = plain(QLabel("Summary", objectName="card_names"))
+        self.summary = plain(QLabel(objectName="card_values"))
+        self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        fields = QHBoxLayout()
+        fields.setContentsMargins(0, 0, 0, 0)
+        fields.setSpacing(12)
+        fields.addWidget(self.names, 0, Qt.AlignmentFlag.AlignTop)
+        fields.addWidget(self.values, 1, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.fits)
+        layout.addSpacing(6)
+        layout.addLayout(fields)
+        layout.addWidget(self.summary_name)
+        layout.addWidget(self.summary, 1)
+
+    def show_item(
+        self, heading: str, fits: bool | None, fields: list[tuple[str, str]], summary: str
+    ) -> None:
+        """Show one item (``fits`` None: no line about the capacity)."""
+        self.heading.setText(heading)
+        if fits is None:
+            self.fits.setText("")
+        else:
+            above, below = "✔ fits this week (above the capacity line)", "▼ below the capacity line"
+            self.fits.setText(above if fits else below)
+            state = "true" if fits else "false"
+            if self.fits.property("fits") != state:  # re-styled only when it changes
+                self.fits.setProperty("fits", state)
+                self.fits.style().unpolish(self.fits)
+                self.fits.style().polish(self.fits)
+        self.names.setText("\n".join(name for name, _value in fields))
+        self.values.setText("\n".join(value.replace("\n", " ") for _name, value in fields))
+        self.summary_name.setVisible(bool(summary))
+        self.summary.setText(summary)
+
+    def text(self) -> str:
+        """Everything the card shows, as plain text (name and value a line)."""
+        names, values = self.names.text().split("\n"), self.values.text().split("\n")
+        lines = [self.heading.text(), self.fits.text()]
+        lines += [f"{name}  {value}" for name, value in zip(names, values, strict=True) if name]
+        if self.summary.text():
+            lines.append(f"Summary  {self.summary.text()}")
+        return "\n".join(line for line in lines if line)
+
+
 class MeetingMode(QWidget):
     """One meeting's agenda, decided from the keyboard (or the mouse)."""
 
@@ -242,11 +310,13 @@ class MeetingMode(QWidget):
         self.table.horizontalHeader().setResizeContentsPrecision(100)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._clicked_row)
+        # The view scrolls itself a page at a time (_keep_in_view), not one
+        # line per key as a moving current row would.
+        self.table.setAutoScroll(False)
+        # A row's selection would repaint the whole header on every key.
+        self.table.horizontalHeader().setHighlightSections(False)
 
-        self.card = QLabel(objectName="card")
-        self.card.setWordWrap(True)
-        self.card.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.card.setTextFormat(Qt.TextFormat.RichText)
+        self.card = ItemCard()
         self.banner = plain(QLabel(objectName="banner"))
         self.banner.setWordWrap(True)
         self.banner.hide()
@@ -479,8 +549,23 @@ class MeetingMode(QWidget):
         self.table.blockSignals(True)
         self.table.selectRow(self._table_row(self.current))
         self.table.blockSignals(False)
-        self.table.scrollToItem(self.table.item(self._table_row(self.current), 0))
+        self._keep_in_view(self._table_row(self.current))
         self._show_current()
+
+    def _keep_in_view(self, table_row: int) -> None:
+        """Scroll only when the line is off screen, and then a page at once
+        (the line near the top, two lines above it for context): a scroll
+        repaints the whole table, which kept one line at a time was 60% of a
+        decision's UI-thread time from about the 17th key on."""
+        index = self.table.model().index(table_row, 0)
+        line = self.table.visualRect(index)
+        if line.top() >= 0 and line.bottom() <= self.table.viewport().height():
+            return
+        if line.top() < 0:  # moving up: show it at the top edge
+            self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+            return
+        above = self.table.model().index(max(0, table_row - 2), 0)
+        self.table.scrollTo(above, QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _clicked_row(self) -> None:
         items = self.table.selectedItems()
@@ -496,14 +581,8 @@ class MeetingMode(QWidget):
         row = self.current_row()
         if row is None:
             self.banner.hide()
-            self.card.setText("<p>The agenda is empty: no open items for this team.</p>")
+            self.card.show_item("The agenda is empty: no open items for this team.", None, [], "")
             return
-        fits = (
-            f"<span style='color:{theme.colour('good')}'>"
-            "✔ fits this week (above the capacity line)</span>"
-            if row.fits
-            else f"<span style='color:{theme.colour('bad')}'>▼ below the capacity line</span>"
-        )
         fields = [
             ("Bucket", labels.bucket_text(row.bucket)),
             ("Score", "" if row.score is None else f"{row.score:.1f}"),
@@ -519,24 +598,17 @@ class MeetingMode(QWidget):
                 ("Business", row.business_name),
                 ("Postcode", row.postcode),
                 ("Subject", row.subject_ref),
-                ("Summary", row.summary),
             ]
         if row.decision:
             decision = labels.DECISIONS.get(row.decision, row.decision)
             if row.reason:
                 decision += f" — {row.reason.replace('_', ' ')}"
             fields.insert(0, ("Decision", decision))
-        # One line per field, not an HTML table: Qt lays a rich-text table out
-        # anew on every key, 4 of the 11 ms a decision cost the UI thread.
-        body = "<br>".join(
-            f"<span style='color:{theme.muted()}'>{esc(k)}</span>&nbsp;&nbsp;{esc(v)}"
-            for k, v in fields
-            if v not in (None, "")
-        )
-        self.card.setText(
-            f"<div style='font-size:16pt'><b>#{row.position} · {esc(row.intel_id)}</b></div>"
-            f"<div style='font-size:12pt'>{fits}</div>"
-            f"<p style='font-size:12pt; line-height:140%'>{body}</p>"
+        self.card.show_item(
+            f"#{row.position} · {row.intel_id}",
+            row.fits,
+            [(name, str(value)) for name, value in fields if value not in (None, "")],
+            "" if self.presenter else (row.summary or ""),
         )
         # Shown or hidden once: hiding then showing it again relaid the whole
         # side panel (its word-wrapped card) on every key.

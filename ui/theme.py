@@ -101,8 +101,14 @@ QLabel#counter {{ font-size: 20pt; font-weight: 700; padding: 4px 12px;
 QLabel#counter[over="true"] {{ border-color: {c["danger"]}; color: {c["danger"]}; }}
 QLabel#banner {{ background: {c["banner"]}; border: 1px solid {c["banner_border"]}; padding: 8px;
     font-weight: 600; }}
-QLabel#card {{ background: {c["base"]}; border: 1px solid {c["soft_border"]}; border-radius: 6px;
-    padding: 12px; }}
+QLabel#card, QFrame#card {{ background: {c["base"]}; border: 1px solid {c["soft_border"]};
+    border-radius: 6px; }}
+QLabel#card {{ padding: 12px; }}
+QLabel#card_heading {{ font-size: 16pt; font-weight: 700; }}
+QLabel#card_fits, QLabel#card_names, QLabel#card_values {{ font-size: 12pt; }}
+QLabel#card_fits[fits="true"] {{ color: {c["good"]}; }}
+QLabel#card_fits[fits="false"] {{ color: {c["bad"]}; }}
+QLabel#card_names {{ color: {c["muted"]}; }}
 QLabel#placeholder {{ color: {c["muted"]}; font-size: 13pt; }}
 QTableView, QTableWidget, QListView {{ background: {c["base"]}; gridline-color: {c["grid"]};
     selection-background-color: {c["selection"]}; selection-color: {c["selection_text"]};

@@ -547,3 +547,26 @@ def test_notes_and_decision_history_in_the_detail_pane(window, qtbot, db, monkey
         assert [n["author"] for n in notes.notes(session, item_id)] == ["Sam Patel"]
     view.note_button.click()  # an empty note is refused, with the reason
     qtbot.waitUntil(lambda: "a note needs some text" in view.note_message.text())
+
+
+def test_the_agenda_scrolls_a_page_at_a_time_and_the_card_follows(window, qtbot):
+    # Scrolling repaints the whole agenda: kept one line per key, it was most
+    # of a decision's UI-thread time once the current line reached the bottom.
+    meetings_view = window.show_page("meetings")
+    mode = meetings_view.mode
+    meetings_view.start(
+        region=REGION, team=TEAM, held_on=date(2026, 11, 20), attendees=[], capacity=10
+    )
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    bar = mode.table.verticalScrollBar()
+    assert bar.maximum() > 0  # the agenda is longer than the screen
+    offsets = []
+    while mode.current < len(mode.rows) - 1:
+        qtbot.keyClick(mode, Qt.Key.Key_J)
+        line = mode.table.visualRect(mode.table.model().index(mode._table_row(mode.current), 0))
+        assert line.top() >= 0 and line.bottom() <= mode.table.viewport().height()
+        offsets.append(bar.value())
+        row = mode.rows[mode.current]
+        assert f"#{row.position} · {row.intel_id}" in mode.card.text()
+    assert offsets[0] == 0 and len(set(offsets)) <= 3  # a page at a time, not a line per key
+    assert "Bucket  " in mode.card.text()
