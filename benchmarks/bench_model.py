@@ -183,7 +183,7 @@ def main() -> None:
         frame = features.training_frame(connection)
     began = time.perf_counter()
     DummyClassifier(strategy="prior").fit(
-        frame[result.manifest["features"]["numeric"]], frame["target"]
+        frame.matrix(result.manifest["features"]["numeric"]), frame["target"]
     )
     dummy_s = time.perf_counter() - began
     ev = result.evaluation

@@ -111,3 +111,26 @@ def make_history(db: Database, n: int = 1600, seed: int = 0, start: date = date(
                 )
             )
     return harmful
+
+
+def as_if_trained_by_an_older_triage(db: Database, model_id: str) -> None:
+    """Make a registered model look trained before the pipelines read
+    matrices (pandas era): no ``pipeline_input`` in its manifest, in the
+    registry row and in the file beside the model."""
+    import json
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    from triage.harm import artefact, registry
+
+    with db.transaction() as session:
+        row = registry.get(session, model_id)
+        manifest = {k: v for k, v in row.manifest.items() if k != "pipeline_input"}
+        session.execute(
+            update(registry.HarmModel)
+            .where(registry.HarmModel.id == model_id)
+            .values(manifest=manifest)
+        )
+        beside = Path(row.path).parent / artefact.MANIFEST_FILE
+    beside.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")

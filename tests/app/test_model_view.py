@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 from actors import EVERYONE
-from model_history import make_history
+from model_history import as_if_trained_by_an_older_triage, make_history
 from PySide6.QtCore import Qt
 
 from triage import settings
-from triage.harm import artefact, features, registry, scoring
+from triage.harm import artefact, features, registry, scoring, training
 from triage.meetings import operations as meetings
 from ui.model_view import ModelView
 
@@ -84,6 +84,18 @@ def held_fit(monkeypatch):
     monkeypatch.setattr(features, "training_frame", held)
     yield reading, release
     release.set()
+
+
+def test_a_model_from_an_older_triage_is_refused_with_what_to_do(view, qtbot, db):
+    result = training.train(db, classifier="logistic", n_boot=0, actor=EVERYONE)
+    as_if_trained_by_an_older_triage(db, result.model_id)
+    view.refresh()
+    view.table.selectRow(0)
+    assert view.selected_id() == result.model_id
+    qtbot.mouseClick(view.activate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Not activated" in view.progress_text.text(), timeout=10000)
+    assert "older version of Triage; train a new model" in view.progress_text.text()
+    assert scoring.status(db)["active"] is None
 
 
 def test_meeting_decisions_do_not_wait_for_training(view, qtbot, db, held_fit):

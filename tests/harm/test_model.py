@@ -53,12 +53,16 @@ def test_protected_columns_never_reach_the_fitted_model(db):
     make_history(db, n=800)
     with db.engine.connect() as connection:
         frame = features.training_frame(connection)
-    assert "nationality" not in frame.columns and "gender" not in frame.columns
+    assert "nationality" not in frame and "gender" not in frame
     result = _train(db, classifier="logistic")
     model = scoring.load_model(db, result.model_id)
-    seen = list(model.pipeline.named_steps["features"].feature_names_in_)
-    assert seen == model.spec.names
-    assert not [name for name in seen if features.is_protected(name)]
+    # The pipeline reads the spec's columns by position, every one and nothing else.
+    prep = model.pipeline.named_steps["features"]
+    positions = sorted(j for _, _, columns in prep.transformers_[:2] for j in columns)
+    assert prep.n_features_in_ == len(model.spec.names) and positions == list(
+        range(len(model.spec.names))
+    )
+    assert not [name for name in model.spec.names if features.is_protected(name)]
 
 
 def test_changing_nationality_or_gender_changes_nothing_the_model_sees(db):
@@ -224,8 +228,9 @@ def test_logistic_reasons_add_up_to_the_log_odds(db):
     model = scoring.load_model(db)
     with db.engine.connect() as connection:
         frame = scoring.rows_for(model, connection, as_of=datetime(2026, 11, 20))
-    reasons = scoring.contributions(model, frame.head(5), top=len(model.spec.names))
-    p = scoring.predict(model, frame.head(5))
+    first = frame.rows(slice(0, 5))
+    reasons = scoring.contributions(model, first, top=len(model.spec.names))
+    p = scoring.predict(model, first)
     calibrated = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0]
     a, b = calibrated.calibrators[0].a_, calibrated.calibrators[0].b_
     intercept = -(a * calibrated.estimator.intercept_[0] + b)
@@ -242,10 +247,10 @@ def test_logistic_scores_are_the_pipelines_own(db):
     model = scoring.load_model(db)
     with db.engine.connect() as connection:
         frame = scoring.rows_for(model, connection, as_of=datetime(2026, 11, 20))
-    frame.loc[frame.index[:40], "grade_source"] = np.nan
-    frame.loc[frame.index[40:80], "sector"] = 29.0  # a code training never saw
+    frame["grade_source"][:40] = np.nan
+    frame["sector"][40:80] = 29.0  # a code training never saw
     expected = model.pipeline.predict_proba(
-        features.clip(frame[model.spec.names], model.manifest["limits"])
+        features.clip(frame, model.manifest["limits"]).matrix(model.spec.names)
     )[:, 1]
     assert scoring._linear_score(model) is not None  # the numpy path is the one tested
     assert scoring.predict(model, frame) == pytest.approx(expected, abs=1e-12)
@@ -451,15 +456,15 @@ def test_corroboration_counts_only_other_items_known_at_decision(db):
             connection, spec, features.fit_limits(trained, spec), as_of=datetime(2025, 3, 15)
         )
     # Item 2 decided on 15 March: item 1 was known, item 3 (20 March) was not.
-    assert trained.loc[0, "corroboration_subject"] == 1
-    assert trained.loc[0, "corroboration_postcode"] == 1
-    assert trained.loc[0, "days_to_decision"] == pytest.approx(5)
-    assert (trained.loc[0, "flag_weapon"], trained.loc[0, "flag_drugs"]) == (1, 1)
-    assert trained.loc[0, "flag_fno"] == 0 and trained.loc[0, "target"] == 1
-    assert trained.loc[0, "whereabouts"] == "unknown"  # blank is unknown, not a value
-    by_item = scored.set_index("item_id")
-    assert by_item["corroboration_subject"].to_dict() == {1: 1, 2: 1, 3: 2}
-    assert by_item["corroboration_postcode"].to_dict() == {1: 1, 2: 1, 3: 0}
+    assert trained["corroboration_subject"][0] == 1
+    assert trained["corroboration_postcode"][0] == 1
+    assert trained["days_to_decision"][0] == pytest.approx(5)
+    assert (trained["flag_weapon"][0], trained["flag_drugs"][0]) == (1, 1)
+    assert trained["flag_fno"][0] == 0 and trained["target"][0] == 1
+    assert trained["whereabouts"][0] == "unknown"  # blank is unknown, not a value
+    assert str(trained["meeting_date"][0]) == "2025-03-15"
+    assert _by_item(scored, "corroboration_subject") == {1: 1, 2: 1, 3: 2}
+    assert _by_item(scored, "corroboration_postcode") == {1: 1, 2: 1, 3: 0}
     # Scoring a few items counts over the whole table, as scoring them all does.
     with db.engine.connect() as connection:
         some = features.scoring_frame(
@@ -468,9 +473,13 @@ def test_corroboration_counts_only_other_items_known_at_decision(db):
             features.fit_limits(trained, spec),
             as_of=datetime(2025, 3, 15),
             item_ids=[1, 3],
-        ).set_index("item_id")
-    assert some["corroboration_subject"].to_dict() == {1: 1, 3: 2}
-    assert some["corroboration_postcode"].to_dict() == {1: 1, 3: 0}
+        )
+    assert _by_item(some, "corroboration_subject") == {1: 1, 3: 2}
+    assert _by_item(some, "corroboration_postcode") == {1: 1, 3: 0}
+
+
+def _by_item(rows: features.Table, column: str) -> dict[int, float]:
+    return dict(zip(rows["item_id"].tolist(), rows[column].tolist(), strict=True))
 
 
 def _another_machine(tmp_path, monkeypatch, trained):

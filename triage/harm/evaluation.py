@@ -4,9 +4,10 @@ Metrics: ROC AUC (ranking), average precision (ranking, positive-weighted),
 Brier score (calibration and sharpness; lower is better) and a reliability
 curve, each for the model, the rules-only baseline and a constant predictor
 (the training base rate). Fairness: the same metrics by nationality group and
-by gender through fairlearn's ``MetricFrame``, with bootstrap 95% confidence
-intervals computed here in vectorised numpy (fairlearn's own bootstrap
-re-runs pandas group-bys and takes about a minute on 50,000 rows).
+by gender, each group's rows picked with a numpy mask (fairlearn's
+``MetricFrame`` did this before; it needs pandas, which the packaged app no
+longer ships), with bootstrap 95% confidence intervals computed here in
+vectorised numpy.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from fairlearn.metrics import MetricFrame
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 SELECTION_BIAS_WARNING = (
@@ -110,58 +109,42 @@ def _bootstrap(
 
 
 def by_group(
-    y: np.ndarray, p: np.ndarray, groups: pd.Series, *, n_boot: int = 200, seed: int = 0
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, *, n_boot: int = 200, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """Metrics per group (fairlearn ``MetricFrame``) with bootstrap intervals.
+    """Metrics per group with bootstrap intervals, largest group first.
 
-    Counts and rates come from one pandas group-by; MetricFrame computes the
-    metrics that need both labels and scores.
+    Per group: rows, harm results, harm rate, mean score, ROC AUC, average
+    precision and Brier (None where a metric is undefined, e.g. ROC AUC of a
+    group with one class). Groups are visited in sorted order, so the
+    bootstrap draws (one generator from ``seed``) are reproducible.
     """
     y = np.asarray(y, dtype=int)
     p = np.asarray(p, dtype=float)
     labels = np.asarray(groups, dtype=object)
-    frame = MetricFrame(
-        metrics={
-            "roc_auc": lambda t, s: _auc(np.asarray(t), np.asarray(s)),
-            "average_precision": lambda t, s: _ap(np.asarray(t), np.asarray(s)),
-            "brier": lambda t, s: float(brier_score_loss(t, s, pos_label=1)),
-        },
-        y_true=y,
-        y_pred=p,
-        sensitive_features=pd.Series(labels, name="group"),
-    )
-    simple = (
-        pd.DataFrame({"group": labels, "y": y, "p": p})
-        .groupby("group")
-        .agg(
-            count=("y", "size"),
-            positives=("y", "sum"),
-            positive_rate=("y", "mean"),
-            mean_score=("p", "mean"),
-        )
-    )
-    metrics = simple.join(frame.by_group)
     rng = np.random.default_rng(seed)
     rows = []
-    for group, values in metrics.iterrows():
-        mask = labels == group
-        row: dict[str, Any] = {"group": str(group)}
-        for key, value in values.items():
-            name = str(key)
-            if value is None or (isinstance(value, float) and np.isnan(value)):
-                row[name] = None
-            elif name in ("count", "positives"):
-                row[name] = int(value)
-            else:
-                row[name] = round(float(value), 4)
-        row.update(_bootstrap(y[mask], p[mask], n_boot, rng))
+    for group in sorted({str(label) for label in labels}):
+        mask = np.array([str(label) == group for label in labels], dtype=bool)
+        y_group, p_group = y[mask], p[mask]
+        row: dict[str, Any] = {
+            "group": group,
+            "count": int(mask.sum()),
+            "positives": int(y_group.sum()),
+            "positive_rate": round(float(y_group.mean()), 4),
+            "mean_score": round(float(p_group.mean()), 4),
+        }
+        metrics = scores(y_group, p_group)
+        for name in ("roc_auc", "average_precision", "brier"):
+            value = metrics[name]
+            row[name] = None if value is None else round(value, 4)
+        row.update(_bootstrap(y_group, p_group, n_boot, rng))
         rows.append(row)
     rows.sort(key=lambda r: (-r["count"], r["group"]))
     return rows
 
 
 def bucket_baseline(
-    train_buckets: pd.Series, train_y: np.ndarray, test_buckets: pd.Series
+    train_buckets: np.ndarray, train_y: np.ndarray, test_buckets: np.ndarray
 ) -> np.ndarray:
     """The rules-only predictor: each bucket's harm rate in the training period.
 
@@ -169,11 +152,15 @@ def bucket_baseline(
     into probabilities comparable by Brier score; rates are smoothed towards
     the overall rate (5 pseudo-rows) so a thin bucket cannot claim 0 or 1.
     """
+    train_y = np.asarray(train_y, dtype=float)
     overall = float(np.mean(train_y)) if len(train_y) else 0.0
-    frame = pd.DataFrame({"bucket": train_buckets.to_numpy(), "y": train_y})
-    stats = frame.groupby("bucket", dropna=False)["y"].agg(["sum", "count"])
-    rates = (stats["sum"] + 5 * overall) / (stats["count"] + 5)
-    return test_buckets.map(rates).fillna(overall).to_numpy(dtype=float)
+    harm: dict[Any, float] = {}
+    rows: dict[Any, int] = {}
+    for bucket, value in zip(train_buckets.tolist(), train_y.tolist(), strict=True):
+        harm[bucket] = harm.get(bucket, 0.0) + value
+        rows[bucket] = rows.get(bucket, 0) + 1
+    rates = {bucket: (harm[bucket] + 5 * overall) / (rows[bucket] + 5) for bucket in rows}
+    return np.array([rates.get(bucket, overall) for bucket in test_buckets.tolist()], dtype=float)
 
 
 def report(
@@ -183,7 +170,7 @@ def report(
     train_rate: float,
     baseline: np.ndarray | None,
     baseline_source: str | None,
-    groups: pd.DataFrame | None,
+    groups: dict[str, np.ndarray] | None,
     n_boot: int = 200,
 ) -> dict[str, Any]:
     """The held-out evaluation stored with a model and shown by ``model evaluate``."""
@@ -205,9 +192,9 @@ def report(
     if baseline is not None:
         result["rules_baseline"] = {**scores(y, baseline), "source": baseline_source}
     if groups is not None:
-        for column in groups.columns:
-            result["fairness"][column] = by_group(y, p, groups[column], n_boot=n_boot)
-            known = groups[column] != "unknown"
+        for column, labels in groups.items():
+            result["fairness"][column] = by_group(y, p, labels, n_boot=n_boot)
+            known = labels != "unknown"
             if known.mean() < 0.5:
                 result["warnings"].append(
                     f"{column} is unknown for {1 - known.mean():.0%} of held-out rows: the "

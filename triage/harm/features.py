@@ -18,14 +18,15 @@ below never reads them.
 from __future__ import annotations
 
 import itertools
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPICursor
 
@@ -130,6 +131,65 @@ class FeatureSpec:
         return cls(tuple(value["numeric"]), tuple(value["categorical"]))
 
 
+@dataclass
+class Table:
+    """Rows as named numpy columns of equal length: the harm model's training
+    and scoring rows. A plain dict of arrays, not a pandas DataFrame, so the
+    packaged app ships without pandas (docs/decisions.md)."""
+
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __setitem__(self, name: str, values: Any) -> None:
+        self.columns[name] = np.asarray(values)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def pop(self, name: str) -> np.ndarray:
+        return self.columns.pop(name)
+
+    def rows(self, which: np.ndarray | slice) -> Table:
+        """The rows a boolean mask, index array or slice picks, every column."""
+        return Table({name: values[which] for name, values in self.columns.items()})
+
+    def matrix(self, names: Sequence[str]) -> np.ndarray:
+        """The ``names`` columns as one 2-D float array, in that order: the
+        model pipelines address their input columns by position."""
+        if not names:
+            return np.empty((len(self), 0))
+        return np.column_stack([self.columns[name].astype(np.float64) for name in names])
+
+
+def factorize(values: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Codes (index in order of first appearance; -1 for None) and the distinct values.
+
+    A dict lookup per row: sorting a million Python strings (``np.unique``)
+    is several times slower."""
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (-1 if value is None else index.setdefault(value, len(index)) for value in values),
+        dtype=np.int64,
+    )
+    return codes, list(index)
+
+
+def floats(values: Iterable[Any]) -> np.ndarray:
+    """Numbers from the database as floats; None (no value) is NaN."""
+    return np.fromiter(
+        (math.nan if value is None else float(value) for value in values), dtype=np.float64
+    )
+
+
 def default_spec(with_bucket: bool) -> FeatureSpec:
     categorical = CATEGORICAL + ((BUCKET_FEATURE,) if with_bucket else ())
     return FeatureSpec(NUMERIC, categorical)
@@ -194,7 +254,7 @@ CATEGORY_SQL = {
     ),
     BUCKET_FEATURE: f"coalesce(CAST(r.bucket AS TEXT), '{MISSING}')",
 }
-# Corroboration is counted on these item columns (text keys, counted in pandas:
+# Corroboration is counted on these item columns (text keys, counted in numpy:
 # a correlated index lookup per row was four times slower on a million rows).
 KEY_COLUMNS = {"subject": "subject_ref", "postcode": "postcode"}
 CORROBORATION = {"subject": "corroboration_subject", "postcode": "corroboration_postcode"}
@@ -226,25 +286,32 @@ def _numeric_sql(connection: Connection, name: str, decided: str) -> str:
     return sql
 
 
-def _query(connection: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def _query(connection: Connection, sql: str, params: dict[str, Any] | None = None) -> Table:
+    """A query's rows as a ``Table`` of object columns (values as the driver gives them)."""
     cursor = _cursor(connection, sql, params)
     try:
-        columns = [d[0] for d in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    table = Table()
+    for j, name in enumerate(names):
+        column = np.empty(len(rows), dtype=object)
+        column[:] = [row[j] for row in rows]
+        table[name] = column
+    return table
 
 
 def _rank_join(ranked: bool) -> str:
     return "LEFT JOIN intel_rank r ON r.item_id = i.id" if ranked else ""
 
 
-def training_frame(connection: Connection) -> pd.DataFrame:
+def training_frame(connection: Connection) -> Table:
     """One row per accepted outcome with a result: raw features, target, dates.
 
     Categorical features are text here (``encode`` turns them into codes once
     the training levels are known). Also: ``target`` (0/1), ``result``,
-    ``meeting_date`` (datetime64), ``item_id``, ``outcome_id``,
+    ``meeting_date`` (datetime64[D]), ``item_id``, ``outcome_id``,
     ``upstream_bucket`` and, when ranked, ``rank_bucket`` and ``rank_score``
     (the rules-only baseline reads them).
     """
@@ -276,28 +343,37 @@ def training_frame(connection: Connection) -> pd.DataFrame:
             f"JOIN intel_item i ON i.id = o.item_id WHERE {accepted})",
         )
         frame[CORROBORATION[kind]] = _count_before(
-            known["key"], known["jd"], frame[column], frame["decided_jd"], frame["received_jd"]
+            known["key"],
+            floats(known["jd"]),
+            frame[column],
+            floats(frame["decided_jd"]),
+            floats(frame["received_jd"]),
         ).astype(float)
     _unpack_flags(frame)
     for name in spec.numeric:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-    frame["meeting_date"] = pd.to_datetime(frame["meeting_date"])
-    frame["target"] = frame["result"].isin(HARM_RESULTS).astype(np.int8)
+        frame[name] = floats(frame[name])
+    for name in ("outcome_id", "item_id"):
+        frame[name] = frame[name].astype(np.int64)
+    # A date (PostgreSQL) or its ISO text (SQLite): the day is the first 10 characters.
+    frame["meeting_date"] = np.array(
+        [str(day)[:10] for day in frame["meeting_date"]], dtype="datetime64[D]"
+    )
+    frame["target"] = np.array([result in HARM_RESULTS for result in frame["result"]], np.int8)
     return frame
 
 
-def _unpack_flags(frame: pd.DataFrame) -> None:
-    bits = frame.pop("flag_bits").to_numpy().astype(np.int64)
+def _unpack_flags(frame: Table) -> None:
+    bits = frame.pop("flag_bits").astype(np.int64)
     for bit, name in enumerate(FLAGS):
         frame[name] = ((bits >> bit) & 1).astype(float)
 
 
 def _count_before(
-    keys: pd.Series,
-    times: pd.Series,
-    query_keys: pd.Series,
-    cutoffs: pd.Series,
-    own_times: pd.Series,
+    keys: np.ndarray,
+    times: np.ndarray,
+    query_keys: np.ndarray,
+    cutoffs: np.ndarray,
+    own_times: np.ndarray,
 ) -> np.ndarray:
     """Per query row: items with the same key received before its cutoff, not itself.
 
@@ -305,23 +381,24 @@ def _count_before(
     bits, seconds in the low 32), sorted once; each query is then two binary
     searches instead of a correlated subquery per row.
     """
-    codes, uniques = pd.factorize(keys)
-    query_codes = pd.Index(uniques).get_indexer(query_keys)
-    every = np.concatenate([times.to_numpy(float), cutoffs.to_numpy(float)])
+    codes, uniques = factorize(keys)
+    position = {key: code for code, key in enumerate(uniques)}
+    query_codes = np.fromiter((position.get(key, -1) for key in query_keys), dtype=np.int64)
+    every = np.concatenate([times, cutoffs])
     origin = float(np.nanmin(every)) if len(every) else 0.0
 
     def seconds(jd: np.ndarray) -> np.ndarray:
         return np.clip(np.round((jd - origin) * 86400), 0, 2**32 - 1).astype(np.int64)
 
-    ordered = np.sort((codes.astype(np.int64) << 32) + seconds(times.to_numpy(float)))
+    ordered = np.sort((codes << 32) + seconds(times))
     result = np.zeros(len(query_keys), dtype=np.int64)
     present = query_codes >= 0
     base = query_codes[present].astype(np.int64) << 32
-    cut = cutoffs.to_numpy(float)[present]
+    cut = cutoffs[present]
     before = np.searchsorted(ordered, base + seconds(cut), side="left") - np.searchsorted(
         ordered, base, side="left"
     )
-    own = (own_times.to_numpy(float)[present] < cut).astype(np.int64)
+    own = (own_times[present] < cut).astype(np.int64)
     result[present] = np.maximum(before - own, 0)
     return result
 
@@ -351,13 +428,13 @@ def scoring_frame(
     *,
     as_of: datetime,
     item_ids: Sequence[int] | None = None,
-) -> pd.DataFrame:
+) -> Table:
     """Encoded feature rows (``item_id`` + ``spec.names``) for items as if decided at ``as_of``.
 
     Built for a million items: one query returns only numbers (the eight
     flags as one bit set, every category code packed into one integer), read
     straight into a float array; a second returns the corroboration keys,
-    counted in pandas. Corroboration counts the items on the same subject or
+    counted in numpy. Corroboration counts the items on the same subject or
     postcode received before ``as_of`` over the whole table, less the item.
     """
     cutoff = as_of.strftime(_STORED)
@@ -402,13 +479,13 @@ def scoring_frame(
         len(columns),
     )
     values[values == NO_NUMBER] = np.nan
-    frame = pd.DataFrame(values, columns=columns)
-    bit_set = frame["flag_bits"].to_numpy().astype(np.int64)
+    frame = Table({name: values[:, j] for j, name in enumerate(columns)})
+    bit_set = frame["flag_bits"].astype(np.int64)
     frame["known_before"] = (bit_set >> KNOWN_BIT) & 1
     for k, name in enumerate(yes_no):
         frame[name] = ((bit_set >> (KNOWN_BIT + 1 + k)) & 1).astype(float)
     _unpack_flags(frame)
-    codes_packed = frame.pop("category_codes").to_numpy().astype(np.int64)
+    codes_packed = frame.pop("category_codes").astype(np.int64)
     for j, name in enumerate(spec.categorical):
         frame[name] = ((codes_packed >> (CODE_BITS * j)) & ((1 << CODE_BITS) - 1)).astype(float)
     corroborated = [kind for kind, name in CORROBORATION.items() if name in spec.numeric]
@@ -420,20 +497,20 @@ def scoring_frame(
             {},
             len(corroborated),
         )
-        known_before = frame["known_before"].to_numpy() == 1
+        known_before = frame["known_before"] == 1
         for j, kind in enumerate(corroborated):
-            codes, uniques = pd.factorize(keys[:, j])
+            codes, uniques = factorize(keys[:, j])
             if item_ids is None:
                 counts = np.bincount(codes[known_before & (codes >= 0)], minlength=len(uniques))
             else:  # only some items: count their keys over the whole table
                 found = _key_counts(connection, kind, list(uniques), cutoff)
-                counts = found.reindex(uniques).fillna(0).to_numpy()
+                counts = np.array([found.get(key, 0.0) for key in uniques], dtype=np.float64)
             has_key = codes >= 0
             total = np.zeros(len(codes)) if not len(counts) else counts[np.maximum(codes, 0)]
             total = np.where(has_key, total, 0)
             frame[CORROBORATION[kind]] = np.maximum(total - (known_before & has_key), 0) * 1.0
     frame["item_id"] = frame["item_id"].astype(np.int64)
-    return frame[["item_id"] + spec.names]
+    return Table({name: frame[name] for name in ["item_id"] + spec.names})
 
 
 def _fetch_numbers(
@@ -462,12 +539,13 @@ def _fetch_texts(
         cursor.close()
 
 
-def _key_counts(connection: Connection, kind: str, keys: list[str], cutoff: str) -> pd.Series:
+def _key_counts(
+    connection: Connection, kind: str, keys: list[str], cutoff: str
+) -> dict[str, float]:
     """Items received before ``cutoff`` per key value, for the given keys only."""
     column = KEY_COLUMNS[kind]
-    if not keys:
-        return pd.Series(dtype=float)
-    parts = [
+    found: dict[str, float] = {}
+    for part in (
         _query(
             connection,
             f"SELECT {column} AS key, count(*) AS n FROM intel_item WHERE {column} IN "
@@ -476,21 +554,21 @@ def _key_counts(connection: Connection, kind: str, keys: list[str], cutoff: str)
             {**{f"k{j}": key for j, key in enumerate(chunk)}, "cutoff": cutoff},
         )
         for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500))
-    ]
-    found = pd.concat(parts)
-    return pd.Series(found["n"].to_numpy(float), index=found["key"])
+    ):
+        found.update(zip(part["key"].tolist(), floats(part["n"]).tolist(), strict=True))
+    return found
 
 
 def group_labels(
     connection: Connection, item_ids: Sequence[int], *, min_count: int = 30
-) -> pd.DataFrame:
-    """Nationality and gender of items, for the fairness report only.
+) -> dict[str, np.ndarray]:
+    """Nationality and gender of items (in ``item_ids`` order), for the fairness report only.
 
     Intelligence items carry nationality; gender comes from a linked EM case
     (``em_case_id``, or the same pseudonymous person reference). Groups with
     fewer than ``min_count`` rows become ``other``; missing is ``unknown``.
     """
-    frame = _query(
+    found = _query(
         connection,
         f"""
         SELECT i.id AS item_id, i.nationality,
@@ -500,16 +578,19 @@ def group_labels(
           FROM intel_item i LEFT JOIN em_case c1 ON c1.case_id = i.em_case_id
          WHERE i.id IN ({",".join(str(int(i)) for i in item_ids) or "NULL"})
         """,
-    ).set_index("item_id")
-    frame = frame.reindex(list(item_ids))
-    out = pd.DataFrame(index=frame.index)
+    )
+    row_of = {int(item): j for j, item in enumerate(found["item_id"])}
+    out: dict[str, np.ndarray] = {}
     for column in ("nationality", "gender"):
-        values = frame[column].astype(object).where(frame[column].notna(), MISSING)
-        values = values.map(lambda v: str(v).strip().lower() if v != MISSING else v)
-        counts = values.value_counts()
-        small = counts[(counts < min_count) & (counts.index != MISSING)].index
-        out[column] = values.where(~values.isin(small), "other")
-    return out.reset_index(drop=True)
+        raw = [
+            found[column][row_of[int(item)]] if int(item) in row_of else None for item in item_ids
+        ]
+        values = [MISSING if v is None else str(v).strip().lower() for v in raw]
+        counts = Counter(values)
+        labels = np.empty(len(values), dtype=object)
+        labels[:] = [OTHER if v != MISSING and counts[v] < min_count else v for v in values]
+        out[column] = labels
+    return out
 
 
 OTHER = "other"
@@ -517,29 +598,31 @@ MIN_LEVEL_ROWS = 20
 MAX_LEVELS = 30
 
 
-def fit_limits(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, list[Any]]]:
+def fit_limits(frame: Table, spec: FeatureSpec) -> dict[str, dict[str, list[Any]]]:
     """What the model learned to expect, from the training rows only.
 
     ``bounds``: each numeric feature's 1st to 99th percentile. ``levels``: each
     categorical feature's values with at least ``MIN_LEVEL_ROWS`` rows (at
-    most ``MAX_LEVELS``); any other value is coded as ``other``. Stored in the
-    manifest; ``encode`` applies them before every fit and prediction.
+    most ``MAX_LEVELS``, the most common; ties by name); any other value is
+    coded as ``other``. Stored in the manifest; ``encode`` applies them before
+    every fit and prediction.
     """
     bounds = {}
     for column in spec.numeric:
-        values = frame[column].dropna()
+        values = frame[column][~np.isnan(frame[column])]
         if len(values):
             low, high = np.quantile(values, [0.01, 0.99])
             bounds[column] = [float(low), float(high)]
     levels = {}
     for column in spec.categorical:
-        counts = frame[column].astype(str).value_counts()
-        kept = counts[counts >= MIN_LEVEL_ROWS].index[:MAX_LEVELS]
-        levels[column] = sorted(str(v) for v in kept)
+        counts = Counter(str(v) for v in frame[column])
+        common = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        kept = [value for value, n in common if n >= MIN_LEVEL_ROWS][:MAX_LEVELS]
+        levels[column] = sorted(kept)
     return {"bounds": bounds, "levels": levels}
 
 
-def encode(frame: pd.DataFrame, spec: FeatureSpec, limits: dict[str, Any]) -> pd.DataFrame:
+def encode(frame: Table, spec: FeatureSpec, limits: dict[str, Any]) -> Table:
     """Text categories -> training codes (``len(levels)`` = other); numbers clipped.
 
     Scoring meets values training never did (an item waiting 700 days, where
@@ -548,21 +631,23 @@ def encode(frame: pd.DataFrame, spec: FeatureSpec, limits: dict[str, Any]) -> pd
     clipped to the training range and unseen or rare categories share one
     ``other`` code. ``scoring_frame`` produces the same codes in SQL.
     """
-    out = frame.copy()
+    out = Table(dict(frame.columns))
     for column in spec.categorical:
         levels = limits["levels"].get(column, [])
-        codes = pd.Categorical(out[column].astype(str), categories=levels).codes
-        out[column] = np.where(codes < 0, len(levels), codes).astype(float)
+        code_of = {level: float(code) for code, level in enumerate(levels)}
+        out[column] = np.fromiter(
+            (code_of.get(str(v), float(len(levels))) for v in frame[column]), dtype=np.float64
+        )
     return clip(out, limits)
 
 
-def clip(frame: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
-    """Numeric features held inside the training range (see ``encode``)."""
-    frame = frame.copy()
+def clip(frame: Table, limits: dict[str, Any]) -> Table:
+    """Numeric features held inside the training range (see ``encode``); a copy."""
+    out = Table(dict(frame.columns))
     for column, (low, high) in limits.get("bounds", {}).items():
-        if column in frame:
-            frame[column] = frame[column].clip(low, high)
-    return frame
+        if column in out:
+            out[column] = np.clip(out[column].astype(np.float64), low, high)
+    return out
 
 
 def decode(name: str, value: float, limits: dict[str, Any]) -> object:

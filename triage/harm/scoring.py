@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.pipeline import Pipeline
 from sqlalchemy import Connection
 
 from triage import clock
 from triage.harm import artefact, features, registry
-from triage.harm.training import SUGGEST_THRESHOLD
+from triage.harm.training import PIPELINE_INPUT, SUGGEST_THRESHOLD
 from triage.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,9 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
     A model trained on another machine is first written into this machine's
     model folder from the bytes the database keeps (only if they hash right).
     Raises ``artefact.ArtefactRefused`` (with the reason) when its file does not
-    match the registered manifest, and ``LookupError`` for an unknown id.
+    match the registered manifest or the model was trained by an older
+    Triage whose pipelines read pandas frames, and ``LookupError`` for an
+    unknown id.
     """
     with db.transaction() as session:
         row = registry.get(session, model_id) if model_id else registry.active_model(session)
@@ -70,6 +71,12 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
         except registry.ModelChanged as changed:
             raise artefact.ArtefactRefused(str(changed)) from None
         sha, manifest, rid = row.sha256, dict(row.manifest), row.id
+        if manifest.get("pipeline_input") != PIPELINE_INPUT:
+            # Its pipeline selects pandas DataFrame columns by name; refused
+            # before a byte is unpickled, with what to do about it.
+            raise artefact.ArtefactRefused(
+                f"model {rid} was trained by an older version of Triage; train a new model"
+            )
         # Trained on another machine: its file is written here from the bytes
         # the database keeps, once (``artefact.install`` checks their hash).
         path = Path(row.path)
@@ -85,23 +92,25 @@ def load_model(db: Database, model_id: str | None = None) -> LoadedModel | None:
     return LoadedModel(rid, pipeline, spec, manifest)
 
 
-def predict(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
+def predict(model: LoadedModel, frame: features.Table) -> np.ndarray:
     """Calibrated harm probabilities for encoded feature rows, in batches."""
-    columns = model.spec.names
-    limits = model.manifest["limits"]
+    clipped = features.clip(frame, model.manifest["limits"])
     linear = _linear_score(model)
     if linear is not None:
-        return linear(features.clip(frame[columns], limits))
+        return linear(clipped)
+    return _probabilities(model, clipped.matrix(model.spec.names))
+
+
+def _probabilities(model: LoadedModel, X: np.ndarray) -> np.ndarray:
+    """The pipeline's own probabilities for a clipped feature matrix, in batches."""
     parts = [
-        model.pipeline.predict_proba(
-            features.clip(frame.iloc[start : start + CHUNK][columns], limits)
-        )[:, 1]
-        for start in range(0, len(frame), CHUNK)
+        model.pipeline.predict_proba(X[start : start + CHUNK])[:, 1]
+        for start in range(0, len(X), CHUNK)
     ]
     return np.concatenate(parts) if parts else np.empty(0)
 
 
-def _linear_score(model: LoadedModel) -> Callable[[pd.DataFrame], np.ndarray] | None:
+def _linear_score(model: LoadedModel) -> Callable[[features.Table], np.ndarray] | None:
     """The calibrated logistic pipeline (``training.build_pipeline``) as
     numpy arithmetic on the feature columns, or None for any other model.
 
@@ -110,6 +119,7 @@ def _linear_score(model: LoadedModel) -> Callable[[pd.DataFrame], np.ndarray] | 
     sparse one-hot matrix: scoring a million items took 1.6 s of CPU in
     ``predict_proba``, about 0.1 s like this (benchmarks/bench_model.py);
     the probabilities agree to rounding (tests/harm)."""
+    names = model.spec.names
     try:
         prep = model.pipeline.named_steps["features"]
         calibrated = model.pipeline.named_steps["classifier"]
@@ -117,8 +127,11 @@ def _linear_score(model: LoadedModel) -> Callable[[pd.DataFrame], np.ndarray] | 
         (calibrator,) = fitted.calibrators
         imputer, scaler = (step for _, step in prep.named_transformers_["num"].steps)
         onehot = prep.named_transformers_["cat"]
-        ((_, _, numeric), (_, _, categorical), *rest) = prep.transformers_
-    except (AttributeError, KeyError, TypeError, ValueError):
+        ((_, _, numeric_at), (_, _, categorical_at), *rest) = prep.transformers_
+        # The pipeline addresses its input columns by position in the spec.
+        numeric = [names[int(j)] for j in numeric_at]
+        categorical = [names[int(j)] for j in categorical_at]
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         return None
     if (
         model.classifier != "logistic"
@@ -144,15 +157,15 @@ def _linear_score(model: LoadedModel) -> Callable[[pd.DataFrame], np.ndarray] | 
         start += len(values)
     a, b = float(calibrator.a_), float(calibrator.b_)
 
-    def score(frame: pd.DataFrame) -> np.ndarray:
-        numbers = frame[numeric].to_numpy(dtype=np.float64)
+    def score(frame: features.Table) -> np.ndarray:
+        numbers = frame.matrix(numeric)
         missing = np.isnan(numbers)
         filled = np.where(missing, imputer.statistics_, numbers)
         total = filled @ weights[: len(numeric)] + offset
         if len(indicated):
             total += missing[:, indicated] @ weights[len(numeric) :]
         for name, (values, weight) in zip(categorical, category_weights, strict=True):
-            codes = frame[name].to_numpy(dtype=np.float64)
+            codes = frame[name].astype(np.float64)
             at = np.minimum(np.searchsorted(values, codes), len(values) - 1)
             known = values[at] == codes  # an unknown category weighs nothing
             total += np.where(known, weight[at], 0.0)
@@ -167,7 +180,7 @@ def rows_for(
     *,
     as_of: datetime,
     item_ids: list[int] | None = None,
-) -> pd.DataFrame:
+) -> features.Table:
     """The model's encoded feature rows for items (all, or ``item_ids``)."""
     return features.scoring_frame(
         connection, model.spec, model.manifest["limits"], as_of=as_of, item_ids=item_ids
@@ -237,12 +250,13 @@ def _source_feature(output_name: str, names: list[str]) -> str:
 
 
 def contributions(
-    model: LoadedModel, frame: pd.DataFrame, top: int = 3
+    model: LoadedModel, frame: features.Table, top: int = 3
 ) -> list[list[dict[str, Any]]]:
     """For each row of ``frame``, the ``top`` features that moved its score most."""
     names = model.spec.names
     limits = model.manifest["limits"]
-    X = features.clip(frame[names], limits).reset_index(drop=True)
+    X = features.clip(frame, limits).matrix(names)
+    per_feature = np.zeros((len(X), len(names)))
     if model.classifier == "logistic":
         prep = model.pipeline.named_steps["features"]
         calibrated = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0]
@@ -251,34 +265,32 @@ def contributions(
         transformed = prep.transform(X)
         dense = transformed.toarray() if hasattr(transformed, "toarray") else transformed
         parts = dense * coef * slope
-        owners = [_source_feature(c, names) for c in prep.get_feature_names_out()]
-        per_feature = pd.DataFrame(parts, columns=range(len(owners))).T.groupby(owners).sum().T
-        per_feature = per_feature[names]
+        # The pipeline saw positions; named, its output columns say whose they are.
+        outputs = prep.get_feature_names_out(names)
+        for j, output in enumerate(outputs):
+            per_feature[:, names.index(_source_feature(output, names))] += parts[:, j]
         unit = "log-odds"
     else:
         reference = model.manifest["reference"]
-        base = predict(model, X)
-        moved = {}
-        for name in names:
+        base = _probabilities(model, X)
+        for j, name in enumerate(names):
             changed = X.copy()
             value = reference.get(name)
-            changed[name] = np.nan if value is None else value
-            moved[name] = base - predict(model, changed)
-        per_feature = pd.DataFrame(moved)
+            changed[:, j] = np.nan if value is None else value
+            per_feature[:, j] = base - _probabilities(model, changed)
         unit = "probability"
     results = []
     for i in range(len(X)):
-        row = per_feature.iloc[i]
-        order = row.abs().sort_values(ascending=False).index[:top]
+        order = np.argsort(-np.abs(per_feature[i]), kind="stable")[:top]
         results.append(
             [
                 {
-                    "feature": name,
-                    "value": features.decode(name, float(X[name].iloc[i]), limits),
-                    "contribution": round(float(row[name]), 4),
+                    "feature": names[j],
+                    "value": features.decode(names[j], float(X[i, j]), limits),
+                    "contribution": round(float(per_feature[i, j]), 4),
                     "unit": unit,
                 }
-                for name in order
+                for j in order
             ]
         )
     return results

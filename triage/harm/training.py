@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from scipy.stats import rankdata
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -53,6 +53,13 @@ MIN_ROWS = 200
 # Without a model's own threshold: suggest "accept" at an even chance of harm.
 # Each model stores its own (the training harm rate, see _fit).
 SUGGEST_THRESHOLD = 0.5
+# How the stored pipelines read their input: one float matrix, the spec's
+# columns by position. Models trained before (Triage with pandas) read named
+# DataFrame columns; their manifests lack this and they are refused on load.
+PIPELINE_INPUT = "matrix-by-position"
+# The training-data hash (manifest "data_sha256"): version 2 hashes each
+# column's values (``data_hash``); version 1 was pandas' row hashing.
+DATA_HASH_VERSION = 2
 TARGET_DEFINITION = (
     "An accepted tasking item whose recorded result showed harm: arrest, removal or "
     "safeguarding referral (result in arrest, removal, referral). Training rows are accepted "
@@ -91,9 +98,12 @@ class TrainResult:
 
 
 def build_pipeline(kind: str, spec: features.FeatureSpec, random_state: int = 0) -> Pipeline:
-    """Unfitted pipeline for ``kind`` ('logistic' or 'hgb') over ``spec``'s columns."""
+    """Unfitted pipeline for ``kind`` ('logistic' or 'hgb') over ``spec``'s columns,
+    given as one matrix (``Table.matrix(spec.names)``): numeric columns first,
+    then categorical codes, addressed by position."""
     features.check_features(spec.names)
-    numeric, categorical = list(spec.numeric), list(spec.categorical)
+    numeric = list(range(len(spec.numeric)))
+    categorical = list(range(len(spec.numeric), len(spec.names)))
     if kind == "logistic":
         prep = ColumnTransformer(
             [
@@ -121,7 +131,7 @@ def build_pipeline(kind: str, spec: features.FeatureSpec, random_state: int = 0)
             ]
         )
         # Categories arrive as training codes 0..n (see features.encode).
-        cat_index = list(range(len(numeric), len(numeric) + len(categorical)))
+        cat_index = list(range(len(numeric), len(numeric) + len(categorical)))  # after "num"
         model = HistGradientBoostingClassifier(
             max_iter=150,
             learning_rate=0.1,
@@ -145,31 +155,40 @@ def calibrated(kind: str, spec: features.FeatureSpec) -> Pipeline:
     return pipeline
 
 
-def time_split(dates: pd.Series, share: float) -> np.ndarray:
+def time_split(dates: np.ndarray, share: float) -> np.ndarray:
     """Boolean mask of the latest ``share`` of rows by date, never splitting a date."""
-    ordered = np.sort(dates.to_numpy())
+    ordered = np.sort(dates)
     cutoff = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - share)))]
-    late: np.ndarray = (dates >= cutoff).to_numpy()
+    late: np.ndarray = dates >= cutoff
     if late.all():  # one date holds the cut: hold out strictly later dates instead
-        late = (dates > cutoff).to_numpy()
+        late = dates > cutoff
     return late
 
 
-def data_hash(frame: pd.DataFrame, columns: list[str]) -> str:
-    hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+def data_hash(frame: features.Table, columns: list[str]) -> str:
+    """SHA-256 of the named columns' values, in row order (``DATA_HASH_VERSION``):
+    numbers as float64 bytes (NaN for none), anything else as UTF-8 text."""
     digest = hashlib.sha256(",".join(columns).encode())
-    digest.update(hashed.tobytes())
+    for column in columns:
+        values = frame[column]
+        if values.dtype.kind in "biuf":
+            digest.update(values.astype(np.float64).tobytes())
+        else:
+            digest.update("\x1f".join(str(v) for v in values).encode("utf-8"))
+        digest.update(b"\x1e")
     return digest.hexdigest()
 
 
-def reference_values(frame: pd.DataFrame, spec: features.FeatureSpec) -> dict[str, Any]:
-    """Training medians (numeric) and most common codes (categorical), for explanations."""
+def reference_values(frame: features.Table, spec: features.FeatureSpec) -> dict[str, Any]:
+    """Training medians (numeric) and most common codes (categorical, the
+    smallest code on a tie), for explanations."""
     values: dict[str, Any] = {}
     for column in spec.numeric:
-        median = frame[column].median()
-        values[column] = None if pd.isna(median) else float(median)
+        known = frame[column][~np.isnan(frame[column])]
+        values[column] = float(np.median(known)) if len(known) else None
     for column in spec.categorical:
-        values[column] = float(frame[column].mode().iloc[0])
+        codes, counts = np.unique(frame[column], return_counts=True)
+        values[column] = float(codes[np.argmax(counts)])
     return values
 
 
@@ -226,10 +245,9 @@ def _fit(
             "(import outcomes.csv with the result column filled)"
         )
     test = time_split(frame["meeting_date"], TEST_SHARE)
-    train_rows, test_rows = frame.loc[~test].reset_index(drop=True), frame.loc[test]
-    test_rows = test_rows.reset_index(drop=True)
+    train_rows, test_rows = frame.rows(~test), frame.rows(test)
     for name, rows in (("training", train_rows), ("held-out", test_rows)):
-        if rows["target"].nunique() < 2 or len(rows) < MIN_ROWS // 4:
+        if len(np.unique(rows["target"])) < 2 or len(rows) < MIN_ROWS // 4:
             raise TrainingError(
                 f"the {name} period ({len(rows)} outcomes) needs both harm and no-harm results; "
                 "more history with results is needed"
@@ -244,14 +262,16 @@ def _fit(
     kinds = CLASSIFIERS if classifier == "auto" else (classifier,)
     if len(kinds) > 1:
         inner = time_split(train_rows["meeting_date"], SELECTION_SHARE)
-        fit_rows, val_rows = train_rows.loc[~inner], train_rows.loc[inner]
+        fit_rows, val_rows = train_rows.rows(~inner), train_rows.rows(inner)
         for i, kind in enumerate(kinds):
             report(0.10 + 0.25 * i, f"Measuring {kind} on the last part of the training period")
-            if fit_rows["target"].nunique() < 2 or val_rows["target"].nunique() < 2:
+            if len(np.unique(fit_rows["target"])) < 2 or len(np.unique(val_rows["target"])) < 2:
                 candidates[kind] = None
                 continue
-            pipeline = build_pipeline(kind, spec).fit(fit_rows[spec.names], fit_rows["target"])
-            probability = pipeline.predict_proba(val_rows[spec.names])[:, 1]
+            pipeline = build_pipeline(kind, spec).fit(
+                fit_rows.matrix(spec.names), fit_rows["target"]
+            )
+            probability = pipeline.predict_proba(val_rows.matrix(spec.names))[:, 1]
             candidates[kind] = round(float(roc_auc_score(val_rows["target"], probability)), 4)
             job.check("training cancelled")
         measured = {k: v for k, v in candidates.items() if v is not None}
@@ -265,17 +285,17 @@ def _fit(
         chosen = kinds[0]
 
     report(0.60, f"Fitting calibrated {chosen} on the training period")
-    model = calibrated(chosen, spec).fit(train_rows[spec.names], train_rows["target"])
+    model = calibrated(chosen, spec).fit(train_rows.matrix(spec.names), train_rows["target"])
     job.check("training cancelled")
 
     report(0.80, "Evaluating on the held-out period")
-    probability = model.predict_proba(test_rows[spec.names])[:, 1]
+    probability = model.predict_proba(test_rows.matrix(spec.names))[:, 1]
     baseline, baseline_source = _rules_baseline(train_rows, test_rows, ranked)
     with db.engine.connect() as connection:
         groups = features.group_labels(connection, test_rows["item_id"].tolist())
     train_rate = float(train_rows["target"].mean())
     result = evaluation.report(
-        test_rows["target"].to_numpy(),
+        test_rows["target"],
         probability,
         train_rate=train_rate,
         baseline=baseline,
@@ -293,6 +313,7 @@ def _fit(
     digest = data_hash(frame, spec.names + ["target", "outcome_id"])
     manifest = {
         "format": "joblib",
+        "pipeline_input": PIPELINE_INPUT,
         "classifier": chosen,
         "features": spec.to_json(),
         "reference": reference,
@@ -307,6 +328,7 @@ def _fit(
             "from": _day(train_rows["meeting_date"].min()),
             "to": _day(train_rows["meeting_date"].max()),
             "data_sha256": digest,
+            "data_hash_version": DATA_HASH_VERSION,
             "all_rows": int(len(frame)),
         },
         "held_out": {
@@ -404,7 +426,7 @@ def discard(fitted: FittedModel) -> None:
 
 
 def _rules_baseline(
-    train_rows: pd.DataFrame, test_rows: pd.DataFrame, ranked: bool
+    train_rows: features.Table, test_rows: features.Table, ranked: bool
 ) -> tuple[np.ndarray | None, str | None]:
     """The rules-only predictor: bucket harm rates from the ranking if computed
     (ties within a bucket broken by the rules score), else the upstream bucket."""
@@ -414,24 +436,28 @@ def _rules_baseline(
     ):
         if column == "rank_bucket" and not ranked:
             continue
-        if train_rows[column].notna().mean() < 0.5:
+        if np.mean([value is not None for value in train_rows[column]]) < 0.5:
             continue
         baseline = evaluation.bucket_baseline(
-            train_rows[column].astype(str),
-            train_rows["target"].to_numpy(),
-            test_rows[column].astype(str),
+            np.array([str(v) for v in train_rows[column]], dtype=object),
+            train_rows["target"],
+            np.array([str(v) for v in test_rows[column]], dtype=object),
         )
         if column == "rank_bucket":
             # Order within a bucket as the queue does (higher score first),
-            # moving no probability by more than 0.0001.
-            score = test_rows["rank_score"].rank(pct=True).fillna(0).to_numpy()
-            baseline = baseline + 1e-4 * score
+            # moving no probability by more than 0.0001: the score's
+            # percentile rank (ties share their average rank; none is 0).
+            score = features.floats(test_rows["rank_score"])
+            known = ~np.isnan(score)
+            percentile = np.zeros(len(score))
+            percentile[known] = rankdata(score[known]) / known.sum()
+            baseline = baseline + 1e-4 * percentile
         return baseline, source
     return None, None
 
 
-def _day(value: pd.Timestamp) -> str:
-    return value.date().isoformat()
+def _day(value: np.datetime64) -> str:
+    return str(value.astype("datetime64[D]"))
 
 
 def _claim_folder(session: Session, now: datetime, digest: str) -> Path:
