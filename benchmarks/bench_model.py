@@ -127,9 +127,10 @@ def build(path: Path, items: int, outcomes: int, seed: int = 0) -> None:
             "INSERT INTO intel_item (id, intel_id, received_at, passed_at, region, team, "
             "source_type, grade_source, grade_intel, grade_handling, subject_named, subject_ref, "
             "nationality, whereabouts, postcode, business_name, sector, persons_estimated, "
-            "allegation, harm_flags, status, carry_over_count, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [tuple(_sql(v) for v in row) for row in rows],
+            "allegation, harm_flags, status, carry_over_count, created_at, updated_at, "
+            "received_uk_day, passed_within_48h, sector_key, harm_flag_bits) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [tuple(_sql(v) for v in _with_kept_values(row)) for row in rows],
         )
         cursor.executemany(
             "INSERT INTO tasking_outcome (item_id, meeting_date, decision, decided_at, result) "
@@ -140,6 +141,16 @@ def build(path: Path, items: int, outcomes: int, seed: int = 0) -> None:
     finally:
         raw.close()
     db.close()
+
+
+def _with_kept_values(row: tuple) -> tuple:
+    """The row and the values every write path keeps with an item (store.item_values)."""
+    from triage.store import item_values
+
+    kept = item_values.derived(
+        {"received_at": row[2], "passed_at": row[3], "sector": row[16], "harm_flags": row[19]}
+    )
+    return (*row, *(kept[name] for name in item_values.COLUMNS))
 
 
 def _sql(value):

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from actors import EVERYONE
+from item_values_helpers import assert_kept_right
 from meeting_fixtures import REGION, TEAM, standard_items
 from sqlalchemy import func, select
 
@@ -278,3 +279,12 @@ def test_a_pulled_laptop_scores_with_the_servers_model(db, tmp_path, monkeypatch
         assert not (artefact.models_dir() / trained.model_id).exists()
     finally:
         second.close()
+
+
+def test_pull_carries_the_values_kept_with_each_item(server, laptop_path):
+    _pull(server, laptop_path)
+    laptop = open_database(laptop_path)
+    try:
+        assert assert_kept_right(laptop) == 13
+    finally:
+        laptop.close()

@@ -219,15 +219,9 @@ NUMERIC_SQL = {
     "em_linked": "CASE WHEN i.em_case_id IS NOT NULL THEN 1 ELSE 0 END",
 }
 # The eight harm flags as one bit set (bit n = HARM_FLAGS[n]): one small
-# integer per row instead of eight, and no string search on rows without flags.
-FLAG_BITS_SQL = (
-    "CASE WHEN i.harm_flags IS NULL THEN 0 ELSE "
-    + " + ".join(
-        f"CASE WHEN instr(i.harm_flags, ';{flag};') > 0 THEN {1 << bit} ELSE 0 END"
-        for bit, flag in enumerate(vocab.HARM_FLAGS)
-    )
-    + " END"
-)
+# integer per row instead of eight, kept with the item when it is written
+# (store.item_values; NULL when its flags are).
+FLAG_BITS_SQL = "coalesce(i.harm_flag_bits, 0)"
 # Features floored at 0 (dialect.larger_sql: SQLite's two-argument max(),
 # PostgreSQL's greatest(); a CASE would compute the julian days twice).
 AT_LEAST_ZERO = frozenset({"days_to_decision"})
@@ -245,12 +239,11 @@ CATEGORY_SQL = {
         "WHEN i.subject_named THEN 'yes' ELSE 'no' END"
     ),
     "whereabouts": f"coalesce(i.whereabouts, '{MISSING}')",
-    "sector": f"coalesce(lower(trim(i.sector)), '{MISSING}')",
+    # lower(trim(sector)) and the 48-hour test, kept with the item (store.item_values).
+    "sector": f"coalesce(i.sector_key, '{MISSING}')",
     "allegation": f"coalesce(i.allegation, '{MISSING}')",
     "passed_within_48h": (
-        f"CASE WHEN i.passed_at IS NULL THEN '{MISSING}' "
-        "WHEN (julianday(i.passed_at) - julianday(i.received_at)) * 24 <= 48 THEN 'yes' "
-        "ELSE 'no' END"
+        f"CASE i.passed_within_48h WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '{MISSING}' END"
     ),
     BUCKET_FEATURE: f"coalesce(CAST(r.bucket AS TEXT), '{MISSING}')",
 }

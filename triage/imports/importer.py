@@ -52,7 +52,7 @@ from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
 from triage.jobs import Job, job_or_silent
-from triage.store import audit, dialect
+from triage.store import audit, dialect, item_values
 from triage.store.db import Database, rows_changed
 from triage.store.faults import store_fault
 from triage.store.models import (
@@ -735,6 +735,27 @@ class _IntelStore(_KeyedStore):
             chunk.add_column("grade_source", [int(g[0]) if g else None for g in gradings])
             chunk.add_column("grade_intel", [g[1] if g else None for g in gradings])
             chunk.add_column("grade_handling", [g[3] if g else None for g in gradings])
+        # The values statistics and the harm score read (store.item_values),
+        # each only from a file that has its inputs, as the grading's parts.
+        received = chunk.column("received_at")
+        chunk.add_column("received_uk_day", [item_values.received_uk_day(r) for r in received])
+        if "passed_at" in chunk.names:
+            passed = chunk.column("passed_at")
+            chunk.add_column(
+                "passed_within_48h",
+                [
+                    item_values.passed_within_48h(r, p)
+                    for r, p in zip(received, passed, strict=True)
+                ],
+            )
+        for source, name, compute in (
+            ("sector", "sector_key", item_values.sector_key),
+            ("harm_flags", "harm_flag_bits", item_values.harm_flag_bits),
+        ):
+            if source in chunk.names:
+                values = chunk.column(source)
+                known = {value: compute(value) for value in set(values)}  # few distinct
+                chunk.add_column(name, [known[value] for value in values])
 
     def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         if "passed_at" not in chunk.names:
@@ -752,6 +773,19 @@ class _IntelStore(_KeyedStore):
 
     def new_record_constants(self) -> dict[str, Any]:
         return dict(super().new_record_constants(), status="open", carry_over_count=0)
+
+    def changed_record(self, record_id: int, changed: dict[str, Any]) -> dict[str, Any]:
+        record = super().changed_record(record_id, changed)
+        if "received_at" in changed and "passed_within_48h" not in changed:
+            # A file without passed_at (or the same 48-hour answer): the
+            # stored pass-on time against the new receipt.
+            passed = self.session.scalar(
+                select(self.table.c.passed_at).where(self.table.c.id == record_id)
+            )
+            record["passed_within_48h"] = item_values.passed_within_48h(
+                changed["received_at"], passed
+            )
+        return record
 
 
 class _EmCaseStore(_KeyedStore):

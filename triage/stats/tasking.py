@@ -30,7 +30,7 @@ from sqlalchemy import Connection, inspect, text
 
 from triage import clock
 from triage.intel import regions
-from triage.stats.period import Period, column_span, local_date_sql
+from triage.stats.period import Period
 from triage.stats.table import Chart, Column, StatTable, mean, percent
 from triage.store import dialect
 from triage.store.db import Database
@@ -179,7 +179,8 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
 
     One row per item comes from SQL as four whole numbers: its place (region,
     team, bucket, rule), its latest decision (outcome, reason, result and
-    meeting day), its UK day received with the 48-hour target, and its
+    meeting day), its UK day received with the 48-hour target (both stored
+    with the item when it was written: ``store.item_values``), and its
     carry-overs; numpy sums them per cell. (SQLite's GROUP BY sorted a million
     rows of eight text keys and twenty aggregates: two-thirds of the time,
     benchmarks/bench_stats.py.) A text value's code is its position in a
@@ -189,8 +190,6 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
         # One snapshot for the value lists and the items they code.
         dialect.begin_read(connection)
         ranked = inspect(connection).has_table("intel_rank")
-        first, last = column_span(connection, "intel_item", "received_at")
-        day_sql = local_date_sql(connection, "i.received_at", first, last)
         params, where = period_params(period, region)
         places = connection.execute(text("SELECT DISTINCT region, team FROM intel_item")).all()
         reasons = connection.execute(
@@ -240,15 +239,12 @@ def compute(db: Database, period: Period, *, region: str | None = None) -> Taski
         # unique), read from the covering ix_stats_outcome in one seek: its
         # outcome, reason and result codes and, for a decision, its meeting
         # day, as one number.
-        # 48-hour target, inclusive, to the microsecond.
-        within48 = dialect.at_most_seconds_apart(connection, "i.received_at", "i.passed_at", 172800)
         sql = f"""
 SELECT {place},
        coalesce((SELECT {decision}
         FROM tasking_outcome x WHERE x.item_id = i.id AND x.meeting_date <= :as_of
         ORDER BY x.meeting_date DESC LIMIT 1), 0),
-       3 * CAST(julianday({day_sql}) - {EPOCH_JULIAN_DAY} AS INTEGER)
-       + CASE WHEN i.passed_at IS NULL THEN 2 WHEN {within48} THEN 1 ELSE 0 END,
+       3 * i.received_uk_day + coalesce(i.passed_within_48h, 2),
        coalesce(i.carry_over_count, 0)
 FROM intel_item i {scan}
 {rank_join}

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from triage import vocab
+from triage.store import item_values
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -161,6 +163,21 @@ class IntelItem(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Computed from the values above when the item is written, read by the
+    # statistics and the harm score (triage.store.item_values; migration 0016).
+    # An insert that leaves them out gets them from the row's own values.
+    received_uk_day: Mapped[int | None] = mapped_column(
+        Integer, default=item_values.from_row("received_uk_day")
+    )
+    passed_within_48h: Mapped[int | None] = mapped_column(
+        SmallInteger, default=item_values.from_row("passed_within_48h")
+    )
+    sector_key: Mapped[str | None] = mapped_column(
+        String(32), default=item_values.from_row("sector_key")
+    )
+    harm_flag_bits: Mapped[int | None] = mapped_column(
+        Integer, default=item_values.from_row("harm_flag_bits")
+    )
 
     __table_args__ = (
         CheckConstraint(_in("source_type", vocab.SOURCE_TYPES), name="source_type_known"),
