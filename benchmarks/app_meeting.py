@@ -27,8 +27,13 @@ heartbeat on the UI thread (``ui.heartbeat``) gives each step's longest
 stall, in UI-thread CPU and wall time (goal: under 50 ms). The UI thread
 waits in event loops, never a polling loop, so the writer thread it times
 is not starved of the GIL. Last line: ``app/core ratio: X``, the worst
-step's ratio of CPU time (goal: at most 2); the line before it gives the
-same in wall time.
+ratio of CPU time of the three meeting steps (issue 15.1: starting,
+deciding and closing at most 2x the core operations they call); the line
+before it gives the same in wall time. The EM page's line is printed with
+its ratio too, but its goal is the UI stall (issue 15.2): its first showing
+builds the screen, which no core call does, and on a database with almost no
+EM cases (the synthetic ones) that fixed cost is set against a core step of
+a few milliseconds.
 """
 
 from __future__ import annotations
@@ -359,10 +364,10 @@ def main() -> None:
         ("close the meeting", app["close"], core["close"], core["alone"]["close"], "close"),
         ("EM page after the meeting", app["em"], core["em"], core["alone"]["em"], "em"),
     ]
-    wall_ratios, cpu_ratios = [], []
+    wall_ratios, cpu_ratios = {}, {}
     for label, (app_s, app_cpu), (core_s, core_cpu), (op_s, _op_cpu), key in steps:
-        wall_ratios.append(app_s / core_s)
-        cpu_ratios.append(app_cpu / core_cpu)
+        wall_ratios[key] = app_s / core_s
+        cpu_ratios[key] = app_cpu / core_cpu
         stall = app["stall"][key]
         print(
             f"{label:<31}{app_s * 1000:>6.0f}ms{core_s * 1000:>6.0f}ms{op_s * 1000:>6.0f}ms"
@@ -380,8 +385,13 @@ def main() -> None:
         f"keystroke to stored: p95 {p95(app['stored']) * 1000:.0f} ms, "
         f"worst {max(app['stored']) * 1000:.0f} ms (goal p95 < 50 ms)"
     )
-    print(f"app/core wall-time ratio: {max(wall_ratios):.2f}")
-    print(f"app/core ratio: {max(cpu_ratios):.2f}")
+    meeting = ("start", "decide", "close")
+    print(
+        f"EM page's first showing: app/core {cpu_ratios['em']:.2f} (CPU), "
+        f"UI stall {app['stall']['em']} (its goal: under 50 ms)"
+    )
+    print(f"app/core wall-time ratio: {max(wall_ratios[k] for k in meeting):.2f}")
+    print(f"app/core ratio: {max(cpu_ratios[k] for k in meeting):.2f}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ escalation ladder and the ICE bridge) run on the app's single writer thread.
 The first showing of the screen is kept off the UI thread's long path: the
 core modules the queue and the explanations need (``triage.em.queue``,
 ``explain`` and their ORM models, about 70 ms to import) are imported where
-they are first used, by the queue's read on a reader thread; the Actions tab
+they are first used, on reader threads (the queue's read, the first case's
+explanation); the Actions tab
 (156 widgets, 40% of the screen) is built when first opened; and each tab's
 columns are sized when the tab is first shown. Together they took the first
 showing from one 157 ms block of the UI thread to parts under 50 ms.
@@ -364,7 +365,8 @@ class EmCaseloadView(QWidget):
         filters = self.current_filters()
 
         def read(_job: object) -> Read:
-            from triage.em import explain  # noqa: F401  (imported here for _show_case)
+            # Only what the page shows: ``explain`` is imported by the first
+            # case chosen (its own reader), not by every first showing (13 ms).
             from triage.em.queue import build_queue, caseworkers, deadline_rows
 
             pack = default_pack()

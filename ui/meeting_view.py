@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -313,8 +313,12 @@ class MeetingMode(QWidget):
         # The view scrolls itself a page at a time (_keep_in_view), not one
         # line per key as a moving current row would.
         self.table.setAutoScroll(False)
-        # A row's selection would repaint the whole header on every key.
-        self.table.horizontalHeader().setHighlightSections(False)
+        # The header shares the table's selection model by default, and a whole
+        # row selected covers every column: the whole header was repainted on
+        # every key. It highlights nothing, so it gets a selection of its own.
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSelectionModel(QItemSelectionModel(self.table.model(), header))
 
         self.card = ItemCard()
         self.banner = plain(QLabel(objectName="banner"))
@@ -498,7 +502,9 @@ class MeetingMode(QWidget):
         self.table.blockSignals(False)
 
     def _fill_row(self, n: int) -> None:
-        """Write agenda line ``n`` into its table row."""
+        """Write agenda line ``n`` into its table row: only the cells whose text
+        changed (after a decision, its decision cell and perhaps its harm
+        score), as each new cell is a repaint and a new item."""
         hide_score = self.hide_score
         row = self.rows[n]
         out = self._table_row(n)
@@ -520,6 +526,9 @@ class MeetingMode(QWidget):
                 text = "" if value is None else f"{value:.1f}"
             else:
                 text = "" if value is None else str(value)
+            shown = self.table.item(out, col)
+            if shown is not None and shown.text() == text:
+                continue  # its colours follow from its text, so they are the same too
             cell = QTableWidgetItem(text)
             cell.setData(Qt.ItemDataRole.UserRole, n)
             if key == "bucket":
