@@ -161,9 +161,15 @@ def start_of_local_day(day: date) -> datetime:
 _MONTH_DAYS: Any = None  # numpy is imported when first needed
 
 
-def parse_datetimes(texts: Sequence[str]) -> tuple[list[datetime | None], dict[int, str]]:
+def parse_datetimes(
+    texts: Sequence[str], stored: list[str | None] | None = None
+) -> tuple[list[datetime | None], dict[int, str]]:
     """``parse_datetime`` over a column: the values (None for an empty cell)
     and the problem of each cell that fails (position -> message).
+
+    ``stored``, if given, is filled with each value as the database stores
+    it (``isoformat(" ", "microseconds")``, None where the value is None),
+    made from numpy's array for the plain cells: a third of the cost.
 
     Cells in a plain ISO shape without an offset (``2026-03-14``,
     ``2026-03-14T09:30``, ``2026-03-14 09:30:15``) are converted together with
@@ -226,12 +232,21 @@ def parse_datetimes(texts: Sequence[str]) -> tuple[list[datetime | None], dict[i
                 refused[h] = str(error)
                 continue
             offsets[h] = offset // timedelta(seconds=1)
-        utc = (local - offsets[where]).astype("datetime64[s]").astype("datetime64[us]").tolist()
+        instants = (local - offsets[where]).astype("datetime64[s]").astype("datetime64[us]")
+        utc = instants.tolist()
+        if stored is not None:
+            stored[:] = [None] * count
+            written = np.datetime_as_string(instants, unit="us").astype("<U26")
+            # ISO's "T" between date and time is a space in the stored form.
+            written.view(np.uint32).reshape(len(positions), 26)[:, 10] = ord(" ")
+            stored_plain = written.tolist()
         if len(positions) == count and not refused and plain.all():
             values = utc  # the usual column: every cell plain
+            if stored is not None:
+                stored[:] = stored_plain
         else:
-            for k, good, at, moment in zip(
-                positions.tolist(), plain.tolist(), where.tolist(), utc, strict=True
+            for n, (k, good, at, moment) in enumerate(
+                zip(positions.tolist(), plain.tolist(), where.tolist(), utc, strict=True)
             ):
                 if not good:
                     rest.append(k)
@@ -239,13 +254,20 @@ def parse_datetimes(texts: Sequence[str]) -> tuple[list[datetime | None], dict[i
                     problems[k] = refused[at]
                 else:
                     values[k] = moment
+                    if stored is not None:
+                        stored[k] = stored_plain[n]
+    elif stored is not None:
+        stored[:] = [None] * count
     for k in rest:
         if not texts[k].strip():
             continue  # empty, as a cell of spaces is
         try:
-            values[k] = parse_datetime(texts[k])
+            values[k] = moment = parse_datetime(texts[k])
         except ValueError as error:
             problems[k] = str(error)
+        else:
+            if stored is not None:
+                stored[k] = moment.isoformat(" ", "microseconds")
     return values, problems
 
 

@@ -320,11 +320,32 @@ class Extract:
                 and not _CONTROL.search(joined)
                 and "'" not in joined
             )
-            reader = csv.reader(block)
             last = len(block) - 1
-            taken = 0
             base = lines.number
-            batch: list[ExtractRow | Rejected] = []
+            batch: list[ExtractRow | Rejected]
+            if plain and '"' not in joined:
+                # No quote at all: every line is one record (a line ends
+                # a record unless a quote is open), so the whole block but
+                # its last line is parsed at once, with no check per row.
+                records = list(csv.reader(block[:last]))
+                if min(map(len, records)) > 1:  # no blank line among them
+                    batch = list(zip(range(base + 1, base + last + 1), records, strict=True))
+                else:
+                    batch = []
+                    for number, cells in enumerate(records, start=base + 1):
+                        if not cells or (len(cells) == 1 and not cells[0].strip()):
+                            self.blank_lines += 1
+                        else:
+                            batch.append((number, cells))
+                lines.number = self.lines = base + last
+                lines.unread(block[last:])
+                lines.adapt(last)
+                if batch:
+                    yield batch
+                continue
+            reader = csv.reader(block)
+            taken = 0
+            batch = []
             try:
                 for cells in reader:
                     if reader.line_num != taken + 1 or taken == last:

@@ -1110,7 +1110,8 @@ _NULL = float("nan")
 def _stored(column_type: Any, values: list[Any], null: Any = _NULL, raw: bool = False) -> list[Any]:
     """A column of values in the stored form SQLAlchemy's SQLite dialect
     writes (and the ORM reads back), ready to bind directly; ``raw``
-    (PostgreSQL, whose driver binds typed values): the values themselves."""
+    (PostgreSQL, whose driver binds typed values): the values themselves.
+    A ``column_type`` of None: values already in stored form (but None)."""
     if raw:
         return [None if v is None else v for v in values]
     if isinstance(column_type, DateTime):
@@ -1121,6 +1122,8 @@ def _stored(column_type: Any, values: list[Any], null: Any = _NULL, raw: bool = 
         return [null if v is None else json.dumps(v) for v in values]
     if isinstance(column_type, Boolean):
         return [null if v is None else int(v) for v in values]
+    if None not in values:  # a column with a value in every row (checked at C speed)
+        return values
     return [null if v is None else v for v in values]
 
 
@@ -1130,6 +1133,8 @@ def _stored_columns(
     """The chunk's columns and then its extras, in stored form."""
     columns = [
         _stored(table.c[name].type, values, null, raw)
+        if raw or name not in chunk.time_texts
+        else _stored(None, chunk.time_texts[name], null)
         for name, values in zip(chunk.names, chunk.columns, strict=True)
     ]
     extras = [extra or None for extra in chunk.extras]

@@ -9,7 +9,7 @@ what keeps a million-row import quick.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
 
@@ -34,6 +34,9 @@ class Chunk:
     # The columns then the extras in the form they are stored, once a store
     # has made them (kept in step by ``take``, dropped by ``add_column``).
     stored: list[list[Any]] | None = None
+    # Datetime columns' values as stored (column name -> texts), made with
+    # them by the validator.
+    time_texts: dict[str, list[str | None]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -61,6 +64,7 @@ class Chunk:
             list(compress(self.cells, keep)),
             list(compress(self.extras, keep)),
             None if self.stored is None else [list(compress(v, keep)) for v in self.stored],
+            {name: list(compress(v, keep)) for name, v in self.time_texts.items()},
         )
 
     def split(self, problems: dict[int, str]) -> tuple[list[Rejected], Chunk]:
@@ -135,7 +139,10 @@ class Validator:
             cells = [row for k, row in enumerate(cells) if k not in wrong]
         by_column = list(zip(*cells, strict=True)) if cells else [()] * self.width
         problems: dict[int, list[str]] = {}
-        columns = [self._convert(column, by_column[i], problems) for i, column in self.plan]
+        time_texts: dict[str, list[str | None]] = {}
+        columns = [
+            self._convert(column, by_column[i], problems, time_texts) for i, column in self.plan
+        ]
         self._check_keys(columns, cells, lines, problems)
         if self.extra_positions:
             extras = [
@@ -144,17 +151,24 @@ class Validator:
             ]
         else:
             extras = [None] * len(cells)
-        chunk = Chunk(list(self.names), columns, lines, cells, extras)
+        chunk = Chunk(list(self.names), columns, lines, cells, extras, time_texts=time_texts)
         bad, chunk = chunk.split({k: "; ".join(messages) for k, messages in problems.items()})
         return chunk, sorted(rejected + bad, key=lambda row: row.line_no)
 
     def _convert(
-        self, column: Column, cells: tuple[str, ...], problems: dict[int, list[str]]
+        self,
+        column: Column,
+        cells: tuple[str, ...],
+        problems: dict[int, list[str]],
+        time_texts: dict[str, list[str | None]],
     ) -> list[Any]:
         memo = self.memos.get(column.name)
         if column.convert is datetime_:
-            # A whole column at once (times are mostly distinct, so no memo).
-            times, failed_at = clock.parse_datetimes(cells)
+            # A whole column at once (times are mostly distinct, so no memo),
+            # with the text each is stored as.
+            texts: list[str | None] = []
+            times, failed_at = clock.parse_datetimes(cells, texts)
+            time_texts[column.attribute] = texts
             for k, message in failed_at.items():
                 problems.setdefault(k, []).append(f"{column.name}: {message}")
             if column.required and None in times:
