@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QShowEvent
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -193,25 +192,56 @@ class ItemCard(QFrame):
         # item sets two texts instead of laying out a grid of them.
         self.names = plain(QLabel(objectName="card_names"))
         self.values = plain(QLabel(objectName="card_values"))
-        # A long value is cut at the card's edge rather than widening the card.
-        self.values.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary_name = plain(QLabel("Summary", objectName="card_names"))
         self.summary = plain(QLabel(objectName="card_values"))
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        fields = QHBoxLayout()
-        fields.setContentsMargins(0, 0, 0, 0)
-        fields.setSpacing(12)
-        fields.addWidget(self.names, 0, Qt.AlignmentFlag.AlignTop)
-        fields.addWidget(self.values, 1, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.fits)
-        layout.addSpacing(6)
-        layout.addLayout(fields)
-        layout.addWidget(self.summary_name)
-        layout.addWidget(self.summary, 1)
+        for label in (
+            self.heading,
+            self.fits,
+            self.names,
+            self.values,
+            self.summary_name,
+            self.summary,
+        ):
+            label.setParent(self)  # no layout to adopt them
+        self.setMinimumSize(200, 160)
+
+    # Placed here rather than by a layout: each new text asks for a new
+    # layout, and a box layout measured every label again (the summary's
+    # word wrap included) on every key. The summary takes the height left.
+    MARGINS = (14, 12, 14, 12)
+    GAP = 12
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._place()
+            return True
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place()
+
+    def _place(self) -> None:
+        left, top, right, bottom = self.MARGINS
+        area = self.contentsRect().adjusted(left, top, -right, -bottom)
+        x, y, width = area.left(), area.top(), area.width()
+        heading = self.heading.heightForWidth(width)
+        self.heading.setGeometry(x, y, width, heading)
+        y += heading
+        fits = self.fits.sizeHint().height()
+        self.fits.setGeometry(x, y, width, fits)
+        y += fits + 6
+        fields = self.names.sizeHint() if self.names.text() else QSize(0, 0)
+        self.names.setGeometry(x, y, fields.width(), fields.height())
+        values_x = x + fields.width() + self.GAP
+        self.values.setGeometry(values_x, y, max(0, area.right() + 1 - values_x), fields.height())
+        y += fields.height() + 6
+        if not self.summary_name.isHidden():
+            name = self.summary_name.sizeHint().height()
+            self.summary_name.setGeometry(x, y, width, name)
+            y += name
+        self.summary.setGeometry(x, y, width, max(0, area.bottom() + 1 - y))
 
     def show_item(
         self, heading: str, fits: bool | None, fields: list[tuple[str, str]], summary: str
