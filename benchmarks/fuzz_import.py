@@ -348,7 +348,11 @@ def large_child(path: str, db_path: str) -> None:
     except UnreadableFile as error:
         outcome = "refused: " + str(error)[:110]
     elapsed = time.perf_counter() - started
-    print(f"{elapsed:.2f}\t{own_peak_mb()}\t{outcome}")
+    # A large file is read in a forked process (triage.imports.reading): its
+    # peak counts too (fork without exec: getrusage gives its own).
+    reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    own = own_peak_mb()
+    print(f"{elapsed:.2f}\t{max(own, reader)}\t{outcome} (importer {own} MB, reader {reader} MB)")
 
 
 def own_peak_mb() -> int:

@@ -483,6 +483,22 @@ def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
     assert count(db, TaskingOutcome) == 3
 
 
+def test_a_meeting_on_the_utc_day_before_the_local_day_of_receipt_is_refused(db, tmp_path):
+    # Received 23:30 UTC on 1 July, which is 00:30 on 2 July in UK summer time:
+    # the day that counts is the local one.
+    import_file(
+        db, "intel", intel_csv(tmp_path, "L-1,2026-07-02T00:30,LSE,,,,,,,,,,,,,,,,"),
+        actor=EVERYONE,
+    )  # fmt: skip
+    decisions = write(
+        tmp_path / "late.csv",
+        "intel_id,meeting_date,decision\nL-1,2026-07-01,accepted\nL-1,2026-07-02,accepted\n",
+    )
+    result = import_file(db, "outcomes", decisions, actor=EVERYONE)
+    assert (result.inserted, result.quarantined) == (1, 1)
+    assert result.problems == [(2, "meeting_date: before the item was received (2026-07-02)")]
+
+
 def test_outcomes_with_only_the_required_columns(db, tmp_path):
     import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     full = write(

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
@@ -870,24 +871,11 @@ class _OutcomeStore:
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
         if not len(chunk):
             return []
-        items = {
-            r.intel_id: r
-            for r in self.session.execute(
-                select(
-                    IntelItem.id,
-                    IntelItem.intel_id,
-                    IntelItem.region,
-                    IntelItem.team,
-                    IntelItem.received_at,
-                ).where(IntelItem.intel_id.in_(bindparam("keys", expanding=True))),
-                {"keys": list(set(chunk.column("intel_id")))},
-            )
-        }
+        items = {r.intel_id: r for r in self._items(list(set(chunk.column("intel_id"))))}
         rows = chunk.rows()
         problems = {}
         for k, values in enumerate(rows):
             item = items.get(values["intel_id"])
-            received = clock.to_local(item.received_at).date() if item else None
             if item is None:
                 problems[k] = "intel_id: no such intelligence item"
             # Only the three required columns are sure to be in the header.
@@ -895,7 +883,11 @@ class _OutcomeStore:
                 problems[k] = "reason: a rejection needs a reason code"
             elif values.get("result") and values["decision"] != "accepted":
                 problems[k] = "result: only an accepted task can have a result"
-            elif values["meeting_date"] < received:
+            # UK local time is UTC or an hour ahead: a meeting after the UTC
+            # day of receipt is after the local day too (no conversion).
+            elif values["meeting_date"] <= item.received_at.date() and values["meeting_date"] < (
+                received := clock.to_local(item.received_at).date()
+            ):
                 # It would count as decided before it was received (age at decision < 0).
                 problems[k] = f"meeting_date: before the item was received ({received})"
         rejected, chunk = chunk.split(problems)
@@ -984,7 +976,7 @@ class _OutcomeStore:
             # by statement). JSON's None is stored as SQLAlchemy stores it: null.
             names = list(inserts[0])
             columns = [
-                [json.dumps(v) for v in values]
+                ["null" if v is None else json.dumps(v) for v in values]
                 if name == "extra"
                 else _stored(_OUTCOMES.c[name].type, values)
                 for name, values in ((n, [row[n] for row in inserts]) for n in names)
@@ -995,6 +987,33 @@ class _OutcomeStore:
         result.inserted += len(inserts)
         audit.record_many(self.session, changes)
         return rejected
+
+    def _items(self, keys: list[str]) -> Iterable[Any]:
+        """The items with these intel ids: id, intel_id, region, team, received_at."""
+        wanted = (IntelItem.id, IntelItem.intel_id, IntelItem.region, IntelItem.team)
+        connection = self.session.connection()
+        if dialect.is_postgres(connection):
+            return connection.execute(
+                select(*wanted, IntelItem.received_at).where(
+                    IntelItem.intel_id.in_(bindparam("keys", expanding=True))
+                ),
+                {"keys": keys},
+            )
+        # SQLite: a statement of plain placeholders (SQLAlchemy's expanding
+        # IN names every one of a chunk's 5,000 parameters, chunk by chunk).
+        found = []
+        for part in _parts(keys, 5000):
+            rows = connection.exec_driver_sql(
+                "SELECT id, intel_id, region, team, received_at FROM intel_item "
+                f"WHERE intel_id IN ({', '.join('?' * len(part))})",
+                tuple(part),
+            ).all()
+            # Stored times read as the ORM reads them.
+            found += [
+                _Item(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]))
+                for row in rows
+            ]
+        return found
 
     def _start_of_day(self, day: Any) -> Any:
         if day not in self.day_starts:
@@ -1046,6 +1065,15 @@ class _OutcomeStore:
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
         refresh_item_status(self.session, self.touched_items)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    id: int
+    intel_id: str
+    region: str
+    team: str | None
+    received_at: datetime
 
 
 def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
