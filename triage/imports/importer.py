@@ -864,6 +864,10 @@ class _OutcomeStore:
         self.touched_items: set[int] = set()
         self.meetings: dict[tuple[str, str | None, Any], int] = {}
         self.day_starts: dict[Any, Any] = {}
+        # No outcome stored before this import: none to compare with, since
+        # an (item, meeting date) repeated in the file is rejected as a
+        # repeated key, so no chunk meets one an earlier chunk stored.
+        self.table_was_empty = session.execute(select(TaskingOutcome.id).limit(1)).first() is None
 
     def prepare(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         return [], chunk
@@ -893,25 +897,29 @@ class _OutcomeStore:
         rejected, chunk = chunk.split(problems)
         if not len(chunk):
             return rejected
-        good = chunk.rows()
+        good = [values for k, values in enumerate(rows) if k not in problems]
         item_ids = {items[values["intel_id"]].id for values in good}
-        existing = {
-            (o.item_id, o.meeting_date): o
-            for o in self.session.execute(
-                select(
-                    TaskingOutcome.id,
-                    TaskingOutcome.item_id,
-                    TaskingOutcome.meeting_date,
-                    TaskingOutcome.decision,
-                    TaskingOutcome.reason,
-                    TaskingOutcome.decided_by,
-                    TaskingOutcome.result,
-                    TaskingOutcome.result_at,
-                    TaskingOutcome.extra,
-                ).where(TaskingOutcome.item_id.in_(bindparam("ids", expanding=True))),
-                {"ids": list(item_ids)},
-            )
-        }
+        existing = (
+            {}
+            if self.table_was_empty
+            else {
+                (o.item_id, o.meeting_date): o
+                for o in self.session.execute(
+                    select(
+                        TaskingOutcome.id,
+                        TaskingOutcome.item_id,
+                        TaskingOutcome.meeting_date,
+                        TaskingOutcome.decision,
+                        TaskingOutcome.reason,
+                        TaskingOutcome.decided_by,
+                        TaskingOutcome.result,
+                        TaskingOutcome.result_at,
+                        TaskingOutcome.extra,
+                    ).where(TaskingOutcome.item_id.in_(bindparam("ids", expanding=True))),
+                    {"ids": list(item_ids)},
+                )
+            }
+        )
         # A column the file does not have is left as it is, as for the other kinds.
         compared = tuple(
             c
@@ -1142,10 +1150,18 @@ def _stored(column_type: Any, values: list[Any], null: Any = _NULL, raw: bool = 
     A ``column_type`` of None: values already in stored form (but None)."""
     if raw:
         return [None if v is None else v for v in values]
-    if isinstance(column_type, DateTime):
-        return [null if v is None else v.isoformat(" ", "microseconds") for v in values]
-    if isinstance(column_type, Date):
-        return [null if v is None else v.isoformat() for v in values]
+    if isinstance(column_type, DateTime | Date):
+        # Days and the times made from them (an outcome's decided_at) repeat:
+        # each distinct value is written once. (An extract's times come with
+        # their stored text from the validator: Chunk.time_texts.)
+        timed = isinstance(column_type, DateTime)
+        texts = {
+            v: v.isoformat(" ", "microseconds") if timed else v.isoformat()
+            for v in set(values)
+            if v is not None
+        }
+        texts[None] = null
+        return list(map(texts.__getitem__, values))
     if isinstance(column_type, JSON):
         return [null if v is None else json.dumps(v) for v in values]
     if isinstance(column_type, Boolean):
