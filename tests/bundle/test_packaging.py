@@ -210,6 +210,61 @@ def test_identical_libraries_become_links_to_one_copy(spec, tmp_path):
         assert (inside / name).read_bytes() == content
 
 
+def _shared_library(path: Path, source: str, *flags: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    code = path.with_name(path.name + ".c")
+    code.write_text(source)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(path), str(code), *flags], check=True)
+    code.unlink()
+
+
+@pytest.mark.skipif(
+    not (shutil.which("cc") and shutil.which("objdump")), reason="needs cc and binutils"
+)
+def test_a_wheels_copy_of_a_library_links_to_a_compatible_one(spec, tmp_path):
+    inside = tmp_path / "triage-desk" / "_internal"
+    version = tmp_path / "versions.map"
+    version.write_text("SHARED_3.0 { global: old; };\nSHARED_3.5 { global: new; } SHARED_3.0;\n")
+
+    def shared(path: Path, functions: str, soname: str) -> None:
+        _shared_library(path, functions, f"-Wl,-soname,{soname}", f"-Wl,--version-script={version}")
+
+    # The system's copy has only old(); each wheel's copy has old() and new().
+    shared(inside / "libshared.so.3", "int old(void) { return 1; }", "libshared.so.3")
+    for wheel, name in (("calm", "libshared-1234abcd.so.3"), ("keen", "libshared-5678abcd.so.3")):
+        shared(
+            inside / f"{wheel}.libs" / name,
+            "int old(void) { return 2; } int new(void) { return 3; }",
+            name,
+        )
+    # calm's module calls only old(), keen's calls new() too.
+    for wheel, calls in (("calm", "old()"), ("keen", "old() + new()")):
+        _shared_library(
+            inside / wheel / "module.so",
+            f"int old(void); int new(void); int f(void) {{ return {calls}; }}",
+            f"-L{inside / f'{wheel}.libs'}",
+            f"-l:{next((inside / f'{wheel}.libs').iterdir()).name}",
+        )
+    calm = inside / "calm.libs" / "libshared-1234abcd.so.3"
+    keen = inside / "keen.libs" / "libshared-5678abcd.so.3"
+    size = calm.stat().st_size
+
+    saved = spec["link_compatible_copies"](tmp_path / "triage-desk")
+
+    # keen's module needs new(), which the system's copy lacks: calm's copy
+    # serves both wheels, and is not then linked to the system's (keen's
+    # module would lose new() through the chain).
+    assert saved == size
+    assert keen.is_symlink() and os.readlink(keen) == "../calm.libs/libshared-1234abcd.so.3"
+    assert not calm.is_symlink() and not (inside / "libshared.so.3").is_symlink()
+    # With only calm's module, calm's copy goes to the system's.
+    (inside / "keen").joinpath("module.so").unlink()
+    keen.unlink()
+    (inside / "keen.libs").rmdir()
+    assert spec["link_compatible_copies"](tmp_path / "triage-desk") == size
+    assert calm.is_symlink() and os.readlink(calm) == "../libshared.so.3"
+
+
 def test_frozen_layout_migrates_a_database_and_loads_the_rules(spec, tmp_path, monkeypatch):
     bundle = tmp_path / "_internal"
     for name, source in bundled_files(spec).items():
