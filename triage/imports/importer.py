@@ -585,6 +585,8 @@ class _KeyedStore:
             session.connection(), self.table.name
         )
         self.on_sqlite = not dialect.is_postgres(session)  # the form values are stored in
+        # For the statements ``prepare`` makes on a reading thread or process.
+        self.rows_per_statement = _rows_per_statement(session.connection(), len(self.table.c))
 
     def _stored_rows(self, chunk: Chunk, compared: list[str]) -> Iterable[Sequence[Any]]:
         """The stored rows with the chunk's keys: id, then ``compared``. SQLite:
@@ -615,9 +617,16 @@ class _KeyedStore:
             if type(self).check is _KeyedStore.check:
                 # Nothing will look at the converted values or the cells
                 # again (no check against the database can reject a row):
-                # what is inserted is all the chunk holds, and all a reading
-                # process sends (its datetimes above all cost to send).
-                chunk.columns, chunk.cells, chunk.extras = [], [], []
+                # the chunk is reduced to its INSERT statements, all a
+                # reading process sends.
+                constants = self.new_record_constants()
+                chunk.statements = _insert_statements(
+                    self.table.name,
+                    [*chunk.names, "extra", *constants],
+                    _stored_rows(self.table, chunk, constants),
+                    self.rows_per_statement,
+                )
+                chunk.columns, chunk.cells, chunk.extras, chunk.stored = [], [], [], None
         return rejected, chunk
 
     def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
@@ -1201,48 +1210,71 @@ def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[s
         }
         session.execute(insert(table).values(json_nulls), rows)
         return
+    if chunk.statements is not None:  # made by the store's prepare
+        connection = session.connection()
+        for sql, parameters in chunk.statements:
+            connection.exec_driver_sql(sql, parameters)
+        return
+    _insert_rows(session.connection(), table.name, names, _stored_rows(table, chunk, constants))
+
+
+def _stored_rows(table: Table, chunk: Chunk, constants: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The chunk's rows as tuples in stored form: its columns, its extras, the constants."""
     columns: list[Iterable[Any]] = list(chunk.stored or _stored_columns(table, chunk))
     # Constants repeat for every row; zip stops at the end of the chunk's columns.
     columns += [
         repeat(_stored(table.c[name].type, [value])[0]) for name, value in constants.items()
     ]
-    _insert_rows(session.connection(), table.name, names, list(zip(*columns, strict=False)))
+    return list(zip(*columns, strict=False))
 
 
 # Rows per INSERT statement on SQLite, at most (fewer when the build allows
-# fewer parameters per statement).
-ROWS_PER_INSERT = 400
+# fewer parameters per statement). A divisor of CHUNK: no chunk ends in a
+# few rows inserted one by one.
+ROWS_PER_INSERT = 500
+
+
+def _rows_per_statement(connection: Connection, width: int) -> int:
+    """How many rows of ``width`` values one INSERT takes on this SQLite build."""
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name != "sqlite" or raw is None:
+        return 1
+    getlimit = getattr(raw, "getlimit", None)
+    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
+    return max(1, min(ROWS_PER_INSERT, limit // width))
 
 
 def _insert_rows(
     connection: Connection, table_name: str, names: list[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert rows of stored values in ``names`` order.
+    """Insert rows of stored values in ``names`` order (SQLite only:
+    PostgreSQL inserts typed values through SQLAlchemy)."""
+    per = _rows_per_statement(connection, len(names))
+    for sql, parameters in _insert_statements(table_name, names, rows, per):
+        connection.exec_driver_sql(sql, parameters)
 
-    On SQLite, many rows to one ``INSERT ... VALUES (...), (...)`` (standard
-    SQL): the driver binds them with the interpreter held, then SQLite
-    inserts them all without it, long enough for the reading thread to work
-    meanwhile. Row by row (``executemany``) the two threads would trade the
-    interpreter every row, each waiting its switch interval. The last rows,
-    and on a build that allows few parameters, one ``executemany``. SQLite
-    only (PostgreSQL inserts typed values through SQLAlchemy)."""
+
+def _insert_statements(
+    table_name: str, names: list[str], rows: list[tuple[Any, ...]], per: int
+) -> list[tuple[str, Any]]:
+    """The statements that insert ``rows`` with their parameters: ``per``
+    rows to one ``INSERT ... VALUES (...), (...)`` (standard SQL), the
+    driver binding them all at once and SQLite inserting them without the
+    interpreter; the rows left over (and all of them on a build that allows
+    few parameters) in one ``executemany`` (a list of tuples)."""
     columns = ", ".join(names)
     one = f"({', '.join('?' * len(names))})"
-    per = 1
-    raw = connection.connection.dbapi_connection
-    if connection.dialect.name == "sqlite" and raw is not None:
-        getlimit = getattr(raw, "getlimit", None)
-        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
-        per = max(1, min(ROWS_PER_INSERT, limit // len(names)))
     whole = len(rows) - len(rows) % per if per > 1 else 0
+    statements: list[tuple[str, Any]] = []
     if whole:
         many = f"INSERT INTO {table_name} ({columns}) VALUES {', '.join([one] * per)}"
-        for start in range(0, whole, per):
-            connection.exec_driver_sql(many, tuple(chain.from_iterable(rows[start : start + per])))
+        statements += [
+            (many, tuple(chain.from_iterable(rows[start : start + per])))
+            for start in range(0, whole, per)
+        ]
     if whole < len(rows):
-        connection.exec_driver_sql(
-            f"INSERT INTO {table_name} ({columns}) VALUES {one}", rows[whole:]
-        )
+        statements.append((f"INSERT INTO {table_name} ({columns}) VALUES {one}", rows[whole:]))
+    return statements
 
 
 def _drop_indexes(session: Session, table: Table) -> list[str]:

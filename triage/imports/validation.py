@@ -37,6 +37,9 @@ class Chunk:
     # Datetime columns' values as stored (column name -> texts), made with
     # them by the validator.
     time_texts: dict[str, list[str | None]] = field(default_factory=dict)
+    # A chunk reduced to the statements that insert it (SQL, parameters),
+    # once a store has made them: no longer split.
+    statements: list[tuple[str, Any]] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -57,6 +60,8 @@ class Chunk:
 
     def take(self, keep: list[bool]) -> Chunk:
         """The rows whose ``keep`` flag is true."""
+        if self.statements is not None:
+            raise ValueError("a chunk reduced to its statements cannot be split")
         return Chunk(
             list(self.names),
             [list(compress(values, keep)) for values in self.columns],
