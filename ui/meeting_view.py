@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -73,6 +73,9 @@ AGENDA_COLUMNS = (
     ("postcode", "Postcode"),
     ("harm_score", "Harm model"),
 )
+# Room around an agenda cell's and a header section's text (its padding and
+# grid line; the style sheet's header padding), as Qt's own sizing leaves.
+CELL_ROOM, HEADER_ROOM = 8, 16
 PERSONAL_COLUMNS = {key for key, _header in AGENDA_COLUMNS if key in meetings.PERSONAL_FIELDS}
 MEETING_COLUMNS = [
     "Date",
@@ -337,7 +340,6 @@ class MeetingMode(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(30)
-        self.table.horizontalHeader().setResizeContentsPrecision(100)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._clicked_row)
         # The view scrolls itself a page at a time (_keep_in_view), not one
@@ -522,22 +524,43 @@ class MeetingMode(QWidget):
         # Read once per fill (a file read), not on every key: a changed setting
         # shows when the screen is next shown (the agenda is filled again then).
         self.hide_score = settings.load().hide_model_score_until_decided
-        for n in range(len(self.rows)):
-            self._fill_row(n)
+        texts = [self._fill_row(n, fresh=True) for n in range(len(self.rows))]
         for col, (key, _h) in enumerate(AGENDA_COLUMNS):
             self.table.setColumnHidden(col, self.presenter and key in PERSONAL_COLUMNS)
-        # Sized once per fill, from the rows on screen: a header left in
-        # ResizeToContents mode re-measures every row on each cell written.
-        self.table.resizeColumnsToContents()
+        self._size_columns(texts)
         self.table.blockSignals(False)
 
-    def _fill_row(self, n: int) -> None:
-        """Write agenda line ``n`` into its table row: only the cells whose text
-        changed (after a decision, its decision cell and perhaps its harm
-        score), as each new cell is a repaint and a new item."""
+    def _size_columns(self, texts: list[list[str]]) -> None:
+        """Each column as wide as its header and the widest text written in it,
+        once per fill (a header left in ResizeToContents mode re-measures every
+        row on each cell written). Measured from the texts with the fonts in
+        force, not by ``resizeColumnsToContents``, which asked the style for
+        each of the 720 cells' size: 8 ms of the meeting start."""
+        header = self.table.horizontalHeader()
+        self.table.ensurePolished()  # the style sheet's font sizes
+        header.ensurePolished()
+        cells = self.table.fontMetrics()
+        bold = QFont(header.font())
+        bold.setWeight(QFont.Weight.DemiBold)  # the header sections' weight in the style sheet
+        titles = QFontMetrics(bold)
+        for col, (_key, title) in enumerate(AGENDA_COLUMNS):
+            widest = max((cells.horizontalAdvance(line[col]) for line in texts), default=0)
+            width = max(
+                widest + CELL_ROOM,
+                titles.horizontalAdvance(title) + HEADER_ROOM,
+                header.minimumSectionSize(),
+            )
+            header.resizeSection(col, width)
+
+    def _fill_row(self, n: int, fresh: bool = False) -> list[str]:
+        """Write agenda line ``n`` into its table row (``fresh``: an empty row)
+        and return its cells' texts: only the cells whose text changed (after
+        a decision, its decision cell and perhaps its harm score), as each new
+        cell is a repaint and a new item."""
         hide_score = self.hide_score
         row = self.rows[n]
         out = self._table_row(n)
+        texts = []
         for col, (key, _header) in enumerate(AGENDA_COLUMNS):
             value = getattr(row, key)
             if key == "decision":
@@ -556,11 +579,12 @@ class MeetingMode(QWidget):
                 text = "" if value is None else f"{value:.1f}"
             else:
                 text = "" if value is None else str(value)
-            shown = self.table.item(out, col)
-            if shown is not None and shown.text() == text:
-                continue  # its colours follow from its text, so they are the same too
+            texts.append(text)
+            if not fresh:
+                shown = self.table.item(out, col)
+                if shown is not None and shown.text() == text:
+                    continue  # its colours follow from its text, so they are the same too
             cell = QTableWidgetItem(text)
-            cell.setData(Qt.ItemDataRole.UserRole, n)
             if key == "bucket":
                 cell.setBackground(QColor(labels.BUCKET_TINTS.get(value, "#ffffff")))
                 cell.setForeground(QColor(theme.TINT_TEXT))
@@ -568,10 +592,17 @@ class MeetingMode(QWidget):
                 colour = theme.colour({"accepted": "good", "rejected": "bad"}.get(value, "muted"))
                 cell.setForeground(QColor(colour))
             self.table.setItem(out, col, cell)
+        return texts
 
     def _line_at(self) -> int | None:
         """Index of the first agenda line below the capacity line, if any."""
         return next((n for n, r in enumerate(self.rows) if not r.fits), None)
+
+    def _agenda_index(self, table_row: int) -> int | None:
+        """The agenda line in table row ``table_row`` (None: the capacity line)."""
+        if self.line_at is None or table_row < self.line_at:
+            return table_row
+        return None if table_row == self.line_at else table_row - 1
 
     def _table_row(self, agenda_index: int) -> int:
         """The table row of agenda line ``agenda_index`` (the capacity line takes one)."""
@@ -608,8 +639,9 @@ class MeetingMode(QWidget):
 
     def _clicked_row(self) -> None:
         items = self.table.selectedItems()
-        if items and items[0].data(Qt.ItemDataRole.UserRole) is not None:
-            self.current = int(items[0].data(Qt.ItemDataRole.UserRole))
+        index = self._agenda_index(items[0].row()) if items else None
+        if index is not None:
+            self.current = index
             self._show_current()
         self.setFocus()
 
