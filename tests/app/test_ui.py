@@ -570,3 +570,26 @@ def test_the_agenda_scrolls_a_page_at_a_time_and_the_card_follows(window, qtbot)
         assert f"#{row.position} · {row.intel_id}" in mode.card.text()
     assert offsets[0] == 0 and len(set(offsets)) <= 3  # a page at a time, not a line per key
     assert "Bucket  " in mode.card.text()
+
+
+def test_agenda_columns_fit_their_text_in_both_views(window, qtbot):
+    meetings_view = window.show_page("meetings")
+    mode = meetings_view.mode
+    meetings_view.start(
+        region=REGION, team=TEAM, held_on=date(2026, 11, 20), attendees=[], capacity=10
+    )
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    table, header = mode.table, mode.table.horizontalHeader()
+    for presenter in (False, True):  # presenter view: larger type, personal columns hidden
+        mode.set_presenter(presenter)
+        metrics = table.fontMetrics()
+        shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+        assert len(shown) < table.columnCount() if presenter else len(shown) == 12
+        for col in shown:
+            texts = [
+                table.item(r, col).text()
+                for r in range(table.rowCount())
+                if table.item(r, col) is not None and table.columnSpan(r, 0) == 1
+            ]
+            widest = max(metrics.horizontalAdvance(t) for t in texts)
+            assert widest < header.sectionSize(col) < widest + 480, (presenter, col)
