@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import sys
 import threading
@@ -30,6 +31,8 @@ from triage.imports.validation import Chunk, Validator
 CHUNK = 5000
 # Chunks read and validated ahead of the one being stored.
 READ_AHEAD = 2
+# Chunks a reading process has sent that wait for the store (about 1 MB each).
+RECEIVED_AHEAD = 8
 
 # The store's work on a validated chunk that needs no database: (rows it
 # rejects, the chunk without them).
@@ -128,12 +131,36 @@ class Forked:
         )
         child.start()
         sending.close()
+        # The pipe is drained by a thread of its own (reading gives up the
+        # interpreter), so the child seldom waits to send while this thread
+        # stores: up to RECEIVED_AHEAD chunks wait here, as bytes.
+        received: queue.Queue[bytes | None] = queue.Queue(RECEIVED_AHEAD)
+        stop = threading.Event()
+
+        def hand_over(item: bytes | None) -> bool:
+            while not stop.is_set():
+                try:
+                    received.put(item, timeout=0.05)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def receive() -> None:
+            try:
+                while hand_over(receiving.recv_bytes()):
+                    pass
+            except (EOFError, OSError):
+                hand_over(None)  # the child has ended (all it sent is in)
+
+        receiver = threading.Thread(target=receive, name="import-receiver", daemon=True)
+        receiver.start()
         try:
             while True:
-                try:
-                    message = receiving.recv()
-                except EOFError:
-                    raise ReadingFailed("the import's reading process stopped") from None
+                data = received.get()
+                if data is None:
+                    raise ReadingFailed("the import's reading process stopped")
+                message = pickle.loads(data)
                 if message[0] == "chunk":
                     _, read, valid, rejected, self.fraction = message
                     yield read, valid, rejected
@@ -145,12 +172,15 @@ class Forked:
                 else:
                     raise message[1]
         finally:
-            receiving.close()
+            stop.set()
             # Stopped early (a cancel, a store error): the child may be
-            # waiting to send; it holds nothing but its reading.
+            # waiting to send; it holds nothing but its reading. Once it has
+            # ended, the receiver meets the end of the pipe.
             if child.is_alive():
                 child.terminate()
             child.join()
+            receiver.join()
+            receiving.close()
 
     def _child(self, receiving: Any, sending: Any, validator: Validator, prepare: Prepare) -> None:
         """The child's work: each chunk sent as soon as it is ready (the pipe
