@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from actors import EVERYONE
 from em_helpers import add_case
+from item_values_helpers import assert_kept_right
 from meeting_fixtures import REGION, TEAM, standard_items
 from sqlalchemy import func, select, update
 
@@ -67,6 +68,7 @@ def test_two_laptops_push_to_a_postgresql_server(pg, tmp_path):
     pull(pg, second_path, region=REGION, team=TEAM, actor=EVERYONE)
     first, second = open_database(first_path), open_database(second_path)
     try:
+        assert assert_kept_right(first) == 9  # the server's kept values come along
         _decide(first, {"INT-0001": "rejected"})
         _decide(second, {"INT-0000": "accepted", "INT-0001": "accepted"})
         claims.claim(second, "EM-1", actor=EVERYONE)
