@@ -162,7 +162,9 @@ _MONTH_DAYS: Any = None  # numpy is imported when first needed
 
 
 def parse_datetimes(
-    texts: Sequence[str], stored: list[str | None] | None = None
+    texts: Sequence[str],
+    stored: list[str | None] | None = None,
+    uk_days: list[int | None] | None = None,
 ) -> tuple[list[datetime | None], dict[int, str]]:
     """``parse_datetime`` over a column: the values (None for an empty cell)
     and the problem of each cell that fails (position -> message).
@@ -170,6 +172,8 @@ def parse_datetimes(
     ``stored``, if given, is filled with each value as the database stores
     it (``isoformat(" ", "microseconds")``, None where the value is None),
     made from numpy's array for the plain cells: a third of the cost.
+    ``uk_days``, if given, is filled with each value's UK calendar day as
+    days since 1970-01-01 (a plain cell's own date: it is UK local time).
 
     Cells in a plain ISO shape without an offset (``2026-03-14``,
     ``2026-03-14T09:30``, ``2026-03-14 09:30:15``) are converted together with
@@ -220,7 +224,8 @@ def parse_datetimes(
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
         plain &= day <= month_days
-        local = _days_from_civil(year, month, day) * 86400 + (hour * 3600 + minute * 60 + second)
+        local_days = _days_from_civil(year, month, day)
+        local = local_days * 86400 + (hour * 3600 + minute * 60 + second)
         hours, where = np.unique(np.where(plain, local // 3600, 0), return_inverse=True)
         offsets = np.zeros(len(hours), dtype=np.int64)
         refused: dict[int, str] = {}
@@ -240,10 +245,15 @@ def parse_datetimes(
             # ISO's "T" between date and time is a space in the stored form.
             written.view(np.uint32).reshape(len(positions), 26)[:, 10] = ord(" ")
             stored_plain = written.tolist()
+        if uk_days is not None:
+            uk_days[:] = [None] * count
+            days_plain = local_days.tolist()
         if len(positions) == count and not refused and plain.all():
             values = utc  # the usual column: every cell plain
             if stored is not None:
                 stored[:] = stored_plain
+            if uk_days is not None:
+                uk_days[:] = days_plain
         else:
             for n, (k, good, at, moment) in enumerate(
                 zip(positions.tolist(), plain.tolist(), where.tolist(), utc, strict=True)
@@ -256,8 +266,13 @@ def parse_datetimes(
                     values[k] = moment
                     if stored is not None:
                         stored[k] = stored_plain[n]
-    elif stored is not None:
-        stored[:] = [None] * count
+                    if uk_days is not None:
+                        uk_days[k] = days_plain[n]
+    else:
+        if stored is not None:
+            stored[:] = [None] * count
+        if uk_days is not None:
+            uk_days[:] = [None] * count
     for k in rest:
         if not texts[k].strip():
             continue  # empty, as a cell of spaces is
@@ -268,6 +283,8 @@ def parse_datetimes(
         else:
             if stored is not None:
                 stored[k] = moment.isoformat(" ", "microseconds")
+            if uk_days is not None:
+                uk_days[k] = to_local(moment).toordinal() - _EPOCH.toordinal()
     return values, problems
 
 

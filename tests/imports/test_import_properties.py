@@ -230,12 +230,15 @@ ISO_CELLS = st.builds(
 )
 def test_a_column_of_times_converts_as_each_cell_does(cells):
     from triage import clock
+    from triage.store import item_values
 
     values, problems = clock.parse_datetimes(cells)
     stored: list[str | None] = []
-    assert clock.parse_datetimes(cells, stored) == (values, problems)
-    # The stored form made together with the values is each value's own.
+    days: list[int | None] = []
+    assert clock.parse_datetimes(cells, stored, days) == (values, problems)
+    # The stored form and UK day made together with the values are each value's own.
     assert stored == [None if v is None else v.isoformat(" ", "microseconds") for v in values]
+    assert days == [None if v is None else item_values.received_uk_day(v) for v in values]
     for k, cell in enumerate(cells):
         try:
             expected = clock.parse_datetime(cell) if cell.strip() else None

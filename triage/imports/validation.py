@@ -37,6 +37,8 @@ class Chunk:
     # Datetime columns' values as stored (column name -> texts), made with
     # them by the validator.
     time_texts: dict[str, list[str | None]] = field(default_factory=dict)
+    # and their UK calendar days (days since 1970-01-01).
+    time_days: dict[str, list[int | None]] = field(default_factory=dict)
     # A chunk reduced to the statements that insert it (SQL, parameters),
     # once a store has made them: no longer split.
     statements: list[tuple[str, Any]] | None = None
@@ -70,6 +72,7 @@ class Chunk:
             list(compress(self.extras, keep)),
             None if self.stored is None else [list(compress(v, keep)) for v in self.stored],
             {name: list(compress(v, keep)) for name, v in self.time_texts.items()},
+            {name: list(compress(v, keep)) for name, v in self.time_days.items()},
         )
 
     def split(self, problems: dict[int, str]) -> tuple[list[Rejected], Chunk]:
@@ -80,6 +83,10 @@ class Chunk:
             Rejected(self.lines[k], self.cells[k], reason) for k, reason in sorted(problems.items())
         ]
         return rejected, self.take([k not in problems for k in range(len(self))])
+
+
+# Datetime columns' stored texts and UK days, by column (Chunk.time_texts, time_days).
+_Times = tuple[dict[str, list[str | None]], dict[str, list[int | None]]]
 
 
 class _Problem:
@@ -144,10 +151,8 @@ class Validator:
             cells = [row for k, row in enumerate(cells) if k not in wrong]
         by_column = list(zip(*cells, strict=True)) if cells else [()] * self.width
         problems: dict[int, list[str]] = {}
-        time_texts: dict[str, list[str | None]] = {}
-        columns = [
-            self._convert(column, by_column[i], problems, time_texts) for i, column in self.plan
-        ]
+        times: _Times = ({}, {})
+        columns = [self._convert(column, by_column[i], problems, times) for i, column in self.plan]
         self._check_keys(columns, cells, lines, problems)
         if self.extra_positions:
             extras = [
@@ -156,7 +161,9 @@ class Validator:
             ]
         else:
             extras = [None] * len(cells)
-        chunk = Chunk(list(self.names), columns, lines, cells, extras, time_texts=time_texts)
+        chunk = Chunk(
+            list(self.names), columns, lines, cells, extras, time_texts=times[0], time_days=times[1]
+        )
         bad, chunk = chunk.split({k: "; ".join(messages) for k, messages in problems.items()})
         return chunk, sorted(rejected + bad, key=lambda row: row.line_no)
 
@@ -165,15 +172,17 @@ class Validator:
         column: Column,
         cells: tuple[str, ...],
         problems: dict[int, list[str]],
-        time_texts: dict[str, list[str | None]],
+        made: _Times,
     ) -> list[Any]:
         memo = self.memos.get(column.name)
         if column.convert is datetime_:
             # A whole column at once (times are mostly distinct, so no memo),
-            # with the text each is stored as.
+            # with the text each is stored as and its UK day.
             texts: list[str | None] = []
-            times, failed_at = clock.parse_datetimes(cells, texts)
-            time_texts[column.attribute] = texts
+            days: list[int | None] = []
+            times, failed_at = clock.parse_datetimes(cells, texts, days)
+            made[0][column.attribute] = texts
+            made[1][column.attribute] = days
             for k, message in failed_at.items():
                 problems.setdefault(k, []).append(f"{column.name}: {message}")
             if column.required and None in times:
