@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from item_values_helpers import assert_kept_right, stored
 from sqlalchemy import delete, insert, text
+from sqlalchemy.exc import IntegrityError
 
 from triage import vocab
 from triage.demo import generator
@@ -207,3 +208,9 @@ def test_the_fast_path_agrees_with_the_time_zone(received):
 
     expected = (clock.to_local(received).date() - date(1970, 1, 1)).days
     assert item_values.received_uk_day(received) == expected
+
+
+def test_an_item_without_a_receipt_time_is_refused_by_the_table(db):
+    """The defaults do not get in the way of the table's own refusal."""
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.execute(insert(IntelItem), [_item(1, None)])

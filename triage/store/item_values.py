@@ -75,9 +75,10 @@ def harm_flag_bits(harm_flags: str | None) -> int | None:
 
 
 def derived(values: dict[str, Any]) -> dict[str, Any]:
-    """The four columns for an item's values (``received_at`` required, the
-    other inputs None when missing)."""
-    received = values["received_at"]
+    """The four columns for an item's values (the inputs None when missing)."""
+    received = values.get("received_at")
+    if received is None:  # the table refuses the row (NOT NULL), with its own error
+        return dict.fromkeys(COLUMNS)
     return {
         "received_uk_day": received_uk_day(received),
         "passed_within_48h": passed_within_48h(received, values.get("passed_at")),
