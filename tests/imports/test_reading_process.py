@@ -112,6 +112,16 @@ def test_a_forked_read_imports_as_the_reading_thread_does(
     assert multiprocessing.active_children() == []
 
 
+def test_a_large_update_is_read_on_the_thread(db, tmp_path, forked):
+    # Whole chunks would cross the pipe for the writer to compare: measured
+    # slower than the reading thread, which an update keeps.
+    path = rows_file(tmp_path, 6000)
+    first = import_file(db, "intel", path, actor=EVERYONE)
+    again = import_file(db, "intel", path, actor=EVERYONE)
+    assert len(forked) == 1
+    assert (again.inserted, again.unchanged, again.quarantined) == (0, first.inserted, 2)
+
+
 def test_a_forked_read_of_a_workbook(db, tmp_path, forked):
     book = openpyxl.Workbook()
     sheet = book.active

@@ -179,19 +179,27 @@ def import_file(
     # Judged by size, without reading the file a second time.
     pipeline.large = extract.size > LARGE_IMPORT_BYTES
     try:
-        if pipeline.large and reading.CAN_FORK:
-            # Read on the second core (triage.imports.reading).
-            forked = reading.Forked(extract)
-            result = pipeline.run(
-                forked.chunks, extract.sha256, job_or_silent(job), forked.fraction_read
-            )
-        else:
-            result = pipeline.run(
-                lambda validator, prepare: reading.on_thread(extract.rows(), validator, prepare),
-                extract.sha256,
-                job_or_silent(job),
-                extract.fraction_read,
-            )
+        # A first load of a large file is read on the second core
+        # (triage.imports.reading); anything else on the reading thread: an
+        # update sends whole chunks, and comparing them is the writer's work
+        # either way (measured slower forked).
+        forked = reading.Forked(extract) if pipeline.large and reading.CAN_FORK else None
+
+        def ahead(
+            validator: Validator, prepare: reading.Prepare, first_load: bool
+        ) -> reading.Ahead:
+            if forked is not None and first_load:
+                return forked.chunks(validator, prepare)
+            return reading.on_thread(extract.rows(), validator, prepare)
+
+        result = pipeline.run(
+            ahead,
+            extract.sha256,
+            job_or_silent(job),
+            lambda: (
+                forked.fraction_read() if forked and forked.started else extract.fraction_read()
+            ),
+        )
     except DBAPIError as error:
         # Locked beyond the busy timeout, disk full, read-only: the transaction
         # was rolled back. Said plainly, naming the database: the driver's own
@@ -265,7 +273,9 @@ def reimport_quarantined(
     pipeline.retry_of = row_id
     digest = hashlib.sha256(_raw_text(cells).encode()).hexdigest()
     return pipeline.run(
-        lambda validator, prepare: reading.on_thread(iter([(line_no, cells)]), validator, prepare),
+        lambda validator, prepare, _: reading.on_thread(
+            iter([(line_no, cells)]), validator, prepare
+        ),
         digest,
         job_or_silent(None),
         lambda: 1.0,
@@ -425,13 +435,14 @@ class _Pipeline:
 
     def run(
         self,
-        ahead: Callable[[Validator, reading.Prepare], reading.Ahead],
+        ahead: Callable[[Validator, reading.Prepare, bool], reading.Ahead],
         sha256: str,
         job: Job,
         fraction_read: Callable[[], float],
     ) -> ImportResult:
         """Store the chunks ``ahead`` reads, validates and prepares with the
-        validator and the store's ``prepare`` (triage.imports.reading)."""
+        validator and the store's ``prepare`` (triage.imports.reading), told
+        whether the store takes a first load as ready statements."""
         with _collector_paused(), _transaction(self.db, self.large) as session:
             # No INSERT ... RETURNING: SQLite before 3.35 (the older-Linux
             # bundle's) has none; the flush reads the new row's id either way.
@@ -452,7 +463,8 @@ class _Pipeline:
                 _open_quarantined(session, self.retry_of)
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
-            for read, valid, rejected in ahead(self.validator, store.prepare):
+            first_load = getattr(store, "sends_statements", False)
+            for read, valid, rejected in ahead(self.validator, store.prepare, first_load):
                 job.check(f"{self.file_name}: import cancelled; nothing was changed")
                 result.rows_read += read
                 rejected += store.load(valid, result)
@@ -585,6 +597,11 @@ class _KeyedStore:
             session.connection(), self.table.name
         )
         self.on_sqlite = not dialect.is_postgres(session)  # the form values are stored in
+        # A first load with no check against the database: ``prepare`` reduces
+        # each chunk to its INSERT statements.
+        self.sends_statements = (
+            self.table_was_empty and self.on_sqlite and type(self).check is _KeyedStore.check
+        )
         # For the statements ``prepare`` makes on a reading thread or process.
         self.rows_per_statement = _rows_per_statement(session.connection(), len(self.table.c))
 
@@ -614,7 +631,7 @@ class _KeyedStore:
         self.derive(chunk)
         if self.table_was_empty and self.on_sqlite and len(chunk):
             chunk.stored = _stored_columns(self.table, chunk)
-            if type(self).check is _KeyedStore.check:
+            if self.sends_statements:
                 # Nothing will look at the converted values or the cells
                 # again (no check against the database can reject a row):
                 # the chunk is reduced to its INSERT statements, all a

@@ -2,10 +2,10 @@
 
 The store's work is mostly SQLite, which lets go of the interpreter while it
 inserts; reading, parsing and validating is pure Python. On a thread
-(``on_thread``) the two still take turns at one interpreter. For a large
-CSV or workbook on Linux, ``Forked`` does the reading in a child process
-forked for the import, which sends each chunk, validated and in the form it
-is stored, to the importer: the two run on two cores.
+(``on_thread``) the two still take turns at one interpreter. For a first
+load of a large CSV or workbook on Linux, ``Forked`` does the reading in a
+child process forked for the import, which sends each chunk, validated and
+reduced to its INSERT statements, to the importer: the two run on two cores.
 
 The child only reads the file and computes; it never touches the database
 (the transaction stays the parent's, so a cancel or a crash still changes
@@ -116,11 +116,13 @@ class Forked:
     def __init__(self, extract: Extract) -> None:
         self.extract = extract
         self.fraction = 0.0
+        self.started = False
 
     def fraction_read(self) -> float:
         return self.fraction
 
     def chunks(self, validator: Validator, prepare: Prepare) -> Ahead:
+        self.started = True
         context = multiprocessing.get_context("fork")
         receiving, sending = context.Pipe(duplex=False)
         child = context.Process(
