@@ -63,19 +63,33 @@ class Island(QWidget):
 
     SPACING = 6
 
-    def __init__(self, widgets: list[QWidget], stretch: QWidget, parent: QWidget | None = None):
+    def __init__(
+        self,
+        widgets: list[QWidget],
+        stretch: QWidget,
+        parent: QWidget | None = None,
+        *,
+        size: QSize | None = None,
+    ):
+        """``size``: a fixed height and the width wanted (a one-line status
+        label whose new text must not lay the screen out again); without it,
+        a side panel that grows both ways."""
         super().__init__(parent)
         self.widgets = widgets
         self.stretch = stretch
         for widget in widgets:
             widget.setParent(self)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.size = size
+        if size is None:
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        else:
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
-        return QSize(360, 480)
+        return QSize(360, 480) if self.size is None else self.size
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, 240)
+        return QSize(200, 240) if self.size is None else QSize(0, self.size.height())
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:
