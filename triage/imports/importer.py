@@ -830,12 +830,7 @@ class _EmEventStore(_KeyedStore):
     def check(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         case_ids = chunk.column("case_id")
         wanted = set(case_ids)
-        known = set(
-            self.session.scalars(
-                select(EmCase.case_id).where(EmCase.case_id.in_(bindparam("keys", expanding=True))),
-                {"keys": list(wanted)},
-            )
-        )
+        known = _present(self.session, "em_case", "case_id", list(wanted))
         started = chunk.column("started_at")
         ended = chunk.column("ended_at") if "ended_at" in chunk.names else repeat(None)
         problems = {}
@@ -1102,6 +1097,31 @@ class _OutcomeStore:
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
         refresh_item_status(self.session, self.touched_items)
+
+
+def _present(session: Session, table: str, column: str, keys: list[str]) -> set[str]:
+    """Which of ``keys`` the text column ``column`` of ``table`` holds."""
+    connection = session.connection()
+    found: set[str] = set()
+    if dialect.is_postgres(connection):
+        column_ = Base.metadata.tables[table].c[column]
+        found.update(
+            connection.execute(
+                select(column_).where(column_.in_(bindparam("keys", expanding=True))),
+                {"keys": keys},
+            ).scalars()
+        )
+        return found
+    # SQLite: plain placeholders (SQLAlchemy's expanding IN names and renders
+    # every one of a chunk's 5,000 parameters, chunk by chunk).
+    for part in _parts(keys, 5000):
+        found.update(
+            connection.exec_driver_sql(
+                f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join('?' * len(part))})",
+                tuple(part),
+            ).scalars()
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)
