@@ -23,6 +23,9 @@ from triage.store.models import ImportBatch, IntelItem, QuarantinedRow
 
 pytestmark = pytest.mark.skipif(not reading.CAN_FORK, reason="the reading process needs fork")
 
+# The reading process takes first loads into SQLite (PostgreSQL binds typed
+# values through SQLAlchemy and keeps the reading thread).
+FIRST_LOAD_ON_SQLITE = pytest.mark.sqlite_only("the reading process reads SQLite first loads")
 TRIGGER_SQL = "SELECT sql FROM sqlite_master WHERE name = 'rank_stale_on_intel_item_insert'"
 HEADER = "intel_id,received_at,region,grading,summary,notes"
 
@@ -96,6 +99,7 @@ def other_db(request, tmp_path):
     database.close()
 
 
+@FIRST_LOAD_ON_SQLITE
 def test_a_forked_read_imports_as_the_reading_thread_does(
     db, other_db, tmp_path, monkeypatch, forked
 ):
@@ -112,6 +116,7 @@ def test_a_forked_read_imports_as_the_reading_thread_does(
     assert multiprocessing.active_children() == []
 
 
+@FIRST_LOAD_ON_SQLITE
 def test_a_large_update_is_read_on_the_thread(db, tmp_path, forked):
     # Whole chunks would cross the pipe for the writer to compare: measured
     # slower than the reading thread, which an update keeps.
@@ -122,6 +127,7 @@ def test_a_large_update_is_read_on_the_thread(db, tmp_path, forked):
     assert (again.inserted, again.unchanged, again.quarantined) == (0, first.inserted, 2)
 
 
+@FIRST_LOAD_ON_SQLITE
 def test_a_forked_read_of_a_workbook(db, tmp_path, forked):
     book = openpyxl.Workbook()
     sheet = book.active
@@ -137,6 +143,7 @@ def test_a_forked_read_of_a_workbook(db, tmp_path, forked):
     assert result.problems[0][0] == 7002
 
 
+@FIRST_LOAD_ON_SQLITE
 def test_an_error_while_reading_changes_nothing_and_ends_the_child(
     db, tmp_path, monkeypatch, forked
 ):
@@ -150,6 +157,7 @@ def test_an_error_while_reading_changes_nothing_and_ends_the_child(
     assert multiprocessing.active_children() == []
 
 
+@FIRST_LOAD_ON_SQLITE
 def test_a_cancel_while_the_child_reads_changes_nothing_and_ends_it(db, tmp_path, forked):
     def cancel_after_the_first_chunk(fraction, message):
         job.cancel()
@@ -163,6 +171,7 @@ def test_a_cancel_while_the_child_reads_changes_nothing_and_ends_it(db, tmp_path
     assert multiprocessing.active_children() == []
 
 
+@FIRST_LOAD_ON_SQLITE
 def test_a_child_that_dies_is_an_error_not_a_partial_import(db, tmp_path, monkeypatch, forked):
     def dies(*_args):
         import os
@@ -210,3 +219,9 @@ def test_a_failed_import_keeps_the_ranking_trigger(db, tmp_path, monkeypatch):
     ).fetchone()
     connection.close()
     assert found == (1,)
+
+
+@pytest.mark.postgresql
+def test_a_large_first_load_on_postgresql_is_read_on_the_thread(db, tmp_path, forked):
+    result = import_file(db, "intel", rows_file(tmp_path, 6000), actor=EVERYONE)
+    assert forked == [] and (result.inserted, result.quarantined) == (6001, 2)
