@@ -214,3 +214,23 @@ def test_an_item_without_a_receipt_time_is_refused_by_the_table(db):
     """The defaults do not get in the way of the table's own refusal."""
     with pytest.raises(IntegrityError), db.transaction() as session:
         session.execute(insert(IntelItem), [_item(1, None)])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="importer's _IntelStore.changed_record re-tests the stored passed_at when the "
+    "file's own 48-hour answer is unchanged, though the file moved passed_at too "
+    "(review4 finding for the import engineer)",
+)
+def test_an_update_moving_both_times_keeps_the_files_own_48_hour_answer(db, tmp_path):
+    """Receipt and pass-on time both move and the answer stays 'later than 48
+    hours': the file's new pass-on time decides, not the stored one."""
+    first = _write(tmp_path / "a.csv", HEADER, "I-1,2026-01-01T09:00,LSE,,,2026-01-04T09:00")
+    import_file(db, "intel", first, actor=EVERYONE)
+    moved = _write(tmp_path / "b.csv", HEADER, "I-1,2026-01-02T09:00,LSE,,,2026-01-06T13:00")
+    import_file(db, "intel", moved, actor=EVERYONE)
+    # Received 2 Jan, passed 6 Jan: not within 48 hours (the old pass-on
+    # time, 4 Jan, is exactly 48 hours after the new receipt).
+    assert assert_kept_right(db) == 1
+    with db.engine.connect() as connection:
+        assert tuple(stored(connection)[0])[2] == 0
