@@ -225,3 +225,17 @@ def test_a_failed_import_keeps_the_ranking_trigger(db, tmp_path, monkeypatch):
 def test_a_large_first_load_on_postgresql_is_read_on_the_thread(db, tmp_path, forked):
     result = import_file(db, "intel", rows_file(tmp_path, 6000), actor=EVERYONE)
     assert forked == [] and (result.inserted, result.quarantined) == (6001, 2)
+
+
+@FIRST_LOAD_ON_SQLITE
+def test_a_first_load_stores_the_same_with_few_parameters_a_statement(
+    db, other_db, tmp_path, monkeypatch
+):
+    # The statements bind column by column (?N); a build allowing few
+    # parameters gets a few rows a statement and a shorter last one.
+    path = rows_file(tmp_path, 100)
+    usual = import_file(db, "intel", path, actor=EVERYONE)
+    monkeypatch.setattr(importer, "_variable_limit", lambda connection: 100)
+    few = import_file(other_db, "intel", path, actor=EVERYONE)
+    assert summary(few) == summary(usual)
+    assert stored(other_db) == stored(db)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
@@ -603,7 +604,7 @@ class _KeyedStore:
             self.table_was_empty and self.on_sqlite and type(self).check is _KeyedStore.check
         )
         # For the statements ``prepare`` makes on a reading thread or process.
-        self.rows_per_statement = _rows_per_statement(session.connection(), len(self.table.c))
+        self.variable_limit = _variable_limit(session.connection())
 
     def _stored_rows(self, chunk: Chunk, compared: list[str]) -> Iterable[Sequence[Any]]:
         """The stored rows with the chunk's keys: id, then ``compared``. SQLite:
@@ -637,11 +638,15 @@ class _KeyedStore:
                 # the chunk is reduced to its INSERT statements, all a
                 # reading process sends.
                 constants = self.new_record_constants()
-                chunk.statements = _insert_statements(
+                chunk.statements = _column_statements(
                     self.table.name,
-                    [*chunk.names, "extra", *constants],
-                    _stored_rows(self.table, chunk, constants),
-                    self.rows_per_statement,
+                    [*chunk.names, "extra"],
+                    chunk.stored,
+                    {
+                        name: _stored(self.table.c[name].type, [value])[0]
+                        for name, value in constants.items()
+                    },
+                    self.variable_limit,
                 )
                 chunk.columns, chunk.cells, chunk.extras, chunk.stored = [], [], [], None
         return rejected, chunk
@@ -1274,14 +1279,56 @@ def _stored_rows(table: Table, chunk: Chunk, constants: dict[str, Any]) -> list[
 ROWS_PER_INSERT = 500
 
 
-def _rows_per_statement(connection: Connection, width: int) -> int:
-    """How many rows of ``width`` values one INSERT takes on this SQLite build."""
+def _variable_limit(connection: Connection) -> int:
+    """How many parameters one statement may have on this SQLite build."""
     raw = connection.connection.dbapi_connection
     if connection.dialect.name != "sqlite" or raw is None:
-        return 1
+        return 999
     getlimit = getattr(raw, "getlimit", None)
-    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
-    return max(1, min(ROWS_PER_INSERT, limit // width))
+    return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if getlimit else 999
+
+
+def _rows_per_statement(connection: Connection, width: int) -> int:
+    """How many rows of ``width`` values one INSERT takes on this SQLite build."""
+    if connection.dialect.name != "sqlite":
+        return 1
+    return max(1, min(ROWS_PER_INSERT, _variable_limit(connection) // width))
+
+
+def _column_statements(
+    table_name: str,
+    names: list[str],
+    columns: list[list[Any]],
+    constants: dict[str, Any],
+    variable_limit: int,
+) -> list[tuple[str, Any]]:
+    """The statements that insert rows given column by column (stored
+    values in ``names`` order), each row also getting ``constants``.
+
+    The parameters go column by column (numbered: ``?N``), so each
+    statement's are slices of the columns joined, with no tuple per row;
+    each constant is one parameter, named in every row."""
+    width, count = len(names), len(columns[0])
+    per = max(1, min(ROWS_PER_INSERT, (variable_limit - len(constants)) // width))
+    fixed = list(constants.values())
+    into = f"INSERT INTO {table_name} ({', '.join([*names, *constants])}) VALUES "
+    statements: list[tuple[str, Any]] = []
+    for start in range(0, count, per):
+        rows = min(per, count - start)
+        parameters = [*chain.from_iterable(c[start : start + rows] for c in columns), *fixed]
+        statements.append((_column_values_sql(into, width, len(fixed), rows), tuple(parameters)))
+    return statements
+
+
+@lru_cache(maxsize=8)
+def _column_values_sql(into: str, width: int, constants: int, rows: int) -> str:
+    """``into`` and the VALUES of ``rows`` rows whose parameters go column
+    by column, then ``constants`` parameters named in every row."""
+    tail = "".join(f", ?{width * rows + k + 1}" for k in range(constants))
+    return into + ", ".join(
+        "(" + ", ".join(f"?{j * rows + i + 1}" for j in range(width)) + tail + ")"
+        for i in range(rows)
+    )
 
 
 def _insert_rows(
