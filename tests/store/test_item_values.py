@@ -4,6 +4,7 @@ SQL before, on every path that writes an item."""
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -198,6 +199,37 @@ def test_the_migration_fills_existing_items(db):
             (0, None, 0),
             (None, "care", None),
         ]
+
+
+def _migration_0016():
+    path = Path(item_values.__file__).parent / "migrations/versions/0016_item_values.py"
+    spec = importlib.util.spec_from_file_location("migration_0016", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@settings(max_examples=200, deadline=None)
+@given(item=ITEM)
+@example(item=(datetime(1800, 1, 1, 0, 0, 30), None, None, None))
+def test_the_migrations_own_copy_is_the_live_computation(item):
+    """Migration 0016 fills existing rows with a frozen copy of the
+    computation (a later change must not alter what it wrote). While the live
+    one is unchanged the two agree; when this fails, the change to
+    store.item_values or vocab.HARM_FLAGS needs a migration that refills the
+    columns, and this test then holds that migration's copy instead."""
+    migration = _migration_0016()
+    assert migration.HARM_FLAGS == vocab.HARM_FLAGS
+    received, delay, sector, flags = item
+    passed = None if delay is None else received + delay
+    stored_text = received.isoformat(" ", "microseconds")
+    passed_text = None if passed is None else passed.isoformat(" ", "microseconds")
+    assert migration.uk_day(stored_text) == item_values.received_uk_day(received)
+    assert migration.within_48h(stored_text, passed_text) == item_values.passed_within_48h(
+        received, passed
+    )
+    assert migration.sector_key(sector) == item_values.sector_key(sector)
+    assert migration.flag_bits(flags) == item_values.harm_flag_bits(flags)
 
 
 @pytest.mark.parametrize("received", [datetime(2026, 7, 1, 23, 30), datetime(1800, 1, 1, 0, 0, 30)])
