@@ -14,11 +14,12 @@ score; computed per row in SQL they were a large part of that time
 - ``harm_flag_bits``: the harm flags as one bit set, bit n for
   ``vocab.HARM_FLAGS[n]`` (NULL when the flags are).
 
-Every write path that creates an item or changes one of ``INPUTS`` fills
-them: an ``insert(IntelItem)`` that leaves them out gets them from the
-row's own values (the model's column defaults, ``from_row``); the importer
-computes them in its row build and on an update; copies (``db copy``,
-``sync pull``, the demo's ``copy_items``) carry them with the row.
+Every write path that creates an item or changes one of their inputs
+(``received_at``, ``passed_at``, ``sector``, ``harm_flags``) fills them: an
+``insert(IntelItem)`` that leaves them out gets them from the row's own
+values (the model's column defaults, ``from_row``); the importer computes
+them in its row build and on an update; copies (``db copy``, ``sync pull``,
+the demo's ``copy_items``) carry them with the row.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from typing import Any
 
 from triage import clock, vocab
 
-# The item values these are computed from.
-INPUTS = ("received_at", "passed_at", "sector", "harm_flags")
 COLUMNS = ("received_uk_day", "passed_within_48h", "sector_key", "harm_flag_bits")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 PASS_ON_TARGET = timedelta(hours=48)
