@@ -10,12 +10,26 @@ from triage.stats.period import column_span, local_date_sql
 from triage.store import dialect
 
 
+def _at_most_48h_apart(connection: Connection, start: str, end: str) -> str:
+    """SQL true when the naive-UTC timestamp ``end`` is at most 48 hours after
+    ``start``, microseconds counted (what ``dialect.at_most_seconds_apart``
+    wrote for statistics before 0016). SQLite: ``start``'s whole seconds plus
+    48 hours with its own fraction put back, compared as text with ``end``
+    (SQLite rounds a time's fraction to milliseconds when it reads one)."""
+    if dialect.is_postgres(connection):
+        return f"({end} - {start} <= interval '172800 seconds')"
+    return (
+        f"({end} <= (datetime(substr({start}, 1, 19), '+172800 seconds') || substr({start}, 20)))"
+    )
+
+
 def old_way(connection: Connection) -> list[tuple]:
     """Each item's values as the statistics and harm queries computed them
-    per row before migration 0016 (a frozen copy of their SQL)."""
+    per row before migration 0016 (their SQL; the UK day through
+    ``stats.period.local_date_sql``, which the EM statistics still use)."""
     first, last = column_span(connection, "intel_item", "received_at")
     day = local_date_sql(connection, "received_at", first, last)
-    within = dialect.at_most_seconds_apart(connection, "received_at", "passed_at", 172800)
+    within = _at_most_48h_apart(connection, "received_at", "passed_at")
     flags = " + ".join(
         f"CASE WHEN instr(harm_flags, ';{flag};') > 0 THEN {1 << bit} ELSE 0 END"
         for bit, flag in enumerate(vocab.HARM_FLAGS)

@@ -292,22 +292,6 @@ def sort_in_memory(connection: Connection) -> None:
         connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
 
 
-def at_most_seconds_apart(connection: Connection, start: str, end: str, seconds: int) -> str:
-    """SQL true when the naive-UTC timestamp ``end`` is at most ``seconds`` after
-    ``start``, microseconds counted. PostgreSQL subtracts timestamps. SQLite
-    stores text 'YYYY-MM-DD HH:MM:SS.ffffff': ``start``'s whole seconds plus
-    ``seconds``, with its own fraction put back, compared as text with
-    ``end`` (one date parse per row; the fraction is cut off first because
-    SQLite rounds it to milliseconds when it reads a time, so .9996 s would
-    become the next second)."""
-    if is_postgres(connection):
-        return f"({end} - {start} <= interval '{int(seconds)} seconds')"
-    return (
-        f"({end} <= (datetime(substr({start}, 1, 19), '+{int(seconds)} seconds') "
-        f"|| substr({start}, 20)))"
-    )
-
-
 def local_date_text(
     connection: Connection, column: str, offsets: list[tuple[str, str, int]]
 ) -> str:
