@@ -562,7 +562,9 @@ class MeetingMode(QWidget):
         bold.setWeight(QFont.Weight.DemiBold)  # the header sections' weight in the style sheet
         titles = QFontMetrics(bold)
         for col, (_key, title) in enumerate(AGENDA_COLUMNS):
-            widest = max((cells.horizontalAdvance(line[col]) for line in texts), default=0)
+            # Each distinct text once: buckets, decisions and flags repeat.
+            column = {line[col] for line in texts}
+            widest = max((cells.horizontalAdvance(text) for text in column), default=0)
             width = max(
                 widest + CELL_ROOM,
                 titles.horizontalAdvance(title) + HEADER_ROOM,
