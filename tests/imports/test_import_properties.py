@@ -248,3 +248,12 @@ def test_a_column_of_times_converts_as_each_cell_does(cells):
         except OverflowError:
             continue  # a time beyond datetime's range once shifted to UTC
         assert (values[k], problems.get(k)) == (expected, problem), cell
+
+
+@given(st.dictionaries(st.text(), st.text(), max_size=5))
+def test_extra_cells_are_written_as_json_dumps_writes_them(cells):
+    import json
+
+    from triage.imports.importer import _cells_json
+
+    assert _cells_json(cells) == json.dumps(cells)
