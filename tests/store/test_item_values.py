@@ -248,12 +248,6 @@ def test_an_item_without_a_receipt_time_is_refused_by_the_table(db):
         session.execute(insert(IntelItem), [_item(1, None)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="importer's _IntelStore.changed_record re-tests the stored passed_at when the "
-    "file's own 48-hour answer is unchanged, though the file moved passed_at too "
-    "(review4 finding for the import engineer)",
-)
 def test_an_update_moving_both_times_keeps_the_files_own_48_hour_answer(db, tmp_path):
     """Receipt and pass-on time both move and the answer stays 'later than 48
     hours': the file's new pass-on time decides, not the stored one."""

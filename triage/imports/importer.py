@@ -813,10 +813,15 @@ class _IntelStore(_KeyedStore):
     def changed_record(self, record_id: int, changed: dict[str, Any]) -> dict[str, Any]:
         record = super().changed_record(record_id, changed)
         if "received_at" in changed and "passed_within_48h" not in changed:
-            # A file without passed_at (or the same 48-hour answer): the
-            # stored pass-on time against the new receipt.
-            passed = self.session.scalar(
-                select(self.table.c.passed_at).where(self.table.c.id == record_id)
+            # The file moved the receipt but not the 48-hour answer: test the
+            # new receipt against the pass-on time now in force, the file's
+            # if it moved that too, else the stored one.
+            passed = (
+                changed["passed_at"]
+                if "passed_at" in changed
+                else self.session.scalar(
+                    select(self.table.c.passed_at).where(self.table.c.id == record_id)
+                )
             )
             record["passed_within_48h"] = item_values.passed_within_48h(
                 changed["received_at"], passed
