@@ -120,11 +120,12 @@ def by_group(
     """
     y = np.asarray(y, dtype=int)
     p = np.asarray(p, dtype=float)
-    labels = np.asarray(groups, dtype=object)
+    # Each row's group as text, and its group's index in sorted order.
+    names, of_row = np.unique([str(label) for label in groups], return_inverse=True)
     rng = np.random.default_rng(seed)
     rows = []
-    for group in sorted({str(label) for label in labels}):
-        mask = np.array([str(label) == group for label in labels], dtype=bool)
+    for index, group in enumerate(names.tolist()):
+        mask = of_row == index
         y_group, p_group = y[mask], p[mask]
         row: dict[str, Any] = {
             "group": group,
