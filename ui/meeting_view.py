@@ -210,6 +210,7 @@ class ItemCard(QFrame):
             label.setParent(self)  # no layout to adopt them
         self.setMinimumSize(200, 160)
         self._placed: tuple[object, ...] = ()
+        self._values: list[str] = []  # in full; the label may show them cut short
 
     # Placed here rather than by a layout: each new text asks for a new
     # layout, and a box layout measured every label again (the summary's
@@ -257,6 +258,7 @@ class ItemCard(QFrame):
         self.names.setGeometry(x, y, fields.width(), fields.height())
         values_x = x + fields.width() + self.GAP
         self.values.setGeometry(values_x, y, max(0, area.right() + 1 - values_x), fields.height())
+        self._show_values()
         y += fields.height() + 6
         if not self.summary_name.isHidden():
             name = self.summary_name.sizeHint().height()
@@ -280,13 +282,28 @@ class ItemCard(QFrame):
                 self.fits.style().unpolish(self.fits)
                 self.fits.style().polish(self.fits)
         self.names.setText("\n".join(name for name, _value in fields))
-        self.values.setText("\n".join(value.replace("\n", " ") for _name, value in fields))
+        self._values = [value.replace("\n", " ") for _name, value in fields]
+        self._show_values()
         self.summary_name.setVisible(bool(summary))
         self.summary.setText(summary)
 
+    def _show_values(self) -> None:
+        """The values a line each, a line too long for the card cut short with
+        "…" (the label does not wrap: a wrapped value would no longer sit
+        beside its name); the tooltip then gives them in full."""
+        width = self.values.width()
+        metrics = self.values.fontMetrics()
+        shown = [
+            metrics.elidedText(value, Qt.TextElideMode.ElideRight, width) if width else value
+            for value in self._values
+        ]
+        self.values.setText("\n".join(shown))
+        self.values.setToolTip("" if shown == self._values else "\n".join(self._values))
+
     def text(self) -> str:
-        """Everything the card shows, as plain text (name and value a line)."""
-        names, values = self.names.text().split("\n"), self.values.text().split("\n")
+        """Everything the card shows, as plain text (name and value a line),
+        each value in full."""
+        names, values = self.names.text().split("\n"), self._values or [""]
         lines = [self.heading.text(), self.fits.text()]
         lines += [f"{name}  {value}" for name, value in zip(names, values, strict=True) if name]
         if self.summary.text():

@@ -79,17 +79,17 @@ class Island(QWidget):
         self.stretch = stretch
         for widget in widgets:
             widget.setParent(self)
-        self.size = size
+        self.fixed_size = size  # not `size`: that would hide QWidget.size()
         if size is None:
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         else:
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
-        return QSize(360, 480) if self.size is None else self.size
+        return QSize(360, 480) if self.fixed_size is None else self.fixed_size
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, 240) if self.size is None else QSize(0, self.size.height())
+        return QSize(200, 240) if self.fixed_size is None else QSize(0, self.fixed_size.height())
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:
