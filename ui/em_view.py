@@ -10,10 +10,12 @@ The first showing of the screen is kept off the UI thread's long path: the
 core modules the queue and the explanations need (``triage.em.queue``,
 ``explain`` and their ORM models, about 70 ms to import) are imported where
 they are first used, on reader threads (the queue's read, the first case's
-explanation); the Actions tab
-(156 widgets, 40% of the screen) is built when first opened; and each tab's
-columns are sized when the tab is first shown. Together they took the first
-showing from one 157 ms block of the UI thread to parts under 50 ms.
+explanation); the chosen case's part (``ui.em_case``: its owner row and
+its tabs) is built when a case is first chosen, and its Actions tab (156
+widgets) when first opened; and each queue tab's table is made, and its
+columns sized, when the tab is first shown. Together they took the first
+showing from one 157 ms block of the UI thread to 45-63 ms, and the case
+part to about 25 ms (2026-12-06, 100,000 items; docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -35,7 +36,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
 )
 
 from triage import clock
-from triage.em import claims
 from triage.em.pack import HARM_ORDER, WORKSTREAMS, EmPack, default_pack
 from triage.store.db import Database
 from ui import access, identity, labels
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from triage.em.queue import Queue
     from triage.ops.em_refresh import EmRefresh
     from ui.em_actions import EmActionsPanel
+    from ui.em_case import CaseDetail
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 
@@ -91,7 +91,8 @@ TAB_TITLES = {
 }
 
 
-def _local(value: str | None) -> str:
+def local_text(value: str | None) -> str:
+    """A stored UTC time as the display zone's date and minutes ("" for none)."""
     if not value:
         return ""
     return labels.local_time(clock.parse_datetime(value + "Z")).strftime("%Y-%m-%d %H:%M")
@@ -116,7 +117,7 @@ def tab_rows(queue: Queue, deadlines: list[dict[str, Any]], filters: dict[str, A
 def _cell(row: dict[str, Any], key: str) -> str:
     value = row.get(key)
     if key == "due_at":
-        return _local(value)
+        return local_text(value)
     if key in ("due_state", "state"):
         return STATE_TEXT.get(value, value or "")
     if key == "priority":
@@ -267,55 +268,20 @@ class EmCaseloadView(QWidget):
             self.tabs.addTab(page, title)
         self.tabs.currentChanged.connect(self._queue_tab_shown)
 
-        # The selected case: owner and buttons, then its explanation and timeline.
-        self.case_label = QLabel("Select a case")
-        self.owner_label = plain(QLabel())
-        self.claim_button = QPushButton("Claim")
-        self.release_button = QPushButton("Release")
-        self.claim_button.clicked.connect(self.claim)
-        self.release_button.clicked.connect(self.release)
+        # The selected case (``ui.em_case``), built when a case is first chosen:
+        # until then its place holds one line saying what choosing shows.
+        self._case_detail: CaseDetail | None = None
+        self._no_case = QLabel(
+            "Select a case to see why it is here, its breaches and its recommendation."
+        )
         self.message = plain(QLabel(objectName="emMessage"))
         self.message.setWordWrap(True)
-        owner_row = QHBoxLayout()
-        owner_row.addWidget(self.case_label, 1)
-        owner_row.addWidget(self.owner_label)
-        owner_row.addWidget(self.claim_button)
-        owner_row.addWidget(self.release_button)
-
-        self.detail_tabs = QTabWidget()
-        self.why_view = QTextBrowser()
-        self.recommendation_view = QTextBrowser()
-        self.timeline = QTableWidget(0, 6)
-        self.timeline.setHorizontalHeaderLabels(
-            [
-                f"Started ({labels.zone_label()})",
-                "Event",
-                f"Ended ({labels.zone_label()})",
-                "Hours",
-                "Battery report",
-                "Actioned",
-            ]
-        )
-        self.timeline.verticalHeader().setVisible(False)
-        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.timeline.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.detail_tabs.addTab(self.why_view, "Why here")
-        self.detail_tabs.addTab(self.timeline, "Breach timeline")
-        self.detail_tabs.addTab(self.recommendation_view, "Recommendation")
-        # Built when first opened (``actions``); until then an empty tab.
-        self._actions: EmActionsPanel | None = None
-        self._actions_tab = QWidget()
-        self._trace: dict[str, Any] | None = None  # the case on show
-        self.detail_tabs.addTab(self._actions_tab, "Actions")
-        self.detail_tabs.currentChanged.connect(self._detail_tab_shown)
-
-        detail = QWidget()
-        detail_layout = QVBoxLayout(detail)
-        detail_layout.addLayout(owner_row)
-        detail_layout.addWidget(self.message)
-        detail_layout.addWidget(self.detail_tabs, 1)
+        self._detail_layout = QVBoxLayout()
+        self._detail_layout.addWidget(self._no_case)
+        self._detail_layout.addWidget(self.message)
+        self._detail_layout.addStretch(1)
+        detail = self._detail = QWidget()
+        detail.setLayout(self._detail_layout)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.tabs)
@@ -486,16 +452,9 @@ class EmCaseloadView(QWidget):
         self.message.clear()
         self._case_reads += 1
         if case_id is None:
-            self.case_label.setText(
-                "Select a case to see why it is here, its breaches and its recommendation."
-            )
-            self.owner_label.clear()
-            self.claim_button.setEnabled(False)
-            self.release_button.setEnabled(False)
-            self.why_view.clear()
-            self.recommendation_view.clear()
-            self.timeline.setRowCount(0)
-            self._show_trace(None)
+            self.holder = None
+            if self._case_detail is not None:  # nothing to clear before a case was shown
+                self._case_detail.show_none()
             return
         db, pack, queue = self.db, self.pack, self.queue
 
@@ -513,10 +472,7 @@ class EmCaseloadView(QWidget):
             self._show_explained(case_id, read(None))
             return
         ticket = self._case_reads
-        # Until it is read: which case, and no claim or release on stale facts.
-        self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b>")
-        self.claim_button.setEnabled(False)
-        self.release_button.setEnabled(False)
+        self.case_detail.show_reading(case_id)
 
         def show(explained: tuple[dict[str, Any], list[dict[str, Any]]] | None) -> None:
             if ticket == self._case_reads:
@@ -535,77 +491,65 @@ class EmCaseloadView(QWidget):
             self._show_case(None)
             return
         trace, reviews = explained
-        harm = _words(trace["harm_tier"]) or "unknown"
-        self.case_label.setText(f"<b>EM case {html.escape(case_id)}</b> — harm {html.escape(harm)}")
-        holder = trace["claimed_by"]
-        self.owner_label.setText(f"Owner: {holder}" if holder else "Unclaimed")
-        self.claim_button.setEnabled(holder is None)
-        # Someone else's claim can be released too, after a question (as
-        # `triage em release --force`, and recorded as forced).
-        self.release_button.setEnabled(holder is not None)
-        self.holder = holder
-        self.why_view.setHtml(_why_html(trace))
-        self.recommendation_view.setHtml(
-            _recommendation_html(trace)
-            + ("<h3>Quality assurance</h3>" if reviews else "")
-            + "".join(labels.qa_review_html(r) for r in reviews)
-        )
-        self._fill_timeline(trace)
-        self._show_trace(trace)
+        self.holder = self.case_detail.show_explained(case_id, trace, reviews)
+
+    @property
+    def case_detail(self) -> CaseDetail:
+        """The chosen case's part of the screen, built the first time it is wanted
+        (``ui.em_case``), in place of the line that said to choose a case."""
+        if self._case_detail is None:
+            from ui.em_case import CaseDetail
+
+            detail = CaseDetail(self)
+            layout = self._detail_layout
+            layout.replaceWidget(self._no_case, detail.owner_row)
+            self._no_case.deleteLater()
+            layout.takeAt(layout.count() - 1)  # the stretch: the tabs take the height now
+            layout.addWidget(detail.detail_tabs, 1)
+            access.prepare(self._detail)  # Tab order and names, as the screen had when built
+            self._case_detail = detail
+        return self._case_detail
+
+    # The case detail's parts, as the screen's own (tests, screenshots, QA).
+    @property
+    def case_label(self) -> QLabel:
+        return self.case_detail.case_label
+
+    @property
+    def owner_label(self) -> QLabel:
+        return self.case_detail.owner_label
+
+    @property
+    def claim_button(self) -> QPushButton:
+        return self.case_detail.claim_button
+
+    @property
+    def release_button(self) -> QPushButton:
+        return self.case_detail.release_button
+
+    @property
+    def why_view(self) -> QTextBrowser:
+        return self.case_detail.why_view
+
+    @property
+    def recommendation_view(self) -> QTextBrowser:
+        return self.case_detail.recommendation_view
+
+    @property
+    def timeline(self) -> QTableWidget:
+        return self.case_detail.timeline
+
+    @property
+    def detail_tabs(self) -> QTabWidget:
+        return self.case_detail.detail_tabs
 
     @property
     def actions(self) -> EmActionsPanel:
-        """The Actions tab's panel, built the first time it is wanted."""
-        if self._actions is None:
-            from ui.em_actions import EmActionsPanel
+        return self.case_detail.actions
 
-            panel = EmActionsPanel(self.db, self.tasks)
-            panel.done.connect(self._action_done)
-            access.prepare(panel)
-            replace_tab(self.detail_tabs, self.detail_tabs.indexOf(self._actions_tab), panel)
-            self._actions = panel
-            panel.show_trace(self._trace)
-        return self._actions
-
-    def _detail_tab_shown(self, index: int) -> None:
-        if self.detail_tabs.widget(index) is self._actions_tab:
-            self.actions  # noqa: B018  (builds the panel in the tab)
-
-    def _show_trace(self, trace: dict[str, Any] | None) -> None:
-        self._trace = trace
-        if self._actions is not None:
-            self._actions.show_trace(trace)
-
-    def _fill_timeline(self, trace: dict) -> None:
-        report_of: dict[str, int] = {}
-        for number, report in enumerate(trace["consolidated_battery_breaches"], start=1):
-            for event_id in report["event_ids"]:
-                report_of[event_id] = number
-        events = [e for e in trace["timeline"] if e["type"] != "contact_made"]
-        self.timeline.setRowCount(len(events))
-        for row, event in enumerate(events):
-            hours = ""
-            if event["started_at"] and event["ended_at"]:
-                span = clock.parse_datetime(event["ended_at"] + "Z") - clock.parse_datetime(
-                    event["started_at"] + "Z"
-                )
-                hours = f"{span.total_seconds() / 3600:.1f}"
-            report = report_of.get(event["event_id"])
-            battery = (
-                f"report {report}"
-                if report
-                else ("below threshold" if event["type"] == "battery" else "")
-            )
-            cells = [
-                _local(event["started_at"]),
-                event["type"].replace("_", " "),
-                _local(event["ended_at"]),
-                hours,
-                battery,
-                _local(event["actioned_at"]) or "open",
-            ]
-            for column, text in enumerate(cells):
-                self.timeline.setItem(row, column, QTableWidgetItem(text))
+    @property
+    def _actions(self) -> EmActionsPanel | None:
+        return None if self._case_detail is None else self._case_detail._actions
 
     # -- writing (on the writer thread) ---------------------------------------------
 
@@ -613,7 +557,7 @@ class EmCaseloadView(QWidget):
         if self.case_id:
             case_id, actor = self.case_id, identity.current()
             self._write(
-                lambda _job: claims.claim(self.db, case_id, actor=actor), case_id, "Claimed."
+                lambda _job: _claims().claim(self.db, case_id, actor=actor), case_id, "Claimed."
             )
 
     def release(self) -> None:
@@ -631,7 +575,7 @@ class EmCaseloadView(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self._write(
-            lambda _job: claims.release(self.db, case_id, actor=actor, force=force),
+            lambda _job: _claims().release(self.db, case_id, actor=actor, force=force),
             case_id,
             "Released." if not force else f"Released ({holder}'s claim).",
         )
@@ -643,8 +587,8 @@ class EmCaseloadView(QWidget):
         self.message.setText(text)
 
     def _write(self, fn, case_id: str, done_text: str) -> None:
-        self.claim_button.setEnabled(False)
-        self.release_button.setEnabled(False)
+        self.case_detail.claim_button.setEnabled(False)
+        self.case_detail.release_button.setEnabled(False)
 
         def done(_result: object) -> None:
             def shown() -> None:
@@ -692,92 +636,8 @@ class EmCaseloadView(QWidget):
         self.tasks.write(work, done, failed)
 
 
-def _words(code: str | None) -> str:
-    return html.escape((code or "").replace("_", " "))
+def _claims() -> Any:
+    """``triage.em.claims``, imported on the first claim or release (on the writer thread)."""
+    from triage.em import claims
 
-
-def _work_html(work: dict) -> str:
-    esc = html.escape
-    sums = " + ".join(f"{esc(c['part'])} {c['points']:g}" for c in work["components"])
-    due = ""
-    if work["due_at"]:
-        due = f"; due {esc(_local(work['due_at']))} ({_words(work['due_state'])})"
-    below = work["below"]
-    if below:
-        where = f"Below #{below['rank']} {esc(below['case_id'])} ({_words(below['kind'])})"
-        position = f"{where}: {esc(below['why'])}"
-    else:
-        position = "First in the queue."
-    return (
-        f"<li><b>#{work['rank']} {esc(work['workstream'])}: {_words(work['kind'])}</b> — "
-        f"{esc(work['detail'])}<br>Priority {sums} = <b>{work['priority']:g}</b>{due}"
-        f"<br>{position}</li>"
-    )
-
-
-def _why_html(trace: dict) -> str:
-    esc = html.escape
-    parts = []
-    if trace["work"]:
-        parts.append("<h3>Open work and why it is here</h3><ul>")
-        parts.extend(_work_html(work) for work in trace["work"])
-        parts.append("</ul>")
-    else:
-        parts.append("<p>No open work for this case.</p>")
-    for note in trace["not_evaluated"]:
-        parts.append(f"<p>Not evaluated: {esc(note)}</p>")
-    d = trace["deadlines"]
-    release = esc(_local(d["release_deadline"]) or "-")
-    overdue = " — overdue" if d["review_overdue"] else ""
-    parts.append("<h3>Deadlines</h3><ul>")
-    parts.append(f"<li>Release: {release} ({esc(str(d['release_state']))})</li>")
-    parts.append(f"<li>Review due: {esc(d['review_due'] or '-')}{overdue}</li>")
-    if d["representation_window_end"]:
-        window = esc(_local(d["representation_window_end"]))
-        parts.append(f"<li>Representation window until {window}</li>")
-    for legal in d["legal"]:
-        parts.append(
-            f"<li>{_words(legal['type'])} {esc(legal['event_id'])}: reply due "
-            f"{esc(_local(legal['due_at']) or '-')} ({_words(legal['state'])})</li>"
-        )
-    parts.append("</ul>")
-    c = trace["contact"]
-    out = " — <b>out of contact 7 days or more</b>" if c["out_of_contact"] else ""
-    reports = len(trace["consolidated_battery_breaches"])
-    parts.append(
-        f"<p>Last contact {esc(_local(c['last_contact_at']) or 'unknown')}{out}. "
-        f"Breach notifications {trace['breaches_raw']} (battery {trace['battery_events_raw']} "
-        f"raw → {reports} consolidated reports, {esc(trace['battery_rule'])}); "
-        f"counted breaches {trace['counted_breaches']} ({esc(trace['escalation']['rule'])}).</p>"
-    )
-    if trace["bridge"]:
-        item = trace["bridge"]
-        parts.append(f"<p>ICE item {esc(item['intel_id'])}: {_words(item['state'])}</p>")
-    return "".join(parts)
-
-
-def _recommendation_html(trace: dict) -> str:
-    esc = html.escape
-    rec = trace["recommendation"]
-    device = {"fitted": "fitted device", "non_fitted": "non-fitted device", "none": "no device"}[
-        rec["device"]
-    ]
-    outcome = "EM" if rec["em"] else "Exemption from EM"
-    months = f", minimum {rec['minimum_months']} months" if rec["minimum_months"] else ""
-    flags = ", ".join(f.replace("_", " ") for f in rec["flags"])
-    parts = [
-        f"<h3>Advice: {outcome} — {device}{months}</h3>",
-        "<p><i>Advice only: the caseworker decides and records the reason.</i></p>",
-    ]
-    if flags:
-        parts.append(f"<p><b>⚑ {esc(flags)}</b></p>")
-    parts.append("<ol>" + "".join(f"<li>{esc(r)}</li>" for r in rec["reasons"]) + "</ol>")
-    recorded = trace["recorded_recommendation"]
-    if recorded and recorded["decision"]:
-        decision = recorded["decision"]
-        parts.append(
-            f"<p>Decision by {esc(decision['by'])}: {'EM' if decision['em'] else 'exemption'}, "
-            f"{esc(decision['device'])}{' (override)' if decision['override'] else ''} — "
-            f"“{esc(decision['reason'])}”</p>"
-        )
-    return "".join(parts)
+    return claims
