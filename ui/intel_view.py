@@ -7,7 +7,7 @@ does and why it is not one bucket higher.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -30,12 +30,19 @@ from PySide6.QtWidgets import (
 
 from triage import settings
 from triage.intel import notes, plain, regions
-from triage.ops.item_detail import item_detail, item_history
 from triage.store.db import Database
 from ui import identity, labels, theme
 from ui.labels import esc
 from ui.queue_model import COLUMN, IntelQueueModel
 from ui.tasks import Tasks
+
+if TYPE_CHECKING:
+    from triage.ops.item_detail import ItemHistory
+    from triage.store.models import IntelItem
+
+# An item's detail as read for the pane: the item (None: no longer on file),
+# the items linked to it, its history.
+Detail = tuple["IntelItem | None", list[dict[str, Any]], "ItemHistory | None"]
 
 BUCKET_CHOICES = (
     ("All buckets", None),
@@ -454,9 +461,26 @@ class IntelligenceView(QWidget):
     # -- detail --------------------------------------------------------------------
 
     def _show_history(self, item_id: int) -> None:
+        """Read and show the item's history (in the app on a reader thread)."""
+        db = self.db
+
+        def read(_job: object) -> ItemHistory:
+            from triage.ops.item_detail import item_history
+
+            return item_history(db, item_id)
+
+        def show(history: ItemHistory) -> None:
+            if self._item_id == item_id:  # still the item on show
+                self._render_history(history)
+
+        if self.tasks is None:
+            self._render_history(read(None))
+            return
+        self.tasks.read(read, on_done=show)
+
+    def _render_history(self, history: ItemHistory) -> None:
         """The item's meeting decisions, the QA reviews of them and its notes
         (who, when), oldest first."""
-        history = item_history(self.db, item_id)
         decisions, written = history.decisions, history.notes
         rows = "".join(
             f"<tr><td>{esc(d['meeting_date'])}</td><td>{esc(d['team'] or '')}</td>"
@@ -516,6 +540,7 @@ class IntelligenceView(QWidget):
         )
 
     def _show_nothing(self) -> None:
+        self._trace_for = None  # a read still under way is not shown
         for view in (self.item_view, self.trace_view, self.linked_view, self.history_view):
             view.setHtml(f"<p style='color:{theme.muted()}'>No item selected.</p>")
 
@@ -529,9 +554,40 @@ class IntelligenceView(QWidget):
         self.item_selected.emit(item_id)
 
     def show_item(self, item_id: int, *, above_id: int | None = None) -> None:
-        """Show one item; ``above_id``, the row above it, gets a "why below"."""
-        item, linked = item_detail(self.db, item_id)
-        if item is None:  # deleted since the queue was read
+        """Show one item; ``above_id``, the row above it, gets a "why below".
+
+        In the app the item, its links and history are read on a reader
+        thread (``triage.ops.item_detail`` and the QA and EM models it brings
+        are imported there by the first item shown, not at the screen's
+        import: at launch that was on the way to the first page), then its
+        rule trace; a result for an item the user has left is dropped."""
+        self._trace_for = item_id
+        db = self.db
+
+        def read(_job: object) -> Detail:
+            from triage.ops.item_detail import item_detail, item_history
+
+            item, linked = item_detail(db, item_id)
+            return item, linked, (item_history(db, item_id) if item is not None else None)
+
+        def shown(detail: Detail) -> None:
+            if self._trace_for == item_id:  # the user may have moved on meanwhile
+                self._show_detail(item_id, above_id, *detail)
+
+        if self.tasks is None:
+            shown(read(None))
+            return
+        self.tasks.read(read, on_done=shown)
+
+    def _show_detail(
+        self,
+        item_id: int,
+        above_id: int | None,
+        item: IntelItem | None,
+        linked: list[dict[str, Any]],
+        history: ItemHistory | None,
+    ) -> None:
+        if item is None or history is None:  # deleted since the queue was read
             self._show_nothing()
             return
         rows = "".join(
@@ -564,9 +620,8 @@ class IntelligenceView(QWidget):
             self.linked_view.setHtml("<p>No other item about the same subject or premises.</p>")
         self._item_id = item_id
         self.note_message.clear()
-        self._show_history(item_id)
+        self._render_history(history)
         hide = settings.load().hide_model_score_until_decided and item.status == "open"
-        self._trace_for = item_id
 
         def shown(trace: dict) -> None:
             if self._trace_for == item_id:  # the user may have moved on meanwhile

@@ -1,5 +1,5 @@
 """The EM page in the app: what its first showing leaves for later (tables of
-hidden tabs, the Actions panel) is made when wanted, and a chosen case is
+hidden tabs, the chosen case's part, the Actions panel) is made when wanted, and a chosen case is
 explained off the UI thread, the latest choice winning."""
 
 from __future__ import annotations
@@ -24,6 +24,20 @@ def em(qtbot, db):
     yield view
     window.tasks.wait()
     window.close()
+
+
+def test_the_case_part_is_made_when_a_case_is_first_chosen(em, qtbot):
+    assert em._case_detail is None
+    assert "Select a case" in em._no_case.text() and em._no_case.isVisible()
+    em.tables["all"].selectRow(0)
+    assert em._case_detail is not None and not em.claim_button.isEnabled()  # until read
+    qtbot.waitUntil(lambda: em.detail_tabs.isVisible() and em.case_label.isVisible())
+    qtbot.waitUntil(lambda: em.claim_button.isEnabled(), timeout=10000)
+    assert em.why_view.accessibleName() == "Why here"  # named as the screen's other controls
+    em.tables["all"].clearSelection()
+    em.refresh()  # a refresh keeps the part, and the message line stays beneath the case row
+    qtbot.waitUntil(lambda: em.tasks.idle(), timeout=10000)
+    assert em.message.geometry().top() > em.case_label.parentWidget().geometry().bottom()
 
 
 def test_hidden_tabs_and_the_actions_panel_are_made_when_first_shown(em, qtbot):
