@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.intel.test_ranking import NOW, add_item
+from test_ranking import NOW, add_item
+
 from triage.cli.main import main
 from triage.intel import plain, ranking
 
