@@ -365,6 +365,8 @@ class IntelligenceView(QWidget):
         history_layout.addLayout(note_row)
         self.detail_tabs.addTab(history, "History and notes")
         self._item_id: int | None = None
+        self._item_status: str | None = None
+        self._trace_waiting: dict[str, Any] | None = None  # a trace back before its item
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
@@ -448,7 +450,7 @@ class IntelligenceView(QWidget):
             self._choose_first_row()
 
     def _choose_first_row(self) -> None:
-        if self.model.rowCount():
+        if self.model.rowCount() and self.isVisible():  # not for a window closed meanwhile
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect
@@ -462,7 +464,7 @@ class IntelligenceView(QWidget):
             and self._choose_first_when_painted
         ):
             self._choose_first_when_painted = False
-            QTimer.singleShot(0, self._choose_first_row)  # after this paint
+            QTimer.singleShot(0, self, self._choose_first_row)  # after this paint
         return False
 
     def refresh(self) -> None:
@@ -562,7 +564,7 @@ class IntelligenceView(QWidget):
         )
 
     def _show_nothing(self) -> None:
-        self._trace_for = None  # a read still under way is not shown
+        self._trace_for = self._item_id = None  # a read still under way is not shown
         for view in (self.item_view, self.trace_view, self.linked_view, self.history_view):
             view.setHtml(f"<p style='color:{theme.muted()}'>No item selected.</p>")
 
@@ -582,9 +584,12 @@ class IntelligenceView(QWidget):
         In the app the item, its links and history are read on a reader
         thread (``triage.ops.item_detail`` and the QA and EM models it brings
         are imported there by the first item shown, not at the screen's
-        import: at launch that was on the way to the first page), then its
-        rule trace; a result for an item the user has left is dropped."""
+        import: at launch that was on the way to the first page), and its
+        rule trace on another; the trace is shown once the item is (whether
+        the model's score shows depends on the item's status). A result for
+        an item the user has left is dropped."""
         self._trace_for = item_id
+        self._trace_waiting = None
         db = self.db
 
         def read(_job: object) -> Detail:
@@ -595,17 +600,44 @@ class IntelligenceView(QWidget):
 
         def shown(detail: Detail) -> None:
             if self._trace_for == item_id:  # the user may have moved on meanwhile
-                self._show_detail(item_id, above_id, *detail)
+                self._show_detail(item_id, *detail)
+
+        def explained(trace: dict[str, Any]) -> None:
+            if self._trace_for != item_id:
+                return
+            if self._item_id == item_id:
+                self._show_trace(trace)
+            else:  # the item is still being read
+                self._trace_waiting = trace
+
+        def failed(message: object) -> None:  # an unranked item or a pack problem
+            if self._trace_for == item_id:
+                self.trace_view.setHtml(f"<p><b>No rule trace:</b> {esc(message)}</p>")
 
         if self.tasks is None:
             shown(read(None))
+            try:
+                explained(plain.explain(self.db, item_id, above_id=above_id))
+            except Exception as error:  # shown to the user, never a crash
+                failed(error)
             return
         self.tasks.read(read, on_done=shown)
+        # With a model active, explaining loads and verifies it: on its own thread.
+        self.trace_view.setHtml(f"<p style='color:{theme.muted()}'>Working out why…</p>")
+        self.tasks.read(
+            lambda _job: plain.explain(db, item_id, above_id=above_id),
+            on_done=explained,
+            on_fail=failed,
+        )
+
+    def _show_trace(self, trace: dict[str, Any]) -> None:
+        """The rule trace of the item on show."""
+        hide = settings.load().hide_model_score_until_decided and self._item_status == "open"
+        self.trace_view.setHtml(render_trace(trace, show_harm=not hide))
 
     def _show_detail(
         self,
         item_id: int,
-        above_id: int | None,
         item: IntelItem | None,
         linked: list[dict[str, Any]],
         history: ItemHistory | None,
@@ -641,29 +673,9 @@ class IntelligenceView(QWidget):
             )
         else:
             self.linked_view.setHtml("<p>No other item about the same subject or premises.</p>")
-        self._item_id = item_id
+        self._item_id, self._item_status = item_id, item.status
         self.note_message.clear()
         self._render_history(history)
-        hide = settings.load().hide_model_score_until_decided and item.status == "open"
-
-        def shown(trace: dict) -> None:
-            if self._trace_for == item_id:  # the user may have moved on meanwhile
-                self.trace_view.setHtml(render_trace(trace, show_harm=not hide))
-
-        def failed(message: object) -> None:  # an unranked item or a pack problem
-            if self._trace_for == item_id:
-                self.trace_view.setHtml(f"<p><b>No rule trace:</b> {esc(message)}</p>")
-
-        if self.tasks is None:
-            try:
-                shown(plain.explain(self.db, item_id, above_id=above_id))
-            except Exception as error:  # shown to the user, never a crash
-                failed(error)
-            return
-        # Off the UI thread: with a model active, explaining loads and verifies it.
-        self.trace_view.setHtml(f"<p style='color:{theme.muted()}'>Working out why…</p>")
-        self.tasks.read(
-            lambda _job: plain.explain(self.db, item_id, above_id=above_id),
-            on_done=shown,
-            on_fail=failed,
-        )
+        if self._trace_waiting is not None:  # it came back first
+            self._show_trace(self._trace_waiting)
+            self._trace_waiting = None
