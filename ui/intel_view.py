@@ -450,12 +450,16 @@ class IntelligenceView(QWidget):
             self._choose_first_row()
 
     def _choose_first_row(self) -> None:
-        if self.model.rowCount() and self.isVisible():  # not for a window closed meanwhile
+        if self.model.rowCount():
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
+
+    def _choose_first_row_if_shown(self) -> None:
+        if self.isVisible():  # not for a window closed since its paint
+            self._choose_first_row()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -464,7 +468,7 @@ class IntelligenceView(QWidget):
             and self._choose_first_when_painted
         ):
             self._choose_first_when_painted = False
-            QTimer.singleShot(0, self, self._choose_first_row)  # after this paint
+            QTimer.singleShot(0, self, self._choose_first_row_if_shown)  # after this paint
         return False
 
     def refresh(self) -> None:

@@ -45,3 +45,19 @@ def test_an_items_detail_is_read_off_the_ui_thread_and_the_latest_choice_wins(qt
     qtbot.waitUntil(lambda: "Not yet discussed" in view.history_view.toPlainText())
     window.tasks.wait()
     window.close()
+
+
+def test_the_first_row_is_chosen_on_a_screen_not_on_show(qtbot, db):
+    standard_items(db, 20)
+    ranked(db)
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_page("meetings")  # before the queue's first page comes back
+    view = window.pages["intel"]
+    qtbot.waitUntil(lambda: view.model.rowCount() == 21)
+    first = view.model.row_data(0)["intel_id"]
+    qtbot.waitUntil(lambda: first in view.item_view.toPlainText())
+    assert view.table.selectionModel().currentIndex().row() == 0
+    window.tasks.wait()
+    window.close()
