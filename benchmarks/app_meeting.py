@@ -317,6 +317,9 @@ def app_run(path: Path, core: dict[str, Any]) -> dict[str, Any]:
         loop = QEventLoop()
         QTimer.singleShot(5, loop.quit)
         loop.exec()
+    # The filled tabs' first paint belongs to the step too (as the meeting
+    # steps' repaints do): the clock and the stall had stopped before it.
+    QApplication.processEvents()
     out["em"] = started.read()
     out["stall"]["em"] = beat.reset()
     window.close()
