@@ -503,6 +503,7 @@ class EmCaseloadView(QWidget):
             detail = CaseDetail(self)
             layout = self._detail_layout
             layout.replaceWidget(self._no_case, detail.owner_row)
+            self._no_case.hide()  # at once: it is deleted only when the event loop next runs
             self._no_case.deleteLater()
             layout.takeAt(layout.count() - 1)  # the stretch: the tabs take the height now
             layout.addWidget(detail.detail_tabs, 1)

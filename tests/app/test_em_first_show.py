@@ -31,6 +31,7 @@ def test_the_case_part_is_made_when_a_case_is_first_chosen(em, qtbot):
     assert "Select a case" in em._no_case.text() and em._no_case.isVisible()
     em.tables["all"].selectRow(0)
     assert em._case_detail is not None and not em.claim_button.isEnabled()  # until read
+    assert em._no_case.isHidden()  # at once, not drawn over the case's row until deleted
     qtbot.waitUntil(lambda: em.detail_tabs.isVisible() and em.case_label.isVisible())
     qtbot.waitUntil(lambda: em.claim_button.isEnabled(), timeout=10000)
     assert em.why_view.accessibleName() == "Why here"  # named as the screen's other controls
