@@ -14,8 +14,8 @@ explanation); the chosen case's part (``ui.em_case``: its owner row and
 its tabs) is built when a case is first chosen, and its Actions tab (156
 widgets) when first opened; and each queue tab's table is made, and its
 columns sized, when the tab is first shown. Together they took the first
-showing from one 157 ms block of the UI thread to 45-63 ms, and the case
-part to about 25 ms (2026-12-06, 100,000 items; docs/benchmarks.md).
+showing from one 157 ms block of the UI thread to 46-57 ms, and with the
+case part left for later to 29-43 ms (100,000 items; docs/benchmarks.md).
 """
 
 from __future__ import annotations
