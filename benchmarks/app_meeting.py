@@ -261,13 +261,14 @@ def app_run(path: Path, core_steps: Iterator[dict[str, Any]]) -> dict[str, Any]:
     from triage.store.db import open_database
     from ui import identity, theme
     from ui.heartbeat import Heartbeat
-    from ui.main_window import MainWindow
+    from ui.main_window import MainWindow, keep_startup_objects_out_of_full_collections
 
     app = QApplication.instance() or QApplication([])
     theme.apply(app)
     identity.sign_in(EVERYONE)
     window = MainWindow(open_database(path))
     window.show()
+    keep_startup_objects_out_of_full_collections()  # as ui.app.main does
     view = window.show_page("meetings")
     # Before the clock starts, as a user would wait: the first screens' reads,
     # the ranking check, the meeting list and every read those set off (the

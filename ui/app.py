@@ -174,7 +174,7 @@ def run_app(args: argparse.Namespace) -> int:
     from triage import paths, settings
     from triage.store.faults import StoreUnavailable
     from ui import identity, login, plain, theme
-    from ui.main_window import MainWindow
+    from ui.main_window import MainWindow, keep_startup_objects_out_of_full_collections
     from ui.passphrase import open_asking
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -213,6 +213,7 @@ def run_app(args: argparse.Namespace) -> int:
     settings.save(stored)
     window = MainWindow(db)
     window.show()
+    keep_startup_objects_out_of_full_collections()
     code = app.exec()
     window.tasks.wait()
     db.close()
