@@ -65,6 +65,18 @@ def _validated(
 _DONE = object()
 
 
+def _hand_over(waiting: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` in ``waiting`` once there is room; False if ``stop`` is
+    set first (the consumer has gone: a cancel or a store error)."""
+    while not stop.is_set():
+        try:
+            waiting.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def on_thread(
     rows: Iterator[ExtractRow | Rejected], validator: Validator, prepare: Prepare
 ) -> Ahead:
@@ -74,23 +86,14 @@ def on_thread(
     ready: queue.Queue[Any] = queue.Queue(READ_AHEAD)
     stop = threading.Event()
 
-    def hand_over(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def read() -> None:
         try:
             for item in _validated(rows, validator, prepare):
-                if not hand_over(item):
+                if not _hand_over(ready, item, stop):
                     return
-            hand_over(_DONE)
+            _hand_over(ready, _DONE, stop)
         except BaseException as error:  # handed to the caller, who raises it
-            hand_over(error)
+            _hand_over(ready, error, stop)
 
     reader = threading.Thread(target=read, name="import-reader", daemon=True)
     reader.start()
@@ -139,21 +142,12 @@ class Forked:
         received: queue.Queue[bytes | None] = queue.Queue(RECEIVED_AHEAD)
         stop = threading.Event()
 
-        def hand_over(item: bytes | None) -> bool:
-            while not stop.is_set():
-                try:
-                    received.put(item, timeout=0.05)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
         def receive() -> None:
             try:
-                while hand_over(receiving.recv_bytes()):
+                while _hand_over(received, receiving.recv_bytes(), stop):
                     pass
             except (EOFError, OSError):
-                hand_over(None)  # the child has ended (all it sent is in)
+                _hand_over(received, None, stop)  # the child has ended (all it sent is in)
 
         receiver = threading.Thread(target=receive, name="import-receiver", daemon=True)
         receiver.start()
