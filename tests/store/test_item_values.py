@@ -93,11 +93,6 @@ def test_received_uk_day_is_the_uk_calendar_day():
         item_values.received_uk_day(datetime(2026, 1, 1, 23, 30))
         == (date(2026, 1, 1) - date(1970, 1, 1)).days
     )
-    moments = [
-        datetime(1970, 1, 1, 12), datetime(2026, 7, 1, 21, 59), datetime(2026, 7, 1, 23, 30),
-        datetime(2026, 1, 1, 23, 30), datetime(1800, 6, 1, 12),
-    ]  # fmt: skip
-    assert item_values.received_uk_days(moments) == list(map(item_values.received_uk_day, moments))
 
 
 def _write(path: Path, header: str, *lines: str) -> Path:

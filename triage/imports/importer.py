@@ -771,10 +771,8 @@ class _IntelStore(_KeyedStore):
         # The values statistics and the harm score read (store.item_values),
         # each only from a file that has its inputs, as the grading's parts.
         received = chunk.column("received_at")
-        days = chunk.time_days.get("received_at")  # made with the times by the validator
-        chunk.add_column(
-            "received_uk_day", days if days is not None else item_values.received_uk_days(received)
-        )
+        # The UK days come with the times: the validator parses both at once.
+        chunk.add_column("received_uk_day", chunk.time_days["received_at"])
         if "passed_at" in chunk.names:
             passed = chunk.column("passed_at")
             chunk.add_column(

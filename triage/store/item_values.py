@@ -46,16 +46,6 @@ def received_uk_day(received_at: datetime) -> int:
     return clock.to_local(received_at).toordinal() - _EPOCH_ORDINAL
 
 
-def received_uk_days(moments: list[datetime]) -> list[int]:
-    """``received_uk_day`` over a column, its usual case written inline (an
-    import computes it for every row)."""
-    epoch = _EPOCH_ORDINAL
-    return [
-        m.toordinal() - epoch if m.hour < 22 and m.year >= 1848 else received_uk_day(m)
-        for m in moments
-    ]
-
-
 def passed_within_48h(received_at: datetime, passed_at: datetime | None) -> int | None:
     if passed_at is None:
         return None
