@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import chain, islice, repeat
 from json.encoder import encode_basestring_ascii as _json_string
@@ -543,14 +543,17 @@ class _Pipeline:
         # Importing the same file again does not list its bad rows twice: a
         # row already open in the quarantine (same file, line and text) stays
         # the one entry to fix, and one discarded as junk stays discarded.
+        lines = sorted({item.line_no for item in rejected})
+        # Besides the lines, the look-up binds two statuses, the kind and the file.
         already = {
             (line_no, raw_text)
+            for part in _parts(lines, _in_list_size(session.connection(), 4))
             for line_no, raw_text in session.execute(
                 select(QuarantinedRow.line_no, QuarantinedRow.raw_text).where(
                     QuarantinedRow.status.in_(("open", "discarded")),
                     QuarantinedRow.kind == self.spec.name,
                     QuarantinedRow.file_name == self.file_name,
-                    QuarantinedRow.line_no.in_({item.line_no for item in rejected}),
+                    QuarantinedRow.line_no.in_(part),
                 )
             )
         }
@@ -607,23 +610,27 @@ class _KeyedStore:
         # For the statements ``prepare`` makes on a reading thread or process.
         self.variable_limit = _variable_limit(session.connection())
 
-    def _stored_rows(self, chunk: Chunk, compared: list[str]) -> Iterable[Sequence[Any]]:
+    def _stored_rows(self, chunk: Chunk, compared: list[str]) -> list[Sequence[Any]]:
         """The stored rows with the chunk's keys: id, then ``compared``. SQLite:
         as stored (text times), to compare with ``_stored``'s forms; PostgreSQL:
         typed values, as ``_stored(raw=True)`` gives."""
         connection = self.session.connection()
-        if dialect.is_postgres(connection):
-            table = self.table
-            return connection.execute(
-                select(table.c.id, *(table.c[name] for name in compared)).where(
-                    table.c[self.key].in_(chunk.column(self.key))
-                )
-            )
-        return connection.exec_driver_sql(
-            f"SELECT id, {', '.join(compared)} FROM {self.table.name} "
-            f"WHERE {self.key} IN ({', '.join('?' * len(chunk))})",
-            tuple(chunk.column(self.key)),
-        )
+        table = self.table
+        found: list[Sequence[Any]] = []
+        for part in _parts(chunk.column(self.key), _in_list_size(connection)):
+            if dialect.is_postgres(connection):
+                found += connection.execute(
+                    select(table.c.id, *(table.c[name] for name in compared)).where(
+                        table.c[self.key].in_(part)
+                    )
+                ).all()
+            else:
+                found += connection.exec_driver_sql(
+                    f"SELECT id, {', '.join(compared)} FROM {table.name} "
+                    f"WHERE {self.key} IN ({', '.join('?' * len(part))})",
+                    tuple(part),
+                ).all()
+        return found
 
     def prepare(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         """The work on a validated chunk that needs no database: checks
@@ -697,11 +704,13 @@ class _KeyedStore:
         self, chunk: Chunk, record_ids: dict[int, int], compared: list[str], result: ImportResult
     ) -> None:
         """Update rows (chunk index -> record id) field by field, auditing each change."""
+        ids = list(record_ids.values())
         existing = {
             record.id: record._mapping
+            for part in _parts(ids, _in_list_size(self.session.connection()))
             for record in self.session.execute(
                 select(self.table.c.id, *(self.table.c[c] for c in compared)).where(
-                    self.table.c.id.in_(record_ids.values())
+                    self.table.c.id.in_(part)
                 )
             )
         }
@@ -883,11 +892,18 @@ class _ProcessIssueStore(_KeyedStore):
 
 
 _OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
+# The outcome columns an extract may carry besides its key, compared on a re-import.
+_OUTCOME_VALUES = ("decision", "reason", "decided_by", "result", "result_at")
+_EPOCH = date(1970, 1, 1)
 
 
 class _OutcomeStore:
     """Tasking outcomes: keyed by (item, meeting date); meetings made up as
-    'imported' per region, team and date; item status kept in step."""
+    'imported' per region, team and date; item status kept in step.
+
+    Column by column, as the keyed stores: each chunk's items are looked up
+    in one query per part, the checks run over whole columns, and new
+    outcomes go in as statements bound column by column."""
 
     def __init__(self, session: Session, batch_id: int, who: str) -> None:
         self.session = session
@@ -897,6 +913,9 @@ class _OutcomeStore:
         self.touched_items: set[int] = set()
         self.meetings: dict[tuple[str, str | None, Any], int] = {}
         self.day_starts: dict[Any, Any] = {}
+        self.uk_days: dict[int, date] = {}
+        self.on_sqlite = not dialect.is_postgres(session)
+        self.variable_limit = _variable_limit(session.connection())
         # No outcome stored before this import: none to compare with, since
         # an (item, meeting date) repeated in the file is rejected as a
         # repeated key, so no chunk meets one an earlier chunk stored.
@@ -908,85 +927,97 @@ class _OutcomeStore:
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
         if not len(chunk):
             return []
-        items = {r.intel_id: r for r in self._items(list(set(chunk.column("intel_id"))))}
-        rows = chunk.rows()
-        problems = {}
-        for k, values in enumerate(rows):
-            item = items.get(values["intel_id"])
-            if item is None:
-                problems[k] = "intel_id: no such intelligence item"
-            # Only the three required columns are sure to be in the header.
-            elif values["decision"] == "rejected" and not values.get("reason"):
-                problems[k] = "reason: a rejection needs a reason code"
-            elif values.get("result") and values["decision"] != "accepted":
-                problems[k] = "result: only an accepted task can have a result"
-            # UK local time is UTC or an hour ahead: a meeting after the UTC
-            # day of receipt is after the local day too (no conversion).
-            elif values["meeting_date"] <= item.received_at.date() and values["meeting_date"] < (
-                received := clock.to_local(item.received_at).date()
-            ):
-                # It would count as decided before it was received (age at decision < 0).
-                problems[k] = f"meeting_date: before the item was received ({received})"
+        intel_ids = chunk.column("intel_id")
+        items = self._items(list(set(intel_ids)))
+        found = list(map(items.get, intel_ids))
+        problems = self._problems(chunk, found)
         rejected, chunk = chunk.split(problems)
         if not len(chunk):
             return rejected
-        good = [values for k, values in enumerate(rows) if k not in problems]
-        item_ids = {items[values["intel_id"]].id for values in good}
-        existing = (
-            {}
-            if self.table_was_empty
-            else {
-                (o.item_id, o.meeting_date): o
-                for o in self.session.execute(
-                    select(
-                        TaskingOutcome.id,
-                        TaskingOutcome.item_id,
-                        TaskingOutcome.meeting_date,
-                        TaskingOutcome.decision,
-                        TaskingOutcome.reason,
-                        TaskingOutcome.decided_by,
-                        TaskingOutcome.result,
-                        TaskingOutcome.result_at,
-                        TaskingOutcome.extra,
-                    ).where(TaskingOutcome.item_id.in_(bindparam("ids", expanding=True))),
-                    {"ids": list(item_ids)},
-                )
-            }
-        )
-        # A column the file does not have is left as it is, as for the other kinds.
-        compared = tuple(
-            c
-            for c in ("decision", "reason", "decided_by", "result", "result_at")
-            if c in chunk.names
-        ) + ("extra",)
-        self._find_meetings(
-            [
-                (items[row["intel_id"]].region, items[row["intel_id"]].team, row["meeting_date"])
-                for row in good
-                if (items[row["intel_id"]].id, row["meeting_date"]) not in existing
+        # (A row naming no item is among the problems.)
+        good = [item for k, item in enumerate(found) if item is not None and k not in problems]
+        days = chunk.column("meeting_date")
+        item_ids = [item.id for item in good]
+        self.touched_items.update(item_ids)
+        existing = {} if self.table_was_empty else self._existing(set(item_ids))
+        if existing:
+            new = [
+                k for k, key in enumerate(zip(item_ids, days, strict=True)) if key not in existing
             ]
-        )
-        inserts, changes = [], []
-        for row, extra in zip(good, chunk.extras, strict=True):
-            item = items[row["intel_id"]]
-            values = {c: row[c] for c in compared if c != "extra"}
-            values["extra"] = extra
-            old = existing.get((item.id, row["meeting_date"]))
-            self.touched_items.add(item.id)
+        else:
+            new = list(range(len(chunk)))
+        # A column the file does not have is left as it is, as for the other kinds.
+        compared = [c for c in _OUTCOME_VALUES if c in chunk.names]
+        if existing:
+            self._update(chunk, good, existing, compared, result)
+        if new:
+            self._find_meetings([(good[k].region, good[k].team, days[k]) for k in new])
+            self._insert(chunk, new, good, compared)
+            result.inserted += len(new)
+        return rejected
+
+    def _problems(self, chunk: Chunk, found: list[_Item | None]) -> dict[int, str]:
+        """Rows that contradict themselves or the items they name (row index -> reason)."""
+        # Only the three required columns are sure to be in the header.
+        missing = [None] * len(chunk)
+        reasons = chunk.column("reason") if "reason" in chunk.names else missing
+        results = chunk.column("result") if "result" in chunk.names else missing
+        columns = zip(
+            found, chunk.column("decision"), reasons, results, chunk.column("meeting_date"),
+            strict=True,
+        )  # fmt: skip
+        problems = {}
+        for k, (item, decision, reason, outcome, day) in enumerate(columns):
+            if item is None:
+                problems[k] = "intel_id: no such intelligence item"
+            elif decision == "rejected" and not reason:
+                problems[k] = "reason: a rejection needs a reason code"
+            elif outcome and decision != "accepted":
+                problems[k] = "result: only an accepted task can have a result"
+            elif day < item.received_day:
+                # It would count as decided before it was received (age at decision < 0).
+                problems[k] = f"meeting_date: before the item was received ({item.received_day})"
+        return problems
+
+    def _existing(self, item_ids: set[int]) -> dict[tuple[int, Any], Any]:
+        """The stored outcomes of these items, by (item, meeting date)."""
+        found = {}
+        for part in _parts(list(item_ids), _in_list_size(self.session.connection())):
+            for outcome in self.session.execute(
+                select(
+                    TaskingOutcome.id,
+                    TaskingOutcome.item_id,
+                    TaskingOutcome.meeting_date,
+                    *(getattr(TaskingOutcome, name) for name in _OUTCOME_VALUES),
+                    TaskingOutcome.extra,
+                ).where(TaskingOutcome.item_id.in_(part))
+            ):
+                found[(outcome.item_id, outcome.meeting_date)] = outcome
+        return found
+
+    def _update(
+        self,
+        chunk: Chunk,
+        good: list[_Item],
+        existing: dict[tuple[int, Any], Any],
+        compared: list[str],
+        result: ImportResult,
+    ) -> None:
+        """Update the chunk's stored outcomes that changed, field by field,
+        auditing each change (a re-import: most rows are unchanged)."""
+        columns = {name: chunk.column(name) for name in compared}
+        columns["extra"] = chunk.extras
+        intel_ids, days = chunk.column("intel_id"), chunk.column("meeting_date")
+        changes = []
+        for k, item in enumerate(good):
+            old = existing.get((item.id, days[k]))
             if old is None:
-                day = row["meeting_date"]
-                inserts.append(
-                    dict(
-                        values,
-                        item_id=item.id,
-                        meeting_id=self.meetings[(item.region, item.team, day)],
-                        meeting_date=day,
-                        decided_at=self._start_of_day(day),
-                        batch_id=self.batch_id,
-                    )
-                )
                 continue
-            changed = {c: values[c] for c in compared if values[c] != getattr(old, c)}
+            changed = {
+                name: values[k]
+                for name, values in columns.items()
+                if values[k] != getattr(old, name)
+            }
             if not changed:
                 result.unchanged += 1
                 continue
@@ -1001,7 +1032,7 @@ class _OutcomeStore:
                     "who": self.who,
                     "action": "import_update",
                     "entity": "tasking_outcome",
-                    "entity_id": f"{row['intel_id']}@{row['meeting_date']}",
+                    "entity_id": f"{intel_ids[k]}@{days[k]}",
                     "field": name,
                     "old": getattr(old, name),
                     "new": value,
@@ -1009,57 +1040,95 @@ class _OutcomeStore:
                 }
                 for name, value in changed.items()
             ]
-        if inserts and dialect.is_postgres(self.session):
-            self.session.execute(insert(_OUTCOMES), inserts)
-        elif inserts:
-            # Plain tuples in stored form, as for the other kinds (the ORM's
-            # bulk insert split the rows by which values were None, statement
-            # by statement). JSON's None is stored as SQLAlchemy stores it: null.
-            names = list(inserts[0])
-            columns = [
-                ["null" if v is None else json.dumps(v) for v in values]
-                if name == "extra"
-                else _stored(_OUTCOMES.c[name].type, values)
-                for name, values in ((n, [row[n] for row in inserts]) for n in names)
-            ]
-            _insert_rows(
-                self.session.connection(), _OUTCOMES.name, names, list(zip(*columns, strict=True))
-            )
-        result.inserted += len(inserts)
         audit.record_many(self.session, changes)
-        return rejected
 
-    def _items(self, keys: list[str]) -> Iterable[Any]:
-        """The items with these intel ids: id, intel_id, region, team, received_at."""
-        wanted = (IntelItem.id, IntelItem.intel_id, IntelItem.region, IntelItem.team)
-        connection = self.session.connection()
-        if dialect.is_postgres(connection):
-            return connection.execute(
-                select(*wanted, IntelItem.received_at).where(
-                    IntelItem.intel_id.in_(bindparam("keys", expanding=True))
-                ),
-                {"keys": keys},
-            )
-        # SQLite: a statement of plain placeholders (SQLAlchemy's expanding
-        # IN names every one of a chunk's 5,000 parameters, chunk by chunk).
-        found = []
-        for part in _parts(keys, 5000):
-            rows = connection.exec_driver_sql(
-                "SELECT id, intel_id, region, team, received_at FROM intel_item "
-                f"WHERE intel_id IN ({', '.join('?' * len(part))})",
-                tuple(part),
-            ).all()
-            # Stored times read as the ORM reads them.
-            found += [
-                _Item(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]))
-                for row in rows
+    def _insert(self, chunk: Chunk, new: list[int], good: list[_Item], compared: list[str]) -> None:
+        """Insert the chunk's rows at ``new`` as outcomes of their meetings."""
+        whole = len(new) == len(chunk)
+
+        def picked(values: list[Any]) -> list[Any]:
+            return list(values) if whole else [values[k] for k in new]
+
+        days = picked(chunk.column("meeting_date"))
+        items = picked(good)
+        meetings = self.meetings
+        for day in set(days).difference(self.day_starts):
+            self.day_starts[day] = clock.start_of_local_day(day)
+        values: dict[str, list[Any]] = {name: picked(chunk.column(name)) for name in compared}
+        values.update(
+            item_id=[item.id for item in items],
+            meeting_id=[
+                meetings[(item.region, item.team, day)]
+                for item, day in zip(items, days, strict=True)
+            ],
+            meeting_date=days,
+            decided_at=list(map(self.day_starts.__getitem__, days)),
+        )
+        extras = picked(chunk.extras)
+        if not self.on_sqlite:  # typed values through SQLAlchemy's insert
+            rows = [
+                dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)
             ]
+            for row, extra in zip(rows, extras, strict=True):
+                row.update(extra=extra, batch_id=self.batch_id)
+            self.session.execute(insert(_OUTCOMES), rows)
+            return
+        # Stored forms bound column by column, as a keyed store's first load.
+        # An empty extra is stored as SQLAlchemy stores JSON's None: null.
+        columns = [_stored(_OUTCOMES.c[name].type, column) for name, column in values.items()]
+        columns.append(["null" if extra is None else _cells_json(extra) for extra in extras])
+        connection = self.session.connection()
+        for sql, parameters in _column_statements(
+            _OUTCOMES.name,
+            [*values, "extra"],
+            columns,
+            {"batch_id": self.batch_id},
+            self.variable_limit,
+        ):
+            connection.exec_driver_sql(sql, parameters)
+
+    def _items(self, keys: list[str]) -> dict[str, _Item]:
+        """The items with these intel ids, by intel id."""
+        connection = self.session.connection()
+        wanted = (
+            IntelItem.id,
+            IntelItem.intel_id,
+            IntelItem.region,
+            IntelItem.team,
+            IntelItem.received_uk_day,
+            IntelItem.received_at,
+        )
+        found: dict[str, _Item] = {}
+        for part in _parts(keys, _in_list_size(connection)):
+            if dialect.is_postgres(connection):
+                rows: Iterable[Any] = connection.execute(
+                    select(*wanted).where(IntelItem.intel_id.in_(part))
+                )
+            else:
+                # SQLite: a statement of plain placeholders (SQLAlchemy's
+                # expanding IN names every parameter, chunk by chunk).
+                rows = connection.exec_driver_sql(
+                    "SELECT id, intel_id, region, team, received_uk_day, received_at "
+                    f"FROM intel_item WHERE intel_id IN ({', '.join('?' * len(part))})",
+                    tuple(part),
+                )
+            for item_id, intel_id, region, team, uk_day, received_at in rows:
+                found[intel_id] = _Item(
+                    item_id, region, team, self._received_day(uk_day, received_at)
+                )
         return found
 
-    def _start_of_day(self, day: Any) -> Any:
-        if day not in self.day_starts:
-            self.day_starts[day] = clock.start_of_local_day(day)
-        return self.day_starts[day]
+    def _received_day(self, uk_day: int | None, received_at: Any) -> date:
+        """The UK day an item was received, from its stored ``received_uk_day``
+        (or, should that be missing, its receipt time: text on SQLite)."""
+        if uk_day is None:
+            if isinstance(received_at, str):
+                received_at = datetime.fromisoformat(received_at)
+            uk_day = item_values.received_uk_day(received_at)
+        day = self.uk_days.get(uk_day)
+        if day is None:
+            day = self.uk_days[uk_day] = _EPOCH + timedelta(days=uk_day)
+        return day
 
     def _find_meetings(self, keys: list[tuple[str, str | None, Any]]) -> None:
         """Have ``meetings`` give the meeting of each (region, team, day):
@@ -1069,7 +1138,8 @@ class _OutcomeStore:
         wanted = [key for key in dict.fromkeys(keys) if key not in self.meetings]
         if not wanted:
             return
-        for day_part in _parts(sorted({day for _, _, day in wanted}), 500):
+        days = sorted({day for _, _, day in wanted})
+        for day_part in _parts(days, min(500, _in_list_size(self.session.connection()))):
             for found in self.session.execute(
                 select(
                     TaskingMeeting.id,
@@ -1112,18 +1182,13 @@ def _present(session: Session, table: str, column: str, keys: list[str]) -> set[
     """Which of ``keys`` the text column ``column`` of ``table`` holds."""
     connection = session.connection()
     found: set[str] = set()
-    if dialect.is_postgres(connection):
-        column_ = Base.metadata.tables[table].c[column]
-        found.update(
-            connection.execute(
-                select(column_).where(column_.in_(bindparam("keys", expanding=True))),
-                {"keys": keys},
-            ).scalars()
-        )
-        return found
-    # SQLite: plain placeholders (SQLAlchemy's expanding IN names and renders
-    # every one of a chunk's 5,000 parameters, chunk by chunk).
-    for part in _parts(keys, 5000):
+    for part in _parts(keys, _in_list_size(connection)):
+        if dialect.is_postgres(connection):
+            column_ = Base.metadata.tables[table].c[column]
+            found.update(connection.execute(select(column_).where(column_.in_(part))).scalars())
+            continue
+        # SQLite: plain placeholders (SQLAlchemy's expanding IN names and
+        # renders every parameter, part by part).
         found.update(
             connection.exec_driver_sql(
                 f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join('?' * len(part))})",
@@ -1133,13 +1198,29 @@ def _present(session: Session, table: str, column: str, keys: list[str]) -> set[
     return found
 
 
+# Keys one look-up names at most on PostgreSQL (its driver allows 65,535
+# parameters a statement): a chunk's.
+PG_KEYS_PER_LOOKUP = 5000
+
+
+def _in_list_size(connection: Connection, others: int = 0) -> int:
+    """How many keys one ``IN (...)`` look-up may name beside ``others``
+    parameters of its own: on SQLite the build's variable limit (999 where
+    it cannot be asked, as with sqlcipher3), so a chunk's 5,000 keys go in
+    parts on a build that allows fewer."""
+    if connection.dialect.name != "sqlite":
+        return max(1, PG_KEYS_PER_LOOKUP - others)
+    return max(1, _variable_limit(connection) - others)
+
+
 @dataclass(frozen=True, slots=True)
 class _Item:
+    """An outcome's item: what its checks and its meeting need."""
+
     id: int
-    intel_id: str
     region: str
     team: str | None
-    received_at: datetime
+    received_day: date  # its UK day of receipt
 
 
 def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
@@ -1147,11 +1228,15 @@ def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[start : start + size]
 
 
+# Parameters the status refresh's statement has besides its item ids (its
+# literals: decisions, statuses, the subqueries' LIMIT), with room to spare.
+_STATUS_LITERALS = 32
+
+
 def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
     """Status from the latest decision; carry-overs = times not discussed."""
     ids = list(item_ids)
-    for start in range(0, len(ids), 20000):
-        part = ids[start : start + 20000]
+    for part in _parts(ids, _in_list_size(session.connection(), _STATUS_LITERALS)):
         latest = (
             select(TaskingOutcome.decision)
             .where(TaskingOutcome.item_id == IntelItem.id)
