@@ -388,6 +388,26 @@ def test_a_first_load_leaves_every_index_in_place(db, tmp_path):
     assert indexes() == before
 
 
+@pytest.mark.sqlite_only("SQLite drops and rebuilds indexes on a first load")
+def test_a_first_load_keeps_partial_indexes_in_place(db):
+    # A partial index holds the few rows its condition picks: kept, it costs
+    # each row the test; rebuilt, it would read the whole table.
+    from triage.imports.importer import _drop_indexes
+
+    session = db.sessions()
+    try:
+        rebuilt = _drop_indexes(session, IntelItem.__table__)
+        left = session.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'intel_item'")
+        ).scalars()
+        assert "ix_intel_em_case" in set(left)
+        assert any("ix_intel_subject_received" in sql for sql in rebuilt)
+        assert not any("ix_intel_em_case" in sql for sql in rebuilt)
+    finally:
+        session.rollback()
+        session.close()
+
+
 def test_column_statements_insert_each_row_with_its_constants():
     # Values given column by column go in row by row, each row with the
     # constants; only the constants are numbered parameters (SQLite's parser

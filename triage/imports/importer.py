@@ -1474,13 +1474,20 @@ def _drop_indexes(session: Session, table: Table) -> list[str]:
     loaded rows is about three times cheaper than updating it row by row.
     It all happens inside the import's transaction, so a cancel or crash
     leaves the indexes (and everything else) as they were. PostgreSQL keeps
-    its indexes: the statements are SQLite's, and its index updates are cheap."""
+    its indexes: the statements are SQLite's, and its index updates are cheap.
+
+    A partial index (``... WHERE``) stays: it holds the few rows its
+    condition picks (an item's EM case: none an extract sets), so keeping
+    it costs each row only the test, while rebuilding it reads the whole
+    table (0.2 s for a million items)."""
     if dialect.is_postgres(session):
         return []
     found: Sequence[tuple[str, str]] = session.execute(
         text(
-            "SELECT name, sql FROM sqlite_master "
-            "WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL"
+            "SELECT m.name, m.sql FROM sqlite_master AS m "
+            "JOIN pragma_index_list(:table) AS l ON l.name = m.name "
+            "WHERE m.type = 'index' AND m.tbl_name = :table AND m.sql IS NOT NULL "
+            "AND NOT l.partial"
         ),
         {"table": table.name},
     ).all()
