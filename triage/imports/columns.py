@@ -127,7 +127,7 @@ class Column:
     required: bool = False
     # The attribute it is stored in, when it differs from the column name.
     stored_as: str | None = None
-    # Few distinct values (codes, flags): the importer memoises conversions.
+    # Few distinct values (codes, flags, days): the importer memoises conversions.
     repetitive: bool = False
 
     @property
@@ -197,7 +197,7 @@ EM_CASES = ExtractKind(
         Column("device", one_of(vocab.DEVICES), repetitive=True),
         Column("em_status", one_of(vocab.EM_STATUSES), repetitive=True),
         Column("fitted_at", datetime_),
-        Column("last_review_at", date_),
+        Column("last_review_at", date_, repetitive=True),
         Column("last_contact_at", datetime_),
         Column("vulnerabilities", list_of(vocab.VULNERABILITIES), repetitive=True),
         Column("gender", text, repetitive=True),
@@ -230,12 +230,12 @@ OUTCOMES = ExtractKind(
     "intel_id",
     (
         Column("intel_id", text, required=True),
-        Column("meeting_date", date_, required=True),
+        Column("meeting_date", date_, required=True, repetitive=True),
         Column("decision", one_of(vocab.DECISIONS), required=True, repetitive=True),
         Column("reason", one_of(vocab.REASON_CODES), repetitive=True),
         Column("decided_by", text),
         Column("result", one_of(vocab.RESULTS), repetitive=True),
-        Column("result_at", date_),
+        Column("result_at", date_, repetitive=True),
     ),
     also_key=("meeting_date",),
 )

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from itertools import chain, islice, repeat
+from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any
@@ -920,6 +920,8 @@ class _OutcomeStore:
         # an (item, meeting date) repeated in the file is rejected as a
         # repeated key, so no chunk meets one an earlier chunk stored.
         self.table_was_empty = session.execute(select(TaskingOutcome.id).limit(1)).first() is None
+        # A first load builds the indexes once at the end, as a keyed store's.
+        self.deferred_indexes = _drop_indexes(session, _OUTCOMES) if self.table_was_empty else []
 
     def prepare(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         return [], chunk
@@ -1103,7 +1105,7 @@ class _OutcomeStore:
             if dialect.is_postgres(connection):
                 rows: Iterable[Any] = connection.execute(
                     select(*wanted).where(IntelItem.intel_id.in_(part))
-                )
+                ).all()
             else:
                 # SQLite: a statement of plain placeholders (SQLAlchemy's
                 # expanding IN names every parameter, chunk by chunk).
@@ -1111,7 +1113,7 @@ class _OutcomeStore:
                     "SELECT id, intel_id, region, team, received_uk_day, received_at "
                     f"FROM intel_item WHERE intel_id IN ({', '.join('?' * len(part))})",
                     tuple(part),
-                )
+                ).all()  # fetched at once: row by row is a driver call each
             for item_id, intel_id, region, team, uk_day, received_at in rows:
                 found[intel_id] = _Item(
                     item_id, region, team, self._received_day(uk_day, received_at)
@@ -1175,6 +1177,8 @@ class _OutcomeStore:
 
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
+        for statement in self.deferred_indexes:
+            self.session.execute(text(statement))
         refresh_item_status(self.session, self.touched_items)
 
 
@@ -1193,7 +1197,9 @@ def _present(session: Session, table: str, column: str, keys: list[str]) -> set[
             connection.exec_driver_sql(
                 f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join('?' * len(part))})",
                 tuple(part),
-            ).scalars()
+            )
+            .scalars()
+            .all()  # fetched at once: row by row is a driver call each
         )
     return found
 
@@ -1341,7 +1347,8 @@ def _cells_json(cells: dict[str, str]) -> str:
 
 
 def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[str, Any]) -> None:
-    """Insert new rows at driver speed, from plain tuples in stored form."""
+    """Insert new rows at driver speed: on SQLite, stored forms bound
+    column by column (``_column_statements``)."""
     names = [*chunk.names, "extra", *constants]
     if dialect.is_postgres(session):  # typed values through SQLAlchemy's insert
         values = _stored_columns(table, chunk, null=None, raw=True)
@@ -1355,22 +1362,18 @@ def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[s
         }
         session.execute(insert(table).values(json_nulls), rows)
         return
-    if chunk.statements is not None:  # made by the store's prepare
-        connection = session.connection()
-        for sql, parameters in chunk.statements:
-            connection.exec_driver_sql(sql, parameters)
-        return
-    _insert_rows(session.connection(), table.name, names, _stored_rows(table, chunk, constants))
-
-
-def _stored_rows(table: Table, chunk: Chunk, constants: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """The chunk's rows as tuples in stored form: its columns, its extras, the constants."""
-    columns: list[Iterable[Any]] = list(chunk.stored or _stored_columns(table, chunk))
-    # Constants repeat for every row; zip stops at the end of the chunk's columns.
-    columns += [
-        repeat(_stored(table.c[name].type, [value])[0]) for name, value in constants.items()
-    ]
-    return list(zip(*columns, strict=False))
+    connection = session.connection()
+    statements = chunk.statements  # made by the store's prepare, or now
+    if statements is None:
+        statements = _column_statements(
+            table.name,
+            [*chunk.names, "extra"],
+            chunk.stored or _stored_columns(table, chunk),
+            {name: _stored(table.c[name].type, [value])[0] for name, value in constants.items()},
+            _variable_limit(connection),
+        )
+    for sql, parameters in statements:
+        connection.exec_driver_sql(sql, parameters)
 
 
 # Rows per INSERT statement on SQLite, at most (fewer when the build allows
@@ -1386,13 +1389,6 @@ def _variable_limit(connection: Connection) -> int:
         return 999
     getlimit = getattr(raw, "getlimit", None)
     return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if getlimit else 999
-
-
-def _rows_per_statement(connection: Connection, width: int) -> int:
-    """How many rows of ``width`` values one INSERT takes on this SQLite build."""
-    if connection.dialect.name != "sqlite":
-        return 1
-    return max(1, min(ROWS_PER_INSERT, _variable_limit(connection) // width))
 
 
 def _column_statements(
@@ -1431,39 +1427,6 @@ def _column_values_sql(into: str, width: int, constants: int, rows: int) -> str:
     parameters named in every row, then ``width`` plain ones."""
     row = "(" + ", ".join([*(f"?{k + 1}" for k in range(constants)), *("?" * width)]) + ")"
     return into + ", ".join([row] * rows)
-
-
-def _insert_rows(
-    connection: Connection, table_name: str, names: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert rows of stored values in ``names`` order (SQLite only:
-    PostgreSQL inserts typed values through SQLAlchemy)."""
-    per = _rows_per_statement(connection, len(names))
-    for sql, parameters in _insert_statements(table_name, names, rows, per):
-        connection.exec_driver_sql(sql, parameters)
-
-
-def _insert_statements(
-    table_name: str, names: list[str], rows: list[tuple[Any, ...]], per: int
-) -> list[tuple[str, Any]]:
-    """The statements that insert ``rows`` with their parameters: ``per``
-    rows to one ``INSERT ... VALUES (...), (...)`` (standard SQL), the
-    driver binding them all at once and SQLite inserting them without the
-    interpreter; the rows left over (and all of them on a build that allows
-    few parameters) in one ``executemany`` (a list of tuples)."""
-    columns = ", ".join(names)
-    one = f"({', '.join('?' * len(names))})"
-    whole = len(rows) - len(rows) % per if per > 1 else 0
-    statements: list[tuple[str, Any]] = []
-    if whole:
-        many = f"INSERT INTO {table_name} ({columns}) VALUES {', '.join([one] * per)}"
-        statements += [
-            (many, tuple(chain.from_iterable(rows[start : start + per])))
-            for start in range(0, whole, per)
-        ]
-    if whole < len(rows):
-        statements.append((f"INSERT INTO {table_name} ({columns}) VALUES {one}", rows[whole:]))
-    return statements
 
 
 def _drop_indexes(session: Session, table: Table) -> list[str]:
