@@ -13,6 +13,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 from actors import EVERYONE
+from hypothesis import given
+from hypothesis import strategies as st
 from model_history import make_history
 from sqlalchemy import delete, select, update
 
@@ -476,6 +478,42 @@ def test_corroboration_counts_only_other_items_known_at_decision(db):
         )
     assert _by_item(some, "corroboration_subject") == {1: 1, 3: 2}
     assert _by_item(some, "corroboration_postcode") == {1: 1, 3: 0}
+
+
+def test_scoring_rows_read_in_steps_are_the_rows_read_at_once(db, monkeypatch):
+    make_history(db, n=300)
+    with db.engine.connect() as connection:
+        trained = features.training_frame(connection)
+        spec = features.default_spec(with_bucket=False)
+        limits = features.fit_limits(trained, spec)
+        at_once = features.scoring_frame(connection, spec, limits, as_of=datetime(2025, 6, 1))
+        monkeypatch.setattr(features, "READ_ROWS", 7)
+        in_steps = features.scoring_frame(connection, spec, limits, as_of=datetime(2025, 6, 1))
+    assert len(at_once) > 7 * 3
+    assert at_once.names == in_steps.names
+    for name in at_once.names:
+        assert np.array_equal(at_once[name], in_steps[name], equal_nan=True), name
+
+
+def _dict_factorize(values: list[str | None]) -> tuple[list[int], list[str]]:
+    index: dict[str, int] = {}
+    codes = [-1 if v is None else index.setdefault(v, len(index)) for v in values]
+    return codes, list(index)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["a", "a\x00", "é"]))))
+def test_factorize_gives_the_codes_of_a_dict_in_order_of_first_appearance(values):
+    codes, uniques = features.factorize(values)
+    assert (codes.tolist(), uniques) == _dict_factorize(values)
+
+
+def test_factorize_never_takes_two_keys_with_the_same_folded_words_as_one(monkeypatch):
+    # Keys longer than a word share the fold when the multiplier is 0: only
+    # their last word is left, and the text comparison must part them.
+    keys = ["abcdefgh-same", "12345678-same", "abcdefgh-same", None]
+    monkeypatch.setattr(features, "FOLD_MULTIPLIER", np.uint64(0))
+    codes, uniques = features.factorize(keys)
+    assert (codes.tolist(), uniques) == ([0, 1, 0, -1], ["abcdefgh-same", "12345678-same"])
 
 
 def _by_item(rows: features.Table, column: str) -> dict[int, float]:
