@@ -51,7 +51,7 @@ from ui import access, identity, labels, theme
 from ui.plain import plain
 from ui.rows_model import TextRowsModel, rows_table
 from ui.tasks import Job, Tasks
-from ui.widgets import DateField, Island
+from ui.widgets import DateField, Island, WrappedLabel
 
 HELP_TEXT = (
     "<b>A</b> accept · <b>R</b> reject, then <b>1-9</b> reason (Esc cancels) · "
@@ -335,7 +335,7 @@ class MeetingMode(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.title = plain(QLabel(objectName="title"))
-        self.subtitle = plain(QLabel(objectName="subtitle"))
+        self.subtitle = plain(WrappedLabel(objectName="subtitle"))
         self.counter = QLabel(objectName="counter")
         self.counter.setToolTip("Accepted tasks against this week's capacity")
         self.counter.setAlignment(Qt.AlignmentFlag.AlignCenter)  # in its fixed width
@@ -351,7 +351,6 @@ class MeetingMode(QWidget):
 
         # Two rows so the window fits a 1280-pixel projector: what and how many
         # on top, the less frequent actions underneath.
-        self.subtitle.setWordWrap(True)
         top_row = QHBoxLayout()
         top_row.addWidget(back)
         top_row.addWidget(self.title, 1)
@@ -418,9 +417,8 @@ class MeetingMode(QWidget):
             reason_layout.addWidget(button)
         self.reason_panel.hide()
 
-        self.help = QLabel(HELP_TEXT)
-        self.help.setWordWrap(True)
-        self.help.setObjectName("subtitle")
+        # Remembers its height for a width: the whole window's layout asks it.
+        self.help = WrappedLabel(HELP_TEXT, objectName="subtitle")
 
         action_buttons = QWidget()
         action_buttons.setLayout(actions)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QLabel,
     QPushButton,
     QSizePolicy,
     QTabWidget,
@@ -51,6 +52,57 @@ class DateField(QDateEdit):
     def focusNextPrevChild(self, forward: bool) -> bool:
         # The base date edit would step between its sections instead.
         return QWidget.focusNextPrevChild(self, forward)
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label that remembers its height for each width asked.
+
+    A word-wrapped label gives its whole screen a height that depends on its
+    width, and each screen sits in a resizable scroll area: every layout pass
+    of the window then asks the label again, and Qt keeps no answer (it lays
+    the text out anew each time, 0.1-0.3 ms for the meeting's rich-text key
+    help). Showing a meeting asked 24 times for 4 widths: 3 ms of the start's
+    UI thread. The answers are forgotten when the text, the font or the style
+    changes."""
+
+    KEPT = 32  # widths remembered; a window dragged wider asks for many
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, **kwargs: object) -> None:
+        super().__init__(text, parent, **kwargs)
+        self.setWordWrap(True)
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:
+        if text != self.text():
+            self._heights.clear()
+            super().setText(text)
+
+    def setTextFormat(self, format: Qt.TextFormat) -> None:
+        self._heights.clear()
+        super().setTextFormat(format)
+
+    FORGET_ON = frozenset(
+        {
+            QEvent.Type.Polish,
+            QEvent.Type.FontChange,
+            QEvent.Type.StyleChange,
+            QEvent.Type.ContentsRectChange,
+            QEvent.Type.LayoutDirectionChange,
+        }
+    )
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in self.FORGET_ON:
+            self._heights.clear()
+        return super().event(event)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            if len(self._heights) >= self.KEPT:
+                self._heights.clear()
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
 
 
 class Island(QWidget):

@@ -39,3 +39,38 @@ def test_an_island_keeps_qt_size(qtbot):
     island.resize(300, 24)
     assert island.size() == QSize(300, 24)
     assert island.sizeHint() == QSize(300, 24)
+
+
+def test_a_wrapped_label_gives_qt_heights_and_forgets_them_on_change(qtbot):
+    """The remembered height for a width is the one Qt gives a plain
+    word-wrapped label with the same text and font, before and after the
+    text and the font change."""
+    from PySide6.QtWidgets import QLabel
+
+    from ui.widgets import WrappedLabel
+
+    text = "<b>A</b> accept · <b>R</b> reject, then <b>1-9</b> reason · " * 3
+    ours, qts = WrappedLabel(text), QLabel(text)
+    qts.setWordWrap(True)
+    for label in (ours, qts):
+        qtbot.addWidget(label)
+
+    def heights() -> list[tuple[int, int]]:
+        return [(ours.heightForWidth(w), qts.heightForWidth(w)) for w in (120, 300, 120, 900)]
+
+    assert all(a == b for a, b in heights())
+    narrow = ours.heightForWidth(120)
+    assert narrow > ours.heightForWidth(900)  # it wraps
+
+    for label in (ours, qts):
+        label.setText("short")
+    assert all(a == b for a, b in heights())
+    assert ours.heightForWidth(120) < narrow  # not the old text's height
+
+    font = ours.font()
+    font.setPointSize(font.pointSize() * 3)
+    for label in (ours, qts):
+        label.setText(text)
+        ours.heightForWidth(300)  # remembered with the old font...
+        label.setFont(font)
+    assert all(a == b for a, b in heights())  # ...and forgotten with it
