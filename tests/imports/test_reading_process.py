@@ -19,7 +19,7 @@ from triage.imports.importer import UnreadableFile, import_file
 from triage.intel import ranking
 from triage.jobs import Cancelled, Job
 from triage.store.db import open_database
-from triage.store.models import ImportBatch, IntelItem, QuarantinedRow
+from triage.store.models import EmEvent, ImportBatch, IntelItem, QuarantinedRow
 
 pytestmark = pytest.mark.skipif(not reading.CAN_FORK, reason="the reading process needs fork")
 
@@ -239,3 +239,50 @@ def test_a_first_load_stores_the_same_with_few_parameters_a_statement(
     few = import_file(other_db, "intel", path, actor=EVERYONE)
     assert summary(few) == summary(usual)
     assert stored(other_db) == stored(db)
+
+
+@FIRST_LOAD_ON_SQLITE
+def test_a_forked_first_load_of_em_events_checks_their_cases_as_the_thread_does(
+    db, other_db, tmp_path, monkeypatch, forked
+):
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id\n" + "".join(f"EM-{n}\n" for n in range(100)), encoding="utf-8")
+    lines = ["event_id,case_id,event_type,started_at,ended_at"]
+    lines += [f"E-{n},EM-{n % 100},battery,2026-11-01T01:00,2026-11-01T02:00" for n in range(6000)]
+    lines += [
+        "E-x1,EM-404,battery,2026-11-01T01:00,",  # no such case
+        "E-x2,EM-1,battery,2026-11-01T03:00,2026-11-01T02:00",  # ends before it starts
+        "E-x3,EM-405,battery,2026-11-01T03:00,2026-11-01T02:00",  # both: the case is named
+    ]
+    events = tmp_path / "events.csv"
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def stored_events(database) -> tuple[list[tuple], list[tuple]]:
+        with database.transaction() as session:
+            rows = session.execute(
+                select(EmEvent.event_id, EmEvent.case_id, EmEvent.started_at, EmEvent.ended_at)
+                .order_by(EmEvent.event_id)
+            ).all()  # fmt: skip
+            bad = session.execute(
+                select(QuarantinedRow.line_no, QuarantinedRow.reason).order_by(
+                    QuarantinedRow.line_no
+                )
+            ).all()
+        return [tuple(r) for r in rows], [tuple(r) for r in bad]
+
+    with monkeypatch.context() as thread_only:
+        thread_only.setattr(importer, "LARGE_IMPORT_BYTES", 1 << 40)
+        import_file(db, "em-cases", cases, actor=EVERYONE)
+        on_thread = import_file(db, "em-events", events, actor=EVERYONE)
+    assert not forked
+    import_file(other_db, "em-cases", cases, actor=EVERYONE)
+    in_child = import_file(other_db, "em-events", events, actor=EVERYONE)
+    assert len(forked) == 2  # the cases, then the events
+    assert summary(in_child) == summary(on_thread)
+    assert (in_child.inserted, in_child.quarantined) == (6000, 3)
+    assert dict(in_child.problems) == {
+        6002: "case_id: no such EM case",
+        6003: "ended_at: before started_at",
+        6004: "case_id: no such EM case",
+    }
+    assert stored_events(other_db) == stored_events(db)
