@@ -73,6 +73,8 @@ AGENDA_COLUMNS = (
     ("postcode", "Postcode"),
     ("harm_score", "Harm model"),
 )
+KEYS = [key for key, _header in AGENDA_COLUMNS]
+BUCKET_COLUMN, DECISION_COLUMN = KEYS.index("bucket"), KEYS.index("decision")
 # Room around an agenda cell's and a header section's text (its padding and
 # grid line; the style sheet's header padding), as Qt's own sizing leaves.
 CELL_ROOM, HEADER_ROOM = 8, 16
@@ -227,7 +229,8 @@ class ItemCard(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._place()
 
-    def _place(self) -> None:
+    def _place(self) -> bool:
+        """Place the labels if something that moves them changed (True)."""
         left, top, right, bottom = self.MARGINS
         area = self.contentsRect().adjusted(left, top, -right, -bottom)
         x, y, width = area.left(), area.top(), area.width()
@@ -246,7 +249,7 @@ class ItemCard(QFrame):
             self.summary_name.isHidden(),
         )
         if placed == self._placed:
-            return
+            return False
         self._placed = placed
         heading = self.heading.heightForWidth(width)
         self.heading.setGeometry(x, y, width, heading)
@@ -265,6 +268,7 @@ class ItemCard(QFrame):
             self.summary_name.setGeometry(x, y, width, name)
             y += name
         self.summary.setGeometry(x, y, width, max(0, area.bottom() + 1 - y))
+        return True
 
     def show_item(
         self, heading: str, fits: bool | None, fields: list[tuple[str, str]], summary: str
@@ -283,9 +287,13 @@ class ItemCard(QFrame):
                 self.fits.style().polish(self.fits)
         self.names.setText("\n".join(name for name, _value in fields))
         self._values = [value.replace("\n", " ") for _name, value in fields]
-        self._show_values()
         self.summary_name.setVisible(bool(summary))
         self.summary.setText(summary)
+        # Placed now if a new list of fields moves them (the values then cut to
+        # their new width), not later on the layout request: that cut every
+        # value twice.
+        if not self._place():
+            self._show_values()
 
     def _show_values(self) -> None:
         """The values a line each, a line too long for the card cut short with
@@ -324,6 +332,7 @@ class MeetingMode(QWidget):
         self.tasks = tasks
         self.meeting_id: int | None = None
         self.rows: list[meetings.AgendaRow] = []
+        self.cells: list[list[str]] = []  # each agenda line's texts, as shown
         self.line_at: int | None = None  # first agenda line below the capacity line
         self.current = 0
         self.rejecting = False
@@ -459,18 +468,16 @@ class MeetingMode(QWidget):
         width = max(self.split.width(), 1200)
         self.split.setSizes([width * 62 // 100, width * 38 // 100])
         self.current = 0
-        if loaded is None:
-            self.reload()
-        else:
-            self._show(*loaded)
+        self._show(*(self._read(None) if loaded is None else loaded))
         first = next((n for n, r in enumerate(self.rows) if r.decision is None), 0)
-        self.select(first)
+        self.select(first)  # the card, drawn once
         self.setFocus()
 
     def reload(self) -> None:
-        """Re-read the whole agenda (opening a meeting, or after a refresh)."""
+        """Re-read the whole agenda (after a refresh), staying on the same line."""
         rows, info = self._read(None)
         self._show(rows, info)
+        self.select(self.current)  # the refilled table has no line selected
 
     def _read(
         self, item_ids: list[int] | None
@@ -486,8 +493,8 @@ class MeetingMode(QWidget):
         info: meetings.MeetingSummary,
         item_ids: list[int] | None = None,
     ) -> None:
-        """Show a re-read: the whole agenda, or just the lines of ``item_ids``
-        (then the caller selects the line to show next, which draws the card)."""
+        """Show a re-read: the whole agenda, or just the lines of ``item_ids``.
+        The caller then selects the line to show, which draws the card."""
         self.info = info
         if item_ids is None:
             self.rows = rows
@@ -535,15 +542,14 @@ class MeetingMode(QWidget):
             self.close_button,
         ):
             button.setEnabled(is_open)
-        if item_ids is None:
-            self._show_current()
 
     def _fill_table(self) -> None:
-        self.table.blockSignals(True)
-        self.table.clearSpans()
-        self.table.setRowCount(0)
+        table = self.table
+        table.blockSignals(True)
+        table.clearSpans()
+        table.setRowCount(0)
         self.line_at = line_at = self._line_at()
-        self.table.setRowCount(len(self.rows) + (0 if line_at is None else 1))
+        table.setRowCount(len(self.rows) + (0 if line_at is None else 1))
         if line_at is not None:
             marker = QTableWidgetItem(
                 f"──── capacity line: {self.info.capacity} fit this week; items below do not ────"
@@ -552,16 +558,35 @@ class MeetingMode(QWidget):
             # Colours as QColor, not QBrush: the first QBrush made in a run sets up
             # PySide's gradient enums, 19 ms of the meeting start's UI thread.
             marker.setForeground(QColor(theme.colour("bad")))
-            self.table.setItem(line_at, 0, marker)
-            self.table.setSpan(line_at, 0, 1, len(AGENDA_COLUMNS))
+            table.setItem(line_at, 0, marker)
+            table.setSpan(line_at, 0, 1, len(AGENDA_COLUMNS))
         # Read once per fill (a file read), not on every key: a changed setting
         # shows when the screen is next shown (the agenda is filled again then).
         self.hide_score = settings.load().hide_model_score_until_decided
-        texts = [self._fill_row(n, fresh=True) for n in range(len(self.rows))]
+        self.cells = [self._cells(row) for row in self.rows]
+        # Each colour made once per fill, not once per cell (a QColor parses its
+        # name): the bucket tints and the decisions' colours.
+        tints = {bucket: QColor(tint) for bucket, tint in labels.BUCKET_TINTS.items()}
+        white, tint_text = QColor("#ffffff"), QColor(theme.TINT_TEXT)
+        decided = {
+            value: QColor(theme.colour(colour))
+            for value, colour in (("accepted", "good"), ("rejected", "bad"))
+        }
+        muted = QColor(theme.colour("muted"))
+        for n, (row, cells) in enumerate(zip(self.rows, self.cells, strict=True)):
+            out = self._table_row(n)
+            for col, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if col == BUCKET_COLUMN:
+                    cell.setBackground(tints.get(row.bucket, white))
+                    cell.setForeground(tint_text)
+                elif col == DECISION_COLUMN and row.decision is not None:
+                    cell.setForeground(decided.get(row.decision, muted))
+                table.setItem(out, col, cell)
         for col, (key, _h) in enumerate(AGENDA_COLUMNS):
-            self.table.setColumnHidden(col, self.presenter and key in PERSONAL_COLUMNS)
-        self._size_columns(texts)
-        self.table.blockSignals(False)
+            table.setColumnHidden(col, self.presenter and key in PERSONAL_COLUMNS)
+        self._size_columns(self.cells)
+        table.blockSignals(False)
 
     def _size_columns(self, texts: list[list[str]]) -> None:
         """Each column as wide as its header and the widest text written in it,
@@ -572,62 +597,59 @@ class MeetingMode(QWidget):
         header = self.table.horizontalHeader()
         self.table.ensurePolished()  # the style sheet's font sizes
         header.ensurePolished()
-        cells = self.table.fontMetrics()
+        measure = self.table.fontMetrics().horizontalAdvance
         bold = QFont(header.font())
         bold.setWeight(QFont.Weight.DemiBold)  # the header sections' weight in the style sheet
         titles = QFontMetrics(bold)
-        for col, (_key, title) in enumerate(AGENDA_COLUMNS):
-            # Each distinct text once: buckets, decisions and flags repeat.
-            column = {line[col] for line in texts}
-            widest = max((cells.horizontalAdvance(text) for text in column), default=0)
-            width = max(
-                widest + CELL_ROOM,
-                titles.horizontalAdvance(title) + HEADER_ROOM,
-                header.minimumSectionSize(),
-            )
+        least = header.minimumSectionSize()
+        # Each distinct text once: buckets, decisions and flags repeat.
+        for col, column in enumerate(zip(*texts, strict=True) if texts else []):
+            widest = max(map(measure, set(column)))
+            title = AGENDA_COLUMNS[col][1]
+            width = max(widest + CELL_ROOM, titles.horizontalAdvance(title) + HEADER_ROOM, least)
             header.resizeSection(col, width)
 
-    def _fill_row(self, n: int, fresh: bool = False) -> list[str]:
-        """Write agenda line ``n`` into its table row (``fresh``: an empty row)
-        and return its cells' texts: only the cells whose text changed (after
-        a decision, its decision cell and perhaps its harm score), as each new
-        cell is a repaint and a new item."""
-        hide_score = self.hide_score
+    def _cells(self, row: meetings.AgendaRow) -> list[str]:
+        """Agenda line ``row`` as its cells' texts, in ``AGENDA_COLUMNS``' order."""
+        decision = labels.DECISIONS.get(row.decision, row.decision or "")
+        if row.decision == "rejected" and row.reason:
+            decision += f" ({row.reason.replace('_', ' ')})"
+        harm = row.harm_score
+        hidden_harm = harm is None or (self.hide_score and row.decision is None)
+        return [
+            str(row.position),
+            row.intel_id,
+            decision,
+            labels.bucket_text(row.bucket),
+            "" if row.score is None else f"{row.score:.1f}",
+            str(row.age_days),
+            str(row.carry_over_count),
+            labels.flag_text(row.flags),
+            row.allegation or "",
+            row.business_name or "",
+            row.postcode or "",
+            "" if hidden_harm else f"{harm:.2f}",
+        ]
+
+    def _fill_row(self, n: int) -> None:
+        """Write agenda line ``n`` again after a re-read: only the cells whose
+        text changed (after a decision, its decision cell and perhaps its harm
+        score), as each new cell is a repaint and a new item."""
         row = self.rows[n]
         out = self._table_row(n)
-        texts = []
-        for col, (key, _header) in enumerate(AGENDA_COLUMNS):
-            value = getattr(row, key)
-            if key == "decision":
-                text = labels.DECISIONS.get(value, value)
-                if value == "rejected" and row.reason:
-                    text += f" ({row.reason.replace('_', ' ')})"
-            elif key == "bucket":
-                text = labels.bucket_text(value)
-            elif key == "flags":
-                text = labels.flag_text(value)
-            elif key == "harm_score":
-                text = (
-                    "" if value is None or (hide_score and row.decision is None) else f"{value:.2f}"
-                )
-            elif key == "score":
-                text = "" if value is None else f"{value:.1f}"
-            else:
-                text = "" if value is None else str(value)
-            texts.append(text)
-            if not fresh:
-                shown = self.table.item(out, col)
-                if shown is not None and shown.text() == text:
-                    continue  # its colours follow from its text, so they are the same too
+        cells = self._cells(row)
+        for col, (text, shown) in enumerate(zip(cells, self.cells[n], strict=True)):
+            if text == shown:
+                continue  # its colours follow from its text, so they are the same too
             cell = QTableWidgetItem(text)
-            if key == "bucket":
-                cell.setBackground(QColor(labels.BUCKET_TINTS.get(value, "#ffffff")))
+            if col == BUCKET_COLUMN:
+                cell.setBackground(QColor(labels.BUCKET_TINTS.get(row.bucket, "#ffffff")))
                 cell.setForeground(QColor(theme.TINT_TEXT))
-            if key == "decision" and value is not None:
-                colour = theme.colour({"accepted": "good", "rejected": "bad"}.get(value, "muted"))
-                cell.setForeground(QColor(colour))
+            elif col == DECISION_COLUMN and row.decision is not None:
+                colour = {"accepted": "good", "rejected": "bad"}.get(row.decision, "muted")
+                cell.setForeground(QColor(theme.colour(colour)))
             self.table.setItem(out, col, cell)
-        return texts
+        self.cells[n] = cells
 
     def _line_at(self) -> int | None:
         """Index of the first agenda line below the capacity line, if any."""

@@ -593,3 +593,52 @@ def test_agenda_columns_fit_their_text_in_both_views(window, qtbot):
             ]
             widest = max(metrics.horizontalAdvance(t) for t in texts)
             assert widest < header.sectionSize(col) < widest + 480, (presenter, col)
+
+
+def test_each_agenda_cell_sits_under_its_own_header(window, qtbot):
+    """The agenda's texts are made in one list per line, in the headers' order."""
+    from ui import labels
+    from ui.meeting_view import AGENDA_COLUMNS
+
+    view = window.show_page("meetings")
+    view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3)
+    mode = view.mode
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    column = {key: n for n, (key, _header) in enumerate(AGENDA_COLUMNS)}
+    assert [mode.table.horizontalHeaderItem(n).text() for n in range(12)] == [
+        header for _key, header in AGENDA_COLUMNS
+    ]
+    for n, row in enumerate(mode.rows):
+        line = mode._table_row(n)
+
+        def cell(key: str, line: int = line) -> str:
+            return mode.table.item(line, column[key]).text()
+
+        assert cell("position") == str(row.position)
+        assert cell("intel_id") == row.intel_id
+        assert cell("decision") == "· Undecided"
+        assert cell("bucket") == labels.bucket_text(row.bucket)
+        assert cell("score") == f"{row.score:.1f}"
+        assert cell("age_days") == str(row.age_days)
+        assert cell("carry_over_count") == str(row.carry_over_count)
+        assert cell("flags") == labels.flag_text(row.flags)
+        assert cell("allegation") == (row.allegation or "")
+        assert cell("business_name") == (row.business_name or "")
+        assert cell("postcode") == (row.postcode or "")
+        assert cell("harm_score") == ""  # no model score on these items
+
+
+def test_a_reload_keeps_the_current_line_selected(window, qtbot):
+    """A refresh fills the agenda again; its current line stays the one marked
+    in the table and shown on the card."""
+    view = window.show_page("meetings")
+    view.start(region=REGION, team=TEAM, held_on=date(2026, 11, 20), capacity=3)
+    mode = view.mode
+    qtbot.waitUntil(lambda: mode.meeting_id is not None and bool(mode.rows), timeout=5000)
+    qtbot.keyClick(mode, Qt.Key.Key_J)
+    qtbot.keyClick(mode, Qt.Key.Key_J)
+    assert mode.current == 2
+    mode.reload()
+    row = mode.rows[2]
+    assert [i.row() for i in mode.table.selectionModel().selectedRows()] == [mode._table_row(2)]
+    assert f"#{row.position} · {row.intel_id}" in mode.card.text()
