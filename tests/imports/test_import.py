@@ -408,6 +408,29 @@ def test_a_first_load_keeps_partial_indexes_in_place(db):
         session.close()
 
 
+@pytest.mark.sqlite_only("SQLite's page cache while a first load builds its indexes")
+def test_a_first_load_puts_the_page_cache_size_back(db, tmp_path, monkeypatch):
+    from triage.imports import importer
+
+    seen = []
+    building = importer._sorting_in_parts
+
+    @importer.contextmanager
+    def watched(session):
+        with building(session):
+            raw = session.connection().connection.dbapi_connection
+            seen.append(raw.execute("PRAGMA cache_size").fetchone()[0])
+            yield
+
+    monkeypatch.setattr(importer, "_sorting_in_parts", watched)
+    with db.engine.connect() as connection:
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    assert seen == [-importer.SORTING_CACHE_KIB]
+    with db.engine.connect() as connection:  # the pool's one connection, used again
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
+
+
 def test_column_statements_insert_each_row_with_its_constants():
     # Values given column by column go in row by row, each row with the
     # constants; only the constants are numbered parameters (SQLite's parser
