@@ -45,6 +45,15 @@ def test_backup_function_raises_store_damaged(demo):
         store.backup(demo)
 
 
+def test_a_rolling_backup_refuses_a_damaged_source_too(demo):
+    # The automatic backups (before a large import, a purge) run SQLite's
+    # quick check: a damaged file is still refused and no copy is left.
+    overwrite_64k(demo)
+    with pytest.raises(StoreDamaged, match="no backup written"):
+        store.backup(demo, "before-import", quick=True)
+    assert list((demo.parent / "backups").glob("*.sqlite")) == []
+
+
 def test_a_database_from_a_newer_triage_is_refused_and_left_as_it_was(demo, capsys):
     with sqlite3.connect(demo) as connection:
         connection.execute("UPDATE alembic_version SET version_num = 'f999_from_the_future'")

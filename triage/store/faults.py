@@ -83,14 +83,19 @@ def is_driver_error(error: BaseException) -> bool:
     return "DatabaseError" in _driver_error_names(error)
 
 
-def integrity_problem(connection: Any) -> str | None:
+def integrity_problem(connection: Any, quick: bool = False) -> str | None:
     """The first problem ``PRAGMA integrity_check`` reports on a DB-API
     connection (sqlite3 or sqlcipher3), or None if the check passes.
 
+    ``quick``: ``PRAGMA quick_check``, every page, b-tree, record and
+    constraint checked in one pass over the file but without looking each
+    row up in each of its indexes (7 s to 1 s of CPU at 1,000,000 items).
+
     Its messages name pages, tables and indexes, never a cell's value.
     """
+    check = "quick_check" if quick else "integrity_check"
     try:
-        rows = connection.execute("PRAGMA integrity_check(1)").fetchall()
+        rows = connection.execute(f"PRAGMA {check}(1)").fetchall()
     except Exception as error:  # a damaged header or schema: the check cannot run
         if not is_driver_error(error):
             raise
