@@ -167,7 +167,9 @@ class Table:
         model pipelines address their input columns by position."""
         if not names:
             return np.empty((len(self), 0))
-        return np.column_stack([self.columns[name].astype(np.float64) for name in names])
+        return np.column_stack(
+            [self.columns[name].astype(np.float64, copy=False) for name in names]
+        )
 
 
 def factorize(values: Iterable[str | None]) -> tuple[np.ndarray, list[str]]:
@@ -478,41 +480,31 @@ def scoring_frame(
 ) -> Table:
     """Encoded feature rows (``item_id`` + ``spec.names``) for items as if decided at ``as_of``.
 
-    Built for a million items: one query returns only numbers (the eight
-    flags as one bit set, every category code packed into one integer), read
-    straight into a float array; a second returns the corroboration keys,
-    counted in numpy. Corroboration counts the items on the same subject or
-    postcode received before ``as_of`` over the whole table, less the item.
+    Built for a million items: one pass over them returns the id, the small
+    whole numbers packed into one integer (the flags' bit set, the yes/no
+    features, every category code), the other numbers and the corroboration
+    keys, read straight into arrays; the keys are counted in numpy.
+    Corroboration counts the items on the same subject or postcode received
+    before ``as_of`` over the whole table, less the item.
     """
     cutoff = as_of.strftime(_STORED)
     decided = ":decided"  # a number bound once, not julianday() per row
-    # The yes/no features and "known before" ride on the flags' bit set: each
-    # column fetched is a million Python objects, the bulk of scoring's time.
+    # Every small whole number (the flags' bit set, "received before the
+    # instant", the yes/no features, the category codes) is packed into as
+    # few integers as hold them: each column read is a million Python
+    # objects, the bulk of scoring's time.
     yes_no = [n for n in spec.numeric if n in YES_NO]
     numeric = [n for n in spec.numeric if n in NUMERIC_SQL and n not in YES_NO]
-    packed = (
-        " + ".join(
-            f"(({_code_sql(n, limits['levels'].get(n, []))}) << {CODE_BITS * j})"
-            for j, n in enumerate(spec.categorical)
-        )
-        or "0"
-    )
-    bits = " + ".join(
-        [
-            f"({FLAG_BITS_SQL})",
-            f"(CASE WHEN i.received_at < :cutoff THEN 1 ELSE 0 END << {KNOWN_BIT})",
-            *(f"(({NUMERIC_SQL[n]}) << {KNOWN_BIT + 1 + k})" for k, n in enumerate(yes_no)),
-        ]
-    )
-    columns = ["item_id", "flag_bits", "category_codes", *numeric]
+    small = [
+        ("flag_bits", FLAG_BITS_SQL, KNOWN_BIT),
+        ("known_before", "CASE WHEN i.received_at < :cutoff THEN 1 ELSE 0 END", 1),
+        *((n, NUMERIC_SQL[n], 1) for n in yes_no),
+        *((n, _code_sql(n, limits["levels"].get(n, [])), CODE_BITS) for n in spec.categorical),
+    ]
+    words, places = _packed(small)
     # No NULLs: a missing number comes as NO_NUMBER, so the rows can be read
     # straight into a float array (NaN again below).
-    expressions = [
-        "i.id",
-        bits,
-        packed,
-        *[f"coalesce({_numeric_sql(connection, n, decided)}, {NO_NUMBER!r})" for n in numeric],
-    ]
+    numbers = [f"coalesce({_numeric_sql(connection, n, decided)}, {NO_NUMBER!r})" for n in numeric]
     where = ""
     if item_ids is not None:
         where = "WHERE i.id IN (" + (",".join(str(int(i)) for i in item_ids) or "NULL") + ")"
@@ -522,23 +514,21 @@ def scoring_frame(
     corroborated = [kind for kind, name in CORROBORATION.items() if name in spec.numeric]
     # One pass over the items: their keys ride on the numbers' rows.
     keys = [f"i.{KEY_COLUMNS[kind]}" for kind in corroborated]
-    values, texts = _fetch_rows(
+    integers, values, texts = _fetch_rows(
         connection,
-        f"SELECT {', '.join(expressions + keys)} FROM intel_item i {join} {where} ORDER BY i.id",
+        f"SELECT {', '.join(['i.id', *words, *numbers, *keys])} "
+        f"FROM intel_item i {join} {where} ORDER BY i.id",
         params,
-        len(columns),
-        len(keys),
+        (1 + len(words), len(numbers), len(keys)),
     )
     values[values == NO_NUMBER] = np.nan
-    frame = Table({name: values[:, j] for j, name in enumerate(columns)})
-    bit_set = frame["flag_bits"].astype(np.int64)
-    frame["known_before"] = (bit_set >> KNOWN_BIT) & 1
-    for k, name in enumerate(yes_no):
-        frame[name] = ((bit_set >> (KNOWN_BIT + 1 + k)) & 1).astype(float)
+    frame = Table({name: values[:, j] for j, name in enumerate(numeric)})
+    frame["item_id"] = integers[:, 0]
+    for name, (word, shift, width) in places.items():
+        frame[name] = (integers[:, 1 + word] >> shift) & ((1 << width) - 1)
+    for name in (*yes_no, *spec.categorical):
+        frame[name] = frame[name].astype(float)
     _unpack_flags(frame)
-    codes_packed = frame.pop("category_codes").astype(np.int64)
-    for j, name in enumerate(spec.categorical):
-        frame[name] = ((codes_packed >> (CODE_BITS * j)) & ((1 << CODE_BITS) - 1)).astype(float)
     known_before = frame["known_before"] == 1
     for j, kind in enumerate(corroborated):
         codes, uniques = factorize(texts[:, j])
@@ -551,8 +541,29 @@ def scoring_frame(
         total = np.zeros(len(codes)) if not len(counts) else counts[np.maximum(codes, 0)]
         total = np.where(has_key, total, 0)
         frame[CORROBORATION[kind]] = np.maximum(total - (known_before & has_key), 0) * 1.0
-    frame["item_id"] = frame["item_id"].astype(np.int64)
     return Table({name: frame[name] for name in ["item_id"] + spec.names})
+
+
+WORD_BITS = 62  # bits of each packed integer used: SQLite's and numpy's int64 hold them
+
+
+def _packed(
+    fields: Sequence[tuple[str, str, int]],
+) -> tuple[list[str], dict[str, tuple[int, int, int]]]:
+    """SQL packing small whole numbers (name, SQL, bits) into as few integers
+    as hold them, each masked to its bits; and where each one is (integer,
+    shift, bits)."""
+    words: list[list[str]] = []
+    places: dict[str, tuple[int, int, int]] = {}
+    used = WORD_BITS
+    for name, sql, width in fields:
+        if used + width > WORD_BITS:
+            words.append([])
+            used = 0
+        words[-1].append(f"((({sql}) & {(1 << width) - 1}) << {used})")
+        places[name] = (len(words) - 1, used, width)
+        used += width
+    return [" + ".join(parts) for parts in words], places
 
 
 # Rows per step of reading the scoring rows: each step's rows are held as
@@ -561,13 +572,15 @@ READ_ROWS = 100_000
 
 
 def _fetch_rows(
-    connection: Connection, sql: str, params: dict[str, Any], numbers: int, texts: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A query's rows as a 2-D float array of their first ``numbers`` values
-    (never NULL) and a 2-D object array of the ``texts`` after them, read
-    from the cursor straight into arrays (no list of a million tuples)."""
-    width = numbers + texts
-    number_parts, text_parts = [], []
+    connection: Connection, sql: str, params: dict[str, Any], widths: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A query's rows as three 2-D arrays, its columns in that order:
+    integers (int64), numbers (float; never NULL) and texts (objects), of
+    ``widths`` columns each. Read from the cursor straight into arrays, in
+    steps (no list of a million tuples)."""
+    integers, numbers, texts = widths
+    width = integers + numbers + texts
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     cursor = _cursor(connection, sql, params)
     try:
         rows = iter(cast(Iterable[tuple[Any, ...]], cursor))
@@ -576,13 +589,24 @@ def _fetch_rows(
             part = np.fromiter(step, dtype=object).reshape(-1, width)
             if not len(part):
                 break
-            number_parts.append(part[:, :numbers].astype(np.float64))
-            text_parts.append(part[:, numbers:].copy())  # a copy: the numbers' objects go
+            at = integers + numbers
+            parts.append(
+                (
+                    part[:, :integers].astype(np.int64),
+                    part[:, integers:at].astype(np.float64),
+                    part[:, at:].copy(),  # a copy: the numbers' objects go
+                )
+            )
     finally:
         cursor.close()
-    if not number_parts:
-        return np.empty((0, numbers)), np.empty((0, texts), dtype=object)
-    return np.concatenate(number_parts), np.concatenate(text_parts)
+    if not parts:
+        return (
+            np.empty((0, integers), dtype=np.int64),
+            np.empty((0, numbers)),
+            np.empty((0, texts), dtype=object),
+        )
+    whole, real, text = zip(*parts, strict=True)
+    return np.concatenate(whole), np.concatenate(real), np.concatenate(text)
 
 
 def _key_counts(
@@ -692,7 +716,7 @@ def clip(frame: Table, limits: dict[str, Any]) -> Table:
     out = Table(dict(frame.columns))
     for column, (low, high) in limits.get("bounds", {}).items():
         if column in out:
-            out[column] = np.clip(out[column].astype(np.float64), low, high)
+            out[column] = np.clip(out[column].astype(np.float64, copy=False), low, high)
     return out
 
 

@@ -165,7 +165,7 @@ def _linear_score(model: LoadedModel) -> Callable[[features.Table], np.ndarray] 
         if len(indicated):
             total += missing[:, indicated] @ weights[len(numeric) :]
         for name, (values, weight) in zip(categorical, category_weights, strict=True):
-            codes = frame[name].astype(np.float64)
+            codes = frame[name].astype(np.float64, copy=False)
             at = np.minimum(np.searchsorted(values, codes), len(values) - 1)
             known = values[at] == codes  # an unknown category weighs nothing
             total += np.where(known, weight[at], 0.0)
