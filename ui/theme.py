@@ -124,6 +124,7 @@ QPushButton#primary {{ background: {c["accent"]}; color: {c["accent_text"]};
 QPushButton#accept {{ background: {c["accept"]}; border-color: {c["accept_border"]};
     font-weight: 600; }}
 QPushButton#reject {{ background: {c["reject"]}; border-color: {c["danger"]}; font-weight: 600; }}
+QPushButton#reason {{ text-align: left; }}
 QLineEdit, QComboBox, QAbstractSpinBox, QDateEdit {{ background: {c["base"]};
     border: 1px solid {c["border"]}; border-radius: 3px; padding: 2px 4px; }}
 QComboBox QAbstractItemView {{ background: {c["base"]}; color: {c["text"]};
