@@ -23,11 +23,14 @@ from pathlib import Path
 # so the statistics reproduce the published figures at once.
 SMOKE_INTEL = 6000
 SMOKE_EM = 400
+# The command line's description: a constant, not this module's docstring,
+# which the packaged app's bytecode leaves out (python -OO, triage-desk.spec).
+DESCRIPTION = "Starting the desktop app: triage-desk [--db PATH] [--presenter] [--smoke]."
 log = logging.getLogger("ui.app")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="triage-desk", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="triage-desk", description=DESCRIPTION)
     parser.add_argument("--db", help="database file (else $TRIAGE_DB, else the user data folder)")
     parser.add_argument("--presenter", action="store_true", help="larger type for a projector")
     parser.add_argument("--smoke", action="store_true", help="self-test a build, then exit")

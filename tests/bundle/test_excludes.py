@@ -1,8 +1,10 @@
 """The modules the spec leaves out of the bundle are truly unused: the command
-line runs a demo, trains and activates a harm model and ranks with it while
-every excluded module is made unimportable, as it is in the bundle. A wrong
-exclusion fails here in seconds rather than after a build (check.sh repeats
-the same steps in the real bundle)."""
+line runs a demo, trains and activates a harm model, ranks with it, evaluates
+it (the fairness table), explains an item and writes the model card while
+every excluded module is made unimportable, as it is in the bundle, and under
+``python -OO`` (no docstrings, no asserts), as the bundle's bytecode is built.
+A wrong exclusion fails here in a minute rather than after a build (check.sh
+repeats the same steps in the real bundle)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def test_harm_model_trains_and_scores_without_the_excluded_modules(tmp_path):
 
     def cli(*args: str) -> str:
         done = subprocess.run(
-            [sys.executable, "-c", BLOCKED_CLI, ",".join(excluded), *args],
+            [sys.executable, "-OO", "-c", BLOCKED_CLI, ",".join(excluded), *args],
             capture_output=True, text=True, env=env, timeout=600,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
@@ -49,3 +51,21 @@ def test_harm_model_trains_and_scores_without_the_excluded_modules(tmp_path):
     cli("model", "train", "--activate", "--bootstrap", "5")
     ranked = json.loads(cli("rank", "intel", "--limit", "3", "--format", "json"))
     assert ranked and all(isinstance(row["harm_score"], float) for row in ranked)
+    evaluation = json.loads(cli("model", "evaluate", "--json"))
+    assert "nationality" in json.dumps(evaluation)
+    explained = json.loads(cli("explain", "intel", ranked[0]["intel_id"], "--json"))
+    assert "contribution" in json.dumps(explained)
+    cli("model", "card", "--out", str(tmp_path / "card.md"))
+    assert "## Fairness" in (tmp_path / "card.md").read_text()
+    assert {"sklearn.cluster", "scipy.cluster", "sklearn.datasets"} <= set(excluded)
+
+
+def test_app_command_line_parses_without_docstrings():
+    """The bundle's bytecode has no docstrings (optimize=2): the app's
+    command line must not be built from one."""
+    parse = "from ui.app import parse_args; print(parse_args(['--smoke']))"
+    done = subprocess.run(
+        [sys.executable, "-OO", "-c", parse], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "smoke=True" in done.stdout

@@ -331,3 +331,19 @@ def test_entry_point_runs_the_cli_on_request():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("triage ")
+
+
+def test_a_library_without_a_major_version_is_one_with_its_wheels_copy(spec):
+    """scipy's OpenBLAS (auditwheel's hash in the name) and the scipy-openblas32
+    wheel's, which numpy is built against, are one library; numpy's wheel's
+    64-bit-integer build is another."""
+    library = spec["LIBRARY"]
+    names = [
+        "libscipy_openblas-6cdc3b4a.so",
+        "libscipy_openblas.so",
+        "libscipy_openblas64_-32a4b2a6.so",
+    ]
+    keys = [library.fullmatch(name).groups() for name in names]
+    assert keys[0] == keys[1] == ("libscipy_openblas", None)
+    assert keys[2] == ("libscipy_openblas64_", None)
+    assert library.fullmatch("libcrypto-3a0647ea.so.3").groups() == ("libcrypto", "3")
