@@ -1263,15 +1263,10 @@ def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[start : start + size]
 
 
-# Parameters the status refresh's statement has besides its item ids (its
-# literals: decisions, statuses, the subqueries' LIMIT), with room to spare.
-_STATUS_LITERALS = 32
-
-
 def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
     """Status from the latest decision; carry-overs = times not discussed."""
     ids = list(item_ids)
-    for part in _parts(ids, _in_list_size(session.connection(), _STATUS_LITERALS)):
+    for part in _parts(ids, 20000):
         latest = (
             select(TaskingOutcome.decision)
             .where(TaskingOutcome.item_id == IntelItem.id)
@@ -1293,7 +1288,11 @@ def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
         )
         session.execute(
             update(IntelItem)
-            .where(IntelItem.id.in_(part))
+            # The ids written into the statement, not bound: they are the
+            # store's own integers, so no limit on parameters applies, and
+            # SQLAlchemy coerces or names each bound one (0.2-0.3 s per
+            # 100,000 items, more than a fifth of the statement's SQL).
+            .where(text(f"intel_item.id IN ({', '.join(map(str, map(int, part)))})"))
             .values(
                 status=case(
                     # Closed without a decision (a bridge item back in contact)
@@ -1311,6 +1310,9 @@ def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
                 ),
                 carry_over_count=carried,
             )
+            # No item is held as an object in the import's session: nothing
+            # to bring in step (the ORM would otherwise fetch every id).
+            .execution_options(synchronize_session=False)
         )
 
 
