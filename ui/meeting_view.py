@@ -230,8 +230,18 @@ class ItemCard(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._place()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._place()
+
     def _place(self) -> bool:
         """Place the labels if something that moves them changed (True)."""
+        if not self.isVisible():
+            # Placed once shown, at the size it is shown at: a screen not yet on
+            # show is resized as it is laid out, and each size placed the labels
+            # and cut every value to width again (three times as a meeting opened).
+            self._placed = ()
+            return False
         left, top, right, bottom = self.MARGINS
         area = self.contentsRect().adjusted(left, top, -right, -bottom)
         x, y, width = area.left(), area.top(), area.width()
@@ -300,7 +310,7 @@ class ItemCard(QFrame):
         """The values a line each, a line too long for the card cut short with
         "…" (the label does not wrap: a wrapped value would no longer sit
         beside its name); the tooltip then gives them in full."""
-        width = self.values.width()
+        width = self.values.width() if self.isVisible() else 0  # else: cut once shown
         metrics = self.values.fontMetrics()
         shown = [
             metrics.elidedText(value, Qt.TextElideMode.ElideRight, width) if width else value

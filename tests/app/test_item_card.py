@@ -28,6 +28,21 @@ def test_a_value_too_long_for_the_card_is_cut_short_and_kept_in_full(qtbot):
     assert card.values.text() == "Star Kitchen" and card.values.toolTip() == ""
 
 
+def test_a_card_filled_before_it_is_shown_is_cut_to_width_once_shown(qtbot):
+    """A meeting fills the card before its screen is on show (and laid out):
+    the values are cut to the width the card is shown at."""
+    card = ItemCard()
+    qtbot.addWidget(card)
+    card.resize(360, 300)
+    card.show_item("#1 · INT-1", True, [("Business", LONG)], "a summary")
+    assert card.values.text() == LONG  # not cut yet
+    card.show()
+    shown = card.values.text()
+    assert shown.endswith("…") and len(shown) < len(LONG)
+    assert card.values.fontMetrics().horizontalAdvance(shown) <= card.values.width()
+    assert card.values.geometry().right() < card.width() and card.summary.geometry().height() > 0
+
+
 def test_an_island_keeps_qt_size(qtbot):
     """Its fixed size is not called ``size``, which hid QWidget.size()."""
     from PySide6.QtCore import QSize
