@@ -197,13 +197,21 @@ def factorize(values: Iterable[str | None]) -> tuple[np.ndarray, list[str]]:
 
 
 FOLD_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1's 64-bit prime
+# The longest key folded as words (subject_ref's declared width). The words
+# are a copy of every key as wide as the longest, so one very long key in an
+# import (nothing limits a key's length) would make it rows x that length in
+# bytes: keys past this take the dict instead.
+WORDS_KEY_CHARS = 64
 
 
 def _group_by_words(present: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """For text keys: the index of each group's first key and each key's
-    group, or None when two different keys fell into one group."""
+    group, or None when a key is too long to fold or two different keys
+    fell into one group."""
     if not len(present):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if max(map(len, present)) > WORDS_KEY_CHARS:
+        return None
     try:
         fixed = present.astype(np.bytes_)  # ASCII: one byte a character
     except UnicodeEncodeError:
