@@ -286,3 +286,18 @@ def test_a_forked_first_load_of_em_events_checks_their_cases_as_the_thread_does(
         6004: "case_id: no such EM case",
     }
     assert stored_events(other_db) == stored_events(db)
+
+
+def test_a_chunks_statements_travel_apart_with_marshal_and_come_back_the_same():
+    nan = float("nan")
+    statements = [("INSERT INTO t (a, b) VALUES (?1, ?), (?1, ?)", (7, "x", nan))]
+    chunk = reading.Chunk([], [], [], [], [], statements=list(statements))
+    data = reading._marshalled(chunk)
+    assert data is not None and chunk.statements is None
+    back = reading.marshal.loads(data)
+    assert back[0][0] == statements[0][0] and back[0][1][:2] == (7, "x")
+    assert back[0][1][2] != back[0][1][2]  # NULL's NaN is still a NaN
+    # A value marshal cannot write: the statements stay with the chunk (pickled).
+    odd = [("INSERT INTO t (a) VALUES (?)", (object(),))]
+    chunk = reading.Chunk([], [], [], [], [], statements=odd)
+    assert reading._marshalled(chunk) is None and chunk.statements is odd

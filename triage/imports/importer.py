@@ -657,6 +657,7 @@ class _KeyedStore:
                     self.variable_limit,
                 )
                 chunk.columns, chunk.cells, chunk.extras, chunk.stored = [], [], [], None
+                chunk.time_texts, chunk.time_days = {}, {}  # in the statements already
         return rejected, chunk
 
     def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
