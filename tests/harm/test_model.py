@@ -582,3 +582,23 @@ def test_a_model_without_stored_bytes_is_missing_on_another_machine(db, tmp_path
     _another_machine(tmp_path, monkeypatch, result)
     with pytest.raises(artefact.ArtefactRefused, match=f"{result.model_id}.* is missing"):
         scoring.load_model(db)
+
+
+def test_scoring_codes_and_yes_no_features_are_the_training_encodings(db):
+    # scoring_frame packs the flags, yes/no features and category codes into
+    # one integer in SQL, up to 57 bits wide: every one must come back as the
+    # training frame's encoding of the same item, on each store.
+    make_history(db, n=400)
+    with db.engine.connect() as connection:
+        trained = features.training_frame(connection)
+        spec = features.default_spec(with_bucket=False)
+        limits = features.fit_limits(trained, spec)
+        scored = features.scoring_frame(connection, spec, limits, as_of=datetime(2027, 1, 1))
+    encoded = features.encode(trained, spec, limits)
+    row_of = {int(item): k for k, item in enumerate(scored["item_id"])}
+    rows = [row_of[int(item)] for item in encoded["item_id"]]
+    packed = [*spec.categorical, *features.YES_NO, *features.FLAGS]
+    assert len(set(spec.categorical)) > 6  # codes past bit 32 are among them
+    for name in packed:
+        if name in spec.names:
+            assert np.array_equal(scored[name][rows], encoded[name].astype(float)), name

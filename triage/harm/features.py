@@ -554,6 +554,7 @@ def scoring_frame(
 
 
 WORD_BITS = 62  # bits of each packed integer used: SQLite's and numpy's int64 hold them
+INT4_BITS = 31  # a shifted value within these bits fits PostgreSQL's (signed) integer
 
 
 def _packed(
@@ -570,7 +571,12 @@ def _packed(
         if used + width > WORD_BITS:
             words.append([])
             used = 0
-        words[-1].append(f"(({sql}) << {used})")
+        term = f"({sql})"
+        if used + width > INT4_BITS:
+            # PostgreSQL's integer is 32 bits and its shift wraps past them
+            # (1 << 40 is 256): a bigint, so the number lands at its place.
+            term = f"CAST({term} AS BIGINT)"
+        words[-1].append(f"({term} << {used})")
         places[name] = (len(words) - 1, used, width)
         used += width
     return [" + ".join(parts) for parts in words], places
