@@ -62,15 +62,15 @@ class WrappedLabel(QLabel):
     of the window then asks the label again, and Qt keeps no answer (it lays
     the text out anew each time, 0.1-0.3 ms for the meeting's rich-text key
     help). Showing a meeting asked 24 times for 4 widths: 3 ms of the start's
-    UI thread. The answers are forgotten when the text, the font or the style
-    changes."""
+    UI thread. The answers are forgotten when the text, the font, the style,
+    the margins, the indent or the wrapping changes."""
 
     KEPT = 32  # widths remembered; a window dragged wider asks for many
 
     def __init__(self, text: str = "", parent: QWidget | None = None, **kwargs: object) -> None:
+        self._heights: dict[int, int] = {}
         super().__init__(text, parent, **kwargs)
         self.setWordWrap(True)
-        self._heights: dict[int, int] = {}
 
     def setText(self, text: str) -> None:
         if text != self.text():
@@ -80,6 +80,27 @@ class WrappedLabel(QLabel):
     def setTextFormat(self, format: Qt.TextFormat) -> None:
         self._heights.clear()
         super().setTextFormat(format)
+
+    # QLabel's other ways to change what a height depends on.
+    def clear(self) -> None:
+        self._heights.clear()
+        super().clear()
+
+    def setNum(self, number: float) -> None:
+        self._heights.clear()
+        super().setNum(number)
+
+    def setMargin(self, margin: int) -> None:
+        self._heights.clear()
+        super().setMargin(margin)
+
+    def setIndent(self, indent: int) -> None:
+        self._heights.clear()
+        super().setIndent(indent)
+
+    def setWordWrap(self, on: bool) -> None:
+        self._heights.clear()
+        super().setWordWrap(on)
 
     FORGET_ON = frozenset(
         {

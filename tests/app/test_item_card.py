@@ -3,6 +3,8 @@ screen, never lost (tooltip and the card's text give it in full)."""
 
 from __future__ import annotations
 
+import pytest
+
 from ui.meeting_view import ItemCard
 from ui.widgets import Island
 
@@ -89,3 +91,30 @@ def test_a_wrapped_label_gives_qt_heights_and_forgets_them_on_change(qtbot):
         ours.heightForWidth(300)  # remembered with the old font...
         label.setFont(font)
     assert all(a == b for a, b in heights())  # ...and forgotten with it
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda label: label.clear(),
+        lambda label: label.setNum(5),
+        lambda label: label.setMargin(30),
+        lambda label: label.setIndent(80),
+        lambda label: label.setWordWrap(False),
+    ],
+    ids=["clear", "setNum", "setMargin", "setIndent", "setWordWrap"],
+)
+def test_a_wrapped_label_forgets_its_heights_on_every_change_of_what_they_depend_on(qtbot, change):
+    from PySide6.QtWidgets import QLabel
+
+    from ui.widgets import WrappedLabel
+
+    text = "<b>A</b> accept · <b>R</b> reject, then <b>1-9</b> reason · " * 3
+    ours, qts = WrappedLabel(text), QLabel(text)
+    qts.setWordWrap(True)
+    for label in (ours, qts):
+        qtbot.addWidget(label)
+    assert ours.heightForWidth(200) == qts.heightForWidth(200)  # remembered
+    for label in (ours, qts):
+        change(label)
+    assert ours.heightForWidth(200) == qts.heightForWidth(200)
