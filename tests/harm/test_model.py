@@ -527,6 +527,20 @@ def test_factorize_takes_the_dict_for_a_key_too_long_to_fold(monkeypatch):
     assert len(used) == 1
 
 
+def test_factorize_takes_the_dict_for_a_non_ascii_key_too_wide_to_fold(monkeypatch):
+    # Folded, one non-ASCII key would make every row's copy four bytes a
+    # character (numpy's UCS-4 text): as wide as that, the dict takes them.
+    wide = "é" * (features.WORDS_KEY_BYTES // 4 + 1)
+    narrow = "é" * (features.WORDS_KEY_BYTES // 4)
+    by_dict, used = features._factorize_by_dict, []
+    monkeypatch.setattr(features, "_factorize_by_dict", lambda k: used.append(k) or by_dict(k))
+    codes, uniques = features.factorize(["A1", narrow, "A1", None])
+    assert (codes.tolist(), uniques, used) == ([0, 1, 0, -1], ["A1", narrow], [])
+    codes, uniques = features.factorize(["A1", wide, "A1", None])
+    assert (codes.tolist(), uniques) == ([0, 1, 0, -1], ["A1", wide])
+    assert len(used) == 1
+
+
 def _by_item(rows: features.Table, column: str) -> dict[int, float]:
     return dict(zip(rows["item_id"].tolist(), rows[column].tolist(), strict=True))
 

@@ -202,6 +202,9 @@ FOLD_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1's 64-bit prime
 # import (nothing limits a key's length) would make it rows x that length in
 # bytes: keys past this take the dict instead.
 WORDS_KEY_CHARS = 64
+# The same bound in bytes a row: one non-ASCII key makes the copy numpy's
+# UCS-4 text, four bytes a character for every key.
+WORDS_KEY_BYTES = WORDS_KEY_CHARS
 
 
 def _group_by_words(present: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -210,11 +213,14 @@ def _group_by_words(present: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None
     fell into one group."""
     if not len(present):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    if max(map(len, present)) > WORDS_KEY_CHARS:
+    longest = max(map(len, present))
+    if longest > WORDS_KEY_CHARS:
         return None
     try:
         fixed = present.astype(np.bytes_)  # ASCII: one byte a character
     except UnicodeEncodeError:
+        if 4 * longest > WORDS_KEY_BYTES:
+            return None
         fixed = present.astype(np.str_)
     size = fixed.dtype.itemsize
     padded = np.zeros((len(fixed), -(-size // 8) * 8), dtype=np.uint8)
