@@ -1409,8 +1409,9 @@ def _bulk_insert(session: Session, table: Table, chunk: Chunk, constants: dict[s
 
 
 # Rows per INSERT statement on SQLite, at most (fewer when the build allows
-# fewer parameters per statement). A divisor of CHUNK: no chunk ends in a
-# few rows inserted one by one.
+# fewer parameters per statement). A divisor of CHUNK: every statement of a
+# chunk is the one SQL text, prepared once (a shorter last one would be
+# another text to prepare).
 ROWS_PER_INSERT = 500
 
 
