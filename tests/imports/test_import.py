@@ -889,3 +889,31 @@ def test_a_discarded_row_stays_discarded_when_its_file_is_imported_again(db, tmp
         assert session.execute(select(QuarantinedRow.id, QuarantinedRow.status)).all() == [
             (row_id, "discarded")
         ]
+
+
+def test_a_text_longer_than_its_column_is_quarantined_on_either_store(db, tmp_path):
+    # Nothing in an extract limits a cell's length, while the store declares
+    # one (64 characters for a subject reference): PostgreSQL refused the
+    # longer text and with it the whole import ("the database cannot be
+    # used", exit code 3); SQLite kept it. On both, the row is quarantined.
+    fields = GOOD_INTEL[1].split(",")
+    long_ref = fields.copy()
+    long_ref[0], long_ref[7] = "I-3", "S" * 65
+    long_team = fields.copy()
+    long_team[0], long_team[3] = "I-4", "é" * 65
+    at_limit = fields.copy()
+    at_limit[0], at_limit[7] = "I-5", "é" * 64
+    path = intel_csv(
+        tmp_path, *GOOD_INTEL, ",".join(long_ref), ",".join(long_team), ",".join(at_limit)
+    )
+    result = import_file(db, "intel", path, actor=EVERYONE)
+    assert (result.inserted, result.quarantined) == (3, 2)
+    assert dict(result.problems) == {
+        4: "subject_ref: longer than 64 characters",
+        5: "team: longer than 64 characters",
+    }
+    with db.transaction() as session:
+        assert (
+            session.scalar(select(IntelItem.subject_ref).where(IntelItem.intel_id == "I-5"))
+            == "é" * 64
+        )

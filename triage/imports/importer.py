@@ -35,6 +35,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    String,
     Table,
     and_,
     bindparam,
@@ -433,7 +434,7 @@ class _Pipeline:
         self.who = who
         self.retry_of: int | None = None
         self.large = False  # over LARGE_IMPORT_BYTES: checkpoint after the commit
-        self.validator = Validator(spec, header, self.raw_header)
+        self.validator = Validator(spec, header, self.raw_header, _text_lengths(spec.name))
 
     def run(
         self,
@@ -1518,6 +1519,19 @@ def _sorting_in_parts(session: Session) -> Iterator[None]:
         yield
     finally:
         raw.execute(f"PRAGMA cache_size={before}")
+
+
+def _text_lengths(kind: str) -> dict[str, int]:
+    """The declared length of each of ``kind``'s stored text columns that has one."""
+    store = _STORES[kind]
+    table = _OUTCOMES if store is _OutcomeStore else getattr(store, "table", None)
+    if table is None:
+        return {}
+    return {
+        column.name: column.type.length
+        for column in table.c
+        if isinstance(column.type, String) and column.type.length
+    }
 
 
 _STORES: dict[str, Callable[[Session, int, str], Any]] = {

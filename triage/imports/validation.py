@@ -105,8 +105,17 @@ class Validator:
     rejected with the line it first appeared on.
     """
 
-    def __init__(self, spec: ExtractKind, header: list[str], raw_header: list[str]) -> None:
+    def __init__(
+        self,
+        spec: ExtractKind,
+        header: list[str],
+        raw_header: list[str],
+        lengths: dict[str, int] | None = None,
+    ) -> None:
         self.header = header
+        # The longest text each stored attribute takes (its column's declared
+        # length): PostgreSQL refuses a longer one, failing the whole import.
+        self.lengths = lengths or {}
         self.width = len(header)
         # Where each known column sits in a row; everything else is "extra".
         self.plan = [(i, column) for i, name in enumerate(header) if (column := spec.column(name))]
@@ -153,6 +162,7 @@ class Validator:
         problems: dict[int, list[str]] = {}
         times: _Times = ({}, {})
         columns = [self._convert(column, by_column[i], problems, times) for i, column in self.plan]
+        self._check_lengths(columns, by_column, problems)
         self._check_keys(columns, cells, lines, problems)
         if self.extra_positions:
             extras = [
@@ -214,6 +224,25 @@ class Validator:
                     problems.setdefault(k, []).append(value.message)
                     values[k] = None
         return values
+
+    def _check_lengths(
+        self,
+        columns: list[list[Any]],
+        by_column: list[Any],
+        problems: dict[int, list[str]],
+    ) -> None:
+        """A text longer than its stored column takes is a problem (on
+        either store, so both keep the same rows)."""
+        for (i, column), values in zip(self.plan, columns, strict=True):
+            longest = self.lengths.get(column.attribute)
+            # The raw cells first (one pass in C): a converted text is no longer.
+            if longest is None or max(map(len, by_column[i]), default=0) <= longest:
+                continue
+            for k, value in enumerate(values):
+                if isinstance(value, str) and len(value) > longest:
+                    problems.setdefault(k, []).append(
+                        f"{column.name}: longer than {longest} characters"
+                    )
 
     def _check_keys(
         self,
