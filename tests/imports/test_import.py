@@ -903,14 +903,22 @@ def test_a_text_longer_than_its_column_is_quarantined_on_either_store(db, tmp_pa
     long_team[0], long_team[3] = "I-4", "é" * 65
     at_limit = fields.copy()
     at_limit[0], at_limit[7] = "I-5", "é" * 64
+    long_sector = fields.copy()  # a converted value (memoised): 32 characters at most
+    long_sector[0], long_sector[12] = "I-6", "Care" * 9
     path = intel_csv(
-        tmp_path, *GOOD_INTEL, ",".join(long_ref), ",".join(long_team), ",".join(at_limit)
+        tmp_path,
+        *GOOD_INTEL,
+        ",".join(long_ref),
+        ",".join(long_team),
+        ",".join(at_limit),
+        ",".join(long_sector),
     )
     result = import_file(db, "intel", path, actor=EVERYONE)
-    assert (result.inserted, result.quarantined) == (3, 2)
+    assert (result.inserted, result.quarantined) == (3, 3)
     assert dict(result.problems) == {
         4: "subject_ref: longer than 64 characters",
         5: "team: longer than 64 characters",
+        7: "sector: longer than 32 characters",
     }
     with db.transaction() as session:
         assert (

@@ -162,7 +162,6 @@ class Validator:
         problems: dict[int, list[str]] = {}
         times: _Times = ({}, {})
         columns = [self._convert(column, by_column[i], problems, times) for i, column in self.plan]
-        self._check_lengths(columns, by_column, problems)
         self._check_keys(columns, cells, lines, problems)
         if self.extra_positions:
             extras = [
@@ -200,6 +199,7 @@ class Validator:
                     if moment is None and k not in failed_at:
                         problems.setdefault(k, []).append(f"{column.name}: required but empty")
             return times
+        longest = self.lengths.get(column.attribute)
         if column.convert is text:
             values: list[Any] = list(map(str.strip, cells))
             if "" in values:
@@ -208,15 +208,20 @@ class Validator:
                 for k, value in enumerate(values):
                     if value is None:
                         problems.setdefault(k, []).append(f"{column.name}: required but empty")
+            # The raw cells' longest first (one pass in C): a stripped text is no longer.
+            if longest is not None and max(map(len, cells), default=0) > longest:
+                for k, value in enumerate(values):
+                    if value is not None and len(value) > longest:
+                        problems.setdefault(k, []).append(_too_long(column, longest))
             return values
         if memo is not None and len(memo) < MEMO_LIMIT:
             distinct = set(cells)
             for cell in distinct.difference(memo):
-                memo[cell] = _convert_cell(column, cell)
+                memo[cell] = _convert_cell(column, cell, longest)
             values = list(map(memo.__getitem__, cells))
             failed = any(isinstance(memo[cell], _Problem) for cell in distinct)
         else:
-            values = [_convert_cell(column, cell) for cell in cells]
+            values = [_convert_cell(column, cell, longest) for cell in cells]
             failed = any(isinstance(value, _Problem) for value in values)
         if failed:
             for k, value in enumerate(values):
@@ -224,25 +229,6 @@ class Validator:
                     problems.setdefault(k, []).append(value.message)
                     values[k] = None
         return values
-
-    def _check_lengths(
-        self,
-        columns: list[list[Any]],
-        by_column: list[Any],
-        problems: dict[int, list[str]],
-    ) -> None:
-        """A text longer than its stored column takes is a problem (on
-        either store, so both keep the same rows)."""
-        for (i, column), values in zip(self.plan, columns, strict=True):
-            longest = self.lengths.get(column.attribute)
-            # The raw cells first (one pass in C): a converted text is no longer.
-            if longest is None or max(map(len, by_column[i]), default=0) <= longest:
-                continue
-            for k, value in enumerate(values):
-                if isinstance(value, str) and len(value) > longest:
-                    problems.setdefault(k, []).append(
-                        f"{column.name}: longer than {longest} characters"
-                    )
 
     def _check_keys(
         self,
@@ -271,11 +257,20 @@ class Validator:
                 ]
 
 
-def _convert_cell(column: Column, cell: str) -> Any:
+def _convert_cell(column: Column, cell: str, longest: int | None = None) -> Any:
+    """A cell's value, or its problem (``longest``: the most characters a
+    text value may have, its stored column's length)."""
     value = cell.strip()
     if not value:
         return _Problem(f"{column.name}: required but empty") if column.required else None
     try:
-        return column.convert(value)
+        converted = column.convert(value)
     except ValueError as error:
         return _Problem(f"{column.name}: {error}")
+    if longest is not None and isinstance(converted, str) and len(converted) > longest:
+        return _Problem(_too_long(column, longest))
+    return converted
+
+
+def _too_long(column: Column, longest: int) -> str:
+    return f"{column.name}: longer than {longest} characters"
