@@ -15,6 +15,8 @@
 # docs/packaging.md (packaging/older-linux.sh builds for glibc 2.31).
 #   packaging/build.sh           build (incremental: reuses build/pyinstaller)
 #   packaging/build.sh --clean   build from scratch
+#   packaging/build.sh --venv    only make the build venv (numpy's compile: CI
+#                                runs it beside the test suites, .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,13 +26,36 @@ lock=packaging/requirements.lock
 about=build/about  # build_info.json, components.json: bundled by the spec
 start=$SECONDS
 
-# The build venv, (re)installed when the lock changed since it was made.
-if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ]; then
+# numpy is compiled from its sdist (hash in the lock) against scipy's OpenBLAS
+# (the scipy-openblas32 wheel of the same release), so the bundle carries one
+# OpenBLAS, not numpy's 64-bit-integer build beside scipy's (25 MB); with
+# vector code for x86-64-v2 (numpy's own baseline) and AVX2 (v3), none for
+# AVX-512: half the compile and a smaller numpy. docs/decisions.md says why.
+numpy_lock=packaging/numpy-build.lock
+NUMPY_OPTIONS=(-C setup-args=-Dblas=scipy-openblas -C setup-args=-Dlapack=scipy-openblas
+  -C setup-args=-Duse-ilp64=false -C setup-args=-Dallow-noblas=false
+  -C setup-args=-Dcpu-dispatch=X86_V3)
+
+# The build venv, (re)installed when a lock changed since it was made:
+# numpy's build tools first, then the lock with numpy built from source.
+if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ] ||
+  [ "$numpy_lock" -nt "$venv/.installed" ]; then
   rm -rf "$venv"
   "$PYTHON" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$lock"
+  "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$numpy_lock"
+  "$venv/bin/python" -c 'import scipy_openblas32; print(scipy_openblas32.get_pkg_config())' \
+    >"$venv/scipy-openblas.pc"
+  numpy_start=$SECONDS
+  tools=$(cd "$venv" && pwd)
+  # --no-cache-dir: pip's wheel cache keys a build by the sdist alone, not the
+  # options, so a numpy built otherwise could be taken from it.
+  PATH="$tools/bin:$PATH" PKG_CONFIG="$tools/bin/pkgconf" PKG_CONFIG_PATH="$tools" \
+    "$venv/bin/python" -m pip install -q --no-cache-dir --require-hashes --no-deps \
+    --no-build-isolation --no-binary numpy "${NUMPY_OPTIONS[@]}" -r "$lock"
+  echo "build venv: numpy compiled and the lock installed in $((SECONDS - numpy_start))s"
   touch "$venv/.installed"
 fi
+[ "${1:-}" = "--venv" ] && exit 0
 # The project itself: no dependencies (the lock has them), no index.
 "$venv/bin/python" -m pip install -q --no-deps --no-build-isolation --no-index .
 version=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("triage"))')

@@ -57,6 +57,8 @@ def test_harm_model_trains_and_scores_without_the_excluded_modules(tmp_path):
     assert "contribution" in json.dumps(explained)
     cli("model", "card", "--out", str(tmp_path / "card.md"))
     assert "## Fairness" in (tmp_path / "card.md").read_text()
+    cli("stats", "tasking", "--format", "pdf", "--out", str(tmp_path / "tasking.pdf"))
+    assert (tmp_path / "tasking.pdf").read_bytes()[:5] == b"%PDF-"
     assert {"sklearn.cluster", "scipy.cluster", "sklearn.datasets"} <= set(excluded)
 
 
