@@ -32,9 +32,11 @@ start=$SECONDS
 # vector code for x86-64-v2 (numpy's own baseline) and AVX2 (v3), none for
 # AVX-512: half the compile and a smaller numpy. docs/decisions.md says why.
 numpy_lock=packaging/numpy-build.lock
-NUMPY_OPTIONS=(-C setup-args=-Dblas=scipy-openblas -C setup-args=-Dlapack=scipy-openblas
-  -C setup-args=-Duse-ilp64=false -C setup-args=-Dallow-noblas=false
-  -C setup-args=-Dcpu-dispatch=X86_V3)
+NUMPY_OPTIONS="--config-settings=setup-args=-Dblas=scipy-openblas
+  --config-settings=setup-args=-Dlapack=scipy-openblas
+  --config-settings=setup-args=-Duse-ilp64=false
+  --config-settings=setup-args=-Dallow-noblas=false
+  --config-settings=setup-args=-Dcpu-dispatch=X86_V3"
 
 # The build venv, (re)installed when a lock changed since it was made:
 # numpy's build tools first, then the lock with numpy built from source.
@@ -47,12 +49,19 @@ if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ] ||
     >"$venv/scipy-openblas.pc"
   numpy_start=$SECONDS
   tools=$(cd "$venv" && pwd)
+  # numpy's lines of the lock (its version and hashes) with the build options
+  # on the requirement itself: pip takes a requirement file's packages' build
+  # options from their own lines, never from its command line.
+  awk -v options="$(echo $NUMPY_OPTIONS)" '/^numpy==/ { sub(/ \\$/, " " options " \\"); keep = 1; print; next }
+    keep && /^    --hash/ { print; next } { keep = 0 }' "$lock" >"$venv/numpy.txt"
   # --no-cache-dir: pip's wheel cache keys a build by the sdist alone, not the
   # options, so a numpy built otherwise could be taken from it.
   PATH="$tools/bin:$PATH" PKG_CONFIG="$tools/bin/pkgconf" PKG_CONFIG_PATH="$tools" \
     "$venv/bin/python" -m pip install -q --no-cache-dir --require-hashes --no-deps \
-    --no-build-isolation --no-binary numpy "${NUMPY_OPTIONS[@]}" -r "$lock"
-  echo "build venv: numpy compiled and the lock installed in $((SECONDS - numpy_start))s"
+    --no-build-isolation --no-binary numpy -r "$venv/numpy.txt"
+  echo "build venv: numpy compiled in $((SECONDS - numpy_start))s"
+  # The rest of the lock (numpy is installed already).
+  "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$lock"
   touch "$venv/.installed"
 fi
 [ "${1:-}" = "--venv" ] && exit 0
