@@ -42,6 +42,18 @@ NUMPY_OPTIONS="--config-settings=setup-args=-Dblas=scipy-openblas
 # numpy's build tools first, then the lock with numpy built from source.
 if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ] ||
   [ "$numpy_lock" -nt "$venv/.installed" ]; then
+  # numpy's compile needs a C and C++ compiler: installed as root on a bare
+  # Debian machine (as ./run does Qt's libraries), otherwise named.
+  if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing a C and C++ compiler for numpy's compile: build-essential"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential >/dev/null
+    else
+      echo "The build compiles numpy: install a C and C++ compiler (build-essential) first" >&2
+      exit 2
+    fi
+  fi
   rm -rf "$venv"
   "$PYTHON" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$numpy_lock"
