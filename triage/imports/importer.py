@@ -758,10 +758,7 @@ class _KeyedStore:
         return dict(changed, id=record_id, batch_id=self.batch_id, updated_at=self.now)
 
     def finish(self, result: ImportResult) -> None:
-        if self.deferred_indexes:
-            with _sorting_in_parts(self.session):
-                for statement in self.deferred_indexes:
-                    self.session.execute(text(statement))
+        _build_indexes(self.session, self.deferred_indexes)
         if self.stale_trigger is not None:
             connection = self.session.connection()
             if result.inserted:
@@ -1208,8 +1205,7 @@ class _OutcomeStore:
 
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
-        for statement in self.deferred_indexes:
-            self.session.execute(text(statement))
+        _build_indexes(self.session, self.deferred_indexes)
         refresh_item_status(self.session, self.touched_items)
 
 
@@ -1496,6 +1492,15 @@ def _drop_indexes(session: Session, table: Table) -> list[str]:
 # The page cache while a first load builds its indexes (KiB, as SQLite's
 # negative cache_size): small enough that a million keys do not fit.
 SORTING_CACHE_KIB = 16 * 1024
+
+
+def _build_indexes(session: Session, statements: list[str]) -> None:
+    """Build the indexes a first load set aside (``_drop_indexes``), their
+    keys sorted in parts on SQLite's helper thread."""
+    if statements:
+        with _sorting_in_parts(session):
+            for statement in statements:
+                session.execute(text(statement))
 
 
 @contextmanager
