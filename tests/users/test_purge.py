@@ -114,3 +114,33 @@ def test_cli_dry_run_and_a_bad_policy(db, capsys, tmp_path):
     bad.write_text("[intel]\nclosed_months = 'soon'\n", encoding="utf-8")
     assert cli(["--db", db.location, "purge", "--policy", str(bad)]) == 2
     assert "[intel] closed_months must be a whole number" in capsys.readouterr().err
+
+
+def test_purge_empties_the_audit_copies_of_an_outcome_s_extra_cells(db, monkeypatch, tmp_path):
+    # A re-imported outcome's changed extra cells (the columns the format
+    # does not know) are audited under the outcome ('I-1@2026-01-20'); the
+    # purge empties the outcome's extra, and must empty those copies too.
+    from triage.imports.importer import import_file
+
+    monkeypatch.setenv("TRIAGE_NOW", "2026-11-20T09:00:00")
+    items = tmp_path / "intel.csv"
+    items.write_text("intel_id,received_at,region\nI-1,2026-01-10,LSE\nI-2,2026-10-01,LSE\n")
+    import_file(db, "intel", items, actor=EVERYONE)
+    outcomes = tmp_path / "outcomes.csv"
+    for note in ("first note", MARKER):
+        outcomes.write_text(
+            "intel_id,meeting_date,decision,officer_note\n"
+            f"I-1,2026-01-20,accepted,{note}\nI-2,2026-10-05,accepted,{note}\n"
+        )
+        import_file(db, "outcomes", outcomes, actor=EVERYONE)
+    assert purge.purge(db, actor=EVERYONE, policy=POLICY)["intel"] == 1
+    values = {
+        (e["entity_id"], e["new"])
+        for e in auditing.entries(db, actor=EVERYONE)
+        if e["action"] == "import_update"
+    }
+    # The purged item's copy keeps only its digest; the kept item's is as it was.
+    assert {entity for entity, new in values if MARKER in str(new)} == {"I-2@2026-10-05"}
+    assert any(entity == "I-1@2026-01-20" and str(new).startswith(audit.REDACTED)
+               for entity, new in values)  # fmt: skip
+    assert auditing.verify(db, actor=EVERYONE).ok

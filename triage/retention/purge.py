@@ -186,6 +186,14 @@ def _redact_audit(
 def _minimise_intel(connection: Connection, params: dict[str, str]) -> None:
     ids = f"SELECT intel_id {_INTEL}"
     _redact_audit(connection, "intel_item", ids, params)
+    # A re-import audits an outcome's changed cells (its extra ones too, which
+    # the purge empties below) under the outcome: '<intel id>@<meeting date>'.
+    day = dialect.date_text_sql(dialect.is_postgres(connection), "o.meeting_date")
+    outcomes = (
+        f"SELECT i.intel_id || '@' || {day} FROM tasking_outcome o "
+        f"JOIN intel_item i ON i.id = o.item_id WHERE i.id IN (SELECT id {_INTEL})"
+    )
+    _redact_audit(connection, "tasking_outcome", outcomes, params)
     connection.execute(
         text(f"DELETE FROM meeting_step WHERE item_id IN (SELECT id {_INTEL})"), params
     )

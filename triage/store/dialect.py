@@ -405,3 +405,10 @@ def unflattened_sql(postgres: bool) -> str:
     SQLite allows only after a LIMIT (-1: none) and PostgreSQL only without
     a negative one."""
     return "OFFSET 0" if postgres else "LIMIT -1 OFFSET 0"
+
+
+def date_text_sql(postgres: bool, column: str) -> str:
+    """A stored date as the text Python's ``str(date)`` gives ('YYYY-MM-DD'):
+    SQLite stores it so; PostgreSQL's own text of a date follows the
+    session's DateStyle, so it is written out."""
+    return f"to_char({column}, 'YYYY-MM-DD')" if postgres else column
