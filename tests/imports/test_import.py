@@ -18,6 +18,7 @@ from actors import EVERYONE, as_user
 from sqlalchemy import func, select, text
 
 from triage.cli.main import main as cli
+from triage.em import bridge
 from triage.imports.importer import (
     UnreadableFile,
     detect_kind,
@@ -484,6 +485,24 @@ def test_em_cases_import_and_validate(db, tmp_path):
         assert case.vulnerabilities == ";medical;mental_health;"
         assert case.last_review_at == date(2026, 8, 30)
         assert case.bail_granted_at == datetime(2026, 11, 18, 9, 0)
+
+
+def test_a_case_id_too_long_for_its_bridge_item_is_quarantined_on_either_store(db, tmp_path):
+    # A case out of contact becomes the intelligence item EM-<case id>
+    # (triage.em.bridge), whose id is 64 characters at most: a case id of
+    # 62 to 64 characters was imported, then PostgreSQL refused its item and
+    # with it every EM refresh (exit code 3); SQLite kept a 67-character id.
+    fits, too_long = "C" * 61, "D" * 62
+    cases = write(
+        tmp_path / "cases.csv",
+        "case_id,region,harm_level,em_status,last_contact_at\n"
+        f"{fits},LSE,high,active,2026-11-01T09:00\n{too_long},LSE,high,active,2026-11-01T09:00\n",
+    )
+    result = import_file(db, "em-cases", cases, actor=EVERYONE)
+    assert (result.inserted, result.problems) == (1, [(3, "case_id: longer than 61 characters")])
+    assert bridge.sync_bridge(db).created == 1
+    with db.transaction() as session:
+        assert session.scalar(select(IntelItem.intel_id)) == "EM-" + fits
 
 
 def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):

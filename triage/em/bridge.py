@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from triage import clock
@@ -34,6 +34,11 @@ from triage.store.db import Database
 from triage.store.models import EmCase, IntelItem
 
 PREFIX = "EM-"
+# The longest case id whose bridge item's id (PREFIX + case id) fits the
+# store's intel_id: the EM cases import quarantines a longer one.
+_INTEL_ID = IntelItem.__table__.c.intel_id.type
+assert isinstance(_INTEL_ID, String) and _INTEL_ID.length
+LONGEST_CASE_ID = _INTEL_ID.length - len(PREFIX)
 WHO = "triage (EM bridge)"
 CLOSED_REASON = "EM case back in contact (last contact {when}): locating them is no longer needed"
 

@@ -50,6 +50,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from triage import clock
+from triage.em import bridge
 from triage.em.models import EmProcessIssue, EmServiceLevel
 from triage.imports import reading
 from triage.imports.columns import KINDS, ExtractKind, detect_kind
@@ -1532,11 +1533,14 @@ def _text_lengths(kind: str) -> dict[str, int]:
     table = _OUTCOMES if store is _OutcomeStore else getattr(store, "table", None)
     if table is None:
         return {}
-    return {
+    lengths = {
         column.name: column.type.length
         for column in table.c
         if isinstance(column.type, String) and column.type.length
     }
+    if kind == "em-cases":  # its bridge item's id must fit too
+        lengths["case_id"] = min(lengths["case_id"], bridge.LONGEST_CASE_ID)
+    return lengths
 
 
 _STORES: dict[str, Callable[[Session, int, str], Any]] = {
