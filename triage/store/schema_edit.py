@@ -13,22 +13,41 @@ databases drop and re-create the named constraint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from alembic import op
 
 from triage.store.models import _in
 
 
+def instr_check(column: str, values: tuple[str, ...]) -> str:
+    """An enumerated CHECK as written up to revision 0016 (0017 rewrites every
+    one of them as ``models._in`` writes it): the migrations before 0017 must
+    keep producing, and finding, this text."""
+    listed = "," + ",".join(values) + ","
+    return (
+        f"{column} IS NULL OR (instr({column}, ',') = 0 "
+        f"AND instr('{listed}', ',' || {column} || ',') > 0)"
+    )
+
+
 def replace_values_check(
-    table: str, column: str, name: str, old: tuple[str, ...], new: tuple[str, ...]
+    table: str,
+    column: str,
+    name: str,
+    old: tuple[str, ...],
+    new: tuple[str, ...],
+    check: Callable[[str, tuple[str, ...]], str] = _in,
 ) -> None:
-    """Make ``table``'s CHECK ``name`` on ``column`` allow ``new`` instead of ``old``."""
+    """Make ``table``'s CHECK ``name`` on ``column`` allow ``new`` instead of
+    ``old``, both written by ``check`` (the form at the calling revision)."""
     connection = op.get_bind()
     if connection.dialect.name != "sqlite":
         op.drop_constraint(name, table, type_="check")
-        op.create_check_constraint(name, table, _in(column, new))
+        op.create_check_constraint(name, table, check(column, new))
         return
-    before, after = _in(column, old), _in(column, new)
+    before, after = check(column, old), check(column, new)
     schema = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table")
     sql: str = connection.execute(schema, {"table": table}).scalar_one()
     if sql.count(before) != 1:

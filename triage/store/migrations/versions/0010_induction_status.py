@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from triage import vocab
-from triage.store.models import _in
+from triage.store.schema_edit import instr_check
 
 revision = "0010"
 down_revision = "0009"
@@ -40,7 +40,7 @@ _CASES = sa.table(
 
 
 def upgrade() -> None:
-    check = _in("induction_status", vocab.INDUCTION_STATUSES)
+    check = instr_check("induction_status", vocab.INDUCTION_STATUSES)
     op.execute(
         "ALTER TABLE em_case ADD COLUMN induction_status VARCHAR(24) "
         f"CONSTRAINT induction_status_known CHECK ({check})"

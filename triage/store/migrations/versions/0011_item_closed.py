@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from triage.store.schema_edit import replace_values_check
+from triage.store.schema_edit import instr_check, replace_values_check
 
 revision = "0011"
 down_revision = "0010"
@@ -45,4 +45,4 @@ def downgrade() -> None:
 
 
 def _status_check(old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    replace_values_check("intel_item", "status", "status_known", old, new)
+    replace_values_check("intel_item", "status", "status_known", old, new, check=instr_check)

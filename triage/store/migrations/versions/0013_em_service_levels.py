@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from triage import vocab
-from triage.store.models import _in
-from triage.store.schema_edit import replace_values_check
+from triage.store.schema_edit import instr_check, replace_values_check
 
 revision = "0013"
 down_revision = "0012"
@@ -60,7 +59,7 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint(_in("kind", vocab.PROCESS_ISSUE_KINDS), name="kind_known"),
+        sa.CheckConstraint(instr_check("kind", vocab.PROCESS_ISSUE_KINDS), name="kind_known"),
         sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("issue_id"),
@@ -72,6 +71,7 @@ def upgrade() -> None:
         "kind_known",
         vocab.IMPORT_KINDS_0001,
         vocab.IMPORT_KINDS_0001 + NEW_KINDS,
+        check=instr_check,
     )
 
 
