@@ -26,6 +26,7 @@ from triage.imports.importer import (
     import_file,
     reimport_quarantined,
 )
+from triage.intel.models import RankState
 from triage.jobs import Cancelled, Job
 from triage.store.db import open_database
 from triage.store.models import (
@@ -564,6 +565,53 @@ def test_outcomes_link_items_make_meetings_and_set_status(db, tmp_path):
     again = import_file(db, "outcomes", outcomes, actor=EVERYONE)
     assert (again.inserted, again.unchanged) == (0, 3)
     assert count(db, TaskingOutcome) == 3
+
+
+def test_outcome_status_follows_the_latest_meeting_and_a_closed_item_stays_closed(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    with db.transaction() as session:  # I-2 closed without a decision (back in contact)
+        session.execute(
+            IntelItem.__table__.update()
+            .where(IntelItem.intel_id == "I-2")
+            .values(closed_at=datetime(2026, 7, 1, 9, 0))
+        )
+    header = "intel_id,meeting_date,decision,reason,decided_by,result,result_at\n"
+    first = write(
+        tmp_path / "outcomes.csv",
+        header + "I-1,2026-07-13,accepted,,,,\n"
+        "I-1,2026-07-06,not_discussed,,,,\n"
+        "I-2,2026-07-06,not_discussed,,,,\n"
+        "I-2,2026-07-13,not_discussed,,,,\n",
+    )
+    import_file(db, "outcomes", first, actor=EVERYONE)
+
+    def statuses() -> dict[str, tuple[str, int]]:
+        with db.transaction() as session:
+            return {
+                i.intel_id: (i.status, i.carry_over_count)
+                for i in session.scalars(select(IntelItem))
+            }
+
+    # The latest meeting's decision counts, whatever the file's order.
+    assert statuses() == {"I-1": ("accepted", 1), "I-2": ("closed", 2)}
+    # A later meeting, and an earlier decision changed: only the latest counts.
+    later = write(
+        tmp_path / "later.csv",
+        header + "I-1,2026-07-20,not_discussed,,,,\n"
+        "I-2,2026-07-06,accepted,,,,\n"
+        "I-2,2026-07-20,rejected,stale,,,\n",
+    )
+    import_file(db, "outcomes", later, actor=EVERYONE)
+    assert statuses() == {"I-1": ("open", 2), "I-2": ("rejected", 1)}
+    # The same file again changes nothing: no item is written, so the
+    # ranking (marked stale by any write to an item) stays current.
+    with db.transaction() as session:
+        session.execute(RankState.__table__.update().values(dirty=False))
+    again = import_file(db, "outcomes", later, actor=EVERYONE)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert statuses() == {"I-1": ("open", 2), "I-2": ("rejected", 1)}
+    with db.transaction() as session:
+        assert session.scalar(select(RankState.dirty)) is False
 
 
 def test_a_meeting_on_the_utc_day_before_the_local_day_of_receipt_is_refused(db, tmp_path):
