@@ -518,7 +518,7 @@ def test_factorize_never_takes_two_keys_with_the_same_folded_words_as_one(monkey
 
 def test_factorize_takes_the_dict_for_a_key_too_long_to_fold(monkeypatch):
     # One hostile long key must not make the folded copy rows x its length.
-    long_key = "x" * (features.WORDS_KEY_CHARS + 1)
+    long_key = "x" * (features.WORDS_KEY_BYTES + 1)
     keys = ["A1", long_key, "A1", None]
     by_dict, used = features._factorize_by_dict, []
     monkeypatch.setattr(features, "_factorize_by_dict", lambda k: used.append(k) or by_dict(k))

@@ -197,14 +197,12 @@ def factorize(values: Iterable[str | None]) -> tuple[np.ndarray, list[str]]:
 
 
 FOLD_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1's 64-bit prime
-# The longest key folded as words (subject_ref's declared width). The words
-# are a copy of every key as wide as the longest, so one very long key in an
-# import (nothing limits a key's length) would make it rows x that length in
-# bytes: keys past this take the dict instead.
-WORDS_KEY_CHARS = 64
-# The same bound in bytes a row: one non-ASCII key makes the copy numpy's
-# UCS-4 text, four bytes a character for every key.
-WORDS_KEY_BYTES = WORDS_KEY_CHARS
+# The widest key folded as words, in bytes (subject_ref's declared width in
+# ASCII). The words are a copy of every key as wide as the widest: one byte a
+# character when every key is ASCII, else numpy's UCS-4 text, four. So one
+# very long or non-ASCII key would make the copy rows x its width: keys
+# wider than this take the dict instead.
+WORDS_KEY_BYTES = 64
 
 
 def _group_by_words(present: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -214,7 +212,7 @@ def _group_by_words(present: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None
     if not len(present):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     longest = max(map(len, present))
-    if longest > WORDS_KEY_CHARS:
+    if longest > WORDS_KEY_BYTES:  # a byte a character at the least
         return None
     try:
         fixed = present.astype(np.bytes_)  # ASCII: one byte a character
