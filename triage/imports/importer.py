@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii as _json_string
@@ -1146,21 +1146,12 @@ class _OutcomeStore:
                     f"FROM intel_item WHERE intel_id IN ({', '.join('?' * len(part))})",
                     tuple(part),
                 ).all()  # fetched at once: row by row is a driver call each
+            # Every item has its received_uk_day: each writer of an item fills
+            # it (store.item_values; tests/store/test_item_values.py), and
+            # migration 0016 filled the items stored before it.
             for item_id, region, team, uk_day, intel_id in rows:
-                if uk_day is None:  # should it be missing: from its receipt time
-                    uk_day = self._received_uk_day(item_id)
                 found[intel_id] = _Item(item_id, region, team, uk_day)
         return found
-
-    def _received_uk_day(self, item_id: int) -> int:
-        """An item's UK day of receipt worked out from its receipt time
-        (text on SQLite), for an item stored without ``received_uk_day``."""
-        received_at: Any = self.session.execute(
-            select(IntelItem.received_at).where(IntelItem.id == item_id)
-        ).scalar_one()
-        if isinstance(received_at, str):
-            received_at = datetime.fromisoformat(received_at)
-        return item_values.received_uk_day(received_at)
 
     def _find_meetings(self, keys: list[tuple[str, str | None, Any]]) -> None:
         """Have ``meetings`` give the meeting of each (region, team, day):
