@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 
 from triage.cli.main import main as cli
 from triage.em import bridge
+from triage.imports import importer
 from triage.imports.importer import (
     UnreadableFile,
     detect_kind,
@@ -28,7 +29,9 @@ from triage.imports.importer import (
 )
 from triage.intel.models import RankState
 from triage.jobs import Cancelled, Job
+from triage.store import db as store_db
 from triage.store.db import open_database
+from triage.store.faults import StoreDamaged
 from triage.store.models import (
     AuditEntry,
     EmCase,
@@ -612,6 +615,41 @@ def test_outcome_status_follows_the_latest_meeting_and_a_closed_item_stays_close
     assert statuses() == {"I-1": ("open", 2), "I-2": ("rejected", 1)}
     with db.transaction() as session:
         assert session.scalar(select(RankState.dirty)) is False
+
+
+OUTCOMES = (
+    "intel_id,meeting_date,decision,reason,decided_by,result,result_at\n"
+    "I-1,2026-07-13,accepted,,,,\n"
+    "I-2,2026-07-13,not_discussed,,,,\n"
+)
+
+
+@pytest.mark.sqlite_only  # a server is backed up by its operators (pg_dump)
+def test_a_large_import_backs_up_the_database_as_it_was_before_it(db, tmp_path, monkeypatch):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    monkeypatch.setattr(importer, "LARGE_IMPORT_ROWS", 1)
+    result = import_file(db, "outcomes", write(tmp_path / "o.csv", OUTCOMES), actor=EVERYONE)
+    assert result.inserted == 2 and count(db, TaskingOutcome) == 2
+    # Made while the import wrote, the copy is of the database before it.
+    (copy,) = (db.path.parent / "backups").glob("*-before-import-*.sqlite")
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT count(*) FROM tasking_outcome").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM intel_item").fetchone() == (2,)
+    connection.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_damaged_database_stops_a_large_import_with_nothing_changed(db, tmp_path, monkeypatch):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    monkeypatch.setattr(importer, "LARGE_IMPORT_ROWS", 1)
+    # The copy's check finds damage (as it would in a damaged file).
+    monkeypatch.setattr(store_db, "copy_checked", lambda *args, **kwargs: "page 7: damaged")
+    with pytest.raises(StoreDamaged, match="no backup written"):
+        import_file(db, "outcomes", write(tmp_path / "o.csv", OUTCOMES), actor=EVERYONE)
+    assert count(db, TaskingOutcome) == 0
+    with db.transaction() as session:
+        assert session.scalars(select(ImportBatch.kind)).all() == ["intel"]
+    assert list((db.path.parent / "backups").glob("*-before-import-*")) == []
 
 
 def test_a_meeting_on_the_utc_day_before_the_local_day_of_receipt_is_refused(db, tmp_path):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,14 +169,25 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def copy_checked(
-    source_path: Path, target: Path, passphrase: str | None, quick: bool = False
+    source_path: Path,
+    target: Path,
+    passphrase: str | None,
+    quick: bool = False,
+    pinned: Callable[[], None] | None = None,
 ) -> str | None:
     """Copy the database at ``source_path`` to ``target`` with SQLite's online
     backup (consistent while others write), then check the copy: the first
     problem ``integrity_problem`` finds in it (``quick``: its quick check),
-    or None."""
+    or None. ``pinned`` is called once the copy is fixed to the database as
+    it is at that moment (a read transaction begun): later writes by other
+    connections are not in it."""
     source = cipher.connect(source_path, passphrase)
     try:
+        if pinned is not None:
+            # The backup copies within the source's open read transaction.
+            source.execute("BEGIN")
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            pinned()
         destination = cipher.connect(target, passphrase)
         try:
             with destination:
@@ -206,6 +218,7 @@ def backup(
     passphrase: str | None = None,
     keep: int | None = None,
     quick: bool = False,
+    pinned: Callable[[], None] | None = None,
 ) -> Path:
     """Copy a live database consistently (SQLite online backup API).
 
@@ -222,7 +235,7 @@ def backup(
     """
     target = new_backup_path(path, label)
     private_file(target)
-    problem = copy_checked(path, target, passphrase, quick)
+    problem = copy_checked(path, target, passphrase, quick, pinned)
     head = None if problem else _chain_head(target, passphrase)
     if problem:
         target.unlink()
@@ -350,6 +363,45 @@ class Database:
             return None
         keep = self.backups_kept if rolling else None
         return backup(self.file(), label, passphrase=self.passphrase, keep=keep, quick=rolling)
+
+    def rolling_backup_begun(self, label: str) -> Callable[[], Path | None]:
+        """A rolling backup (``backup(label, rolling=True)``) of the database
+        as it is now, made on another thread while the caller goes on to
+        write: returns once the copy is fixed to this moment. The function
+        returned waits for it to be made and checked, and gives its path or
+        raises what ``backup`` would have (``StoreDamaged`` for a damaged
+        file): called before the caller commits, a damaged database still
+        stops the change. Nothing on a server."""
+        if self.path is None:
+            return lambda: None
+        made: list[Path] = []
+        failed: list[BaseException] = []
+        pinned = threading.Event()
+
+        def make() -> None:
+            try:
+                made.append(
+                    backup(
+                        self.file(), label, passphrase=self.passphrase,
+                        keep=self.backups_kept, quick=True, pinned=pinned.set,
+                    )
+                )  # fmt: skip
+            except BaseException as error:  # noqa: BLE001 - handed to the caller
+                failed.append(error)
+            finally:
+                pinned.set()
+
+        thread = threading.Thread(target=make, name="rolling-backup", daemon=True)
+        thread.start()
+        pinned.wait()
+
+        def finished() -> Path | None:
+            thread.join()
+            if failed:
+                raise failed[0]
+            return made[0]
+
+        return finished
 
 
 def open_database(
