@@ -1030,3 +1030,40 @@ def test_a_text_longer_than_its_column_is_quarantined_on_either_store(db, tmp_pa
             session.scalar(select(IntelItem.subject_ref).where(IntelItem.intel_id == "I-5"))
             == "é" * 64
         )
+
+
+def test_a_long_key_s_changes_are_audited_on_either_store(db, tmp_path):
+    # An update is audited under its record's key: an outcome's is its intel
+    # id (64 characters at most) and meeting date, a service level's its
+    # measure (160) and month, longer than the audit's 64-character
+    # entity_id. PostgreSQL refused the audit entry and with it the whole
+    # re-import ("the database cannot be used", exit code 3): the column
+    # is text since migration 0018.
+    long_id = "I" * 64
+    import_file(
+        db, "intel", intel_csv(tmp_path, f"{long_id},2026-07-01,LSE,,,,,,,,,,,,,,,,"),
+        actor=EVERYONE,
+    )  # fmt: skip
+    measure = "Visit for removal of equipment where the subject was not at the address given"
+    for decided_by, achieved in (("TL One", 81.8), ("TL Two", 72.2)):
+        outcomes = write(
+            tmp_path / "outcomes.csv",
+            "intel_id,meeting_date,decision,decided_by\n"
+            f"{long_id},2026-07-13,accepted,{decided_by}\n",
+        )
+        levels = write(
+            tmp_path / "levels.csv",
+            f"measure,month,target_pct,achieved_pct\n{measure},2021-10,95%,{achieved}\n",
+        )
+        import_file(db, "outcomes", outcomes, actor=EVERYONE)
+        import_file(db, "service-levels", levels, actor=EVERYONE)
+    with db.transaction() as session:
+        changes = session.execute(
+            select(AuditEntry.entity, AuditEntry.field, AuditEntry.new_value).where(
+                AuditEntry.action == "import_update"
+            )
+        ).all()
+    assert sorted(changes) == [
+        ("em_service_level", "achieved_pct", "72.2"),
+        ("tasking_outcome", "decided_by", "TL Two"),
+    ]

@@ -171,8 +171,8 @@ def test_0017_keeps_data_indexes_triggers_and_keys(demo):
     assert any("instr(" in sql for *_, sql in before)
     assert all(content[table][0] > 0 for table in ("intel_item", "em_case", "em_event"))
 
-    command.upgrade(config, "head")
-    assert schema_revision(database.engine) == head_revision(database.engine)
+    command.upgrade(config, "0017")  # a later revision may change other tables
+    assert schema_revision(database.engine) == "0017"
     with database.engine.connect() as connection:
         after = _schema(connection)
         assert _content(connection, tables) == content

@@ -103,7 +103,8 @@ class AuditEntry(Base):
     who: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(48))
     entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
+    # Any record's key: an outcome's is its intel id and meeting date (migration 0018).
+    entity_id: Mapped[str] = mapped_column(Text)
     field: Mapped[str | None] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)

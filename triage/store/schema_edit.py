@@ -47,11 +47,18 @@ def replace_values_check(
         op.drop_constraint(name, table, type_="check")
         op.create_check_constraint(name, table, check(column, new))
         return
-    before, after = check(column, old), check(column, new)
+    replace_table_text(table, check(column, old), check(column, new), f"{name} CHECK")
+
+
+def replace_table_text(table: str, before: str, after: str, what: str) -> None:
+    """SQLite: replace ``before`` (``what``, named if it is not found once)
+    with ``after`` in ``table``'s schema text, in place. Only for a change
+    that cannot invalidate a stored row or change how one is read."""
+    connection = op.get_bind()
     schema = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table")
     sql: str = connection.execute(schema, {"table": table}).scalar_one()
     if sql.count(before) != 1:
-        raise RuntimeError(f"{table}'s {name} CHECK is not the one this migration expects")
+        raise RuntimeError(f"{table}'s {what} is not the one this migration expects")
     version: int = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
     connection.exec_driver_sql("PRAGMA writable_schema=ON")
     try:
