@@ -190,6 +190,10 @@ def import_file(
     pipeline.before_commit = backed_up
     # Judged by size, without reading the file a second time.
     pipeline.large = extract.size > LARGE_IMPORT_BYTES
+    # An import of over LARGE_IMPORT_ROWS rows into a database with data
+    # checkpoints after its commit too (whatever its file's size: 158,000
+    # outcomes are 9 MB, and their writes to the items grow the log).
+    pipeline.checkpoint_later = pipeline.large or backed_up is not None
     try:
         # A first load of a large file is read on the second core
         # (triage.imports.reading); anything else on the reading thread: an
@@ -405,8 +409,9 @@ def _collector_paused() -> Iterator[None]:
 
 @contextmanager
 def _transaction(db: Database, large: bool) -> Iterator[Session]:
-    """The import's one transaction; for a large import (``large``, over
-    LARGE_IMPORT_BYTES), a commit without SQLite's checkpoint in it.
+    """The import's one transaction; for a large import (``large``: a file
+    over LARGE_IMPORT_BYTES, or over LARGE_IMPORT_ROWS rows into a database
+    with data), a commit without SQLite's checkpoint in it.
 
     SQLite copies the write-ahead log into the database file when a commit
     leaves the log over 1,000 pages, inside that commit: for a million rows
@@ -455,7 +460,8 @@ class _Pipeline:
         self.file_name = file_name
         self.who = who
         self.retry_of: int | None = None
-        self.large = False  # over LARGE_IMPORT_BYTES: checkpoint after the commit
+        self.large = False  # over LARGE_IMPORT_BYTES: read in the forked process
+        self.checkpoint_later = False  # SQLite's checkpoint after the commit
         # Called inside the transaction before its commit (the rolling backup).
         self.before_commit: Callable[[], object] | None = None
         self.validator = Validator(spec, header, self.raw_header, _text_lengths(spec.name))
@@ -470,7 +476,7 @@ class _Pipeline:
         """Store the chunks ``ahead`` reads, validates and prepares with the
         validator and the store's ``prepare`` (triage.imports.reading), told
         whether the store takes a first load as ready statements."""
-        with _collector_paused(), _transaction(self.db, self.large) as session:
+        with _collector_paused(), _transaction(self.db, self.checkpoint_later) as session:
             # No INSERT ... RETURNING: SQLite before 3.35 (the older-Linux
             # bundle's) has none; the flush reads the new row's id either way.
             batch = ImportBatch(
@@ -1230,7 +1236,8 @@ class _OutcomeStore:
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
         _build_indexes(self.session, self.deferred_indexes)
-        refresh_item_status(self.session, self.touched_items)
+        # After a first load every item with an outcome is one it touched.
+        refresh_item_status(self.session, None if self.table_was_empty else self.touched_items)
 
 
 def _present(session: Session, table: str, column: str, keys: list[str]) -> set[str]:
@@ -1286,7 +1293,7 @@ def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[start : start + size]
 
 
-def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
+def refresh_item_status(session: Session, item_ids: Iterable[int] | None) -> None:
     """Status from the latest decision; carry-overs = times not discussed.
 
     Set-based: one pass over these items' outcomes gives each its latest
@@ -1296,26 +1303,24 @@ def refresh_item_status(session: Session, item_ids: Iterable[int]) -> None:
     item correlated subqueries cost 0.3 s more per 100,000 items, and a
     re-import that changes nothing now writes no item (nor marks the
     ranking stale). An item without any outcome is left as it is (every
-    item an import touches has one)."""
-    ids = list(item_ids)
+    item an import touches has one). ``item_ids`` None: every item with an
+    outcome (after a first load, each one it stored), without naming them."""
+    parts = [None] if item_ids is None else _parts(list(item_ids), 20000)
     outcome = TaskingOutcome.__table__
-    for part in _parts(ids, 20000):
-        last = (
-            select(
-                outcome.c.item_id,
-                func.max(outcome.c.meeting_date).label("meeting_date"),
-                func.sum(case((outcome.c.decision == "not_discussed", 1), else_=0)).label(
-                    "carried"
-                ),
-            )
+    for part in parts:
+        per_item = select(
+            outcome.c.item_id,
+            func.max(outcome.c.meeting_date).label("meeting_date"),
+            func.sum(case((outcome.c.decision == "not_discussed", 1), else_=0)).label("carried"),
+        )
+        if part is not None:
             # The ids written into the statement, not bound: they are the
             # store's own integers, so no limit on parameters applies, and
             # SQLAlchemy coerces or names each bound one (0.2-0.3 s per
             # 100,000 items, more than a fifth of the statement's SQL).
-            .where(text(f"tasking_outcome.item_id IN ({', '.join(map(str, map(int, part)))})"))
-            .group_by(outcome.c.item_id)
-            .subquery("last")
-        )
+            in_part = ", ".join(map(str, map(int, part)))
+            per_item = per_item.where(text(f"tasking_outcome.item_id IN ({in_part})"))
+        last = per_item.group_by(outcome.c.item_id).subquery("last")
         latest = (
             select(last.c.item_id, outcome.c.decision, last.c.carried)
             .join(
