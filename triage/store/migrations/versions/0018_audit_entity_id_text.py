@@ -34,26 +34,17 @@ WIDE = "entity_id TEXT NOT NULL"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        replace_table_text("audit_log", NARROW, WIDE, "entity_id column")
-        return
-    op.alter_column(
-        "audit_log",
-        "entity_id",
-        type_=sa.Text(),
-        existing_type=sa.String(length=64),
-        existing_nullable=False,
-    )
+    _retype(NARROW, WIDE, sa.String(length=64), sa.Text())
 
 
 def downgrade() -> None:
+    _retype(WIDE, NARROW, sa.Text(), sa.String(length=64))
+
+
+def _retype(before: str, after: str, old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str]) -> None:
+    """``entity_id`` from ``old`` to ``new``; SQLite: its schema text from
+    ``before`` to ``after``."""
     if op.get_bind().dialect.name == "sqlite":
-        replace_table_text("audit_log", WIDE, NARROW, "entity_id column")
+        replace_table_text("audit_log", before, after, "entity_id column")
         return
-    op.alter_column(
-        "audit_log",
-        "entity_id",
-        type_=sa.String(length=64),
-        existing_type=sa.Text(),
-        existing_nullable=False,
-    )
+    op.alter_column("audit_log", "entity_id", type_=new, existing_type=old, existing_nullable=False)
