@@ -27,7 +27,7 @@ from functools import lru_cache
 from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +35,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Row,
     String,
     Table,
     and_,
@@ -952,6 +953,7 @@ class _ProcessIssueStore(_KeyedStore):
 
 
 _OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
+_MEETINGS = Base.metadata.tables[TaskingMeeting.__tablename__]
 # The outcome columns an extract may carry besides its key, compared on a re-import.
 _OUTCOME_VALUES = ("decision", "reason", "decided_by", "result", "result_at")
 _EPOCH = date(1970, 1, 1)
@@ -1179,8 +1181,9 @@ class _OutcomeStore:
             # Every item has its received_uk_day: each writer of an item fills
             # it (store.item_values; tests/store/test_item_values.py), and
             # migration 0016 filled the items stored before it.
-            for item_id, region, team, uk_day, intel_id in rows:
-                found[intel_id] = _Item(item_id, region, team, uk_day)
+            # The result's rows themselves, named by their columns: making an
+            # object of each cost more than the look-up's SQL.
+            found.update({row.intel_id: row for row in rows})
         return found
 
     def _find_meetings(self, keys: list[tuple[str, str | None, Any]]) -> None:
@@ -1199,8 +1202,8 @@ class _OutcomeStore:
         # Inserted in one statement, then read back with the others of their
         # days (no INSERT ... RETURNING, which SQLite before 3.35 lacks): as
         # ORM objects flushed one by one they cost 0.2 ms each.
-        self.session.execute(
-            insert(TaskingMeeting),
+        self.session.connection().execute(
+            insert(_MEETINGS),  # Core's executemany, not the ORM's bulk insert
             [
                 {
                     "region": region,
@@ -1277,15 +1280,10 @@ def _in_list_size(connection: Connection, others: int = 0) -> int:
     return max(1, _variable_limit(connection) - others)
 
 
-class _Item(NamedTuple):
-    """An outcome's item: what its checks and its meeting need (a named
-    tuple: made for every item a file names, it costs a third of a frozen
-    dataclass)."""
-
-    id: int
-    region: str
-    team: str | None
-    received_uk_day: int  # its UK day of receipt, as days since 1970-01-01
+# An outcome's item, as its look-up's row: what its checks and its meeting
+# need (id, region, team, received_uk_day: its UK day of receipt as days since
+# 1970-01-01) and its intel_id.
+_Item = Row[Any]
 
 
 def _parts(values: list[Any], size: int) -> Iterator[list[Any]]:
