@@ -144,3 +144,33 @@ def test_purge_empties_the_audit_copies_of_an_outcome_s_extra_cells(db, monkeypa
     assert any(entity == "I-1@2026-01-20" and str(new).startswith(audit.REDACTED)
                for entity, new in values)  # fmt: skip
     assert auditing.verify(db, actor=EVERYONE).ok
+
+
+def test_purge_empties_the_audit_copies_of_an_em_event_s_notes(db, monkeypatch, tmp_path):
+    # A re-imported EM event's changed notes are audited under the event
+    # ('em_event', its event id); the purge empties a purged case's event
+    # notes, and must empty those copies too.
+    from triage.imports.importer import import_file
+
+    monkeypatch.setenv("TRIAGE_NOW", "2026-11-20T09:00:00")
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "case_id,region,em_status,fitted_at\nC-1,LSE,ceased,2024-01-10\nC-2,LSE,active,2026-10-01\n"
+    )
+    import_file(db, "em-cases", cases, actor=EVERYONE)
+    events = tmp_path / "events.csv"
+    for note in ("first note", MARKER):
+        events.write_text(
+            "event_id,case_id,event_type,started_at,notes\n"
+            f"E-1,C-1,battery,2024-02-01T10:00,{note}\nE-2,C-2,battery,2026-10-05T10:00,{note}\n"
+        )
+        import_file(db, "em-events", events, actor=EVERYONE)
+    assert purge.purge(db, actor=EVERYONE, policy=POLICY)["em_cases"] == 1
+    values = {
+        (e["entity_id"], e["new"])
+        for e in auditing.entries(db, actor=EVERYONE)
+        if e["action"] == "import_update"
+    }
+    assert {entity for entity, new in values if MARKER in str(new)} == {"E-2"}
+    assert any(entity == "E-1" and str(new).startswith(audit.REDACTED) for entity, new in values)
+    assert auditing.verify(db, actor=EVERYONE).ok

@@ -225,6 +225,10 @@ def _minimise_intel(connection: Connection, params: dict[str, str]) -> None:
 def _minimise_cases(connection: Connection, params: dict[str, str], now: datetime) -> None:
     ids = f"SELECT case_id {_CASES}"
     _redact_audit(connection, "em_case", ids, params)
+    # A re-import audits an event's changed cells (its notes and extra ones,
+    # which the purge empties below) under the event.
+    events = f"SELECT event_id FROM em_event WHERE case_id IN ({ids})"
+    _redact_audit(connection, "em_event", events, params)
     for table, columns in (
         ("em_event", "notes = NULL, extra = NULL"),
         ("em_review", "note = NULL"),
