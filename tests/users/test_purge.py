@@ -6,6 +6,7 @@ import json
 
 import pytest
 from actors import EVERYONE
+from sqlalchemy import text
 
 from triage.cli.main import main as cli
 from triage.demo.generator import create_demo_database
@@ -173,4 +174,29 @@ def test_purge_empties_the_audit_copies_of_an_em_event_s_notes(db, monkeypatch, 
     }
     assert {entity for entity, new in values if MARKER in str(new)} == {"E-2"}
     assert any(entity == "E-1" and str(new).startswith(audit.REDACTED) for entity, new in values)
+    assert auditing.verify(db, actor=EVERYONE).ok
+
+
+def test_purge_removes_a_purged_item_s_notes(db, monkeypatch, tmp_path):
+    # Notes on an item are written about its subject: a purged item keeps none.
+    from triage.imports.importer import import_file
+    from triage.intel.notes import add_note, notes
+
+    monkeypatch.setenv("TRIAGE_NOW", "2026-11-20T09:00:00")
+    items = tmp_path / "intel.csv"
+    items.write_text("intel_id,received_at,region\nI-1,2026-01-10,LSE\nI-2,2026-10-01,LSE\n")
+    import_file(db, "intel", items, actor=EVERYONE)
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(
+        "intel_id,meeting_date,decision\nI-1,2026-01-20,accepted\nI-2,2026-10-05,accepted\n"
+    )
+    import_file(db, "outcomes", outcomes, actor=EVERYONE)
+    with db.transaction() as session:
+        ids = dict(session.execute(text("SELECT intel_id, id FROM intel_item")).all())
+    for item_id in ids.values():
+        add_note(db, item_id, MARKER, actor=EVERYONE)
+    assert purge.purge(db, actor=EVERYONE, policy=POLICY)["intel"] == 1
+    with db.transaction() as session:
+        assert notes(session, ids["I-1"]) == []
+        assert [note["text"] for note in notes(session, ids["I-2"])] == [MARKER]
     assert auditing.verify(db, actor=EVERYONE).ok

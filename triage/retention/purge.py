@@ -197,6 +197,9 @@ def _minimise_intel(connection: Connection, params: dict[str, str]) -> None:
     connection.execute(
         text(f"DELETE FROM meeting_step WHERE item_id IN (SELECT id {_INTEL})"), params
     )
+    # Notes are written about the item's subject (never edited or deleted
+    # otherwise): a purged item keeps none.
+    connection.execute(text(f"DELETE FROM item_note WHERE item_id IN (SELECT id {_INTEL})"), params)
     connection.execute(
         text(
             "UPDATE tasking_outcome SET note = NULL, extra = NULL "
