@@ -84,11 +84,14 @@ __all__ = [
 ]
 
 # An import of more rows than this into a database holding data takes a
-# rolling backup first (issue 16.7).
+# rolling backup of the database as it was before it (issue 16.7; made
+# while the import runs, waited for before its commit) and leaves SQLite's
+# checkpoint until after its commit.
 LARGE_IMPORT_ROWS = 10_000
 
-# A file larger than this leaves SQLite's checkpoint until after its commit
-# (about 100,000 intelligence rows as CSV).
+# A file larger than this is read on the second core on a first load
+# (triage.imports.reading) and leaves SQLite's checkpoint until after its
+# commit (about 100,000 intelligence rows as CSV).
 LARGE_IMPORT_BYTES = 16 * 2**20
 
 # A file with more bad rows than this, most of its rows, is refused whole
