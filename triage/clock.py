@@ -227,16 +227,7 @@ def parse_datetimes(
         local_days = _days_from_civil(year, month, day)
         local = local_days * 86400 + (hour * 3600 + minute * 60 + second)
         hours, where = np.unique(np.where(plain, local // 3600, 0), return_inverse=True)
-        offsets = np.zeros(len(hours), dtype=np.int64)
-        refused: dict[int, str] = {}
-        for h, start in enumerate(hours.tolist()):
-            moment = _EPOCH + timedelta(hours=start)
-            try:
-                offset = _london_offset(moment.year, moment.month, moment.day, moment.hour)
-            except ValueError as error:
-                refused[h] = str(error)
-                continue
-            offsets[h] = offset // timedelta(seconds=1)
+        offsets, refused = _hour_offsets(hours)
         instants = (local - offsets[where]).astype("datetime64[s]").astype("datetime64[us]")
         utc = instants.tolist()
         if stored is not None:
@@ -289,6 +280,72 @@ def parse_datetimes(
 
 
 _EPOCH = datetime(1970, 1, 1)
+# Per calendar year: the UK offset in seconds of each local hour of the year,
+# and the local hours that have none (skipped or repeated), with the problem.
+_YEAR_OFFSETS: dict[int, tuple[Any, Any, list[str]]] = {}
+
+
+def _hour_offsets(hours: Any) -> tuple[Any, dict[int, str]]:
+    """The UK offset (seconds) of each local hour in ``hours`` (a numpy array
+    of hours since 1970-01-01, local time), and the problem of each position
+    whose hour has none: ``_london_offset`` over the array, by table look-up
+    (a column of times spread over years has thousands of distinct hours a
+    chunk, each a Python call before)."""
+    import numpy as np
+
+    offsets = np.zeros(len(hours), dtype=np.int64)
+    refused: dict[int, str] = {}
+    years = hours.astype("datetime64[h]").astype("datetime64[Y]").astype(np.int64) + 1970
+    for year in np.unique(years).tolist():
+        table, bad_hours, problems = _year_offsets(year)
+        at = np.flatnonzero(years == year)
+        within = hours[at] - (datetime(year, 1, 1) - _EPOCH) // timedelta(hours=1)
+        offsets[at] = table[within]
+        for k in np.flatnonzero(np.isin(within, bad_hours)).tolist():
+            refused[int(at[k])] = problems[int(np.searchsorted(bad_hours, within[k]))]
+    return offsets, refused
+
+
+def _year_offsets(year: int) -> tuple[Any, Any, list[str]]:
+    """``year``'s hour table for ``_hour_offsets``: each day's offset at noon,
+    and hour by hour (``_london_offset``) the days next to a change of it and
+    the year's first and last day. UK clocks change at most once in a day and
+    a half, so every other day has its noon's offset all day."""
+    import numpy as np
+
+    found = _YEAR_OFFSETS.get(year)
+    if found is not None:
+        return found
+    first = date(year, 1, 1)
+    days = (date(year, 12, 31) - first).days + 1
+    noon = [
+        _seconds(datetime.combine(first + timedelta(days=d), time(12), LONDON)) for d in range(days)
+    ]
+    table = np.repeat(np.array(noon, dtype=np.int64), 24)
+    hourly = {0, days - 1}
+    for d in range(1, days):
+        if noon[d] != noon[d - 1]:
+            hourly |= {d - 1, d}
+    bad: list[int] = []
+    problems: list[str] = []
+    for d in sorted(hourly):
+        moment = first + timedelta(days=d)
+        for hour in range(24):
+            try:
+                offset = _london_offset(year, moment.month, moment.day, hour)
+            except ValueError as error:
+                bad.append(d * 24 + hour)
+                problems.append(str(error))
+                continue
+            table[d * 24 + hour] = offset // timedelta(seconds=1)
+    found = _YEAR_OFFSETS[year] = (table, np.array(bad, dtype=np.int64), problems)
+    return found
+
+
+def _seconds(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    assert offset is not None  # Europe/London always has one
+    return offset // timedelta(seconds=1)
 
 
 def _days_from_civil(year: Any, month: Any, day: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -257,3 +258,34 @@ def test_extra_cells_are_written_as_json_dumps_writes_them(cells):
     from triage.imports.importer import _cells_json
 
     assert _cells_json(cells) == json.dumps(cells)
+
+
+@pytest.mark.parametrize(
+    "year",
+    # Local mean time to GMT (1847), the first summer time (1916), double summer
+    # time (1941-1947), British Standard Time (1968-1971), today, and the ends.
+    [1, 1847, 1916, 1941, 1947, 1968, 1971, 2026, 2100, 9999],
+)
+def test_the_hour_table_gives_each_hours_own_uk_offset(year):
+    """clock._hour_offsets (a column's times) agrees with _london_offset (one
+    time) on every local hour of the year: the offset, or the same problem."""
+    import numpy as np
+
+    from triage import clock
+
+    start = (datetime(year, 1, 1) - datetime(1970, 1, 1)) // timedelta(hours=1)
+    count = (datetime(year, 12, 31, 23) - datetime(year, 1, 1)) // timedelta(hours=1) + 1
+    hours = np.arange(start, start + count, dtype=np.int64)
+    offsets, refused = clock._hour_offsets(hours)
+    expected_refused = {}
+    for k in range(count):
+        moment = datetime(year, 1, 1) + timedelta(hours=k)
+        try:
+            offset = clock._london_offset(year, moment.month, moment.day, moment.hour)
+        except ValueError as error:
+            expected_refused[k] = str(error)
+        else:
+            assert offsets[k] == offset // timedelta(seconds=1), moment
+    assert refused == expected_refused
+    if year in (1916, 2026):
+        assert len(refused) == 2  # the hour skipped and the hour repeated
