@@ -190,7 +190,7 @@ EM_CASES = ExtractKind(
         Column("nationality", nationality, repetitive=True),
         Column("harm_level", one_of(vocab.HARM_LEVELS), repetitive=True),
         Column("deportation_category", one_of(vocab.DEPORTATION_CATEGORIES), repetitive=True),
-        Column("sentence_months", count),
+        Column("sentence_months", count, repetitive=True),  # months: a few hundred values
         Column("bail_type", one_of(vocab.BAIL_TYPES), repetitive=True),
         Column("bail_granted_at", datetime_),
         Column("held_at", one_of(vocab.HELD_AT), repetitive=True),
