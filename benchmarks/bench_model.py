@@ -128,8 +128,8 @@ def build(path: Path, items: int, outcomes: int, seed: int = 0) -> None:
             "source_type, grade_source, grade_intel, grade_handling, subject_named, subject_ref, "
             "nationality, whereabouts, postcode, business_name, sector, persons_estimated, "
             "allegation, harm_flags, status, carry_over_count, created_at, updated_at, "
-            "received_uk_day, passed_within_48h, sector_key, harm_flag_bits) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "received_uk_day, passed_within_48h, sector_key, harm_flag_bits, harm_codes) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [tuple(_sql(v) for v in _with_kept_values(row)) for row in rows],
         )
         cursor.executemany(
@@ -147,10 +147,24 @@ def _with_kept_values(row: tuple) -> tuple:
     """The row and the values every write path keeps with an item (store.item_values)."""
     from triage.store import item_values
 
-    kept = item_values.derived(
-        {"received_at": row[2], "passed_at": row[3], "sector": row[16], "harm_flags": row[19]}
-    )
+    names = {
+        "received_at": 2,
+        "passed_at": 3,
+        "source_type": 6,
+        "grade_intel": 8,
+        "grade_handling": 9,
+        "subject_named": 10,
+        "whereabouts": 13,
+        "sector": 16,
+        "allegation": 18,
+        "harm_flags": 19,
+    }
+    kept = item_values.derived({name: _python(row[at]) for name, at in names.items()})
     return (*row, *(kept[name] for name in item_values.COLUMNS))
+
+
+def _python(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _sql(value):

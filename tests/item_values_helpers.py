@@ -7,7 +7,7 @@ from sqlalchemy import Connection, text
 
 from triage import vocab
 from triage.stats.period import column_span, local_date_sql
-from triage.store import dialect
+from triage.store import dialect, item_values
 
 
 def _at_most_48h_apart(connection: Connection, start: str, end: str) -> str:
@@ -54,10 +54,20 @@ def stored(connection: Connection) -> list[tuple]:
     ).all()
 
 
-def assert_kept_right(db) -> int:
-    """Every item's stored values are the old way's; the number of items."""
+def harm_codes(connection: Connection) -> list[tuple]:
+    """Each item's (id, stored harm_codes, the same computed by SQL from its columns)."""
+    return connection.execute(
+        text(f"SELECT id, harm_codes, {item_values.harm_codes_sql()} FROM intel_item ORDER BY id")
+    ).all()
+
+
+def assert_kept_right(db, *, codes_may_be_null: bool = False) -> int:
+    """Every item's stored values are the old way's, and its harm codes are
+    the SQL's (or NULL, where a writer may leave them); the number of items."""
     with db.engine.connect() as connection:
         kept = [tuple(row) for row in stored(connection)]
         assert kept == [tuple(row) for row in old_way(connection)]
+        codes = harm_codes(connection)
     assert all(day is not None for _, day, *_ in kept)
+    assert [c for c in codes if c[1] != c[2] and not (codes_may_be_null and c[1] is None)] == []
     return len(kept)

@@ -16,10 +16,11 @@ from actors import EVERYONE
 from hypothesis import given
 from hypothesis import strategies as st
 from model_history import make_history
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from triage.harm import artefact, evaluation, features, registry, scoring, training
 from triage.jobs import Cancelled, Job
+from triage.store import item_values
 from triage.store.models import AuditEntry
 
 
@@ -598,15 +599,34 @@ def test_a_model_without_stored_bytes_is_missing_on_another_machine(db, tmp_path
         scoring.load_model(db)
 
 
-def test_scoring_codes_and_yes_no_features_are_the_training_encodings(db):
+@pytest.mark.parametrize("codes", ["stored", "some NULL", "a level they do not code"])
+def test_scoring_codes_and_yes_no_features_are_the_training_encodings(db, codes):
     # scoring_frame packs the flags, yes/no features and category codes into
     # one integer in SQL, up to 57 bits wide: every one must come back as the
-    # training frame's encoding of the same item, on each store.
+    # training frame's encoding of the same item, on each store. The codes
+    # kept with the item (store.item_values.HARM_CODES) are mapped to the
+    # model's; an item without them (NULL) gets them computed in SQL, and a
+    # model level they cannot tell apart (a grade in lower case) is coded in SQL.
     make_history(db, n=400)
+    with db.engine.begin() as connection:
+        if codes == "some NULL":
+            connection.execute(text("UPDATE intel_item SET harm_codes = NULL WHERE id % 3 = 0"))
+        if codes == "a level they do not code":
+            connection.execute(text("UPDATE intel_item SET grade_intel = 'b' WHERE id % 2 = 0"))
+            connection.execute(
+                text(f"UPDATE intel_item SET harm_codes = {item_values.harm_codes_sql()}")
+            )
     with db.engine.connect() as connection:
         trained = features.training_frame(connection)
         spec = features.default_spec(with_bucket=False)
         limits = features.fit_limits(trained, spec)
+        stored = features._stored_codes("grade_intel", limits["levels"]["grade_intel"])
+        assert (stored is None) == (codes == "a level they do not code")
+        if codes == "some NULL":
+            missing = connection.execute(
+                text("SELECT count(*) FROM intel_item WHERE harm_codes IS NULL")
+            ).scalar_one()
+            assert missing > 100
         scored = features.scoring_frame(connection, spec, limits, as_of=datetime(2027, 1, 1))
     encoded = features.encode(trained, spec, limits)
     row_of = {int(item): k for k, item in enumerate(scored["item_id"])}

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine.interfaces import DBAPICursor
 
 from triage import vocab
-from triage.store import dialect
+from triage.store import dialect, item_values
 
 HARM_RESULTS = ("arrest", "removal", "referral")
 
@@ -505,14 +505,25 @@ def scoring_frame(
     # instant", the yes/no features, the category codes) is packed into as
     # few integers as hold them: each column read is a million Python
     # objects, the bulk of scoring's time.
-    yes_no = [n for n in spec.numeric if n in YES_NO]
+    levels = limits["levels"]
+    # The categories whose model codes come from the item's stored codes
+    # (the others, and the sector and rules bucket, are coded here in SQL).
+    stored = {n: _stored_codes(n, levels.get(n, [])) for n in spec.categorical}
+    stored_codes = {n: lookup for n, lookup in stored.items() if lookup is not None}
+    yes_no = [n for n in spec.numeric if n in YES_NO and n != STORED_YES_NO]
     numeric = [n for n in spec.numeric if n in NUMERIC_SQL and n not in YES_NO]
     small = [
-        # The one stored value: masked, so a stray bit cannot reach its neighbours.
-        ("flag_bits", f"{FLAG_BITS_SQL} & {(1 << KNOWN_BIT) - 1}", KNOWN_BIT),
+        # The stored codes (the flags' bit set among them), or the same
+        # computed here for an item without them; masked, so a stray bit
+        # cannot reach its neighbours.
+        ("codes", f"coalesce(i.harm_codes, {CODES_SQL}) & {(1 << CODES_BITS) - 1}", CODES_BITS),
         ("known_before", "CASE WHEN i.received_at < :cutoff THEN 1 ELSE 0 END", 1),
         *((n, NUMERIC_SQL[n], 1) for n in yes_no),
-        *((n, _code_sql(n, limits["levels"].get(n, [])), CODE_BITS) for n in spec.categorical),
+        *(
+            (n, _code_sql(n, levels.get(n, [])), CODE_BITS)
+            for n in spec.categorical
+            if n not in stored_codes
+        ),
     ]
     words, places = _packed(small)
     # No NULLs: a missing number comes as NO_NUMBER, so the rows can be read
@@ -539,6 +550,12 @@ def scoring_frame(
     frame["item_id"] = integers[:, 0]
     for name, (word, shift, width) in places.items():
         frame[name] = (integers[:, 1 + word] >> shift) & ((1 << width) - 1)
+    codes = frame.pop("codes")
+    frame["flag_bits"] = _field(codes, "harm_flag_bits")
+    if STORED_YES_NO in spec.numeric:
+        frame[STORED_YES_NO] = _field(codes, "campaign")
+    for name, lookup in stored_codes.items():
+        frame[name] = lookup[_field(codes, name)]
     for name in (*yes_no, *spec.categorical):
         frame[name] = frame[name].astype(float)
     _unpack_flags(frame)
@@ -555,6 +572,38 @@ def scoring_frame(
         total = np.where(has_key, total, 0)
         frame[CORROBORATION[kind]] = np.maximum(total - (known_before & has_key), 0) * 1.0
     return Table({name: frame[name] for name in ["item_id"] + spec.names})
+
+
+# The item's stored codes (store.item_values.HARM_CODES): the flags' bit set,
+# "campaign linked" and the categories they code.
+CODES_SQL = item_values.harm_codes_sql("i.")
+CODES_BITS = max(f.shift + f.width for f in item_values.HARM_CODES.values())
+STORED_YES_NO = "campaign_linked"
+
+
+def _field(codes: np.ndarray, column: str) -> np.ndarray:
+    field = item_values.HARM_CODES[column]
+    return (codes >> field.shift) & ((1 << field.width) - 1)
+
+
+def _stored_codes(name: str, levels: list[str]) -> np.ndarray | None:
+    """For a category the stored codes hold: the model's code (its index in
+    ``levels``, else ``len(levels)``) of each stored code, as ``_code_sql``
+    gives it. None when the stored codes cannot tell the model's levels
+    apart (a level that is none of their texts: a value outside the
+    vocabulary, which they code as "any other value")."""
+    field = item_values.HARM_CODES.get(name)
+    if field is None or not field.texts:
+        return None
+    known = {MISSING, *field.texts}
+    if not set(levels) <= known:
+        return None
+    # Code 0 is NULL, read as MISSING; then each value's text; then any other
+    # value, whose text is none of the levels unless the field names one.
+    texts = [MISSING, *field.texts, field.other_text]
+    texts += [None] * ((1 << field.width) - len(texts))
+    code_of = {level: code for code, level in enumerate(levels)}
+    return np.array([code_of.get(t, len(levels)) if t else len(levels) for t in texts])
 
 
 WORD_BITS = 62  # bits of each packed integer used: SQLite's and numpy's int64 hold them

@@ -704,6 +704,9 @@ class _KeyedStore:
     def derive(self, chunk: Chunk) -> None:
         """Columns stored beside the extract's, computed from them."""
 
+    def derive_new(self, chunk: Chunk) -> None:
+        """Columns stored beside a new row's values only (not on an update)."""
+
     def load(self, chunk: Chunk, result: ImportResult) -> list[Rejected]:
         rejected, chunk = self.check(chunk)
         if not len(chunk):
@@ -732,6 +735,7 @@ class _KeyedStore:
                 maybe_changed[k] = old[0]
         inserts = chunk.take(is_new)
         if len(inserts):
+            self.derive_new(inserts)
             _bulk_insert(self.session, self.table, inserts, self.new_record_constants())
             result.inserted += len(inserts)
         if maybe_changed:
@@ -836,6 +840,18 @@ class _IntelStore(_KeyedStore):
                 values = chunk.column(source)
                 known = {value: compute(value) for value in set(values)}  # few distinct
                 chunk.add_column(name, [known[value] for value in values])
+        if self.table_was_empty:  # every row is new (else derive_new, on the new rows)
+            self.derive_new(chunk)
+
+    def derive_new(self, chunk: Chunk) -> None:
+        # The harm model's codes, exact for a new row (an input column the
+        # file lacks is NULL in it); an updated row gets NULL (changed_record).
+        chunk.add_column(
+            "harm_codes",
+            item_values.harm_codes_column(
+                {name: chunk.column(name) for name in chunk.names}, len(chunk)
+            ),
+        )
 
     def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
         if "passed_at" not in chunk.names:
@@ -870,6 +886,10 @@ class _IntelStore(_KeyedStore):
             record["passed_within_48h"] = item_values.passed_within_48h(
                 changed["received_at"], passed
             )
+        if any(name in record for name in item_values.HARM_CODE_INPUTS):
+            # The codes need every input and the file may not have them all:
+            # NULL, which the harm score computes for itself.
+            record["harm_codes"] = None
         return record
 
 

@@ -12,7 +12,13 @@ score; computed per row in SQL they were a large part of that time
 - ``sector_key``: the sector with spaces trimmed and ASCII letters in lower
   case (SQLite's ``lower(trim(...))``), the harm model's category;
 - ``harm_flag_bits``: the harm flags as one bit set, bit n for
-  ``vocab.HARM_FLAGS[n]`` (NULL when the flags are).
+  ``vocab.HARM_FLAGS[n]`` (NULL when the flags are);
+- ``harm_codes`` (migration 0017): the harm model's small inputs as one
+  integer of codes that no model decides (``HARM_CODES`` says where each
+  is); a model maps them to its own encoding. NULL is always allowed: the
+  harm score then computes the same codes in SQL (``harm_codes_sql``), so a
+  writer that cannot compute them exactly (an update from a file without
+  every input column) leaves NULL.
 
 Every write path that creates an item or changes one of their inputs
 (``received_at``, ``passed_at``, ``sector``, ``harm_flags``) fills them: an
@@ -25,12 +31,13 @@ the demo's ``copy_items``) carry them with the row.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from triage import clock, vocab
 
-COLUMNS = ("received_uk_day", "passed_within_48h", "sector_key", "harm_flag_bits")
+COLUMNS = ("received_uk_day", "passed_within_48h", "sector_key", "harm_flag_bits", "harm_codes")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 PASS_ON_TARGET = timedelta(hours=48)
 # SQLite's lower() changes ASCII letters only (no ICU); so does the key.
@@ -63,17 +70,133 @@ def harm_flag_bits(harm_flags: str | None) -> int | None:
     return sum(1 << bit for bit, flag in enumerate(vocab.HARM_FLAGS) if f";{flag};" in harm_flags)
 
 
+@dataclass(frozen=True)
+class CodeField:
+    """One input's code in ``harm_codes``: bits ``shift`` to ``shift + width``.
+
+    A category's code is 0 for NULL, k for ``values[k - 1]`` and
+    ``len(values) + 1`` for any other value; ``texts`` are the category
+    texts the harm model gives ``values`` (``other_text`` the one it gives
+    any other value, None when that is the value itself)."""
+
+    column: str
+    shift: int
+    width: int
+    values: tuple[Any, ...] = ()
+    texts: tuple[str, ...] = ()
+    other_text: str | None = None
+
+
+def _layout() -> dict[str, CodeField]:
+    fields: dict[str, CodeField] = {}
+    shift = 0
+
+    def add(column: str, width: int, values: tuple[Any, ...] = (), **kw: Any) -> None:
+        nonlocal shift
+        fields[column] = CodeField(column, shift, width, values, **kw)
+        shift += width
+
+    add("harm_flag_bits", len(vocab.HARM_FLAGS))  # the bit set itself, NULL as 0
+    add("campaign", 1)  # 1: a campaign that is not ''
+    for column, values in (
+        ("source_type", vocab.SOURCE_TYPES),
+        ("whereabouts", vocab.WHEREABOUTS),
+        ("allegation", vocab.ALLEGATIONS),
+        ("grade_intel", GRADES_INTEL),
+        ("grade_handling", GRADES_HANDLING),
+    ):
+        # 'unknown' has a code of its own: the model reads NULL as 'unknown' too.
+        known = values if "unknown" in values else (*values, "unknown")
+        add(column, (len(known) + 1).bit_length(), known, texts=tuple(known))
+    add("subject_named", 2, (False, True), texts=("no", "yes"))  # any true value is yes
+    add("passed_within_48h", 2, (0, 1), texts=("no", "yes"), other_text="unknown")
+    return fields
+
+
+# The letters a grading's intelligence and handling parts take (imports.columns).
+GRADES_INTEL = ("A", "B", "C", "D", "E")
+GRADES_HANDLING = ("P", "C")
+HARM_CODES = _layout()
+HARM_CODE_INPUTS = tuple(HARM_CODES)  # the item columns the codes are computed from
+
+
+def _code(field: CodeField, value: Any) -> int:
+    if field.column == "harm_flag_bits":
+        return int(value or 0) & ((1 << field.width) - 1)
+    if field.column == "campaign":
+        return int(value is not None and value != "")
+    if value is None:
+        return 0
+    if field.column == "subject_named":
+        return 2 if value else 1
+    for k, known in enumerate(field.values, start=1):
+        # A text only equals a text, as in SQL ('0' is not 0).
+        if isinstance(value, str) == isinstance(known, str) and value == known:
+            return k
+    return len(field.values) + 1
+
+
+def harm_codes(values: dict[str, Any]) -> int:
+    """``harm_codes`` of an item's values (its ``harm_flag_bits`` and
+    ``passed_within_48h`` included); a missing input counts as NULL."""
+    return sum(_code(f, values.get(f.column)) << f.shift for f in HARM_CODES.values())
+
+
+def harm_codes_column(columns: dict[str, list[Any]], rows: int) -> list[int]:
+    """``harm_codes`` of many rows, given as columns (a missing input
+    column: NULL in every row). Computed once per distinct combination of
+    inputs: an import's rows repeat a few hundred of them."""
+    inputs = [columns.get(column, [None] * rows) for column in HARM_CODE_INPUTS]
+
+    class Known(dict[tuple[Any, ...], int]):
+        def __missing__(self, key: tuple[Any, ...]) -> int:
+            code = self[key] = harm_codes(dict(zip(HARM_CODE_INPUTS, key, strict=True)))
+            return code
+
+    return list(map(Known().__getitem__, zip(*inputs, strict=True)))
+
+
+def harm_codes_sql(item: str = "") -> str:
+    """SQL computing ``harm_codes`` from an item's stored columns (``item``:
+    the table's alias and a dot), the same number as ``harm_codes``; on
+    both stores (a shift past 31 bits on a BIGINT: PostgreSQL's integer wraps)."""
+    terms = []
+    for f in HARM_CODES.values():
+        column = f"{item}{f.column}"
+        if f.column == "harm_flag_bits":
+            sql = f"coalesce({column}, 0) & {(1 << f.width) - 1}"
+        elif f.column == "campaign":
+            sql = f"CASE WHEN {column} IS NOT NULL AND {column} != '' THEN 1 ELSE 0 END"
+        elif f.column == "subject_named":
+            sql = f"CASE WHEN {column} IS NULL THEN 0 WHEN {column} THEN 2 ELSE 1 END"
+        else:
+            whens = " ".join(
+                f"WHEN {column} = {_literal(v)} THEN {k}" for k, v in enumerate(f.values, start=1)
+            )
+            sql = f"CASE WHEN {column} IS NULL THEN 0 {whens} ELSE {len(f.values) + 1} END"
+        if f.shift + f.width > 31:
+            sql = f"CAST({sql} AS BIGINT)"
+        terms.append(f"(({sql}) << {f.shift})")
+    return "(" + " + ".join(terms) + ")"
+
+
+def _literal(value: Any) -> str:
+    return str(int(value)) if isinstance(value, int) else "'" + str(value) + "'"
+
+
 def derived(values: dict[str, Any]) -> dict[str, Any]:
-    """The four columns for an item's values (the inputs None when missing)."""
+    """The kept columns for an item's values (the inputs None when missing)."""
     received = values.get("received_at")
     if received is None:  # the table refuses the row (NOT NULL), with its own error
         return dict.fromkeys(COLUMNS)
-    return {
+    kept = {
         "received_uk_day": received_uk_day(received),
         "passed_within_48h": passed_within_48h(received, values.get("passed_at")),
         "sector_key": sector_key(values.get("sector")),
         "harm_flag_bits": harm_flag_bits(values.get("harm_flags")),
     }
+    kept["harm_codes"] = harm_codes({**values, **kept})
+    return kept
 
 
 def from_row(column: str) -> Callable[[Any], Any]:

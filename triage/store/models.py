@@ -179,6 +179,11 @@ class IntelItem(Base):
     harm_flag_bits: Mapped[int | None] = mapped_column(
         Integer, default=item_values.from_row("harm_flag_bits")
     )
+    # The harm model's small inputs as model-independent codes (migration
+    # 0017); NULL when a writer could not compute them (scoring then does).
+    harm_codes: Mapped[int | None] = mapped_column(
+        Integer, default=item_values.from_row("harm_codes")
+    )
 
     __table_args__ = (
         CheckConstraint(_in("source_type", vocab.SOURCE_TYPES), name="source_type_known"),
