@@ -32,6 +32,8 @@ INPUTS = st.fixed_dictionaries(
         "grade_handling": st.none() | st.sampled_from(["P", "C", "c", "X"]),
         "subject_named": st.none() | st.booleans(),
         "campaign": st.none() | st.sampled_from(["", " ", "C-1"]),
+        "business_name": st.none() | st.sampled_from(["", "  ", " Shop ", "x"]),
+        "em_case_id": st.none() | st.just("C-9"),
         "harm_flags": st.none()
         | st.lists(st.sampled_from(vocab.HARM_FLAGS), unique=True).map(vocab.join_list),
         "passed_after": st.none()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from actors import EVERYONE
+from item_values_helpers import assert_kept_right
 from sqlalchemy import text
 
 from triage.cli.main import main as cli
@@ -80,11 +81,21 @@ def test_purge_counts_removes_and_keeps_the_statistics(demo, monkeypatch, tmp_pa
             "INSERT INTO qa_error (score_id, severity, note) VALUES (900, 'minor', ?)", (MARKER,)
         )
     before = statistics(db)
+    with db.engine.connect() as connection:
+        named = connection.exec_driver_sql(
+            "SELECT count(*) FROM intel_item WHERE business_name IS NOT NULL"
+        ).scalar_one()
     planned = purge.plan(db, actor=EVERYONE, policy=POLICY)
     assert planned["intel"] > 0 and planned["em_cases"] > 0
     assert purge.purge(db, actor=EVERYONE, policy=POLICY) == planned
     assert purge.plan(db, actor=EVERYONE, policy=POLICY) == {k: 0 for k in planned}
     assert statistics(db) == before
+    # The harm codes kept with a purged item no longer say a business was named.
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM intel_item WHERE business_name IS NOT NULL"
+        ).scalar_one() < named
+    assert assert_kept_right(db) > 0
     with db.engine.connect() as connection:
         subject, score, feedback = connection.exec_driver_sql(
             "SELECT d.subject, s.score, s.feedback FROM qa_sample_decision d "

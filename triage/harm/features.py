@@ -510,7 +510,6 @@ def scoring_frame(
     # (the others, and the sector and rules bucket, are coded here in SQL).
     stored = {n: _stored_codes(n, levels.get(n, [])) for n in spec.categorical}
     stored_codes = {n: lookup for n, lookup in stored.items() if lookup is not None}
-    yes_no = [n for n in spec.numeric if n in YES_NO and n != STORED_YES_NO]
     numeric = [n for n in spec.numeric if n in NUMERIC_SQL and n not in YES_NO]
     small = [
         # The stored codes (the flags' bit set among them), or the same
@@ -518,7 +517,6 @@ def scoring_frame(
         # cannot reach its neighbours.
         ("codes", f"coalesce(i.harm_codes, {CODES_SQL}) & {(1 << CODES_BITS) - 1}", CODES_BITS),
         ("known_before", "CASE WHEN i.received_at < :cutoff THEN 1 ELSE 0 END", 1),
-        *((n, NUMERIC_SQL[n], 1) for n in yes_no),
         *(
             (n, _code_sql(n, levels.get(n, [])), CODE_BITS)
             for n in spec.categorical
@@ -552,8 +550,9 @@ def scoring_frame(
         frame[name] = (integers[:, 1 + word] >> shift) & ((1 << width) - 1)
     codes = frame.pop("codes")
     frame["flag_bits"] = _field(codes, "harm_flag_bits")
-    if STORED_YES_NO in spec.numeric:
-        frame[STORED_YES_NO] = _field(codes, "campaign")
+    yes_no = [n for n in spec.numeric if n in YES_NO]
+    for name in yes_no:
+        frame[name] = _field(codes, STORED_YES_NO[name])
     for name, lookup in stored_codes.items():
         frame[name] = lookup[_field(codes, name)]
     for name in (*yes_no, *spec.categorical):
@@ -575,10 +574,16 @@ def scoring_frame(
 
 
 # The item's stored codes (store.item_values.HARM_CODES): the flags' bit set,
-# "campaign linked" and the categories they code.
+# the yes/no features and the categories they code.
 CODES_SQL = item_values.harm_codes_sql("i.")
 CODES_BITS = max(f.shift + f.width for f in item_values.HARM_CODES.values())
-STORED_YES_NO = "campaign_linked"
+# Each yes/no feature's input column (its stored code is NUMERIC_SQL's test).
+STORED_YES_NO = {
+    "business_named": "business_name",
+    "campaign_linked": "campaign",
+    "em_linked": "em_case_id",
+}
+assert set(STORED_YES_NO) == set(YES_NO)
 
 
 def _field(codes: np.ndarray, column: str) -> np.ndarray:

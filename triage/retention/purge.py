@@ -27,7 +27,7 @@ from sqlalchemy import JSON, Connection, bindparam, text
 
 from triage import clock, paths
 from triage.em.deadlines import add_months
-from triage.store import audit, dialect
+from triage.store import audit, dialect, item_values
 from triage.store.db import Database
 from triage.users.roles import Action, Actor, require
 
@@ -216,6 +216,8 @@ def _minimise_intel(connection: Connection, params: dict[str, str]) -> None:
         params,
     )
     emptied = ", ".join(f"{column} = NULL" for column in INTEL_PERSONAL)
+    # The harm codes kept with the item code some of them (a business named).
+    emptied += f", harm_codes = {item_values.harm_codes_emptied_sql(INTEL_PERSONAL)}"
     connection.execute(
         text(
             f"UPDATE intel_item SET {emptied}, intel_id = 'purged-' || id "

@@ -97,7 +97,10 @@ def _layout() -> dict[str, CodeField]:
         shift += width
 
     add("harm_flag_bits", len(vocab.HARM_FLAGS))  # the bit set itself, NULL as 0
-    add("campaign", 1)  # 1: a campaign that is not ''
+    # The yes/no inputs, 1 for: a campaign that is not ''; a business name
+    # that is not blank (spaces trimmed, as SQL's trim); an EM case.
+    for column in YES_NO_COLUMNS:
+        add(column, 1)
     for column, values in (
         ("source_type", vocab.SOURCE_TYPES),
         ("whereabouts", vocab.WHEREABOUTS),
@@ -113,6 +116,7 @@ def _layout() -> dict[str, CodeField]:
     return fields
 
 
+YES_NO_COLUMNS = ("campaign", "business_name", "em_case_id")
 # The letters a grading's intelligence and handling parts take (imports.columns).
 GRADES_INTEL = ("A", "B", "C", "D", "E")
 GRADES_HANDLING = ("P", "C")
@@ -125,6 +129,10 @@ def _code(field: CodeField, value: Any) -> int:
         return int(value or 0) & ((1 << field.width) - 1)
     if field.column == "campaign":
         return int(value is not None and value != "")
+    if field.column == "business_name":
+        return int(value is not None and value.strip(" ") != "")
+    if field.column == "em_case_id":
+        return int(value is not None)
     if value is None:
         return 0
     if field.column == "subject_named":
@@ -156,6 +164,17 @@ def harm_codes_column(columns: dict[str, list[Any]], rows: int) -> list[int]:
     return list(map(Known().__getitem__, zip(*inputs, strict=True)))
 
 
+def harm_codes_emptied_sql(columns: tuple[str, ...]) -> str:
+    """SQL for ``harm_codes`` once ``columns`` are set to NULL (the retention
+    purge): their codes become NULL's, 0; NULL stays NULL."""
+    mask = (1 << 31) - 1
+    for column in columns:
+        if column in HARM_CODES:
+            field = HARM_CODES[column]
+            mask &= ~(((1 << field.width) - 1) << field.shift)
+    return f"harm_codes & {mask}"
+
+
 def harm_codes_sql(item: str = "") -> str:
     """SQL computing ``harm_codes`` from an item's stored columns (``item``:
     the table's alias and a dot), the same number as ``harm_codes``; on
@@ -167,6 +186,10 @@ def harm_codes_sql(item: str = "") -> str:
             sql = f"coalesce({column}, 0) & {(1 << f.width) - 1}"
         elif f.column == "campaign":
             sql = f"CASE WHEN {column} IS NOT NULL AND {column} != '' THEN 1 ELSE 0 END"
+        elif f.column == "business_name":
+            sql = f"CASE WHEN {column} IS NOT NULL AND trim({column}) != '' THEN 1 ELSE 0 END"
+        elif f.column == "em_case_id":
+            sql = f"CASE WHEN {column} IS NOT NULL THEN 1 ELSE 0 END"
         elif f.column == "subject_named":
             sql = f"CASE WHEN {column} IS NULL THEN 0 WHEN {column} THEN 2 ELSE 1 END"
         else:
