@@ -1,5 +1,5 @@
 """The harm model's codes kept with an intelligence item (``harm_codes``,
-store.item_values, migration 0017): equal to the SQL that computes them from
+store.item_values, migration 0019): equal to the SQL that computes them from
 the item's columns on every path that writes them, or NULL where a writer
 cannot know every input (the harm score then computes them itself)."""
 
@@ -121,11 +121,11 @@ def test_import_writes_them_and_an_update_without_every_input_leaves_null(db, tm
 
 
 def test_the_migrations_own_copy_is_the_live_sql():
-    """Migration 0017 fills existing rows with a frozen copy of the SQL; when
+    """Migration 0019 fills existing rows with a frozen copy of the SQL; when
     this fails, the change to store.item_values.HARM_CODES (or the vocabulary
     it codes) needs a migration that refills the column."""
-    path = Path(item_values.__file__).parent / "migrations/versions/0017_harm_codes.py"
-    spec = importlib.util.spec_from_file_location("migration_0017", path)
+    path = Path(item_values.__file__).parent / "migrations/versions/0019_harm_codes.py"
+    spec = importlib.util.spec_from_file_location("migration_0019", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.HARM_CODES_SQL == item_values.harm_codes_sql()

@@ -13,7 +13,7 @@ score; computed per row in SQL they were a large part of that time
   case (SQLite's ``lower(trim(...))``), the harm model's category;
 - ``harm_flag_bits``: the harm flags as one bit set, bit n for
   ``vocab.HARM_FLAGS[n]`` (NULL when the flags are);
-- ``harm_codes`` (migration 0017): the harm model's small inputs as one
+- ``harm_codes`` (migration 0019): the harm model's small inputs as one
   integer of codes that no model decides (``HARM_CODES`` says where each
   is); a model maps them to its own encoding. NULL is always allowed: the
   harm score then computes the same codes in SQL (``harm_codes_sql``), so a

@@ -180,7 +180,7 @@ class IntelItem(Base):
         Integer, default=item_values.from_row("harm_flag_bits")
     )
     # The harm model's small inputs as model-independent codes (migration
-    # 0017); NULL when a writer could not compute them (scoring then does).
+    # 0019); NULL when a writer could not compute them (scoring then does).
     harm_codes: Mapped[int | None] = mapped_column(
         Integer, default=item_values.from_row("harm_codes")
     )

@@ -1,7 +1,7 @@
 """The harm model's small inputs as one integer kept with the item (issue 17.4)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 
 ``intel_item.harm_codes``: the harm flags' bit set, the three yes/no inputs
@@ -10,7 +10,7 @@ packed as ``triage.store.item_values.HARM_CODES`` lays them out. Harm scoring re
 CASE per category for every item. Existing rows are filled here by SQL,
 written out at this revision (not imported from ``store.item_values``, so a
 later change to the layout comes with its own migration and cannot change
-what upgrading through 0017 wrote; tests/store/test_harm_codes.py holds this
+what upgrading through 0019 wrote; tests/store/test_harm_codes.py holds this
 copy to the live one). NULL stays allowed: the harm score computes the same
 codes in SQL for a row without them.
 """
@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
