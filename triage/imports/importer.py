@@ -933,16 +933,24 @@ class _EmEventStore(_KeyedStore):
     def _problems(chunk: Chunk, known: set[str]) -> dict[int, str]:
         """Events of no known case, and periods that end before they start."""
         case_ids = chunk.column("case_id")
-        started = chunk.column("started_at")
-        ended = chunk.column("ended_at") if "ended_at" in chunk.names else repeat(None)
         problems = {}
-        for k, (case_id, start, end) in enumerate(zip(case_ids, started, ended, strict=False)):
-            if case_id not in known:
-                problems[k] = "case_id: no such EM case"
-            elif end is not None and end < start:
-                # A period that ends before it starts would silently drop out
-                # of the battery consolidation.
-                problems[k] = "ended_at: before started_at"
+        if not known.issuperset(case_ids):  # the usual chunk: every case known
+            problems = {
+                k: "case_id: no such EM case"
+                for k, case_id in enumerate(case_ids)
+                if case_id not in known
+            }
+        if "ended_at" in chunk.names:
+            # A period that ends before it starts would silently drop out
+            # of the battery consolidation.
+            started, ended = chunk.column("started_at"), chunk.column("ended_at")
+            backwards = [
+                k
+                for k, (start, end) in enumerate(zip(started, ended, strict=True))
+                if end is not None and end < start
+            ]
+            for k in backwards:
+                problems.setdefault(k, "ended_at: before started_at")
         return problems
 
     def new_record_constants(self) -> dict[str, Any]:
