@@ -282,12 +282,18 @@ def parse_datetimes(
 _EPOCH = datetime(1970, 1, 1)
 # Per calendar year: the UK offset in seconds of each local hour of the year,
 # and the local hours that have none (skipped or repeated), with the problem.
+# The most recently used YEAR_TABLES_KEPT years are kept.
 _YEAR_OFFSETS: dict[int, tuple[Any, Any, list[str]]] = {}
+# A year's table costs about 2 ms and 70 KB: it is made for a year with at
+# least YEAR_TABLE_HOURS distinct hours in a column; a year with fewer (times
+# spread one or two a year over centuries) takes a call per hour instead.
+YEAR_TABLE_HOURS = 100
+YEAR_TABLES_KEPT = 128  # 9 MB: a file's times span a few decades
 
 
 def _hour_offsets(hours: Any) -> tuple[Any, dict[int, str]]:
     """The UK offset (seconds) of each local hour in ``hours`` (a numpy array
-    of hours since 1970-01-01, local time), and the problem of each position
+    of distinct hours since 1970-01-01, local time), and the problem of each position
     whose hour has none: ``_london_offset`` over the array, by table look-up
     (a column of times spread over years has thousands of distinct hours a
     chunk, each a Python call before)."""
@@ -297,8 +303,18 @@ def _hour_offsets(hours: Any) -> tuple[Any, dict[int, str]]:
     refused: dict[int, str] = {}
     years = hours.astype("datetime64[h]").astype("datetime64[Y]").astype(np.int64) + 1970
     for year in np.unique(years).tolist():
-        table, bad_hours, problems = _year_offsets(year)
         at = np.flatnonzero(years == year)
+        if year not in _YEAR_OFFSETS and len(at) < YEAR_TABLE_HOURS:  # hours are distinct
+            for k in at.tolist():
+                moment = _EPOCH + timedelta(hours=int(hours[k]))
+                try:
+                    offset = _london_offset(moment.year, moment.month, moment.day, moment.hour)
+                except ValueError as error:
+                    refused[k] = str(error)
+                    continue
+                offsets[k] = offset // timedelta(seconds=1)
+            continue
+        table, bad_hours, problems = _year_offsets(year)
         within = hours[at] - (datetime(year, 1, 1) - _EPOCH) // timedelta(hours=1)
         offsets[at] = table[within]
         for k in np.flatnonzero(np.isin(within, bad_hours)).tolist():
@@ -313,9 +329,12 @@ def _year_offsets(year: int) -> tuple[Any, Any, list[str]]:
     a half, so every other day has its noon's offset all day."""
     import numpy as np
 
-    found = _YEAR_OFFSETS.get(year)
+    found = _YEAR_OFFSETS.pop(year, None)
     if found is not None:
+        _YEAR_OFFSETS[year] = found  # the most recently used last
         return found
+    while len(_YEAR_OFFSETS) >= YEAR_TABLES_KEPT:
+        del _YEAR_OFFSETS[next(iter(_YEAR_OFFSETS))]  # the least recently used
     first = date(year, 1, 1)
     days = (date(year, 12, 31) - first).days + 1
     noon = [
