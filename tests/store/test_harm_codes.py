@@ -115,8 +115,10 @@ def test_import_writes_them_and_an_update_without_every_input_leaves_null(db, tm
     assert codes[1] is None
     assert None not in (codes[2], codes[3], codes[4])
     assert assert_kept_right(db, codes_may_be_null=True) == 4
-    # The file with every input again: I-1's codes are written once more.
+    # The file with every input again updates I-1: an update leaves NULL
+    # whatever the file holds (the harm score computes the codes).
     import_file(db, "intel", first, actor=EVERYONE)
+    assert _codes(db)[1] is None
     assert assert_kept_right(db, codes_may_be_null=True) == 4
 
 
