@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, text, update
 from triage.harm import artefact, evaluation, features, registry, scoring, training
 from triage.jobs import Cancelled, Job
 from triage.store import item_values
-from triage.store.models import AuditEntry
+from triage.store.models import AuditEntry, IntelItem
 
 
 def _train(db, **kwargs):
@@ -636,3 +636,41 @@ def test_scoring_codes_and_yes_no_features_are_the_training_encodings(db, codes)
     for name in packed:
         if name in spec.names:
             assert np.array_equal(scored[name][rows], encoded[name].astype(float)), name
+
+
+@pytest.mark.parametrize("item_id", [2**31 - 1, -5])
+def test_scoring_rows_are_the_same_when_ids_do_not_fit_the_packed_integer(db, item_id):
+    # The item id rides in the packed integer while every id fits beside the
+    # codes (from 0 to a few million); a larger or negative one is read as
+    # its own column, and every other value is unchanged.
+    make_history(db, n=400)
+    spec = features.default_spec(with_bucket=False)
+    as_of = datetime(2027, 1, 1)
+    with db.engine.connect() as connection:
+        limits = features.fit_limits(features.training_frame(connection), spec)
+        packed = features.scoring_frame(connection, spec, limits, as_of=as_of)
+    columns = [c.name for c in IntelItem.__table__.columns if c.name not in ("id", "intel_id")]
+    with db.engine.begin() as connection:
+        # A copy of the first item under that id, without the keys it would corroborate.
+        listed = ", ".join(columns)
+        connection.execute(
+            text(
+                f"INSERT INTO intel_item (id, intel_id, {listed}) "
+                f"SELECT :id, 'BIG', {listed} FROM intel_item WHERE id = :first"
+            ),
+            {"id": item_id, "first": int(packed["item_id"][0])},
+        )
+        connection.execute(
+            text("UPDATE intel_item SET subject_ref = NULL, postcode = NULL WHERE id = :id"),
+            {"id": item_id},
+        )
+    with db.engine.connect() as connection:
+        apart = features.scoring_frame(connection, spec, limits, as_of=as_of)
+    expected_ids = sorted([*packed["item_id"].tolist(), item_id])
+    assert apart["item_id"].tolist() == expected_ids
+    at = expected_ids.index(item_id)
+    rest = np.delete(np.arange(len(apart)), at)
+    for name in spec.names:
+        if name not in features.CORROBORATION.values():
+            assert np.array_equal(apart[name][rest], packed[name], equal_nan=True), name
+            assert np.array_equal(apart[name][at], packed[name][0], equal_nan=True), name
