@@ -674,3 +674,39 @@ def test_scoring_rows_are_the_same_when_ids_do_not_fit_the_packed_integer(db, it
         if name not in features.CORROBORATION.values():
             assert np.array_equal(apart[name][rest], packed[name], equal_nan=True), name
             assert np.array_equal(apart[name][at], packed[name][0], equal_nan=True), name
+
+
+@pytest.mark.sqlite_only("another writer between two of scoring's reads, on SQLite's file")
+def test_an_item_added_while_scoring_reads_is_not_taken_for_another(db, monkeypatch):
+    # The ids' width is read before the rows: an item another writer adds in
+    # between, with an id wider than that, was cut to the width and read as
+    # another item's id (its values scored as item 1's).
+    make_history(db, n=400)
+    spec = features.default_spec(with_bucket=False)
+    as_of = datetime(2027, 1, 1)
+    with db.engine.connect() as connection:
+        limits = features.fit_limits(features.training_frame(connection), spec)
+        before = features.scoring_frame(connection, spec, limits, as_of=as_of)
+        high = int(connection.execute(text("SELECT max(id) FROM intel_item")).scalar_one())
+    wide = (1 << high.bit_length()) + int(before["item_id"][0])
+    columns = [c.name for c in IntelItem.__table__.columns if c.name not in ("id", "intel_id")]
+    read_rows = features._fetch_rows
+
+    def another_writer_first(*args, **kwargs):
+        with db.engine.begin() as writer:  # a copy of the last item, under the wide id
+            listed = ", ".join(columns)
+            writer.execute(
+                text(
+                    f"INSERT INTO intel_item (id, intel_id, {listed}) "
+                    f"SELECT :id, 'NEW', {listed} FROM intel_item WHERE id = :last"
+                ),
+                {"id": wide, "last": high},
+            )
+        return read_rows(*args, **kwargs)
+
+    monkeypatch.setattr(features, "_fetch_rows", another_writer_first)
+    with db.engine.connect() as connection:
+        during = features.scoring_frame(connection, spec, limits, as_of=as_of)
+    ids = during["item_id"].tolist()
+    assert len(ids) == len(set(ids)) and set(before["item_id"].tolist()) <= set(ids)
+    assert set(ids) <= {*before["item_id"].tolist(), wide}

@@ -547,9 +547,15 @@ def scoring_frame(
     # No NULLs: a missing number comes as NO_NUMBER, so the rows can be read
     # straight into a float array (NaN again below).
     numbers = [f"coalesce({_numeric_sql(connection, n, decided)}, {NO_NUMBER!r})" for n in numeric]
-    where = ""
+    conditions = []
     if item_ids is not None:
-        where = "WHERE i.id IN (" + (",".join(str(int(i)) for i in item_ids) or "NULL") + ")"
+        conditions.append("i.id IN (" + (",".join(str(int(i)) for i in item_ids) or "NULL") + ")")
+    if ids_packed:
+        # Only the ids the width was read for: an item another writer adds
+        # meanwhile (a wider id) is left to the next score, not cut to the
+        # width and read as another item's.
+        conditions.append(f"i.id BETWEEN 0 AND {int(high or 0)}")
+    where = "WHERE " + " AND ".join(conditions) if conditions else ""
     epoch = datetime(1970, 1, 1)
     params = {"cutoff": cutoff, "decided": (as_of - epoch).total_seconds() / 86400 + 2440587.5}
     join = _rank_join(BUCKET_FEATURE in spec.categorical)
