@@ -302,10 +302,9 @@ FLAG_BITS_SQL = "coalesce(i.harm_flag_bits, 0)"
 # PostgreSQL's greatest(); a CASE would compute the julian days twice).
 AT_LEAST_ZERO = frozenset({"days_to_decision"})
 FLAGS = tuple(f"flag_{flag}" for flag in vocab.HARM_FLAGS)
-# Scoring packs these 0/1 features into the flags' bit set, above the flags
-# and a "received before the instant" bit.
+# The 0/1 features scoring reads from the item's stored codes (each its own
+# bit: STORED_YES_NO), as training computes them (NUMERIC_SQL).
 YES_NO = ("business_named", "campaign_linked", "em_linked")
-KNOWN_BIT = len(vocab.HARM_FLAGS)
 CATEGORY_SQL = {
     "source_type": f"coalesce(i.source_type, '{MISSING}')",
     "grade_intel": f"coalesce(i.grade_intel, '{MISSING}')",
