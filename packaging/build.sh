@@ -38,19 +38,30 @@ NUMPY_OPTIONS="--config-settings=setup-args=-Dblas=scipy-openblas
   --config-settings=setup-args=-Dallow-noblas=false
   --config-settings=setup-args=-Dcpu-dispatch=X86_V3"
 
-# The build venv, (re)installed when a lock changed since it was made:
-# numpy's build tools first, then the lock with numpy built from source.
+# sqlcipher3 is compiled from its sdist too (hash in the lock; it carries
+# SQLCipher's amalgamation), linked to the system's libcrypto, the one
+# Python's ssl and hashlib load and the bundle ships anyway: its wheel links a
+# whole OpenSSL into the module statically (6.5 MB). docs/decisions.md.
+# What the venv is made of: a venv made otherwise is made again.
+recipe="numpy: $(echo $NUMPY_OPTIONS); sqlcipher3: sdist, shared libcrypto"
+
+# The build venv, (re)installed when a lock or the recipe changed since it
+# was made: numpy's build tools first, then the lock with numpy and
+# sqlcipher3 built from source.
 if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ] ||
-  [ "$numpy_lock" -nt "$venv/.installed" ]; then
-  # numpy's compile needs a C and C++ compiler: installed as root on a bare
-  # Debian machine (as ./run does Qt's libraries), otherwise named.
-  if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then
+  [ "$numpy_lock" -nt "$venv/.installed" ] || [ "$(cat "$venv/.installed")" != "$recipe" ]; then
+  # The compiles need a C and C++ compiler and OpenSSL's headers: installed as
+  # root on a bare Debian machine (as ./run does Qt's libraries), otherwise named.
+  if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1 ||
+    ! echo '#include <openssl/evp.h>' | cc -E - >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "Installing a C and C++ compiler for numpy's compile: build-essential"
+      echo "Installing a C and C++ compiler and OpenSSL's headers: build-essential libssl-dev"
       DEBIAN_FRONTEND=noninteractive apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        build-essential libssl-dev >/dev/null
     else
-      echo "The build compiles numpy: install a C and C++ compiler (build-essential) first" >&2
+      echo "The build compiles numpy and sqlcipher3: install a C and C++ compiler" \
+        "and OpenSSL's headers (build-essential libssl-dev) first" >&2
       exit 2
     fi
   fi
@@ -66,15 +77,27 @@ if [ ! -f "$venv/.installed" ] || [ "$lock" -nt "$venv/.installed" ] ||
   # options from their own lines, never from its command line.
   awk -v options="$(echo $NUMPY_OPTIONS)" '/^numpy==/ { sub(/ \\$/, " " options " \\"); keep = 1; print; next }
     keep && /^    --hash/ { print; next } { keep = 0 }' "$lock" >"$venv/numpy.txt"
+  # sqlcipher3's lines of the lock, and the rest of it.
+  awk '/^sqlcipher3==/ { keep = 1; print; next } keep && /^    / { print; next } { keep = 0 }' \
+    "$lock" >"$venv/sqlcipher3.txt"
+  awk '/^sqlcipher3==/ { skip = 1; next } skip && /^    / { next } { skip = 0; print }' \
+    "$lock" >"$venv/rest.txt"
   # --no-cache-dir: pip's wheel cache keys a build by the sdist alone, not the
   # options, so a numpy built otherwise could be taken from it.
   PATH="$tools/bin:$PATH" PKG_CONFIG="$tools/bin/pkgconf" PKG_CONFIG_PATH="$tools" \
     "$venv/bin/python" -m pip install -q --no-cache-dir --require-hashes --no-deps \
     --no-build-isolation --no-binary numpy -r "$venv/numpy.txt"
   echo "build venv: numpy compiled in $((SECONDS - numpy_start))s"
-  # The rest of the lock (numpy is installed already).
-  "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$lock"
-  touch "$venv/.installed"
+  # The rest of the lock (numpy is installed already) but sqlcipher3, then
+  # sqlcipher3 with the lock's setuptools. Its setup.py fetches a static
+  # OpenSSL through conan only when conan is importable, which it is not here:
+  # without it, it links -lcrypto, the system's shared one.
+  "$venv/bin/python" -m pip install -q --require-hashes --no-deps -r "$venv/rest.txt"
+  sqlcipher_start=$SECONDS
+  "$venv/bin/python" -m pip install -q --no-cache-dir --require-hashes --no-deps \
+    --no-build-isolation --no-binary sqlcipher3 -r "$venv/sqlcipher3.txt"
+  echo "build venv: sqlcipher3 compiled in $((SECONDS - sqlcipher_start))s"
+  echo "$recipe" >"$venv/.installed"
 fi
 [ "${1:-}" = "--venv" ] && exit 0
 # The project itself: no dependencies (the lock has them), no index.

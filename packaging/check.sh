@@ -6,7 +6,8 @@
 #   2. The model stack, which the smoke never loads (no model is active there):
 #      a small demo, train and activate a harm model, rank with its scores,
 #      its evaluation (fairness table), an item's reasons, its card; then a
-#      PDF export (Pillow). A broken numpy/scipy/scikit-learn library in the
+#      PDF export (Pillow); the database encrypted with SQLCipher and ranked
+#      from. A broken numpy/scipy/scikit-learn or OpenSSL library in the
 #      bundle shows only here.
 #   3. The bundle's size (at most $TRIAGE_MAX_MB, default 200 MB, the issue's
 #      limit, reached: docs/packaging.md "Size") and the
@@ -57,6 +58,18 @@ echo "model check ok: trained, activated, scored, evaluated (fairness), explaine
 "${clean[@]}" "$app" cli stats tasking --format pdf --out "$scratch/tasking.pdf" >/dev/null
 [ "$(head -c 5 "$scratch/tasking.pdf")" = "%PDF-" ] || { echo "PDF export FAILED" >&2; exit 1; }
 echo "PDF export ok"
+# SQLCipher (sqlcipher3, built by build.sh against the bundle's shared
+# libcrypto): encrypt the demo database in place (a verified copy), rank from
+# it with the passphrase, and a wrong passphrase is refused (exit 3).
+passphrase="correct horse battery staple"
+"${clean[@]}" TRIAGE_PASSPHRASE="$passphrase" "$app" cli db encrypt >/dev/null
+"${clean[@]}" TRIAGE_PASSPHRASE="$passphrase" "$app" cli rank intel --limit 5 --format json \
+  >"$scratch/encrypted.json"
+grep -Eq '"harm_score": [0-9]' "$scratch/encrypted.json" || { echo "SQLCipher check FAILED: no ranking" >&2; exit 1; }
+refused=0
+"${clean[@]}" TRIAGE_PASSPHRASE="not the passphrase" "$app" cli rank intel --limit 5 >/dev/null 2>&1 || refused=$?
+[ "$refused" -eq 3 ] || { echo "SQLCipher check FAILED: a wrong passphrase gave exit $refused" >&2; exit 1; }
+echo "SQLCipher ok: the database encrypted in place, ranked with its passphrase, a wrong one refused"
 [ "${1:-}" = "--smoke" ] && exit 0
 
 size=$(du -sm dist/triage-desk | cut -f1)
