@@ -25,16 +25,17 @@ suite=bullseye
 mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 
-# Build tools and the headers CPython's modules need; the libraries Qt's
+# Build tools and the headers CPython's modules need (OpenSSL's are those of
+# the OpenSSL 3 built below: bullseye's libssl-dev is 1.1); the libraries Qt's
 # platform plugins load (PyInstaller collects what they link to).
-BUILD_DEPS="build-essential dpkg-dev binutils ca-certificates libssl-dev zlib1g-dev libbz2-dev
+BUILD_DEPS="build-essential dpkg-dev binutils ca-certificates zlib1g-dev libbz2-dev
   liblzma-dev libffi-dev libsqlite3-dev uuid-dev libncurses-dev libreadline-dev"
 QT_LIBS="libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libx11-xcb1 libxrender1"
 
 # The cached root is made again whenever what goes into it changes.
-recipe=$(echo "2 $suite $python $BUILD_DEPS $QT_LIBS" | sha256sum | cut -c1-12)
+recipe=$(echo "3 $suite $python openssl3 $BUILD_DEPS $QT_LIBS" | sha256sum | cut -c1-12)
 root=$cache/$suite-$recipe
 
 mounted=()
@@ -88,7 +89,23 @@ EOF
   # shellcheck disable=SC2086
   in_root apt-get install -y -qq --no-install-recommends $BUILD_DEPS $QT_LIBS >/dev/null
   in_root apt-get clean
-  echo "root ready in $((SECONDS - start))s; compiling Python 3.11"
+  echo "root ready in $((SECONDS - start))s; compiling OpenSSL 3"
+  start=$SECONDS
+  # OpenSSL 3.0 (bookworm's, as the host build has it), installed in
+  # /usr/local: bullseye's is 1.1, and a Python linked to 1.1 cannot share its
+  # libcrypto with psycopg's libpq (OpenSSL 3) nor sqlcipher3, so the bundle
+  # would carry both (3.5 MB more). Its configuration and certificates are
+  # looked for where Debian's are (/usr/lib/ssl), as before.
+  in_root sh -c 'rm -rf /build/openssl && mkdir -p /build/openssl && cd /build/openssl &&
+    apt-get source -qq --download-only openssl >/dev/null && tar -xf openssl_3.*.orig.tar.gz &&
+    cd openssl-3.*/ &&
+    ./Configure --prefix=/usr/local --libdir=lib --openssldir=/usr/lib/ssl shared no-tests \
+      linux-x86_64 >/build/openssl/configure.log &&
+    make -s -j"$(nproc)" >/build/openssl/make.log 2>&1 && make -s install_sw >/build/openssl/install.log 2>&1 &&
+    ldconfig'
+  rm -rf "$root/build/openssl"
+  in_root sh -c 'test -f /usr/local/include/openssl/evp.h && ldconfig -p | grep -q "libcrypto.so.3 .*/usr/local/lib"'
+  echo "OpenSSL compiled in $((SECONDS - start))s; compiling Python 3.11"
   start=$SECONDS
   # Python's own release tarball as Debian ships it (the .orig of the
   # source package): Debian's patches on top assume Debian's build of it.
@@ -97,11 +114,12 @@ EOF
   # Shared libpython (PyInstaller needs it); no PGO/LTO, to keep the build short.
   in_root sh -c 'cd /build/python/Python-3.11.*/ &&
     ./configure -q --prefix=/opt/python3.11 --enable-shared --with-ensurepip=install \
-      LDFLAGS=-Wl,-rpath,/opt/python3.11/lib >/dev/null &&
+      --with-openssl=/usr/local LDFLAGS=-Wl,-rpath,/opt/python3.11/lib >/dev/null &&
     make -s -j"$(nproc)" >/build/python/make.log 2>&1 && make -s install >/build/python/install.log 2>&1'
   rm -rf "$root/build/python"
   in_root "$python" -c 'import ssl, sqlite3, lzma, bz2, zlib, ctypes, uuid, pyexpat, _multiprocessing
-_multiprocessing.SemLock; print("python ok")'
+_multiprocessing.SemLock; assert ssl.OPENSSL_VERSION.startswith("OpenSSL 3."), ssl.OPENSSL_VERSION
+print("python ok:", ssl.OPENSSL_VERSION)'
   echo "Python compiled in $((SECONDS - start))s"
   touch "$root/.ready"
 }
