@@ -676,7 +676,6 @@ def test_scoring_rows_are_the_same_when_ids_do_not_fit_the_packed_integer(db, it
             assert np.array_equal(apart[name][at], packed[name][0], equal_nan=True), name
 
 
-@pytest.mark.sqlite_only("another writer between two of scoring's reads, on SQLite's file")
 def test_an_item_added_while_scoring_reads_is_not_taken_for_another(db, monkeypatch):
     # The ids' width is read before the rows: an item another writer adds in
     # between, with an id wider than that, was cut to the width and read as
