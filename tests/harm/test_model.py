@@ -638,6 +638,19 @@ def test_scoring_codes_and_yes_no_features_are_the_training_encodings(db, codes)
             assert np.array_equal(scored[name][rows], encoded[name].astype(float)), name
 
 
+def _copy_item(connection, item_id: int, intel_id: str, of: int) -> None:
+    """A copy of item ``of`` under another id."""
+    columns = [c.name for c in IntelItem.__table__.columns if c.name not in ("id", "intel_id")]
+    listed = ", ".join(columns)
+    connection.execute(
+        text(
+            f"INSERT INTO intel_item (id, intel_id, {listed}) "
+            f"SELECT :id, :intel_id, {listed} FROM intel_item WHERE id = :of"
+        ),
+        {"id": item_id, "intel_id": intel_id, "of": of},
+    )
+
+
 @pytest.mark.parametrize("item_id", [2**31 - 1, -5])
 def test_scoring_rows_are_the_same_when_ids_do_not_fit_the_packed_integer(db, item_id):
     # The item id rides in the packed integer while every id fits beside the
@@ -649,17 +662,9 @@ def test_scoring_rows_are_the_same_when_ids_do_not_fit_the_packed_integer(db, it
     with db.engine.connect() as connection:
         limits = features.fit_limits(features.training_frame(connection), spec)
         packed = features.scoring_frame(connection, spec, limits, as_of=as_of)
-    columns = [c.name for c in IntelItem.__table__.columns if c.name not in ("id", "intel_id")]
     with db.engine.begin() as connection:
         # A copy of the first item under that id, without the keys it would corroborate.
-        listed = ", ".join(columns)
-        connection.execute(
-            text(
-                f"INSERT INTO intel_item (id, intel_id, {listed}) "
-                f"SELECT :id, 'BIG', {listed} FROM intel_item WHERE id = :first"
-            ),
-            {"id": item_id, "first": int(packed["item_id"][0])},
-        )
+        _copy_item(connection, item_id, "BIG", of=int(packed["item_id"][0]))
         connection.execute(
             text("UPDATE intel_item SET subject_ref = NULL, postcode = NULL WHERE id = :id"),
             {"id": item_id},
@@ -688,19 +693,11 @@ def test_an_item_added_while_scoring_reads_is_not_taken_for_another(db, monkeypa
         before = features.scoring_frame(connection, spec, limits, as_of=as_of)
         high = int(connection.execute(text("SELECT max(id) FROM intel_item")).scalar_one())
     wide = (1 << high.bit_length()) + int(before["item_id"][0])
-    columns = [c.name for c in IntelItem.__table__.columns if c.name not in ("id", "intel_id")]
     read_rows = features._fetch_rows
 
     def another_writer_first(*args, **kwargs):
         with db.engine.begin() as writer:  # a copy of the last item, under the wide id
-            listed = ", ".join(columns)
-            writer.execute(
-                text(
-                    f"INSERT INTO intel_item (id, intel_id, {listed}) "
-                    f"SELECT :id, 'NEW', {listed} FROM intel_item WHERE id = :last"
-                ),
-                {"id": wide, "last": high},
-            )
+            _copy_item(writer, wide, "NEW", of=high)
         return read_rows(*args, **kwargs)
 
     monkeypatch.setattr(features, "_fetch_rows", another_writer_first)
