@@ -5,11 +5,12 @@
 # debootstrap and Debian's package mirror (the one this machine's apt uses,
 # or $DEBIAN_MIRROR).
 #
-# The root and the Python built in it are kept in $TRIAGE_BUILD_CACHE
-# (default ~/.cache/triage-build) and made again only when the packages it
-# installs change: a first run takes 10-20 minutes (debootstrap, build tools, compiling
-# CPython 3.11 from the release tarball in Debian's source package, since
-# bullseye has no 3.11), a later one only packaging/build.sh's few minutes.
+# The root and the OpenSSL and Python built in it are kept in $TRIAGE_BUILD_CACHE
+# (default ~/.cache/triage-build) and made again only when what it installs
+# changes: a first run takes 20-40 minutes by load (debootstrap, build tools,
+# compiling OpenSSL 3 and CPython 3.11 from the release tarballs in Debian's
+# source packages, since bullseye has neither), a later one only
+# packaging/build.sh's few minutes.
 #   packaging/older-linux.sh            build dist/ in the bullseye root
 #   packaging/older-linux.sh --smoke    only start dist/triage-desk --smoke there
 #   packaging/older-linux.sh --root     only make (or reuse) the root and its Python
