@@ -5,6 +5,8 @@ SQL before, on every path that writes an item."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -256,3 +258,10 @@ def test_an_update_moving_both_times_keeps_the_files_own_48_hour_answer(db, tmp_
     assert assert_kept_right(db, codes_may_be_null=True) == 1
     with db.engine.connect() as connection:
         assert tuple(stored(connection)[0])[2] == 0
+
+
+def test_the_store_models_do_not_load_numpy():
+    # The models import item_values, and every start (the app's launch, any
+    # CLI command) imports the models: numpy there cost 60-120 ms a start.
+    code = "import sys, triage.store.models; assert 'numpy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

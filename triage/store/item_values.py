@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import numpy as np
-
 from triage import clock, vocab
 
 COLUMNS = ("received_uk_day", "passed_within_48h", "sector_key", "harm_flag_bits", "harm_codes")
@@ -158,6 +156,10 @@ def harm_codes_column(columns: dict[str, list[Any]], rows: int) -> list[int]:
     code computed once (an import's inputs repeat a few values each; a
     business name, mostly distinct, is tested per row): a Python call per
     row took 7 s of CPU for a million rows, this about 0.3 s."""
+    # Imported here, not with the module: the models import this module, so
+    # numpy at its top was on every start's path (the app's launch, the CLI).
+    import numpy as np
+
     total = np.zeros(rows, dtype=np.int64)
     for column, field in HARM_CODES.items():
         values = columns.get(column)
