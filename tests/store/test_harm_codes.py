@@ -1,7 +1,7 @@
 """The harm model's codes kept with an intelligence item (``harm_codes``,
 store.item_values, migration 0019): equal to the SQL that computes them from
-the item's columns on every path that writes them, or NULL where a writer
-cannot know every input (the harm score then computes them itself)."""
+the item's columns on every path that writes them (NULL is still allowed:
+the harm score computes the codes itself for a row without them)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def _codes(db) -> dict[int, int | None]:
         return {item: stored for item, stored, _ in harm_codes(connection)}
 
 
-def test_import_writes_them_and_an_update_without_every_input_leaves_null(db, tmp_path):
+def test_import_writes_them_and_an_update_computes_them_from_the_stored_row(db, tmp_path):
     first = _write(
         tmp_path / "a.csv",
         FULL,
@@ -101,8 +101,10 @@ def test_import_writes_them_and_an_update_without_every_input_leaves_null(db, tm
     # The same file again changes nothing (the codes do not differ from themselves).
     again = import_file(db, "intel", first, actor=EVERYONE)
     assert (again.unchanged, again.updated) == (3, 0)
+    before = _codes(db)
     # A file without campaign or grading: a new row still gets exact codes
-    # (a column it lacks is NULL in it); a changed input leaves NULL.
+    # (a column it lacks is NULL in it); an updated row's are its stored
+    # columns' (the inputs the file lacks kept as they were).
     partial = _write(
         tmp_path / "b.csv",
         "intel_id,received_at,region,whereabouts",
@@ -111,15 +113,13 @@ def test_import_writes_them_and_an_update_without_every_input_leaves_null(db, tm
     )
     result = import_file(db, "intel", partial, actor=EVERYONE)
     assert (result.inserted, result.updated) == (1, 1)
-    codes = _codes(db)
-    assert codes[1] is None
-    assert None not in (codes[2], codes[3], codes[4])
-    assert assert_kept_right(db, codes_may_be_null=True) == 4
-    # The file with every input again updates I-1: an update leaves NULL
-    # whatever the file holds (the harm score computes the codes).
+    updated = _codes(db)[1]
+    assert updated is not None and updated != before[1]
+    assert assert_kept_right(db) == 4  # none NULL, each the SQL's
+    # The file with every input again updates I-1 back to its first codes.
     import_file(db, "intel", first, actor=EVERYONE)
-    assert _codes(db)[1] is None
-    assert assert_kept_right(db, codes_may_be_null=True) == 4
+    assert _codes(db)[1] == before[1]
+    assert assert_kept_right(db) == 4
 
 
 def test_the_migrations_own_copy_is_the_live_sql():

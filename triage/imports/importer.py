@@ -44,6 +44,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -846,7 +847,8 @@ class _IntelStore(_KeyedStore):
 
     def derive_new(self, chunk: Chunk) -> None:
         # The harm model's codes, exact for a new row (an input column the
-        # file lacks is NULL in it); an updated row gets NULL (changed_record).
+        # file lacks is NULL in it); an updated row's from its stored columns
+        # (_update).
         chunk.add_column(
             "harm_codes",
             item_values.harm_codes_column(
@@ -889,9 +891,26 @@ class _IntelStore(_KeyedStore):
             )
         if any(name in record for name in item_values.HARM_CODE_INPUTS):
             # The codes need every input and the file may not have them all:
-            # NULL, which the harm score computes for itself.
+            # computed from the stored row once it is updated (_update).
             record["harm_codes"] = None
+            self.codes_to_compute.append(record_id)
         return record
+
+    def _update(
+        self, chunk: Chunk, record_ids: dict[int, int], compared: list[str], result: ImportResult
+    ) -> None:
+        self.codes_to_compute: list[int] = []
+        super()._update(chunk, record_ids, compared, result)
+        # The rows an update left without codes get them from their stored
+        # columns, as migration 0019 gave every row: left NULL, each would be
+        # scored by the slower SQL path until a file inserted it again.
+        ids = self.codes_to_compute
+        for part in _parts(ids, _in_list_size(self.session.connection())):
+            self.session.execute(
+                update(self.table)
+                .where(self.table.c.id.in_(part))
+                .values(harm_codes=literal_column(item_values.harm_codes_sql()))
+            )
 
 
 class _EmCaseStore(_KeyedStore):
