@@ -16,9 +16,9 @@ score; computed per row in SQL they were a large part of that time
 - ``harm_codes`` (migration 0019): the harm model's small inputs as one
   integer of codes that no model decides (``HARM_CODES`` says where each
   is); a model maps them to its own encoding. NULL is always allowed: the
-  harm score then computes the same codes in SQL (``harm_codes_sql``), so a
-  writer that cannot compute them exactly (an update from a file without
-  every input column) leaves NULL.
+  harm score then computes the same codes in SQL (``harm_codes_sql``). An
+  import's update, whose file may lack some inputs, has the database compute
+  them from the updated row with that same SQL.
 
 Every write path that creates an item or changes one of their inputs
 (``received_at``, ``passed_at``, ``sector``, ``harm_flags``) fills them: an
