@@ -59,13 +59,20 @@ def replace_table_text(table: str, before: str, after: str, what: str) -> None:
     sql: str = connection.execute(schema, {"table": table}).scalar_one()
     if sql.count(before) != 1:
         raise RuntimeError(f"{table}'s {what} is not the one this migration expects")
+    write_table_sql({table: sql.replace(before, after)})
+
+
+def write_table_sql(tables: dict[str, str]) -> None:
+    """SQLite: store each table's new schema text (``tables``: name -> its
+    CREATE TABLE) in place, one new schema_version for them all. Only for a
+    change that cannot invalidate a stored row or change how one is read."""
+    connection = op.get_bind()
+    store = sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :table")
     version: int = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
     connection.exec_driver_sql("PRAGMA writable_schema=ON")
     try:
-        connection.execute(
-            sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :table"),
-            {"sql": sql.replace(before, after), "table": table},
-        )
+        for table, sql in tables.items():
+            connection.execute(store, {"sql": sql, "table": table})
         connection.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
     finally:
         connection.exec_driver_sql("PRAGMA writable_schema=OFF")

@@ -21,8 +21,9 @@ foreign keys stay as they are; no table is rebuilt, which takes constant
 time on any size of database). PostgreSQL: each constraint is dropped and
 added again under its name.
 
-The forms are written out here, not imported from ``models``, so that this
-revision does the same thing whatever a later one changes.
+The new form is written out here, not imported from ``models``, so that
+this revision does the same thing whatever a later one changes; the old one
+is ``schema_edit.instr_check``, kept as it was for the earlier revisions.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
+from triage.store.schema_edit import instr_check, write_table_sql
+
 revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
 
-# The CHECK text as 0001-0016 wrote it (``schema_edit.instr_check``).
+# The CHECK text as 0001-0016 wrote it (``instr_check``).
 INSTR_FORM = re.compile(
     r"(?P<column>\w+) IS NULL OR \(instr\((?P=column), ','\) = 0 "
     r"AND instr\('(?P<listed>,[^']*,)', ',' \|\| (?P=column) \|\| ','\) > 0\)"
@@ -54,20 +57,12 @@ def as_equalities(column: str, values: list[str]) -> str:
     return f"{column} IS NULL OR " + " OR ".join(f"{column} = '{value}'" for value in values)
 
 
-def as_instr(column: str, values: list[str]) -> str:
-    listed = "," + ",".join(values) + ","
-    return (
-        f"{column} IS NULL OR (instr({column}, ',') = 0 "
-        f"AND instr('{listed}', ',' || {column} || ',') > 0)"
-    )
-
-
 def _to_equalities(match: re.Match[str]) -> str:
     return as_equalities(match["column"], match["listed"].strip(",").split(","))
 
 
 def _to_instr(match: re.Match[str]) -> str:
-    return as_instr(match["column"], re.findall(r" = '([^']*)'", match["equalities"]))
+    return instr_check(match["column"], tuple(re.findall(r" = '([^']*)'", match["equalities"])))
 
 
 def upgrade() -> None:
@@ -95,26 +90,15 @@ def _rewrite_sqlite(
     tables = connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%CHECK%'"
     ).all()
-    changed = {}
+    changed: dict[str, str] = {}
     for name, sql in tables:
         new_sql = form.sub(rewrite, str(sql))
         if leftover is not None and leftover in new_sql:
             raise RuntimeError(f"{name} has a CHECK this migration cannot read")
         if new_sql != sql:
-            changed[name] = new_sql
-    if not changed:
-        return
-    version: int = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    connection.exec_driver_sql("PRAGMA writable_schema=ON")
-    try:
-        for name, new_sql in changed.items():
-            connection.execute(
-                sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :name"),
-                {"sql": new_sql, "name": name},
-            )
-        connection.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
-    finally:
-        connection.exec_driver_sql("PRAGMA writable_schema=OFF")
+            changed[str(name)] = new_sql
+    if changed:
+        write_table_sql(changed)
 
 
 def _rewrite_server(connection: sa.Connection, upgrade: bool) -> None:
@@ -144,6 +128,6 @@ def _rewrite_server(connection: sa.Connection, upgrade: bool) -> None:
             if not re.fullmatch(shape, definition):
                 continue
             values = re.findall(rf"\({column}\)::text = '([^']*)'::text", definition)
-            check = as_instr(column, values)
+            check = instr_check(column, tuple(values))
         op.drop_constraint(name, table, type_="check")
         op.create_check_constraint(name, table, check)
