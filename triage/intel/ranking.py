@@ -23,13 +23,13 @@ from sqlalchemy import (
     Float,
     Integer,
     SQLColumnExpression,
+    and_,
     delete,
     func,
     insert,
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -331,10 +331,16 @@ def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
         keys.append(((IntelItem.postcode,), (RankChange.postcode,)))
     for now, before in keys:
         shared = select(*now).where(IntelItem.id.in_(select(targets.c.item_id)))
-        key = tuple_(*now) if len(now) > 1 else now[0]
-        neighbours = select(IntelItem.id).where(
-            key.in_(shared.union(select(*before))),
-            IntelItem.id.not_in(select(targets.c.item_id)),
+        group = shared.union(select(*before)).subquery()
+        # A join, not ``(postcode, business_name) IN (...)``: SQLite scans the
+        # whole index for a row value IN a subquery (0.2 s at 1M items) but
+        # looks each key up when joined (2 ms). Equal keys only: NULL matches
+        # nothing either way, and the union's keys are distinct, so no item twice.
+        on = [column == key for column, key in zip(now, group.c, strict=True)]
+        neighbours = (
+            select(IntelItem.id)
+            .join(group, and_(*on))
+            .where(IntelItem.id.not_in(select(targets.c.item_id)))
         )
         connection.execute(insert(targets).from_select(["item_id"], neighbours))
     return targets
