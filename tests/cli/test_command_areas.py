@@ -6,7 +6,7 @@ import argparse
 import subprocess
 import sys
 
-from triage.cli.main import AREAS, COMMAND_AREAS, areas_for, build_parser
+from triage.cli.main import AREAS, COMMAND_AREAS, KIND_AREAS, areas_for, build_parser
 
 
 def registered_commands(area: str) -> set[str]:
@@ -33,7 +33,9 @@ def test_the_command_table_matches_what_each_area_registers():
 
 
 def test_a_command_loads_its_areas_and_help_loads_them_all():
-    assert areas_for(["--db", "x.sqlite", "rank", "intel", "--limit", "5"]) == ("ranking", "em")
+    assert areas_for(["--db", "x.sqlite", "rank", "intel", "--limit", "5"]) == ("ranking",)
+    assert areas_for(["explain", "em", "C1"]) == ("em",)
+    assert areas_for(["rank", "--help"]) == ("ranking", "em")
     assert areas_for(["--user", "ann", "meeting", "list"]) == ("meetings",)
     assert areas_for(["--version"]) == ()
     assert areas_for(["--help"]) == AREAS
@@ -49,6 +51,19 @@ def test_version_and_a_ranking_command_do_not_load_pandas_or_the_pdf_writer():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_each_kind_of_the_shared_groups_is_registered_by_the_area_named_for_it():
+    for kind, areas in KIND_AREAS.items():
+        for command in ("rank", "explain"):
+            parser = build_parser(areas)
+            (top,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            (group,) = [
+                a
+                for a in top.choices[command]._actions
+                if isinstance(a, argparse._SubParsersAction)
+            ]
+            assert list(group.choices) == [kind], (command, kind)
 
 
 def test_version_loads_neither_sqlalchemy_nor_alembic():
