@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from actors import EVERYONE, as_user
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from triage.cli.main import main as cli
 from triage.em import bridge
@@ -529,6 +530,87 @@ def test_events_for_unknown_cases_are_quarantined_not_dropped(db, tmp_path):
     assert count(db, EmEvent) == 2
     again = import_file(db, "em-events", events, actor=EVERYONE)
     assert (again.inserted, again.unchanged) == (0, 2)
+
+
+@pytest.mark.sqlite_only("SQLite's foreign keys checked at the end of a first load")
+def test_an_event_whose_case_vanished_after_its_check_leaves_no_orphan(db, tmp_path, monkeypatch):
+    # A first load of events checks each case against the case ids read under
+    # the write lock, with SQLite's own look-up left to one check before the
+    # commit: a case the reading side believed in that is not stored (as if
+    # it went between check and insert) still fails the import, nothing kept.
+    import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES), actor=EVERYONE)
+    events = write(
+        tmp_path / "events.csv",
+        "event_id,case_id,event_type,started_at\n"
+        "E-1,EM-1,battery,2026-11-01T01:00\nE-2,EM-GONE,battery,2026-11-02T01:00\n",
+    )
+    believed = importer._EmEventStore.__init__
+
+    def believing(store, *args):
+        believed(store, *args)
+        assert store.known_cases is not None  # the first load's check as read
+        store.known_cases.add("EM-GONE")
+
+    monkeypatch.setattr(importer._EmEventStore, "__init__", believing)
+    with pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"):
+        import_file(db, "em-events", events, actor=EVERYONE)
+    assert count(db, EmEvent) == 0
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ImportBatch)) == 1  # the cases'
+    monkeypatch.undo()
+    result = import_file(db, "em-events", events, actor=EVERYONE)
+    assert (result.inserted, result.problems) == (1, [(3, "case_id: no such EM case")])
+
+
+@pytest.mark.sqlite_only("SQLite's foreign_keys pragma on pooled connections")
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_first_load_of_events_leaves_every_connection_with_foreign_keys_on(
+    db, tmp_path, monkeypatch, fails
+):
+    import_file(db, "em-cases", write(tmp_path / "cases.csv", CASES), actor=EVERYONE)
+    events = write(
+        tmp_path / "events.csv",
+        "event_id,case_id,event_type,started_at\nE-1,EM-1,battery,2026-11-01T01:00\n",
+    )
+    seen, used = [], []
+    checked_at_end = importer._references_checked_at_end
+
+    @importer.contextmanager
+    def watched(db_, table):
+        with checked_at_end(db_, table) as session:
+            raw = session.connection().connection.dbapi_connection
+            seen.append(raw.execute("PRAGMA foreign_keys").fetchone()[0])
+            used.append(raw)
+            yield session
+            if fails:  # after the rows went in, before the commit
+                raise RuntimeError("stopped part-way")
+
+    monkeypatch.setattr(importer, "_references_checked_at_end", watched)
+    if fails:
+        with pytest.raises(RuntimeError):
+            import_file(db, "em-events", events, actor=EVERYONE)
+    else:
+        assert import_file(db, "em-events", events, actor=EVERYONE).inserted == 1
+    assert count(db, EmEvent) == (0 if fails else 1)
+    assert seen == [0]  # off during the load
+    with db.engine.connect() as connection:  # put back, not discarded: the pool's last in
+        assert connection.connection.dbapi_connection is used[0]
+    connections = [db.engine.connect() for _ in range(db.engine.pool.size() + 1)]
+    try:
+        assert [c.exec_driver_sql("PRAGMA foreign_keys").scalar() for c in connections] == [
+            1
+        ] * len(connections)
+    finally:
+        for connection in connections:
+            connection.close()
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):  # and they take effect
+        with db.transaction() as session:
+            session.execute(
+                text(
+                    "INSERT INTO em_event (event_id, case_id, event_type, started_at, created_at) "
+                    "VALUES ('E-9', 'EM-404', 'battery', '2026-11-01', '2026-11-01')"
+                )
+            )
 
 
 # --- outcomes ----------------------------------------------------------------

@@ -50,7 +50,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from triage import clock
@@ -414,10 +414,15 @@ def _collector_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _transaction(db: Database, large: bool) -> Iterator[Session]:
+def _transaction(
+    db: Database, large: bool, references_checked: str | None = None
+) -> Iterator[Session]:
     """The import's one transaction; for a large import (``large``: a file
     over LARGE_IMPORT_BYTES, or over LARGE_IMPORT_ROWS rows into a database
-    with data), a commit without SQLite's checkpoint in it.
+    with data), a commit without SQLite's checkpoint in it; for a first load
+    into ``references_checked``, whose store checks each row's references
+    itself, SQLite's foreign keys checked once before the commit
+    (``_references_checked_at_end``).
 
     SQLite copies the write-ahead log into the database file when a commit
     leaves the log over 1,000 pages, inside that commit: for a million rows
@@ -428,7 +433,7 @@ def _transaction(db: Database, large: bool) -> Iterator[Session]:
     or when the last connection closes). SQLite only: elsewhere nothing."""
     raw: Any = None
     try:
-        with db.transaction() as session:
+        with _references_checked_at_end(db, references_checked) as session:
             if large and db.engine.dialect.name == "sqlite":
                 raw = session.connection().connection.dbapi_connection
                 before = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
@@ -438,6 +443,58 @@ def _transaction(db: Database, large: bool) -> Iterator[Session]:
         if raw is not None:
             raw.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
             threading.Thread(target=_checkpoint, args=(db,), name="checkpoint", daemon=True).start()
+
+
+@contextmanager
+def _references_checked_at_end(db: Database, table: str | None) -> Iterator[Session]:
+    """``db.transaction()``; for a first load into ``table`` on SQLite, one
+    whose foreign keys are checked in one pass before the commit instead of
+    row by row.
+
+    Each row SQLite inserts with foreign keys on looks its parents up: for
+    EM events, the case, 37% of the insert's CPU (docs/benchmarks.md). A
+    first load of events checks every row's case against the case ids read
+    under the import's write lock already; ``PRAGMA foreign_key_check``
+    before the commit looks every row up again in one pass (0.36 s for
+    400,000 events against 0.60 s row by row), so a row whose case is
+    missing still fails the import with nothing changed, as its INSERT did.
+
+    SQLite ignores ``PRAGMA foreign_keys`` inside a transaction: it is set
+    off on a connection of the import's own, before the transaction starts,
+    and on again after it ends, before the connection goes back to the
+    pool; a connection on which that did not take is discarded instead."""
+    if table is None or db.engine.dialect.name != "sqlite":
+        with db.transaction() as session:
+            yield session
+        return
+    with db.engine.connect() as connection:
+        raw: Any = connection.connection.dbapi_connection
+        # The table's emptiness is looked at before the write lock: another
+        # writer loading it meanwhile makes the check at the end longer,
+        # never wrong (the store then checks the references under the lock).
+        deferred = (
+            not raw.in_transaction
+            and raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            and raw.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+        )
+        if deferred:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with db.sessions(bind=connection) as session, session.begin():
+                yield session
+                if deferred and raw.execute(f"PRAGMA foreign_key_check({table})").fetchone():
+                    # What the row's INSERT raised with foreign keys on (no values in it).
+                    raise IntegrityError(
+                        f"PRAGMA foreign_key_check({table})",
+                        None,
+                        sqlite3.IntegrityError("FOREIGN KEY constraint failed"),
+                    )
+        finally:
+            if deferred and not connection.invalidated:
+                if not raw.in_transaction:
+                    raw.execute("PRAGMA foreign_keys=ON")
+                if raw.in_transaction or raw.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+                    connection.invalidate()  # never back to the pool with them off
 
 
 def _checkpoint(db: Database) -> None:
@@ -482,7 +539,11 @@ class _Pipeline:
         """Store the chunks ``ahead`` reads, validates and prepares with the
         validator and the store's ``prepare`` (triage.imports.reading), told
         whether the store takes a first load as ready statements."""
-        with _collector_paused(), _transaction(self.db, self.checkpoint_later) as session:
+        own_checks = getattr(_STORES[self.spec.name], "references_checked_here", None)
+        with (
+            _collector_paused(),
+            _transaction(self.db, self.checkpoint_later, own_checks) as session,
+        ):
             # No INSERT ... RETURNING: SQLite before 3.35 (the older-Linux
             # bundle's) has none; the flush reads the new row's id either way.
             batch = ImportBatch(
@@ -921,6 +982,10 @@ class _EmCaseStore(_KeyedStore):
 class _EmEventStore(_KeyedStore):
     table = Base.metadata.tables[EmEvent.__tablename__]
     key = "event_id"
+    # Every row's case is checked here (check_rows, check) under the import's
+    # write lock: SQLite's row-by-row look-up is left to one check at the end
+    # (_references_checked_at_end).
+    references_checked_here = table.name
 
     def __init__(self, session: Session, batch_id: int, who: str) -> None:
         super().__init__(session, batch_id, who)
