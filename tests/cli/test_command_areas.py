@@ -78,3 +78,35 @@ def test_version_loads_neither_sqlalchemy_nor_alembic():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+# What ``rank intel`` must not load: each cost its start-up CPU (issue 17.1:
+# the whole process after an import under 2x a plain sqlite3 query's).
+NOT_FOR_RANK_INTEL = (
+    "xlsxwriter",  # spreadsheets, for CSV/XLSX output only
+    "triage.spreadsheet",
+    "argon2",  # password hashing, for a user with a password only
+    "triage.em.models",  # the EM area
+    "triage.em.casework",
+    "triage.intel.plain",  # explain intel
+    "triage.intel.replay",  # rules diff
+    "alembic",  # migrations, for a database that is not at head only
+    "numpy",  # the harm model, only when one is active
+    "pandas",
+)
+
+
+def test_rank_intel_does_not_load_what_it_does_not_use(new_database_file, tmp_path):
+    path = new_database_file(tmp_path / "queue.sqlite")
+    code = (
+        "import sys\n"
+        "from triage.cli.main import main\n"
+        "assert main(['--db', sys.argv[1], 'rank', 'intel', '--format', 'json']) == 0\n"
+        f"loaded = [m for m in {NOT_FOR_RANK_INTEL!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "assert 'triage.intel.ranking' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -20,7 +20,7 @@ from triage.cli.common import (
 )
 from triage.cli.main import Groups, Subcommands, UsageError
 from triage.cli.progress import terminal_job
-from triage.intel import plain, ranking, regions, replay
+from triage.intel import ranking, regions
 from triage.rules.pack import Pack, PackError, load_pack
 
 TABLE_COLUMNS = (
@@ -181,6 +181,8 @@ def explain_intel(args: argparse.Namespace) -> int:
     if item_id is None:
         raise UsageError(f"no intelligence item {args.id!r}")
     as_of = _as_of(args.as_of)
+    from triage.intel import plain  # imported by the command that uses it
+
     found = plain.explain(db, item_id, find_above=True, as_of=as_of)
     received = found["inputs"]["received_at"]
     if as_of is not None and received is not None and received > as_of:
@@ -303,6 +305,8 @@ def rules_check(args: argparse.Namespace) -> int:
 def rules_diff(args: argparse.Namespace) -> int:
     old, new = _pack(args.old), _pack(args.new)
     db = database(args)
+    from triage.intel import replay  # imported by the command that uses it
+
     result = replay.diff(db, old, new, as_of=_as_of(args.as_of), model_weight=model_weight())
     if args.format == "json":
         print_json(local_times(result.as_dict()))

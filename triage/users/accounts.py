@@ -12,9 +12,9 @@ import getpass
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,8 +24,20 @@ from triage.store.db import Database
 from triage.users.models import User
 from triage.users.roles import ROLES, Action, Actor, NotPermitted, require
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
-_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """argon2id, RFC 9106 low-memory profile. Imported when a password is
+    hashed or checked: most commands (an open-mode database) never do, and
+    argon2 cost ~15 ms of CPU at every start."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class SignInError(NotPermitted):
@@ -108,8 +120,10 @@ def sign_in(db: Database, name: str | None, password: str | None) -> Actor:
             raise SignInError(f"user {name!r} has no password: an admin must set one")
         if password is None:
             raise SignInError(f"user {name!r} needs a password")
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
-            _hasher.verify(user.password_hash, password)
+            _hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             raise SignInError(f"wrong password for user {name!r}") from None
         return _actor(user)
@@ -131,7 +145,7 @@ def add_user(db: Database, name: str, roles: list[str], password: str, *, actor:
     roles = check_roles(roles)
     if not password:
         raise UserError("a new user needs a password")
-    hashed = _hasher.hash(password)
+    hashed = _hasher().hash(password)
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.name == name)) is not None:
             raise UserError(f"there is already a user {name!r}")
@@ -199,7 +213,7 @@ def set_password(db: Database, name: str, password: str, *, actor: Actor) -> Non
         require(db, actor, Action.MANAGE_USERS)
     if not password:
         raise UserError("the password may not be empty")
-    hashed = _hasher.hash(password)
+    hashed = _hasher().hash(password)
     with db.transaction() as session:
         user = session.scalar(select(User).where(User.name == name))
         if user is None:
