@@ -281,6 +281,23 @@ def test_text_in_no_known_encoding_changes_nothing_and_names_the_line(db, tmp_pa
     assert dump(db.path) == before
 
 
+def test_a_bad_byte_past_the_first_megabyte_is_named_by_its_line(tmp_path):
+    # The check reads the file a megabyte at a time and counts the lines
+    # before the one that fails only when one does: past the first block the
+    # line must still be the right one.
+    from triage.imports.extracts import Extract
+
+    row = "I-{n},2026-01-01,LSE,,,,,,,,,,,,,,,,\n"
+    rows = "".join(row.format(n=n) for n in range(40000))  # about 1.5 MB
+    path = tmp_path / "odd.csv"
+    path.write_bytes(
+        (INTEL_HEADER + "\n" + rows).encode() + b"I-x,2026-01-01,LSE,,,,,,,,,Caf\x81,,,,,,,\n"
+    )
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(UnreadableFile, match=r"odd.csv: line 40002: not UTF-8 or Windows-1252"):
+        Extract(path)
+
+
 def test_missing_required_column_changes_nothing(db, tmp_path):
     path = write(tmp_path / "short.csv", "intel_id,region\nI-1,LSE\n")
     with pytest.raises(UnreadableFile, match="short.csv: missing required column received_at"):
@@ -412,6 +429,42 @@ def test_a_first_load_keeps_partial_indexes_in_place(db):
     finally:
         session.rollback()
         session.close()
+
+
+@pytest.mark.sqlite_only("SQLite drops and rebuilds indexes on a first load")
+def test_a_first_load_keeps_the_near_ordered_indexes_up_to_date(db, tmp_path):
+    # The region/team and statistics indexes are not dropped and rebuilt but
+    # kept up to date row by row: they exist under those names (a renamed
+    # index would silently be rebuilt again), are not among the rebuilt, and
+    # hold every row after the import.
+    from triage.imports.importer import _drop_indexes, _IntelStore
+
+    kept = _IntelStore.kept_while_loading
+    session = db.sessions()
+    try:
+        names = set(
+            session.execute(
+                text(
+                    "SELECT name FROM sqlite_master "
+                    "WHERE type = 'index' AND tbl_name = 'intel_item'"
+                )
+            ).scalars()
+        )
+        assert set(kept) <= names
+        rebuilt = _drop_indexes(session, IntelItem.__table__, kept)
+        assert rebuilt
+        assert not any(name in sql for name in kept for sql in rebuilt)
+    finally:
+        session.rollback()
+        session.close()
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        for name in kept:
+            indexed = connection.exec_driver_sql(
+                f"SELECT count(*) FROM intel_item INDEXED BY {name}"  # noqa: S608 - our names
+            ).scalar()
+            assert indexed == count(db, IntelItem) == len(GOOD_INTEL)
 
 
 @pytest.mark.sqlite_only("SQLite's page cache while a first load builds its indexes")

@@ -687,6 +687,9 @@ class _KeyedStore:
 
     table: Table
     key: str
+    # Indexes a first load keeps up to date row by row instead of building
+    # them after it (``_drop_indexes``).
+    kept_while_loading: tuple[str, ...] = ()
 
     def __init__(self, session: Session, batch_id: int, who: str) -> None:
         self.session = session
@@ -697,7 +700,11 @@ class _KeyedStore:
         # While the table is empty (a first load) there is nothing to look up:
         # keys repeated inside the file are already rejected by validation.
         self.table_was_empty = session.execute(select(self.table.c.id).limit(1)).first() is None
-        self.deferred_indexes = _drop_indexes(session, self.table) if self.table_was_empty else []
+        self.deferred_indexes = (
+            _drop_indexes(session, self.table, self.kept_while_loading)
+            if self.table_was_empty
+            else []
+        )
         self.stale_trigger = dialect.pause_rank_stale_on_insert(
             session.connection(), self.table.name
         )
@@ -872,6 +879,19 @@ class _KeyedStore:
 class _IntelStore(_KeyedStore):
     table = Base.metadata.tables[IntelItem.__tablename__]
     key = "intel_id"
+    # A first load is paced by its reading process (parsing and validating:
+    # about 10 s of CPU at 1,000,000 rows against the writer's 6.6 s of
+    # inserts), so the writer has time to spare while it inserts, and none
+    # while the reader waits for the index builds at the end. These two
+    # indexes are kept up to date during the load: their keys start with
+    # few values (region, team) or with the time received (an extract lists
+    # items roughly in that order), so each row's entry goes near the last
+    # one, in pages already cached. Building them afterwards was 1.7 s of
+    # the writer's CPU after the last row, for about the same CPU spent
+    # while the reader reads (docs/benchmarks.md, "Issue 17.2, seventh
+    # session"). The subject and premises indexes start with values in no
+    # order and are still built at the end.
+    kept_while_loading = ("ix_intel_region_team", "ix_stats_item")
 
     def derive(self, chunk: Chunk) -> None:
         # The grading's three parts are stored beside it, and only from a file
@@ -1630,9 +1650,9 @@ def _column_values_sql(into: str, width: int, constants: int, rows: int) -> str:
     return into + ", ".join([row] * rows)
 
 
-def _drop_indexes(session: Session, table: Table) -> list[str]:
-    """Drop ``table``'s secondary indexes, returning the statements that
-    rebuild them.
+def _drop_indexes(session: Session, table: Table, kept: tuple[str, ...] = ()) -> list[str]:
+    """Drop ``table``'s secondary indexes but those named in ``kept``,
+    returning the statements that rebuild them.
 
     For a first load into an empty table: building an index once from the
     loaded rows is about three times cheaper than updating it row by row.
@@ -1655,9 +1675,10 @@ def _drop_indexes(session: Session, table: Table) -> list[str]:
         ),
         {"table": table.name},
     ).all()
-    for name, _sql in found:
+    dropped = [(name, sql) for name, sql in found if name not in kept]
+    for name, _sql in dropped:
         session.execute(text(f'DROP INDEX "{name}"'))
-    return [sql for _name, sql in found]
+    return [sql for _name, sql in dropped]
 
 
 # The page cache while a first load builds its indexes (KiB, as SQLite's
