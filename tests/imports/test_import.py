@@ -9,13 +9,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import date, datetime
+import threading
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 from actors import EVERYONE, as_user
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from triage.cli.main import main as cli
@@ -785,6 +786,36 @@ def test_a_damaged_database_stops_a_large_import_with_nothing_changed(db, tmp_pa
     with db.transaction() as session:
         assert session.scalars(select(ImportBatch.kind)).all() == ["intel"]
     assert list((db.path.parent / "backups").glob("*-before-import-*")) == []
+
+
+@pytest.mark.sqlite_only  # PostgreSQL: looked up on the import's own connection
+def test_outcome_items_are_looked_up_beside_the_writer_and_a_cancel_leaves_nothing(db, tmp_path):
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    lookups: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def seen(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT id, region, team, received_uk_day, intel_id"):
+            lookups.append(threading.current_thread().name)
+
+    # 12,000 rows: three chunks, each naming both items on a new day.
+    days = [date(2026, 7, 2) + timedelta(days=n) for n in range(6000)]
+    rows = [f"I-{i},{day},not_discussed,,,," for day in days for i in (1, 2)]
+    outcomes = write(tmp_path / "many.csv", OUTCOMES.split("\n")[0] + "\n" + "\n".join(rows))
+    job = Job(lambda fraction, message: job.cancel())  # after the first chunk
+    with pytest.raises(Cancelled):
+        import_file(db, "outcomes", outcomes, job=job, actor=EVERYONE)
+    assert count(db, TaskingOutcome) == 0 and count(db, TaskingMeeting) == 0
+    assert db.engine.pool.checkedout() == 0  # the reading thread's connection is back
+    result = import_file(db, "outcomes", outcomes, actor=EVERYONE)
+    assert result.inserted == 12000 and count(db, TaskingOutcome) == 12000
+    # Not on the importing thread: on the reading thread, beside the writer.
+    assert lookups and set(lookups) == {"import-reader"}
+    with db.transaction() as session:
+        carried = dict(
+            session.execute(select(IntelItem.intel_id, IntelItem.carry_over_count)).all()
+        )
+    assert carried == {"I-1": 6000, "I-2": 6000}
 
 
 def test_a_meeting_on_the_utc_day_before_the_local_day_of_receipt_is_refused(db, tmp_path):
