@@ -138,3 +138,55 @@ def test_explain_agrees_with_stored_rank_and_is_marked_so(db):
     assert later["as_of"] == NOW and not later["stored"]["same_as_trace"]
     assert sum(f["points"] for f in found["priority"]) == found["score"]
     assert [r["id"] for r in found["bucket_rules"] if r["first_match"]] == [found["bucket_rule"]]
+
+
+def test_batch_and_trace_agree_at_whole_second_boundaries(db):
+    """The SQL compares stored times with whole-second instants (stale age,
+    re-check window, late pass-on): each side of each boundary, with and without
+    fractions of a second, ranks as the trace says."""
+    pack = ranking.pack_in_force()
+    limit = next(f.stale_after_days for f in pack.factors if f.type == "freshness")
+    hours = next(f.hours for f in pack.factors if f.type == "pass_on")
+    as_of = NOW
+    oldest_fresh = as_of - timedelta(days=limit + 1) + timedelta(seconds=1)
+    near = [timedelta(seconds=s, microseconds=us) for s in (-1, 0, 1) for us in (0, 999_999)]
+    base = {"region": "LSE", "allegation": "fno"}
+    rows = [dict(base, received_at=oldest_fresh + d) for d in near]
+    rows += [  # re-checked at the edges of the window, and just after the ranking instant
+        dict(base, received_at=as_of - timedelta(days=200), rechecked_at=moment + d)
+        for moment in (oldest_fresh, as_of + timedelta(seconds=1))
+        for d in near
+    ]
+    received = as_of - timedelta(days=3, microseconds=500_000)
+    rows += [  # passed on at the edge of the target
+        dict(base, received_at=received, passed_at=received + timedelta(hours=hours) + d)
+        for d in near + [timedelta(microseconds=500_000)]
+    ]
+    with db.transaction() as session:
+        session.execute(delete(IntelRank))
+        session.execute(delete(IntelItem))
+        session.execute(
+            insert(IntelItem),
+            [
+                dict(row, intel_id=f"E{n}", status="open", carry_over_count=0)
+                | {"created_at": NOW, "updated_at": NOW}
+                for n, row in enumerate(rows)
+            ],
+        )
+    ranking.refresh(db, as_of=as_of)
+    assert assert_batch_matches_trace(db, as_of) == len(rows)
+    with db.transaction() as session:
+        found = session.execute(
+            select(IntelItem.intel_id, IntelRank.stale, IntelRank.flags).join(IntelRank)
+        ).all()
+    stale = {intel_id: value for intel_id, value, _ in found}
+    flags = {intel_id: value or "" for intel_id, _, value in found}
+    # Received in the second before the oldest fresh one: stale; in it or after: not.
+    assert [stale[f"E{n}"] for n in range(6)] == [True, True, False, False, False, False]
+    # Re-checked from the oldest fresh second up to the ranking instant: not stale.
+    assert [stale[f"E{n}"] for n in range(6, 18)] == [True] * 2 + [False] * 6 + [True] * 4
+    late = ["late_pass" in flags[f"E{n}"] for n in range(18, 25)]
+    # Late when the whole seconds are more than the target apart (received at
+    # .5 s: passed on under a second over the target is late when its whole
+    # second is the next one).
+    assert late == [False] * 3 + [True] * 4

@@ -201,13 +201,19 @@ def refresh(
         # Rewriting a million sort keys through their index is several times
         # slower than building the index again afterwards.
         with _queue_index_rebuilt(connection):
-            _write_ranks(connection, compiled, pack, moment)
-            # Items deleted behind our back (foreign keys off) leave no stale ranks.
-            connection.exec_driver_sql(
-                "DELETE FROM intel_rank WHERE NOT EXISTS "
-                "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
-            )
-        items: int = connection.execute(select(func.count()).select_from(IntelRank)).scalar_one()
+            written = _write_ranks(connection, compiled, pack, moment)
+            items: int = connection.execute(
+                select(func.count()).select_from(IntelRank)
+            ).scalar_one()
+            if items != written:
+                # Ranks of items deleted behind our back (foreign keys off):
+                # the only ones this run did not write. Counting first spares
+                # the usual run a look-up per rank.
+                connection.exec_driver_sql(
+                    "DELETE FROM intel_rank WHERE NOT EXISTS "
+                    "(SELECT 1 FROM intel_item WHERE intel_item.id = intel_rank.item_id)"
+                )
+                items = written
         # Current as of now, unless something changed while it ran. Ranked as
         # of another instant, the stored ranks are not today's, so the next
         # reader re-ranks them all.
@@ -346,12 +352,13 @@ def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
     return targets
 
 
-def _write_ranks(connection: Any, compiled: Any, pack: Pack, moment: datetime) -> None:
-    """Upsert the ranks ``compiled`` selects; harm scores are written after."""
+def _write_ranks(connection: Any, compiled: Any, pack: Pack, moment: datetime) -> int:
+    """Upsert the ranks ``compiled`` selects; harm scores are written after.
+    Returns how many ranks it wrote."""
     params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     # Updating rows in place, in key order, is ~3x faster than deleting
     # and re-inserting a million of them (docs/benchmarks.md).
-    connection.execute(
+    written: int = connection.execute(
         text(
             f"INSERT INTO intel_rank ({_COLUMNS}, harm_score, queue_key, rules_version, as_of, "
             f"ranked_at) SELECT {_COLUMNS}, NULL, -score, :version, :as_of, :ranked_at "
@@ -359,7 +366,8 @@ def _write_ranks(connection: Any, compiled: Any, pack: Pack, moment: datetime) -
             f"ON CONFLICT (item_id) DO UPDATE SET {_UPDATE}"
         ),
         params,
-    )
+    ).rowcount
+    return written
 
 
 def _mark_ranked(

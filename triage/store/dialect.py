@@ -382,6 +382,17 @@ def epoch_seconds_sql(postgres: bool, column: str) -> str:
     return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
 
 
+def seconds_later_sql(postgres: bool, later: str, earlier: str, seconds: int) -> str:
+    """Whether stored time ``later`` is more than ``seconds`` whole seconds after
+    ``earlier`` (both cut to whole seconds, as ``epoch_seconds_sql``). SQLite
+    compares the text of ``later`` with one date calculation on ``earlier``
+    (a stored time sorts at or after a whole second's text exactly when its
+    whole seconds do), half the cost of two epochs."""
+    if postgres:
+        return f"{epoch_seconds_sql(True, later)} - {epoch_seconds_sql(True, earlier)} > {seconds}"
+    return f"{later} >= datetime(substr({earlier}, 1, 19), '+{seconds + 1} seconds')"
+
+
 def smaller_sql(postgres: bool, a: str, b: str) -> str:
     """The smaller of two values that are never NULL (SQLite's two-argument
     ``min`` gives NULL for a NULL, PostgreSQL's ``least`` skips it)."""
