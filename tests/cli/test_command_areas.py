@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 
-from triage.cli.main import AREAS, COMMAND_AREAS, KIND_AREAS, areas_for, build_parser
+from triage.cli.main import AREAS, COMMAND_AREAS, KIND_AREAS, areas_for, build_parser, main
 
 
 def registered_commands(area: str) -> set[str]:
@@ -109,4 +110,27 @@ def test_rank_intel_does_not_load_what_it_does_not_use(new_database_file, tmp_pa
     done = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
     )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_caller_of_main_keeps_its_garbage_collector_and_its_garbage():
+    # The CLI pauses the collector while it imports a command's modules, and
+    # freezes what it made only when it is the whole process (the ``triage``
+    # program): a caller's objects are never set aside from collection.
+    frozen = gc.get_freeze_count()
+    assert main(["rules", "check", "--format", "json"]) == 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
+def test_the_program_freezes_what_its_imports_made():
+    code = (
+        "import gc, sys\n"
+        "from triage.cli import main as cli\n"
+        "sys.argv = ['triage', 'rules', 'check', '--format', 'json']\n"
+        "assert cli.main() == 0\n"
+        "assert gc.isenabled()\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
