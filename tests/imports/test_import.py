@@ -788,6 +788,28 @@ def test_a_damaged_database_stops_a_large_import_with_nothing_changed(db, tmp_pa
     assert list((db.path.parent / "backups").glob("*-before-import-*")) == []
 
 
+def test_an_outcome_whose_item_vanished_after_its_check_leaves_no_orphan(db, tmp_path, monkeypatch):
+    # As for events: a first load of outcomes looks each item up itself and
+    # leaves SQLite's own look-up to one check before the commit. An item
+    # the look-up believed in that is not stored still fails the import.
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    outcomes = write(tmp_path / "o.csv", OUTCOMES + "I-GONE,2026-07-13,accepted,,,,\n")
+    looked_up = importer._OutcomeStore._items
+
+    def believing(connection, keys):
+        found = looked_up(connection, keys)
+        found["I-GONE"] = (987654, "LSE", None, 0, "I-GONE")  # id, region, team, day, intel id
+        return found
+
+    monkeypatch.setattr(importer._OutcomeStore, "_items", staticmethod(believing))
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):  # PostgreSQL: row by row
+        import_file(db, "outcomes", outcomes, actor=EVERYONE)
+    assert count(db, TaskingOutcome) == 0 and count(db, TaskingMeeting) == 0
+    monkeypatch.undo()
+    result = import_file(db, "outcomes", outcomes, actor=EVERYONE)
+    assert (result.inserted, result.problems) == (2, [(4, "intel_id: no such intelligence item")])
+
+
 @pytest.mark.sqlite_only  # PostgreSQL: looked up on the import's own connection
 def test_outcome_items_are_looked_up_beside_the_writer_and_a_cancel_leaves_nothing(db, tmp_path):
     import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)

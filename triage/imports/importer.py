@@ -36,7 +36,6 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
-    Engine,
     Row,
     String,
     Table,
@@ -1093,6 +1092,8 @@ _OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
 _MEETINGS = Base.metadata.tables[TaskingMeeting.__tablename__]
 # The outcome columns an extract may carry besides its key, compared on a re-import.
 _OUTCOME_VALUES = ("decision", "reason", "decided_by", "result", "result_at")
+# The columns a new outcome gets besides those and its meeting and extra cells.
+_NEW_OUTCOME_COLUMNS = ("item_id", "meeting_date", "decided_at")
 _EPOCH = date(1970, 1, 1)
 
 
@@ -1103,6 +1104,11 @@ class _OutcomeStore:
     Column by column, as the keyed stores: each chunk's items are looked up
     in one query per part, the checks run over whole columns, and new
     outcomes go in as statements bound column by column."""
+
+    # Every row's item is looked up and its meeting found or made here, under
+    # the import's write lock: on a first load SQLite's row-by-row look-ups of
+    # them are left to one check at the end (_references_checked_at_end).
+    references_checked_here = _OUTCOMES.name
 
     def __init__(self, session: Session, batch_id: int, who: str) -> None:
         self.session = session
@@ -1129,12 +1135,10 @@ class _OutcomeStore:
         # lock from its first statement, and writes no item's id, region,
         # team or day of receipt. (PostgreSQL, an in-memory database: in
         # ``load``, on the import's own connection.)
-        bind = session.get_bind()
+        engine = session.get_bind().engine  # (the session may be bound to a connection)
         self.items_aside = (
-            bind
-            if isinstance(bind, Engine)
-            and self.on_sqlite
-            and bind.url.database not in (None, "", ":memory:")
+            engine
+            if self.on_sqlite and engine.url.database not in (None, "", ":memory:")
             else None
         )
 
@@ -1142,7 +1146,14 @@ class _OutcomeStore:
         if self.items_aside is None or not len(chunk):
             return [], chunk
         with self.items_aside.connect() as connection:
-            return self._checked(chunk, connection)
+            rejected, chunk = self._checked(chunk, connection)
+        if self.table_was_empty and len(chunk):
+            # A first load: every row is new, so all but its meeting can be
+            # put in stored form here, off the writer's thread (_insert).
+            compared = [c for c in _OUTCOME_VALUES if c in chunk.names]
+            values = self._new_values(chunk, chunk.column(_ITEM_COLUMN), compared, list)
+            chunk.stored = self._stored_new(values, chunk.extras)
+        return rejected, chunk
 
     def _checked(self, chunk: Chunk, connection: Connection) -> tuple[list[Rejected], Chunk]:
         """The chunk's rows that name no item, or contradict themselves or
@@ -1296,40 +1307,65 @@ class _OutcomeStore:
         def picked(values: list[Any]) -> list[Any]:
             return list(values) if whole else [values[k] for k in new]
 
-        days = picked(chunk.column("meeting_date"))
-        items = picked(good)
-        meetings = self.meetings
-        for day in set(days).difference(self.day_starts):
-            self.day_starts[day] = clock.start_of_local_day(day)
-        values: dict[str, list[Any]] = {name: picked(chunk.column(name)) for name in compared}
-        values.update(
-            item_id=list(map(_ITEM_ID, items)),
-            meeting_id=list(map(meetings.__getitem__, picked(meeting_keys))),
-            meeting_date=days,
-            decided_at=list(map(self.day_starts.__getitem__, days)),
-        )
-        extras = picked(chunk.extras)
+        meeting_ids = list(map(self.meetings.__getitem__, picked(meeting_keys)))
         if not self.on_sqlite:  # typed values through SQLAlchemy's insert
+            values = self._new_values(chunk, good, compared, picked)
+            values["meeting_id"] = meeting_ids
             rows = [
                 dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)
             ]
-            for row, extra in zip(rows, extras, strict=True):
+            for row, extra in zip(rows, picked(chunk.extras), strict=True):
                 row.update(extra=extra, batch_id=self.batch_id)
             self.session.execute(insert(_OUTCOMES), rows)
             return
-        # Stored forms bound column by column, as a keyed store's first load.
-        # An empty extra is stored as SQLAlchemy stores JSON's None: null.
-        columns = [_stored(_OUTCOMES.c[name].type, column) for name, column in values.items()]
-        columns.append(["null" if extra is None else _cells_json(extra) for extra in extras])
+        # Stored forms bound column by column, as a keyed store's first load:
+        # all but the meetings made by ``prepare`` on the reading thread when
+        # it could (a first load), else here.
+        if chunk.stored is not None and whole:
+            columns = list(chunk.stored)
+        else:
+            values = self._new_values(chunk, good, compared, picked)
+            columns = self._stored_new(values, picked(chunk.extras))
         connection = self.session.connection()
         for sql, parameters in _column_statements(
             _OUTCOMES.name,
-            [*values, "extra"],
-            columns,
+            [*compared, *_NEW_OUTCOME_COLUMNS, "extra", "meeting_id"],
+            [*columns, meeting_ids],
             {"batch_id": self.batch_id},
             self.variable_limit,
         ):
             connection.exec_driver_sql(sql, parameters)
+
+    def _new_values(
+        self,
+        chunk: Chunk,
+        good: list[_Item],
+        compared: list[str],
+        picked: Callable[[list[Any]], list[Any]],
+    ) -> dict[str, list[Any]]:
+        """The values of the rows ``picked`` from the chunk as new outcomes,
+        but their meetings and extra cells: ``compared``, then
+        _NEW_OUTCOME_COLUMNS."""
+        days = picked(chunk.column("meeting_date"))
+        for day in set(days).difference(self.day_starts):
+            self.day_starts[day] = clock.start_of_local_day(day)
+        values: dict[str, list[Any]] = {name: picked(chunk.column(name)) for name in compared}
+        values.update(
+            item_id=list(map(_ITEM_ID, picked(good))),
+            meeting_date=days,
+            decided_at=list(map(self.day_starts.__getitem__, days)),
+        )
+        return values
+
+    @staticmethod
+    def _stored_new(
+        values: dict[str, list[Any]], extras: list[dict[str, str] | None]
+    ) -> list[list[Any]]:
+        """``values`` and then ``extras`` in the form SQLite stores them (an
+        empty extra as SQLAlchemy stores JSON's None: null)."""
+        columns = [_stored(_OUTCOMES.c[name].type, column) for name, column in values.items()]
+        columns.append(["null" if extra is None else _cells_json(extra) for extra in extras])
+        return columns
 
     @staticmethod
     def _items(connection: Connection, keys: list[str]) -> dict[str, _Item]:
