@@ -1137,9 +1137,7 @@ class _OutcomeStore:
         # ``load``, on the import's own connection.)
         engine = session.get_bind().engine  # (the session may be bound to a connection)
         self.items_aside = (
-            engine
-            if self.on_sqlite and engine.url.database not in (None, "", ":memory:")
-            else None
+            engine if self.on_sqlite and engine.url.database not in (None, "", ":memory:") else None
         )
 
     def prepare(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
