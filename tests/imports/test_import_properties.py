@@ -330,3 +330,23 @@ def test_the_year_tables_kept_are_bounded():
     values, problems = clock.parse_datetimes(texts)
     assert problems == {} and None not in values
     assert list(clock._YEAR_OFFSETS) == list(years)[-clock.YEAR_TABLES_KEPT :]
+
+
+def test_stored_times_are_written_as_numpy_writes_them():
+    # The digits of an instant's stored text are computed for a whole column
+    # (clock._stored_texts); numpy's datetime_as_string is the reference, over
+    # the years a plain cell can have, their ends, and every day of 1899-2100.
+    import numpy as np
+
+    from triage import clock
+
+    epoch = np.datetime64("1970-01-01T00:00:00")
+    first = (np.datetime64("0001-01-01T00:00:00") - epoch).astype(np.int64)
+    last = (np.datetime64("9999-12-31T23:59:59") - epoch).astype(np.int64)
+    spread = np.random.default_rng(17).integers(first, last + 1, 100_000)
+    days = np.arange(-25_567, 47_482)  # 1900-01-01 to 2099-12-31
+    every_day = days * 86_400 + (days * 7_919) % 86_400
+    seconds = np.concatenate([[first, last, -1, 0, 86_399, 86_400], spread, every_day])
+    written = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").astype("<U19")
+    expected = [text_.replace("T", " ") + ".000000" for text_ in written.tolist()]
+    assert clock._stored_texts(seconds) == expected
