@@ -1014,13 +1014,16 @@ class _EmEventStore(_KeyedStore):
         # are reduced to their statements where they are read (on the second
         # core for a large file), as a first load of cases or items is. The
         # import's transaction already holds SQLite's write lock (its batch
-        # row): no case can come or go until it ends. (Read whole: a first
-        # load is large as a rule; a million case ids read in about 0.3 s.)
+        # row): no case can come or go until it ends. (Read whole, by the
+        # driver's own cursor: a first load is large as a rule, and through
+        # SQLAlchemy's result rows 200,000 case ids took 0.65 s, a third of
+        # that read directly.)
         self.known_cases: set[str] | None = None
         if self.table_was_empty and self.on_sqlite:
-            self.known_cases = set(
-                session.connection().exec_driver_sql("SELECT case_id FROM em_case").scalars()
-            )
+            raw: Any = session.connection().connection.dbapi_connection
+            self.known_cases = {
+                case_id for (case_id,) in raw.execute("SELECT case_id FROM em_case")
+            }
             self.sends_statements = True
 
     def check_rows(self, chunk: Chunk) -> tuple[list[Rejected], Chunk]:
