@@ -468,6 +468,47 @@ def test_a_first_load_keeps_the_near_ordered_indexes_up_to_date(db, tmp_path):
             assert indexed == count(db, IntelItem) == len(GOOD_INTEL)
 
 
+@pytest.mark.sqlite_only("SQLite drops and rebuilds indexes on a first load")
+@pytest.mark.parametrize(
+    ("order", "built_too"),
+    [("rising", set()), ("falling", {"ix_stats_item"}), ("many teams", {"ix_intel_region_team"})],
+)
+def test_a_kept_index_is_built_at_the_end_when_the_first_rows_are_out_of_its_order(
+    db, tmp_path, monkeypatch, order, built_too
+):
+    # Kept up to date row by row, an index whose entries land anywhere costs
+    # the writer several times its build: the first chunk's times falling, or
+    # its (region, team) pairs many, send that index to the builds at the end.
+    import re
+
+    from triage.imports import importer
+
+    built: list[str] = []
+    building = importer._build_indexes
+
+    def watched(session, statements):
+        built.extend(re.search(r"INDEX (\w+)", sql).group(1) for sql in statements)
+        building(session, statements)
+
+    monkeypatch.setattr(importer, "_build_indexes", watched)
+    rows = 1200
+
+    def row(n: int) -> str:
+        minute = rows - n if order == "falling" else n
+        team = f"T{n}" if order == "many teams" else "North"
+        return f"I-{n},2026-01-01T{minute // 60:02d}:{minute % 60:02d},LSE,{team}" + "," * 15
+
+    import_file(db, "intel", intel_csv(tmp_path, *map(row, range(rows))), actor=EVERYONE)
+    assert set(built) == {"ix_intel_premises_received", "ix_intel_subject_received", *built_too}
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        for name in ("ix_intel_region_team", "ix_stats_item"):
+            indexed = connection.exec_driver_sql(
+                f"SELECT count(*) FROM intel_item INDEXED BY {name}"  # noqa: S608 - our names
+            ).scalar()
+            assert indexed == rows
+
+
 @pytest.mark.sqlite_only("SQLite's page cache while a first load builds its indexes")
 def test_a_first_load_puts_the_page_cache_size_back(db, tmp_path, monkeypatch):
     from triage.imports import importer
