@@ -192,7 +192,7 @@ def refresh(
     job.progress(0.0, "ranking by the rules")
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
-    compiled = compile_pack(pack, moment, postgres=dialect.is_postgres(db.engine))
+    compiled = compile_pack(pack, moment, postgres=dialect.is_postgres(db.engine), by_id=True)
     with db.transaction() as session:
         dialect.write_first(session, RankState)
         connection = session.connection()
@@ -358,11 +358,12 @@ def _write_ranks(connection: Any, compiled: Any, pack: Pack, moment: datetime) -
     params = dict(compiled.params, version=pack.version, ranked_at=clock.sql_timestamp(clock.now()))
     # Updating rows in place, in key order, is ~3x faster than deleting
     # and re-inserting a million of them (docs/benchmarks.md).
+    order = "" if compiled.by_id else "ORDER BY item_id"
     written: int = connection.execute(
         text(
             f"INSERT INTO intel_rank ({_COLUMNS}, harm_score, queue_key, rules_version, as_of, "
             f"ranked_at) SELECT {_COLUMNS}, NULL, -score, :version, :as_of, :ranked_at "
-            f"FROM ({compiled.sql}) ranked WHERE true ORDER BY item_id "
+            f"FROM ({compiled.sql}) ranked WHERE true {order} "
             f"ON CONFLICT (item_id) DO UPDATE SET {_UPDATE}"
         ),
         params,

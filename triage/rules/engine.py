@@ -74,6 +74,7 @@ class CompiledPack:
     sql: str
     params: dict[str, Any]
     setup: tuple[str, ...] = ()  # inserts into the corroboration table, if it is used
+    by_id: bool = False  # rows come in item id order (``compile_pack``)
 
 
 def prepare(connection: Connection, compiled: CompiledPack) -> None:
@@ -271,7 +272,13 @@ def _counts_setup(uses: set[str]) -> tuple[str, ...]:
 
 
 def compile_pack(
-    pack: Pack, as_of: datetime, where: str = "true", *, postgres: bool, few: bool = False
+    pack: Pack,
+    as_of: datetime,
+    where: str = "true",
+    *,
+    postgres: bool,
+    few: bool = False,
+    by_id: bool = False,
 ) -> CompiledPack:
     """One SELECT giving every matching item's bucket, rule, score, flags and age,
     in the SQL of PostgreSQL if ``postgres``, else of SQLite.
@@ -279,7 +286,10 @@ def compile_pack(
     ``where`` filters items (e.g. ``i.region = :region``); corroboration still
     counts every item in the database. With ``few`` (``where`` picks a few
     items) each item's corroboration is counted on its own through the two
-    indexes instead of for the whole table first.
+    indexes instead of for the whole table first. With ``by_id`` the rows
+    come in item id order: the middle level, which reads the items in that
+    order, keeps it, where an ORDER BY around the whole SELECT sorted every
+    row again (1,000,000 items: ~1 s, docs/benchmarks.md).
     """
     c = _Compiler(pack, as_of, postgres)
     factors = [(f, *c.factor(f)) for f in pack.factors]
@@ -347,8 +357,8 @@ SELECT b.item_id AS item_id,
        b.age_days AS age_days
 FROM (SELECT {middle}
       FROM (SELECT {item} FROM intel_item i {join} WHERE {where}) i
-      {dialect.unflattened_sql(postgres)}) b
+      {"ORDER BY i.id" if by_id else ""} {dialect.unflattened_sql(postgres)}) b
 """
     params = {"as_of": clock.sql_timestamp(as_of), "as_of_epoch": epoch(as_of), **c.params}
     setup = _counts_setup(uses) if uses and not few else ()
-    return CompiledPack(sql=sql, params=params, setup=setup)
+    return CompiledPack(sql=sql, params=params, setup=setup, by_id=by_id)
