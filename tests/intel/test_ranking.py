@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -434,3 +435,20 @@ def test_full_refresh_writes_in_item_order_without_sorting(db):
     assert not [step for step in plan if "TEMP B-TREE" in step], plan
     with db.transaction() as session:
         assert sorted(session.scalars(select(IntelRank.item_id))) == sorted(ids)
+
+
+@pytest.mark.sqlite_only("an item deleted with SQLite's foreign keys off")
+def test_a_full_rerank_drops_the_ranks_of_items_deleted_behind_its_back(db):
+    # Only ranks no item has are counted as orphans: with the count off by
+    # them, the re-rank deletes them and reports the items it ranked.
+    kept, gone = add_item(db), add_item(db)
+    assert ranking.refresh(db, as_of=NOW).items == 2
+    raw = sqlite3.connect(db.location)  # foreign keys off: nothing cascades
+    try:
+        with raw:
+            raw.execute("DELETE FROM intel_item WHERE id = ?", (gone,))
+    finally:
+        raw.close()
+    assert ranking.refresh(db, as_of=NOW).items == 1
+    with db.transaction() as session:
+        assert session.scalars(select(IntelRank.item_id)).all() == [kept]
