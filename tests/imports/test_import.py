@@ -657,6 +657,30 @@ def test_an_event_whose_case_vanished_after_its_check_leaves_no_orphan(db, tmp_p
     assert (result.inserted, result.problems) == (1, [(3, "case_id: no such EM case")])
 
 
+@pytest.mark.parametrize(
+    "row, orphan",
+    [
+        ("1, 'a', 1, 'x'", False),
+        ("NULL, NULL, NULL, NULL", False),  # a NULL key names no parent
+        ("1, 'missing', 1, 'x'", True),  # by a unique column
+        ("2, 'a', 1, 'x'", True),  # by the primary key
+        ("1, 'a', 2, 'x'", True),  # by a key of two columns (the pragma)
+    ],
+)
+def test_an_orphan_is_found_by_each_kind_of_foreign_key(row, orphan):
+    connection = sqlite3.connect(":memory:")
+    connection.executescript(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE, "
+        "n INTEGER, m TEXT, UNIQUE (n, m));"
+        "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id), "
+        "code TEXT REFERENCES parent (code), n INTEGER, m TEXT, "
+        "FOREIGN KEY (n, m) REFERENCES parent (n, m));"
+        "INSERT INTO parent VALUES (1, 'a', 1, 'x');"
+        f"INSERT INTO child VALUES ({row});"
+    )
+    assert importer._orphan_found(connection, "child") is orphan
+
+
 @pytest.mark.sqlite_only("SQLite's foreign_keys pragma on pooled connections")
 @pytest.mark.parametrize("fails", [False, True])
 def test_a_first_load_of_events_leaves_every_connection_with_foreign_keys_on(
