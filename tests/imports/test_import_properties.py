@@ -350,3 +350,20 @@ def test_stored_times_are_written_as_numpy_writes_them():
     written = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").astype("<U19")
     expected = [text_.replace("T", " ") + ".000000" for text_ in written.tolist()]
     assert clock._stored_texts(seconds) == expected
+
+
+@given(st.text())
+def test_a_control_character_is_found_as_the_regular_expression_finds_it(text_):
+    from triage.imports import extracts
+
+    assert extracts._has_control(text_) == bool(extracts._CONTROL.search(text_))
+
+
+def test_each_character_is_a_control_character_as_the_regular_expression_says():
+    from triage.imports import extracts
+
+    # Every one- and two-byte character of UTF-8, the lone surrogates, the last ones.
+    codes = [*range(0x800), *range(0xD800, 0xE000), *range(0x10FF00, 0x110000)]
+    found = [code for code in codes if extracts._has_control(f"a{chr(code)}\u00e9")]
+    assert found == [code for code in codes if extracts._CONTROL.search(chr(code))]
+    assert len(found) == 30  # as many as the expression names
