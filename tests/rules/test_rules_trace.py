@@ -190,3 +190,22 @@ def test_batch_and_trace_agree_at_whole_second_boundaries(db):
     # .5 s: passed on under a second over the target is late when its whole
     # second is the next one).
     assert late == [False] * 3 + [True] * 4
+
+
+def test_flag_texts_by_combination_and_flag_by_flag_agree(db, monkeypatch):
+    """Both ways of writing an item's flags (one CASE over every combination
+    of the pack's flags, or one flag at a time for a pack with many) give the
+    trace's flags."""
+    from triage.rules import engine
+
+    demo.fill_database(db, seed=5, intel=400, em=10, end=date(2026, 11, 20))
+    stored = []
+    for up_to in (engine.FLAG_TEXTS_UP_TO, 0):
+        monkeypatch.setattr(engine, "FLAG_TEXTS_UP_TO", up_to)
+        ranking.refresh(db, as_of=NOW)
+        assert assert_batch_matches_trace(db, NOW) >= 400
+        with db.transaction() as session:
+            stored.append(session.execute(select(IntelRank.item_id, IntelRank.flags)).all())
+    assert sorted(stored[0]) == sorted(stored[1])
+    assert len({flags for _, flags in stored[0]}) > 3  # several combinations, and none
+    assert None in {flags for _, flags in stored[0]}

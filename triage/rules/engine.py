@@ -226,6 +226,11 @@ class _Compiler:
         return f"(i.received_at < :stale_from AND NOT {rechecked})"
 
 
+# Up to this many flag names, an item's flags text is picked by one CASE over
+# every combination of them (2 ** n - 1 texts), else built flag by flag.
+FLAG_TEXTS_UP_TO = 8
+
+
 # Corroboration: other items about the same subject (subject_ref) or the same
 # premises (same postcode and business name: the importer writes postcodes in
 # one form and strips cells) received by the ranking instant.
@@ -301,12 +306,37 @@ def compile_pack(
     points = [
         f"coalesce({sql}, 0.0) AS p{n}" for n, (_, sql, _) in enumerate(factors) if n not in outer
     ]
-    flags = [
-        "(CASE WHEN "
-        + " OR ".join(f"({cond})" for f, _, cond in factors if f.flag == name and cond)
-        + f" THEN 1 ELSE 0 END) AS f{n}"
-        for n, name in enumerate(flag_names)
+    when_flagged = [
+        " OR ".join(f"({cond})" for f, _, cond in factors if f.flag == name and cond)
+        for name in flag_names
     ]
+    if len(flag_names) <= FLAG_TEXTS_UP_TO:
+        # The flags as one integer, bit n for flag n, and their text picked
+        # from every combination's by one CASE: a CASE and a concatenation
+        # per flag made a string per flag for every item (~1 s of a
+        # 1,000,000-item re-rank, docs/benchmarks.md).
+        bits = " + ".join(
+            f"(CASE WHEN {cond} THEN {1 << n} ELSE 0 END)" for n, cond in enumerate(when_flagged)
+        )
+        flags = [f"{bits or '0'} AS fbits"]
+        texts = " ".join(
+            f"WHEN {combination} THEN "
+            + _lit(
+                ";"
+                + "".join(f"{name};" for n, name in enumerate(flag_names) if combination >> n & 1)
+            )
+            for combination in range(1, 1 << len(flag_names))
+        )
+        flag_text = f"CASE b.fbits {texts} END" if texts else "NULL"
+    else:
+        flags = [
+            f"(CASE WHEN {cond} THEN 1 ELSE 0 END) AS f{n}" for n, cond in enumerate(when_flagged)
+        ]
+        each = " || ".join(
+            f"(CASE WHEN b.f{n} = 1 THEN {_lit(name + ';')} ELSE '' END)"
+            for n, name in enumerate(flag_names)
+        )
+        flag_text = f"nullif(';' || {each}, ';')"
     # A loaded pack's corroboration factors all name `by` (subject or premises).
     uses = {f.by for f in pack.factors if f.type == "corroboration" and f.by}
     if few:
@@ -324,10 +354,6 @@ def compile_pack(
             for n, (_, sql, _) in enumerate(factors)
         )
         or "0.0"
-    )
-    flag_text = " || ".join(
-        f"(CASE WHEN b.f{n} = 1 THEN {_lit(name + ';')} ELSE '' END)"
-        for n, name in enumerate(flag_names)
     )
     # Three levels. The innermost adds the age and the corroboration counts to
     # each item row. The middle one works out the matched rule, each factor's
@@ -352,7 +378,7 @@ SELECT b.item_id AS item_id,
        CASE b.rule_idx {bucket_of} END AS bucket,
        CASE b.rule_idx {rule_of} END AS bucket_rule,
        {score} AS score,
-       nullif(';' || {flag_text or "''"}, ';') AS flags,
+       {flag_text} AS flags,
        b.stale AS stale,
        b.age_days AS age_days
 FROM (SELECT {middle}
