@@ -334,7 +334,7 @@ def test_the_year_tables_kept_are_bounded():
 
 def test_stored_times_are_written_as_numpy_writes_them():
     # The digits of an instant's stored text are computed for a whole column
-    # (clock._stored_texts); numpy's datetime_as_string is the reference, over
+    # (clock._stored_text_array); numpy's datetime_as_string is the reference, over
     # the years a plain cell can have, their ends, and every day of 1899-2100.
     import numpy as np
 
@@ -349,7 +349,7 @@ def test_stored_times_are_written_as_numpy_writes_them():
     seconds = np.concatenate([[first, last, -1, 0, 86_399, 86_400], spread, every_day])
     written = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").astype("<U19")
     expected = [text_.replace("T", " ") + ".000000" for text_ in written.tolist()]
-    assert clock._stored_texts(seconds) == expected
+    assert clock._stored_text_array(seconds).tolist() == expected
 
 
 @given(st.text())
@@ -367,3 +367,35 @@ def test_each_character_is_a_control_character_as_the_regular_expression_says():
     found = [code for code in codes if extracts._has_control(f"a{chr(code)}\u00e9")]
     assert found == [code for code in codes if extracts._CONTROL.search(chr(code))]
     assert len(found) == 30  # as many as the expression names
+
+
+def test_a_long_column_with_gaps_converts_as_each_cell_does():
+    # Over clock.FEW_TIMES good cells among empty, malformed and refused ones
+    # (a skipped and a repeated hour) are put in place over the whole column.
+    from datetime import datetime, timedelta
+
+    from triage import clock
+    from triage.store import item_values
+
+    start = datetime(2026, 3, 28, 0, 0, 7)
+    cells = [(start + timedelta(minutes=17 * k)).strftime("%Y-%m-%dT%H:%M:%S") for k in range(900)]
+    for k in range(0, 900, 7):
+        cells[k] = ("", "  ", "2026-03-29 01:30", "2026-10-25 01:30", "not a time", "2026-02-30")[
+            k % 6
+        ]
+    stored: list[str | None] = []
+    days: list[int | None] = []
+    values, problems = clock.parse_datetimes(cells, stored, days)
+    assert sum(value is not None for value in values) > clock.FEW_TIMES
+    for k, cell in enumerate(cells):
+        try:
+            expected = clock.parse_datetime(cell) if cell.strip() else None
+            problem = None
+        except ValueError as error:
+            expected, problem = None, str(error)
+        assert (values[k], problems.get(k)) == (expected, problem), cell
+        assert stored[k] == (None if expected is None else expected.isoformat(" ", "microseconds"))
+        assert days[k] == (None if expected is None else item_values.received_uk_day(expected))
+    assert {k for k in range(0, 900, 7) if k % 6 >= 2} <= set(problems)
+    assert any("does not exist" in p for p in problems.values())
+    assert any("happens twice" in p for p in problems.values())
