@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from actors import EVERYONE, as_user
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from triage.cli.main import main as cli
@@ -29,6 +29,7 @@ from triage.imports.importer import (
     import_file,
     reimport_quarantined,
 )
+from triage.imports.reading import CHUNK
 from triage.intel.models import RankState
 from triage.jobs import Cancelled, Job
 from triage.store import db as store_db
@@ -873,6 +874,59 @@ def test_an_outcome_whose_item_vanished_after_its_check_leaves_no_orphan(db, tmp
     monkeypatch.undo()
     result = import_file(db, "outcomes", outcomes, actor=EVERYONE)
     assert (result.inserted, result.problems) == (2, [(4, "intel_id: no such intelligence item")])
+
+
+@pytest.mark.postgresql  # on SQLite the import's write lock keeps other writers out
+def test_a_meeting_committed_while_outcomes_import_is_used_by_a_later_chunk(db, tmp_path):
+    # PostgreSQL lets another session hold a meeting while an import runs: a
+    # later chunk naming that day must find it, not make an 'imported' one
+    # beside it because an earlier chunk had already read the day.
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    with db.transaction() as session:
+        region, team = session.execute(
+            select(IntelItem.region, IntelItem.team).where(IntelItem.intel_id == "I-2")
+        ).one()
+    first_day = date(2026, 7, 2)
+    # The first chunk (CHUNK rows) reads the first day for I-1's
+    # meetings; the second names it for I-2, whose meeting is held meanwhile.
+    days = [first_day + timedelta(days=n) for n in range(CHUNK)]
+    rows = [f"I-1,{day},not_discussed,,,," for day in days] + [f"I-2,{first_day},accepted,,,,"]
+    outcomes = write(tmp_path / "o.csv", OUTCOMES.split("\n")[0] + "\n" + "\n".join(rows))
+    held: list[int] = []
+
+    def hold_meeting(_fraction: float, message: str) -> None:
+        if held or not message.startswith(f"{CHUNK:,} rows read"):
+            return
+        with db.engine.connect() as other:  # another session, committed at once
+            held.append(
+                other.execute(
+                    insert(TaskingMeeting)
+                    .values(
+                        region=region,
+                        team=team,
+                        held_on=first_day,
+                        status="open",
+                        opened_at=datetime(2026, 7, 1),
+                    )
+                    .returning(TaskingMeeting.id)
+                ).scalar_one()
+            )
+            other.commit()
+
+    result = import_file(db, "outcomes", outcomes, job=Job(hold_meeting), actor=EVERYONE)
+    assert held and result.inserted == len(rows)
+    with db.transaction() as session:
+        used = session.scalar(
+            select(TaskingOutcome.meeting_id)
+            .join(IntelItem, IntelItem.id == TaskingOutcome.item_id)
+            .where(IntelItem.intel_id == "I-2")
+        )
+        made = session.scalar(
+            select(func.count())
+            .select_from(TaskingMeeting)
+            .where(TaskingMeeting.held_on == first_day, TaskingMeeting.region == region)
+        )
+    assert used == held[0] and made == 1
 
 
 @pytest.mark.sqlite_only  # PostgreSQL: looked up on the import's own connection

@@ -1202,7 +1202,8 @@ class _OutcomeStore:
         self.touched_items: set[int] = set()
         self.meetings: dict[tuple[str, str | None, Any], int] = {}
         # Days whose meetings are all in ``meetings`` (those held then, and
-        # any this import made since): not read again for each chunk.
+        # any this import made since): not read again for each chunk. SQLite
+        # only (``_held_on``): the import's write lock keeps other writers out.
         self.days_read: set[Any] = set()
         self.day_starts: dict[Any, Any] = {}
         # meeting date -> days since 1970-01-01 (for ``prepare``'s checks)
@@ -1492,11 +1493,14 @@ class _OutcomeStore:
         wanted = [key for key in dict.fromkeys(keys) if key not in self.meetings]
         if not wanted:
             return
-        # A day read before gave every meeting held on it: the import holds
-        # the write lock, so only its own come later, and those it reads back
-        # below. (Each chunk names most days of the history; the look-ups
-        # went from 0.12 to 0.095 s of the writer's CPU at 158,320 rows, most
-        # of the rest reading back the days of the meetings it made.)
+        # A day read before gave every meeting held on it: on SQLite the
+        # import holds the write lock, so only its own come later, and those
+        # it reads back below. (Each chunk names most days of the history;
+        # the look-ups went from 0.12 to 0.095 s of the writer's CPU at
+        # 158,320 rows, most of the rest reading back the days of the
+        # meetings it made.) PostgreSQL lets another session hold a meeting
+        # meanwhile: there every chunk reads its days again, or it would make
+        # an 'imported' meeting beside that one.
         self._held_on(sorted({day for _, _, day in wanted}.difference(self.days_read)))
         missing = [key for key in wanted if key not in self.meetings]
         if not missing:
@@ -1533,7 +1537,8 @@ class _OutcomeStore:
                 key = (found.region, found.team, found.held_on)
                 if key not in self.meetings:
                     self.meetings[key] = found.id
-        self.days_read.update(days)
+        if self.on_sqlite:  # no other writer until the import ends
+            self.days_read.update(days)
 
     def finish(self, result: ImportResult) -> None:
         """Bring item status and carry-over counts in line with the history."""
