@@ -6,6 +6,7 @@ ranking's insert trigger, paused for an import, is back after it."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 from pathlib import Path
 
@@ -301,3 +302,20 @@ def test_a_chunks_statements_travel_apart_with_marshal_and_come_back_the_same():
     odd = [("INSERT INTO t (a) VALUES (?)", (object(),))]
     chunk = reading.Chunk([], [], [], [], [], statements=odd)
     assert reading._marshalled(chunk) is None and chunk.statements is odd
+
+
+@pytest.mark.skipif(not reading.CAN_FORK, reason="the forked reader is Linux's")
+def test_the_reading_process_pipe_holds_a_whole_chunk():
+    # A chunk's message is about 1 MB: through the default 64 KB the
+    # reading process waited on the importer 16 times a chunk.
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    try:
+        reading._widened(write_end)
+        allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        size = fcntl.fcntl(write_end, 1032)  # F_GETPIPE_SZ
+        assert size == min(reading.PIPE_BYTES, allowed) > 1 << 16
+    finally:
+        os.close(read_end)
+        os.close(write_end)
