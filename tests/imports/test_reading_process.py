@@ -319,3 +319,18 @@ def test_the_reading_process_pipe_holds_a_whole_chunk():
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+def test_the_importer_loads_where_there_is_no_fcntl():
+    # Windows has no fcntl (nor fork): the pipe is widened only for the
+    # forked reader, so the modules must load without it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['fcntl'] = None  # as on Windows: importing it fails\n"
+        "import triage.imports.importer, triage.imports.reading\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -15,7 +15,6 @@ and a reading error is raised in the caller's thread, in the file's order.
 
 from __future__ import annotations
 
-import fcntl
 import marshal
 import multiprocessing
 import os
@@ -139,6 +138,8 @@ PIPE_BYTES = 1 << 20
 def _widened(descriptor: int) -> None:
     """Give the pipe PIPE_BYTES of buffer, or what the system allows (its
     limit, /proc/sys/fs/pipe-max-size, is 1 MB by default): as before if refused."""
+    import fcntl  # here, for the forked reader (Linux): Windows has no fcntl
+
     try:
         fcntl.fcntl(descriptor, F_SETPIPE_SZ, PIPE_BYTES)
     except OSError:
