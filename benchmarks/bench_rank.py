@@ -420,7 +420,9 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1_000, help="items added before a re-rank")
     parser.add_argument("--zen", type=int, metavar="N", help="also time zen-engine on N items")
     args = parser.parse_args()
-    os.environ.setdefault("TRIAGE_HOME", tempfile.mkdtemp(prefix="bench-home-"))
+    # Scratch: the database (unless --keep), the home folder and the bytecode.
+    folder = tempfile.TemporaryDirectory(prefix="bench-rank-")
+    os.environ.setdefault("TRIAGE_HOME", str(Path(folder.name) / "home"))
     # Every process ranks as of the data's instant, the same UK day throughout.
     os.environ.setdefault("TRIAGE_NOW", AS_OF)
     # Installed, triage runs from compiled bytecode (pip and the bundle compile
@@ -429,8 +431,7 @@ def main() -> None:
     # so the children keep their bytecode in a scratch folder instead; each
     # timed command runs once untimed first, or is the best of several runs.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ.setdefault("PYTHONPYCACHEPREFIX", tempfile.mkdtemp(prefix="bench-pyc-"))
-    folder = tempfile.TemporaryDirectory(prefix="bench-rank-")
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(folder.name) / "bytecode"))
     path = Path(args.keep) if args.keep else Path(folder.name) / "bench.sqlite"
     if not path.exists():
         start = time.perf_counter()
