@@ -3,8 +3,9 @@
 The database, its WAL and SHM files, backups, logs and exports are created
 with mode 0600 and the folders Triage creates with mode 0700, so another
 local account (a shared or managed laptop) cannot read them. All the
-POSIX-only calls (umask, chmod) are here; on Windows the user's profile
-folders are already private to the user, and these calls do nothing.
+POSIX-only calls (umask, chmod, a lock probe, a pipe's buffer) are here; on
+Windows the user's profile folders are already private to the user, and these
+calls do nothing.
 """
 
 from __future__ import annotations
@@ -87,3 +88,22 @@ def open_in_another_process(shm: Path) -> bool:
             return True
         fcntl.lockf(probe, fcntl.LOCK_UN, 1, _WAL_INDEX_DMS_BYTE)
     return False
+
+
+# Linux's fcntl code for a pipe's buffer size (Python's fcntl names it only
+# from 3.10, and not on every build).
+_F_SETPIPE_SZ = 1031
+
+
+def widen_pipe(descriptor: int, size: int) -> None:
+    """Give a pipe ``size`` bytes of buffer, or what the system allows (its
+    limit, /proc/sys/fs/pipe-max-size, is 1 MB by default); left as it was
+    where refused or where there is no such call (only Linux has one)."""
+    if not _POSIX:
+        return
+    import fcntl
+
+    try:
+        fcntl.fcntl(descriptor, _F_SETPIPE_SZ, size)
+    except OSError:
+        pass

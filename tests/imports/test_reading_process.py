@@ -15,6 +15,7 @@ import pytest
 from actors import EVERYONE
 from sqlalchemy import func, select, text
 
+from triage import private_files
 from triage.imports import extracts, importer, reading
 from triage.imports.importer import UnreadableFile, import_file
 from triage.intel import ranking
@@ -312,7 +313,7 @@ def test_the_reading_process_pipe_holds_a_whole_chunk():
 
     read_end, write_end = os.pipe()
     try:
-        reading._widened(write_end)
+        private_files.widen_pipe(write_end, reading.PIPE_BYTES)
         allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
         size = fcntl.fcntl(write_end, 1032)  # F_GETPIPE_SZ
         assert size == min(reading.PIPE_BYTES, allowed) > 1 << 16

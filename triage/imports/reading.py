@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
+from triage import private_files
 from triage.imports.extracts import Extract, ExtractRow, Rejected
 from triage.imports.validation import Chunk, Validator
 
@@ -46,6 +47,8 @@ Ahead = Iterator[tuple[int, Chunk, list[Rejected]]]
 # (the open file, its validator) and starts in milliseconds. Linux only:
 # macOS's system libraries are not safe to use after a fork, Windows has none.
 CAN_FORK = sys.platform.startswith("linux")
+# The forked reader's pipe buffer: a whole chunk's message (private_files.widen_pipe).
+PIPE_BYTES = 1 << 20
 
 
 def chunks(
@@ -126,26 +129,6 @@ def _marshalled(chunk: Chunk) -> bytes | None:
     return data
 
 
-# Linux's fcntl for a pipe's buffer size (not in Python's fcntl before 3.10's
-# F_SETPIPE_SZ on every build). A chunk's message is about 1 MB: through the
-# default 64 KB buffer the reading process waited for the importer's receiving
-# thread (which needs the importer's interpreter) 16 times a chunk, 1.7 s of
-# wall at 1,000,000 rows while it paces the import.
-F_SETPIPE_SZ = 1031
-PIPE_BYTES = 1 << 20
-
-
-def _widened(descriptor: int) -> None:
-    """Give the pipe PIPE_BYTES of buffer, or what the system allows (its
-    limit, /proc/sys/fs/pipe-max-size, is 1 MB by default): as before if refused."""
-    import fcntl  # here, for the forked reader (Linux): Windows has no fcntl
-
-    try:
-        fcntl.fcntl(descriptor, F_SETPIPE_SZ, PIPE_BYTES)
-    except OSError:
-        pass
-
-
 class ReadingFailed(RuntimeError):
     """The reading process stopped, or raised an error that cannot be sent."""
 
@@ -167,7 +150,10 @@ class Forked:
         self.started = True
         context = multiprocessing.get_context("fork")
         receiving, sending = context.Pipe(duplex=False)
-        _widened(sending.fileno())
+        # A chunk's message is about 1 MB: through the default 64 KB buffer the
+        # reading process waited for the importer 16 times a chunk (1.7 s of
+        # wall at 1,000,000 rows, while it paces the import).
+        private_files.widen_pipe(sending.fileno(), PIPE_BYTES)
         child = context.Process(
             target=self._child,
             args=(receiving, sending, validator, prepare),
