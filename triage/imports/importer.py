@@ -965,14 +965,10 @@ class _IntelStore(_KeyedStore):
             out_of_order.append(ITEM_STATS_INDEX)
         if len(set(zip(column("region"), column("team"), strict=True))) > FEW_REGION_TEAMS:
             out_of_order.append(REGION_TEAM_INDEX)
-        for name in out_of_order:
-            self.deferred_indexes.append(
-                self.session.execute(
-                    text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"),
-                    {"name": name},
-                ).scalar_one()
-            )
-            self.session.execute(text(f'DROP INDEX "{name}"'))
+        if out_of_order:
+            # The table's other indexes were set aside already: only these go.
+            still_kept = tuple(set(self.kept_while_loading).difference(out_of_order))
+            self.deferred_indexes += _drop_indexes(self.session, self.table, still_kept)
 
     def derive(self, chunk: Chunk) -> None:
         # The grading's three parts are stored beside it, and only from a file
