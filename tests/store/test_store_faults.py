@@ -9,6 +9,7 @@ from store_helpers import digest, overwrite_64k
 
 from triage.cli.main import main as cli
 from triage.store import db as store
+from triage.store.backups import check_backup
 from triage.store.faults import StoreDamaged, StoreUnavailable
 
 
@@ -52,6 +53,25 @@ def test_a_rolling_backup_refuses_a_damaged_source_too(demo):
     with pytest.raises(StoreDamaged, match="no backup written"):
         store.backup(demo, "before-import", quick=True)
     assert list((demo.parent / "backups").glob("*.sqlite")) == []
+
+
+def test_a_rolling_backup_leaves_check_constraints_to_the_full_checks(demo):
+    # A CHECK violation is a logic error, not a file damaged on disk: the
+    # rolling backup's quick check passes it (docs/decisions.md), while
+    # `triage db backup` and a restore's full integrity check refuse it.
+    with sqlite3.connect(demo) as connection:
+        connection.execute("PRAGMA ignore_check_constraints=ON")
+        connection.execute("UPDATE intel_item SET status = 'no such status' WHERE id = 1")
+    connection.close()
+    rolling = store.backup(demo, "before-import", quick=True)
+    with sqlite3.connect(rolling) as connection:
+        assert connection.execute("SELECT count(*) FROM intel_item").fetchone()[0] == 3000
+        assert "CHECK constraint failed" in connection.execute("PRAGMA quick_check").fetchone()[0]
+    connection.close()
+    with pytest.raises(StoreDamaged, match="CHECK constraint failed in intel_item"):
+        store.backup(demo)
+    with pytest.raises(StoreDamaged, match="CHECK constraint failed in intel_item"):
+        check_backup(rolling)
 
 
 def test_a_database_from_a_newer_triage_is_refused_and_left_as_it_was(demo, capsys):

@@ -229,8 +229,8 @@ def backup(
     ``keep``, only the newest ``keep`` backups of this label are kept.
 
     ``quick``: SQLite's quick check instead, which reads every page and
-    record but does not look each row up in its indexes (a damaged file is
-    found either way; a restore still runs the full check before it
+    record but neither looks each row up in its indexes nor checks CHECK
+    constraints (a damaged file is found either way; a restore still runs the full check before it
     replaces anything).
     """
     target = new_backup_path(path, label)
