@@ -1613,29 +1613,22 @@ def refresh_item_status(session: Session, item_ids: Iterable[int] | None) -> Non
     parts = [None] if item_ids is None else _parts(list(item_ids), 20000)
     outcome = TaskingOutcome.__table__
     for part in parts:
-        per_item = select(
+        # The ids written into the statement, not bound: they are the
+        # store's own integers, so no limit on parameters applies, and
+        # SQLAlchemy coerces or names each bound one (0.2-0.3 s per
+        # 100,000 items, more than a fifth of the statement's SQL).
+        in_part = None if part is None else ", ".join(map(str, map(int, part)))
+        # Each item's latest decision and count of 'not discussed': on
+        # SQLite one pass over ix_stats_outcome (0.23-0.32 s against
+        # 0.30-0.38 s with the latest outcomes joined back, at 158,320
+        # outcomes; docs/benchmarks.md, session 8).
+        latest = dialect.latest_per_key_with(
+            session,
             outcome.c.item_id,
-            func.max(outcome.c.meeting_date).label("meeting_date"),
+            outcome.c.meeting_date,
+            outcome.c.decision,
             func.sum(case((outcome.c.decision == "not_discussed", 1), else_=0)).label("carried"),
-        )
-        if part is not None:
-            # The ids written into the statement, not bound: they are the
-            # store's own integers, so no limit on parameters applies, and
-            # SQLAlchemy coerces or names each bound one (0.2-0.3 s per
-            # 100,000 items, more than a fifth of the statement's SQL).
-            in_part = ", ".join(map(str, map(int, part)))
-            per_item = per_item.where(text(f"tasking_outcome.item_id IN ({in_part})"))
-        last = per_item.group_by(outcome.c.item_id).subquery("last")
-        latest = (
-            select(last.c.item_id, outcome.c.decision, last.c.carried)
-            .join(
-                outcome,
-                and_(
-                    outcome.c.item_id == last.c.item_id,
-                    outcome.c.meeting_date == last.c.meeting_date,
-                ),
-            )
-            .subquery("latest")
+            where=None if in_part is None else text(f"tasking_outcome.item_id IN ({in_part})"),
         )
         status = case(
             # Closed without a decision (a bridge item back in contact)

@@ -19,8 +19,11 @@ from sqlalchemy import (
     Engine,
     Index,
     MetaData,
+    Subquery,
     Table,
+    and_,
     false,
+    func,
     inspect,
     literal,
     select,
@@ -333,6 +336,35 @@ def latest_per_key(
     return (
         f"SELECT {key}, {columns}, max({latest}) AS {latest} FROM {table} "
         f"WHERE {where} GROUP BY {key}"
+    )
+
+
+def latest_per_key_with(
+    bind: Connection | Session,
+    key: Any,
+    latest: Any,
+    column: Any,
+    *aggregates: Any,
+    where: Any = None,
+    name: str = "latest",
+) -> Subquery:
+    """A subquery of one row per ``key`` of its table's rows matching
+    ``where``: ``key``, the ``column`` of the row with the greatest
+    ``latest`` (the pair must be unique), and the labelled ``aggregates``
+    over all of the key's rows. SQLite returns a bare column from the row
+    holding a max(), so one pass over the rows (a covering index) gives it;
+    PostgreSQL's latest rows are joined back to the per-key aggregates."""
+    table = key.table
+    chosen = select(key, func.max(latest).label(latest.name), *aggregates)
+    if where is not None:
+        chosen = chosen.where(where)
+    if not is_postgres(bind):
+        return chosen.add_columns(column).group_by(key).subquery(name)
+    last = chosen.group_by(key).subquery("last")
+    return (
+        select(last.c[key.name], column, *(last.c[a.name] for a in aggregates))
+        .join(table, and_(key == last.c[key.name], latest == last.c[latest.name]))
+        .subquery(name)
     )
 
 
