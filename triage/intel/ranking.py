@@ -19,16 +19,19 @@ from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Integer,
     SQLColumnExpression,
     and_,
+    column,
     delete,
     func,
     insert,
     or_,
     select,
+    table,
     text,
     update,
 )
@@ -89,6 +92,15 @@ def reload_pack(folder: str | None = None) -> Pack:
     return pack
 
 
+# The tables as SQLAlchemy Core: the ranking's statements name table columns,
+# not the models' attributes, so a `rank` process compiles them without the
+# ORM's compile step and never sets up the mappers (~12 ms of its start).
+_items = Base.metadata.tables[IntelItem.__tablename__]
+_ranks = Base.metadata.tables[IntelRank.__tablename__]
+_rank_state = Base.metadata.tables[RankState.__tablename__]
+_rank_changes = Base.metadata.tables[RankChange.__tablename__]
+
+
 @dataclass(frozen=True)
 class RankRun:
     rules_version: str
@@ -124,12 +136,12 @@ def _state(db: Database) -> Any:
     with db.engine.connect() as connection:
         return connection.execute(
             select(
-                or_(RankState.dirty, select(RankChange.id).exists()).label("dirty"),
-                RankState.full_rerank,
-                RankState.rules_version,
-                RankState.ranked_day,
-                RankState.position_weight,
-            ).where(RankState.id == 1)
+                or_(_rank_state.c.dirty, select(_rank_changes.c.id).exists()).label("dirty"),
+                _rank_state.c.full_rerank,
+                _rank_state.c.rules_version,
+                _rank_state.c.ranked_day,
+                _rank_state.c.position_weight,
+            ).where(_rank_state.c.id == 1)
         ).one_or_none()
 
 
@@ -194,7 +206,7 @@ def refresh(
     moment = as_of or clock.now()
     compiled = compile_pack(pack, moment, postgres=dialect.is_postgres(db.engine), by_id=True)
     with db.transaction() as session:
-        dialect.write_first(session, RankState)
+        dialect.write_first(session, _rank_state)
         connection = session.connection()
         seen = _changes_seen(connection)
         prepare(connection, compiled)
@@ -202,9 +214,7 @@ def refresh(
         # slower than building the index again afterwards.
         with _queue_index_rebuilt(connection):
             written = _write_ranks(connection, compiled, pack, moment)
-            items: int = connection.execute(
-                select(func.count()).select_from(IntelRank)
-            ).scalar_one()
+            items: int = connection.execute(select(func.count()).select_from(_ranks)).scalar_one()
             if items != written:
                 # Ranks of items deleted behind our back (foreign keys off):
                 # the only ones this run did not write. Counting first spares
@@ -257,7 +267,7 @@ def rerank_changed(
     moment = clock.now()
     scoring = _model_active(db)
     with db.transaction() as session:
-        dialect.write_first(session, RankState)
+        dialect.write_first(session, _rank_state)
         connection = session.connection()
         seen = _changes_seen(connection)
         targets = _changed_items(connection, by_postcode=scoring)
@@ -265,10 +275,14 @@ def rerank_changed(
         compiled = compile_pack(
             pack, moment, where=where, few=True, postgres=dialect.is_postgres(connection)
         )
+        # Ranks of deleted items. Only a logged item can be gone (deletes are
+        # logged); the new items and their neighbours were just read from
+        # intel_item, and looking each up again cost ~4 ms after 1,000 new items.
+        logged = select(_rank_changes.c.item_id).where(_rank_changes.c.id.in_(select(seen.c.id)))
         connection.execute(
-            delete(IntelRank).where(
-                IntelRank.item_id.in_(select(targets.c.item_id)),
-                ~select(IntelItem.id).where(IntelItem.id == IntelRank.item_id).exists(),
+            delete(_ranks).where(
+                _ranks.c.item_id.in_(logged),
+                ~select(_items.c.id).where(_items.c.id == _ranks.c.item_id).exists(),
             )
         )
         _write_ranks(connection, compiled, pack, moment)
@@ -296,17 +310,17 @@ def _changes_seen(connection: Any) -> Any:
         "rank_change_seen",
         Column("id", Integer, primary_key=True, autoincrement=False),
     )
-    connection.execute(insert(seen).from_select(["id"], select(RankChange.id)))
+    connection.execute(insert(seen).from_select(["id"], select(_rank_changes.c.id)))
     return seen
 
 
 def _clear_changes(connection: Any, seen: Any) -> bool:
     """Clear the changes ``seen``; whether any other is left: logged while the
     ranking ran, or an item added meanwhile (no rank yet)."""
-    connection.execute(delete(RankChange).where(RankChange.id.in_(select(seen.c.id))))
-    newest_item = select(func.max(IntelItem.id)).scalar_subquery()
-    newest_rank = select(func.max(IntelRank.item_id)).scalar_subquery()
-    left = or_(select(RankChange.id).exists(), newest_item > newest_rank)
+    connection.execute(delete(_rank_changes).where(_rank_changes.c.id.in_(select(seen.c.id))))
+    newest_item = select(func.max(_items.c.id)).scalar_subquery()
+    newest_rank = select(func.max(_ranks.c.item_id)).scalar_subquery()
+    left = or_(select(_rank_changes.c.id).exists(), newest_item > newest_rank)
     return bool(connection.execute(select(left)).scalar())
 
 
@@ -315,28 +329,30 @@ def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
     targets = dialect.scratch_table(
         connection, _TARGETS, Column("item_id", Integer, primary_key=True, autoincrement=False)
     )
-    newest_ranked = select(func.coalesce(func.max(IntelRank.item_id), 0)).scalar_subquery()
+    newest_ranked = select(func.coalesce(func.max(_ranks.c.item_id), 0)).scalar_subquery()
     # Ids only grow, so items with no rank yet are those past the newest ranked
     # one (an id reused after a delete is in the change log). On PostgreSQL,
     # where ids can commit out of order, every new item is logged too (0014).
     changed = (
-        select(IntelItem.id).where(IntelItem.id > newest_ranked).union(select(RankChange.item_id))
+        select(_items.c.id)
+        .where(_items.c.id > newest_ranked)
+        .union(select(_rank_changes.c.item_id))
     )
     connection.execute(insert(targets).from_select(["item_id"], changed))
     # Their corroboration groups: the keys they have now and those they had.
     # The rules count subjects and premises (postcode and business name); an
     # active harm model also counts postcodes alone.
     keys: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = [
-        ((IntelItem.subject_ref,), (RankChange.subject_ref,)),
+        ((_items.c.subject_ref,), (_rank_changes.c.subject_ref,)),
         (
-            (IntelItem.postcode, IntelItem.business_name),
-            (RankChange.postcode, RankChange.business_name),
+            (_items.c.postcode, _items.c.business_name),
+            (_rank_changes.c.postcode, _rank_changes.c.business_name),
         ),
     ]
     if by_postcode:
-        keys.append(((IntelItem.postcode,), (RankChange.postcode,)))
+        keys.append(((_items.c.postcode,), (_rank_changes.c.postcode,)))
     for now, before in keys:
-        shared = select(*now).where(IntelItem.id.in_(select(targets.c.item_id)))
+        shared = select(*now).where(_items.c.id.in_(select(targets.c.item_id)))
         group = shared.union(select(*before)).subquery()
         # A join, not ``(postcode, business_name) IN (...)``: SQLite scans the
         # whole index for a row value IN a subquery (0.2 s at 1M items) but
@@ -344,9 +360,9 @@ def _changed_items(connection: Any, *, by_postcode: bool) -> Any:
         # nothing either way, and the union's keys are distinct, so no item twice.
         on = [column == key for column, key in zip(now, group.c, strict=True)]
         neighbours = (
-            select(IntelItem.id)
+            select(_items.c.id)
             .join(group, and_(*on))
-            .where(IntelItem.id.not_in(select(targets.c.item_id)))
+            .where(_items.c.id.not_in(select(targets.c.item_id)))
         )
         connection.execute(insert(targets).from_select(["item_id"], neighbours))
     return targets
@@ -390,13 +406,12 @@ def _mark_ranked(
     )
     if as_of is not None:
         values["as_of"] = as_of
-    connection.execute(update(RankState).where(RankState.id == 1).values(**values))
+    connection.execute(update(_rank_state).where(_rank_state.c.id == 1).values(**values))
 
 
 def _queue_index_rebuilt(connection: Any) -> AbstractContextManager[None]:
     """The queue index set aside for a bulk write (``dialect.index_set_aside``)."""
-    rank_table = Base.metadata.tables[IntelRank.__tablename__]
-    index = next(i for i in rank_table.indexes if i.name == "ix_rank_queue_key")
+    index = next(i for i in _ranks.indexes if i.name == "ix_rank_queue_key")
     return dialect.index_set_aside(connection, index)
 
 
@@ -415,8 +430,8 @@ def _store_harm(db: Database, harm: dict[int, float] | None, weight: float) -> N
         connection.execute(insert(scored), [{"item_id": k, "s": float(v)} for k, v in harm.items()])
         values: dict[str, Any] = {"harm_score": scored.c.s}
         if weight:
-            values["queue_key"] = -(IntelRank.score + weight * scored.c.s)
-        statement = update(IntelRank).where(IntelRank.item_id == scored.c.item_id).values(**values)
+            values["queue_key"] = -(_ranks.c.score + weight * scored.c.s)
+        statement = update(_ranks).where(_ranks.c.item_id == scored.c.item_id).values(**values)
         if weight and len(harm) > 10_000:
             with _queue_index_rebuilt(connection):
                 connection.execute(statement)
@@ -430,19 +445,24 @@ def clear_harm_scores(db: Database, *, model_weight: float = 0.0) -> None:
     meeting's agenda copy, the scores of a model no longer in force."""
     with db.transaction() as session:
         session.execute(
-            update(IntelRank)
-            .where(IntelRank.harm_score.is_not(None))
-            .values(harm_score=None, queue_key=-IntelRank.score)
+            update(_ranks)
+            .where(_ranks.c.harm_score.is_not(None))
+            .values(harm_score=None, queue_key=-_ranks.c.score)
         )
+
+
+# The harm models' table, named here rather than imported with the registry's
+# models: whether one is active is asked before every re-rank, and the registry
+# (two more mapped classes) cost a `rank` process ~6 ms to import.
+_harm_models = table("harm_model", column("id"), column("active", Boolean))
 
 
 def _model_active(db: Database) -> bool:
     """Whether a harm model is active. Importing the model code (scikit-learn)
     is slow, so callers import it only when one is."""
-    from triage.harm import registry
-
     with db.transaction() as session:
-        return registry.active_model(session) is not None
+        active = select(_harm_models.c.id).where(_harm_models.c.active.is_(True)).limit(1)
+        return session.scalar(active) is not None
 
 
 def _harm_scores(
@@ -458,10 +478,10 @@ def _harm_scores(
 
 def _order(weight: float) -> list[Any]:
     return [
-        IntelRank.bucket,
-        (IntelRank.score + weight * func.coalesce(IntelRank.harm_score, 0.0)).desc(),
-        IntelItem.received_at,
-        IntelItem.intel_id,
+        _ranks.c.bucket,
+        (_ranks.c.score + weight * func.coalesce(_ranks.c.harm_score, 0.0)).desc(),
+        _items.c.received_at,
+        _items.c.intel_id,
     ]
 
 
@@ -470,16 +490,16 @@ def _order(weight: float) -> list[Any]:
 # the last-ranked first).
 SORT_KEYS: dict[str, Any] = {
     "rank": None,
-    "bucket": IntelRank.bucket,
-    "score": IntelRank.score,
-    "age_days": IntelRank.age_days,
-    "received_at": IntelItem.received_at,
-    "intel_id": IntelItem.intel_id,
-    "region": IntelItem.region,
-    "team": IntelItem.team,
-    "status": IntelItem.status,
-    "carry_over_count": IntelItem.carry_over_count,
-    "harm_score": IntelRank.harm_score,
+    "bucket": _ranks.c.bucket,
+    "score": _ranks.c.score,
+    "age_days": _ranks.c.age_days,
+    "received_at": _items.c.received_at,
+    "intel_id": _items.c.intel_id,
+    "region": _items.c.region,
+    "team": _items.c.team,
+    "status": _items.c.status,
+    "carry_over_count": _items.c.carry_over_count,
+    "harm_score": _ranks.c.harm_score,
 }
 
 
@@ -542,7 +562,7 @@ def _queue_query(
     weight = model_weight
     # The stored sort keys count the harm score with the weight last ranked with.
     positioned = (
-        session.scalar(select(RankState.position_weight).where(RankState.id == 1)) == weight
+        session.scalar(select(_rank_state.c.position_weight).where(_rank_state.c.id == 1)) == weight
     )
     search = text.strip() if text else ""
     searching = bool(search)
@@ -565,28 +585,28 @@ def _queue_query(
         # bucket to its rows (1,000,000 items: ~0.5 s against ~2 s).
         return column + 0 if order_by is not None else column
 
-    query = select(IntelRank.item_id).join(IntelItem, IntelItem.id == IntelRank.item_id)
+    query = select(_ranks.c.item_id).join(_items, _items.c.id == _ranks.c.item_id)
     if region:
-        query = query.where(item(IntelItem.region) == region)
+        query = query.where(item(_items.c.region) == region)
     if team:
-        query = query.where(item(IntelItem.team) == team)
+        query = query.where(item(_items.c.team) == team)
     if buckets:
-        query = query.where(scanned(IntelRank.bucket).in_(sorted(buckets)))
+        query = query.where(scanned(_ranks.c.bucket).in_(sorted(buckets)))
     if statuses:
-        query = query.where(item(IntelItem.status).in_(list(statuses)))
+        query = query.where(item(_items.c.status).in_(list(statuses)))
     elif not include_decided:
-        query = query.where(item(IntelItem.status) == "open")
+        query = query.where(item(_items.c.status) == "open")
     if max_age_days is not None:
-        query = query.where(IntelRank.age_days <= max_age_days)
+        query = query.where(_ranks.c.age_days <= max_age_days)
     if searching:
         pattern = f"%{search}%"
         query = query.where(
             or_(
-                IntelItem.intel_id.ilike(pattern),
-                IntelItem.summary.ilike(pattern),
-                IntelItem.business_name.ilike(pattern),
-                IntelItem.postcode.ilike(pattern),
-                IntelItem.subject_ref.ilike(pattern),
+                _items.c.intel_id.ilike(pattern),
+                _items.c.summary.ilike(pattern),
+                _items.c.business_name.ilike(pattern),
+                _items.c.postcode.ilike(pattern),
+                _items.c.subject_ref.ilike(pattern),
             )
         )
     if positioned:
@@ -594,10 +614,10 @@ def _queue_query(
         # queue_key) gives the order (ties sorted as they come) and serves a
         # bucket filter as well.
         rank_order = [
-            IntelRank.bucket,
-            IntelRank.queue_key,
-            IntelItem.received_at,
-            IntelItem.intel_id,
+            _ranks.c.bucket,
+            _ranks.c.queue_key,
+            _items.c.received_at,
+            _items.c.intel_id,
         ]
     else:  # the model weight changed since the last refresh: sort as the queue says
         rank_order = _order(weight)
@@ -614,7 +634,7 @@ def _queue_query(
         query = query.limit(limit)
     # The rank counts every match, so for the same reason it is numbered
     # after a sort, not along the index (1,000,000 items: 0.8 s against 3.8 s).
-    window_order = [IntelRank.bucket + 0, *rank_order[1:]] if positioned else rank_order
+    window_order = [_ranks.c.bucket + 0, *rank_order[1:]] if positioned else rank_order
     return query, func.row_number().over(order_by=window_order)
 
 
@@ -626,20 +646,20 @@ def _reversed(term: Any) -> Any:
 
 
 _ROW_COLUMNS = (
-    IntelItem.id.label("item_id"),
-    IntelItem.intel_id,
-    IntelItem.received_at,
-    IntelItem.region,
-    IntelItem.team,
-    IntelItem.sector,
-    IntelItem.allegation,
-    IntelItem.business_name,
-    IntelItem.upstream_bucket,
-    IntelItem.status,
-    IntelItem.carry_over_count,
-    IntelItem.rechecked_at,
-    IntelItem.em_case_id,
-    IntelItem.summary,
+    _items.c.id.label("item_id"),
+    _items.c.intel_id,
+    _items.c.received_at,
+    _items.c.region,
+    _items.c.team,
+    _items.c.sector,
+    _items.c.allegation,
+    _items.c.business_name,
+    _items.c.upstream_bucket,
+    _items.c.status,
+    _items.c.carry_over_count,
+    _items.c.rechecked_at,
+    _items.c.em_case_id,
+    _items.c.summary,
 )
 
 
@@ -680,18 +700,18 @@ def rows(session: Session, ids: Sequence[int], *, first_rank: int = 1) -> list[d
         query = (
             select(
                 *_ROW_COLUMNS,
-                IntelRank.bucket,
-                IntelRank.bucket_rule,
-                IntelRank.score,
-                IntelRank.flags,
-                IntelRank.stale,
-                IntelRank.age_days,
-                IntelRank.harm_score,
-                IntelRank.rules_version,
-                IntelRank.as_of,
+                _ranks.c.bucket,
+                _ranks.c.bucket_rule,
+                _ranks.c.score,
+                _ranks.c.flags,
+                _ranks.c.stale,
+                _ranks.c.age_days,
+                _ranks.c.harm_score,
+                _ranks.c.rules_version,
+                _ranks.c.as_of,
             )
-            .join(IntelRank, IntelRank.item_id == IntelItem.id)
-            .where(IntelItem.id.in_(chunk))
+            .join(_ranks, _ranks.c.item_id == _items.c.id)
+            .where(_items.c.id.in_(chunk))
         )
         found.update((row.item_id, row) for row in session.execute(query))
     return [
@@ -823,7 +843,7 @@ def _harm_explanation(db: Database, item_id: int, as_of: datetime) -> dict[str, 
 
 def item_id_for(session: Session, reference: str) -> int | None:
     """The database id of an item given its upstream ``intel_id`` (or its id)."""
-    found = session.scalar(select(IntelItem.id).where(IntelItem.intel_id == reference))
+    found = session.scalar(select(_items.c.id).where(_items.c.intel_id == reference))
     if found is None and reference.isdigit():
-        found = session.scalar(select(IntelItem.id).where(IntelItem.id == int(reference)))
+        found = session.scalar(select(_items.c.id).where(_items.c.id == int(reference)))
     return found
