@@ -74,9 +74,9 @@ def forked(monkeypatch):
     calls = []
     real = reading.Forked.chunks
 
-    def counted(self, validator, prepare):
+    def counted(self, validator, prepare, *readers):
         calls.append(self)
-        return real(self, validator, prepare)
+        return real(self, validator, prepare, *readers)
 
     monkeypatch.setattr(reading.Forked, "chunks", counted)
     return calls
@@ -335,3 +335,133 @@ def test_the_importer_loads_where_there_is_no_fcntl():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def keyed_rows_file(tmp_path: Path) -> Path:
+    """Chunks of 10 rows (``small_chunks``) whose keys repeat in every way two
+    readers taking alternate chunks could judge wrongly: in one chunk, two
+    chunks apart (the same reader's), in the next chunk (the other's), from a
+    row that was bad (not a key seen), and on a row that is bad otherwise."""
+    lines = [HEADER]
+    for n in range(95):
+        key = f"F-{n}"
+        received = f"2026-07-01T10:{n % 60:02d}"
+        if n == 13:
+            received = "2026-13-01"  # bad: its key is not one seen
+        if n in (4, 8):
+            key = "F-2"  # chunk 0 again: a repeat the reader itself sees
+        if n == 24:
+            key = "F-1"  # chunk 2 repeats chunk 0 (the same reader's)
+        if n == 35:
+            key = "F-21"  # chunk 3 repeats chunk 2 (the other reader's)
+        if n == 47:
+            key = "F-13"  # the bad row's key: new here
+        if n == 58:
+            key, received = "F-5", "not a time"  # bad and repeated: the cell is named
+        lines.append(f"{key},{received},LSE,2B P,row {n},")
+        if n == 60:
+            lines.append("")
+        if n == 70:
+            lines.append(f'F-x{n},2026-07-01,LSE,,"two\nlines",kept')
+    path = tmp_path / "keyed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(reading, "CHUNK", 10)
+
+
+def read_all(path: Path, how: str) -> tuple[list[tuple], tuple]:
+    """Every chunk as (rows read, good lines and values, bad lines and
+    reasons), and the line counts, read on the thread or by forked readers."""
+    from triage.imports.columns import KINDS
+    from triage.imports.validation import Validator
+
+    extract = extracts.Extract(path)
+    validator = Validator(KINDS["intel"], extract.header, extract.header)
+
+    def prepare(chunk):
+        return [], chunk
+
+    if how == "thread":
+        ahead = reading.on_thread(extract.rows(), validator, prepare)
+    else:
+        ahead = reading.Forked(extract).chunks(validator, prepare, int(how))
+    found = [
+        (read, valid.lines, valid.columns, [(bad.line_no, bad.reason) for bad in rejected])
+        for read, valid, rejected in ahead
+    ]
+    return found, (extract.lines, extract.blank_lines, extract.multi_line)
+
+
+def test_two_forked_readers_give_the_one_readers_chunks_with_every_repeated_key(
+    tmp_path, monkeypatch, small_chunks
+):
+    path = keyed_rows_file(tmp_path)
+    starts = []
+    real = reading.Forked._from_children
+
+    def counted(self, validator, prepare, readers, skip, offset):
+        starts.append((readers, skip))
+        return (yield from real(self, validator, prepare, readers, skip, offset))
+
+    monkeypatch.setattr(reading.Forked, "_from_children", counted)
+    on_thread = read_all(path, "thread")
+    assert read_all(path, "1") == on_thread
+    assert starts == [(1, 0)]
+    starts.clear()
+    assert read_all(path, "2") == on_thread
+    # Chunk 0 has a repeat its reader found itself: one reader from there on.
+    assert starts == [(2, 0), (1, 0)]
+    reasons = {line: reason for chunk in on_thread[0] for line, reason in chunk[3]}
+    assert reasons[6] == reasons[10] == "intel_id repeats line 4"
+    assert reasons[26] == "intel_id repeats line 3"
+    assert reasons[37] == "intel_id repeats line 23"
+    assert 49 not in reasons  # the bad row's key was never seen
+    assert reasons[60].startswith("received_at:")
+    assert multiprocessing.active_children() == []
+
+
+def test_two_forked_readers_hand_over_where_a_key_repeats_another_readers(
+    tmp_path, monkeypatch, small_chunks
+):
+    # No repeat in the first chunks: both readers share the file until chunk 3
+    # repeats a key of chunk 2, which the other reader validated.
+    lines = [HEADER] + [f"F-{n},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n}," for n in range(60)]
+    lines[36] = lines[36].replace("F-35,", "F-21,")
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    starts = []
+    real = reading.Forked._from_children
+
+    def counted(self, validator, prepare, readers, skip, offset):
+        starts.append((readers, skip))
+        return (yield from real(self, validator, prepare, readers, skip, offset))
+
+    monkeypatch.setattr(reading.Forked, "_from_children", counted)
+    on_thread = read_all(path, "thread")
+    assert read_all(path, "2") == on_thread
+    assert starts == [(2, 0), (1, 3)]
+    assert on_thread[0][3][3] == [(37, "intel_id repeats line 23")]
+    starts.clear()
+    clean = tmp_path / "clean.csv"
+    clean.write_text("\n".join([HEADER] + lines[1:36] + lines[37:]) + "\n", encoding="utf-8")
+    assert read_all(clean, "2") == read_all(clean, "thread")
+    assert starts == [(2, 0)]  # no hand-over without a repeat
+
+
+def test_two_forked_readers_each_read_the_file_from_its_own_place(tmp_path, monkeypatch):
+    # Over the 256K characters the parent reads with the header: each reader
+    # goes on reading the file itself, and a fork shares one file position.
+    monkeypatch.setattr(reading, "CHUNK", 1000)
+    lines = [HEADER] + [
+        f"F-{n},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n} {'x' * 80}," for n in range(20_000)
+    ]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 4 * extracts._Lines.BLOCK_CHARS
+    on_thread = read_all(path, "thread")
+    assert read_all(path, "2") == on_thread
+    assert sum(read for read, *_ in on_thread[0]) == 20_000

@@ -24,6 +24,7 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
 import zipfile
 import zlib
@@ -139,6 +140,7 @@ class Extract:
             raise UnreadableFile(f"{self.name}: the file is empty")
         self.is_xlsx = start.startswith(XLSX_MAGIC)
         self._rows: Iterator[ExtractRow | Rejected]
+        self._file: IO[bytes]  # the open file the rows are read from
         self._progress: Callable[[], float] = lambda: 0.0
         if self.is_xlsx:
             self.sha256 = self._digest()
@@ -154,6 +156,25 @@ class Extract:
 
     def fraction_read(self) -> float:
         return self._progress()
+
+    def file_offset(self) -> int:
+        """Where the open file is at, for ``read_privately``."""
+        return os.lseek(self._file.fileno(), 0, os.SEEK_CUR)
+
+    def read_privately(self, offset: int) -> None:
+        """In a forked process, before reading: read on through a file
+        position of its own, set to ``offset`` (``file_offset`` before the
+        fork). A fork shares the file's position with its parent and its
+        other children, so two reading processes would move each other's.
+        The same file is opened again (Linux's /proc/self/fd, where fork is
+        used), not the path, which may name another file by now."""
+        own = self._file.fileno()
+        again = os.open(f"/proc/self/fd/{own}", os.O_RDONLY)
+        try:
+            os.lseek(again, offset, os.SEEK_SET)
+            os.dup2(again, own)
+        finally:
+            os.close(again)
 
     def _check_header(self) -> None:
         if len(self.header) > MAX_COLUMNS:
@@ -261,6 +282,7 @@ class Extract:
 
     def _open_csv(self) -> tuple[list[str], Iterator[ExtractRow | Rejected]]:
         raw = open(self.path, "rb")  # noqa: SIM115 - closed by the row generator
+        self._file = raw
         counter = _CountingReader(raw)
         buffered = io.BufferedReader(counter, buffer_size=1 << 16)
         text = io.TextIOWrapper(buffered, encoding=self._codec, errors="strict", newline="")
@@ -480,6 +502,7 @@ class Extract:
 
     def _open_xlsx(self) -> tuple[list[str], Iterator[ExtractRow | Rejected]]:
         handle = open(self.path, "rb")  # noqa: SIM115 - closed by the row generator
+        self._file = handle
         try:
             book = _Workbook(handle, self.name)
             rows = book.rows()

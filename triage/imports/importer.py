@@ -209,10 +209,10 @@ def import_file(
         forked = reading.Forked(extract) if pipeline.large and reading.CAN_FORK else None
 
         def ahead(
-            validator: Validator, prepare: reading.Prepare, first_load: bool
+            validator: Validator, prepare: reading.Prepare, first_load: bool, readers: int
         ) -> reading.Ahead:
             if forked is not None and first_load:
-                return forked.chunks(validator, prepare)
+                return forked.chunks(validator, prepare, readers)
             return reading.on_thread(extract.rows(), validator, prepare)
 
         result = pipeline.run(
@@ -309,7 +309,7 @@ def reimport_quarantined(
     pipeline.retry_of = row_id
     digest = hashlib.sha256(_raw_text(cells).encode()).hexdigest()
     return pipeline.run(
-        lambda validator, prepare, _: reading.on_thread(
+        lambda validator, prepare, *_: reading.on_thread(
             iter([(line_no, cells)]), validator, prepare
         ),
         digest,
@@ -559,14 +559,15 @@ class _Pipeline:
 
     def run(
         self,
-        ahead: Callable[[Validator, reading.Prepare, bool], reading.Ahead],
+        ahead: Callable[[Validator, reading.Prepare, bool, int], reading.Ahead],
         sha256: str,
         job: Job,
         fraction_read: Callable[[], float],
     ) -> ImportResult:
         """Store the chunks ``ahead`` reads, validates and prepares with the
         validator and the store's ``prepare`` (triage.imports.reading), told
-        whether the store takes a first load as ready statements."""
+        whether the store takes a first load as ready statements and how many
+        reading processes it wants."""
         own_checks = getattr(_STORES[self.spec.name], "references_checked_here", None)
         with (
             _collector_paused(),
@@ -592,7 +593,8 @@ class _Pipeline:
             result = ImportResult(self.spec.name, self.file_name, sha256, batch_id)
             store = _STORES[self.spec.name](session, batch_id, self.who)
             first_load = getattr(store, "sends_statements", False)
-            for read, valid, rejected in ahead(self.validator, store.prepare, first_load):
+            readers = getattr(store, "reading_processes", 1)
+            for read, valid, rejected in ahead(self.validator, store.prepare, first_load, readers):
                 job.check(f"{self.file_name}: import cancelled; nothing was changed")
                 result.rows_read += read
                 rejected += store.load(valid, result)
@@ -1083,6 +1085,10 @@ class _EmEventStore(_KeyedStore):
     # write lock: SQLite's row-by-row look-up is left to one check at the end
     # (_references_checked_at_end).
     references_checked_here = table.name
+    # A first load's writer waits on one reading process most of the time
+    # (its inserts are cheap; validating four time columns is not): two
+    # share the chunks (triage.imports.reading.Forked).
+    reading_processes = 2
 
     def __init__(self, session: Session, batch_id: int, who: str) -> None:
         super().__init__(session, batch_id, who)

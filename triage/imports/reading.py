@@ -4,8 +4,9 @@ The store's work is mostly SQLite, which lets go of the interpreter while it
 inserts; reading, parsing and validating is pure Python. On a thread
 (``on_thread``) the two still take turns at one interpreter. For a first
 load of a large CSV or workbook on Linux, ``Forked`` does the reading in a
-child process forked for the import, which sends each chunk, validated and
-reduced to its INSERT statements, to the importer: the two run on two cores.
+child process forked for the import (or two, taking alternate chunks), which
+sends each chunk, validated and reduced to its INSERT statements, to the
+importer: they run on two cores.
 
 The child only reads the file and computes; it never touches the database
 (the transaction stays the parent's, so a cancel or a crash still changes
@@ -22,7 +23,7 @@ import pickle
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from itertools import islice
 from typing import Any
 
@@ -59,9 +60,16 @@ def chunks(
 
 
 def _validated(
-    rows: Iterator[ExtractRow | Rejected], validator: Validator, prepare: Prepare
+    rows: Iterator[ExtractRow | Rejected],
+    validator: Validator,
+    prepare: Prepare,
+    mine: Callable[[int], bool] | None = None,
 ) -> Iterator[tuple[int, Chunk, list[Rejected]]]:
-    for chunk in chunks(rows, CHUNK):
+    """Each chunk validated and prepared; only those whose number is ``mine``
+    when given (the others are read, to know where each chunk starts)."""
+    for number, chunk in enumerate(chunks(rows, CHUNK)):
+        if mine is not None and not mine(number):
+            continue
         valid, rejected = validator.validate(chunk)
         found, valid = prepare(valid)
         yield len(chunk), valid, rejected + found
@@ -134,9 +142,21 @@ class ReadingFailed(RuntimeError):
 
 
 class Forked:
-    """Reads ``extract`` in a forked child process: ``chunks`` as from
+    """Reads ``extract`` in forked child processes: ``chunks`` as from
     ``on_thread``; ``fraction_read`` for progress. When the last chunk is
-    in, the extract's line counts are those the child found."""
+    in, the extract's line counts are those the children found.
+
+    With ``readers`` of 2, two children read the whole file and each
+    validates and prepares every other chunk, for a store whose writer
+    would otherwise wait on one reading process (EM events). The chunks are
+    still taken in file order, one from each in turn. A repeated key is
+    judged by the validator alone, which in each child has seen only that
+    child's chunks: so each chunk's new keys are checked here against every
+    earlier chunk's, and from the first chunk a child could not judge (a
+    key it did not know was seen, or one it found repeated, which an
+    earlier chunk of the other child may have held first) one child reads
+    on, its validator knowing every key before that chunk. The result is
+    the one reader's, row for row."""
 
     def __init__(self, extract: Extract) -> None:
         self.extract = extract
@@ -146,80 +166,133 @@ class Forked:
     def fraction_read(self) -> float:
         return self.fraction
 
-    def chunks(self, validator: Validator, prepare: Prepare) -> Ahead:
+    def chunks(self, validator: Validator, prepare: Prepare, readers: int = 1) -> Ahead:
         self.started = True
+        offset = self.extract.file_offset()  # where every child starts reading
+        if self.extract.is_xlsx:
+            readers = 1  # a workbook's parsing is most of its reading: not done twice
+        skip = 0
+        while True:
+            from_chunk = yield from self._from_children(validator, prepare, readers, skip, offset)
+            if from_chunk is None:
+                return
+            readers, skip = 1, from_chunk
+
+    def _from_children(
+        self, validator: Validator, prepare: Prepare, readers: int, skip: int, offset: int
+    ) -> Generator[tuple[int, Chunk, list[Rejected]], None, int | None]:
+        """The chunks from number ``skip`` on, read by ``readers`` children;
+        returns None at the end of the file, or the number of a chunk the
+        children could not judge the keys of (it is not yielded)."""
         context = multiprocessing.get_context("fork")
-        receiving, sending = context.Pipe(duplex=False)
-        # A chunk's message is about 1 MB: through the default 64 KB buffer the
-        # reading process waited for the importer 16 times a chunk (1.7 s of
-        # wall at 1,000,000 rows, while it paces the import).
-        private_files.widen_pipe(sending.fileno(), PIPE_BYTES)
-        child = context.Process(
-            target=self._child,
-            args=(receiving, sending, validator, prepare),
-            name="import-reader",
-            daemon=True,
-        )
-        child.start()
-        sending.close()
-        # The pipe is drained by a thread of its own (reading gives up the
-        # interpreter), so the child seldom waits to send while this thread
-        # stores: up to RECEIVED_AHEAD messages wait here, as bytes.
-        received: queue.Queue[bytes | None] = queue.Queue(RECEIVED_AHEAD)
         stop = threading.Event()
-
-        def receive() -> None:
-            try:
-                while _hand_over(received, receiving.recv_bytes(), stop):
-                    pass
-            except (EOFError, OSError):
-                _hand_over(received, None, stop)  # the child has ended (all it sent is in)
-
-        receiver = threading.Thread(target=receive, name="import-receiver", daemon=True)
-        receiver.start()
+        children: list[Any] = []
+        receivers: list[threading.Thread] = []
+        ends: list[Any] = []
+        # Each child's pipe is drained by a thread of its own (reading gives
+        # up the interpreter), so a child seldom waits to send while this
+        # thread stores: up to RECEIVED_AHEAD messages wait here, as bytes.
+        received: list[queue.Queue[bytes | None]] = []
         try:
+            for index in range(readers):
+                receiving, sending = context.Pipe(duplex=False)
+                ends.append(receiving)
+                # A chunk's message is about 1 MB: through the default 64 KB
+                # buffer the reading process waited for the importer 16 times a
+                # chunk (1.7 s of wall at 1,000,000 rows, while it paces the import).
+                private_files.widen_pipe(sending.fileno(), PIPE_BYTES)
+                child = context.Process(
+                    target=self._child,
+                    args=(ends, sending, validator, prepare, (index, readers, skip, offset)),
+                    name="import-reader",
+                    daemon=True,
+                )
+                child.start()
+                children.append(child)
+                sending.close()  # before the next fork, so the pipe ends with its child
+            # Started once every child is forked: a fork copies no thread.
+            for receiving in ends:
+                waiting: queue.Queue[bytes | None] = queue.Queue(RECEIVED_AHEAD)
+                received.append(waiting)
+                receiver = threading.Thread(
+                    target=_receive,
+                    args=(receiving, waiting, stop),
+                    name="import-receiver",
+                    daemon=True,
+                )
+                receiver.start()
+                receivers.append(receiver)
+            seen = validator.seen_keys
+            number = skip
             while True:
-                data = received.get()
+                waiting = received[(number - skip) % readers]
+                data = waiting.get()
                 if data is None:
                     raise ReadingFailed("the import's reading process stopped")
                 message = pickle.loads(data)
                 if message[0] == "chunk":
-                    _, read, valid, rejected, self.fraction, marshalled = message
+                    _, read, valid, rejected, self.fraction, marshalled, new_keys = message
                     if marshalled:  # its statements follow (see _child)
-                        if (data := received.get()) is None:
+                        if (data := waiting.get()) is None:
                             raise ReadingFailed("the import's reading process stopped")
                         valid.statements = marshal.loads(data)
+                    if readers > 1:
+                        if new_keys is None or not seen.keys().isdisjoint(new_keys[0]):
+                            return number
+                        seen.update(zip(*new_keys, strict=True))
                     yield read, valid, rejected
+                    number += 1
                 elif message[0] == "done":
                     _, self.extract.lines, self.extract.blank_lines, self.extract.multi_line = (
                         message
                     )
-                    return
+                    return None
                 else:
                     raise message[1]
         finally:
             stop.set()
-            # Stopped early (a cancel, a store error): the child may be
-            # waiting to send; it holds nothing but its reading. Once it has
-            # ended, the receiver meets the end of the pipe.
-            if child.is_alive():
-                child.terminate()
-            child.join()
-            receiver.join()
-            receiving.close()
+            # Stopped early (a cancel, a store error, a restart): a child may
+            # be waiting to send; it holds nothing but its reading. Once it has
+            # ended, its receiver meets the end of the pipe.
+            for child in children:
+                if child.is_alive():
+                    child.terminate()
+                child.join()
+            for receiver in receivers:
+                receiver.join()
+            for receiving in ends:
+                receiving.close()
 
-    def _child(self, receiving: Any, sending: Any, validator: Validator, prepare: Prepare) -> None:
-        """The child's work: each chunk sent as soon as it is ready (the pipe
+    def _child(
+        self,
+        ends: list[Any],
+        sending: Any,
+        validator: Validator,
+        prepare: Prepare,
+        share: tuple[int, int, int, int],
+    ) -> None:
+        """A child's work: each of its chunks (from number ``skip``, every
+        ``readers``-th from ``index``) sent as soon as it is ready (the pipe
         holds one back, so the parent's next chunk is waiting when it asks).
         Leaves by ``os._exit``: nothing of the parent's copied state (its
         database connections above all) is closed or finalised here."""
-        receiving.close()
+        index, readers, skip, offset = share
+        for end in ends:  # the parent's (a fork copies every one open)
+            end.close()
         code = 0
         try:
             extract = self.extract
-            for read, valid, rejected in _validated(extract.rows(), validator, prepare):
+            extract.read_privately(offset)
+
+            def mine(number: int) -> bool:
+                return number >= skip and (number - skip) % readers == index
+
+            for read, valid, rejected in _validated(extract.rows(), validator, prepare, mine):
                 statements = _marshalled(valid)
-                sending.send(("chunk", read, valid, rejected, extract.fraction_read(), statements))
+                new_keys = validator.new_keys if readers > 1 else None
+                sending.send(
+                    ("chunk", read, valid, rejected, extract.fraction_read(), statements, new_keys)
+                )
                 if statements is not None:
                     sending.send_bytes(statements)
             sending.send(("done", extract.lines, extract.blank_lines, extract.multi_line))
@@ -233,3 +306,12 @@ class Forked:
                 sending.send(("error", ReadingFailed(f"reading failed ({type(error).__name__})")))
         finally:
             os._exit(code)
+
+
+def _receive(receiving: Any, waiting: queue.Queue[bytes | None], stop: threading.Event) -> None:
+    """Hand a pipe's messages to ``waiting`` until it ends (None) or ``stop``."""
+    try:
+        while _hand_over(waiting, receiving.recv_bytes(), stop):
+            pass
+    except (EOFError, OSError):
+        _hand_over(waiting, None, stop)  # the child has ended (all it sent is in)

@@ -136,6 +136,10 @@ class Validator:
             column.name: {} for _, column in self.plan if column.repetitive
         }
         self.seen_keys: dict[Any, int] = {}
+        # The last chunk's keys that ``seen_keys`` gained and their lines, or
+        # None if it repeated one (so another process can check them against
+        # keys this validator never saw: triage.imports.reading).
+        self.new_keys: tuple[list[Any], list[int]] | None = None
 
     def validate(self, rows: list[ExtractRow | Rejected]) -> tuple[Chunk, list[Rejected]]:
         """The chunk's good rows, converted, and its bad rows with their reasons
@@ -245,7 +249,9 @@ class Validator:
             keys = list(zip(*(columns[i] for i in self.key_columns), strict=True))
         if not problems and len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):
             seen.update(zip(keys, lines, strict=True))  # the usual chunk: every key new
+            self.new_keys = keys, lines
             return
+        new_keys: tuple[list[Any], list[int]] | None = [], []
         for k, key in enumerate(keys):
             if k in problems:
                 continue
@@ -255,6 +261,11 @@ class Validator:
                 problems[k] = [
                     f"{shown} repeat{'s' if len(self.key_cells) == 1 else ''} line {first}"
                 ]
+                new_keys = None
+            elif new_keys is not None:
+                new_keys[0].append(key)
+                new_keys[1].append(lines[k])
+        self.new_keys = new_keys
 
 
 def _convert_cell(column: Column, cell: str, longest: int | None = None) -> Any:
