@@ -11,9 +11,10 @@ recursive sequence, so building is quick), then, in the same run:
    fresh process (target: under 10 s of CPU);
 3. ``triage rank intel --limit 100`` as a whole process, the ranking current
    (target: at most 5x the floor);
-4. ``--new`` items (default 1,000) added, then ``triage rank intel`` again,
-   and (after another such batch) ``ranking.ensure_current`` alone: only the
-   new items and their corroboration groups are ranked (target: under 2x);
+4. ``--new`` items (default 1,000) added, then ``triage rank intel`` again
+   (best of three such batches), and (after another batch)
+   ``ranking.ensure_current`` alone: only the new items and their
+   corroboration groups are ranked (target: under 2x);
 5. a meeting agenda ranked afresh, one item's explanation (under 20 ms) and
    the DuckDB peer: the floor's query over a DuckDB copy of the same rows.
 
@@ -448,8 +449,14 @@ def main() -> None:
     full_wall, full_cpu, out = timed(FULL, str(path))
     items, refresh_cpu = out.split()
     current = best("", command=rank_cli)
-    timed(NEW_ITEMS, str(path), str(args.new))
-    after_new = timed("", command=rank_cli)
+    # Best of three, each after its own batch of new items, as the floor and
+    # the current ranking are best of three: one run on a shared machine
+    # moved between 1.8x and 3.2x (seventh session).
+    tries = []
+    for _ in range(3):
+        timed(NEW_ITEMS, str(path), str(args.new))
+        tries.append(timed("", command=rank_cli))
+    after_new = min(tries, key=lambda r: r[1])
     timed(NEW_ITEMS, str(path), str(args.new))
     changed_wall, changed_cpu, out = timed(CHANGED, str(path))
     reranked, changed_inside = out.split()
@@ -499,6 +506,7 @@ def main() -> None:
         after_new,
         " (target < 2x)",
     )
+    print("  each batch: CPU " + ", ".join(f"{r[1]:.3f} s ({r[1] / floor[1]:.1f}x)" for r in tries))
     if duck:
         line("DuckDB peer: the floor's query on a DuckDB copy of the items", duck)
     print(f"floor (sqlite3 ORDER BY ... LIMIT 100): wall {floor[0]:.3f} s, CPU {floor[1]:.3f} s")
