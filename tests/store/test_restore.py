@@ -10,7 +10,9 @@ import pytest
 from store_helpers import digest, overwrite_64k
 
 from triage.cli.main import main as cli
+from triage.store.backups import check_backup
 from triage.store.db import open_database
+from triage.store.faults import StoreUnavailable
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -109,6 +111,23 @@ def test_rolling_backups_keep_the_newest_k(tmp_path):
         db.close()
     left = sorted((tmp_path / "backups").glob("t-before-import-*.sqlite"))
     assert left == sorted(made[-3:])
+
+
+def test_a_rolling_backup_of_an_encrypted_database_is_checked_and_encrypted(tmp_path, monkeypatch):
+    # The rolling check (quick, CHECK constraints left out) runs on SQLCipher
+    # too: the copy passes a restore's full check with the passphrase only.
+    monkeypatch.setenv("TRIAGE_PASSPHRASE", PASSPHRASE)
+    path = tmp_path / "secret.sqlite"
+    assert cli(["db", "init", str(path), "--encrypt"]) == 0
+    db = open_database(path, PASSPHRASE)
+    try:
+        made = db.backup("before-import", rolling=True)
+    finally:
+        db.close()
+    assert made is not None
+    assert check_backup(made, PASSPHRASE).encrypted
+    with pytest.raises(StoreUnavailable):
+        check_backup(made)
 
 
 @pytest.mark.sqlite_only("backups of a SQLite file; a server's are pg_dump's")
