@@ -465,3 +465,64 @@ def test_two_forked_readers_each_read_the_file_from_its_own_place(tmp_path, monk
     on_thread = read_all(path, "thread")
     assert read_all(path, "2") == on_thread
     assert sum(read for read, *_ in on_thread[0]) == 20_000
+
+
+@FIRST_LOAD_ON_SQLITE
+def test_forked_reading_needs_no_proc_file_system(db, other_db, tmp_path, monkeypatch, forked):
+    # Only two readers need a file position of their own (opened again
+    # through /proc/self/fd): one reads on through the one it shares with the
+    # importer, which reads nothing meanwhile, as before there were two. Where
+    # the file cannot be opened again (no /proc), EM events have one reader.
+    real_open = os.open
+
+    def without_proc(path, *args, **kwargs):
+        if str(path).startswith("/proc/"):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_open(path, *args, **kwargs)
+
+    path = rows_file(tmp_path, 12_000)
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id\n" + "".join(f"EM-{n}\n" for n in range(100)), encoding="utf-8")
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_id,case_id,event_type,started_at\n"
+        + "".join(f"E-{n},EM-{n % 100},battery,2026-11-01T01:00\n" for n in range(12_000))
+        + "E-7,EM-1,battery,2026-11-01T02:00\n",  # a repeat: quarantined either way
+        encoding="utf-8",
+    )
+    files = (("intel", path), ("em-cases", cases), ("em-events", events))
+    with monkeypatch.context() as thread_only:
+        thread_only.setattr(importer, "LARGE_IMPORT_BYTES", 1 << 40)
+        on_thread = [import_file(db, kind, file, actor=EVERYONE) for kind, file in files]
+    monkeypatch.setattr(os, "open", without_proc)
+    in_child = [import_file(other_db, kind, file, actor=EVERYONE) for kind, file in files]
+    assert len(forked) == 3
+    assert list(map(summary, in_child)) == list(map(summary, on_thread))
+    assert in_child[2].problems == [(12_002, "event_id repeats line 9")]
+    assert stored(other_db) == stored(db)
+    assert multiprocessing.active_children() == []
+
+
+def test_after_a_hand_over_one_reader_reads_on_past_the_parents_first_read(tmp_path, monkeypatch):
+    # Chunk 5 repeats a key of chunk 4 (the other reader's): one reader reads
+    # on from chunk 5 through the file position it shares with the importer.
+    monkeypatch.setattr(reading, "CHUNK", 1000)
+    lines = [HEADER] + [
+        f"F-{n},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n} {'x' * 80}," for n in range(20_000)
+    ]
+    lines[5_500] = lines[5_500].replace("F-5499,", "F-4200,")
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 4 * extracts._Lines.BLOCK_CHARS
+    starts = []
+    real = reading.Forked._from_children
+
+    def counted(self, validator, prepare, readers, skip, offset):
+        starts.append((readers, skip))
+        return (yield from real(self, validator, prepare, readers, skip, offset))
+
+    monkeypatch.setattr(reading.Forked, "_from_children", counted)
+    on_thread = read_all(path, "thread")
+    assert read_all(path, "2") == on_thread
+    assert starts == [(2, 0), (1, 5)]
+    assert on_thread[0][5][3] == [(5_501, "intel_id repeats line 4202")]

@@ -161,6 +161,15 @@ class Extract:
         """Where the open file is at, for ``read_privately``."""
         return os.lseek(self._file.fileno(), 0, os.SEEK_CUR)
 
+    def can_read_privately(self) -> bool:
+        """Whether ``read_privately`` can open the file again (not where
+        /proc is not mounted, or the file is no longer readable)."""
+        try:
+            os.close(self._opened_again())
+        except OSError:
+            return False
+        return True
+
     def read_privately(self, offset: int) -> None:
         """In a forked process, before reading: read on through a file
         position of its own, set to ``offset`` (``file_offset`` before the
@@ -169,12 +178,15 @@ class Extract:
         The same file is opened again (Linux's /proc/self/fd, where fork is
         used), not the path, which may name another file by now."""
         own = self._file.fileno()
-        again = os.open(f"/proc/self/fd/{own}", os.O_RDONLY)
+        again = self._opened_again()
         try:
             os.lseek(again, offset, os.SEEK_SET)
             os.dup2(again, own)
         finally:
             os.close(again)
+
+    def _opened_again(self) -> int:
+        return os.open(f"/proc/self/fd/{self._file.fileno()}", os.O_RDONLY)
 
     def _check_header(self) -> None:
         if len(self.header) > MAX_COLUMNS:

@@ -171,6 +171,8 @@ class Forked:
         offset = self.extract.file_offset()  # where every child starts reading
         if self.extract.is_xlsx:
             readers = 1  # a workbook's parsing is most of its reading: not done twice
+        elif readers > 1 and not self.extract.can_read_privately():
+            readers = 1  # two would move each other's file position
         skip = 0
         while True:
             from_chunk = yield from self._from_children(validator, prepare, readers, skip, offset)
@@ -282,7 +284,11 @@ class Forked:
         code = 0
         try:
             extract = self.extract
-            extract.read_privately(offset)
+            if readers > 1:
+                # One reader alone reads on through the file position it
+                # shares with the importer, which reads nothing meanwhile
+                # (nor did the two before a hand-over: each had its own).
+                extract.read_privately(offset)
 
             def mine(number: int) -> bool:
                 return number >= skip and (number - skip) % readers == index
