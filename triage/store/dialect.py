@@ -321,24 +321,6 @@ def local_date_text(
     return full
 
 
-def latest_per_key(
-    connection: Connection, table: str, key: str, latest: str, columns: str, where: str
-) -> str:
-    """A query of one row per ``key``: the one with the greatest ``latest``
-    among the rows matching ``where`` (the pair must be unique), with
-    ``columns`` and ``latest``. SQLite returns a bare column from the row
-    holding a max(); PostgreSQL has DISTINCT ON."""
-    if is_postgres(connection):
-        return (
-            f"SELECT DISTINCT ON ({key}) {key}, {columns}, {latest} FROM {table} "
-            f"WHERE {where} ORDER BY {key}, {latest} DESC"
-        )
-    return (
-        f"SELECT {key}, {columns}, max({latest}) AS {latest} FROM {table} "
-        f"WHERE {where} GROUP BY {key}"
-    )
-
-
 def latest_per_key_with(
     bind: Connection | Session,
     key: Any,
