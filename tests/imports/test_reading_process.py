@@ -396,18 +396,24 @@ def read_all(path: Path, how: str) -> tuple[list[tuple], tuple]:
     return found, (extract.lines, extract.blank_lines, extract.multi_line)
 
 
-def test_two_forked_readers_give_the_one_readers_chunks_with_every_repeated_key(
-    tmp_path, monkeypatch, small_chunks
-):
-    path = keyed_rows_file(tmp_path)
-    starts = []
+@pytest.fixture
+def starts(monkeypatch):
+    """Each start of forked readers: (how many, from which chunk)."""
+    found = []
     real = reading.Forked._from_children
 
     def counted(self, validator, prepare, readers, skip, offset):
-        starts.append((readers, skip))
+        found.append((readers, skip))
         return (yield from real(self, validator, prepare, readers, skip, offset))
 
     monkeypatch.setattr(reading.Forked, "_from_children", counted)
+    return found
+
+
+def test_two_forked_readers_give_the_one_readers_chunks_with_every_repeated_key(
+    tmp_path, small_chunks, starts
+):
+    path = keyed_rows_file(tmp_path)
     on_thread = read_all(path, "thread")
     assert read_all(path, "1") == on_thread
     assert starts == [(1, 0)]
@@ -425,7 +431,7 @@ def test_two_forked_readers_give_the_one_readers_chunks_with_every_repeated_key(
 
 
 def test_two_forked_readers_hand_over_where_a_key_repeats_another_readers(
-    tmp_path, monkeypatch, small_chunks
+    tmp_path, small_chunks, starts
 ):
     # No repeat in the first chunks: both readers share the file until chunk 3
     # repeats a key of chunk 2, which the other reader validated.
@@ -433,14 +439,6 @@ def test_two_forked_readers_hand_over_where_a_key_repeats_another_readers(
     lines[36] = lines[36].replace("F-35,", "F-21,")
     path = tmp_path / "late.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    starts = []
-    real = reading.Forked._from_children
-
-    def counted(self, validator, prepare, readers, skip, offset):
-        starts.append((readers, skip))
-        return (yield from real(self, validator, prepare, readers, skip, offset))
-
-    monkeypatch.setattr(reading.Forked, "_from_children", counted)
     on_thread = read_all(path, "thread")
     assert read_all(path, "2") == on_thread
     assert starts == [(2, 0), (1, 3)]
@@ -503,7 +501,9 @@ def test_forked_reading_needs_no_proc_file_system(db, other_db, tmp_path, monkey
     assert multiprocessing.active_children() == []
 
 
-def test_after_a_hand_over_one_reader_reads_on_past_the_parents_first_read(tmp_path, monkeypatch):
+def test_after_a_hand_over_one_reader_reads_on_past_the_parents_first_read(
+    tmp_path, monkeypatch, starts
+):
     # Chunk 5 repeats a key of chunk 4 (the other reader's): one reader reads
     # on from chunk 5 through the file position it shares with the importer.
     monkeypatch.setattr(reading, "CHUNK", 1000)
@@ -514,15 +514,63 @@ def test_after_a_hand_over_one_reader_reads_on_past_the_parents_first_read(tmp_p
     path = tmp_path / "wide.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert path.stat().st_size > 4 * extracts._Lines.BLOCK_CHARS
-    starts = []
-    real = reading.Forked._from_children
-
-    def counted(self, validator, prepare, readers, skip, offset):
-        starts.append((readers, skip))
-        return (yield from real(self, validator, prepare, readers, skip, offset))
-
-    monkeypatch.setattr(reading.Forked, "_from_children", counted)
     on_thread = read_all(path, "thread")
     assert read_all(path, "2") == on_thread
     assert starts == [(2, 0), (1, 5)]
     assert on_thread[0][5][3] == [(5_501, "intel_id repeats line 4202")]
+
+
+def test_two_forked_readers_raise_a_reading_error_where_one_reader_does(
+    tmp_path, monkeypatch, small_chunks
+):
+    lines = [HEADER] + [f"F-{n},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n}," for n in range(95)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for limit in (55, 65):  # met in chunk 5 (the second reader's), then chunk 6 (the first's)
+        monkeypatch.setattr(extracts, "MAX_ROWS", limit)
+        before_error = {}
+        for how in ("thread", "2"):
+            extract = extracts.Extract(path)
+            from triage.imports.columns import KINDS
+            from triage.imports.validation import Validator
+
+            validator = Validator(KINDS["intel"], extract.header, extract.header)
+            ahead = (
+                reading.on_thread(extract.rows(), validator, lambda c: ([], c))
+                if how == "thread"
+                else reading.Forked(extract).chunks(validator, lambda c: ([], c), 2)
+            )
+            got = []
+            with pytest.raises(UnreadableFile, match=f"more than {limit} rows"):
+                for _read, valid, _rejected in ahead:
+                    got.append(valid.lines)
+            before_error[how] = got
+        assert before_error["2"] == before_error["thread"]
+        assert len(before_error["2"]) == limit // 10
+    assert multiprocessing.active_children() == []
+
+
+@FIRST_LOAD_ON_SQLITE
+def test_a_cancel_while_two_readers_read_em_events_changes_nothing_and_ends_them(
+    db, tmp_path, forked, starts
+):
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id\n" + "".join(f"EM-{n}\n" for n in range(100)), encoding="utf-8")
+    import_file(db, "em-cases", cases, actor=EVERYONE)
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_id,case_id,event_type,started_at\n"
+        + "".join(f"E-{n},EM-{n % 100},battery,2026-11-01T01:00\n" for n in range(30_000)),
+        encoding="utf-8",
+    )
+
+    def cancel_after_the_first_chunk(fraction, message):
+        job.cancel()
+
+    job = Job(cancel_after_the_first_chunk)
+    with pytest.raises(Cancelled):
+        import_file(db, "em-events", events, job=job, actor=EVERYONE)
+    assert starts == [(1, 0), (2, 0)]  # the cases, then the events
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(EmEvent)) == 0
+    assert multiprocessing.active_children() == []
