@@ -129,6 +129,9 @@ class Column:
     stored_as: str | None = None
     # Few distinct values (codes, flags, days): the importer memoises conversions.
     repetitive: bool = False
+    # A time whose UK calendar day a store keeps beside it (Chunk.time_days):
+    # worked out only for these (EM events have four time columns and none).
+    uk_day: bool = False
 
     @property
     def attribute(self) -> str:
@@ -157,7 +160,7 @@ INTEL = ExtractKind(
     "intel_id",
     (
         Column("intel_id", text, required=True),
-        Column("received_at", datetime_, required=True),
+        Column("received_at", datetime_, required=True, uk_day=True),
         Column("region", region, required=True, repetitive=True),
         Column("team", text, repetitive=True),
         Column("source_type", one_of(vocab.SOURCE_TYPES), repetitive=True),

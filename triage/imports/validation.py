@@ -37,7 +37,7 @@ class Chunk:
     # Datetime columns' values as stored (column name -> texts), made with
     # them by the validator.
     time_texts: dict[str, list[str | None]] = field(default_factory=dict)
-    # and their UK calendar days (days since 1970-01-01).
+    # and their UK calendar days (days since 1970-01-01), for columns marked uk_day.
     time_days: dict[str, list[int | None]] = field(default_factory=dict)
     # A chunk reduced to the statements that insert it (SQL, parameters),
     # once a store has made them: no longer split.
@@ -190,12 +190,13 @@ class Validator:
         memo = self.memos.get(column.name)
         if column.convert is datetime_:
             # A whole column at once (times are mostly distinct, so no memo),
-            # with the text each is stored as and its UK day.
+            # with the text each is stored as and, where kept, its UK day.
             texts: list[str | None] = []
-            days: list[int | None] = []
+            days: list[int | None] | None = [] if column.uk_day else None
             times, failed_at = clock.parse_datetimes(cells, texts, days)
             made[0][column.attribute] = texts
-            made[1][column.attribute] = days
+            if days is not None:
+                made[1][column.attribute] = days
             for k, message in failed_at.items():
                 problems.setdefault(k, []).append(f"{column.name}: {message}")
             if column.required and None in times:
