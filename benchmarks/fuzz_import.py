@@ -110,7 +110,26 @@ def xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
         book.active.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    source = zipfile.ZipFile(buffer)
+    return zipped(
+        (info.filename, SAVED_AT.sub(b"2026-01-01T00:00:00Z", source.read(info)))
+        for info in source.infolist()
+    )
+
+
+# openpyxl stamps a workbook's properties and zip entries with the time it is
+# saved: fixed here, so that one --seed makes the same inputs in every run
+# (the mutations would otherwise land on other bytes from second to second).
+SAVED_AT = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+def zipped(parts: Any) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, body in parts:
+            target.writestr(zipfile.ZipInfo(name, ZIP_TIME), body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 NASTY = [b'"', b"\x00", b"\n", b"\r", b",", b'""', b"\xff", b"\xe9", b"\x1b", b"=1+2", b"\t"]
@@ -182,12 +201,11 @@ def mutate_sheet_xml(rng: random.Random, xml: bytes) -> bytes:
 
 def rezip(data: bytes, sheet: bytes) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = sheet if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
-            target.writestr(info.filename, body)
-    return out.getvalue()
+    return zipped(
+        (info.filename,
+         sheet if info.filename == "xl/worksheets/sheet1.xml" else source.read(info))
+        for info in source.infolist()
+    )  # fmt: skip
 
 
 def sheet_of(data: bytes) -> bytes:
