@@ -574,3 +574,83 @@ def test_a_cancel_while_two_readers_read_em_events_changes_nothing_and_ends_them
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(EmEvent)) == 0
     assert multiprocessing.active_children() == []
+
+
+def test_rows_passed_over_are_counted_not_split_and_the_rest_read_as_ever(tmp_path):
+    # What a reading process that validates every other chunk of 100 rows
+    # gets (triage.imports.reading._child): the other chunks' rows, where
+    # their lines are plain, as PASSED_OVER; everything else as one reader
+    # reads it, with the same line counts, whatever kind of line sits where.
+    lines = [HEADER]
+    for n in range(1_000):
+        lines.append(f"F-{n:04d},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n},")
+        # Chunks 1 and 3 are passed over, 4 looked at (the others plain).
+        if n in (320, 420):
+            lines.append("")  # blank lines: not rows
+        if n in (330, 440):
+            lines.append("   ")
+        if n in (180, 410):
+            lines.append(f'F-q{n},2026-07-01,LSE,,"two\nlines, quoted",kept')
+        if n in (190, 430):
+            lines.append(f"F-c{n},2026-07-01,LSE,,bell\x07,")  # rejected, still a row
+        if n == 350:
+            lines.append("just one cell")  # a row with no comma, not blank
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def read(passed_over):
+        extract = extracts.Extract(path)
+        extract.passed_over = passed_over
+        return list(extract.rows()), (extract.lines, extract.blank_lines, extract.multi_line)
+
+    whole, counts = read(None)
+    size = 100
+    halved, halved_counts = read(lambda first: (first // size % 2 == 1, size - first % size))
+    assert halved_counts == counts
+    assert len(halved) == len(whole)
+    passed = [k for k, row in enumerate(halved) if row is extracts.PASSED_OVER]
+    assert len(passed) > 300  # most of the odd chunks' rows
+    assert all(k // size % 2 == 1 for k in passed)
+    assert [row for k, row in enumerate(halved) if k not in set(passed)] == [
+        row for k, row in enumerate(whole) if k not in set(passed)
+    ]
+
+
+def test_two_readers_of_rising_keys_hand_over_with_every_earlier_key(
+    tmp_path, small_chunks, starts
+):
+    # Keys that rise through the file are only held while each chunk's are
+    # above those before. Chunk 4 repeats a key of chunk 2 (its own
+    # reader's): one reader from there on, which must know every earlier
+    # key, held ones included, with their lines: chunk 6 repeats chunk 3's.
+    lines = [HEADER] + [
+        f"F-{n:03d},2026-07-01T10:{n % 60:02d},LSE,2B P,row {n}," for n in range(80)
+    ]
+    lines[46] = lines[46].replace("F-045,", "F-025,")
+    lines[66] = lines[66].replace("F-065,", "F-035,")
+    path = tmp_path / "rising.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    on_thread = read_all(path, "thread")
+    assert read_all(path, "2") == on_thread
+    assert starts == [(2, 0), (1, 4)]
+    assert on_thread[0][4][3] == [(47, "intel_id repeats line 27")]
+    assert on_thread[0][6][3] == [(67, "intel_id repeats line 37")]
+
+
+def test_earlier_keys_are_looked_up_once_they_stop_rising():
+    seen: dict = {}
+    earlier = reading._EarlierKeys(seen)
+    assert earlier.take(["a", "c"], [1, 2]) and earlier.take(["d", "e"], [3, 4])
+    assert seen == {}  # held: each chunk above the one before
+    assert earlier.take(["b"], [5])  # not above: every key looked up from now on
+    assert seen == {"a": 1, "c": 2, "d": 3, "e": 4, "b": 5}
+    assert not earlier.take(["f", "c"], [6, 7])
+    assert earlier.take(["z"], [8]) and seen["z"] == 8
+    held = reading._EarlierKeys(other := {})
+    assert held.take([("x", None)], [1])
+    assert held.take([("x", "y")], [2]) is True  # keys that do not compare: looked up
+    assert other == {("x", None): 1, ("x", "y"): 2}
+    rising = reading._EarlierKeys(filed := {})
+    assert rising.take(["a"], [1]) and filed == {}
+    rising.file()
+    assert filed == {"a": 1}

@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -98,6 +98,10 @@ class Rejected:
 # a million of them are made per million-row file.
 ExtractRow = tuple[int, list[str]]
 
+# What ``rows()`` gives in place of a row its reader passes over
+# (``Extract.passed_over``): the row was read and counted, its cells not split.
+PASSED_OVER: ExtractRow = (0, [])
+
 
 class _CountingReader(io.RawIOBase):
     """Counts bytes read so that progress can be reported during a CSV read."""
@@ -142,6 +146,14 @@ class Extract:
         self._rows: Iterator[ExtractRow | Rejected]
         self._file: IO[bytes]  # the open file the rows are read from
         self._progress: Callable[[], float] = lambda: 0.0
+        # Set by a reading process that validates only some chunks of the
+        # file (triage.imports.reading): for the row numbered ``first`` (from
+        # 0, after the header), whether it will be passed over unlooked-at,
+        # and how many rows from it on (at least one) are alike. Such rows
+        # on plain one-line records are given as PASSED_OVER, without
+        # splitting their cells.
+        self.passed_over: Callable[[int], tuple[bool, int]] | None = None
+        self._rows_given = 0  # rows ``rows()`` has handed out (CSV)
         if self.is_xlsx:
             self.sha256 = self._digest()
             self.header, self._rows = self._open_xlsx()
@@ -328,6 +340,7 @@ class Extract:
                 rows = 0
                 for batch in self._records(lines):
                     rows += len(batch)
+                    self._rows_given = rows
                     if rows > MAX_ROWS:
                         yield batch[: len(batch) - (rows - MAX_ROWS)]
                         raise UnreadableFile(
@@ -368,11 +381,32 @@ class Extract:
         taken here, since a quote opened in it may close in a line not read
         yet. Returns when a block is cut short (or the file ends)."""
         while True:
-            block = lines.block()
+            over, alike = False, 0
+            if self.passed_over is None:
+                block = lines.block()
+            else:
+                # No further than the rows alike: they are all passed over or
+                # all looked at (each row is at least one line).
+                over, alike = self.passed_over(self._rows_given)
+                block = lines.block(most=alike + 1)
             if len(block) < 2:
                 lines.unread(block)
                 return
             joined = "".join(block)
+            last = len(block) - 1
+            base = lines.number
+            if over and '"' not in joined and all(map(str.__contains__, block[:last], repeat(","))):
+                # Rows no one will look at: with no quote each line is one
+                # record, and with a comma none is blank, so they are counted,
+                # not split or checked (a row's checks make it a row or a
+                # rejected one, never more or fewer). Two reading processes
+                # each pass over half the events file, whose splitting was
+                # most of their parsing.
+                lines.number = self.lines = base + last
+                lines.unread(block[last:])
+                lines.adapt(last)
+                yield [PASSED_OVER] * last
+                continue
             # The usual case, checked once per block at C speed: no control
             # character, no cell over the limit and no escaped cell anywhere.
             plain = (
@@ -380,8 +414,6 @@ class Extract:
                 and not _has_control(joined)
                 and "'" not in joined
             )
-            last = len(block) - 1
-            base = lines.number
             batch: list[ExtractRow | Rejected]
             if plain and '"' not in joined:
                 # No quote at all: every line is one record (a line ends
@@ -643,15 +675,18 @@ class _Lines:
         # MAX_ROW_CHARS / BLOCK_CHARS times before the line is over the limit).
         return bool(pieces) or self._fill()
 
-    def block(self) -> list[str]:
+    def block(self, most: int | None = None) -> list[str]:
         """At least ``block_lines`` lines not yet handed out (fewer at the end
-        of the file), taken from ``back``
+        of the file), taken from ``back``, but no more than ``most``
         (``number`` is not advanced: the taker counts what it uses)."""
-        wanted = self.block_lines
+        wanted = self.block_lines if most is None else min(self.block_lines, most)
         while len(self.back) < wanted and self._fill():
             pass
         lines = list(self.back)
         self.back.clear()
+        if most is not None and len(lines) > most:
+            self.back.extend(lines[most:])
+            del lines[most:]
         return lines
 
     def unread(self, lines: list[str]) -> None:
