@@ -16,8 +16,8 @@ from alembic import command
 from sqlalchemy.exc import IntegrityError
 
 from triage.store.db import alembic_config, head_revision, open_database, schema_revision
-from triage.store.models import _in
 from triage.store.schema import metadata
+from triage.store.tables import _in
 
 EQUALITIES = re.compile(r"(\w+) IS NULL OR (?:\1 = '[^']+'(?: OR |$))+")
 

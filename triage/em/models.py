@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from triage import vocab
-from triage.store.models import Base, _in
+from triage.store.models import Base
+from triage.store.tables import _in
 
 REVIEW_TRIGGERS = ("scheduled", "representation", "ad_hoc")
 REVIEW_OUTCOMES = ("continue", "ceased", "varied", "curfew_removed", "curfew_amended")

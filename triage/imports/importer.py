@@ -62,17 +62,14 @@ from triage.imports.columns import KINDS, ExtractKind, detect_kind
 from triage.imports.extracts import Extract, Rejected, UnreadableFile, wrong_separator
 from triage.imports.validation import Chunk, Validator
 from triage.jobs import Job, job_or_silent
-from triage.store import audit, dialect, item_values
+from triage.store import audit, dialect, item_values, tables
 from triage.store.db import Database, rows_changed
 from triage.store.faults import store_fault
 from triage.store.models import (
     Base,
-    EmCase,
-    EmEvent,
     ImportBatch,
     IntelItem,
     QuarantinedRow,
-    TaskingMeeting,
     TaskingOutcome,
 )
 from triage.users import Action, Actor, require
@@ -916,7 +913,7 @@ FEW_REGION_TEAMS = 1000
 
 
 class _IntelStore(_KeyedStore):
-    table = Base.metadata.tables[IntelItem.__tablename__]
+    table = tables.intel_item
     key = "intel_id"
     # A first load is paced by its reading process (parsing and validating:
     # about 10 s of CPU at 1,000,000 rows against the writer's 6.6 s of
@@ -1074,12 +1071,12 @@ class _IntelStore(_KeyedStore):
 
 
 class _EmCaseStore(_KeyedStore):
-    table = Base.metadata.tables[EmCase.__tablename__]
+    table = tables.em_case
     key = "case_id"
 
 
 class _EmEventStore(_KeyedStore):
-    table = Base.metadata.tables[EmEvent.__tablename__]
+    table = tables.em_event
     key = "event_id"
     # Every row's case is checked here (check_rows, check) under the import's
     # write lock: SQLite's row-by-row look-up is left to one check at the end
@@ -1174,8 +1171,8 @@ class _ProcessIssueStore(_KeyedStore):
     key = "issue_id"
 
 
-_OUTCOMES = Base.metadata.tables[TaskingOutcome.__tablename__]
-_MEETINGS = Base.metadata.tables[TaskingMeeting.__tablename__]
+_OUTCOMES = tables.tasking_outcome
+_MEETINGS = tables.tasking_meeting
 # The outcome columns an extract may carry besides its key, compared on a re-import.
 _OUTCOME_VALUES = ("decision", "reason", "decided_by", "result", "result_at")
 # The columns a new outcome gets besides those and its meeting and extra cells.

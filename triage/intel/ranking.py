@@ -40,14 +40,15 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from triage import clock, packs, vocab
-from triage.intel.models import IntelRank, RankChange, RankState
+from triage.intel import tables
+from triage.intel.models import IntelRank
 from triage.jobs import Job, job_or_silent
 from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import FILES, Pack, PackError, default_folder, load_pack
 from triage.store import dialect
 from triage.store.db import Database
-from triage.store.models import Base, IntelItem
+from triage.store.tables import intel_item
 
 __all__ = [
     "PackError",
@@ -95,10 +96,10 @@ def reload_pack(folder: str | None = None) -> Pack:
 # The tables as SQLAlchemy Core: the ranking's statements name table columns,
 # not the models' attributes, so a `rank` process compiles them without the
 # ORM's compile step and never sets up the mappers (~12 ms of its start).
-_items = Base.metadata.tables[IntelItem.__tablename__]
-_ranks = Base.metadata.tables[IntelRank.__tablename__]
-_rank_state = Base.metadata.tables[RankState.__tablename__]
-_rank_changes = Base.metadata.tables[RankChange.__tablename__]
+_items = intel_item
+_ranks = tables.intel_rank
+_rank_state = tables.rank_state
+_rank_changes = tables.rank_change
 
 
 @dataclass(frozen=True)

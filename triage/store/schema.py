@@ -1,7 +1,10 @@
 """Every table of the database, gathered for Alembic and for ``create_all``.
 
-Each area keeps its models in its own module; importing this module
-registers them all on ``Base.metadata``.
+Each area keeps its tables in its own module; importing this module
+registers them all on the one ``MetaData`` (``triage.store.tables.metadata``,
+which is ``Base.metadata``). The store's, the ranking's and the users' tables
+are declared in SQLAlchemy Core (their ``tables`` modules), with the ORM
+models mapped onto them; the other areas declare theirs as models.
 """
 
 from __future__ import annotations

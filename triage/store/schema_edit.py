@@ -18,7 +18,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
-from triage.store.models import _in
+from triage.store.tables import _in
 
 
 def instr_check(column: str, values: tuple[str, ...]) -> str:
