@@ -841,6 +841,31 @@ def test_a_large_import_backs_up_the_database_as_it_was_before_it(db, tmp_path, 
 
 
 @pytest.mark.sqlite_only
+def test_a_large_import_is_told_by_its_rows_without_checking_its_file_twice(
+    db, tmp_path, monkeypatch
+):
+    # Whether the import is large enough to back up first is found by reading
+    # its first rows again, not the whole file's encoding and digest again.
+    import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
+    monkeypatch.setattr(importer, "LARGE_IMPORT_ROWS", 1)
+    checked = []
+    real_check = importer.Extract._check_text
+    monkeypatch.setattr(
+        importer.Extract,
+        "_check_text",
+        lambda self, start: checked.append(self.name) or real_check(self, start),
+    )
+    result = import_file(db, "outcomes", write(tmp_path / "o.csv", OUTCOMES), actor=EVERYONE)
+    assert checked == ["o.csv"]
+    assert result.inserted == 2
+    assert len(list((db.path.parent / "backups").glob("*-before-import-*.sqlite"))) == 1
+    monkeypatch.setattr(importer, "LARGE_IMPORT_ROWS", 2)  # not over it: no copy
+    import_file(db, "outcomes", write(tmp_path / "o2.csv", OUTCOMES), actor=EVERYONE)
+    assert checked == ["o.csv", "o2.csv"]
+    assert len(list((db.path.parent / "backups").glob("*-before-import-*.sqlite"))) == 1
+
+
+@pytest.mark.sqlite_only
 def test_a_damaged_database_stops_a_large_import_with_nothing_changed(db, tmp_path, monkeypatch):
     import_file(db, "intel", intel_csv(tmp_path, *GOOD_INTEL), actor=EVERYONE)
     monkeypatch.setattr(importer, "LARGE_IMPORT_ROWS", 1)

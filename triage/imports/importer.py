@@ -184,7 +184,7 @@ def import_file(
         ],
     )  # fmt: skip
     backed_up: Callable[[], object] | None = None
-    if _has_data(db) and _more_rows_than(path, LARGE_IMPORT_ROWS):
+    if _has_data(db) and _more_rows_than(extract, LARGE_IMPORT_ROWS):
         # Issue 16.7: a large import is undoable. The copy is of the database
         # before the import, made and checked on another thread while the
         # file is read and written (0.7-0.9 s of the outcomes import at
@@ -254,10 +254,10 @@ def _has_data(db: Database) -> bool:
         return session.scalar(select(ImportBatch.id).limit(1)) is not None
 
 
-def _more_rows_than(path: Path, limit: int) -> bool:
+def _more_rows_than(extract: Extract, limit: int) -> bool:
     """Whether the extract has more than ``limit`` rows, reading no further
-    (with the same bounded reader as the import itself)."""
-    return next(islice(Extract(path).rows(), limit, None), None) is not None
+    (with the same bounded reader as the import itself, on a copy of its own)."""
+    return next(islice(extract.again().rows(), limit, None), None) is not None
 
 
 def reimport_quarantined(
