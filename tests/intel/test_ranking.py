@@ -424,8 +424,12 @@ def test_full_refresh_writes_in_item_order_without_sorting(db):
     statement, parameters = written[0]
     with db.engine.connect() as connection:
         connection.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS rank_corroboration "
-            "(id INTEGER PRIMARY KEY, premises_others INTEGER, subject_others INTEGER)"
+            "CREATE TEMP TABLE IF NOT EXISTS rank_premises_counts (postcode TEXT, "
+            "business_name TEXT, n INTEGER, PRIMARY KEY (postcode, business_name)) WITHOUT ROWID"
+        )
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS rank_subject_counts "
+            "(subject_ref TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID"
         )
         plan = [
             row[3]

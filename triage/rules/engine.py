@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, text
+from sqlalchemy import Column, Connection, Integer, Text, text
 
 from triage import clock
 from triage.rules.pack import INPUTS, BucketRule, Condition, Factor, Pack
@@ -73,20 +73,22 @@ class CompiledPack:
 
     sql: str
     params: dict[str, Any]
-    setup: tuple[str, ...] = ()  # inserts into the corroboration table, if it is used
+    setup: tuple[str, ...] = ()  # inserts into the corroboration tables, if they are used
     by_id: bool = False  # rows come in item id order (``compile_pack``)
 
 
 def prepare(connection: Connection, compiled: CompiledPack) -> None:
-    """Make and fill the temporary corroboration table a compiled pack reads."""
+    """Make and fill the temporary corroboration tables a compiled pack reads."""
     if not compiled.setup:
         return
-    dialect.scratch_table(
-        connection,
-        COUNTS_TABLE,
-        Column("id", Integer, primary_key=True, autoincrement=False),
-        *(Column(f"{by}_others", Integer) for by in sorted(_KEYS)),
-    )
+    for by in sorted(_KEYS):
+        dialect.scratch_table(
+            connection,
+            counts_table(by),
+            *(Column(key, Text, primary_key=True) for key in _KEYS[by]),
+            Column("n", Integer),
+            keyed=True,
+        )
     for statement in compiled.setup:
         connection.execute(text(statement), compiled.params)
 
@@ -235,14 +237,21 @@ FLAG_TEXTS_UP_TO = 8
 # premises (same postcode and business name: the importer writes postcodes in
 # one form and strips cells) received by the ranking instant.
 #
-# The whole-database ranking counts them with window functions that walk the
-# two indexes of ``triage.intel.models`` in key order, into a temporary
-# table joined by item id. A correlated count per item in table order was ~5x
-# slower at 1M items (random index lookups). The single-item trace uses the
-# correlated form (``corroboration_count``), and the property test holds the
-# two together.
+# The whole-database ranking counts each key's items once, with a GROUP BY
+# that walks the key's index of ``triage.intel.models`` in key order, into a
+# temporary table keyed by the key (no rowid on SQLite: one look-up finds the
+# count), which the rules' statement joins on the item's key. Window counts per
+# item into a table by item id (the earlier form) took 3.5% more instructions
+# of a full re-rank (docs/benchmarks.md), and a correlated count per item in table
+# order was ~5x slower at 1M items (random index lookups). The single-item
+# trace uses the correlated form (``corroboration_count``), and the property
+# test holds the two together.
 _KEYS = {"subject": ("subject_ref",), "premises": ("postcode", "business_name")}
-COUNTS_TABLE = "rank_corroboration"  # a scratch table (dialect.scratch_table)
+
+
+def counts_table(by: str) -> str:
+    """The scratch table (``dialect.scratch_table``) of each ``by`` key's count."""
+    return f"rank_{by}_counts"
 
 
 def corroboration_count(by: str, item: str) -> str:
@@ -264,16 +273,22 @@ def _known(prefix: str) -> str:
 def _counts_setup(uses: set[str]) -> tuple[str, ...]:
     statements = []
     for by in sorted(uses):
-        keys = _KEYS[by]
-        present = " AND ".join(_present(col) for col in keys)
+        keys = ", ".join(_KEYS[by])
+        present = " AND ".join(_present(col) for col in _KEYS[by])
         statements.append(
-            f"INSERT INTO {COUNTS_TABLE} (id, {by}_others) "
-            "SELECT id, count(*) FILTER (WHERE received_at <= :as_of) "
-            f"OVER (PARTITION BY {', '.join(keys)}) - {_known('')} "
-            f"FROM intel_item WHERE {present} ORDER BY id "
-            f"ON CONFLICT (id) DO UPDATE SET {by}_others = excluded.{by}_others"
+            f"INSERT INTO {counts_table(by)} ({keys}, n) "
+            f"SELECT {keys}, count(*) FILTER (WHERE received_at <= :as_of) "
+            f"FROM intel_item WHERE {present} GROUP BY {keys}"
         )
     return tuple(statements)
+
+
+def _counts_join(by: str) -> str:
+    """The join of an item to its ``by`` key's count. Only keys present (not
+    blank) are counted, and a blank key never equals a counted one, so an
+    item without the key finds none (NULL, as the correlated form gives)."""
+    on = " AND ".join(f"{by}_n.{col} = i.{col}" for col in _KEYS[by])
+    return f"LEFT JOIN {counts_table(by)} {by}_n ON {on}"
 
 
 def compile_pack(
@@ -343,8 +358,8 @@ def compile_pack(
         counts = [f"{corroboration_count(by, 'i')} AS {by}_others" for by in sorted(uses)]
         join = ""
     else:
-        counts = [f"cc.{by}_others AS {by}_others" for by in sorted(uses)]
-        join = f"LEFT JOIN {COUNTS_TABLE} cc ON cc.id = i.id" if uses else ""
+        counts = [f"{by}_n.n - {_known('i.')} AS {by}_others" for by in sorted(uses)]
+        join = " ".join(_counts_join(by) for by in sorted(uses))
     rules = pack.rules
     bucket_of = " ".join(f"WHEN {n} THEN {r.bucket}" for n, r in enumerate(rules))
     rule_of = " ".join(f"WHEN {n} THEN {_lit(r.id)}" for n, r in enumerate(rules))

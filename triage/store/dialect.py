@@ -350,17 +350,24 @@ def latest_per_key_with(
     )
 
 
-def scratch_table(connection: Connection, name: str, *columns: Column[Any]) -> Table:
+def scratch_table(
+    connection: Connection, name: str, *columns: Column[Any], keyed: bool = False
+) -> Table:
     """An empty temporary table of this connection's session (others never see
     it), made afresh: any one left by an earlier use of the connection is
     dropped first. PostgreSQL also drops it at commit (its catalogue rows
     would otherwise outlive the transaction on a pooled connection); SQLite
-    keeps it in the connection's ``temp`` schema until the next use."""
+    keeps it in the connection's ``temp`` schema until the next use.
+    ``keyed``: looked up by a primary key that is not one integer, which
+    SQLite then stores as the table itself (WITHOUT ROWID): one b-tree
+    search per look-up instead of the key's index and then the row."""
     postgres = is_postgres(connection)
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {'' if postgres else 'temp.'}{name}")
     scratch = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
     if postgres:
         scratch.dialect_options["postgresql"]["on_commit"] = "DROP"
+    elif keyed:
+        scratch.dialect_options["sqlite"]["with_rowid"] = False
     scratch.create(connection)
     return scratch
 
