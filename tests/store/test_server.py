@@ -168,7 +168,7 @@ def test_the_least_privilege_login_works_but_cannot_drop_tables_or_rewrite_the_a
 def test_the_status_line_says_how_the_data_is_protected(tmp_path):
     address = "postgresql+psycopg://app:***@db.example/triage"
     on_server = [
-        Database(path=None, engine=None, sessions=None, url=address + query).protection
+        Database(path=None, engine=None, url=address + query).protection
         for query in ("", "?sslmode=prefer", "?sslmode=require", "?sslmode=verify-full")
     ]
     assert on_server == ["on a server, TLS not required"] * 2 + ["on a server, TLS required"] * 2

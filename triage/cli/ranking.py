@@ -139,11 +139,11 @@ def rank_intel(args: argparse.Namespace) -> int:
         weight = model_weight()
         with terminal_job(args) as job:
             run = ranking.ensure_current(db, pack=pack, job=job, model_weight=weight)
-        with db.transaction() as session:
+        with db.engine.connect() as connection:  # SQLAlchemy Core: no ORM to import
             ids = ranking.queue_ids(
-                session, region=region, team=args.team, limit=limit, model_weight=weight
+                connection, region=region, team=args.team, limit=limit, model_weight=weight
             )
-            found = ranking.rows(session, ids)
+            found = ranking.rows(connection, ids)
         moment = clock.now()
         note = "ranking up to date" if run is None else f"{run.items} items ranked"
     else:

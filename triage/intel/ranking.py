@@ -16,11 +16,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     Float,
     Integer,
     SQLColumnExpression,
@@ -35,20 +36,20 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from triage import clock, packs, vocab
 from triage.intel import tables
-from triage.intel.models import IntelRank
 from triage.jobs import Job, job_or_silent
-from triage.rules import trace
 from triage.rules.engine import compile_pack, prepare
 from triage.rules.pack import FILES, Pack, PackError, default_folder, load_pack
 from triage.store import dialect
 from triage.store.db import Database
 from triage.store.tables import intel_item
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "PackError",
@@ -206,9 +207,8 @@ def refresh(
     pack = pack or pack_in_force()
     moment = as_of or clock.now()
     compiled = compile_pack(pack, moment, postgres=dialect.is_postgres(db.engine), by_id=True)
-    with db.transaction() as session:
-        dialect.write_first(session, _rank_state)
-        connection = session.connection()
+    with db.engine.begin() as connection:
+        dialect.write_first(connection, _rank_state)
         seen = _changes_seen(connection)
         prepare(connection, compiled)
         # Rewriting a million sort keys through their index is several times
@@ -267,9 +267,8 @@ def rerank_changed(
     pack = pack or pack_in_force()
     moment = clock.now()
     scoring = _model_active(db)
-    with db.transaction() as session:
-        dialect.write_first(session, _rank_state)
-        connection = session.connection()
+    with db.engine.begin() as connection:
+        dialect.write_first(connection, _rank_state)
         seen = _changes_seen(connection)
         targets = _changed_items(connection, by_postcode=scoring)
         where = f"i.id IN (SELECT item_id FROM {_TARGETS})"
@@ -420,8 +419,7 @@ def _store_harm(db: Database, harm: dict[int, float] | None, weight: float) -> N
     """Write harm scores, and the sort keys they move (when ``weight`` counts them)."""
     if not harm:
         return
-    with db.transaction() as session:
-        connection = session.connection()
+    with db.engine.begin() as connection:
         scored = dialect.scratch_table(
             connection,
             "harm_in",
@@ -444,8 +442,8 @@ def clear_harm_scores(db: Database, *, model_weight: float = 0.0) -> None:
     """Forget the stored harm scores (the active model changed or was switched
     off without a re-rank): the queue must not show or order by, nor a new
     meeting's agenda copy, the scores of a model no longer in force."""
-    with db.transaction() as session:
-        session.execute(
+    with db.engine.begin() as connection:
+        connection.execute(
             update(_ranks)
             .where(_ranks.c.harm_score.is_not(None))
             .values(harm_score=None, queue_key=-_ranks.c.score)
@@ -461,9 +459,9 @@ _harm_models = table("harm_model", column("id"), column("active", Boolean))
 def _model_active(db: Database) -> bool:
     """Whether a harm model is active. Importing the model code (scikit-learn)
     is slow, so callers import it only when one is."""
-    with db.transaction() as session:
+    with db.engine.connect() as connection:
         active = select(_harm_models.c.id).where(_harm_models.c.active.is_(True)).limit(1)
-        return session.scalar(active) is not None
+        return connection.scalar(active) is not None
 
 
 def _harm_scores(
@@ -525,13 +523,15 @@ class QueueFilter(TypedDict, total=False):
     model_weight: float  # the harm score's weight in the order (the user's setting)
 
 
-def queue_ids(session: Session, **queue: Unpack[QueueFilter]) -> list[int]:
+def queue_ids(session: Connection | Session, **queue: Unpack[QueueFilter]) -> list[int]:
     """Item ids of a queue in rank order (filtering and sorting in SQL; see ``QueueFilter``)."""
     query, _rank = _queue_query(session, **queue)
     return list(session.scalars(query))
 
 
-def queue_ranks(session: Session, **queue: Unpack[QueueFilter]) -> list[tuple[int, int]]:
+def queue_ranks(
+    session: Connection | Session, **queue: Unpack[QueueFilter]
+) -> list[tuple[int, int]]:
     """``(item id, rank)`` pairs of a queue in the order ``queue_ids`` gives for
     the same arguments; the rank is the item's place in the filtered queue in
     rank order (1 = work first), whatever column the queue is sorted by."""
@@ -541,7 +541,7 @@ def queue_ranks(session: Session, **queue: Unpack[QueueFilter]) -> list[tuple[in
 
 
 def _queue_query(
-    session: Session,
+    session: Connection | Session,
     *,
     region: str | None = None,
     team: str | None = None,
@@ -692,7 +692,9 @@ def _display(row: Any, rank: int) -> dict[str, Any]:
     }
 
 
-def rows(session: Session, ids: Sequence[int], *, first_rank: int = 1) -> list[dict[str, Any]]:
+def rows(
+    session: Connection | Session, ids: Sequence[int], *, first_rank: int = 1
+) -> list[dict[str, Any]]:
     """Display rows for ``ids`` in the order given; ``rank`` counts from ``first_rank``."""
     found: dict[int, Any] = {}
     ids = list(ids)
@@ -812,9 +814,12 @@ def explain(
     ranked), so the explanation matches the queue; ``stored.same_as_trace``
     says whether it does (False when the pack has changed since).
     """
+    # The trace reads the item through its model: imported to explain only.
+    from triage.rules import trace
+
     pack = pack or pack_in_force()
     with db.transaction() as session:
-        stored = session.get(IntelRank, item_id)
+        stored = session.execute(select(_ranks).where(_ranks.c.item_id == item_id)).one_or_none()
         moment = as_of or (stored.as_of if stored is not None else clock.now())
         found = trace.explain_item(session, pack, item_id, moment)
         if stored is not None:
@@ -842,7 +847,7 @@ def _harm_explanation(db: Database, item_id: int, as_of: datetime) -> dict[str, 
     return explain_items(db, [item_id], as_of=as_of).get(item_id)
 
 
-def item_id_for(session: Session, reference: str) -> int | None:
+def item_id_for(session: Connection | Session, reference: str) -> int | None:
     """The database id of an item given its upstream ``intel_id`` (or its id)."""
     found = session.scalar(select(_items.c.id).where(_items.c.intel_id == reference))
     if found is None and reference.isdigit():

@@ -19,13 +19,16 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, event, text
-from sqlalchemy.orm import Session
 
 from triage import clock
 from triage.store import dialect
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 GENESIS = "0" * 64  # the "previous entry" of the first one
 # A value the retention purge removed from an entry keeps its digest, so the
@@ -138,20 +141,31 @@ def _append(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
     commit, never through a long import while decisions wait."""
     if not dialect.is_postgres(session):
         session.execute(_INSERT, rows)
-    elif isinstance(session, Session):
-        session.info.setdefault(_PENDING, []).extend(rows)
-    else:
+    elif isinstance(session, Connection):
         _chain(session, rows)
+    else:
+        _chain_sessions_at_commit()
+        session.info.setdefault(_PENDING, []).extend(rows)
 
 
-@event.listens_for(Session, "before_commit")
+@cache
+def _chain_sessions_at_commit() -> None:
+    """Have every session chain its pending rows as it commits. Set up when
+    the first rows are kept on a session (a session that already exists gets
+    the listeners too), not at import: ``sqlalchemy.orm`` is imported only by
+    code that uses sessions (``Database.sessions``)."""
+    from sqlalchemy.orm import Session
+
+    event.listen(Session, "before_commit", _chain_pending)
+    event.listen(Session, "after_rollback", _drop_pending)
+
+
 def _chain_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
         _chain(session, rows)
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 

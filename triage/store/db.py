@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,7 +31,6 @@ from sqlalchemy import (
     inspect,
     make_url,
 )
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from triage import clock, paths
@@ -47,6 +47,7 @@ from triage.store.faults import (
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
 
 # Alembic is imported only to migrate (or to list the revisions when the files
 # below cannot be read plainly): importing it costs about 0.25 s of CPU, and a
@@ -290,7 +291,6 @@ class Database:
 
     path: Path | None  # None for a database on a server
     engine: Engine
-    sessions: sessionmaker[Session]
     migrated_from: str | None = None
     backup_path: Path | None = None
     encrypted: bool = False
@@ -337,6 +337,15 @@ class Database:
                 "pg_dump and pg_restore (docs/team-server.md)"
             )
         return self.path
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """The ORM's session factory, made at its first use: a command that
+        needs only SQLAlchemy Core (``rank intel``: ``engine.connect()``)
+        never imports ``sqlalchemy.orm`` and the models (~0.1 s of its start)."""
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -468,7 +477,6 @@ def open_database(
     return Database(
         path=db_path,
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
         migrated_from=current if existed and current != head else None,
         backup_path=backup_path,
         encrypted=encrypted,
@@ -539,7 +547,6 @@ def open_server(url: str) -> Database:
     return Database(
         path=None,
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
         migrated_from=current if current is not None and current != head else None,
         url=shown,
     )

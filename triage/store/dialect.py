@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -30,7 +30,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 APPEND_ONLY = "audit_log is append-only"
 # PostgreSQL's text type cannot hold NUL: text that may carry one (a
@@ -42,9 +44,9 @@ AUDIT_CHAIN_LOCK = 0x7472_6961_6765  # "triage"
 
 
 def is_postgres(bind: Connection | Engine | Session) -> bool:
-    return bind.get_bind().dialect.name == "postgresql" if isinstance(bind, Session) else (
-        bind.dialect.name == "postgresql"
-    )  # fmt: skip
+    if isinstance(bind, Connection | Engine):
+        return bind.dialect.name == "postgresql"
+    return bind.get_bind().dialect.name == "postgresql"  # a session
 
 
 def table_names(connection: Connection) -> list[str]:
@@ -69,7 +71,7 @@ def lock_rows(session: Session, table: Any, *where: Any) -> None:
         write_first(session, table)
 
 
-def write_first(session: Session, table: Any) -> None:
+def write_first(session: Connection | Session, table: Any) -> None:
     """Before a transaction that reads and then writes what it read (a
     re-rank): on SQLite, take the one write lock now (a write to ``table``
     that changes nothing), waiting up to the busy timeout for another writer.

@@ -15,14 +15,13 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from triage import clock, vocab
 from triage.store import audit
 from triage.store.db import Database
-from triage.users.models import User
 from triage.users.roles import ROLES, Action, Actor, NotPermitted, require
+from triage.users.tables import app_user as _users
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -86,17 +85,16 @@ def _actor(user: Row[Any]) -> Actor:
     return Actor(user.name, frozenset(vocab.split_list(user.roles)))
 
 
-# Signing in reads the users' table with SQLAlchemy Core, not the ORM: every
-# command signs in first, and a command that then uses no model (``rank
-# intel``) never pays the ORM's mapper set-up (~12 ms).
-_users = User.__table__
+# The users' table in SQLAlchemy Core, on a plain connection for signing in:
+# every command signs in first, and one that then needs no model (``rank
+# intel``) never imports the ORM (~0.1 s of its start with the models).
 _SIGN_IN_COLUMNS = (_users.c.id, _users.c.name, _users.c.password_hash, _users.c.roles,
                     _users.c.disabled)  # fmt: skip
 
 
-def _open_mode_user(session: Session) -> Row[Any] | None:
+def _open_mode_user(connection: Connection) -> Row[Any] | None:
     """The one user of a single-user database without a password, else None."""
-    users = session.execute(select(*_SIGN_IN_COLUMNS).limit(2)).all()
+    users = connection.execute(select(*_SIGN_IN_COLUMNS).limit(2)).all()
     if len(users) == 1 and users[0].password_hash is None and not users[0].disabled:
         return users[0]
     return None
@@ -108,22 +106,24 @@ def sign_in(db: Database, name: str | None, password: str | None) -> Actor:
     Without a name: the database's single password-less user, if that is all
     it has. Raises ``SignInError`` naming the problem (never the password).
     """
-    with db.sessions() as session:
+    with db.engine.connect() as connection:
         if name is None:
-            user = _open_mode_user(session)
+            user = _open_mode_user(connection)
             if user is None:
                 raise SignInError(
                     "this database has several users: say who you are "
                     "(--user NAME or TRIAGE_USER, password from a prompt or TRIAGE_PASSWORD)"
                 )
             return _actor(user)
-        user = session.execute(select(*_SIGN_IN_COLUMNS).where(_users.c.name == name)).one_or_none()
+        user = connection.execute(
+            select(*_SIGN_IN_COLUMNS).where(_users.c.name == name)
+        ).one_or_none()
         if user is None:
             raise SignInError(f"no user {name!r} in this database")
         if user.disabled:
             raise SignInError(f"user {name!r} is disabled")
         if user.password_hash is None:
-            only = _open_mode_user(session)
+            only = _open_mode_user(connection)
             if only is not None and only.id == user.id:
                 return _actor(user)
             raise SignInError(f"user {name!r} has no password: an admin must set one")
@@ -141,8 +141,10 @@ def sign_in(db: Database, name: str | None, password: str | None) -> Actor:
 def needs_password(db: Database, name: str) -> bool:
     """Whether signing in as ``name`` asks for a password (so a front end
     prompts only when it must)."""
-    with db.sessions() as session:
-        user = session.scalar(select(User).where(User.name == name))
+    with db.engine.connect() as connection:
+        user = connection.execute(
+            select(_users.c.password_hash).where(_users.c.name == name)
+        ).one_or_none()
         return user is not None and user.password_hash is not None
 
 
@@ -156,16 +158,18 @@ def add_user(db: Database, name: str, roles: list[str], password: str, *, actor:
         raise UserError("a new user needs a password")
     hashed = _hasher().hash(password)
     with db.transaction() as session:
-        if session.scalar(select(User.id).where(User.name == name)) is not None:
+        if session.scalar(select(_users.c.id).where(_users.c.name == name)) is not None:
             raise UserError(f"there is already a user {name!r}")
-        me = session.scalar(select(User).where(User.name == actor.name))
+        me = session.execute(
+            select(_users.c.password_hash).where(_users.c.name == actor.name)
+        ).one_or_none()
         if me is not None and me.password_hash is None:
             raise UserError(
                 f"set your own password first (triage user passwd): once there are two "
                 f"users, {actor.name} could otherwise be used by anyone"
             )
-        session.add(
-            User(
+        session.execute(
+            insert(_users).values(
                 name=name,
                 password_hash=hashed,
                 roles=vocab.join_list(roles),
@@ -191,7 +195,7 @@ def list_users(db: Database, *, actor: Actor) -> list[UserInfo]:
                 u.created_at,
                 u.created_by,
             )
-            for u in session.scalars(select(User).order_by(User.name))
+            for u in session.execute(select(_users).order_by(_users.c.name))
         ]
 
 
@@ -199,7 +203,7 @@ def disable_user(db: Database, name: str, *, actor: Actor) -> None:
     """Disable a user (kept: the audit names them). The last enabled admin stays."""
     require(db, actor, Action.MANAGE_USERS)
     with db.transaction() as session:
-        user = session.scalar(select(User).where(User.name == name))
+        user = session.execute(select(_users).where(_users.c.name == name)).one_or_none()
         if user is None:
             raise UserError(f"no user {name!r}")
         if user.disabled:
@@ -207,12 +211,14 @@ def disable_user(db: Database, name: str, *, actor: Actor) -> None:
         if "admin" in vocab.split_list(user.roles):
             admins = session.scalar(
                 select(func.count()).where(
-                    User.disabled.is_(False), User.roles.like("%;admin;%"), User.id != user.id
+                    _users.c.disabled.is_(False),
+                    _users.c.roles.like("%;admin;%"),
+                    _users.c.id != user.id,
                 )
             )
             if not admins:
                 raise UserError(f"{name} is the last admin: add another admin first")
-        user.disabled = True
+        session.execute(update(_users).where(_users.c.id == user.id).values(disabled=True))
         audit.record(session, "user.disable", "user", name, "disabled", False, True, who=actor.name)
 
 
@@ -224,10 +230,10 @@ def set_password(db: Database, name: str, password: str, *, actor: Actor) -> Non
         raise UserError("the password may not be empty")
     hashed = _hasher().hash(password)
     with db.transaction() as session:
-        user = session.scalar(select(User).where(User.name == name))
-        if user is None:
+        user_id = session.scalar(select(_users.c.id).where(_users.c.name == name))
+        if user_id is None:
             raise UserError(f"no user {name!r}")
-        user.password_hash = hashed
+        session.execute(update(_users).where(_users.c.id == user_id).values(password_hash=hashed))
         # Never the hash itself: only that it changed.
         audit.record(
             session, "user.password", "user", name, "password", None, "set", who=actor.name

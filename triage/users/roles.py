@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from triage.store import audit
 from triage.store.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Action(StrEnum):
@@ -83,6 +85,9 @@ def require(db: Database | Session, actor: Actor, action: Action) -> None:
     """
     if permitted(actor, action):
         return
+    # Imported for a refusal only: most commands never load the ORM.
+    from sqlalchemy.orm import Session
+
     engine = db.engine if isinstance(db, Database) else db.get_bind()
     with Session(engine) as session, session.begin():
         audit.record(
