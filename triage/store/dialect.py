@@ -399,10 +399,16 @@ def epoch_seconds_sql(postgres: bool, column: str) -> str:
     seconds first because SQLite rounds fractions to milliseconds (.999999
     would become the next second); ``strftime('%s')``, not ``unixepoch``,
     which SQLite only has from 3.38 (the older-Linux bundle links bullseye's
-    3.34). PostgreSQL stores a ``timestamp``, whose epoch is taken as UTC."""
+    3.34). PostgreSQL stores a ``timestamp``, whose epoch is taken as UTC.
+
+    SQLite's ``julianday`` of a whole second is within 1e-4 s of it (an
+    integer of milliseconds over 86,400,000, in a double), so rounding its
+    seconds gives them exactly; ``strftime('%s')`` wrote them as text, which
+    CAST then parsed: 1% of a full re-rank's instructions more
+    (docs/benchmarks.md)."""
     if postgres:
         return f"CAST(extract(epoch FROM date_trunc('second', {column})) AS BIGINT)"
-    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+    return f"CAST(round((julianday(substr({column}, 1, 19)) - 2440587.5) * 86400) AS INTEGER)"
 
 
 def seconds_later_sql(postgres: bool, later: str, earlier: str, seconds: int) -> str:
