@@ -153,7 +153,8 @@ def _chain_sessions_at_commit() -> None:
     """Have every session chain its pending rows as it commits. Set up when
     the first rows are kept on a session (a session that already exists gets
     the listeners too), not at import: ``sqlalchemy.orm`` is imported only by
-    code that uses sessions (``Database.sessions``)."""
+    code that uses sessions (``Database.sessions``). Two threads setting them
+    up at once would add each twice, harmlessly: a session's rows are popped once."""
     from sqlalchemy.orm import Session
 
     event.listen(Session, "before_commit", _chain_pending)
