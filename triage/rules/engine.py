@@ -340,10 +340,34 @@ def compile_pack(
         # from every combination's by one CASE: a CASE and a concatenation
         # per flag made a string per flag for every item (~1 s of a
         # 1,000,000-item re-rank, docs/benchmarks.md).
+        # A freshness factor's flag is the stale test, which the middle level
+        # already works out as its stale column: the outer level sets its bit
+        # from that column instead of testing the stored times again (1.2% of
+        # a full re-rank's instructions, docs/benchmarks.md).
+        stale_bits = sum(
+            1 << n
+            for n, name in enumerate(flag_names)
+            if any(f.flag == name and f.type == "freshness" for f in pack.factors)
+        )
+        middle_flagged = [
+            " OR ".join(
+                f"({cond})"
+                for f, _, cond in factors
+                if f.flag == name and cond and f.type != "freshness"
+            )
+            for name in flag_names
+        ]
         bits = " + ".join(
-            f"(CASE WHEN {cond} THEN {1 << n} ELSE 0 END)" for n, cond in enumerate(when_flagged)
+            f"(CASE WHEN {cond} THEN {1 << n} ELSE 0 END)"
+            for n, cond in enumerate(middle_flagged)
+            if cond
         )
         flags = [f"{bits or '0'} AS fbits"]
+        selector = (
+            f"(b.fbits | CASE WHEN b.stale THEN {stale_bits} ELSE 0 END)"
+            if stale_bits
+            else "b.fbits"
+        )
         texts = " ".join(
             f"WHEN {combination} THEN "
             + _lit(
@@ -352,7 +376,7 @@ def compile_pack(
             )
             for combination in range(1, 1 << len(flag_names))
         )
-        flag_text = f"CASE b.fbits {texts} END" if texts else "NULL"
+        flag_text = f"CASE {selector} {texts} END" if texts else "NULL"
     else:
         flags = [
             f"(CASE WHEN {cond} THEN 1 ELSE 0 END) AS f{n}" for n, cond in enumerate(when_flagged)
