@@ -248,7 +248,7 @@ FLAG_TEXTS_UP_TO = 8
 # one form and strips cells) received by the ranking instant.
 #
 # The whole-database ranking counts each key's items once, with a GROUP BY
-# that walks the key's index of ``triage.intel.models`` in key order, into a
+# that walks the key's index of ``triage.intel.tables`` in key order, into a
 # temporary table keyed by the key (no rowid on SQLite: one look-up finds the
 # count), which the rules' statement joins on the item's key. Window counts per
 # item into a table by item id (the earlier form) took 3.5% more instructions
