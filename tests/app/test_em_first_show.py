@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from em_helpers import add_release_and_battery_cases
+from PySide6.QtWidgets import QApplication
 
 from ui.main_window import MainWindow
 
@@ -22,7 +23,14 @@ def em(qtbot, db):
     view = window.show_page("em")
     qtbot.waitUntil(lambda: view.queue is not None, timeout=10000)
     yield view
-    window.tasks.wait()
+    # Deliver the results still queued for the UI thread while the test's
+    # user is signed in (the app never signs out under an open window), and
+    # wait for any read they start: one shown after the sign-out fails.
+    for _ in range(10):
+        window.tasks.wait()
+        QApplication.processEvents()
+        if window.tasks.idle():
+            break
     window.close()
 
 
