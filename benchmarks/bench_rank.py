@@ -377,7 +377,9 @@ print(len(top))
 """
 
 
-def timed(code: str, *args: str, command: list[str] | None = None) -> tuple[float, float, str]:
+def timed(
+    code: str, *args: str, command: list[str] | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float, str]:
     """Wall and CPU seconds (user + system, of the child) of a fresh process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -386,6 +388,7 @@ def timed(code: str, *args: str, command: list[str] | None = None) -> tuple[floa
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

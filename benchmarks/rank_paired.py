@@ -21,23 +21,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from bench_rank import AS_OF, FLOOR, NEW_ITEMS
+from bench_rank import AS_OF, FLOOR, NEW_ITEMS, timed
 
 HERE = Path(__file__).resolve().parent.parent
 
 
 def cpu(command: list[str], env: dict[str, str]) -> float:
     """CPU seconds of one fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return timed("", command=command, env=env)[1]
 
 
 def main() -> None:

@@ -378,6 +378,13 @@ class Extract:
             if done:
                 return
 
+    def _took(self, lines: _Lines, block: list[str], number: int, taken: int) -> None:
+        """The first ``taken`` lines of ``block`` used, the last of them line
+        ``number``; the rest handed back for the next block."""
+        lines.number = self.lines = number
+        lines.unread(block[taken:])
+        lines.adapt(taken)
+
     def _plain_rows(self, lines: _Lines) -> Iterator[list[ExtractRow | Rejected]]:
         """Blocks of lines as batches of rows while each record is exactly one line.
 
@@ -408,9 +415,7 @@ class Extract:
                 # rejected one, never more or fewer). Two reading processes
                 # each pass over half the events file, whose splitting was
                 # most of their parsing.
-                lines.number = self.lines = base + last
-                lines.unread(block[last:])
-                lines.adapt(last)
+                self._took(lines, block, base + last, last)
                 yield [PASSED_OVER] * last
                 continue
             # The usual case, checked once per block at C speed: no control
@@ -438,9 +443,7 @@ class Extract:
                             self.blank_lines += 1
                         else:
                             batch.append((number, cells))
-                lines.number = self.lines = base + last
-                lines.unread(block[last:])
-                lines.adapt(last)
+                self._took(lines, block, base + last, last)
                 if batch:
                     yield batch
                 continue
@@ -460,9 +463,7 @@ class Extract:
                         batch.append(self._checked(base + taken, cells))
             except csv.Error:
                 pass  # _record says what is wrong with the row
-            lines.number = self.lines = base + taken
-            lines.unread(block[taken:])
-            lines.adapt(taken)
+            self._took(lines, block, base + taken, taken)
             if batch:
                 yield batch
             if taken < last:

@@ -331,10 +331,6 @@ def compile_pack(
     points = [
         f"coalesce({sql}, 0.0) AS p{n}" for n, (_, sql, _) in enumerate(factors) if n not in outer
     ]
-    when_flagged = [
-        " OR ".join(f"({cond})" for f, _, cond in factors if f.flag == name and cond)
-        for name in flag_names
-    ]
     if len(flag_names) <= FLAG_TEXTS_UP_TO:
         # The flags as one integer, bit n for flag n, and their text picked
         # from every combination's by one CASE: a CASE and a concatenation
@@ -378,6 +374,10 @@ def compile_pack(
         )
         flag_text = f"CASE {selector} {texts} END" if texts else "NULL"
     else:
+        when_flagged = [
+            " OR ".join(f"({cond})" for f, _, cond in factors if f.flag == name and cond)
+            for name in flag_names
+        ]
         flags = [
             f"(CASE WHEN {cond} THEN 1 ELSE 0 END) AS f{n}" for n, cond in enumerate(when_flagged)
         ]
